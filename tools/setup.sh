@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package tqs1 needs to build, test and run on a fresh
+# Debian 12 machine. Idempotent: packages already present are left alone.
+#
+#   sudo tools/setup.sh          # as root, or with sudo
+set -euo pipefail
+
+packages=(
+  # Build system: Bazel 4.2 (runs on the system JDK).
+  bazel-bootstrap
+  # Compiler and the model: protoc, gRPC's C++ plugin and runtime libraries.
+  g++ protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
+  # Abseil: Status/StatusOr, strings, containers, flags-free helpers.
+  libabsl-dev
+  # HTTP client for the vendor APIs.
+  libcurl4-openssl-dev
+  # HTTP server for the vendor emulators; OpenSSL for its optional HTTPS.
+  libcpp-httplib-dev libssl-dev openssl
+  # JSON for the vendors' wire formats; YAML for the config file.
+  nlohmann-json3-dev libyaml-cpp-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
