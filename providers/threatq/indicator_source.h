@@ -1,0 +1,52 @@
+// Where desired state comes from: the IP indicators of a ThreatQ data
+// collection. ThreatQClient implements it over HTTP; FakeIndicatorSource in
+// memory, for tests.
+//
+//   ASSIGN_OR_RETURN(CollectionRead read,
+//                    source.ReadCollection("Known C2 IPs"));
+//   desired.mutable_values()->Assign(read.values.begin(), read.values.end());
+//   *desired.mutable_source() = read.report;
+#ifndef TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_H_
+#define TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/state.pb.h"
+
+namespace tqs1::threatq {
+
+// The IP values of one collection, read to the end.
+struct CollectionRead {
+  // Values of indicators of type "IP Address", "IPv6 Address" or "CIDR
+  // Block" whose status is not excluded, as read (unvalidated).
+  std::vector<std::string> values;
+  // Counts of what was read and what was set aside (other types, excluded
+  // statuses).
+  tqs1::v1::SourceReport report;
+};
+
+class IndicatorSource {
+ public:
+  virtual ~IndicatorSource() = default;
+
+  // Reads every indicator of the data collection named exactly `collection`.
+  // Never returns a partial list: any failure mid-read fails the whole read.
+  // Errors:
+  //   kNotFound            no collection has that name (the message lists
+  //                        near matches).
+  //   kFailedPrecondition  several collections have that name.
+  //   kUnauthenticated     credentials refused.
+  //   kPermissionDenied    the user may not read it.
+  //   kUnavailable         ThreatQ unreachable or failing; retry later.
+  //   kDataLoss            a response could not be parsed.
+  // Thread-compatible (not safe for concurrent calls on one object).
+  virtual absl::StatusOr<CollectionRead> ReadCollection(
+      absl::string_view collection) = 0;
+};
+
+}  // namespace tqs1::threatq
+
+#endif  // TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_H_
