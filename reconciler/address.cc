@@ -1,0 +1,187 @@
+#include "reconciler/address.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+// Mask of the top `length` bits of a 64-bit word (length in 0..64).
+uint64_t TopBits(int length) {
+  if (length <= 0) return 0;
+  if (length >= 64) return ~uint64_t{0};
+  return ~uint64_t{0} << (64 - length);
+}
+
+absl::Status Invalid(absl::string_view reason) {
+  return absl::InvalidArgumentError(reason);
+}
+
+// Parses a dotted quad; false when `text` is not one.
+bool ParseV4(absl::string_view text, uint32_t* out) {
+  uint32_t address = 0;
+  int octets = 0;
+  size_t i = 0;
+  while (true) {
+    if (i >= text.size() || !absl::ascii_isdigit(text[i])) return false;
+    size_t start = i;
+    uint32_t value = 0;
+    while (i < text.size() && absl::ascii_isdigit(text[i]) && i - start < 4) {
+      value = value * 10 + (text[i] - '0');
+      ++i;
+    }
+    size_t digits = i - start;
+    if (digits > 3 || value > 255) return false;
+    if (digits > 1 && text[start] == '0') return false;  // octal ambiguity
+    address = (address << 8) | value;
+    ++octets;
+    if (octets == 4) break;
+    if (i >= text.size() || text[i] != '.') return false;
+    ++i;
+  }
+  if (i != text.size()) return false;
+  *out = address;
+  return true;
+}
+
+bool ParseV6(absl::string_view text, uint64_t* high, uint64_t* low) {
+  // INET6_ADDRSTRLEN is 46 including the terminator.
+  char buffer[64];
+  if (text.size() >= sizeof(buffer)) return false;
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  unsigned char bytes[16];
+  if (inet_pton(AF_INET6, buffer, bytes) != 1) return false;
+  uint64_t h = 0, l = 0;
+  for (int k = 0; k < 8; ++k) h = (h << 8) | bytes[k];
+  for (int k = 8; k < 16; ++k) l = (l << 8) | bytes[k];
+  *high = h;
+  *low = l;
+  return true;
+}
+
+void AppendV4(uint32_t address, std::string* out) {
+  char buffer[16];
+  char* p = buffer;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    unsigned octet = (address >> shift) & 0xff;
+    if (octet >= 100) *p++ = static_cast<char>('0' + octet / 100);
+    if (octet >= 10) *p++ = static_cast<char>('0' + octet / 10 % 10);
+    *p++ = static_cast<char>('0' + octet % 10);
+    if (shift > 0) *p++ = '.';
+  }
+  out->append(buffer, p - buffer);
+}
+
+}  // namespace
+
+IpPrefix IpPrefix::V4(uint32_t address, int length) {
+  uint64_t mask = TopBits(length) >> 32;
+  return IpPrefix(Family::kV4, 0, address & mask, length);
+}
+
+IpPrefix IpPrefix::V6(uint64_t high, uint64_t low, int length) {
+  return IpPrefix(Family::kV6, high & TopBits(length),
+                  low & TopBits(length - 64), length);
+}
+
+bool IpPrefix::Contains(const IpPrefix& other) const {
+  if (family_ != other.family_ || length_ > other.length_) return false;
+  if (family_ == Family::kV4) {
+    uint64_t mask = TopBits(length_) >> 32;
+    return (other.low_ & mask) == low_;
+  }
+  return (other.high_ & TopBits(length_)) == high_ &&
+         (other.low_ & TopBits(length_ - 64)) == low_;
+}
+
+void IpPrefix::AppendTo(std::string* out) const {
+  if (family_ == Family::kV4) {
+    AppendV4(static_cast<uint32_t>(low_), out);
+  } else {
+    unsigned char bytes[16];
+    for (int k = 0; k < 8; ++k) bytes[k] = (high_ >> (56 - 8 * k)) & 0xff;
+    for (int k = 0; k < 8; ++k) bytes[8 + k] = (low_ >> (56 - 8 * k)) & 0xff;
+    char buffer[INET6_ADDRSTRLEN];
+    // glibc's inet_ntop writes RFC 5952 text: lower case, the longest run of
+    // two or more zero groups compressed, IPv4-mapped addresses dotted.
+    inet_ntop(AF_INET6, bytes, buffer, sizeof(buffer));
+    out->append(buffer);
+  }
+  if (!is_host()) {
+    out->push_back('/');
+    absl::StrAppend(out, length_);
+  }
+}
+
+std::string IpPrefix::ToString() const {
+  std::string out;
+  AppendTo(&out);
+  return out;
+}
+
+absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty()) return Invalid("empty value");
+
+  absl::string_view address_text = text;
+  absl::string_view length_text;
+  bool has_length = false;
+  if (size_t slash = text.find('/'); slash != absl::string_view::npos) {
+    address_text = text.substr(0, slash);
+    length_text = text.substr(slash + 1);
+    has_length = true;
+  }
+
+  bool v6 = address_text.find(':') != absl::string_view::npos;
+  if (v6 && address_text.find('%') != absl::string_view::npos) {
+    return Invalid("IPv6 zone ids are not allowed");
+  }
+  int max_length = v6 ? 128 : 32;
+
+  int length = max_length;
+  if (has_length) {
+    bool digits_only = !length_text.empty() && length_text.size() <= 3;
+    for (char c : length_text) digits_only &= absl::ascii_isdigit(c) != 0;
+    if (!digits_only || (length_text.size() > 1 && length_text[0] == '0') ||
+        !absl::SimpleAtoi(length_text, &length)) {
+      return Invalid(absl::StrCat("prefix length \"", length_text,
+                                  "\" is not a number"));
+    }
+    if (length > max_length) {
+      return Invalid(absl::StrCat("prefix length ", length,
+                                  " is out of range (0-", max_length, ")"));
+    }
+  }
+
+  IpPrefix prefix = IpPrefix::V4(0, 32);
+  bool host_bits_set = false;
+  if (v6) {
+    uint64_t high, low;
+    if (!ParseV6(address_text, &high, &low)) {
+      return Invalid("not an IPv6 address");
+    }
+    prefix = IpPrefix::V6(high, low, length);
+    host_bits_set = (high & TopBits(length)) != high ||
+                    (low & TopBits(length - 64)) != low;
+  } else {
+    uint32_t address;
+    if (!ParseV4(address_text, &address)) {
+      return Invalid("not an IPv4 address");
+    }
+    prefix = IpPrefix::V4(address, length);
+    host_bits_set = ((TopBits(length) >> 32) & address) != address;
+  }
+  if (host_bits_set) {
+    return Invalid(absl::StrCat("host bits set: the network is ",
+                                prefix.ToString()));
+  }
+  return prefix;
+}
+
+}  // namespace tqs1::reconciler

@@ -1,0 +1,83 @@
+#include "reconciler/fingerprint.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+// Feeds length-prefixed fields to SHA-256, so that no two different field
+// sequences hash the same bytes.
+class Digest {
+ public:
+  Digest() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  }
+
+  void Add(absl::string_view field) {
+    AddNumber(field.size());
+    EVP_DigestUpdate(ctx_.get(), field.data(), field.size());
+  }
+
+  void AddNumber(uint64_t n) {
+    unsigned char bytes[8];
+    for (int k = 0; k < 8; ++k) bytes[k] = (n >> (8 * k)) & 0xff;
+    EVP_DigestUpdate(ctx_.get(), bytes, sizeof(bytes));
+  }
+
+  std::string Finish() {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(ctx_.get(), out, &length);
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(out), length));
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+}  // namespace
+
+std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
+  std::vector<const tqs1::v1::Rule*> rules;
+  rules.reserve(observed.rules_size());
+  for (const tqs1::v1::Rule& rule : observed.rules()) rules.push_back(&rule);
+  std::sort(rules.begin(), rules.end(),
+            [](const tqs1::v1::Rule* a, const tqs1::v1::Rule* b) {
+              return std::tie(a->id(), a->name()) < std::tie(b->id(), b->name());
+            });
+
+  Digest digest;
+  digest.Add(observed.site_id());
+  digest.AddNumber(rules.size());
+  for (const tqs1::v1::Rule* rule : rules) {
+    digest.Add(rule->id());
+    digest.Add(rule->name());
+    digest.Add(rule->description());
+    digest.AddNumber(rule->action());
+    digest.AddNumber(rule->enabled());
+    digest.AddNumber(rule->direction());
+    digest.AddNumber(rule->os_types_size());
+    for (int os : rule->os_types()) digest.AddNumber(os);
+    digest.AddNumber(rule->scope());
+    digest.Add(rule->scope_id());
+    digest.AddNumber(rule->remote_hosts_size());
+    for (const tqs1::v1::HostSet& hosts : rule->remote_hosts()) {
+      digest.Add(hosts.type());
+      digest.AddNumber(hosts.values_size());
+      for (const std::string& value : hosts.values()) digest.Add(value);
+    }
+  }
+  return absl::StrCat("sha256:", digest.Finish());
+}
+
+}  // namespace tqs1::reconciler

@@ -1,0 +1,49 @@
+#include "reconciler/ownership.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace tqs1::reconciler {
+
+std::string DescriptionWithMarker(absl::string_view description) {
+  description = absl::StripTrailingAsciiWhitespace(description);
+  if (description.empty()) return std::string(kOwnershipMarker);
+  return absl::StrCat(description, " ", kOwnershipMarker);
+}
+
+bool HasOwnershipMarker(absl::string_view description) {
+  return absl::StrContains(description, kOwnershipMarker);
+}
+
+std::optional<int> ManagedNameIndex(absl::string_view collection,
+                                    absl::string_view name) {
+  if (!absl::StartsWith(name, collection)) return std::nullopt;
+  absl::string_view rest = name.substr(collection.size());
+  if (rest.empty()) return 0;
+  if (!absl::ConsumePrefix(&rest, " (") || !absl::ConsumeSuffix(&rest, ")")) {
+    return std::nullopt;
+  }
+  if (rest.empty() || rest.size() > 9 || rest[0] == '0') return std::nullopt;
+  for (char c : rest) {
+    if (!absl::ascii_isdigit(c)) return std::nullopt;
+  }
+  int index;
+  if (!absl::SimpleAtoi(rest, &index)) return std::nullopt;
+  return index;
+}
+
+std::string RuleName(absl::string_view collection, int index) {
+  if (index == 0) return std::string(collection);
+  return absl::StrCat(collection, " (", index, ")");
+}
+
+int CharacterCount(absl::string_view text) {
+  int count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+  return count;
+}
+
+}  // namespace tqs1::reconciler

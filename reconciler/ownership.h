@@ -1,0 +1,50 @@
+// Which rules belong to a sync: the name scheme the old connector used
+// ("<collection>", "<collection> (1)", "<collection> (2)", ...) together with
+// tqs1's ownership marker at the end of the description.
+//
+//   ManagedNameIndex("Known C2", "Known C2 (3)");  // 3
+//   ManagedNameIndex("Known C2", "Known C2");      // 0
+//   ManagedNameIndex("Known C2", "Known C2 (03)"); // nullopt
+//   RuleName("Known C2", 2);                       // "Known C2 (2)"
+//   HasOwnershipMarker("Blocked [managed by tqs1]");  // true
+#ifndef TQS1_RECONCILER_OWNERSHIP_H_
+#define TQS1_RECONCILER_OWNERSHIP_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tqs1::reconciler {
+
+// Ends the description of every rule tqs1 manages. A rule with a managed
+// name but without this marker is someone else's (a conflict), unless
+// adopted explicitly.
+inline constexpr absl::string_view kOwnershipMarker = "[managed by tqs1]";
+
+// SentinelOne's limit on rule names, in characters.
+inline constexpr int kMaxRuleNameLength = 200;
+
+// SentinelOne's limit on addresses per rule.
+inline constexpr int kMaxAddressesPerRule = 5000;
+
+// The sync's rule description: the template's followed by the marker.
+std::string DescriptionWithMarker(absl::string_view description);
+
+bool HasOwnershipMarker(absl::string_view description);
+
+// The number in a name of the scheme: 0 for "<collection>", n for
+// "<collection> (n)" with n >= 1 written without leading zeros; nullopt for
+// any other name.
+std::optional<int> ManagedNameIndex(absl::string_view collection,
+                                    absl::string_view name);
+
+// The inverse of ManagedNameIndex.
+std::string RuleName(absl::string_view collection, int index);
+
+// Length in characters (UTF-8 code points), as SentinelOne counts it.
+int CharacterCount(absl::string_view text);
+
+}  // namespace tqs1::reconciler
+
+#endif  // TQS1_RECONCILER_OWNERSHIP_H_

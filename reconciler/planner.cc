@@ -1,0 +1,488 @@
+#include "reconciler/planner.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "reconciler/address.h"
+#include "reconciler/fingerprint.h"
+#include "reconciler/normalize.h"
+#include "reconciler/ownership.h"
+#include "reconciler/status_macros.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+using ::tqs1::v1::Action;
+using ::tqs1::v1::ActionKind;
+using ::tqs1::v1::DesiredState;
+using ::tqs1::v1::ObservedState;
+using ::tqs1::v1::Plan;
+using ::tqs1::v1::PlanOptions;
+using ::tqs1::v1::Rule;
+using ::tqs1::v1::RuleSettings;
+using ::tqs1::v1::RuleTemplate;
+
+// A managed rule while the plan is worked out.
+struct Managed {
+  const Rule* rule = nullptr;
+  int index = 0;  // the number in its name; 0 for the bare collection name
+  bool adopt = false;
+  uint64_t entries = 0;  // entries before, of any kind
+  // Desired prefixes (indices into the desired vector) it keeps, with the
+  // entry text that holds each.
+  std::vector<uint32_t> keep;
+  std::vector<const std::string*> keep_text;
+  // Entries it loses, as written in the rule.
+  std::vector<std::string> remove;
+  uint64_t removed_unwanted = 0;
+  uint64_t removed_duplicate = 0;
+  uint64_t removed_invalid = 0;
+  uint64_t moved_out = 0;  // over the per-rule limit
+  std::vector<std::string> drift;
+  // Desired prefixes it gains.
+  std::vector<uint32_t> add;
+
+  bool NeedsWrite() const {
+    return !remove.empty() || !drift.empty() || adopt;
+  }
+};
+
+std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+bool IsSiteRule(const Rule& rule, const ObservedState& observed) {
+  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
+         (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
+}
+
+std::vector<int> SortedOsTypes(const google::protobuf::RepeatedField<int>& os) {
+  std::vector<int> v(os.begin(), os.end());
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+RuleSettings DesiredSettings(const RuleTemplate& rule, std::string name,
+                             bool enabled) {
+  RuleSettings s;
+  s.set_name(std::move(name));
+  s.set_description(DescriptionWithMarker(rule.description()));
+  s.set_action(tqs1::v1::RULE_ACTION_BLOCK);
+  s.set_enabled(enabled);
+  s.set_direction(rule.direction());
+  *s.mutable_os_types() = rule.os_types();
+  return s;
+}
+
+// What differs between a managed rule's settings and the template's.
+std::vector<std::string> SettingsDrift(const Rule& rule,
+                                       const RuleSettings& want) {
+  std::vector<std::string> drift;
+  if (rule.description() != want.description()) {
+    drift.push_back("description differs");
+  }
+  if (rule.action() != want.action()) drift.push_back("action is not Block");
+  if (rule.direction() != want.direction()) {
+    drift.push_back("direction differs");
+  }
+  if (SortedOsTypes(rule.os_types()) != SortedOsTypes(want.os_types())) {
+    drift.push_back("OS types differ");
+  }
+  return drift;
+}
+
+// Reads a managed rule's entries against the desired prefixes. `covered`
+// marks desired prefixes already held by an earlier managed rule; `unwanted`
+// collects prefixes the site blocks that are not desired.
+void ReadEntries(const std::vector<IpPrefix>& desired, Managed& m,
+                 std::vector<bool>& covered, std::vector<IpPrefix>& unwanted) {
+  for (const tqs1::v1::HostSet& hosts : m.rule->remote_hosts()) {
+    bool address_type = hosts.type() == "addresses" || hosts.type() == "cidr";
+    for (const std::string& value : hosts.values()) {
+      ++m.entries;
+      absl::StatusOr<IpPrefix> prefix =
+          address_type ? ParseIpPrefix(value)
+                       : absl::StatusOr<IpPrefix>(absl::InvalidArgumentError(
+                             "not an address entry"));
+      if (!prefix.ok()) {
+        m.remove.push_back(value);
+        ++m.removed_invalid;
+        continue;
+      }
+      auto it = std::lower_bound(desired.begin(), desired.end(), *prefix);
+      if (it == desired.end() || *it != *prefix) {
+        m.remove.push_back(value);
+        ++m.removed_unwanted;
+        unwanted.push_back(*prefix);
+        continue;
+      }
+      size_t i = it - desired.begin();
+      if (covered[i]) {
+        m.remove.push_back(value);
+        ++m.removed_duplicate;
+        continue;
+      }
+      covered[i] = true;
+      m.keep.push_back(static_cast<uint32_t>(i));
+      m.keep_text.push_back(&value);
+    }
+  }
+}
+
+void AppendPrefixes(const std::vector<IpPrefix>& desired,
+                    const std::vector<uint32_t>& indices,
+                    google::protobuf::RepeatedPtrField<std::string>* out) {
+  out->Reserve(out->size() + static_cast<int>(indices.size()));
+  for (uint32_t i : indices) {
+    desired[i].AppendTo(out->Add());
+  }
+}
+
+std::string GuardMessagePercent(double fraction) {
+  return absl::StrFormat("%.4g%%", fraction * 100);
+}
+
+}  // namespace
+
+RuleTemplate EffectiveTemplate(const RuleTemplate& rule) {
+  RuleTemplate out = rule;
+  if (out.direction() == tqs1::v1::DIRECTION_UNSPECIFIED) {
+    out.set_direction(tqs1::v1::DIRECTION_ANY);
+  }
+  std::vector<int> os = SortedOsTypes(out.os_types());
+  os.erase(std::remove(os.begin(), os.end(), tqs1::v1::OS_TYPE_UNSPECIFIED),
+           os.end());
+  if (os.empty()) {
+    os = {tqs1::v1::OS_TYPE_WINDOWS, tqs1::v1::OS_TYPE_MACOS,
+          tqs1::v1::OS_TYPE_LINUX};
+  }
+  out.mutable_os_types()->Assign(os.begin(), os.end());
+  return out;
+}
+
+std::string SyncDisplayName(const tqs1::v1::SyncConfig& sync) {
+  if (!sync.name().empty()) return sync.name();
+  return absl::StrCat(sync.collection(), " -> ", sync.site());
+}
+
+absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
+                                 const ObservedState& observed,
+                                 const PlanOptions& options) {
+  const tqs1::v1::SyncConfig& sync = desired.sync();
+  const std::string& collection = sync.collection();
+  const std::string sync_name = SyncDisplayName(sync);
+  if (collection.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sync \"", sync_name, "\" names no collection"));
+  }
+  if (options.max_addresses_per_rule() > kMaxAddressesPerRule) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_addresses_per_rule ", options.max_addresses_per_rule(),
+        " is over SentinelOne's limit of ", kMaxAddressesPerRule));
+  }
+  const uint64_t cap = options.max_addresses_per_rule() > 0
+                           ? options.max_addresses_per_rule()
+                           : kMaxAddressesPerRule;
+  const RuleTemplate rule_template = EffectiveTemplate(sync.rule());
+  const GuardSettings guards = GuardSettings::FromProto(sync.guards());
+
+  Plan plan;
+  plan.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  plan.set_sync_name(sync_name);
+  plan.set_collection(collection);
+  plan.set_site_name(observed.site_name().empty() ? sync.site()
+                                                  : observed.site_name());
+  plan.set_site_id(observed.site_id());
+  plan.set_observed_fingerprint(ObservedFingerprint(observed));
+  *plan.mutable_options() = options;
+
+  // 1. The desired prefixes.
+  ASSIGN_OR_RETURN(NeverBlockList never_block, NeverBlockList::Create(desired));
+  NormalizedValues normalized =
+      NormalizeValues(desired.values(), never_block, guards);
+  const std::vector<IpPrefix>& want = normalized.prefixes;
+  *plan.mutable_inputs() = std::move(normalized.report);
+  *plan.mutable_inputs()->mutable_source() = desired.source();
+
+  // 2. Classify the site's rules.
+  tqs1::v1::ObservedReport& observed_report = *plan.mutable_observed();
+  observed_report.set_rules(observed.rules_size());
+  absl::flat_hash_set<std::string> names_in_use;
+  std::vector<Managed> managed;
+  for (const Rule& rule : observed.rules()) {
+    names_in_use.insert(rule.name());
+    if (!IsSiteRule(rule, observed)) {
+      observed_report.set_inherited(observed_report.inherited() + 1);
+      continue;
+    }
+    std::optional<int> index = ManagedNameIndex(collection, rule.name());
+    if (!index.has_value()) {
+      observed_report.set_foreign(observed_report.foreign() + 1);
+      continue;
+    }
+    bool marked = HasOwnershipMarker(rule.description());
+    if (!marked && !options.adopt()) {
+      tqs1::v1::Conflict* conflict = plan.add_conflicts();
+      conflict->set_rule_id(rule.id());
+      conflict->set_name(rule.name());
+      conflict->set_reason(
+          "has a name of this sync but no tqs1 ownership marker; left "
+          "untouched (adopt it to manage it)");
+      continue;
+    }
+    Managed m;
+    m.rule = &rule;
+    m.index = *index;
+    m.adopt = !marked;
+    managed.push_back(std::move(m));
+  }
+  std::sort(managed.begin(), managed.end(),
+            [](const Managed& a, const Managed& b) {
+              return std::tie(a.index, a.rule->id()) <
+                     std::tie(b.index, b.rule->id());
+            });
+  observed_report.set_managed(managed.size());
+
+  // 3. What each managed rule keeps and loses; what is missing.
+  std::vector<bool> covered(want.size(), false);
+  std::vector<IpPrefix> unwanted;
+  for (Managed& m : managed) {
+    ReadEntries(want, m, covered, unwanted);
+  }
+  uint64_t kept_total = 0;
+  for (const Managed& m : managed) kept_total += m.keep.size();
+  std::sort(unwanted.begin(), unwanted.end());
+  unwanted.erase(std::unique(unwanted.begin(), unwanted.end()),
+                 unwanted.end());
+  const uint64_t blocked_before = kept_total + unwanted.size();
+  const uint64_t unblocked = unwanted.size();
+  observed_report.set_blocked(blocked_before);
+
+  // A rule over the limit (made by hand, or by an older limit) sheds its
+  // excess, which is placed again like any missing address.
+  for (Managed& m : managed) {
+    while (m.keep.size() > cap) {
+      covered[m.keep.back()] = false;
+      m.remove.push_back(*m.keep_text.back());
+      m.keep.pop_back();
+      m.keep_text.pop_back();
+      ++m.moved_out;
+    }
+  }
+  std::vector<uint32_t> missing;
+  for (uint32_t i = 0; i < want.size(); ++i) {
+    if (!covered[i]) missing.push_back(i);
+  }
+  uint64_t moved_total = 0;
+  for (const Managed& m : managed) moved_total += m.moved_out;
+
+  for (Managed& m : managed) {
+    RuleSettings settings =
+        DesiredSettings(rule_template, m.rule->name(), m.rule->enabled());
+    m.drift = SettingsDrift(*m.rule, settings);
+  }
+
+  // 4. Place the missing prefixes: rules rewritten anyway first, then new
+  // rules, the last partial chunk into the fullest untouched rule that can
+  // take it whole.
+  size_t next = 0;
+  auto take = [&missing, &next](std::vector<uint32_t>& into, uint64_t n) {
+    into.insert(into.end(), missing.begin() + next, missing.begin() + next + n);
+    next += n;
+  };
+  for (Managed& m : managed) {
+    if (!m.NeedsWrite()) continue;
+    uint64_t room = cap - m.keep.size();
+    take(m.add, std::min<uint64_t>(room, missing.size() - next));
+  }
+  std::vector<std::vector<uint32_t>> new_rules;
+  if (uint64_t rest = missing.size() - next; rest > 0) {
+    uint64_t chunks = (rest + cap - 1) / cap;
+    uint64_t last = rest - cap * (chunks - 1);
+    Managed* fit = nullptr;
+    for (Managed& m : managed) {
+      if (m.NeedsWrite()) continue;
+      uint64_t room = cap - m.keep.size();
+      if (room >= last && (fit == nullptr || room < cap - fit->keep.size())) {
+        fit = &m;
+      }
+    }
+    if (fit != nullptr) {
+      take(fit->add, last);
+      --chunks;
+    }
+    for (uint64_t c = 0; c < chunks; ++c) {
+      new_rules.emplace_back();
+      take(new_rules.back(), std::min<uint64_t>(cap, missing.size() - next));
+    }
+  }
+
+  // 5. Names for new rules: never one in use in the site, so no order of
+  // the writes can produce two rules of one name.
+  std::vector<std::string> new_names;
+  if (managed.empty() && new_rules.size() == 1 &&
+      !names_in_use.contains(collection)) {
+    new_names.push_back(collection);
+  } else {
+    int number = 1;
+    for (size_t k = 0; k < new_rules.size(); ++k) {
+      while (names_in_use.contains(RuleName(collection, number))) ++number;
+      new_names.push_back(RuleName(collection, number++));
+    }
+  }
+  for (const std::string& name : new_names) {
+    if (int length = CharacterCount(name); length > kMaxRuleNameLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "collection name \"", collection, "\" of sync \"", sync_name,
+          "\" is too long for SentinelOne rule names: the plan needs rule \"",
+          name, "\" (", length, " characters; the limit is ",
+          kMaxRuleNameLength, ")"));
+    }
+  }
+
+  // 6. The actions, in the order that never unblocks a wanted address.
+  std::vector<Action> creates, adding, fixing, deletes;
+  for (size_t k = 0; k < new_rules.size(); ++k) {
+    Action a;
+    a.set_kind(tqs1::v1::ACTION_KIND_CREATE);
+    a.set_name(new_names[k]);
+    *a.mutable_settings() = DesiredSettings(rule_template, new_names[k],
+                                            rule_template.enabled());
+    AppendPrefixes(want, new_rules[k], a.mutable_add());
+    a.set_count_after(new_rules[k].size());
+    a.add_reasons(absl::StrCat("new rule for ",
+                               Count(new_rules[k].size(), "address",
+                                     "addresses")));
+    creates.push_back(std::move(a));
+  }
+  for (Managed& m : managed) {
+    if (!m.NeedsWrite() && m.add.empty()) continue;
+    Action a;
+    a.set_rule_id(m.rule->id());
+    a.set_name(m.rule->name());
+    a.set_count_before(m.entries);
+    a.set_count_after(m.keep.size() + m.add.size());
+    std::sort(m.remove.begin(), m.remove.end());
+    a.mutable_remove()->Assign(m.remove.begin(), m.remove.end());
+    AppendPrefixes(want, m.add, a.mutable_add());
+    a.set_adopts(m.adopt);
+    if (m.adopt) {
+      a.add_reasons("takes ownership of a rule without the tqs1 marker");
+    }
+    if (!m.add.empty()) {
+      a.add_reasons(
+          absl::StrCat("adds ", Count(m.add.size(), "address", "addresses")));
+    }
+    if (m.removed_unwanted > 0) {
+      a.add_reasons(absl::StrCat(
+          "removes ",
+          Count(m.removed_unwanted, "address", "addresses"),
+          " no longer in the collection"));
+    }
+    if (m.removed_duplicate > 0) {
+      a.add_reasons(absl::StrCat(
+          "removes ", Count(m.removed_duplicate, "duplicate entry",
+                            "duplicate entries")));
+    }
+    if (m.removed_invalid > 0) {
+      a.add_reasons(absl::StrCat(
+          "removes ", Count(m.removed_invalid, "entry", "entries"),
+          " that are not valid addresses"));
+    }
+    if (m.moved_out > 0) {
+      a.add_reasons(absl::StrCat(
+          "moves ", Count(m.moved_out, "address", "addresses"),
+          " to other rules (over the limit of ", cap, ")"));
+    }
+    for (const std::string& d : m.drift) a.add_reasons(d);
+
+    if (a.count_after() == 0) {
+      a.set_kind(tqs1::v1::ACTION_KIND_DELETE);
+      a.add_reasons("no addresses left");
+      deletes.push_back(std::move(a));
+      continue;
+    }
+    a.set_kind(tqs1::v1::ACTION_KIND_UPDATE);
+    *a.mutable_settings() =
+        DesiredSettings(rule_template, m.rule->name(), m.rule->enabled());
+    (m.add.empty() ? fixing : adding).push_back(std::move(a));
+  }
+  for (auto* group : {&creates, &adding, &fixing, &deletes}) {
+    for (Action& a : *group) *plan.add_actions() = std::move(a);
+  }
+
+  // 7. Guards.
+  tqs1::v1::PlanSummary& summary = *plan.mutable_summary();
+  bool blocked = false;
+  {
+    tqs1::v1::GuardVerdict* v = plan.add_guards();
+    v->set_guard("empty-source");
+    bool tripped = want.size() < guards.min_desired_addresses &&
+                   blocked_before > 0 && unblocked > 0;
+    v->set_tripped(tripped);
+    v->set_overridden(tripped && options.allow_empty());
+    if (tripped) {
+      v->set_message(absl::StrCat(
+          "the collection yields ", want.size(),
+          " addresses (minimum ", guards.min_desired_addresses,
+          ") while the site blocks ", blocked_before,
+          ": a renamed, emptied or unreadable collection must not unblock "
+          "everything"));
+    } else {
+      v->set_message(absl::StrCat("the collection yields ", want.size(),
+                                  " addresses"));
+    }
+    blocked |= tripped && !options.allow_empty();
+  }
+  {
+    tqs1::v1::GuardVerdict* v = plan.add_guards();
+    v->set_guard("unblock-share");
+    double share = blocked_before == 0
+                       ? 0.0
+                       : static_cast<double>(unblocked) / blocked_before;
+    bool tripped = unblocked > guards.unblock_floor &&
+                   share > guards.max_unblock_fraction;
+    v->set_tripped(tripped);
+    v->set_overridden(tripped && options.allow_mass_unblock());
+    v->set_message(absl::StrCat(
+        "unblocks ", unblocked, " of ", blocked_before, " addresses (",
+        GuardMessagePercent(share), "; the limit is ",
+        GuardMessagePercent(guards.max_unblock_fraction), " above ",
+        guards.unblock_floor, " addresses)"));
+    blocked |= tripped && !options.allow_mass_unblock();
+  }
+
+  // 8. Summary.
+  for (const Action& a : plan.actions()) {
+    switch (a.kind()) {
+      case tqs1::v1::ACTION_KIND_CREATE:
+        summary.set_creates(summary.creates() + 1);
+        break;
+      case tqs1::v1::ACTION_KIND_UPDATE:
+        summary.set_updates(summary.updates() + 1);
+        break;
+      case tqs1::v1::ACTION_KIND_DELETE:
+        summary.set_deletes(summary.deletes() + 1);
+        break;
+      default:
+        break;
+    }
+    summary.set_addresses_added(summary.addresses_added() + a.add_size());
+    summary.set_addresses_removed(summary.addresses_removed() +
+                                  a.remove_size());
+  }
+  summary.set_newly_blocked(missing.size() - moved_total);
+  summary.set_unblocked(unblocked);
+  summary.set_in_sync(plan.actions().empty());
+  summary.set_blocked(blocked);
+  return plan;
+}
+
+}  // namespace tqs1::reconciler

@@ -1,0 +1,57 @@
+// The reconciler: given what a collection says should be blocked and what a
+// site's firewall holds, compute the writes that make them equal.
+//
+//   ASSIGN_OR_RETURN(Plan plan, ComputePlan(desired, observed, options));
+//   std::cout << RenderPlanText(plan, {});
+//   if (plan.summary().blocked()) return kGuardExitCode;
+//
+// Pure: no I/O, no clock, no globals; the same inputs give the same plan.
+//
+// The rules it follows (DESIGN.md):
+// - Ownership: a site-scoped rule is managed when its name is in the sync's
+//   scheme ("<collection>", "<collection> (n)") and its description carries
+//   the ownership marker. A scheme name without the marker is a conflict,
+//   left alone, unless PlanOptions.adopt takes it over. Rules of other
+//   scopes are inherited and never touched; other names are foreign.
+// - Sticky first-fit chunking: an address stays in the rule that holds it;
+//   removed addresses leave their rules; added addresses fill the rules
+//   being rewritten anyway, then new rules (the last partial one goes into
+//   the fullest existing rule that can take it whole, if any). An emptied
+//   rule is deleted. This reaches the lower bound on writes
+//   W* = rho + ceil(max(0, a - F) / cap).
+// - Names: a new rule takes the lowest free number; no name in use by any
+//   rule of the site is ever reused in the same plan, so no intermediate
+//   state has two rules of one name. Existing rules are never renamed.
+// - No unblock window: creates and updates that add run first, then updates
+//   that only remove or fix settings, then deletes.
+// - Guards: an empty source, or unblocking more than a share of what the
+//   site blocks, marks the plan blocked unless overridden.
+#ifndef TQS1_RECONCILER_PLANNER_H_
+#define TQS1_RECONCILER_PLANNER_H_
+
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+#include "proto/state.pb.h"
+
+namespace tqs1::reconciler {
+
+// Computes the plan for one sync.
+// Errors (all kInvalidArgument, naming the value and where it came from):
+// the sync has no collection; a never-block entry does not parse; a rule
+// name the plan needs is longer than SentinelOne's 200 characters;
+// options.max_addresses_per_rule is over 5000.
+absl::StatusOr<tqs1::v1::Plan> ComputePlan(
+    const tqs1::v1::DesiredState& desired,
+    const tqs1::v1::ObservedState& observed,
+    const tqs1::v1::PlanOptions& options);
+
+// The template with defaults filled in: direction any, OS types windows,
+// macOS and Linux when unset; OS types sorted and unique.
+tqs1::v1::RuleTemplate EffectiveTemplate(const tqs1::v1::RuleTemplate& rule);
+
+// "<collection> -> <site>" unless the sync has a name.
+std::string SyncDisplayName(const tqs1::v1::SyncConfig& sync);
+
+}  // namespace tqs1::reconciler
+
+#endif  // TQS1_RECONCILER_PLANNER_H_
