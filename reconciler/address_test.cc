@@ -1,0 +1,117 @@
+#include "reconciler/address.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+TEST(ParseIpPrefixTest, CanonicalForms) {
+  struct Case {
+    const char* input;
+    const char* canonical;
+    int length;
+  };
+  const Case cases[] = {
+      {"192.0.2.1", "192.0.2.1", 32},
+      {"  192.0.2.1\t", "192.0.2.1", 32},
+      {"0.0.0.0", "0.0.0.0", 32},
+      {"255.255.255.255", "255.255.255.255", 32},
+      {"192.0.2.1/32", "192.0.2.1", 32},
+      {"10.0.0.0/8", "10.0.0.0/8", 8},
+      {"0.0.0.0/0", "0.0.0.0/0", 0},
+      {"2001:DB8::1", "2001:db8::1", 128},
+      {"2001:db8:0:0:0:0:0:1", "2001:db8::1", 128},
+      {"2001:db8::1/128", "2001:db8::1", 128},
+      {"2001:0db8:0000:0000:0001:0000:0000:0001", "2001:db8::1:0:0:1", 128},
+      {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1", 128},
+      {"2001:db8::/32", "2001:db8::/32", 32},
+      {"::ffff:192.0.2.1", "::ffff:192.0.2.1", 128},
+      {"::", "::", 128},
+      {"fe80::/10", "fe80::/10", 10},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.input);
+    absl::StatusOr<IpPrefix> p = ParseIpPrefix(c.input);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->ToString(), c.canonical);
+    EXPECT_EQ(p->length(), c.length);
+    // Canonical text parses back to the same value.
+    EXPECT_EQ(*ParseIpPrefix(p->ToString()), *p);
+  }
+}
+
+TEST(ParseIpPrefixTest, RejectsWithReason) {
+  struct Case {
+    const char* input;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"", "empty value"},
+      {"   ", "empty value"},
+      {"1.2.3", "not an IPv4 address"},
+      {"1.2.3.4.5", "not an IPv4 address"},
+      {"256.1.1.1", "not an IPv4 address"},
+      {"010.0.0.1", "not an IPv4 address"},
+      {"1.2.3.4 5", "not an IPv4 address"},
+      {"1..2.3", "not an IPv4 address"},
+      {"+1.2.3.4", "not an IPv4 address"},
+      {"example.com", "not an IPv4 address"},
+      {"1.2.3.4/33", "prefix length 33 is out of range (0-32)"},
+      {"1.2.3.4/", "prefix length \"\" is not a number"},
+      {"1.2.3.0/024", "prefix length \"024\" is not a number"},
+      {"1.2.3.0/-1", "prefix length \"-1\" is not a number"},
+      {"10.0.0.5/8", "host bits set: the network is 10.0.0.0/8"},
+      {"2001:db8::1/32", "host bits set: the network is 2001:db8::/32"},
+      {"2001:db8::/129", "prefix length 129 is out of range (0-128)"},
+      {"2001:db8:::1", "not an IPv6 address"},
+      {"fe80::1%eth0", "IPv6 zone ids are not allowed"},
+      {"1:2:3:4:5:6:7:8:9", "not an IPv6 address"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.input);
+    absl::StatusOr<IpPrefix> p = ParseIpPrefix(c.input);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(p.status().message(), c.reason);
+  }
+}
+
+TEST(IpPrefixTest, ContainsAndOverlaps) {
+  IpPrefix net = *ParseIpPrefix("10.0.0.0/8");
+  EXPECT_TRUE(net.Contains(*ParseIpPrefix("10.1.2.3")));
+  EXPECT_TRUE(net.Contains(*ParseIpPrefix("10.128.0.0/9")));
+  EXPECT_TRUE(net.Contains(net));
+  EXPECT_FALSE(net.Contains(*ParseIpPrefix("11.0.0.1")));
+  EXPECT_FALSE(net.Contains(*ParseIpPrefix("0.0.0.0/0")));
+  EXPECT_TRUE(net.Overlaps(*ParseIpPrefix("0.0.0.0/0")));
+  // Families never mix, even for IPv4-mapped addresses.
+  EXPECT_FALSE(
+      ParseIpPrefix("::/0")->Contains(*ParseIpPrefix("10.0.0.1")));
+  IpPrefix v6 = *ParseIpPrefix("2001:db8::/32");
+  EXPECT_TRUE(v6.Contains(*ParseIpPrefix("2001:db8:ffff::1")));
+  EXPECT_FALSE(v6.Contains(*ParseIpPrefix("2001:db9::1")));
+  IpPrefix v6_long = *ParseIpPrefix("2001:db8:0:0:8000::/65");
+  EXPECT_TRUE(v6_long.Contains(*ParseIpPrefix("2001:db8::8000:0:0:1")));
+  EXPECT_FALSE(v6_long.Contains(*ParseIpPrefix("2001:db8::1")));
+}
+
+TEST(IpPrefixTest, OrdersIpv4FirstThenByAddressThenLength) {
+  std::vector<IpPrefix> v = {
+      *ParseIpPrefix("::1"),          *ParseIpPrefix("10.0.0.0/8"),
+      *ParseIpPrefix("10.0.0.0"),     *ParseIpPrefix("9.255.255.255"),
+      *ParseIpPrefix("2001:db8::1"),
+  };
+  std::sort(v.begin(), v.end());
+  std::vector<std::string> text;
+  for (const IpPrefix& p : v) text.push_back(p.ToString());
+  EXPECT_EQ(text, (std::vector<std::string>{"9.255.255.255", "10.0.0.0/8",
+                                            "10.0.0.0", "::1", "2001:db8::1"}));
+}
+
+TEST(IpPrefixTest, IsCompact) { EXPECT_LE(sizeof(IpPrefix), 24u); }
+
+}  // namespace
+}  // namespace tqs1::reconciler

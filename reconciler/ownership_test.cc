@@ -1,0 +1,47 @@
+#include "reconciler/ownership.h"
+
+#include "gtest/gtest.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+TEST(OwnershipTest, ManagedNameIndex) {
+  struct Case {
+    const char* name;
+    std::optional<int> index;
+  };
+  const Case cases[] = {
+      {"Known C2", 0},          {"Known C2 (1)", 1},
+      {"Known C2 (42)", 42},    {"Known C2 (0)", std::nullopt},
+      {"Known C2 (01)", std::nullopt}, {"Known C2 ()", std::nullopt},
+      {"Known C2 (1", std::nullopt},   {"Known C2(1)", std::nullopt},
+      {"Known C2 (x)", std::nullopt},  {"known c2", std::nullopt},
+      {"Known C2 Extra", std::nullopt}, {"Known", std::nullopt},
+      {"Known C2 (1) (2)", std::nullopt},
+      {"Known C2 (9999999999)", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(ManagedNameIndex("Known C2", c.name), c.index);
+  }
+  EXPECT_EQ(RuleName("Known C2", 0), "Known C2");
+  EXPECT_EQ(RuleName("Known C2", 7), "Known C2 (7)");
+}
+
+TEST(OwnershipTest, Marker) {
+  EXPECT_EQ(DescriptionWithMarker("Blocked by ThreatQ"),
+            "Blocked by ThreatQ [managed by tqs1]");
+  EXPECT_EQ(DescriptionWithMarker(""), "[managed by tqs1]");
+  EXPECT_TRUE(HasOwnershipMarker("Blocked by ThreatQ [managed by tqs1]"));
+  EXPECT_FALSE(HasOwnershipMarker("Blocked by ThreatQ"));
+  EXPECT_FALSE(HasOwnershipMarker("[managed by tqs]"));
+}
+
+TEST(OwnershipTest, CharacterCountCountsCodePoints) {
+  EXPECT_EQ(CharacterCount("abc"), 3);
+  EXPECT_EQ(CharacterCount("C2 \xC3\xA9t\xC3\xA9"), 6);  // "C2 été"
+  EXPECT_EQ(CharacterCount("\xF0\x9F\x94\xA5"), 1);
+}
+
+}  // namespace
+}  // namespace tqs1::reconciler

@@ -1,0 +1,419 @@
+#include "reconciler/planner.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "reconciler/fingerprint.h"
+#include "reconciler/ownership.h"
+#include "reconciler/testing/site_model.h"
+
+namespace tqs1::reconciler {
+namespace {
+
+using ::tqs1::v1::DesiredState;
+using ::tqs1::v1::ObservedState;
+using ::tqs1::v1::Plan;
+using ::tqs1::v1::PlanOptions;
+using ::tqs1::v1::Rule;
+using testing::ActionsText;
+using testing::Desired;
+using testing::Entries;
+using testing::ForeignRule;
+using testing::ManagedRule;
+using testing::Site;
+using testing::SiteModel;
+
+// n distinct IPv4 addresses starting at 10.0.0.0 + first.
+std::vector<std::string> Ips(int n, int first = 0) {
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (int k = first; k < first + n; ++k) {
+    out.push_back(absl::StrCat("10.", (k >> 16) & 255, ".", (k >> 8) & 255,
+                               ".", k & 255));
+  }
+  return out;
+}
+
+std::vector<std::string> Concat(std::vector<std::string> a,
+                                const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+PlanOptions Cap(int cap) {
+  PlanOptions options;
+  options.set_max_addresses_per_rule(cap);
+  return options;
+}
+
+std::vector<std::string> Strings(
+    const google::protobuf::RepeatedPtrField<std::string>& v) {
+  return {v.begin(), v.end()};
+}
+
+// The table: small rules (cap 3 unless stated) keep the cases readable.
+struct Case {
+  std::string name;
+  std::vector<std::string> desired;
+  std::vector<Rule> rules;
+  std::string actions;  // ActionsText of the plan
+  PlanOptions options = Cap(3);
+};
+
+TEST(ComputePlanTest, Table) {
+  const std::vector<Case> cases = {
+      {"fresh site, fits one rule: the bare collection name",
+       {"192.0.2.1", "192.0.2.2"},
+       {},
+       "+ create C +2"},
+      {"fresh site, several rules: numbered from 1",
+       Ips(7),
+       {},
+       "+ create C (1) +3\n+ create C (2) +3\n+ create C (3) +1"},
+      {"in sync: no actions",
+       Ips(4),
+       {ManagedRule("1", "C (1)", Ips(3)), ManagedRule("2", "C (2)", Ips(1, 3))},
+       ""},
+      {"in sync whatever the entries' text and order",
+       {"2001:db8::1", "192.0.2.1"},
+       {ManagedRule("1", "C", {"2001:DB8:0::1", "192.0.2.1"})},
+       ""},
+      {"growth: a full rule stays, the rest goes to a new rule",
+       Ips(5),
+       {ManagedRule("1", "C", Ips(3))},
+       "+ create C (1) +2"},
+      {"growth: the partial chunk goes into the fullest rule that fits it",
+       Ips(10),
+       {ManagedRule("1", "C (1)", Ips(3)), ManagedRule("2", "C (2)", Ips(1, 3)),
+        ManagedRule("3", "C (3)", Ips(2, 4))},
+       "+ create C (4) +3\n~ update C (3) +1"},
+      {"additions fill a rule being rewritten before anything else",
+       Concat(Ips(3), Ips(2, 10)),
+       {ManagedRule("1", "C (1)", Ips(3)),
+        ManagedRule("2", "C (2)", {"10.0.0.100", "10.0.0.10"})},
+       "~ update C (2) +1 -1"},
+      {"shrink: an emptied rule is deleted, last",
+       Ips(3),
+       {ManagedRule("1", "C (1)", Ips(3)), ManagedRule("2", "C (2)", Ips(2, 3))},
+       "- delete C (2) -2"},
+      {"shrink: partial removal updates in place",
+       {"10.0.0.0", "10.0.0.2"},
+       {ManagedRule("1", "C", Ips(3))},
+       "~ update C -1"},
+      {"order: updates that add, then updates that only remove or fix, "
+       "then deletes",
+       Concat(Ips(3), {"10.0.0.100"}),
+       {[] {
+          Rule r = ManagedRule("1", "C (1)", Ips(3));
+          r.set_direction(tqs1::v1::DIRECTION_INBOUND);
+          return r;
+        }(),
+        ManagedRule("2", "C (2)", {"10.0.0.50"}),
+        ManagedRule("3", "C (3)", {"10.0.0.70"})},
+       "~ update C (2) +1 -1\n~ update C (1)\n- delete C (3) -1"},
+      {"order: creates first",
+       Concat(Ips(3), Ips(4, 100)),
+       {[] {
+          Rule r = ManagedRule("1", "C (1)", Ips(3));
+          r.set_direction(tqs1::v1::DIRECTION_INBOUND);
+          return r;
+        }(),
+        ManagedRule("2", "C (2)", {"10.0.0.50"})},
+       "+ create C (3) +1\n~ update C (2) +3 -1\n~ update C (1)"},
+      {"a foreign rule with a managed name is a conflict; its name is skipped",
+       Ips(4),
+       {ForeignRule("9", "C (1)", {"203.0.113.9"})},
+       "+ create C (2) +3\n+ create C (3) +1"},
+      {"a foreign rule named like the collection keeps new rules numbered",
+       Ips(2),
+       {ForeignRule("9", "C", {"203.0.113.9"})},
+       "+ create C (1) +2"},
+      {"a legacy unmarked rule without adoption: conflict, untouched",
+       Ips(2),
+       {ManagedRule("1", "C", Ips(2), /*marked=*/false)},
+       "+ create C (1) +2"},
+      {"other rules are never touched",
+       Ips(1),
+       {ForeignRule("7", "Allow backups", {"10.0.0.0"}),
+        ForeignRule("8", "C2 list", {"10.0.0.0"})},
+       "+ create C +1"},
+      {"duplicate entries across and within managed rules are removed",
+       Ips(3),
+       {ManagedRule("1", "C (1)", {"10.0.0.0", "10.0.0.1", "10.0.0.0"}),
+        ManagedRule("2", "C (2)", {"10.0.0.1", "10.0.0.2"})},
+       "~ update C (1) -1\n~ update C (2) -1"},
+      {"entries that are not addresses are removed",
+       Ips(1),
+       {[] {
+         Rule r = ManagedRule("1", "C", Ips(1));
+         tqs1::v1::HostSet* fqdn = r.add_remote_hosts();
+         fqdn->set_type("fqdn");
+         fqdn->add_values("evil.example");
+         return r;
+       }()},
+       "~ update C -1"},
+      {"a rule over the limit sheds its excess into other rules first",
+       Ips(5),
+       {ManagedRule("1", "C", Ips(5))},
+       "+ create C (1) +2\n~ update C -2"},
+      {"settings drift rewrites a rule, which then takes additions first",
+       Ips(5),
+       {ManagedRule("1", "C (1)", Ips(2)), [] {
+          Rule r = ManagedRule("2", "C (2)", Ips(1, 2));
+          r.set_direction(tqs1::v1::DIRECTION_INBOUND);
+          return r;
+        }()},
+       "~ update C (2) +2"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Plan> plan =
+        ComputePlan(Desired("C", c.desired), Site(c.rules), c.options);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(ActionsText(*plan), c.actions);
+    EXPECT_EQ(plan->summary().in_sync(), c.actions.empty());
+    EXPECT_FALSE(plan->summary().blocked());
+
+    // Replaying the plan converges: planning again finds nothing to do.
+    SiteModel site(Site(c.rules));
+    ASSERT_TRUE(site.ApplyAll(*plan).ok());
+    absl::StatusOr<Plan> again =
+        ComputePlan(Desired("C", c.desired), site.state(), c.options);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(ActionsText(*again), "");
+  }
+}
+
+TEST(ComputePlanTest, CreateCarriesTemplateAndMarker) {
+  DesiredState desired = Desired("Known C2 IPs", {"198.51.100.7", "::2/127"});
+  desired.mutable_sync()->mutable_rule()->set_direction(
+      tqs1::v1::DIRECTION_OUTBOUND);
+  desired.mutable_sync()->mutable_rule()->add_os_types(
+      tqs1::v1::OS_TYPE_LINUX);
+  desired.mutable_sync()->mutable_rule()->set_enabled(false);
+  absl::StatusOr<Plan> plan = ComputePlan(desired, Site({}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->actions_size(), 1);
+  const tqs1::v1::Action& a = plan->actions(0);
+  EXPECT_EQ(a.settings().name(), "Known C2 IPs");
+  EXPECT_EQ(a.settings().description(), "Blocked by ThreatQ [managed by tqs1]");
+  EXPECT_EQ(a.settings().action(), tqs1::v1::RULE_ACTION_BLOCK);
+  EXPECT_FALSE(a.settings().enabled());
+  EXPECT_EQ(a.settings().direction(), tqs1::v1::DIRECTION_OUTBOUND);
+  ASSERT_EQ(a.settings().os_types_size(), 1);
+  EXPECT_EQ(Strings(a.add()),
+            (std::vector<std::string>{"198.51.100.7", "::2/127"}));
+  EXPECT_EQ(a.reasons(0), "new rule for 2 addresses");
+  EXPECT_EQ(plan->sync_name(), "Known C2 IPs -> HQ");
+}
+
+TEST(ComputePlanTest, DisabledRuleStaysDisabled) {
+  // Disabling a managed rule in the console is an emergency brake that a
+  // description fix must not undo.
+  Rule rule = ManagedRule("1", "C", Ips(2));
+  rule.set_enabled(false);
+  rule.set_description("edited [managed by tqs1]");
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), Site({rule}), {});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->actions_size(), 1);
+  EXPECT_FALSE(plan->actions(0).settings().enabled());
+  EXPECT_EQ(plan->actions(0).reasons(0), "description differs");
+}
+
+TEST(ComputePlanTest, LegacyRuleReportedAsConflictWithoutAdoption) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(2), /*marked=*/false)});
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), site, {});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->conflicts_size(), 1);
+  EXPECT_EQ(plan->conflicts(0).rule_id(), "1");
+  EXPECT_EQ(plan->conflicts(0).name(), "C");
+  EXPECT_EQ(plan->observed().managed(), 0u);
+  // Its addresses do not count as blocked by tqs1.
+  EXPECT_EQ(plan->observed().blocked(), 0u);
+}
+
+TEST(ComputePlanTest, LegacyRuleAdoptedTakesTheMarkerAndTheChanges) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(2), /*marked=*/false)});
+  PlanOptions options;
+  options.set_adopt(true);
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(3)), site, options);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->conflicts_size(), 0);
+  EXPECT_EQ(ActionsText(*plan), "~ update C +1");
+  const tqs1::v1::Action& a = plan->actions(0);
+  EXPECT_TRUE(a.adopts());
+  EXPECT_TRUE(HasOwnershipMarker(a.settings().description()));
+  EXPECT_EQ(a.reasons(0), "takes ownership of a rule without the tqs1 marker");
+
+  // Adoption of a rule already in sync is still one visible write.
+  plan = ComputePlan(Desired("C", Ips(2)), site, options);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(ActionsText(*plan), "~ update C");
+}
+
+TEST(ComputePlanTest, InheritedRulesAreIgnoredAndTheirNamesAvoided) {
+  Rule account = ManagedRule("5", "C", Ips(3));
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  account.set_scope_id("700000000000000001");
+  Rule other_site = ManagedRule("6", "C (1)", Ips(3));
+  other_site.set_scope_id("900000000000000002");
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", Ips(1)), Site({account, other_site}), {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->observed().inherited(), 2u);
+  EXPECT_EQ(plan->observed().managed(), 0u);
+  EXPECT_EQ(ActionsText(*plan), "+ create C (2) +1");
+}
+
+TEST(ComputePlanTest, InvalidAndDuplicateInputsAreReported) {
+  absl::StatusOr<Plan> plan = ComputePlan(
+      Desired("C", {"192.0.2.1", "192.0.2.1", "192.0.2.01", "127.0.0.1",
+                    "not-an-ip", "192.0.2.0/24"}),
+      Site({}), {});
+  ASSERT_TRUE(plan.ok());
+  const tqs1::v1::InputReport& in = plan->inputs();
+  EXPECT_EQ(in.values(), 6u);
+  EXPECT_EQ(in.duplicates(), 1u);
+  EXPECT_EQ(in.invalid(), 2u);
+  EXPECT_EQ(in.never_blocked(), 1u);
+  EXPECT_EQ(in.desired(), 2u);
+  ASSERT_EQ(in.rejected_size(), 3);
+  EXPECT_EQ(in.rejected(0).value(), "192.0.2.01");
+  EXPECT_EQ(Strings(plan->actions(0).add()),
+            (std::vector<std::string>{"192.0.2.0/24", "192.0.2.1"}));
+}
+
+TEST(ComputePlanTest, EmptySourceGuard) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(3))});
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", {}), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->summary().blocked());
+  EXPECT_EQ(ActionsText(*plan), "- delete C -3");
+  ASSERT_EQ(plan->guards_size(), 2);
+  EXPECT_EQ(plan->guards(0).guard(), "empty-source");
+  EXPECT_TRUE(plan->guards(0).tripped());
+  EXPECT_EQ(plan->guards(0).message(),
+            "the collection yields 0 addresses (minimum 1) while the site "
+            "blocks 3: a renamed, emptied or unreadable collection must not "
+            "unblock everything");
+
+  PlanOptions allow;
+  allow.set_allow_empty(true);
+  plan = ComputePlan(Desired("C", {}), site, allow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->guards(0).overridden());
+  EXPECT_FALSE(plan->summary().blocked());
+
+  // An empty collection against an empty site is simply in sync.
+  plan = ComputePlan(Desired("C", {}), Site({}), {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->summary().blocked());
+  EXPECT_TRUE(plan->summary().in_sync());
+}
+
+TEST(ComputePlanTest, UnblockShareGuard) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(1000))});
+  // 200 of 1000 unblocked: 20% is the limit, not over it.
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(800)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->summary().blocked());
+  EXPECT_EQ(plan->summary().unblocked(), 200u);
+
+  plan = ComputePlan(Desired("C", Ips(799)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->summary().blocked());
+  EXPECT_EQ(plan->guards(1).message(),
+            "unblocks 201 of 1000 addresses (20.1%; the limit is 20% above 100 "
+            "addresses)");
+
+  PlanOptions allow;
+  allow.set_allow_mass_unblock(true);
+  plan = ComputePlan(Desired("C", Ips(799)), site, allow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->summary().blocked());
+  EXPECT_TRUE(plan->guards(1).overridden());
+
+  // Small sites: unblocking up to the floor never trips.
+  plan = ComputePlan(Desired("C", Ips(10)),
+                     Site({ManagedRule("1", "C", Ips(50))}), {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->summary().blocked());
+}
+
+TEST(ComputePlanTest, NameTooLongIsAnErrorAtPlanTime) {
+  std::string collection(196, 'x');
+  // The bare name (196) fits; "<name> (1)" (200) fits; "(10)" would not.
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired(collection, Ips(1)), Site({}), {});
+  EXPECT_TRUE(plan.ok());
+  plan = ComputePlan(Desired(collection, Ips(5)), Site({}), Cap(1));
+  ASSERT_TRUE(plan.ok()) << plan.status();  // (1)..(5) fit: 200 characters
+  plan = ComputePlan(Desired(collection, Ips(10)), Site({}), Cap(1));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(plan.status().message(),
+            absl::StrCat("collection name \"", collection, "\" of sync \"",
+                         collection, " -> HQ\" is too long for SentinelOne "
+                         "rule names: the plan needs rule \"",
+                         collection, " (10)\" (201 characters; the limit is "
+                         "200)"));
+}
+
+TEST(ComputePlanTest, BadInputsAreErrors) {
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("", Ips(1)), Site({}), {});
+  EXPECT_EQ(plan.status().message(), "sync \" -> HQ\" names no collection");
+  plan = ComputePlan(Desired("C", Ips(1)), Site({}), Cap(5001));
+  EXPECT_EQ(plan.status().message(),
+            "max_addresses_per_rule 5001 is over SentinelOne's limit of 5000");
+}
+
+TEST(ComputePlanTest, FingerprintIdentifiesTheObservedSite) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(2))});
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->observed_fingerprint(), ObservedFingerprint(site));
+  EXPECT_EQ(plan->observed_fingerprint().rfind("sha256:", 0), 0u);
+  EXPECT_EQ(plan->observed_fingerprint().size(), 7u + 64u);
+}
+
+// The real limit, with the sizes from the design: growth past 5,000 and one
+// address added to a million.
+TEST(ComputePlanTest, GrowthPastFiveThousand) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(5000))});
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(5001)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(ActionsText(*plan), "+ create C (1) +1");
+}
+
+std::vector<Rule> MillionInRules(int total) {
+  std::vector<Rule> rules;
+  std::vector<std::string> all = Ips(total);
+  for (int start = 0, k = 1; start < total; start += 5000, ++k) {
+    int end = std::min(total, start + 5000);
+    rules.push_back(ManagedRule(absl::StrCat(k), absl::StrCat("C (", k, ")"),
+                                {all.begin() + start, all.begin() + end}));
+  }
+  return rules;
+}
+
+TEST(ComputePlanTest, OneAddressAddedToAMillion) {
+  // Every rule full: one new rule, one write.
+  ObservedState site = Site(MillionInRules(1000000));
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", Ips(1000001)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(ActionsText(*plan), "+ create C (201) +1");
+
+  // The last rule has room: it takes the address, still one write.
+  site = Site(MillionInRules(999999));
+  plan = ComputePlan(Desired("C", Ips(1000000)), site, {});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(ActionsText(*plan), "~ update C (200) +1");
+  EXPECT_EQ(Strings(plan->actions(0).add()),
+            (std::vector<std::string>{"10.15.66.63"}));
+}
+
+}  // namespace
+}  // namespace tqs1::reconciler
