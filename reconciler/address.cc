@@ -150,8 +150,8 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
     for (char c : length_text) digits_only &= absl::ascii_isdigit(c) != 0;
     if (!digits_only || (length_text.size() > 1 && length_text[0] == '0') ||
         !absl::SimpleAtoi(length_text, &length)) {
-      return Invalid(absl::StrCat("prefix length \"", length_text,
-                                  "\" is not a number"));
+      return Invalid(
+          absl::StrCat("prefix length \"", length_text, "\" is not a number"));
     }
     if (length > max_length) {
       return Invalid(absl::StrCat("prefix length ", length,
@@ -167,8 +167,8 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
       return Invalid("not an IPv6 address");
     }
     prefix = IpPrefix::V6(high, low, length);
-    host_bits_set = (high & TopBits(length)) != high ||
-                    (low & TopBits(length - 64)) != low;
+    host_bits_set =
+        (high & TopBits(length)) != high || (low & TopBits(length - 64)) != low;
   } else {
     uint32_t address;
     if (!ParseV4(address_text, &address)) {
@@ -178,8 +178,8 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
     host_bits_set = ((TopBits(length) >> 32) & address) != address;
   }
   if (host_bits_set) {
-    return Invalid(absl::StrCat("host bits set: the network is ",
-                                prefix.ToString()));
+    return Invalid(
+        absl::StrCat("host bits set: the network is ", prefix.ToString()));
   }
   return prefix;
 }

@@ -88,8 +88,7 @@ TEST(IpPrefixTest, ContainsAndOverlaps) {
   EXPECT_FALSE(net.Contains(*ParseIpPrefix("0.0.0.0/0")));
   EXPECT_TRUE(net.Overlaps(*ParseIpPrefix("0.0.0.0/0")));
   // Families never mix, even for IPv4-mapped addresses.
-  EXPECT_FALSE(
-      ParseIpPrefix("::/0")->Contains(*ParseIpPrefix("10.0.0.1")));
+  EXPECT_FALSE(ParseIpPrefix("::/0")->Contains(*ParseIpPrefix("10.0.0.1")));
   IpPrefix v6 = *ParseIpPrefix("2001:db8::/32");
   EXPECT_TRUE(v6.Contains(*ParseIpPrefix("2001:db8:ffff::1")));
   EXPECT_FALSE(v6.Contains(*ParseIpPrefix("2001:db9::1")));
@@ -100,8 +99,8 @@ TEST(IpPrefixTest, ContainsAndOverlaps) {
 
 TEST(IpPrefixTest, OrdersIpv4FirstThenByAddressThenLength) {
   std::vector<IpPrefix> v = {
-      *ParseIpPrefix("::1"),          *ParseIpPrefix("10.0.0.0/8"),
-      *ParseIpPrefix("10.0.0.0"),     *ParseIpPrefix("9.255.255.255"),
+      *ParseIpPrefix("::1"),         *ParseIpPrefix("10.0.0.0/8"),
+      *ParseIpPrefix("10.0.0.0"),    *ParseIpPrefix("9.255.255.255"),
       *ParseIpPrefix("2001:db8::1"),
   };
   std::sort(v.begin(), v.end());

@@ -53,7 +53,8 @@ std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
   for (const tqs1::v1::Rule& rule : observed.rules()) rules.push_back(&rule);
   std::sort(rules.begin(), rules.end(),
             [](const tqs1::v1::Rule* a, const tqs1::v1::Rule* b) {
-              return std::tie(a->id(), a->name()) < std::tie(b->id(), b->name());
+              return std::tie(a->id(), a->name()) <
+                     std::tie(b->id(), b->name());
             });
 
   Digest digest;

@@ -72,8 +72,10 @@ GuardSettings GuardSettings::FromProto(const tqs1::v1::Guards& guards) {
     s.max_unblock_fraction = guards.max_unblock_fraction();
   }
   if (guards.unblock_floor() > 0) s.unblock_floor = guards.unblock_floor();
-  if (guards.min_ipv4_prefix() > 0) s.min_ipv4_prefix = guards.min_ipv4_prefix();
-  if (guards.min_ipv6_prefix() > 0) s.min_ipv6_prefix = guards.min_ipv6_prefix();
+  if (guards.min_ipv4_prefix() > 0)
+    s.min_ipv4_prefix = guards.min_ipv4_prefix();
+  if (guards.min_ipv6_prefix() > 0)
+    s.min_ipv6_prefix = guards.min_ipv6_prefix();
   return s;
 }
 

@@ -45,11 +45,11 @@ TEST(NormalizeTest, NeverBlockBuiltInsAndConfigured) {
   tqs1::v1::NeverBlock* host = desired.add_never_block();
   host->set_prefix("198.51.100.10");
   host->set_reason("SentinelOne console address");
-  NormalizedValues n = Normalize(
-      {"127.0.0.1", "169.254.1.1", "224.0.0.251", "::1", "fe80::1",
-       "ff02::1", "0.0.0.0", "192.0.2.5", "198.51.100.10",
-       "198.51.100.0/24", "198.51.100.11"},
-      desired);
+  NormalizedValues n =
+      Normalize({"127.0.0.1", "169.254.1.1", "224.0.0.251", "::1", "fe80::1",
+                 "ff02::1", "0.0.0.0", "192.0.2.5", "198.51.100.10",
+                 "198.51.100.0/24", "198.51.100.11"},
+                desired);
   EXPECT_EQ(Text(n.prefixes), (std::vector<std::string>{"198.51.100.11"}));
   EXPECT_EQ(n.report.never_blocked(), 10u);
   ASSERT_EQ(n.report.rejected_size(), 10);
@@ -65,10 +65,9 @@ TEST(NormalizeTest, NeverBlockBuiltInsAndConfigured) {
 
 TEST(NormalizeTest, OverBroadPrefixesRefused) {
   tqs1::v1::DesiredState desired;
-  NormalizedValues n =
-      Normalize({"0.0.0.0/0", "12.0.0.0/7", "11.0.0.0/8", "2001::/16",
-                 "2001:db8::/32"},
-                desired);
+  NormalizedValues n = Normalize(
+      {"0.0.0.0/0", "12.0.0.0/7", "11.0.0.0/8", "2001::/16", "2001:db8::/32"},
+      desired);
   EXPECT_EQ(Text(n.prefixes),
             (std::vector<std::string>{"11.0.0.0/8", "2001:db8::/32"}));
   EXPECT_EQ(n.report.invalid(), 3u);

@@ -11,12 +11,18 @@ TEST(OwnershipTest, ManagedNameIndex) {
     std::optional<int> index;
   };
   const Case cases[] = {
-      {"Known C2", 0},          {"Known C2 (1)", 1},
-      {"Known C2 (42)", 42},    {"Known C2 (0)", std::nullopt},
-      {"Known C2 (01)", std::nullopt}, {"Known C2 ()", std::nullopt},
-      {"Known C2 (1", std::nullopt},   {"Known C2(1)", std::nullopt},
-      {"Known C2 (x)", std::nullopt},  {"known c2", std::nullopt},
-      {"Known C2 Extra", std::nullopt}, {"Known", std::nullopt},
+      {"Known C2", 0},
+      {"Known C2 (1)", 1},
+      {"Known C2 (42)", 42},
+      {"Known C2 (0)", std::nullopt},
+      {"Known C2 (01)", std::nullopt},
+      {"Known C2 ()", std::nullopt},
+      {"Known C2 (1", std::nullopt},
+      {"Known C2(1)", std::nullopt},
+      {"Known C2 (x)", std::nullopt},
+      {"known c2", std::nullopt},
+      {"Known C2 Extra", std::nullopt},
+      {"Known", std::nullopt},
       {"Known C2 (1) (2)", std::nullopt},
       {"Known C2 (9999999999)", std::nullopt},
   };

@@ -48,9 +48,7 @@ struct Managed {
   // Desired prefixes it gains.
   std::vector<uint32_t> add;
 
-  bool NeedsWrite() const {
-    return !remove.empty() || !drift.empty() || adopt;
-  }
+  bool NeedsWrite() const { return !remove.empty() || !drift.empty() || adopt; }
 };
 
 std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
@@ -259,8 +257,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   uint64_t kept_total = 0;
   for (const Managed& m : managed) kept_total += m.keep.size();
   std::sort(unwanted.begin(), unwanted.end());
-  unwanted.erase(std::unique(unwanted.begin(), unwanted.end()),
-                 unwanted.end());
+  unwanted.erase(std::unique(unwanted.begin(), unwanted.end()), unwanted.end());
   const uint64_t blocked_before = kept_total + unwanted.size();
   const uint64_t unblocked = unwanted.size();
   observed_report.set_blocked(blocked_before);
@@ -353,13 +350,12 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     Action a;
     a.set_kind(tqs1::v1::ACTION_KIND_CREATE);
     a.set_name(new_names[k]);
-    *a.mutable_settings() = DesiredSettings(rule_template, new_names[k],
-                                            rule_template.enabled());
+    *a.mutable_settings() =
+        DesiredSettings(rule_template, new_names[k], rule_template.enabled());
     AppendPrefixes(want, new_rules[k], a.mutable_add());
     a.set_count_after(new_rules[k].size());
-    a.add_reasons(absl::StrCat("new rule for ",
-                               Count(new_rules[k].size(), "address",
-                                     "addresses")));
+    a.add_reasons(absl::StrCat(
+        "new rule for ", Count(new_rules[k].size(), "address", "addresses")));
     creates.push_back(std::move(a));
   }
   for (Managed& m : managed) {
@@ -382,24 +378,23 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     }
     if (m.removed_unwanted > 0) {
       a.add_reasons(absl::StrCat(
-          "removes ",
-          Count(m.removed_unwanted, "address", "addresses"),
+          "removes ", Count(m.removed_unwanted, "address", "addresses"),
           " no longer in the collection"));
     }
     if (m.removed_duplicate > 0) {
       a.add_reasons(absl::StrCat(
-          "removes ", Count(m.removed_duplicate, "duplicate entry",
-                            "duplicate entries")));
+          "removes ",
+          Count(m.removed_duplicate, "duplicate entry", "duplicate entries")));
     }
     if (m.removed_invalid > 0) {
-      a.add_reasons(absl::StrCat(
-          "removes ", Count(m.removed_invalid, "entry", "entries"),
-          " that are not valid addresses"));
+      a.add_reasons(absl::StrCat("removes ",
+                                 Count(m.removed_invalid, "entry", "entries"),
+                                 " that are not valid addresses"));
     }
     if (m.moved_out > 0) {
-      a.add_reasons(absl::StrCat(
-          "moves ", Count(m.moved_out, "address", "addresses"),
-          " to other rules (over the limit of ", cap, ")"));
+      a.add_reasons(
+          absl::StrCat("moves ", Count(m.moved_out, "address", "addresses"),
+                       " to other rules (over the limit of ", cap, ")"));
     }
     for (const std::string& d : m.drift) a.add_reasons(d);
 
@@ -430,14 +425,14 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     v->set_overridden(tripped && options.allow_empty());
     if (tripped) {
       v->set_message(absl::StrCat(
-          "the collection yields ", want.size(),
-          " addresses (minimum ", guards.min_desired_addresses,
-          ") while the site blocks ", blocked_before,
+          "the collection yields ", want.size(), " addresses (minimum ",
+          guards.min_desired_addresses, ") while the site blocks ",
+          blocked_before,
           ": a renamed, emptied or unreadable collection must not unblock "
           "everything"));
     } else {
-      v->set_message(absl::StrCat("the collection yields ", want.size(),
-                                  " addresses"));
+      v->set_message(
+          absl::StrCat("the collection yields ", want.size(), " addresses"));
     }
     blocked |= tripped && !options.allow_empty();
   }
@@ -447,8 +442,8 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     double share = blocked_before == 0
                        ? 0.0
                        : static_cast<double>(unblocked) / blocked_before;
-    bool tripped = unblocked > guards.unblock_floor &&
-                   share > guards.max_unblock_fraction;
+    bool tripped =
+        unblocked > guards.unblock_floor && share > guards.max_unblock_fraction;
     v->set_tripped(tripped);
     v->set_overridden(tripped && options.allow_mass_unblock());
     v->set_message(absl::StrCat(

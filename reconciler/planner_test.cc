@@ -12,11 +12,6 @@
 namespace tqs1::reconciler {
 namespace {
 
-using ::tqs1::v1::DesiredState;
-using ::tqs1::v1::ObservedState;
-using ::tqs1::v1::Plan;
-using ::tqs1::v1::PlanOptions;
-using ::tqs1::v1::Rule;
 using testing::ActionsText;
 using testing::Desired;
 using testing::Entries;
@@ -24,14 +19,19 @@ using testing::ForeignRule;
 using testing::ManagedRule;
 using testing::Site;
 using testing::SiteModel;
+using ::tqs1::v1::DesiredState;
+using ::tqs1::v1::ObservedState;
+using ::tqs1::v1::Plan;
+using ::tqs1::v1::PlanOptions;
+using ::tqs1::v1::Rule;
 
 // n distinct IPv4 addresses starting at 10.0.0.0 + first.
 std::vector<std::string> Ips(int n, int first = 0) {
   std::vector<std::string> out;
   out.reserve(n);
   for (int k = first; k < first + n; ++k) {
-    out.push_back(absl::StrCat("10.", (k >> 16) & 255, ".", (k >> 8) & 255,
-                               ".", k & 255));
+    out.push_back(absl::StrCat("10.", (k >> 16) & 255, ".", (k >> 8) & 255, ".",
+                               k & 255));
   }
   return out;
 }
@@ -74,7 +74,8 @@ TEST(ComputePlanTest, Table) {
        "+ create C (1) +3\n+ create C (2) +3\n+ create C (3) +1"},
       {"in sync: no actions",
        Ips(4),
-       {ManagedRule("1", "C (1)", Ips(3)), ManagedRule("2", "C (2)", Ips(1, 3))},
+       {ManagedRule("1", "C (1)", Ips(3)),
+        ManagedRule("2", "C (2)", Ips(1, 3))},
        ""},
       {"in sync whatever the entries' text and order",
        {"2001:db8::1", "192.0.2.1"},
@@ -96,7 +97,8 @@ TEST(ComputePlanTest, Table) {
        "~ update C (2) +1 -1"},
       {"shrink: an emptied rule is deleted, last",
        Ips(3),
-       {ManagedRule("1", "C (1)", Ips(3)), ManagedRule("2", "C (2)", Ips(2, 3))},
+       {ManagedRule("1", "C (1)", Ips(3)),
+        ManagedRule("2", "C (2)", Ips(2, 3))},
        "- delete C (2) -2"},
       {"shrink: partial removal updates in place",
        {"10.0.0.0", "10.0.0.2"},
@@ -160,7 +162,8 @@ TEST(ComputePlanTest, Table) {
        "+ create C (1) +2\n~ update C -2"},
       {"settings drift rewrites a rule, which then takes additions first",
        Ips(5),
-       {ManagedRule("1", "C (1)", Ips(2)), [] {
+       {ManagedRule("1", "C (1)", Ips(2)),
+        [] {
           Rule r = ManagedRule("2", "C (2)", Ips(1, 2));
           r.set_direction(tqs1::v1::DIRECTION_INBOUND);
           return r;
@@ -190,8 +193,7 @@ TEST(ComputePlanTest, CreateCarriesTemplateAndMarker) {
   DesiredState desired = Desired("Known C2 IPs", {"198.51.100.7", "::2/127"});
   desired.mutable_sync()->mutable_rule()->set_direction(
       tqs1::v1::DIRECTION_OUTBOUND);
-  desired.mutable_sync()->mutable_rule()->add_os_types(
-      tqs1::v1::OS_TYPE_LINUX);
+  desired.mutable_sync()->mutable_rule()->add_os_types(tqs1::v1::OS_TYPE_LINUX);
   desired.mutable_sync()->mutable_rule()->set_enabled(false);
   absl::StatusOr<Plan> plan = ComputePlan(desired, Site({}), {});
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -215,7 +217,8 @@ TEST(ComputePlanTest, DisabledRuleStaysDisabled) {
   Rule rule = ManagedRule("1", "C", Ips(2));
   rule.set_enabled(false);
   rule.set_description("edited [managed by tqs1]");
-  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), Site({rule}), {});
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", Ips(2)), Site({rule}), {});
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(plan->actions_size(), 1);
   EXPECT_FALSE(plan->actions(0).settings().enabled());
@@ -268,10 +271,10 @@ TEST(ComputePlanTest, InheritedRulesAreIgnoredAndTheirNamesAvoided) {
 }
 
 TEST(ComputePlanTest, InvalidAndDuplicateInputsAreReported) {
-  absl::StatusOr<Plan> plan = ComputePlan(
-      Desired("C", {"192.0.2.1", "192.0.2.1", "192.0.2.01", "127.0.0.1",
-                    "not-an-ip", "192.0.2.0/24"}),
-      Site({}), {});
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", {"192.0.2.1", "192.0.2.1", "192.0.2.01",
+                                "127.0.0.1", "not-an-ip", "192.0.2.0/24"}),
+                  Site({}), {});
   ASSERT_TRUE(plan.ok());
   const tqs1::v1::InputReport& in = plan->inputs();
   EXPECT_EQ(in.values(), 6u);
@@ -355,9 +358,11 @@ TEST(ComputePlanTest, NameTooLongIsAnErrorAtPlanTime) {
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(plan.status().message(),
             absl::StrCat("collection name \"", collection, "\" of sync \"",
-                         collection, " -> HQ\" is too long for SentinelOne "
+                         collection,
+                         " -> HQ\" is too long for SentinelOne "
                          "rule names: the plan needs rule \"",
-                         collection, " (10)\" (201 characters; the limit is "
+                         collection,
+                         " (10)\" (201 characters; the limit is "
                          "200)"));
 }
 
@@ -401,8 +406,7 @@ std::vector<Rule> MillionInRules(int total) {
 TEST(ComputePlanTest, OneAddressAddedToAMillion) {
   // Every rule full: one new rule, one write.
   ObservedState site = Site(MillionInRules(1000000));
-  absl::StatusOr<Plan> plan =
-      ComputePlan(Desired("C", Ips(1000001)), site, {});
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(1000001)), site, {});
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(ActionsText(*plan), "+ create C (201) +1");
 

@@ -70,8 +70,8 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                   " duplicates, ", FormatCount(in.invalid()), " invalid, ",
                   FormatCount(in.never_blocked()), " never blocked)\n");
   for (const auto& [type, n] : in.source().skipped_types()) {
-    absl::StrAppend(&out, "    skipped ", FormatCount(n), " indicators of type ",
-                    Quote(type), "\n");
+    absl::StrAppend(&out, "    skipped ", FormatCount(n),
+                    " indicators of type ", Quote(type), "\n");
   }
   for (const auto& [status, n] : in.source().skipped_statuses()) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
@@ -102,8 +102,8 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
     absl::StrAppend(&out, "\n", c.bold, "Conflicts:", c.reset, "\n");
     for (const tqs1::v1::Conflict& conflict : plan.conflicts()) {
       absl::StrAppend(&out, "  ", c.yellow, "!", c.reset, " ",
-                      Quote(conflict.name()), "  id ", conflict.rule_id(),
-                      ": ", conflict.reason(), "\n");
+                      Quote(conflict.name()), "  id ", conflict.rule_id(), ": ",
+                      conflict.reason(), "\n");
     }
   }
 
@@ -115,11 +115,12 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
       std::string head;
       switch (a.kind()) {
         case tqs1::v1::ACTION_KIND_CREATE:
-          head = absl::StrCat(c.green, "+ create", c.reset, " ", Quote(a.name()));
+          head =
+              absl::StrCat(c.green, "+ create", c.reset, " ", Quote(a.name()));
           break;
         case tqs1::v1::ACTION_KIND_UPDATE:
-          head = absl::StrCat(c.yellow, "~ update", c.reset, " ", Quote(a.name()),
-                              "  id ", a.rule_id());
+          head = absl::StrCat(c.yellow, "~ update", c.reset, " ",
+                              Quote(a.name()), "  id ", a.rule_id());
           break;
         default:
           head = absl::StrCat(c.red, "- delete", c.reset, " ", Quote(a.name()),
@@ -143,9 +144,12 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
 
   absl::StrAppend(&out, "\n", c.bold, "Guards:", c.reset, "\n");
   for (const tqs1::v1::GuardVerdict& g : plan.guards()) {
-    absl::string_view verdict =
-        !g.tripped() ? "ok        " : g.overridden() ? "overridden" : "TRIPPED   ";
-    absl::string_view colour = !g.tripped() ? c.green : g.overridden() ? c.yellow : c.red;
+    absl::string_view verdict = !g.tripped()     ? "ok        "
+                                : g.overridden() ? "overridden"
+                                                 : "TRIPPED   ";
+    absl::string_view colour = !g.tripped()     ? c.green
+                               : g.overridden() ? c.yellow
+                                                : c.red;
     absl::StrAppend(&out, "  ", colour, verdict, c.reset, " ", g.guard(), ": ",
                     g.message(), "\n");
   }
@@ -177,7 +181,8 @@ absl::StatusOr<std::string> RenderPlanJson(const Plan& plan) {
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(plan, &json, options);
+  auto status =
+      google::protobuf::util::MessageToJsonString(plan, &json, options);
   if (!status.ok()) {
     return absl::InternalError(
         absl::StrCat("cannot write the plan as JSON: ", status.ToString()));
@@ -195,9 +200,9 @@ absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
         absl::StrCat("not a tqs1 plan: ", status.message().as_string()));
   }
   if (plan.format() != tqs1::v1::PLAN_FORMAT_V1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plan format ", static_cast<int>(plan.format()),
-        " is not one this tqs1 reads (it reads format 1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan format ", static_cast<int>(plan.format()),
+                     " is not one this tqs1 reads (it reads format 1)"));
   }
   return plan;
 }

@@ -13,10 +13,10 @@
 #include "absl/status/statusor.h"
 
 // Returns `expr` from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)                                 \
-  do {                                                        \
-    ::absl::Status tqs1_status_ = (expr);                     \
-    if (!tqs1_status_.ok()) return tqs1_status_;              \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::absl::Status tqs1_status_ = (expr);        \
+    if (!tqs1_status_.ok()) return tqs1_status_; \
   } while (0)
 
 #define TQS1_STATUS_CONCAT_INNER_(a, b) a##b
@@ -25,9 +25,9 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status from the
 // enclosing function when it is not OK, otherwise moves its value into
 // `lhs`, which may be a declaration: ASSIGN_OR_RETURN(auto x, F());
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                      \
-  ASSIGN_OR_RETURN_IMPL_(TQS1_STATUS_CONCAT_(tqs1_statusor_, __LINE__), \
-                         lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                         \
+  ASSIGN_OR_RETURN_IMPL_(TQS1_STATUS_CONCAT_(tqs1_statusor_, __LINE__), lhs, \
+                         rexpr)
 
 #define ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                           \
