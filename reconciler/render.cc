@@ -23,6 +23,11 @@ Palette MakePalette(bool color) {
 
 std::string Quote(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
+// "1 duplicate", "2 duplicates".
+std::string Counted(uint64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(FormatCount(n), " ", n == 1 ? one : many);
+}
+
 std::string Delta(const Action& a) {
   std::vector<std::string> parts;
   if (a.add_size() > 0) parts.push_back("+" + FormatCount(a.add_size()));
@@ -64,10 +69,11 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   absl::StrAppend(&out, "\n\n");
 
   const tqs1::v1::InputReport& in = plan.inputs();
-  absl::StrAppend(&out, "  Source: ", FormatCount(in.values()),
-                  " values read; ", FormatCount(in.desired()),
-                  " addresses to keep blocked (", FormatCount(in.duplicates()),
-                  " duplicates, ", FormatCount(in.invalid()), " invalid, ",
+  absl::StrAppend(&out, "  Source: ", Counted(in.values(), "value", "values"),
+                  " read, ", Counted(in.desired(), "address", "addresses"),
+                  " to block (",
+                  Counted(in.duplicates(), "duplicate", "duplicates"), ", ",
+                  FormatCount(in.invalid()), " invalid, ",
                   FormatCount(in.never_blocked()), " never blocked)\n");
   for (const auto& [type, n] : in.source().skipped_types()) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
@@ -90,13 +96,13 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   }
 
   const tqs1::v1::ObservedReport& ob = plan.observed();
-  absl::StrAppend(&out, "  Site: ", FormatCount(ob.rules()), " rules (",
+  absl::StrAppend(&out, "  Site: ", Counted(ob.rules(), "rule", "rules"), " (",
                   FormatCount(ob.managed()), " managed, ",
                   FormatCount(plan.conflicts_size()), " in conflict, ",
-                  FormatCount(ob.foreign()), " others, ",
-                  FormatCount(ob.inherited()), " inherited); ",
-                  FormatCount(ob.blocked()),
-                  " addresses blocked by managed rules\n");
+                  FormatCount(ob.foreign()), " other, ",
+                  FormatCount(ob.inherited()), " inherited), ",
+                  Counted(ob.blocked(), "address", "addresses"),
+                  " blocked by managed rules\n");
 
   if (plan.conflicts_size() > 0) {
     absl::StrAppend(&out, "\n", c.bold, "Conflicts:", c.reset, "\n");
