@@ -1,6 +1,7 @@
 #include "reconciler/address.h"
 
 #include <algorithm>
+#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -111,6 +112,39 @@ TEST(IpPrefixTest, OrdersIpv4FirstThenByAddressThenLength) {
 }
 
 TEST(IpPrefixTest, IsCompact) { EXPECT_LE(sizeof(IpPrefix), 24u); }
+
+}  // namespace
+}  // namespace tqs1::reconciler
+
+namespace tqs1::reconciler {
+namespace {
+
+TEST(SortPrefixesTest, MatchesStdSortOnMixedInput) {
+  std::mt19937_64 rng(7);
+  std::vector<IpPrefix> v;
+  for (int k = 0; k < 5000; ++k) {
+    uint64_t r = rng();
+    switch (r % 4) {
+      case 0:
+        v.push_back(IpPrefix::V4(static_cast<uint32_t>(r >> 8), 32));
+        break;
+      case 1:
+        v.push_back(IpPrefix::V4(static_cast<uint32_t>(r >> 8), 8 + r % 24));
+        break;
+      case 2:
+        v.push_back(IpPrefix::V6(rng(), rng(), 128));
+        break;
+      default:
+        v.push_back(IpPrefix::V6(rng(), 0, 16 + r % 48));
+        break;
+    }
+  }
+  v.push_back(v.front());  // a duplicate
+  std::vector<IpPrefix> expected = v;
+  std::sort(expected.begin(), expected.end());
+  SortPrefixes(v);
+  EXPECT_TRUE(v == expected);
+}
 
 }  // namespace
 }  // namespace tqs1::reconciler

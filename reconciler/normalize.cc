@@ -123,7 +123,9 @@ NormalizedValues NormalizeValues(
     out.prefixes.push_back(*prefix);
   }
 
-  std::sort(out.prefixes.begin(), out.prefixes.end());
+  if (!std::is_sorted(out.prefixes.begin(), out.prefixes.end())) {
+    SortPrefixes(out.prefixes);
+  }
   size_t valid = out.prefixes.size();
   out.prefixes.erase(std::unique(out.prefixes.begin(), out.prefixes.end()),
                      out.prefixes.end());

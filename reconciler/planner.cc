@@ -96,11 +96,51 @@ std::vector<std::string> SettingsDrift(const Rule& rule,
   return drift;
 }
 
+// Finds prefixes in the sorted desired vector. Rules list their entries
+// mostly in ascending order, so each search starts where the last one ended
+// and gallops forward; out-of-order entries fall back to a binary search.
+class DesiredIndex {
+ public:
+  explicit DesiredIndex(const std::vector<IpPrefix>& desired)
+      : desired_(desired) {}
+
+  // The index of `prefix` in the desired vector, or -1.
+  int64_t Find(const IpPrefix& prefix) {
+    const size_t n = desired_.size();
+    size_t lo = 0, hi = n;  // the answer is in [lo, hi]
+    if (hint_ < n && desired_[hint_] < prefix) {
+      lo = hint_ + 1;
+      for (size_t step = 1; lo < n && desired_[lo] < prefix; step *= 2) {
+        hint_ = lo;
+        lo = std::min(n, lo + step);
+      }
+      lo = hint_ + 1;
+      hi = std::min(n, lo + (lo - hint_) * 2 + 1);
+      while (hi < n && desired_[hi] < prefix) hi = std::min(n, hi * 2);
+    } else if (hint_ > 0 && hint_ <= n && desired_[hint_ - 1] < prefix) {
+      lo = hi = hint_;
+    } else {
+      hi = std::min(hint_, n);
+    }
+    size_t at =
+        std::lower_bound(desired_.begin() + lo, desired_.begin() + hi, prefix) -
+        desired_.begin();
+    hint_ = at;
+    if (at == n || desired_[at] != prefix) return -1;
+    hint_ = at + 1;
+    return static_cast<int64_t>(at);
+  }
+
+ private:
+  const std::vector<IpPrefix>& desired_;
+  size_t hint_ = 0;
+};
+
 // Reads a managed rule's entries against the desired prefixes. `covered`
 // marks desired prefixes already held by an earlier managed rule; `unwanted`
 // collects prefixes the site blocks that are not desired.
-void ReadEntries(const std::vector<IpPrefix>& desired, Managed& m,
-                 std::vector<bool>& covered, std::vector<IpPrefix>& unwanted) {
+void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
+                 std::vector<IpPrefix>& unwanted) {
   for (const tqs1::v1::HostSet& hosts : m.rule->remote_hosts()) {
     bool address_type = hosts.type() == "addresses" || hosts.type() == "cidr";
     for (const std::string& value : hosts.values()) {
@@ -114,14 +154,13 @@ void ReadEntries(const std::vector<IpPrefix>& desired, Managed& m,
         ++m.removed_invalid;
         continue;
       }
-      auto it = std::lower_bound(desired.begin(), desired.end(), *prefix);
-      if (it == desired.end() || *it != *prefix) {
+      int64_t i = desired.Find(*prefix);
+      if (i < 0) {
         m.remove.push_back(value);
         ++m.removed_unwanted;
         unwanted.push_back(*prefix);
         continue;
       }
-      size_t i = it - desired.begin();
       if (covered[i]) {
         m.remove.push_back(value);
         ++m.removed_duplicate;
@@ -251,8 +290,9 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   // 3. What each managed rule keeps and loses; what is missing.
   std::vector<bool> covered(want.size(), false);
   std::vector<IpPrefix> unwanted;
+  DesiredIndex index(want);
   for (Managed& m : managed) {
-    ReadEntries(want, m, covered, unwanted);
+    ReadEntries(index, m, covered, unwanted);
   }
   uint64_t kept_total = 0;
   for (const Managed& m : managed) kept_total += m.keep.size();

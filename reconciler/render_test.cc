@@ -33,7 +33,9 @@ tqs1::v1::Plan SamplePlan() {
 TEST(RenderPlanTextTest, Golden) {
   RenderOptions options;
   options.address_examples = 2;
-  EXPECT_EQ(RenderPlanText(SamplePlan(), options), R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
+  EXPECT_EQ(
+      RenderPlanText(SamplePlan(), options),
+      R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
 
   Source: 11 values read, 8 addresses to block (1 duplicate, 1 invalid, 1 never blocked)
     skipped 4 indicators of type "FQDN"
@@ -67,7 +69,8 @@ Guards:
   ok         unblock-share: unblocks 2 of 3 addresses (66.67%; the limit is 20% above 100 addresses)
 
 Plan: 1 to create, 2 to update, 0 to delete; 7 addresses to block, 2 to unblock.
-)golden");;
+)golden");
+  ;
 }
 
 TEST(RenderPlanTextTest, InSync) {

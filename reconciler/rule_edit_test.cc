@@ -25,11 +25,11 @@ tqs1::v1::Action Update(std::vector<std::string> add,
 }
 
 TEST(RuleAfterTest, UpdateRemovesOneOccurrenceEachThenAdds) {
-  tqs1::v1::Rule before =
-      ManagedRule("1", "C", {"192.0.2.1", "192.0.2.2", "192.0.2.1", "10.0.0.0/8"});
-  absl::StatusOr<tqs1::v1::Rule> after =
-      RuleAfter(&before, Update({"192.0.2.9", "172.16.0.0/12"}, {"192.0.2.1",
-                                                                 "10.0.0.0/8"}));
+  tqs1::v1::Rule before = ManagedRule(
+      "1", "C", {"192.0.2.1", "192.0.2.2", "192.0.2.1", "10.0.0.0/8"});
+  absl::StatusOr<tqs1::v1::Rule> after = RuleAfter(
+      &before,
+      Update({"192.0.2.9", "172.16.0.0/12"}, {"192.0.2.1", "10.0.0.0/8"}));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->id(), "1");
   EXPECT_EQ(after->description(), "d [managed by tqs1]");
