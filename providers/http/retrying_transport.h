@@ -1,0 +1,86 @@
+// An HttpTransport decorator that retries what is safe to retry: 429 (after
+// Retry-After), 5xx and kUnavailable failures, with exponential backoff and
+// full jitter, bounded attempts and an overall deadline.
+//
+//   RetryOptions retry;
+//   retry.max_attempts = 5;
+//   RetryingTransport transport(std::move(curl_transport), retry);
+//   ASSIGN_OR_RETURN(HttpResponse response, transport.Send(request));
+//
+// What is retried:
+//   429                       any request (the server did not process it);
+//                             waits Retry-After (seconds or HTTP-date),
+//                             capped at max_retry_after, else backoff.
+//   5xx (not 501)             idempotent requests only: a non-idempotent
+//                             request may have been applied; the caller
+//                             must re-read instead.
+//   kUnavailable              idempotent requests, and non-idempotent ones
+//                             whose status is not IsOutcomeUnknown() (e.g.
+//                             connection refused: never sent).
+// Everything else (other statuses, kDeadlineExceeded, policy and TLS
+// errors) is returned at once. When attempts or the deadline run out, the
+// last response or error is returned as is.
+#ifndef TQS1_PROVIDERS_HTTP_RETRYING_TRANSPORT_H_
+#define TQS1_PROVIDERS_HTTP_RETRYING_TRANSPORT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "providers/http/clock.h"
+#include "providers/http/http_transport.h"
+#include "providers/log/logger.h"
+
+namespace tqs1::http {
+
+struct RetryOptions {
+  // Attempts in all, the first included (at least 1).
+  int max_attempts = 5;
+  // Backoff before retry n (n = 0, 1, ...) is uniform in
+  // [0, min(max_backoff, initial_backoff * 2^n)] ("full jitter").
+  absl::Duration initial_backoff = absl::Milliseconds(500);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // A longer Retry-After is cut to this.
+  absl::Duration max_retry_after = absl::Minutes(2);
+  // No retry starts (or sleeps) past this much time after the first
+  // attempt began.
+  absl::Duration deadline = absl::Minutes(5);
+  // Seed of the jitter; the same seed gives the same waits.
+  uint64_t seed = 0x7471733172657472;  // "tqs1retr"
+  // Not owned; null: RealClock(). Must outlive the transport.
+  Clock* clock = nullptr;
+  // Not owned; may be null. Each retry is logged at kInfo.
+  log::Logger* logger = nullptr;
+};
+
+// Thread-safe when the wrapped transport is.
+class RetryingTransport : public HttpTransport {
+ public:
+  RetryingTransport(std::unique_ptr<HttpTransport> base, RetryOptions options);
+
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  absl::Duration Backoff(int retry);
+
+  const std::unique_ptr<HttpTransport> base_;
+  const RetryOptions options_;
+  Clock& clock_;
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+};
+
+// Parses a Retry-After value: delta-seconds ("120") or an HTTP-date ("Wed,
+// 21 Oct 2015 07:28:00 GMT", made relative to `now`; a past date gives
+// zero). nullopt when it is neither.
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
+                                              absl::Time now);
+
+}  // namespace tqs1::http
+
+#endif  // TQS1_PROVIDERS_HTTP_RETRYING_TRANSPORT_H_

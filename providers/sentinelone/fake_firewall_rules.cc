@@ -1,0 +1,239 @@
+#include "providers/sentinelone/fake_firewall_rules.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "providers/sentinelone/wire.h"
+
+namespace tqs1::sentinelone {
+namespace {
+
+using ::tqs1::v1::ObservedState;
+using ::tqs1::v1::Rule;
+
+// What the wire does to a rule on its way to SentinelOne and back: hosts
+// re-split into "addresses" and "cidr", unknown enum values dropped.
+Rule AsStored(const Rule& rule) {
+  nlohmann::json data = RuleToWireData(rule);
+  data["id"] = "0";
+  absl::StatusOr<Rule> back = RuleFromJson(data, "fake");
+  return back.ok() ? *std::move(back) : rule;
+}
+
+}  // namespace
+
+void FakeFirewallRules::AddSite(absl::string_view id, absl::string_view name,
+                                absl::string_view account_id, bool active) {
+  absl::MutexLock lock(&mu_);
+  Site& site = sites_[std::string(id)];
+  site.name = std::string(name);
+  site.account_id = std::string(account_id);
+  site.active = active;
+}
+
+std::string FakeFirewallRules::PutRule(absl::string_view site_id, Rule rule) {
+  absl::MutexLock lock(&mu_);
+  auto site = sites_.find(site_id);
+  if (site == sites_.end()) {
+    // A test that puts rules into a site it never added is wrong.
+    std::abort();
+  }
+  if (rule.id().empty()) rule.set_id(NewId());
+  switch (rule.scope()) {
+    case v1::RULE_SCOPE_ACCOUNT:
+      rule.set_scope_id(site->second.account_id);
+      account_rules_[site->second.account_id].push_front(rule);
+      break;
+    case v1::RULE_SCOPE_GLOBAL:
+      rule.clear_scope_id();
+      global_rules_.push_front(rule);
+      break;
+    default:
+      rule.set_scope(v1::RULE_SCOPE_SITE);
+      rule.set_scope_id(std::string(site_id));
+      site->second.rules.push_front(rule);
+      break;
+  }
+  return rule.id();
+}
+
+std::vector<Rule> FakeFirewallRules::SiteRules(
+    absl::string_view site_id) const {
+  absl::MutexLock lock(&mu_);
+  auto site = sites_.find(site_id);
+  if (site == sites_.end()) return {};
+  return std::vector<Rule>(site->second.rules.begin(),
+                           site->second.rules.end());
+}
+
+std::vector<std::string> FakeFirewallRules::Requests() const {
+  absl::MutexLock lock(&mu_);
+  return requests_;
+}
+
+void FakeFirewallRules::FailNext(Method method, absl::Status status,
+                                 int times) {
+  absl::MutexLock lock(&mu_);
+  for (int i = 0; i < times; ++i) faults_[method].before.push_back(status);
+}
+
+void FakeFirewallRules::FailNextAfterApplying(Method method,
+                                              absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  faults_[method].after.push_back(std::move(status));
+}
+
+int64_t FakeFirewallRules::WriteCount() const {
+  absl::MutexLock lock(&mu_);
+  return writes_;
+}
+
+absl::Status FakeFirewallRules::TakeFaultBefore(Method method) {
+  auto it = faults_.find(method);
+  if (it == faults_.end() || it->second.before.empty()) {
+    return absl::OkStatus();
+  }
+  absl::Status status = std::move(it->second.before.front());
+  it->second.before.pop_front();
+  return status;
+}
+
+absl::Status FakeFirewallRules::TakeFaultAfter(Method method) {
+  auto it = faults_.find(method);
+  if (it == faults_.end() || it->second.after.empty()) {
+    return absl::OkStatus();
+  }
+  absl::Status status = std::move(it->second.after.front());
+  it->second.after.pop_front();
+  return status;
+}
+
+std::string FakeFirewallRules::NewId() {
+  // 18 digits, like SentinelOne's.
+  return absl::StrCat(100000000000000000ULL + ++next_id_);
+}
+
+absl::StatusOr<std::string> FakeFirewallRules::FindSite(
+    absl::string_view site_name) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("FindSite ", site_name));
+  if (absl::Status s = TakeFaultBefore(Method::kFindSite); !s.ok()) return s;
+  // Like the console's name filter (which tqs1 treats as possibly
+  // case-insensitive): candidates that PickSite then narrows exactly.
+  std::vector<SiteSummary> candidates;
+  for (const auto& [id, site] : sites_) {
+    if (site.active && absl::EqualsIgnoreCase(site.name, site_name)) {
+      candidates.push_back({id, site.name, ""});
+    }
+  }
+  absl::StatusOr<std::string> picked = PickSite(site_name, candidates);
+  if (absl::Status s = TakeFaultAfter(Method::kFindSite); !s.ok()) return s;
+  return picked;
+}
+
+absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(
+    absl::string_view site_id) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("ReadSite ", site_id));
+  if (absl::Status s = TakeFaultBefore(Method::kReadSite); !s.ok()) return s;
+  ObservedState observed;
+  observed.set_site_id(std::string(site_id));
+  auto site = sites_.find(site_id);
+  // An unknown site id matches no rule, as the console's filter does.
+  if (site != sites_.end()) {
+    observed.set_site_name(site->second.name);
+    for (const Rule& r : site->second.rules) *observed.add_rules() = r;
+    auto account = account_rules_.find(site->second.account_id);
+    if (account != account_rules_.end()) {
+      for (const Rule& r : account->second) *observed.add_rules() = r;
+    }
+    for (const Rule& r : global_rules_) *observed.add_rules() = r;
+  }
+  if (absl::Status s = TakeFaultAfter(Method::kReadSite); !s.ok()) return s;
+  return observed;
+}
+
+absl::StatusOr<Rule> FakeFirewallRules::CreateRule(absl::string_view site_id,
+                                                   const Rule& rule) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("CreateRule ", site_id, " ", rule.name()));
+  if (absl::Status s = TakeFaultBefore(Method::kCreateRule); !s.ok()) return s;
+  if (absl::Status s = ValidateRuleForWrite(rule); !s.ok()) return s;
+  auto site = sites_.find(site_id);
+  if (site == sites_.end() || !site->second.active) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no active site with id ", site_id));
+  }
+  for (const Rule& existing : site->second.rules) {
+    if (existing.name() == rule.name()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a rule named \"", rule.name(), "\" already exists in site ", site_id,
+          " (id ", existing.id(), ")"));
+    }
+  }
+  Rule stored = AsStored(rule);
+  stored.set_id(NewId());
+  stored.set_scope(v1::RULE_SCOPE_SITE);
+  stored.set_scope_id(std::string(site_id));
+  site->second.rules.push_front(stored);
+  ++writes_;
+  if (absl::Status s = TakeFaultAfter(Method::kCreateRule); !s.ok()) return s;
+  return stored;
+}
+
+absl::StatusOr<Rule> FakeFirewallRules::UpdateRule(absl::string_view site_id,
+                                                   const Rule& rule) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("UpdateRule ", site_id, " ", rule.id()));
+  if (absl::Status s = TakeFaultBefore(Method::kUpdateRule); !s.ok()) return s;
+  if (absl::Status s = ValidateRuleForWrite(rule); !s.ok()) return s;
+  auto site = sites_.find(site_id);
+  Rule* target = nullptr;
+  if (site != sites_.end()) {
+    for (Rule& existing : site->second.rules) {
+      if (existing.id() == rule.id()) target = &existing;
+    }
+  }
+  if (target == nullptr) {
+    return absl::NotFoundError(absl::StrCat("firewall rule ", rule.id(),
+                                            " not found in site ", site_id));
+  }
+  for (const Rule& other : site->second.rules) {
+    if (other.id() != rule.id() && other.name() == rule.name()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a rule named \"", rule.name(), "\" already exists in site ", site_id,
+          " (id ", other.id(), ")"));
+    }
+  }
+  Rule stored = AsStored(rule);
+  stored.set_id(rule.id());
+  stored.set_scope(v1::RULE_SCOPE_SITE);
+  stored.set_scope_id(std::string(site_id));
+  *target = stored;
+  ++writes_;
+  if (absl::Status s = TakeFaultAfter(Method::kUpdateRule); !s.ok()) return s;
+  return stored;
+}
+
+absl::Status FakeFirewallRules::DeleteRule(absl::string_view site_id,
+                                           absl::string_view rule_id) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("DeleteRule ", site_id, " ", rule_id));
+  if (absl::Status s = TakeFaultBefore(Method::kDeleteRule); !s.ok()) return s;
+  auto site = sites_.find(site_id);
+  if (site != sites_.end()) {
+    auto& rules = site->second.rules;
+    for (auto it = rules.begin(); it != rules.end(); ++it) {
+      if (it->id() == rule_id) {
+        rules.erase(it);
+        ++writes_;
+        break;
+      }
+    }
+  }
+  return TakeFaultAfter(Method::kDeleteRule);
+}
+
+}  // namespace tqs1::sentinelone

@@ -1,0 +1,407 @@
+// SentinelOneClient against scripted answers (FakeTransport): request shape,
+// bad wire input, paging guards, lost-response settling, token hygiene.
+#include "providers/sentinelone/sentinelone_client.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "providers/http/fake_transport.h"
+#include "providers/log/capturing_logger.h"
+#include "providers/sentinelone/wire.h"
+
+namespace tqs1::sentinelone {
+namespace {
+
+using ::nlohmann::json;
+using ::testing::HasSubstr;
+using ::tqs1::http::HttpRequest;
+using ::tqs1::http::HttpResponse;
+using ::tqs1::v1::Rule;
+
+constexpr char kToken[] = "tok-3c1f00d5-never-print-me";
+constexpr char kSite[] = "1758952600032266153";
+constexpr char kBase[] = "http://127.0.0.1:9";
+
+HttpResponse Answer(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string RulesPage(const std::vector<std::string>& ids,
+                      const std::string& next_cursor = "") {
+  json data = json::array();
+  for (const std::string& id : ids) {
+    data.push_back({{"id", id},
+                    {"name", "r" + id},
+                    {"action", "Block"},
+                    {"status", "Enabled"},
+                    {"scope", "site"},
+                    {"scopeId", kSite}});
+  }
+  return json{{"data", data},
+              {"pagination",
+               {{"nextCursor",
+                 next_cursor.empty() ? json(nullptr) : json(next_cursor)}}}}
+      .dump();
+}
+
+Rule BlockRule(const std::string& name) {
+  Rule rule;
+  rule.set_name(name);
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  rule.set_direction(v1::DIRECTION_ANY);
+  auto* hosts = rule.add_remote_hosts();
+  hosts->set_type("addresses");
+  hosts->add_values("203.0.113.7");
+  hosts->add_values("192.0.2.0/24");
+  return rule;
+}
+
+std::string RuleJson(const Rule& rule, const std::string& id) {
+  json data = RuleToWireData(rule);
+  data["id"] = id;
+  data["scope"] = "site";
+  data["scopeId"] = kSite;
+  return data.dump();
+}
+
+class ClientTest : public testing::Test {
+ protected:
+  void SetUp() override { Reset(1000); }
+  void Reset(int page_size, int max_pages = 20000, size_t max_bytes = 1 << 20) {
+    SentinelOneClientOptions options;
+    options.base_url = std::string(kBase) + "/";
+    options.api_token = kToken;
+    options.page_size = page_size;
+    options.max_pages = max_pages;
+    options.max_response_bytes = max_bytes;
+    options.logger = &logger_;
+    absl::StatusOr<std::unique_ptr<SentinelOneClient>> client =
+        SentinelOneClient::Create(options, &transport_);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+  void Expect(const absl::Status& s, absl::StatusCode code,
+              const std::string& part) {
+    statuses_.push_back(s);
+    EXPECT_EQ(s.code(), code) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(part));
+  }
+  void TearDown() override {
+    for (const absl::Status& s : statuses_) {
+      EXPECT_FALSE(absl::StrContains(s.ToString(), kToken)) << s;
+    }
+    EXPECT_FALSE(logger_.Contains(kToken));
+  }
+
+  http::FakeTransport transport_{nullptr, {.allow_plain_http = true}};
+  log::CapturingLogger logger_;
+  std::unique_ptr<SentinelOneClient> client_;
+  std::vector<absl::Status> statuses_;
+};
+
+TEST_F(ClientTest, CreateValidatesOptions) {
+  struct Case {
+    std::string url, token;
+    int page_size;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"", "t", 10, "must start with https://"},
+      {"ftp://x", "t", 10, "must start with https://"},
+      {"https://x", "", 10, "no API token"},
+      {"https://x", "t", 0, "page size 0 is outside 1..1000"},
+      {"https://x", "t", 1001, "page size 1001 is outside 1..1000"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    SentinelOneClientOptions options;
+    options.base_url = c.url;
+    options.api_token = c.token;
+    options.page_size = c.page_size;
+    absl::Status s = SentinelOneClient::Create(options, &transport_).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(s.message()), HasSubstr(c.message));
+  }
+}
+
+TEST_F(ClientTest, SendsTheDocumentedRequests) {
+  transport_.Enqueue(Answer(
+      200, R"({"data":{"sites":[{"id":")" + std::string(kSite) +
+               R"(","name":"H Q"}]},"pagination":{"nextCursor":null}})"));
+  transport_.Enqueue(Answer(200, RulesPage({})));
+  transport_.Enqueue(Answer(
+      200,
+      R"({"data":)" + RuleJson(BlockRule("A"), "225494730938493804") + "}"));
+  Rule update = BlockRule("A");
+  update.set_id("225494730938493804");
+  transport_.Enqueue(
+      Answer(200, R"({"data":)" + RuleJson(update, update.id()) + "}"));
+  transport_.Enqueue(Answer(200, R"({"data":{"affected":1}})"));
+  ASSERT_TRUE(client_->FindSite("H Q").ok());
+  ASSERT_TRUE(client_->ReadSite(kSite).ok());
+  ASSERT_TRUE(client_->CreateRule(kSite, BlockRule("A")).ok());
+  ASSERT_TRUE(client_->UpdateRule(kSite, update).ok());
+  ASSERT_TRUE(client_->DeleteRule(kSite, update.id()).ok());
+
+  std::vector<HttpRequest> sent = transport_.Requests();
+  ASSERT_EQ(sent.size(), 5u);
+  const std::string api = std::string(kBase) + "/web/api/v2.1";
+  struct Want {
+    std::string method, url, body;
+  };
+  const json data = RuleToWireData(BlockRule("A"));
+  const std::vector<Want> want = {
+      {"GET", api + "/sites?name=H%20Q&state=active&limit=1000", ""},
+      {"GET", api + "/firewall-control?siteIds=" + kSite + "&limit=1000", ""},
+      {"POST", api + "/firewall-control",
+       json{{"data", data}, {"filter", {{"siteIds", {kSite}}}}}.dump()},
+      {"PUT", api + "/firewall-control/225494730938493804",
+       json{{"data", data}}.dump()},
+      {"DELETE", api + "/firewall-control",
+       json{{"filter", {{"ids", {"225494730938493804"}}, {"siteIds", {kSite}}}}}
+           .dump()},
+  };
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(want[i].url);
+    EXPECT_EQ(sent[i].method, want[i].method);
+    EXPECT_EQ(sent[i].url, want[i].url);
+    if (!want[i].body.empty()) {
+      EXPECT_EQ(json::parse(sent[i].body), json::parse(want[i].body));
+    }
+    EXPECT_THAT(sent[i].headers,
+                testing::Contains(std::pair<std::string, std::string>(
+                    "Authorization", std::string("ApiToken ") + kToken)));
+  }
+}
+
+TEST_F(ClientTest, BadWireInputIsAClearErrorNeverAShortList) {
+  struct Case {
+    std::string what;
+    std::vector<HttpResponse> answers;
+    absl::StatusCode code;
+    std::string part;
+  };
+  HttpResponse html = Answer(200, "<!DOCTYPE html><html>Proxy login</html>");
+  html.headers.emplace_back("Content-Type", "text/html");
+  const std::vector<Case> cases = {
+      {"malformed",
+       {Answer(200, R"({"data":[{"id":)")},
+       absl::StatusCode::kDataLoss,
+       "SentinelOne GET /firewall-control: malformed JSON"},
+      {"html", {html}, absl::StatusCode::kDataLoss, "got an HTML page"},
+      {"html 502",
+       {Answer(502, "<html>Bad Gateway</html>")},
+       absl::StatusCode::kUnavailable,
+       "HTTP 502: HTML page"},
+      {"data object",
+       {Answer(200, R"({"data":{},"pagination":{}})")},
+       absl::StatusCode::kDataLoss,
+       "field \"data\" should be an array"},
+      {"no data",
+       {Answer(200, R"({"pagination":{}})")},
+       absl::StatusCode::kDataLoss,
+       "missing field \"data\""},
+      {"no pagination",
+       {Answer(200, R"({"data":[]})")},
+       absl::StatusCode::kDataLoss,
+       "missing field \"pagination\""},
+      {"cursor number",
+       {Answer(200, R"({"data":[],"pagination":{"nextCursor":5}})")},
+       absl::StatusCode::kDataLoss,
+       "nextCursor\" should be a string"},
+      {"rule wrong type",
+       {Answer(200, R"({"data":[{"id":"1","name":["x"]}],"pagination":{}})")},
+       absl::StatusCode::kDataLoss,
+       "field \"rule 1 name\" should be a string"},
+      {"second page broken",
+       {Answer(200, RulesPage({"1"}, "c1")), Answer(200, "{oops")},
+       absl::StatusCode::kDataLoss,
+       "malformed JSON"},
+      {"oversized",
+       {Answer(200, std::string(2 << 20, ' '))},
+       absl::StatusCode::kDataLoss,
+       "exceeds the limit of 1048576"},
+      {"duplicate ids",
+       {Answer(200, RulesPage({"1", "2"}, "c1")),
+        Answer(200, RulesPage({"2", "3"}))},
+       absl::StatusCode::kAborted,
+       "rule 2 was listed twice"},
+      {"repeating cursor",
+       {Answer(200, RulesPage({"1"}, "same")),
+        Answer(200, RulesPage({"2"}, "same"))},
+       absl::StatusCode::kDataLoss,
+       "cursor repeats"},
+      {"empty pages forever",
+       {Answer(200, RulesPage({}, "a")), Answer(200, RulesPage({}, "b")),
+        Answer(200, RulesPage({}, "c")), Answer(200, RulesPage({}, "d"))},
+       absl::StatusCode::kDataLoss,
+       "empty pages in a row"},
+      {"401 echoing the token",
+       {Answer(
+           401,
+           absl::StrCat(
+               R"({"errors":[{"code":4010010,"title":"Authentication Failed","detail":"token )",
+               kToken, R"( expired"}]})"))},
+       absl::StatusCode::kUnauthenticated,
+       "token <redacted> expired"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    for (const HttpResponse& a : c.answers) transport_.Enqueue(a);
+    Expect(client_->ReadSite(kSite).status(), c.code, c.part);
+    // Every scripted answer was consumed: nothing left for the next case.
+    EXPECT_EQ(client_->ReadSite(kSite).status().code(),
+              absl::StatusCode::kUnavailable);
+  }
+}
+
+TEST_F(ClientTest, GivesUpAfterMaxPages) {
+  Reset(1000, /*max_pages=*/3);
+  for (int i = 0; i < 3; ++i) {
+    transport_.Enqueue(
+        Answer(200, RulesPage({absl::StrCat(i)}, absl::StrCat("c", i))));
+  }
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         "still more pages after 3 pages");
+}
+
+TEST_F(ClientTest, FindSiteRejectsBadShapes) {
+  transport_.Enqueue(Answer(200, R"({"data":[],"pagination":{}})"));
+  Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
+         "field \"data\" should be an object");
+  transport_.Enqueue(
+      Answer(200, R"({"data":{"sites":[{"name":"HQ"}]},"pagination":{}})"));
+  Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
+         "site without an id string");
+}
+
+TEST_F(ClientTest, CreateWithUnknownOutcomeIsSettledByReading) {
+  const Rule rule = BlockRule("A");
+  struct Case {
+    std::string what;
+    absl::StatusOr<HttpResponse> answer;
+    std::string listed_rule;  // the re-read's page ("" = empty site)
+    absl::StatusCode code;
+  };
+  const std::string ours = RuleJson(rule, "225494730938493804");
+  Rule other = rule;
+  other.set_description("hand made");
+  const std::string theirs = RuleJson(other, "225494730938493805");
+  const std::string dup =
+      R"({"errors":[{"code":4000010,"title":"Validation Error","detail":"Firewall rule name \"A\" already exists in this scope"}]})";
+  const std::vector<Case> cases = {
+      {"lost, applied",
+       http::MarkOutcomeUnknown(absl::UnavailableError("reset")), ours,
+       absl::StatusCode::kOk},
+      {"lost, not applied",
+       http::MarkOutcomeUnknown(absl::UnavailableError("reset")), "",
+       absl::StatusCode::kUnavailable},
+      {"503, applied", Answer(503, ""), ours, absl::StatusCode::kOk},
+      {"unreadable 200, applied", Answer(200, "{"), ours,
+       absl::StatusCode::kOk},
+      {"duplicate of our own resent create", Answer(400, dup), ours,
+       absl::StatusCode::kOk},
+      {"duplicate of another rule", Answer(400, dup), theirs,
+       absl::StatusCode::kAlreadyExists},
+      {"400 worded otherwise, name taken",
+       Answer(
+           400,
+           R"({"errors":[{"code":4000010,"title":"Validation Error","detail":"Name must be unique"}]})"),
+       theirs, absl::StatusCode::kAlreadyExists},
+      {"plain 400",
+       Answer(
+           400,
+           R"({"errors":[{"code":4000010,"title":"Validation Error","detail":"bad"}]})"),
+       "", absl::StatusCode::kInvalidArgument},
+      {"403 is believed",
+       Answer(
+           403,
+           R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})"),
+       "unused", absl::StatusCode::kPermissionDenied},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    transport_.Enqueue(c.answer);
+    if (c.listed_rule != "unused") {
+      transport_.Enqueue(
+          Answer(200, absl::StrCat(R"({"data":[)", c.listed_rule,
+                                   R"(],"pagination":{"nextCursor":null}})")));
+    }
+    const int before = transport_.RequestCount();
+    absl::StatusOr<Rule> created = client_->CreateRule(kSite, rule);
+    statuses_.push_back(created.status());
+    EXPECT_EQ(created.status().code(), c.code) << created.status();
+    // The re-read settled the outcome.
+    EXPECT_FALSE(http::IsOutcomeUnknown(created.status()));
+    if (created.ok()) {
+      EXPECT_EQ(created->id(), "225494730938493804");
+    }
+    // Exactly one POST: settled by reading, never by re-sending.
+    std::vector<HttpRequest> sent = transport_.Requests();
+    int posts = 0;
+    for (size_t i = before; i < sent.size(); ++i) {
+      posts += sent[i].method == "POST";
+    }
+    EXPECT_EQ(posts, 1);
+    EXPECT_EQ(client_->ReadSite(kSite).status().code(),
+              absl::StatusCode::kUnavailable);  // script fully consumed
+  }
+}
+
+TEST_F(ClientTest, CreateWhoseReReadFailsStaysOutcomeUnknown) {
+  transport_.Enqueue(http::MarkOutcomeUnknown(absl::UnavailableError("reset")));
+  transport_.Enqueue(absl::UnavailableError("console down"));
+  absl::Status s = client_->CreateRule(kSite, BlockRule("A")).status();
+  Expect(s, absl::StatusCode::kUnavailable,
+         "re-reading the site to learn the outcome failed too");
+  EXPECT_TRUE(http::IsOutcomeUnknown(s));
+}
+
+TEST_F(ClientTest, UpdateAndDeleteSettleLostAnswersByReading) {
+  Rule rule = BlockRule("A");
+  rule.set_id("225494730938493804");
+  const std::string page =
+      absl::StrCat(R"({"data":[)", RuleJson(rule, rule.id()),
+                   R"(],"pagination":{"nextCursor":null}})");
+  // Update lost, but the rule holds our content: success.
+  transport_.Enqueue(http::MarkOutcomeUnknown(absl::UnavailableError("x")));
+  transport_.Enqueue(Answer(200, page));
+  EXPECT_TRUE(client_->UpdateRule(kSite, rule).ok());
+  // Update 404: believed.
+  transport_.Enqueue(
+      Answer(404, R"({"errors":[{"code":4040010,"title":"Not Found"}]})"));
+  Expect(client_->UpdateRule(kSite, rule).status(), absl::StatusCode::kNotFound,
+         "HTTP 404");
+  // Delete lost and the rule is still there: the error stands.
+  transport_.Enqueue(Answer(503, ""));
+  transport_.Enqueue(Answer(200, page));
+  Expect(client_->DeleteRule(kSite, rule.id()), absl::StatusCode::kUnavailable,
+         "HTTP 503");
+  // Delete lost and the rule is gone: success.
+  transport_.Enqueue(Answer(503, ""));
+  transport_.Enqueue(Answer(200, RulesPage({})));
+  EXPECT_TRUE(client_->DeleteRule(kSite, rule.id()).ok());
+  // Delete of an absent rule answered 404: fine.
+  transport_.Enqueue(Answer(404, ""));
+  EXPECT_TRUE(client_->DeleteRule(kSite, rule.id()).ok());
+}
+
+TEST_F(ClientTest, RefusesRulesBeyondTheLimitsWithoutSending) {
+  Rule rule = BlockRule(std::string(201, 'x'));
+  Expect(client_->CreateRule(kSite, rule).status(),
+         absl::StatusCode::kInvalidArgument, "at most 200");
+  EXPECT_EQ(transport_.RequestCount(), 0);
+}
+
+}  // namespace
+}  // namespace tqs1::sentinelone

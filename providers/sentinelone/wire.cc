@@ -1,0 +1,519 @@
+#include "providers/sentinelone/wire.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace tqs1::sentinelone {
+namespace {
+
+using ::nlohmann::json;
+using ::tqs1::v1::Direction;
+using ::tqs1::v1::HostSet;
+using ::tqs1::v1::OsType;
+using ::tqs1::v1::Rule;
+using ::tqs1::v1::RuleAction;
+using ::tqs1::v1::RuleScope;
+
+// A short, printable excerpt of a body that is not what we expected, for
+// error messages. Bodies are not copied whole: they may be huge.
+std::string Excerpt(absl::string_view body) {
+  constexpr size_t kMax = 40;
+  absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(body);
+  std::string out;
+  for (char c : trimmed.substr(0, kMax)) {
+    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+  }
+  if (trimmed.size() > kMax) out += "...";
+  return out;
+}
+
+bool LooksLikeHtml(absl::string_view body) {
+  absl::string_view t = absl::StripLeadingAsciiWhitespace(body);
+  return absl::StartsWithIgnoreCase(t, "<!doctype html") ||
+         absl::StartsWithIgnoreCase(t, "<html") ||
+         absl::StartsWithIgnoreCase(t, "<head") ||
+         absl::StartsWithIgnoreCase(t, "<body");
+}
+
+absl::Status WrongType(absl::string_view endpoint, absl::string_view field,
+                       absl::string_view want, const json& got) {
+  return absl::DataLossError(absl::StrCat(endpoint, ": field \"", field,
+                                          "\" should be ", want, ", got ",
+                                          got.type_name()));
+}
+
+// The string at `key` of `object`: absent or null reads as "" when
+// `required` is false.
+absl::StatusOr<std::string> StringField(const json& object,
+                                        absl::string_view key, bool required,
+                                        absl::string_view endpoint,
+                                        absl::string_view path) {
+  auto it = object.find(std::string(key));
+  if (it == object.end() || it->is_null()) {
+    if (required) {
+      return absl::DataLossError(
+          absl::StrCat(endpoint, ": missing field \"", path, "\""));
+    }
+    return std::string();
+  }
+  if (!it->is_string()) return WrongType(endpoint, path, "a string", *it);
+  return it->get_ref<const std::string&>();
+}
+
+// An 18-digit id: a string, or defensively an integer (never a float, which
+// would have lost digits).
+absl::StatusOr<std::string> IdField(const json& object, absl::string_view key,
+                                    absl::string_view endpoint,
+                                    absl::string_view path) {
+  auto it = object.find(std::string(key));
+  if (it == object.end() || it->is_null()) {
+    return absl::DataLossError(
+        absl::StrCat(endpoint, ": missing field \"", path, "\""));
+  }
+  if (it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s.empty()) {
+      return absl::DataLossError(
+          absl::StrCat(endpoint, ": field \"", path, "\" is empty"));
+    }
+    return s;
+  }
+  if (it->is_number_unsigned()) return absl::StrCat(it->get<uint64_t>());
+  if (it->is_number_integer()) return absl::StrCat(it->get<int64_t>());
+  return WrongType(endpoint, path, "an id string", *it);
+}
+
+bool HasSlash(absl::string_view v) {
+  return v.find('/') != absl::string_view::npos;
+}
+
+// name -> sorted values, for content comparison.
+std::map<std::string, std::vector<std::string>> CanonicalHosts(
+    const Rule& rule) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const HostSet& hs : rule.remote_hosts()) {
+    if (hs.type() == "addresses" || hs.type() == "cidr") {
+      for (const std::string& v : hs.values()) {
+        out[HasSlash(v) ? "cidr" : "addresses"].push_back(v);
+      }
+    } else {
+      auto& values = out[hs.type()];
+      values.insert(values.end(), hs.values().begin(), hs.values().end());
+    }
+  }
+  for (auto& [type, values] : out) std::sort(values.begin(), values.end());
+  return out;
+}
+
+std::set<int> OsTypeSet(const Rule& rule) {
+  return std::set<int>(rule.os_types().begin(), rule.os_types().end());
+}
+
+// Appends "title (code N): detail" for each vendor error of an envelope;
+// false when `body` holds no usable envelope.
+bool DescribeEnvelope(absl::string_view body, std::string* description,
+                      bool* duplicate) {
+  json parsed = json::parse(body.begin(), body.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) return false;
+  auto errors = parsed.find("errors");
+  if (errors == parsed.end() || !errors->is_array() || errors->empty()) {
+    return false;
+  }
+  std::vector<std::string> parts;
+  for (const json& e : *errors) {
+    if (!e.is_object()) continue;
+    std::string title, detail, code;
+    for (const char* key : {"title", "message"}) {
+      auto it = e.find(key);
+      if (it != e.end() && it->is_string() && title.empty()) {
+        title = it->get<std::string>();
+      }
+    }
+    auto d = e.find("detail");
+    if (d != e.end() && d->is_string()) detail = d->get<std::string>();
+    auto c = e.find("code");
+    if (c != e.end() && c->is_number_integer()) {
+      code = absl::StrCat(c->get<int64_t>());
+    } else if (c != e.end() && c->is_string()) {
+      code = c->get<std::string>();
+    }
+    std::string part = title.empty() ? "error" : title;
+    if (!code.empty()) absl::StrAppend(&part, " (code ", code, ")");
+    if (!detail.empty()) absl::StrAppend(&part, ": ", detail);
+    if (absl::StrContains(absl::AsciiStrToLower(title + " " + detail),
+                          kDuplicateNameMarker)) {
+      *duplicate = true;
+    }
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) return false;
+  *description = absl::StrJoin(parts, "; ");
+  return true;
+}
+
+}  // namespace
+
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+absl::StatusOr<json> ParseJsonBody(absl::string_view body,
+                                   absl::string_view endpoint) {
+  if (absl::StripAsciiWhitespace(body).empty()) {
+    return absl::DataLossError(
+        absl::StrCat(endpoint, ": empty response body, expected JSON"));
+  }
+  if (LooksLikeHtml(body)) {
+    return absl::DataLossError(absl::StrCat(
+        endpoint,
+        ": expected JSON, got an HTML page (a proxy or gateway error page?): "
+        "\"",
+        Excerpt(body), "\""));
+  }
+  json parsed = json::parse(body.begin(), body.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return absl::DataLossError(
+        absl::StrCat(endpoint, ": malformed JSON in response (", body.size(),
+                     " bytes, starting \"", Excerpt(body), "\")"));
+  }
+  if (!parsed.is_object()) {
+    return absl::DataLossError(absl::StrCat(
+        endpoint, ": expected a JSON object, got ", parsed.type_name()));
+  }
+  return parsed;
+}
+
+absl::Status StatusFromHttpError(int http_status, absl::string_view body,
+                                 absl::string_view endpoint) {
+  std::string description;
+  bool duplicate = false;
+  if (!DescribeEnvelope(body, &description, &duplicate)) {
+    description = body.empty()
+                      ? "empty body"
+                      : absl::StrCat(LooksLikeHtml(body) ? "HTML page"
+                                                         : "non-envelope body",
+                                     " \"", Excerpt(body), "\"");
+  }
+  std::string message =
+      absl::StrCat(endpoint, ": HTTP ", http_status, ": ", description);
+  switch (http_status) {
+    case 400:
+      if (duplicate) return absl::AlreadyExistsError(message);
+      return absl::InvalidArgumentError(message);
+    case 401:
+      return absl::UnauthenticatedError(message);
+    case 403:
+      return absl::PermissionDeniedError(message);
+    case 404:
+      return absl::NotFoundError(message);
+    case 409:
+      return absl::AlreadyExistsError(message);
+    case 429:
+      return absl::UnavailableError(absl::StrCat(message, " (rate limited)"));
+    default:
+      break;
+  }
+  if (http_status >= 500 && http_status <= 599) {
+    return absl::UnavailableError(message);
+  }
+  return absl::FailedPreconditionError(message);
+}
+
+absl::string_view ActionToWire(RuleAction action) {
+  switch (action) {
+    case v1::RULE_ACTION_BLOCK:
+      return "Block";
+    case v1::RULE_ACTION_ALLOW:
+      return "Allow";
+    default:
+      return "";
+  }
+}
+
+RuleAction ActionFromWire(absl::string_view text) {
+  if (text == "Block") return v1::RULE_ACTION_BLOCK;
+  if (text == "Allow") return v1::RULE_ACTION_ALLOW;
+  return v1::RULE_ACTION_UNSPECIFIED;
+}
+
+absl::string_view DirectionToWire(Direction direction) {
+  switch (direction) {
+    case v1::DIRECTION_ANY:
+      return "any";
+    case v1::DIRECTION_INBOUND:
+      return "inbound";
+    case v1::DIRECTION_OUTBOUND:
+      return "outbound";
+    default:
+      return "";
+  }
+}
+
+Direction DirectionFromWire(absl::string_view text) {
+  if (text == "any") return v1::DIRECTION_ANY;
+  if (text == "inbound") return v1::DIRECTION_INBOUND;
+  if (text == "outbound") return v1::DIRECTION_OUTBOUND;
+  return v1::DIRECTION_UNSPECIFIED;
+}
+
+absl::string_view OsTypeToWire(OsType os_type) {
+  switch (os_type) {
+    case v1::OS_TYPE_WINDOWS:
+      return "windows";
+    case v1::OS_TYPE_WINDOWS_LEGACY:
+      return "windows_legacy";
+    case v1::OS_TYPE_MACOS:
+      return "macos";
+    case v1::OS_TYPE_LINUX:
+      return "linux";
+    default:
+      return "";
+  }
+}
+
+OsType OsTypeFromWire(absl::string_view text) {
+  if (text == "windows") return v1::OS_TYPE_WINDOWS;
+  if (text == "windows_legacy") return v1::OS_TYPE_WINDOWS_LEGACY;
+  if (text == "macos") return v1::OS_TYPE_MACOS;
+  if (text == "linux") return v1::OS_TYPE_LINUX;
+  return v1::OS_TYPE_UNSPECIFIED;
+}
+
+RuleScope ScopeFromWire(absl::string_view text) {
+  if (text == "site") return v1::RULE_SCOPE_SITE;
+  if (text == "account") return v1::RULE_SCOPE_ACCOUNT;
+  if (text == "global") return v1::RULE_SCOPE_GLOBAL;
+  if (text == "group") return v1::RULE_SCOPE_GROUP;
+  return v1::RULE_SCOPE_UNSPECIFIED;
+}
+
+json RuleToWireData(const Rule& rule) {
+  json data = json::object();
+  data["name"] = rule.name();
+  data["description"] = rule.description();
+  data["action"] = std::string(ActionToWire(rule.action()));
+  data["status"] = rule.enabled() ? "Enabled" : "Disabled";
+  absl::string_view direction = DirectionToWire(rule.direction());
+  data["direction"] =
+      direction.empty() ? json(nullptr) : json(std::string(direction));
+  json os_types = json::array();
+  for (int os : rule.os_types()) {
+    absl::string_view text = OsTypeToWire(static_cast<OsType>(os));
+    if (!text.empty()) os_types.push_back(std::string(text));
+  }
+  data["osTypes"] = std::move(os_types);
+
+  json addresses = json::array();
+  json cidrs = json::array();
+  json others = json::array();
+  for (const HostSet& hs : rule.remote_hosts()) {
+    if (hs.type() == "addresses" || hs.type() == "cidr") {
+      for (const std::string& v : hs.values()) {
+        (HasSlash(v) ? cidrs : addresses).push_back(v);
+      }
+    } else if (hs.values_size() > 0 || hs.type() == "any") {
+      others.push_back({{"type", hs.type()}, {"values", hs.values()}});
+    }
+  }
+  json hosts = json::array();
+  if (!addresses.empty()) {
+    hosts.push_back({{"type", "addresses"}, {"values", std::move(addresses)}});
+  }
+  if (!cidrs.empty()) {
+    hosts.push_back({{"type", "cidr"}, {"values", std::move(cidrs)}});
+  }
+  for (json& other : others) hosts.push_back(std::move(other));
+  data["remoteHosts"] = std::move(hosts);
+  return data;
+}
+
+absl::Status ValidateRuleForWrite(const Rule& rule) {
+  if (rule.name().empty()) {
+    return absl::InvalidArgumentError("rule name is empty");
+  }
+  if (rule.name().size() > kMaxRuleNameLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule name \"", rule.name().substr(0, 40), "...\" is ",
+        rule.name().size(), " characters; SentinelOne allows at most ",
+        kMaxRuleNameLength));
+  }
+  if (rule.action() == v1::RULE_ACTION_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rule \"", rule.name(), "\" has no action"));
+  }
+  size_t values = 0;
+  for (const HostSet& hs : rule.remote_hosts()) values += hs.values_size();
+  if (values > kMaxValuesPerRule) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rule \"", rule.name(), "\" holds ", values,
+                     " remote host values; SentinelOne allows at most ",
+                     kMaxValuesPerRule, " per rule"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Rule> RuleFromJson(const json& item,
+                                  absl::string_view endpoint) {
+  if (!item.is_object()) {
+    return absl::DataLossError(absl::StrCat(
+        endpoint, ": a rule should be an object, got ", item.type_name()));
+  }
+  Rule rule;
+  absl::StatusOr<std::string> id = IdField(item, "id", endpoint, "id");
+  if (!id.ok()) return id.status();
+  rule.set_id(*std::move(id));
+  // Later messages name the rule: "rule[<id>].<field>".
+  const std::string where = absl::StrCat("rule ", rule.id());
+
+  auto string_field = [&](absl::string_view key,
+                          bool required) -> absl::StatusOr<std::string> {
+    return StringField(item, key, required, endpoint,
+                       absl::StrCat(where, " ", key));
+  };
+  absl::StatusOr<std::string> name = string_field("name", true);
+  if (!name.ok()) return name.status();
+  rule.set_name(*std::move(name));
+  absl::StatusOr<std::string> description = string_field("description", false);
+  if (!description.ok()) return description.status();
+  rule.set_description(*std::move(description));
+  absl::StatusOr<std::string> action = string_field("action", false);
+  if (!action.ok()) return action.status();
+  rule.set_action(ActionFromWire(*action));
+  absl::StatusOr<std::string> status = string_field("status", false);
+  if (!status.ok()) return status.status();
+  rule.set_enabled(*status == "Enabled");
+  absl::StatusOr<std::string> direction = string_field("direction", false);
+  if (!direction.ok()) return direction.status();
+  rule.set_direction(DirectionFromWire(*direction));
+  absl::StatusOr<std::string> scope = string_field("scope", false);
+  if (!scope.ok()) return scope.status();
+  rule.set_scope(ScopeFromWire(*scope));
+  // scopeId: null for global rules; defensively accept an integer.
+  auto scope_id = item.find("scopeId");
+  if (scope_id != item.end() && !scope_id->is_null()) {
+    absl::StatusOr<std::string> sid =
+        IdField(item, "scopeId", endpoint, absl::StrCat(where, " scopeId"));
+    if (!sid.ok()) return sid.status();
+    rule.set_scope_id(*std::move(sid));
+  }
+
+  auto os_types = item.find("osTypes");
+  if (os_types != item.end() && !os_types->is_null()) {
+    if (!os_types->is_array()) {
+      return WrongType(endpoint, absl::StrCat(where, " osTypes"), "an array",
+                       *os_types);
+    }
+    for (const json& os : *os_types) {
+      if (!os.is_string()) {
+        return WrongType(endpoint, absl::StrCat(where, " osTypes[]"),
+                         "a string", os);
+      }
+      rule.add_os_types(OsTypeFromWire(os.get_ref<const std::string&>()));
+    }
+  }
+
+  auto hosts = item.find("remoteHosts");
+  if (hosts != item.end() && !hosts->is_null()) {
+    if (!hosts->is_array()) {
+      return WrongType(endpoint, absl::StrCat(where, " remoteHosts"),
+                       "an array", *hosts);
+    }
+    for (const json& entry : *hosts) {
+      if (!entry.is_object()) {
+        return WrongType(endpoint, absl::StrCat(where, " remoteHosts[]"),
+                         "an object", entry);
+      }
+      HostSet* hs = rule.add_remote_hosts();
+      absl::StatusOr<std::string> type =
+          StringField(entry, "type", true, endpoint,
+                      absl::StrCat(where, " remoteHosts[].type"));
+      if (!type.ok()) return type.status();
+      hs->set_type(*std::move(type));
+      auto values = entry.find("values");
+      if (values == entry.end() || values->is_null()) continue;
+      if (!values->is_array()) {
+        return WrongType(endpoint, absl::StrCat(where, " remoteHosts[].values"),
+                         "an array", *values);
+      }
+      for (const json& v : *values) {
+        if (!v.is_string()) {
+          return WrongType(endpoint,
+                           absl::StrCat(where, " remoteHosts[].values[]"),
+                           "a string", v);
+        }
+        hs->add_values(v.get_ref<const std::string&>());
+      }
+    }
+  }
+  return rule;
+}
+
+bool SameRuleContent(const Rule& a, const Rule& b) {
+  return a.name() == b.name() && a.description() == b.description() &&
+         a.action() == b.action() && a.enabled() == b.enabled() &&
+         a.direction() == b.direction() && OsTypeSet(a) == OsTypeSet(b) &&
+         CanonicalHosts(a) == CanonicalHosts(b);
+}
+
+absl::StatusOr<std::string> PickSite(
+    absl::string_view name, const std::vector<SiteSummary>& candidates) {
+  auto describe = [](const SiteSummary& s) {
+    std::string out = absl::StrCat("\"", s.name, "\" (id ", s.id);
+    if (!s.account_name.empty())
+      absl::StrAppend(&out, ", account ", s.account_name);
+    return absl::StrCat(out, ")");
+  };
+  std::vector<const SiteSummary*> exact;
+  for (const SiteSummary& s : candidates) {
+    if (s.name == name) exact.push_back(&s);
+  }
+  if (exact.size() == 1) return exact.front()->id;
+  if (exact.empty()) {
+    std::vector<std::string> similar;
+    for (const SiteSummary& s : candidates) similar.push_back(describe(s));
+    return absl::NotFoundError(absl::StrCat(
+        "no active SentinelOne site is named exactly \"", name, "\"",
+        similar.empty()
+            ? std::string(" (no similar names)")
+            : absl::StrCat(" (similar: ", absl::StrJoin(similar, ", "), ")")));
+  }
+  std::vector<std::string> listed;
+  for (const SiteSummary* s : exact) listed.push_back(describe(*s));
+  return absl::FailedPreconditionError(
+      absl::StrCat(exact.size(), " active SentinelOne sites are named \"", name,
+                   "\": ", absl::StrJoin(listed, ", "),
+                   "; rename one of them, tqs1 needs a unique site name"));
+}
+
+std::string UrlEncode(absl::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (char ch : value) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+}  // namespace tqs1::sentinelone

@@ -1,0 +1,131 @@
+// SentinelOne's JSON wire shapes (spec/sentinelone-api.md §3) mapped to and
+// from tqs1's protos, and the one mapping from an HTTP error answer to
+// absl::Status. Pure functions: no I/O, never throw, never crash on input.
+//
+//   absl::StatusOr<nlohmann::json> body =
+//       ParseJsonBody(response.body, "GET /firewall-control");
+//   if (!body.ok()) return body.status();          // kDataLoss, says why
+//   absl::StatusOr<Rule> rule = RuleFromJson(item, "GET /firewall-control");
+//
+//   nlohmann::json data = RuleToWireData(rule);    // for POST / PUT bodies
+//
+//   if (response.status != 200)
+//     return StatusFromHttpError(response.status, response.body,
+//                                "POST /firewall-control");
+#ifndef TQS1_PROVIDERS_SENTINELONE_WIRE_H_
+#define TQS1_PROVIDERS_SENTINELONE_WIRE_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "proto/state.pb.h"
+
+namespace tqs1::sentinelone {
+
+// SentinelOne's limits (spec §4).
+inline constexpr size_t kMaxRuleNameLength = 200;
+// UNCERTAIN (spec §7.2): the spec caps values per remoteHosts entry; we cap
+// the whole rule, the stricter reading, on both client and emulator.
+inline constexpr size_t kMaxValuesPerRule = 5000;
+inline constexpr int kMaxPageSize = 1000;
+
+// Vendor error codes seen in public threads (spec §3.8).
+inline constexpr int kCodeValidation = 4000010;
+inline constexpr int kCodeUnauthenticated = 4010010;
+inline constexpr int kCodeInsufficientPermissions = 4030010;
+inline constexpr int kCodeNotFound = 4040010;
+inline constexpr int kCodeInternal = 5000010;
+
+// How a duplicate rule name is reported. UNCERTAIN (spec §7.1): the spec
+// declares no 409; the likeliest answer is HTTP 400 with the standard
+// validation envelope. We chose: HTTP 400, code 4000010 "Validation Error",
+// and a detail containing "already exists". The emulator answers exactly so.
+// StatusFromHttpError maps that (and, defensively, any 409) to
+// kAlreadyExists; the client additionally re-reads the site after any 400 to
+// a create, so a differently worded duplicate answer is still recognised.
+inline constexpr absl::string_view kDuplicateNameMarker = "already exists";
+
+// Parses `body` as a JSON object. kDataLoss naming `endpoint` when it is
+// empty, not JSON (an HTML page from a proxy is called out as such), or not
+// an object. Never throws.
+absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body,
+                                             absl::string_view endpoint);
+
+// The one mapping from a non-2xx SentinelOne answer to absl::Status, by HTTP
+// status first and then by vendor code and detail:
+//   400 -> kInvalidArgument, or kAlreadyExists for a duplicate name
+//   401 -> kUnauthenticated        403 -> kPermissionDenied
+//   404 -> kNotFound               409 -> kAlreadyExists
+//   429 -> kUnavailable (rate limited; retry later)
+//   5xx -> kUnavailable            other -> kFailedPrecondition
+// The message names `endpoint` and the HTTP status and keeps every vendor
+// error's code, title and detail; a body that is not the error envelope
+// (e.g. a proxy's HTML page) is summarised, not copied. Never throws.
+absl::Status StatusFromHttpError(int http_status, absl::string_view body,
+                                 absl::string_view endpoint);
+
+// The `data` object of a create or update request for `rule`: name,
+// description, action, status, direction, osTypes and remoteHosts. Address
+// values of "addresses" and "cidr" entries are re-split into one
+// "addresses" entry and one "cidr" entry (values containing '/'); entries of
+// other types are kept as they are; empty entries are left out. Enum values
+// that are UNSPECIFIED are sent as null (direction) or left out (osTypes).
+nlohmann::json RuleToWireData(const tqs1::v1::Rule& rule);
+
+// Checks `rule` against SentinelOne's limits before it is sent:
+// kInvalidArgument when the name is empty or longer than 200 characters, the
+// action is unspecified, or it holds more than 5000 values.
+absl::Status ValidateRuleForWrite(const tqs1::v1::Rule& rule);
+
+// Reads one rule object of a list, create or update answer. Required: "id"
+// (string, or an integer kept as its decimal text) and "name" (string).
+// Optional (null or missing reads as empty/UNSPECIFIED): description,
+// action, status, direction, osTypes, remoteHosts, scope, scopeId. A field of
+// the wrong JSON type is kDataLoss naming `endpoint` and the field; an
+// unknown enum *value* reads as UNSPECIFIED (newer consoles may add values).
+absl::StatusOr<tqs1::v1::Rule> RuleFromJson(const nlohmann::json& item,
+                                            absl::string_view endpoint);
+
+// Whether `a` and `b` say the same thing on the wire: equal name,
+// description, action, status, direction, set of OS types and set of values
+// per host type (order ignored). Ids and scopes are not compared.
+bool SameRuleContent(const tqs1::v1::Rule& a, const tqs1::v1::Rule& b);
+
+// Enum <-> wire text. The *FromWire functions return UNSPECIFIED for text
+// they do not know.
+absl::string_view ActionToWire(tqs1::v1::RuleAction action);
+tqs1::v1::RuleAction ActionFromWire(absl::string_view text);
+absl::string_view DirectionToWire(tqs1::v1::Direction direction);
+tqs1::v1::Direction DirectionFromWire(absl::string_view text);
+absl::string_view OsTypeToWire(tqs1::v1::OsType os_type);
+tqs1::v1::OsType OsTypeFromWire(absl::string_view text);
+tqs1::v1::RuleScope ScopeFromWire(absl::string_view text);
+
+// A site as a /sites answer lists it.
+struct SiteSummary {
+  std::string id;
+  std::string name;
+  std::string account_name;
+};
+
+// Picks the one site named exactly `name` (case-sensitive) among
+// `candidates` (what a name query returned, possibly case-insensitive
+// matches). kNotFound when none matches, kFailedPrecondition when several
+// do; both messages list the candidates.
+absl::StatusOr<std::string> PickSite(
+    absl::string_view name, const std::vector<SiteSummary>& candidates);
+
+// `value` percent-encoded for a URL query (RFC 3986 unreserved kept).
+std::string UrlEncode(absl::string_view value);
+
+// Serialises `json` without ever throwing (invalid UTF-8 is replaced).
+std::string DumpJson(const nlohmann::json& json);
+
+}  // namespace tqs1::sentinelone
+
+#endif  // TQS1_PROVIDERS_SENTINELONE_WIRE_H_

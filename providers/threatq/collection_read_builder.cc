@@ -1,0 +1,85 @@
+#include "providers/threatq/collection_read_builder.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace tqs1::threatq {
+
+std::vector<std::string> DefaultNeverBlockStatuses() { return {"Whitelisted"}; }
+
+bool IsIpIndicatorType(absl::string_view type) {
+  return absl::EqualsIgnoreCase(type, "IP Address") ||
+         absl::EqualsIgnoreCase(type, "IPv6 Address") ||
+         absl::EqualsIgnoreCase(type, "CIDR Block");
+}
+
+CollectionReadBuilder::CollectionReadBuilder(
+    std::vector<std::string> never_block_statuses)
+    : never_block_statuses_(std::move(never_block_statuses)) {}
+
+void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
+                                absl::string_view status) {
+  tqs1::v1::SourceReport& report = read_.report;
+  report.set_indicators_read(report.indicators_read() + 1);
+  if (!IsIpIndicatorType(type)) {
+    (*report.mutable_skipped_types())[std::string(type)]++;
+    return;
+  }
+  for (const std::string& excluded : never_block_statuses_) {
+    if (absl::EqualsIgnoreCase(status, excluded)) {
+      (*report.mutable_skipped_statuses())[std::string(status)]++;
+      return;
+    }
+  }
+  read_.values.emplace_back(value);
+}
+
+CollectionRead CollectionReadBuilder::Finish() && { return std::move(read_); }
+
+std::vector<std::string> NearMatches(absl::string_view wanted,
+                                     const std::vector<std::string>& names,
+                                     size_t max) {
+  const std::string lower_wanted = absl::AsciiStrToLower(wanted);
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    if (out.size() >= max) break;
+    if (name == wanted) continue;
+    const std::string lower = absl::AsciiStrToLower(name);
+    if (lower.empty() || lower_wanted.empty()) continue;
+    if (absl::StrContains(lower, lower_wanted) ||
+        absl::StrContains(lower_wanted, lower)) {
+      if (std::find(out.begin(), out.end(), name) == out.end()) {
+        out.push_back(name);
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status NoSuchCollectionError(absl::string_view wanted,
+                                   const std::vector<std::string>& names) {
+  std::vector<std::string> near = NearMatches(wanted, names);
+  std::string message =
+      absl::StrCat("ThreatQ: no data collection is named exactly \"", wanted,
+                   "\" (", names.size(),
+                   " visible to this user; a collection must be owned by or "
+                   "shared with the API user)");
+  if (!near.empty()) {
+    absl::StrAppend(&message, "; near matches: \"",
+                    absl::StrJoin(near, "\", \""), "\"");
+  }
+  return absl::NotFoundError(message);
+}
+
+absl::Status DuplicateCollectionError(absl::string_view wanted, int count) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("ThreatQ: ", count, " data collections are named \"", wanted,
+                   "\"; rename all but one so the name is unique"));
+}
+
+}  // namespace tqs1::threatq

@@ -1,0 +1,73 @@
+// What every IndicatorSource does with the indicators it reads, in one
+// place so that ThreatQClient and FakeIndicatorSource cannot disagree:
+// keep the IP types, set aside other types and never-block statuses (with
+// counts), and word "no such collection" / "several collections" errors.
+//
+//   CollectionReadBuilder builder({"Whitelisted"});
+//   builder.Add("203.0.113.7", "IP Address", "Active");    // kept
+//   builder.Add("evil.example", "FQDN", "Active");         // skipped type
+//   builder.Add("198.51.100.1", "IP Address", "Whitelisted");  // skipped
+//   CollectionRead read = std::move(builder).Finish();
+#ifndef TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
+#define TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "providers/threatq/indicator_source.h"
+
+namespace tqs1::threatq {
+
+// One indicator as ThreatQ holds it (names, not instance-specific ids).
+struct Indicator {
+  std::string value;
+  std::string type;    // e.g. "IP Address", "FQDN"
+  std::string status;  // e.g. "Active", "Whitelisted"
+};
+
+// The statuses never blocked unless configured otherwise.
+std::vector<std::string> DefaultNeverBlockStatuses();
+
+// Whether `type` is "IP Address", "IPv6 Address" or "CIDR Block". Compared
+// case-insensitively (defensive: an instance that renders "IP address"
+// still means the same type).
+bool IsIpIndicatorType(absl::string_view type);
+
+// Accumulates one collection read. Thread-compatible.
+class CollectionReadBuilder {
+ public:
+  // Statuses compare case-insensitively.
+  explicit CollectionReadBuilder(std::vector<std::string> never_block_statuses);
+
+  // Counts the indicator as read, then: a non-IP type is counted under
+  // skipped_types[type]; an IP type with a never-block status under
+  // skipped_statuses[status]; anything else keeps its value, as is.
+  void Add(absl::string_view value, absl::string_view type,
+           absl::string_view status);
+
+  CollectionRead Finish() &&;
+
+ private:
+  std::vector<std::string> never_block_statuses_;
+  CollectionRead read_;
+};
+
+// Names among `names` that look like `wanted` (equal ignoring case, or one
+// containing the other ignoring case), without duplicates, at most `max`.
+std::vector<std::string> NearMatches(absl::string_view wanted,
+                                     const std::vector<std::string>& names,
+                                     size_t max = 5);
+
+// kNotFound: no data collection named exactly `wanted` among `names` (all
+// the names visible to the user); lists near matches.
+absl::Status NoSuchCollectionError(absl::string_view wanted,
+                                   const std::vector<std::string>& names);
+
+// kFailedPrecondition: `count` data collections are named `wanted`.
+absl::Status DuplicateCollectionError(absl::string_view wanted, int count);
+
+}  // namespace tqs1::threatq
+
+#endif  // TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_

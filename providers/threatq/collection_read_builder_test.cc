@@ -1,0 +1,98 @@
+#include "providers/threatq/collection_read_builder.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tqs1::threatq {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+TEST(CollectionReadBuilderTest, KeepsIpTypesAndCountsTheRest) {
+  CollectionReadBuilder builder(DefaultNeverBlockStatuses());
+  const Indicator kIn[] = {
+      {"203.0.113.7", "IP Address", "Active"},
+      {"2001:db8::1", "IPv6 Address", "Review"},
+      {"198.51.100.0/24", "CIDR Block", "Expired"},
+      {"192.0.2.1", "ip address", "Active"},       // case-insensitive type
+      {"192.0.2.2", "IP Address", "Whitelisted"},  // never blocked
+      {"192.0.2.3", "IP Address", "whitelisted"},  // case-insensitive status
+      {"evil.example", "FQDN", "Active"},
+      {"http://x", "URL", "Whitelisted"},     // counted as a type, not a status
+      {"not an ip", "IP Address", "Active"},  // kept as is: validated later
+  };
+  for (const Indicator& i : kIn) builder.Add(i.value, i.type, i.status);
+  CollectionRead read = std::move(builder).Finish();
+  EXPECT_THAT(read.values,
+              ElementsAre("203.0.113.7", "2001:db8::1", "198.51.100.0/24",
+                          "192.0.2.1", "not an ip"));
+  EXPECT_EQ(read.report.indicators_read(), 9u);
+  EXPECT_THAT(read.report.skipped_types(),
+              UnorderedElementsAre(Pair("FQDN", 1), Pair("URL", 1)));
+  EXPECT_THAT(
+      read.report.skipped_statuses(),
+      UnorderedElementsAre(Pair("Whitelisted", 1), Pair("whitelisted", 1)));
+}
+
+TEST(CollectionReadBuilderTest, ConfigurableStatuses) {
+  CollectionReadBuilder builder({"Whitelisted", "False Positive"});
+  builder.Add("192.0.2.1", "IP Address", "False Positive");
+  builder.Add("192.0.2.2", "IP Address", "Active");
+  CollectionRead read = std::move(builder).Finish();
+  EXPECT_THAT(read.values, ElementsAre("192.0.2.2"));
+  EXPECT_THAT(read.report.skipped_statuses(),
+              UnorderedElementsAre(Pair("False Positive", 1)));
+  CollectionReadBuilder none({});
+  none.Add("192.0.2.3", "IP Address", "Whitelisted");
+  EXPECT_THAT(std::move(none).Finish().values, ElementsAre("192.0.2.3"));
+}
+
+TEST(NearMatchesTest, Table) {
+  const std::vector<std::string> kNames = {
+      "Block - C2 IPs", "block - c2 ips", "Block - C2 IPs (old)", "Other", "C2",
+      "Block - C2 IPs"};
+  struct Case {
+    std::string wanted;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> kCases = {
+      {"BLOCK - C2 IPS",
+       {"Block - C2 IPs", "block - c2 ips", "Block - C2 IPs (old)", "C2"}},
+      {"Block - C2 IPs", {"block - c2 ips", "Block - C2 IPs (old)", "C2"}},
+      {"nothing", {}},
+      {"", {}},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.wanted);
+    EXPECT_EQ(NearMatches(c.wanted, kNames), c.want);
+  }
+  EXPECT_THAT(NearMatches("c2", kNames, 2),
+              ElementsAre("Block - C2 IPs", "block - c2 ips"));
+}
+
+TEST(CollectionErrorsTest, CodesAndMessages) {
+  absl::Status none = NoSuchCollectionError("C2 ips", {"C2 IPs", "Other"});
+  EXPECT_EQ(none.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(none.message(),
+            "ThreatQ: no data collection is named exactly \"C2 ips\" (2 "
+            "visible to this user; a collection must be owned by or shared "
+            "with the API user); near matches: \"C2 IPs\"");
+  EXPECT_EQ(NoSuchCollectionError("x", {}).message(),
+            "ThreatQ: no data collection is named exactly \"x\" (0 visible to "
+            "this user; a collection must be owned by or shared with the API "
+            "user)");
+  absl::Status dup = DuplicateCollectionError("C2", 2);
+  EXPECT_EQ(dup.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(dup.message(),
+            "ThreatQ: 2 data collections are named \"C2\"; rename all but one "
+            "so the name is unique");
+}
+
+}  // namespace
+}  // namespace tqs1::threatq

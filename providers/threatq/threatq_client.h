@@ -1,0 +1,122 @@
+// IndicatorSource over ThreatQ's REST API (spec/threatq-api.md): gets an
+// OAuth token, finds the data collection by exact name, and reads its
+// indicators page by page to the end.
+//
+//   ThreatQClientOptions options;
+//   options.base_url = "https://threatq.example.net";
+//   options.grant = ThreatQClientOptions::Grant::kPassword;
+//   options.email = "svc-tq@example.org";
+//   options.password = password;        // resolved by the CLI
+//   options.client_id = client_id;
+//   options.logger = &logger;
+//   ASSIGN_OR_RETURN(std::unique_ptr<ThreatQClient> client,
+//                    ThreatQClient::Create(&transport, options));
+//   ASSIGN_OR_RETURN(CollectionRead read,
+//                    client->ReadCollection("Block - C2 IPs"));
+//
+// Retries of 429/5xx/network errors belong to the transport (wire a
+// RetryingTransport); the client itself only re-authenticates once on 401.
+// Secrets (password, client secret, tokens) never appear in logs or error
+// messages.
+#ifndef TQS1_PROVIDERS_THREATQ_THREATQ_CLIENT_H_
+#define TQS1_PROVIDERS_THREATQ_THREATQ_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "providers/http/clock.h"
+#include "providers/http/http_transport.h"
+#include "providers/log/logger.h"
+#include "providers/threatq/collection_read_builder.h"
+#include "providers/threatq/indicator_source.h"
+
+namespace tqs1::threatq {
+
+struct ThreatQClientOptions {
+  // "https://host[:port]", with or without a trailing "/" or "/api".
+  std::string base_url;
+
+  enum class Grant {
+    // A user account: email, password and the user's API client id.
+    kPassword,
+    // A private OAuth client: client_id and client_secret (HTTP Basic).
+    kClientCredentials,
+  };
+  Grant grant = Grant::kPassword;
+  // Plain values (the CLI resolves env/file references). Secrets.
+  std::string email;
+  std::string password;
+  std::string client_id;
+  std::string client_secret;
+
+  // Indicators asked per page; clamped to [1, 1000]. The server may send
+  // fewer; the offset advances by the rows actually received.
+  int page_size = 1000;
+  // A read that needs more pages than this fails (a server that never ends).
+  int max_pages = 20000;
+  // Indicators of these statuses are never blocked (case-insensitive).
+  std::vector<std::string> never_block_statuses = DefaultNeverBlockStatuses();
+  // A token is renewed this long before its expires_in runs out.
+  absl::Duration token_margin = absl::Seconds(60);
+
+  // Not owned; null: RealClock(). Must outlive the client.
+  http::Clock* clock = nullptr;
+  // Not owned; may be null. Must outlive the client.
+  log::Logger* logger = nullptr;
+};
+
+class ThreatQClient : public IndicatorSource {
+ public:
+  // `transport` is not owned and must outlive the client. kInvalidArgument
+  // for a malformed base URL, missing credentials for the grant, or a
+  // page_size/max_pages below 1.
+  static absl::StatusOr<std::unique_ptr<ThreatQClient>> Create(
+      http::HttpTransport* transport, ThreatQClientOptions options);
+
+  // See IndicatorSource. Beyond its codes: kFailedPrecondition also when the
+  // token request is redirected (usually a wrong base URL) or the
+  // collection's saved search is not on indicators; kUnavailable also when
+  // the collection changed while being read (read again);
+  // kResourceExhausted when a response is larger than the transport allows;
+  // kDeadlineExceeded from the transport. Messages name the endpoint and,
+  // for indicator pages, the offset.
+  absl::StatusOr<CollectionRead> ReadCollection(
+      absl::string_view collection) override;
+
+ private:
+  ThreatQClient(http::HttpTransport* transport, ThreatQClientOptions options,
+                std::string api_base);
+
+  absl::StatusOr<std::string> Token();
+  absl::StatusOr<std::string> FetchToken();
+  // Sends an authenticated request; re-authenticates once on 401. Returns
+  // the response, which is 2xx.
+  absl::StatusOr<http::HttpResponse> Call(const std::string& method,
+                                          const std::string& path_and_query,
+                                          const std::string& body,
+                                          absl::string_view context);
+  // The body of the indicator query for `collection`: its saved search's
+  // api_query plus the fields to return, as JSON text.
+  absl::StatusOr<std::string> QueryBodyFor(absl::string_view collection);
+  absl::StatusOr<CollectionRead> Read(absl::string_view collection);
+  void Log(log::LogLevel level, absl::string_view message) const;
+  std::string Redact(absl::string_view text) const;
+  absl::Status Annotate(const absl::Status& status,
+                        absl::string_view context) const;
+
+  http::HttpTransport* const transport_;
+  const ThreatQClientOptions options_;
+  const std::string api_base_;  // "https://host/api"
+  http::Clock& clock_;
+  std::optional<std::string> token_;
+  absl::Time token_expiry_ = absl::InfinitePast();
+};
+
+}  // namespace tqs1::threatq
+
+#endif  // TQS1_PROVIDERS_THREATQ_THREATQ_CLIENT_H_
