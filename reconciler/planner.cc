@@ -183,7 +183,7 @@ void AppendPrefixes(const std::vector<IpPrefix>& desired,
 }
 
 std::string GuardMessagePercent(double fraction) {
-  return absl::StrFormat("%.4g%%", fraction * 100);
+  return absl::StrFormat("%.3g%%", fraction * 100);
 }
 
 }  // namespace

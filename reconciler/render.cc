@@ -181,14 +181,16 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   return out;
 }
 
-absl::StatusOr<std::string> RenderPlanJson(const Plan& plan) {
+namespace {
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string json;
   auto status =
-      google::protobuf::util::MessageToJsonString(plan, &json, options);
+      google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
     return absl::InternalError(
         absl::StrCat("cannot write the plan as JSON: ", status.ToString()));
@@ -196,21 +198,52 @@ absl::StatusOr<std::string> RenderPlanJson(const Plan& plan) {
   return json;
 }
 
-absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
-  Plan plan;
+absl::Status FromJson(absl::string_view json,
+                      google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &plan, options);
+      google::protobuf::StringPiece(json.data(), json.size()), message,
+      options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a tqs1 plan: ", status.message().as_string()));
   }
-  if (plan.format() != tqs1::v1::PLAN_FORMAT_V1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("plan format ", static_cast<int>(plan.format()),
-                     " is not one this tqs1 reads (it reads format 1)"));
-  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFormat(tqs1::v1::PlanFormat format) {
+  if (format == tqs1::v1::PLAN_FORMAT_V1) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("plan format ", static_cast<int>(format),
+                   " is not one this tqs1 reads (it reads format 1)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderPlanJson(const Plan& plan) {
+  return ToJson(plan);
+}
+
+absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
+  Plan plan;
+  if (absl::Status s = FromJson(json, &plan); !s.ok()) return s;
+  if (absl::Status s = CheckFormat(plan.format()); !s.ok()) return s;
   return plan;
+}
+
+absl::StatusOr<std::string> RenderPlanFileJson(
+    const tqs1::v1::PlanFile& plan_file) {
+  return ToJson(plan_file);
+}
+
+absl::StatusOr<tqs1::v1::PlanFile> ParsePlanFileJson(absl::string_view json) {
+  tqs1::v1::PlanFile file;
+  if (absl::Status s = FromJson(json, &file); !s.ok()) return s;
+  if (absl::Status s = CheckFormat(file.format()); !s.ok()) return s;
+  for (const Plan& plan : file.plans()) {
+    if (absl::Status s = CheckFormat(plan.format()); !s.ok()) return s;
+  }
+  return file;
 }
 
 }  // namespace tqs1::reconciler

@@ -47,6 +47,12 @@ absl::StatusOr<std::string> RenderPlanJson(const tqs1::v1::Plan& plan);
 // build reads.
 absl::StatusOr<tqs1::v1::Plan> ParsePlanJson(absl::string_view json);
 
+// The same for a plan file (several syncs' plans): the format of
+// `tqs1 plan --json` and `--out FILE`.
+absl::StatusOr<std::string> RenderPlanFileJson(
+    const tqs1::v1::PlanFile& plan_file);
+absl::StatusOr<tqs1::v1::PlanFile> ParsePlanFileJson(absl::string_view json);
+
 // 12345 -> "12,345".
 std::string FormatCount(uint64_t n);
 

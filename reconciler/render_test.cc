@@ -66,7 +66,7 @@ Actions:
 
 Guards:
   ok         empty-source: the collection yields 8 addresses
-  ok         unblock-share: unblocks 2 of 3 addresses (66.67%; the limit is 20% above 100 addresses)
+  ok         unblock-share: unblocks 2 of 3 addresses (66.7%; the limit is 20% above 100 addresses)
 
 Plan: 1 to create, 2 to update, 0 to delete; 7 addresses to block, 2 to unblock.
 )golden");

@@ -1,0 +1,89 @@
+// The tqs1 commands, as functions of a config, connections to both vendors
+// and the terminal: `main` wires the real ones, the demo wires emulators,
+// tests wire both and read what was printed.
+//
+//   ASSIGN_OR_RETURN(config::Credentials secrets,
+//                    config::ResolveCredentials(config));
+//   ASSIGN_OR_RETURN(Backends backends, Connect(config, secrets, &logger));
+//   int code = RunPlan(config, backends, command_line, io, &logger);
+#ifndef TQS1_CLI_APP_H_
+#define TQS1_CLI_APP_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/args.h"
+#include "cli/config/secrets.h"
+#include "cli/config/state.h"
+#include "proto/config.pb.h"
+#include "proto/state.pb.h"
+#include "providers/http/http_transport.h"
+#include "providers/log/logger.h"
+#include "providers/sentinelone/firewall_rules.h"
+#include "providers/threatq/indicator_source.h"
+
+namespace tqs1::cli {
+
+// Exit codes (also in `tqs1 help` and README.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitChanges = 2;
+inline constexpr int kExitGuard = 3;
+
+// The worse of two exit codes: error, then guard, then changes, then ok.
+int WorseExit(int a, int b);
+
+// The terminal the commands talk to.
+struct Io {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  // stdin and stdout are terminals: confirmation prompts and progress.
+  bool interactive = false;
+  bool color = false;
+  // Asks a question on the terminal; nullopt at end of input.
+  std::function<std::optional<std::string>(const std::string& prompt,
+                                           bool hidden)>
+      ask;
+};
+
+// Connections to both vendors.
+struct Backends {
+  std::unique_ptr<http::HttpTransport> threatq_transport;
+  std::unique_ptr<http::HttpTransport> sentinelone_transport;
+  std::unique_ptr<threatq::IndicatorSource> threatq;
+  std::unique_ptr<sentinelone::FirewallRules> sentinelone;
+  // Never blocked by any sync: the config's list and the vendors' own
+  // addresses.
+  std::vector<tqs1::v1::NeverBlock> never_block;
+};
+
+// Builds transports (libcurl with retries, TLS per config) and clients.
+// Resolves the vendor hosts to add them to the never-block list.
+absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
+                                 const config::Credentials& secrets,
+                                 log::Logger* logger);
+
+// `tqs1 plan`: one plan per selected sync, printed (or JSON), optionally
+// saved. Returns an exit code.
+int RunPlan(const tqs1::v1::Config& config, Backends& backends,
+            const CommandLine& cl, const Io& io, log::Logger* logger);
+
+// `tqs1 apply [PLANFILE]`. The caller holds the apply lock. Returns an exit
+// code; adds what became of each sync to `record` (when not null).
+int RunApply(const tqs1::v1::Config& config, Backends& backends,
+             const CommandLine& cl, const Io& io, log::Logger* logger,
+             config::LastRunRecord* record = nullptr);
+
+// The syncs `cl.syncs` selects (all when empty); kInvalidArgument naming an
+// unknown one and listing the known ones.
+absl::StatusOr<std::vector<const tqs1::v1::SyncConfig*>> SelectSyncs(
+    const tqs1::v1::Config& config, const CommandLine& cl);
+
+}  // namespace tqs1::cli
+
+#endif  // TQS1_CLI_APP_H_

@@ -1,0 +1,216 @@
+#include "cli/args.h"
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace tqs1::cli {
+namespace {
+
+const std::set<std::string>& Commands() {
+  static const auto* commands = new std::set<std::string>{
+      "plan", "apply", "demo", "init", "version", "help"};
+  return *commands;
+}
+
+absl::Status Bad(const std::string& message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(message, " (see `tqs1 help`)"));
+}
+
+absl::Status SetVerbosity(const std::string& value, CommandLine& cl) {
+  int v = 0;
+  if (!absl::SimpleAtoi(value, &v) || v < 1 || v > 3) {
+    return Bad(absl::StrCat("verbosity \"", value, "\" is not 1, 2 or 3"));
+  }
+  cl.verbosity = v;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CommandLine> ParseCommandLine(
+    const std::vector<std::string>& args) {
+  CommandLine cl;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string inline_value;
+    bool has_inline = false;
+    if (absl::StartsWith(arg, "--")) {
+      if (size_t eq = arg.find('='); eq != std::string::npos) {
+        inline_value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    auto value = [&](const std::string& flag) -> absl::StatusOr<std::string> {
+      if (has_inline) return inline_value;
+      if (i + 1 >= args.size()) {
+        return Bad(absl::StrCat("option ", flag, " needs a value"));
+      }
+      return args[++i];
+    };
+    auto flag_only = [&]() -> absl::Status {
+      if (has_inline) {
+        return Bad(absl::StrCat("option ", arg, " takes no value"));
+      }
+      return absl::OkStatus();
+    };
+
+    if (arg == "-h" || arg == "--help") {
+      cl.help = true;
+    } else if (arg == "-c" || arg == "--config") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      cl.config = *v;
+    } else if (arg == "-ll" || arg == "--loglocation") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      cl.log_location = *v;
+    } else if (arg == "-v" || arg == "--verbosity") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (absl::Status s = SetVerbosity(*v, cl); !s.ok()) return s;
+    } else if (absl::StartsWith(arg, "-v") && arg.size() == 3) {
+      // -v1, -v2, -v3 as in the old connector's cron lines.
+      if (absl::Status s = SetVerbosity(arg.substr(2), cl); !s.ok()) return s;
+    } else if (arg == "-n" || arg == "--name") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      cl.name = *v;
+    } else if (arg == "--sync") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      cl.syncs.push_back(*v);
+    } else if (arg == "--out") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      cl.out = *v;
+    } else if (arg == "--show-addresses") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &cl.show_addresses) || cl.show_addresses < 0) {
+        return Bad(
+            absl::StrCat("--show-addresses \"", *v, "\" is not a number"));
+      }
+    } else if (arg == "--json" || arg == "--detailed-exitcode" ||
+               arg == "--auto-approve" || arg == "--adopt" ||
+               arg == "--allow-empty" || arg == "--allow-mass-unblock" ||
+               arg == "--no-color") {
+      if (absl::Status s = flag_only(); !s.ok()) return s;
+      if (arg == "--json") cl.json = true;
+      if (arg == "--detailed-exitcode") cl.detailed_exitcode = true;
+      if (arg == "--auto-approve") cl.auto_approve = true;
+      if (arg == "--adopt") cl.adopt = true;
+      if (arg == "--allow-empty") cl.allow_empty = true;
+      if (arg == "--allow-mass-unblock") cl.allow_mass_unblock = true;
+      if (arg == "--no-color") cl.no_color = true;
+    } else if (absl::StartsWith(arg, "-") && arg != "-") {
+      return Bad(absl::StrCat("unknown option \"", arg, "\""));
+    } else if (cl.command.empty()) {
+      if (!Commands().count(arg)) {
+        return Bad(absl::StrCat("unknown command \"", arg, "\"; commands: ",
+                                absl::StrJoin(Commands(), ", ")));
+      }
+      cl.command = arg;
+    } else {
+      cl.positional.push_back(arg);
+    }
+  }
+  if (cl.command.empty()) cl.command = "help";
+  size_t max_positional = cl.command == "apply" || cl.command == "help" ? 1 : 0;
+  if (cl.positional.size() > max_positional) {
+    return Bad(absl::StrCat("unexpected argument \"",
+                            cl.positional[max_positional], "\" for ",
+                            cl.command));
+  }
+  return cl;
+}
+
+std::string HelpText(const std::string& command) {
+  const std::string common = R"(
+Options for every command that reads a config:
+  -c, --config PATH       config file, or a folder holding tqs1.yaml (or
+                          NAME.yaml with -n); the folder also keeps tqs1's
+                          state (apply lock, last run). Default: .
+  -n, --name NAME         instance name: NAME.yaml and its own state/lock
+  -ll, --loglocation DIR  write DIR/tqs1.log (or NAME.log); "stdout" logs to
+                          the console (default)
+  -v, --verbosity {1,2,3} 1: errors and warnings, 2: progress, 3: everything
+  --sync NAME             only this sync (repeatable)
+  --no-color              no colour (also when NO_COLOR is set)
+)";
+  const std::string exit_codes = R"(
+Exit codes:
+  0  success; with --detailed-exitcode: every site in sync
+  1  error (config, network, vendor API, or a sync failed)
+  2  with --detailed-exitcode: changes pending
+  3  a guard blocks a plan (empty source, mass unblock): nothing applied
+)";
+  if (command == "plan") {
+    return "Usage: tqs1 plan [options]\n\n"
+           "Reads each collection and site and prints what apply would "
+           "change. Changes nothing.\n\n"
+           "  --json                print the versioned JSON plan instead\n"
+           "  --out FILE            also save the plan (JSON) for `tqs1 "
+           "apply FILE`\n"
+           "  --detailed-exitcode   exit 2 when changes are pending\n"
+           "  --adopt               take over unmarked rules with this "
+           "sync's names\n"
+           "  --allow-empty         let an empty collection unblock "
+           "everything\n"
+           "  --allow-mass-unblock  let a plan unblock more than the "
+           "guard's share\n"
+           "  --show-addresses N    list up to N addresses per action\n" +
+           common + exit_codes;
+  }
+  if (command == "apply") {
+    return "Usage: tqs1 apply [PLANFILE] [options]\n\n"
+           "Without PLANFILE: reads, plans, shows the plan and asks for "
+           "confirmation\n(on a terminal), then applies it. With PLANFILE: "
+           "applies exactly that plan,\nrefusing if the site changed since "
+           "it was made.\n\n"
+           "  --auto-approve        apply without asking (cron); without a "
+           "terminal\n"
+           "                        and without this flag apply refuses\n"
+           "  --adopt, --allow-empty, --allow-mass-unblock, "
+           "--show-addresses N: as for plan\n" +
+           common + exit_codes;
+  }
+  if (command == "demo") {
+    return "Usage: tqs1 demo [--no-color] [--show-addresses N]\n\n"
+           "Starts emulators of ThreatQ and SentinelOne on 127.0.0.1 with a "
+           "seeded\nscenario (a collection of about 12,000 values; a site "
+           "with a hand-made rule\nand a rule of the old connector), then "
+           "runs plan, apply and plan again.\nNeeds no config and no "
+           "network.\n";
+  }
+  if (command == "init") {
+    return "Usage: tqs1 init [-c FOLDER] [-n NAME]\n\n"
+           "Asks for the ThreatQ host, client id, username and password "
+           "(hidden) and the\nSentinelOne console, token, site and "
+           "collection, then writes FOLDER/tqs1.yaml\n(mode 0600) and the "
+           "secrets to files beside it (mode 0600).\n";
+  }
+  return R"(tqs1: keeps SentinelOne firewall block rules equal to ThreatQ data collections.
+
+Usage: tqs1 COMMAND [options]
+
+Commands:
+  plan      show what apply would change (a dry run)
+  apply     apply the changes (asks first; --auto-approve for cron)
+  demo      plan and apply against built-in emulators of both APIs
+  init      write a config file interactively
+  version   print the version
+  help      this text; `tqs1 help COMMAND` or `tqs1 COMMAND --help` for more
+
+Cron, as with the old connector:
+  0 */2 * * * tqs1 apply --auto-approve -c /etc/tq_labs/ -ll /var/log/tq_labs/ -v3
+)" + common +
+         exit_codes;
+}
+
+}  // namespace tqs1::cli

@@ -1,0 +1,102 @@
+// Reads tqs1's YAML config file into the Config proto (proto/config.proto),
+// with errors that name the file, the line and the key.
+//
+//   absl::StatusOr<tqs1::v1::Config> config =
+//       LoadConfigFile("/etc/tq_labs/tqs1.yaml");
+//   if (!config.ok()) {
+//     // kInvalidArgument, e.g.
+//     // /etc/tq_labs/tqs1.yaml:7: unknown key "pasword_env" in threatq (did
+//     // you mean "password_env"?)
+//   }
+//
+// The file's shape (every key but the marked ones is optional):
+//
+//   threatq:
+//     url: https://threatq.example.net   # required; http:// to loopback only
+//     client_id: "..."                   # required
+//     username: svc-tqs1@example.net     # required with a password
+//     password_env: TQS1_TQ_PASSWORD     # or password_file, or
+//                                        # client_secret_env/_file
+//     ca_file: /etc/ssl/certs/tq.pem
+//     insecure_skip_verify: false
+//     never_block_statuses: [Whitelisted]
+//     page_size: 1000
+//   sentinelone:
+//     url: https://usea1.sentinelone.net # required
+//     api_token_env: TQS1_S1_TOKEN       # or api_token_file (required)
+//     ca_file: /etc/ssl/certs/s1.pem
+//     insecure_skip_verify: false
+//   never_block: [192.0.2.10, 10.0.0.0/8]
+//   syncs:                               # required, at least one
+//     - name: c2-hq                      # default "<collection> -> <site>"
+//       collection: "Known C2 IPs"       # required
+//       site: "HQ"                       # required
+//       rule:
+//         description: "Blocked by ThreatQ"
+//         direction: any                 # any | inbound | outbound
+//         os_types: [windows, macos, linux]  # also windows_legacy
+//         enabled: true                  # default true
+//       never_block: [198.51.100.0/24]
+//       guards: {min_desired_addresses: 1, max_unblock_fraction: 0.2,
+//                unblock_floor: 100, min_ipv4_prefix: 8,
+//                min_ipv6_prefix: 32}
+//
+// Secrets are only referenced (an environment variable or a file) and are
+// resolved later by ResolveSecret() (secrets.h). No error message ever shows
+// a value that could be a secret.
+#ifndef TQS1_CLI_CONFIG_CONFIG_LOADER_H_
+#define TQS1_CLI_CONFIG_CONFIG_LOADER_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/config.pb.h"
+
+namespace tqs1::config {
+
+// Parses and validates the YAML text of a config. `source_name` starts every
+// error message (usually the file's path).
+//
+// On success the Config is complete: every sync has a name (the given one
+// or "<collection> -> <site>", as reconciler::SyncDisplayName() would say),
+// and rule.enabled is true unless the file says `enabled: false`. Other
+// absent settings stay unset (0 / UNSPECIFIED / empty), meaning "the
+// default" as documented in config.proto. Never-block entries are stored in
+// canonical form ("2001:DB8::/32" becomes "2001:db8::/32").
+//
+// Errors are kInvalidArgument with the message
+// "<source_name>:<line>: <what is wrong>", the line being 1-based, e.g.
+//   tqs1.yaml:12: syncs[0].rule.enabled: expected true or false, got
+//   "yes please"
+// Only the first error is reported. Checked: YAML syntax, unknown and
+// duplicate keys (with a suggestion for misspellings), value types, enum
+// values (listing the allowed ones), required keys, exclusive keys (a
+// password and a client secret; `_env` and `_file` of one secret), URLs
+// (see ValidateApiUrl), never-block entries, guard ranges, duplicate sync
+// names and two syncs of one (collection, site).
+absl::StatusOr<tqs1::v1::Config> ParseConfigYaml(absl::string_view yaml,
+                                                 absl::string_view source_name);
+
+// Reads the file at `path` and parses it with ParseConfigYaml(), `path`
+// being the source name. Relative paths of secret files and CA files are
+// taken relative to the folder of the config file (so a config folder can
+// hold its own secrets, whatever the current directory of cron is).
+//
+// Errors: kNotFound when the file does not exist; kFailedPrecondition when
+// it cannot be read (message with the path and the OS's reason) or is
+// larger than 1 MiB; kInvalidArgument from ParseConfigYaml().
+absl::StatusOr<tqs1::v1::Config> LoadConfigFile(absl::string_view path);
+
+// Checks a vendor API base URL: "https://host[:port][/path]", or "http://"
+// when the host is loopback (localhost, 127.0.0.0/8, ::1). No user info
+// ("user:password@"), query or fragment. On error, kInvalidArgument with a
+// message that names the URL (never its user info) and says why, e.g.
+//   "http://tq.example.net" uses http://, which sends credentials in clear
+//   text; use https:// (http:// is allowed only to localhost, 127.0.0.0/8
+//   and ::1)
+// Used by ParseConfigYaml() and by `tqs1 init` for typed-in hosts.
+absl::Status ValidateApiUrl(absl::string_view url);
+
+}  // namespace tqs1::config
+
+#endif  // TQS1_CLI_CONFIG_CONFIG_LOADER_H_

@@ -1,0 +1,579 @@
+#include "cli/config/config_loader.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "proto/config.pb.h"
+
+namespace tqs1::config {
+namespace {
+
+using ::google::protobuf::TextFormat;
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::tqs1::v1::Config;
+
+Config ParseTextProto(const std::string& text) {
+  Config config;
+  EXPECT_TRUE(TextFormat::ParseFromString(text, &config)) << text;
+  return config;
+}
+
+void ExpectProtoEq(const Config& actual, const Config& expected) {
+  std::string diff;
+  MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(expected, actual)) << diff << "\nactual:\n"
+                                                     << actual.DebugString();
+}
+
+// The config of issue 4, verbatim.
+constexpr char kIssueExample[] = R"(threatq:
+  url: https://threatq.example.net      # http:// allowed for loopback only
+  client_id: "..."
+  username: svc-tqs1@example.net
+  password_env: TQS1_THREATQ_PASSWORD   # or password_file: PATH
+  ca_file: /etc/ssl/certs/tq.pem        # optional
+sentinelone:
+  url: https://usea1.sentinelone.net
+  api_token_env: TQS1_S1_TOKEN          # or api_token_file: PATH
+syncs:
+  - collection: "Known C2 IPs"
+    site: "HQ"
+    rule:
+      description: "Blocked by ThreatQ"
+      direction: any                    # any | inbound | outbound
+      os_types: [windows, macos, linux]
+      enabled: true
+)";
+
+TEST(ParseConfigYamlTest, IssueExample) {
+  absl::StatusOr<Config> config = ParseConfigYaml(kIssueExample, "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ExpectProtoEq(*config, ParseTextProto(R"pb(
+    threatq {
+      url: "https://threatq.example.net"
+      client_id: "..."
+      username: "svc-tqs1@example.net"
+      password { env: "TQS1_THREATQ_PASSWORD" }
+      tls { ca_file: "/etc/ssl/certs/tq.pem" }
+    }
+    sentinelone {
+      url: "https://usea1.sentinelone.net"
+      api_token { env: "TQS1_S1_TOKEN" }
+    }
+    syncs {
+      name: "Known C2 IPs -> HQ"
+      collection: "Known C2 IPs"
+      site: "HQ"
+      rule {
+        description: "Blocked by ThreatQ"
+        direction: DIRECTION_ANY
+        os_types: [ OS_TYPE_WINDOWS, OS_TYPE_MACOS, OS_TYPE_LINUX ]
+        enabled: true
+      }
+    }
+  )pb"));
+}
+
+TEST(ParseConfigYamlTest, EveryKey) {
+  constexpr char kYaml[] = R"(
+threatq:
+  url: http://127.0.0.1:8443/tq/
+  client_id: cid
+  client_secret_file: /run/secrets/tq
+  ca_file: tq.pem
+  insecure_skip_verify: TRUE
+  never_block_statuses: [Whitelisted, Review]
+  page_size: 500
+sentinelone:
+  url: "http://[::1]:9000"
+  api_token_file: s1.token
+  insecure_skip_verify: false
+never_block: [192.0.2.10, "2001:DB8::/32"]
+syncs:
+  - name: c2-hq
+    collection: Known C2 IPs
+    site: HQ
+    rule:
+      description: ""
+      direction: Outbound
+      os_types:
+        - windows_legacy
+        - linux
+      enabled: false
+    never_block:
+      - 198.51.100.0/24
+    guards:
+      min_desired_addresses: 50
+      max_unblock_fraction: 0.5
+      unblock_floor: 10
+      min_ipv4_prefix: 16
+      min_ipv6_prefix: 48
+  - collection: Botnet
+    site: Branch
+)";
+  absl::StatusOr<Config> config = ParseConfigYaml(kYaml, "all.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ExpectProtoEq(*config, ParseTextProto(R"pb(
+    threatq {
+      url: "http://127.0.0.1:8443/tq/"
+      client_id: "cid"
+      client_secret { file: "/run/secrets/tq" }
+      tls { ca_file: "tq.pem" insecure_skip_verify: true }
+      never_block_statuses: [ "Whitelisted", "Review" ]
+      page_size: 500
+    }
+    sentinelone {
+      url: "http://[::1]:9000"
+      api_token { file: "s1.token" }
+    }
+    never_block: [ "192.0.2.10", "2001:db8::/32" ]
+    syncs {
+      name: "c2-hq"
+      collection: "Known C2 IPs"
+      site: "HQ"
+      rule {
+        direction: DIRECTION_OUTBOUND
+        os_types: [ OS_TYPE_WINDOWS_LEGACY, OS_TYPE_LINUX ]
+        enabled: false
+      }
+      never_block: "198.51.100.0/24"
+      guards {
+        min_desired_addresses: 50
+        max_unblock_fraction: 0.5
+        unblock_floor: 10
+        min_ipv4_prefix: 16
+        min_ipv6_prefix: 48
+      }
+    }
+    syncs {
+      name: "Botnet -> Branch"
+      collection: "Botnet"
+      site: "Branch"
+      rule { enabled: true }
+    }
+  )pb"));
+}
+
+// Lines 1-8: valid vendor sections.
+constexpr char kThreatQ[] = R"(threatq:
+  url: https://tq.example.net
+  client_id: cid
+  username: svc@example.net
+  password_env: TQ_PASSWORD
+)";
+constexpr char kSentinelOne[] = R"(sentinelone:
+  url: https://s1.example.net
+  api_token_env: S1_TOKEN
+)";
+// Lines 9-11 after the two sections above.
+constexpr char kOneSync[] = R"(syncs:
+  - collection: C2
+    site: HQ
+)";
+
+std::string Vendors() { return absl::StrCat(kThreatQ, kSentinelOne); }
+
+struct ErrorCase {
+  std::string name;
+  std::string yaml;
+  std::string message;
+};
+
+std::vector<ErrorCase> ErrorCases() {
+  const std::string v = Vendors();
+  const std::string sync_head = "syncs:\n  - collection: C2\n    site: HQ\n";
+  return {
+      // Keys.
+      {"misspelled key",
+       absl::StrReplaceAll(v, {{"password_env", "pasword_env"}}) + kOneSync,
+       "tqs1.yaml:5: unknown key \"pasword_env\" in threatq (did you mean "
+       "\"password_env\"?)"},
+      {"misspelled top-level key",
+       v + "synks:\n  - collection: C2\n    site: HQ\n",
+       "tqs1.yaml:9: unknown key \"synks\" at the top level (did you mean "
+       "\"syncs\"?)"},
+      {"unknown key, nothing close",
+       v + sync_head + "    rule:\n      colour: red\n",
+       "tqs1.yaml:13: unknown key \"colour\" in syncs[0].rule (expected one "
+       "of: description, direction, os_types, enabled)"},
+      {"inline secret",
+       absl::StrReplaceAll(
+           v, {{"password_env: TQ_PASSWORD", "password: hunter2"}}) +
+           kOneSync,
+       "tqs1.yaml:5: threatq.password: secrets may not be written in the "
+       "config file; reference one with password_env or password_file"},
+      {"inline token",
+       absl::StrReplaceAll(
+           v, {{"api_token_env: S1_TOKEN", "api_token: hunter2"}}) +
+           kOneSync,
+       "tqs1.yaml:8: sentinelone.api_token: secrets may not be written in "
+       "the config file; reference one with api_token_env or "
+       "api_token_file"},
+      {"duplicate key", v + sync_head + "    site: Branch\n",
+       "tqs1.yaml:12: duplicate key \"site\" in syncs[0] (first at line 11)"},
+      // Types and values.
+      {"bool", v + sync_head + "    rule:\n      enabled: yes please\n",
+       "tqs1.yaml:13: syncs[0].rule.enabled: expected true or false, got "
+       "\"yes please\""},
+      {"bool, yaml 1.1 yes", v + sync_head + "    rule:\n      enabled: yes\n",
+       "tqs1.yaml:13: syncs[0].rule.enabled: expected true or false, got "
+       "\"yes\""},
+      {"empty bool", v + sync_head + "    rule:\n      enabled:\n",
+       "tqs1.yaml:13: syncs[0].rule.enabled: expected true or false, got "
+       "nothing"},
+      {"direction", v + sync_head + "    rule:\n      direction: both\n",
+       "tqs1.yaml:13: syncs[0].rule.direction: unknown value \"both\"; "
+       "expected one of: any, inbound, outbound"},
+      {"os type",
+       v + sync_head + "    rule:\n      os_types: [windows, beos]\n",
+       "tqs1.yaml:13: syncs[0].rule.os_types[1]: unknown value \"beos\"; "
+       "expected one of: windows, windows_legacy, macos, linux"},
+      {"os types not a list",
+       v + sync_head + "    rule:\n      os_types: linux\n",
+       "tqs1.yaml:13: syncs[0].rule.os_types: expected a list, got "
+       "\"linux\""},
+      {"os types empty", v + sync_head + "    rule:\n      os_types: []\n",
+       "tqs1.yaml:13: syncs[0].rule.os_types: expected at least one of: "
+       "windows, windows_legacy, macos, linux"},
+      {"os type twice",
+       v + sync_head + "    rule:\n      os_types: [linux, Linux]\n",
+       "tqs1.yaml:13: syncs[0].rule.os_types[1]: duplicate value \"Linux\""},
+      {"string expected", v + "syncs:\n  - collection: [a, b]\n    site: HQ\n",
+       "tqs1.yaml:10: syncs[0].collection: expected a string, got a list"},
+      {"empty string", v + "syncs:\n  - collection: C2\n    site: \"\"\n",
+       "tqs1.yaml:11: syncs[0].site: must not be empty"},
+      {"section not a map", "threatq: tq.example.net\n",
+       "tqs1.yaml:1: threatq: expected a map of keys, got "
+       "\"tq.example.net\""},
+      {"page size",
+       absl::StrReplaceAll(v, {{"  password_env",
+                                "  page_size: lots\n"
+                                "  password_env"}}) +
+           kOneSync,
+       "tqs1.yaml:5: threatq.page_size: expected a whole number from 1 to "
+       "100000, got \"lots\""},
+      {"negative floor",
+       v + sync_head + "    guards:\n      unblock_floor: -1\n",
+       "tqs1.yaml:13: syncs[0].guards.unblock_floor: expected a whole "
+       "number of at least 1, got \"-1\""},
+      {"fraction above 1",
+       v + sync_head + "    guards:\n      max_unblock_fraction: 1.5\n",
+       "tqs1.yaml:13: syncs[0].guards.max_unblock_fraction: expected a "
+       "number greater than 0 and at most 1, got \"1.5\""},
+      {"fraction 0",
+       v + sync_head + "    guards:\n      max_unblock_fraction: 0\n",
+       "tqs1.yaml:13: syncs[0].guards.max_unblock_fraction: expected a "
+       "number greater than 0 and at most 1, got \"0\""},
+      {"ipv4 prefix",
+       v + sync_head + "    guards:\n      min_ipv4_prefix: 33\n",
+       "tqs1.yaml:13: syncs[0].guards.min_ipv4_prefix: expected a whole "
+       "number from 1 to 32, got \"33\""},
+      {"never block",
+       v + "never_block:\n  - 192.0.2.1\n  - 10.0.0.5/8\n" + kOneSync,
+       "tqs1.yaml:11: never_block[1]: \"10.0.0.5/8\" is not an IP address "
+       "or CIDR prefix: host bits set: the network is 10.0.0.0/8"},
+      // Required keys.
+      {"no threatq url",
+       absl::StrReplaceAll(v, {{"  url: https://tq.example.net\n", ""}}) +
+           kOneSync,
+       "tqs1.yaml:1: threatq: missing required key \"url\""},
+      {"no sentinelone", absl::StrCat(kThreatQ, kOneSync),
+       "tqs1.yaml:1: missing required key \"sentinelone\""},
+      {"no sentinelone url",
+       absl::StrReplaceAll(v, {{"  url: https://s1.example.net\n", ""}}) +
+           kOneSync,
+       "tqs1.yaml:6: sentinelone: missing required key \"url\""},
+      {"no threatq credential",
+       absl::StrReplaceAll(v, {{"  password_env: TQ_PASSWORD\n", ""}}) +
+           kOneSync,
+       "tqs1.yaml:1: threatq: missing credential: set password_env or "
+       "password_file (with username), or client_secret_env or "
+       "client_secret_file"},
+      {"no sentinelone credential",
+       absl::StrReplaceAll(v, {{"  api_token_env: S1_TOKEN\n", ""}}) + kOneSync,
+       "tqs1.yaml:6: sentinelone: missing credential: set api_token_env or "
+       "api_token_file"},
+      {"no client id",
+       absl::StrReplaceAll(v, {{"  client_id: cid\n", ""}}) + kOneSync,
+       "tqs1.yaml:1: threatq: missing required key \"client_id\""},
+      {"no username with a password",
+       absl::StrReplaceAll(v, {{"  username: svc@example.net\n", ""}}) +
+           kOneSync,
+       "tqs1.yaml:1: threatq: missing required key \"username\" (the "
+       "password's user)"},
+      {"no syncs", v, "tqs1.yaml:1: missing required key \"syncs\""},
+      {"empty syncs", v + "syncs: []\n",
+       "tqs1.yaml:9: syncs: expected at least one sync"},
+      {"no collection", v + "syncs:\n  - site: HQ\n",
+       "tqs1.yaml:10: syncs[0]: missing required key \"collection\""},
+      {"no site", v + "syncs:\n  - name: x\n    collection: C2\n",
+       "tqs1.yaml:10: syncs[0]: missing required key \"site\""},
+      {"sync not a map", v + "syncs:\n  - C2 to HQ\n",
+       "tqs1.yaml:10: syncs[0]: expected a map with the keys collection, "
+       "site and rule, got \"C2 to HQ\""},
+      // Exclusive keys.
+      {"password env and file",
+       absl::StrReplaceAll(v, {{"  password_env: TQ_PASSWORD\n",
+                                "  password_env: TQ_PASSWORD\n"
+                                "  password_file: /run/tq\n"}}) +
+           kOneSync,
+       "tqs1.yaml:6: threatq: set password_env or password_file, not both"},
+      {"token env and file",
+       absl::StrReplaceAll(v, {{"  api_token_env: S1_TOKEN\n",
+                                "  api_token_file: /run/s1\n"
+                                "  api_token_env: S1_TOKEN\n"}}) +
+           kOneSync,
+       "tqs1.yaml:9: sentinelone: set api_token_env or api_token_file, not "
+       "both"},
+      {"password and client secret",
+       absl::StrReplaceAll(v, {{"  password_env: TQ_PASSWORD\n",
+                                "  password_env: TQ_PASSWORD\n"
+                                "  client_secret_env: TQ_SECRET\n"}}) +
+           kOneSync,
+       "tqs1.yaml:1: threatq: set a password (password_env or "
+       "password_file) or a client secret (client_secret_env or "
+       "client_secret_file), not both"},
+      // Syncs against each other.
+      {"duplicate names",
+       v + "syncs:\n  - name: main\n    collection: A\n    site: HQ\n"
+           "  - name: main\n    collection: B\n    site: HQ\n",
+       "tqs1.yaml:13: syncs[1]: duplicate sync name \"main\" (also "
+       "syncs[0], line 10)"},
+      {"duplicate default names",
+       v + "syncs:\n  - name: C2 -> HQ\n    collection: A\n    site: HQ\n"
+           "  - collection: C2\n    site: HQ\n",
+       "tqs1.yaml:13: syncs[1]: duplicate sync name \"C2 -> HQ\" (also "
+       "syncs[0], line 10)"},
+      {"same collection and site",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n"
+           "  - name: again\n    collection: C2\n    site: HQ\n",
+       "tqs1.yaml:12: syncs[1]: collection \"C2\" is already synced to site "
+       "\"HQ\" by syncs[0] (line 10)"},
+      // URLs.
+      {"http to a remote host",
+       absl::StrReplaceAll(
+           v, {{"https://tq.example.net", "http://tq.example.net"}}) +
+           kOneSync,
+       "tqs1.yaml:2: threatq.url: \"http://tq.example.net\" uses http://, "
+       "which sends credentials in clear text; use https:// (http:// is "
+       "allowed only to localhost, 127.0.0.0/8 and ::1)"},
+      {"credentials in a url",
+       absl::StrReplaceAll(v, {{"https://s1.example.net",
+                                "https://admin:hunter2@s1.example.net"}}) +
+           kOneSync,
+       "tqs1.yaml:7: sentinelone.url: the URL embeds credentials "
+       "(user:password@host); remove them and reference secrets with the "
+       "*_env or *_file keys"},
+      // Document shape and syntax.
+      {"empty document", "# nothing yet\n",
+       "tqs1.yaml:1: the config is empty; expected the keys threatq, "
+       "sentinelone and syncs"},
+      {"root is a list", "- threatq\n",
+       "tqs1.yaml:1: expected a map with the keys threatq, sentinelone and "
+       "syncs, got a list"},
+      {"two documents", v + kOneSync + "---\nthreatq: {}\n",
+       "tqs1.yaml:13: expected one YAML document, found 2"},
+      {"syntax", v + "syncs: [\n",
+       "tqs1.yaml:10:1: invalid YAML: end of sequence flow not found"},
+      {"bad indentation", "threatq:\n  url: x\n client_id: y\n",
+       "tqs1.yaml:3:2: invalid YAML: end of map not found"},
+  };
+}
+
+TEST(ParseConfigYamlTest, Errors) {
+  for (const ErrorCase& c : ErrorCases()) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config = ParseConfigYaml(c.yaml, "tqs1.yaml");
+    ASSERT_FALSE(config.ok()) << c.yaml;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(config.status().message(), c.message) << c.yaml;
+    EXPECT_THAT(config.status().message(), Not(HasSubstr("hunter2")));
+  }
+}
+
+TEST(ParseConfigYamlTest, SecretLikeValuesAreNeverEchoed) {
+  constexpr char kSecret[] = "S3cr3t-Value";
+  const std::string v = Vendors();
+  const std::vector<std::string> yamls = {
+      absl::StrReplaceAll(v, {{"TQ_PASSWORD", kSecret}}) + kOneSync,
+      absl::StrReplaceAll(v, {{"S1_TOKEN", "\"S3cr3t-Value with spaces\""}}) +
+          kOneSync,
+      absl::StrReplaceAll(
+          v, {{"password_env: TQ_PASSWORD", "password: S3cr3t-Value"}}) +
+          kOneSync,
+      absl::StrReplaceAll(v,
+                          {{"client_id: cid", "client_secret: S3cr3t-Value"}}) +
+          kOneSync,
+      absl::StrReplaceAll(v, {{"https://tq.example.net",
+                               "https://u:S3cr3t-Value@tq.example.net"}}) +
+          kOneSync,
+      absl::StrReplaceAll(
+          v, {{"https://tq.example.net", "u:S3cr3t-Value@tq.example.net"}}) +
+          kOneSync,
+      absl::StrReplaceAll(v, {{"https://s1.example.net",
+                               "https://s1.example.net/?token=S3cr3t-Value"}}) +
+          kOneSync,
+      absl::StrReplaceAll(v, {{"https://s1.example.net",
+                               "http://s1.example.net/#S3cr3t-Value"}}) +
+          kOneSync,
+  };
+  for (size_t i = 0; i < yamls.size(); ++i) {
+    SCOPED_TRACE(i);
+    absl::StatusOr<Config> config = ParseConfigYaml(yamls[i], "tqs1.yaml");
+    ASSERT_FALSE(config.ok()) << yamls[i];
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(config.status().message(), Not(HasSubstr(kSecret)));
+    EXPECT_THAT(config.status().message(), Not(HasSubstr("S3cr3t")));
+  }
+}
+
+TEST(ValidateApiUrlTest, Accepts) {
+  for (const char* url : {
+           "https://tq.example.net",
+           "https://tq.example.net:8443/api/",
+           "HTTPS://TQ.EXAMPLE.NET",
+           "https://192.0.2.1",
+           "https://[2001:db8::1]:443",
+           "http://localhost",
+           "http://LOCALHOST:8080/",
+           "http://127.0.0.1",
+           "http://127.10.20.30:9",
+           "http://[::1]:8080/tq",
+       }) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(ValidateApiUrl(url).ok()) << ValidateApiUrl(url);
+  }
+}
+
+TEST(ValidateApiUrlTest, Rejects) {
+  const std::string http_reason =
+      " uses http://, which sends credentials in clear text; use https:// "
+      "(http:// is allowed only to localhost, 127.0.0.0/8 and ::1)";
+  struct Case {
+    std::string url;
+    std::string message;
+  };
+  const Case kCases[] = {
+      {"", "must not be empty"},
+      {"tq.example.net",
+       "\"tq.example.net\" has no scheme; write \"https://tq.example.net\""},
+      {"ftp://tq.example.net",
+       "\"ftp://tq.example.net\" has the unsupported scheme \"ftp\"; use "
+       "https://"},
+      {"http://tq.example.net", "\"http://tq.example.net\"" + http_reason},
+      {"http://128.0.0.1", "\"http://128.0.0.1\"" + http_reason},
+      {"http://[::2]", "\"http://[::2]\"" + http_reason},
+      {"http://localhost.example.net",
+       "\"http://localhost.example.net\"" + http_reason},
+      {"http://127.0.0.1.example.net",
+       "\"http://127.0.0.1.example.net\"" + http_reason},
+      {"https://user:pw@tq.example.net",
+       "the URL embeds credentials (user:password@host); remove them and "
+       "reference secrets with the *_env or *_file keys"},
+      {"https://tq.example.net/?a=b",
+       "\"https://tq.example.net/\" must be a base URL, without a query "
+       "(?...) or fragment (#...)"},
+      {"https://tq.example.net/a b",
+       "\"https://tq.example.net/a b\" contains whitespace or control "
+       "characters"},
+      {"https://", "\"https://\" has no host"},
+      {"https://:443", "\"https://:443\" has no host"},
+      {"https://tq.example.net:",
+       "\"https://tq.example.net:\" has an "
+       "invalid port"},
+      {"https://tq.example.net:99999",
+       "\"https://tq.example.net:99999\" has an invalid port"},
+      {"https://tq.example.net:https",
+       "\"https://tq.example.net:https\" has an invalid port"},
+      {"https://2001:db8::1/",
+       "\"https://2001:db8::1/\": write IPv6 addresses in brackets, e.g. "
+       "https://[2001:db8::1]/"},
+      {"https://[2001:db8::1",
+       "\"https://[2001:db8::1\" has an unterminated "
+       "[IPv6] host"},
+      {"https://[example]",
+       "\"https://[example]\" has an invalid IPv6 "
+       "address in brackets"},
+      {"https://tq_example!.net",
+       "\"https://tq_example!.net\" has an "
+       "invalid host name"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.url);
+    const absl::Status status = ValidateApiUrl(c.url);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), c.message);
+  }
+}
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+TEST(LoadConfigFileTest, ReadsTheFileAndRebasesRelativePaths) {
+  const std::string path = absl::StrCat(TempDir(), "/rebase.yaml");
+  {
+    std::ofstream out(path);
+    out << R"(threatq:
+  url: https://tq.example.net
+  client_id: cid
+  username: svc@example.net
+  password_file: secrets/tq.password
+  ca_file: /etc/ssl/tq.pem
+sentinelone:
+  url: https://s1.example.net
+  api_token_file: s1.token
+  ca_file: s1.pem
+syncs:
+  - collection: C2
+    site: HQ
+)";
+  }
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->threatq().password().file(),
+            TempDir() + "/secrets/tq.password");
+  EXPECT_EQ(config->threatq().tls().ca_file(), "/etc/ssl/tq.pem");
+  EXPECT_EQ(config->sentinelone().api_token().file(), TempDir() + "/s1.token");
+  EXPECT_EQ(config->sentinelone().tls().ca_file(), TempDir() + "/s1.pem");
+}
+
+TEST(LoadConfigFileTest, ErrorsNameTheFile) {
+  const std::string bad = absl::StrCat(TempDir(), "/bad.yaml");
+  {
+    std::ofstream out(bad);
+    out << "threatq:\n  urll: https://tq.example.net\n";
+  }
+  absl::StatusOr<Config> config = LoadConfigFile(bad);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            bad +
+                ":2: unknown key \"urll\" in threatq (did you mean "
+                "\"url\"?)");
+
+  const std::string missing = absl::StrCat(TempDir(), "/missing.yaml");
+  config = LoadConfigFile(missing);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(config.status().message(),
+            "config file " + missing + " does not exist");
+
+  config = LoadConfigFile(TempDir());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(config.status().message(),
+            "config file " + TempDir() + " is not a regular file");
+}
+
+}  // namespace
+}  // namespace tqs1::config

@@ -1,0 +1,188 @@
+#include "cli/config/paths.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace tqs1::config {
+namespace {
+
+class PathsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    root_ = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/paths-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_EQ(mkdir(root_.c_str(), 0700), 0);
+    char cwd[4096];
+    ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+    saved_cwd_ = cwd;
+  }
+  void TearDown() override { ASSERT_EQ(chdir(saved_cwd_.c_str()), 0); }
+
+  std::string Touch(const std::string& name) {
+    const std::string path = absl::StrCat(root_, "/", name);
+    std::ofstream(path) << "threatq: {}\n";
+    return path;
+  }
+
+  std::string root_;
+  std::string saved_cwd_;
+};
+
+struct Expected {
+  std::string config_file;
+  std::string state_dir;
+  std::string instance_name;
+  std::string lock_file;
+  std::string last_run_file;
+};
+
+void ExpectPaths(const absl::StatusOr<ConfigPaths>& paths, const Expected& e) {
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  EXPECT_EQ(paths->config_file, e.config_file);
+  EXPECT_EQ(paths->state_dir, e.state_dir);
+  EXPECT_EQ(paths->instance_name, e.instance_name);
+  EXPECT_EQ(paths->LockFile(), e.lock_file);
+  EXPECT_EQ(paths->LastRunFile(), e.last_run_file);
+}
+
+TEST_F(PathsTest, Resolves) {
+  Touch("tqs1.yaml");
+  Touch("prod.yml");
+  Touch("other.conf");
+  ASSERT_EQ(mkdir((root_ + "/sub").c_str(), 0700), 0);
+  const std::string r = root_;
+  struct Case {
+    std::string config_flag;
+    std::string name_flag;
+    Expected expected;
+  };
+  const Case kCases[] = {
+      {r,
+       "",
+       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+        r + "/tqs1.last-run.json"}},
+      {r + "/",
+       "",
+       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+        r + "/tqs1.last-run.json"}},
+      {r + "/sub/..//./",
+       "",
+       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+        r + "/tqs1.last-run.json"}},
+      {r,
+       "prod",
+       {r + "/prod.yml", r, "prod", r + "/prod.lock",
+        r + "/prod.last-run.json"}},
+      {r + "/tqs1.yaml",
+       "",
+       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+        r + "/tqs1.last-run.json"}},
+      {r + "/prod.yml",
+       "",
+       {r + "/prod.yml", r, "prod", r + "/prod.lock",
+        r + "/prod.last-run.json"}},
+      {r + "/other.conf",
+       "blue",
+       {r + "/other.conf", r, "blue", r + "/blue.lock",
+        r + "/blue.last-run.json"}},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
+    ExpectPaths(ResolveConfigPaths(c.config_flag, c.name_flag), c.expected);
+  }
+}
+
+TEST_F(PathsTest, DefaultsToTheCurrentDirectory) {
+  Touch("tqs1.yaml");
+  ASSERT_EQ(chdir(root_.c_str()), 0);
+  const std::string r = root_;
+  const Expected expected = {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+                             r + "/tqs1.last-run.json"};
+  ExpectPaths(ResolveConfigPaths("", ""), expected);
+  ExpectPaths(ResolveConfigPaths(".", ""), expected);
+  ExpectPaths(ResolveConfigPaths("tqs1.yaml", ""), expected);
+}
+
+TEST_F(PathsTest, Errors) {
+  Touch("tqs1.yaml");
+  Touch(".hidden");
+  const std::string r = root_;
+  struct Case {
+    std::string config_flag;
+    std::string name_flag;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const Case kCases[] = {
+      {r, "staging", absl::StatusCode::kNotFound,
+       "no config file in " + r + ": looked for " + r + "/staging.yaml and " +
+           r + "/staging.yml (create one with `tqs1 init`)"},
+      {r + "/nope", "", absl::StatusCode::kNotFound,
+       "config path " + r + "/nope (-c/--config) does not exist"},
+      {r + "/nope.yaml", "", absl::StatusCode::kNotFound,
+       "config file " + r + "/nope.yaml (-c/--config) does not exist"},
+      {r + "/tqs1.yaml/x.yaml", "", absl::StatusCode::kNotFound,
+       "config file " + r + "/tqs1.yaml/x.yaml (-c/--config) does not exist"},
+      {"/dev/null", "", absl::StatusCode::kFailedPrecondition,
+       "config path /dev/null (-c/--config) is neither a file nor a folder"},
+      {r, "../etc", absl::StatusCode::kInvalidArgument,
+       "instance name \"../etc\" (-n/--name) must be 1 to 64 letters, "
+       "digits, '.', '_' or '-', not starting with '.' or '-'"},
+      {r, "a b", absl::StatusCode::kInvalidArgument,
+       "instance name \"a b\" (-n/--name) must be 1 to 64 letters, digits, "
+       "'.', '_' or '-', not starting with '.' or '-'"},
+      {r, std::string(65, 'x'), absl::StatusCode::kInvalidArgument,
+       "instance name \"" + std::string(65, 'x') +
+           "\" (-n/--name) must be 1 to 64 letters, digits, '.', '_' or "
+           "'-', not starting with '.' or '-'"},
+      {r + "/.hidden", "", absl::StatusCode::kInvalidArgument,
+       "the config file's name \".hidden\" is not a valid instance name; "
+       "pass one with -n/--name"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
+    absl::StatusOr<ConfigPaths> paths =
+        ResolveConfigPaths(c.config_flag, c.name_flag);
+    EXPECT_EQ(paths.status().code(), c.code);
+    EXPECT_EQ(paths.status().message(), c.message);
+  }
+}
+
+TEST_F(PathsTest, NewConfigPaths) {
+  const std::string r = root_;
+  struct Case {
+    std::string config_flag;
+    std::string name_flag;
+    Expected expected;
+  };
+  const Case kCases[] = {
+      {r,
+       "",
+       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
+        r + "/tqs1.last-run.json"}},
+      {r + "/new-folder",
+       "prod",
+       {r + "/new-folder/prod.yaml", r + "/new-folder", "prod",
+        r + "/new-folder/prod.lock", r + "/new-folder/prod.last-run.json"}},
+      {r + "/edge.yaml",
+       "",
+       {r + "/edge.yaml", r, "edge", r + "/edge.lock",
+        r + "/edge.last-run.json"}},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
+    ExpectPaths(NewConfigPaths(c.config_flag, c.name_flag), c.expected);
+  }
+}
+
+}  // namespace
+}  // namespace tqs1::config

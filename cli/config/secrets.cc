@@ -1,0 +1,147 @@
+#include "cli/config/secrets.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "reconciler/status_macros.h"
+
+namespace tqs1::config {
+namespace {
+
+using ::tqs1::v1::SecretRef;
+
+// "secret file <path> (<what>_file)"
+std::string FileLabel(const std::string& path, absl::string_view what) {
+  return absl::StrCat("secret file ", path, " (", what, "_file)");
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
+                                           absl::string_view what,
+                                           const SecretOptions& options) {
+  const std::string label = FileLabel(path, what);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(label, " does not exist"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat(label, " cannot be read: ", std::strerror(err)));
+  }
+  std::string contents;
+  absl::Status status;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    status = absl::FailedPreconditionError(
+        absl::StrCat(label, " cannot be read: ", std::strerror(errno)));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = absl::FailedPreconditionError(
+        absl::StrCat(label, " is not a regular file"));
+  } else {
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      tqs1::log::LogTo(
+          options.logger, tqs1::log::LogLevel::kWarning,
+          absl::StrFormat("%s can be read or changed by group or others "
+                          "(mode %04o); run: chmod 600 %s",
+                          label, st.st_mode & 07777, path));
+    }
+    char buffer[4096];
+    while (true) {
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status = absl::FailedPreconditionError(
+            absl::StrCat(label, " cannot be read: ", std::strerror(errno)));
+        break;
+      }
+      if (n == 0) break;
+      contents.append(buffer, static_cast<size_t>(n));
+      if (contents.size() > kMaxSecretFileBytes) {
+        status = absl::FailedPreconditionError(
+            absl::StrCat(label, " is larger than ", kMaxSecretFileBytes / 1024,
+                         " KiB; is it the right file?"));
+        break;
+      }
+    }
+  }
+  close(fd);
+  if (!status.ok()) {
+    // Wipe what was read before dropping it.
+    std::fill(contents.begin(), contents.end(), '\0');
+    return status;
+  }
+  absl::StripAsciiWhitespace(&contents);
+  if (contents.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(label, " is empty"));
+  }
+  return contents;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+absl::StatusOr<std::string> ResolveSecret(const SecretRef& ref,
+                                          absl::string_view what,
+                                          const SecretOptions& options) {
+  switch (ref.source_case()) {
+    case SecretRef::kEnv: {
+      const EnvLookup env = options.env ? options.env : ProcessEnvironment();
+      std::optional<std::string> value = env(ref.env());
+      if (!value.has_value() || value->empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("environment variable ", ref.env(), " (", what,
+                         "_env) is not set or empty"));
+      }
+      return *std::move(value);
+    }
+    case SecretRef::kFile:
+      return ReadSecretFile(ref.file(), what, options);
+    case SecretRef::SOURCE_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("no secret configured for ",
+                                                 what, ": set ", what,
+                                                 "_env or ", what, "_file"));
+}
+
+absl::StatusOr<Credentials> ResolveCredentials(const tqs1::v1::Config& config,
+                                               const SecretOptions& options) {
+  Credentials out;
+  const tqs1::v1::ThreatQConfig& tq = config.threatq();
+  if (tq.password().source_case() != SecretRef::SOURCE_NOT_SET) {
+    ASSIGN_OR_RETURN(out.threatq_password,
+                     ResolveSecret(tq.password(), "threatq.password", options));
+  }
+  if (tq.client_secret().source_case() != SecretRef::SOURCE_NOT_SET) {
+    ASSIGN_OR_RETURN(
+        out.threatq_client_secret,
+        ResolveSecret(tq.client_secret(), "threatq.client_secret", options));
+  }
+  ASSIGN_OR_RETURN(out.sentinelone_api_token,
+                   ResolveSecret(config.sentinelone().api_token(),
+                                 "sentinelone.api_token", options));
+  return out;
+}
+
+}  // namespace tqs1::config

@@ -1,0 +1,79 @@
+// Resolves the secret references of a config (an environment variable or a
+// file) into the secrets themselves, without ever putting a secret into an
+// error or a log line.
+//
+//   SecretOptions options;
+//   options.logger = &logger;  // warns about group/world-readable files
+//   absl::StatusOr<std::string> token = ResolveSecret(
+//       config.sentinelone().api_token(), "sentinelone.api_token", options);
+//   // !ok: "environment variable TQS1_S1_TOKEN (sentinelone.api_token_env)
+//   //       is not set or empty"
+//
+// Tests inject the environment (SecretOptions::env) instead of changing the
+// process's.
+#ifndef TQS1_CLI_CONFIG_SECRETS_H_
+#define TQS1_CLI_CONFIG_SECRETS_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/config.pb.h"
+#include "providers/log/logger.h"
+
+namespace tqs1::config {
+
+// Looks up an environment variable: its value, or nullopt when it is unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment (getenv(3)).
+EnvLookup ProcessEnvironment();
+
+struct SecretOptions {
+  // Where `env` references are looked up; empty means ProcessEnvironment().
+  EnvLookup env;
+  // Receives warnings (a secret file readable by group or others). Unowned;
+  // may be null.
+  tqs1::log::Logger* logger = nullptr;
+};
+
+// Secret files are at most this large.
+inline constexpr size_t kMaxSecretFileBytes = 64 * 1024;
+
+// Returns the secret `ref` points to. `what` is the config key of the
+// secret without its suffix, e.g. "threatq.password": messages name
+// "<what>_env" or "<what>_file".
+//
+// - env: the variable's value, exactly. kFailedPrecondition when unset or
+//   empty: "environment variable TQS1_S1_TOKEN (sentinelone.api_token_env)
+//   is not set or empty".
+// - file: the file's contents without surrounding whitespace.
+//   kFailedPrecondition when the file is missing, unreadable, not a regular
+//   file, larger than kMaxSecretFileBytes or empty, e.g. "secret file
+//   /run/tq.pw (threatq.password_file) does not exist". Logs a warning when
+//   group or others have any access to the file (the secret is still
+//   returned).
+// - neither set: kInvalidArgument.
+// The secret's value is never part of a message.
+absl::StatusOr<std::string> ResolveSecret(const tqs1::v1::SecretRef& ref,
+                                          absl::string_view what,
+                                          const SecretOptions& options = {});
+
+// The secrets of a whole config; a field is empty when its reference is
+// absent (a ThreatQ config holds a password or a client secret).
+struct Credentials {
+  std::string threatq_password;
+  std::string threatq_client_secret;
+  std::string sentinelone_api_token;
+};
+
+// Resolves every reference of `config` with ResolveSecret(). The first error
+// is returned.
+absl::StatusOr<Credentials> ResolveCredentials(
+    const tqs1::v1::Config& config, const SecretOptions& options = {});
+
+}  // namespace tqs1::config
+
+#endif  // TQS1_CLI_CONFIG_SECRETS_H_

@@ -1,0 +1,445 @@
+#include "cli/config/state.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+#include "reconciler/status_macros.h"
+
+namespace tqs1::config {
+namespace {
+
+using ::nlohmann::json;
+
+constexpr absl::Duration kLockPollInterval = absl::Milliseconds(50);
+constexpr char kLastRunFormat[] = "tqs1.last-run.v1";
+constexpr char kTimeFormat[] = "%Y-%m-%d%ET%H:%M:%E3SZ";
+constexpr size_t kMaxLastRunBytes = 16 << 20;
+
+std::string Dirname(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+absl::Status WriteAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(errno, "");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// The pid written in an open lock file, or 0.
+long HolderPid(int fd) {
+  char buffer[32] = {};
+  const ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
+  if (n <= 0) return 0;
+  long pid = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(
+                            absl::string_view(buffer, static_cast<size_t>(n))),
+                        &pid)) {
+    return 0;
+  }
+  return pid;
+}
+
+// Fsyncs the folder `dir`, making a rename or link in it durable.
+absl::Status SyncFolder(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open folder ", dir));
+  }
+  const int result = fsync(fd);
+  const int err = errno;
+  close(fd);
+  if (result != 0) {
+    return absl::ErrnoToStatus(err, absl::StrCat("cannot sync folder ", dir));
+  }
+  return absl::OkStatus();
+}
+
+// WriteFileAtomically(), or with `replace` false, a write that fails with
+// kAlreadyExists when `path` exists (link(2) instead of rename(2)).
+absl::Status WriteAtomically(const std::string& path,
+                             absl::string_view contents, mode_t mode,
+                             bool replace, absl::string_view label) {
+  const std::string dir = Dirname(path);
+  std::string temp = absl::StrCat(dir, "/.", Basename(path), ".tmp-XXXXXX");
+  const int fd = mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("cannot write ", label, path,
+                            ": cannot create a temporary file in ", dir));
+  }
+  const std::string what = absl::StrCat("cannot write ", label, path);
+  absl::Status status;
+  if (fchmod(fd, mode) != 0) {
+    status = absl::ErrnoToStatus(errno, what);
+  } else if (absl::Status s = WriteAll(fd, contents); !s.ok()) {
+    status = absl::Status(s.code(), absl::StrCat(what, s.message()));
+  } else if (fsync(fd) != 0) {
+    status = absl::ErrnoToStatus(errno, what);
+  }
+  if (close(fd) != 0 && status.ok()) {
+    status = absl::ErrnoToStatus(errno, what);
+  }
+  if (status.ok()) {
+    if (replace) {
+      if (rename(temp.c_str(), path.c_str()) != 0) {
+        status = absl::ErrnoToStatus(errno, what);
+      }
+    } else if (link(temp.c_str(), path.c_str()) != 0) {
+      status = errno == EEXIST ? absl::AlreadyExistsError(absl::StrCat(
+                                     label, path, " already exists"))
+                               : absl::ErrnoToStatus(errno, what);
+    }
+  }
+  // After a rename the temporary name is gone; after link(), or on error,
+  // it is removed here.
+  if (!status.ok() || !replace) unlink(temp.c_str());
+  RETURN_IF_ERROR(status);
+  return SyncFolder(dir);
+}
+
+// Creates `dir` and its missing parents with `mode`.
+absl::Status MakeFolders(const std::string& dir, mode_t mode) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) return absl::OkStatus();
+  const std::string parent = Dirname(dir);
+  if (parent != dir) RETURN_IF_ERROR(MakeFolders(parent, mode));
+  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot create folder ", dir));
+  }
+  return absl::OkStatus();
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime(kTimeFormat, t, absl::UTCTimeZone());
+}
+
+absl::Status Corrupt(absl::string_view source, absl::string_view why) {
+  return absl::DataLossError(
+      absl::StrCat("last-run record ", source, " is corrupt: ", why));
+}
+
+absl::StatusOr<SyncOutcome> ParseOutcome(absl::string_view name) {
+  for (SyncOutcome o : {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
+                        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked,
+                        SyncOutcome::kFailed}) {
+    if (SyncOutcomeName(o) == name) return o;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown outcome \"", name, "\""));
+}
+
+// Typed field readers of a JSON object; error() is the first problem.
+class Fields {
+ public:
+  Fields(const json& object, std::string where)
+      : object_(object), where_(std::move(where)) {}
+
+  std::string String(const char* key) {
+    const json* v = Find(key);
+    if (v == nullptr) return "";
+    if (!v->is_string()) {
+      Fail(key, "is not a string");
+      return "";
+    }
+    return v->get<std::string>();
+  }
+  uint64_t Uint(const char* key) {
+    const json* v = Find(key);
+    if (v == nullptr) return 0;
+    if (!v->is_number_unsigned()) {
+      Fail(key, "is not a non-negative integer");
+      return 0;
+    }
+    return v->get<uint64_t>();
+  }
+  absl::Time Time(const char* key) {
+    const std::string text = String(key);
+    if (!error_.empty()) return absl::UnixEpoch();
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+      Fail(key, absl::StrCat("is not an RFC 3339 time: ", err));
+      return absl::UnixEpoch();
+    }
+    return t;
+  }
+  void Fail(absl::string_view key, absl::string_view why) {
+    if (error_.empty()) error_ = absl::StrCat(where_, key, " ", why);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const json* Find(const char* key) {
+    auto it = object_.find(key);
+    if (it == object_.end()) {
+      Fail(key, "is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  const json& object_;
+  const std::string where_;
+  std::string error_;
+};
+
+}  // namespace
+
+// ApplyLock
+
+absl::StatusOr<ApplyLock> ApplyLock::Acquire(absl::string_view lock_file,
+                                             absl::Duration wait) {
+  std::string path(lock_file);
+  const int fd =
+      open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot open lock file ", path));
+  }
+  const absl::Time deadline = absl::Now() + wait;
+  while (true) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) break;
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err != EWOULDBLOCK) {
+      close(fd);
+      return absl::ErrnoToStatus(err, absl::StrCat("cannot lock ", path));
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      const long pid = HolderPid(fd);
+      close(fd);
+      return absl::UnavailableError(absl::StrCat(
+          "lock file ", path, " is held by ",
+          pid > 0 ? absl::StrCat("pid ", pid) : "another process",
+          ": another tqs1 apply is running",
+          wait > absl::ZeroDuration()
+              ? absl::StrCat(" (waited ", absl::FormatDuration(wait), ")")
+              : ""));
+    }
+    absl::SleepFor(std::min(left, kLockPollInterval));
+  }
+  // Ours: record who holds it.
+  const std::string pid = absl::StrCat(getpid(), "\n");
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) !=
+                                   static_cast<ssize_t>(pid.size())) {
+    const int err = errno;
+    close(fd);
+    return absl::ErrnoToStatus(err,
+                               absl::StrCat("cannot write lock file ", path));
+  }
+  return ApplyLock(std::move(path), fd);
+}
+
+ApplyLock::ApplyLock(ApplyLock&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+ApplyLock& ApplyLock::operator=(ApplyLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+ApplyLock::~ApplyLock() { Release(); }
+
+void ApplyLock::Release() {
+  if (fd_ < 0) return;
+  // Forget the pid before letting go, so no one reports a stale holder.
+  if (ftruncate(fd_, 0) != 0) {
+    // The lock goes anyway; a stale pid is only cosmetic.
+  }
+  close(fd_);  // Drops the flock.
+  fd_ = -1;
+}
+
+// Files
+
+absl::Status WriteFileAtomically(absl::string_view path,
+                                 absl::string_view contents, mode_t mode) {
+  return WriteAtomically(std::string(path), contents, mode, /*replace=*/true,
+                         "");
+}
+
+absl::Status WriteConfigFile(absl::string_view path, absl::string_view yaml,
+                             bool overwrite) {
+  const std::string file(path);
+  RETURN_IF_ERROR(MakeFolders(Dirname(file), 0700));
+  return WriteAtomically(file, yaml, 0600, overwrite, "config file ");
+}
+
+// Last run
+
+absl::string_view SyncOutcomeName(SyncOutcome outcome) {
+  switch (outcome) {
+    case SyncOutcome::kInSync:
+      return "in_sync";
+    case SyncOutcome::kChangesPending:
+      return "changes_pending";
+    case SyncOutcome::kApplied:
+      return "applied";
+    case SyncOutcome::kGuardBlocked:
+      return "guard_blocked";
+    case SyncOutcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+bool operator==(const SyncRunRecord& a, const SyncRunRecord& b) {
+  return a.sync_name == b.sync_name && a.started == b.started &&
+         a.finished == b.finished && a.outcome == b.outcome &&
+         a.rules_created == b.rules_created &&
+         a.rules_updated == b.rules_updated &&
+         a.rules_deleted == b.rules_deleted &&
+         a.addresses_blocked == b.addresses_blocked &&
+         a.addresses_unblocked == b.addresses_unblocked && a.error == b.error;
+}
+
+bool operator==(const LastRunRecord& a, const LastRunRecord& b) {
+  return a.command == b.command && a.started == b.started &&
+         a.finished == b.finished && a.syncs == b.syncs;
+}
+
+std::string LastRunToJson(const LastRunRecord& record) {
+  json syncs = json::array();
+  for (const SyncRunRecord& s : record.syncs) {
+    syncs.push_back(json{
+        {"name", s.sync_name},
+        {"started", Rfc3339(s.started)},
+        {"finished", Rfc3339(s.finished)},
+        {"outcome", std::string(SyncOutcomeName(s.outcome))},
+        {"rules_created", s.rules_created},
+        {"rules_updated", s.rules_updated},
+        {"rules_deleted", s.rules_deleted},
+        {"addresses_blocked", s.addresses_blocked},
+        {"addresses_unblocked", s.addresses_unblocked},
+        {"error", s.error},
+    });
+  }
+  const json out = {
+      {"format", kLastRunFormat},
+      {"command", record.command},
+      {"started", Rfc3339(record.started)},
+      {"finished", Rfc3339(record.finished)},
+      {"syncs", std::move(syncs)},
+  };
+  // Invalid UTF-8 (e.g. in an error text) is replaced, never thrown.
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<LastRunRecord> LastRunFromJson(absl::string_view text,
+                                              absl::string_view source) {
+  const json doc = json::parse(text.begin(), text.end(), nullptr,
+                               /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Corrupt(source, "not JSON");
+  if (!doc.is_object()) return Corrupt(source, "not a JSON object");
+  LastRunRecord record;
+  Fields top(doc, "");
+  if (const std::string format = top.String("format");
+      top.error().empty() && format != kLastRunFormat) {
+    return Corrupt(source, absl::StrCat("unknown format \"", format, "\""));
+  }
+  record.command = top.String("command");
+  record.started = top.Time("started");
+  record.finished = top.Time("finished");
+  if (!top.error().empty()) return Corrupt(source, top.error());
+  auto syncs = doc.find("syncs");
+  if (syncs == doc.end() || !syncs->is_array()) {
+    return Corrupt(source, "syncs is missing or not a list");
+  }
+  for (size_t i = 0; i < syncs->size(); ++i) {
+    const json& s = (*syncs)[i];
+    const std::string where = absl::StrCat("syncs[", i, "].");
+    if (!s.is_object()) {
+      return Corrupt(source, absl::StrCat("syncs[", i, "] is not an object"));
+    }
+    Fields f(s, where);
+    SyncRunRecord r;
+    r.sync_name = f.String("name");
+    r.started = f.Time("started");
+    r.finished = f.Time("finished");
+    const std::string outcome = f.String("outcome");
+    r.rules_created = f.Uint("rules_created");
+    r.rules_updated = f.Uint("rules_updated");
+    r.rules_deleted = f.Uint("rules_deleted");
+    r.addresses_blocked = f.Uint("addresses_blocked");
+    r.addresses_unblocked = f.Uint("addresses_unblocked");
+    r.error = f.String("error");
+    if (!f.error().empty()) return Corrupt(source, f.error());
+    absl::StatusOr<SyncOutcome> parsed = ParseOutcome(outcome);
+    if (!parsed.ok()) {
+      return Corrupt(
+          source, absl::StrCat(where, "outcome: ", parsed.status().message()));
+    }
+    r.outcome = *parsed;
+    record.syncs.push_back(std::move(r));
+  }
+  return record;
+}
+
+absl::Status SaveLastRun(absl::string_view path, const LastRunRecord& record) {
+  return WriteFileAtomically(path, LastRunToJson(record), 0644);
+}
+
+absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path) {
+  const std::string file(path);
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("no last-run record at ", file));
+    }
+    return absl::ErrnoToStatus(
+        err, absl::StrCat("cannot read last-run record ", file));
+  }
+  std::string text;
+  char buffer[16384];
+  int err = 0;
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxLastRunBytes) break;
+  }
+  close(fd);
+  if (err != 0) {
+    return absl::ErrnoToStatus(
+        err, absl::StrCat("cannot read last-run record ", file));
+  }
+  if (text.size() > kMaxLastRunBytes) return Corrupt(file, "too large");
+  return LastRunFromJson(text, file);
+}
+
+}  // namespace tqs1::config

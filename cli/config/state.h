@@ -1,0 +1,150 @@
+// tqs1's own state in the config folder: the apply lock, atomic file writes,
+// the last run's record, and the owner-only config file of `tqs1 init`.
+//
+//   ASSIGN_OR_RETURN(ConfigPaths paths, ResolveConfigPaths(flag_c, flag_n));
+//   ASSIGN_OR_RETURN(ApplyLock lock,
+//                    ApplyLock::Acquire(paths.LockFile(), absl::Seconds(30)));
+//   LastRunRecord record{"apply", absl::Now()};
+//   ... apply, appending one SyncRunRecord per sync ...
+//   record.finished = absl::Now();
+//   RETURN_IF_ERROR(SaveLastRun(paths.LastRunFile(), record));
+//   // `lock` is released when it goes out of scope.
+#ifndef TQS1_CLI_CONFIG_STATE_H_
+#define TQS1_CLI_CONFIG_STATE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace tqs1::config {
+
+// An exclusive lock that serializes applies of one instance, across
+// processes and within one: flock(2) on a lock file, which holds the pid of
+// the holder. Each Acquire() opens its own file description, so two
+// ApplyLocks of one process exclude each other too. Released on
+// destruction (or when the process dies: the kernel drops the lock). The
+// lock file itself is never deleted (deleting it would race with waiters).
+//
+// Movable, not copyable. Not thread-safe itself; distinct objects are.
+class ApplyLock {
+ public:
+  // Takes the lock on `lock_file`, created (mode 0644) when absent, waiting
+  // up to `wait` for another holder to let go (polling every 50 ms; zero
+  // means a single try). Errors:
+  // - kUnavailable when the lock is still held at the deadline: "lock file
+  //   /etc/tq_labs/tqs1.lock is held by pid 1234: another tqs1 apply is
+  //   running", plus " (waited 5s)" when `wait` > 0;
+  // - kPermissionDenied, kNotFound, ... (from errno) when the file cannot be
+  //   opened: "cannot open lock file /etc/tq_labs/tqs1.lock: Permission
+  //   denied".
+  static absl::StatusOr<ApplyLock> Acquire(
+      absl::string_view lock_file, absl::Duration wait = absl::ZeroDuration());
+
+  ApplyLock(ApplyLock&& other) noexcept;
+  ApplyLock& operator=(ApplyLock&& other) noexcept;
+  ApplyLock(const ApplyLock&) = delete;
+  ApplyLock& operator=(const ApplyLock&) = delete;
+  ~ApplyLock();
+
+  // The lock file's path.
+  const std::string& path() const { return path_; }
+
+ private:
+  ApplyLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  void Release();
+
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Replaces the file at `path` with `contents`, so that a reader (or a crash)
+// sees either the old file or the new one, never a mix: writes a temporary
+// file ".<name>.tmp-XXXXXX" in the same folder, sets `mode` (exactly: the
+// umask does not apply), fsyncs it, renames it over `path` and fsyncs the
+// folder. On failure the temporary file is removed and `path` is untouched.
+// Errors come from errno (absl::ErrnoToStatus): "cannot write <path>:
+// <reason>".
+absl::Status WriteFileAtomically(absl::string_view path,
+                                 absl::string_view contents, mode_t mode);
+
+// Writes a config file readable and writable by its owner only (0600),
+// atomically, creating missing parent folders (0700). Refuses to replace an
+// existing file unless `overwrite`: kAlreadyExists "config file <path>
+// already exists". For `tqs1 init`.
+absl::Status WriteConfigFile(absl::string_view path, absl::string_view yaml,
+                             bool overwrite = false);
+
+// What became of one sync in a run.
+enum class SyncOutcome {
+  kInSync,          // nothing to do
+  kChangesPending,  // a plan found changes and did not apply them
+  kApplied,         // changes applied
+  kGuardBlocked,    // a guard refused the plan
+  kFailed,          // an error (see SyncRunRecord::error)
+};
+
+// "in_sync", "changes_pending", "applied", "guard_blocked", "failed".
+absl::string_view SyncOutcomeName(SyncOutcome outcome);
+
+// One sync of a run.
+struct SyncRunRecord {
+  std::string sync_name;
+  absl::Time started = absl::UnixEpoch();
+  absl::Time finished = absl::UnixEpoch();
+  SyncOutcome outcome = SyncOutcome::kFailed;
+  uint64_t rules_created = 0;
+  uint64_t rules_updated = 0;
+  uint64_t rules_deleted = 0;
+  uint64_t addresses_blocked = 0;
+  uint64_t addresses_unblocked = 0;
+  // The error's message when outcome is kFailed (never a secret: tqs1's
+  // messages hold none).
+  std::string error;
+
+  friend bool operator==(const SyncRunRecord& a, const SyncRunRecord& b);
+};
+
+// The record of the last run of an instance, kept as JSON in
+// "<name>.last-run.json" for people and monitoring:
+//   {"format": "tqs1.last-run.v1", "command": "apply",
+//    "started": "2024-05-01T10:00:00.000Z", "finished": "...",
+//    "syncs": [{"name": "c2-hq", "started": "...", "finished": "...",
+//               "outcome": "applied", "rules_created": 1, ...,
+//               "error": ""}]}
+// Times are RFC 3339 in UTC with milliseconds.
+struct LastRunRecord {
+  std::string command;  // "plan", "apply", "serve", ...
+  absl::Time started = absl::UnixEpoch();
+  absl::Time finished = absl::UnixEpoch();
+  std::vector<SyncRunRecord> syncs;
+
+  friend bool operator==(const LastRunRecord& a, const LastRunRecord& b);
+};
+
+// The record as JSON (pretty-printed, ending with a newline).
+std::string LastRunToJson(const LastRunRecord& record);
+
+// Parses LastRunToJson()'s output. kDataLoss naming `source` when the text
+// is not such a record. Times are kept to the millisecond.
+absl::StatusOr<LastRunRecord> LastRunFromJson(absl::string_view json,
+                                              absl::string_view source);
+
+// Saves the record with WriteFileAtomically() (mode 0644: no secrets in
+// it, and monitoring may read it).
+absl::Status SaveLastRun(absl::string_view path, const LastRunRecord& record);
+
+// Loads a saved record. kNotFound when there is none (no run yet);
+// kDataLoss when it is corrupt; other codes from errno.
+absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path);
+
+}  // namespace tqs1::config
+
+#endif  // TQS1_CLI_CONFIG_STATE_H_

@@ -1,0 +1,395 @@
+#include "cli/config/state.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tqs1::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAreArray;
+
+class StateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    dir_ = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/state-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  }
+
+  std::string Path(const std::string& name) const {
+    return absl::StrCat(dir_, "/", name);
+  }
+
+  // The names in the test's folder.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    DIR* d = opendir(dir_.c_str());
+    EXPECT_NE(d, nullptr);
+    if (d == nullptr) return names;
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    closedir(d);
+    return names;
+  }
+
+  std::string dir_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+std::string BusyMessage(const std::string& path, pid_t pid,
+                        const std::string& waited = "") {
+  return absl::StrCat("lock file ", path, " is held by pid ", pid,
+                      ": another tqs1 apply is running", waited);
+}
+
+// ApplyLock
+
+TEST_F(StateTest, LockExcludesASecondLockOfTheSameProcess) {
+  const std::string path = Path("tqs1.lock");
+  {
+    absl::StatusOr<ApplyLock> first = ApplyLock::Acquire(path);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->path(), path);
+    EXPECT_EQ(ReadFile(path), absl::StrCat(getpid(), "\n"));
+
+    absl::StatusOr<ApplyLock> second = ApplyLock::Acquire(path);
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(second.status().message(), BusyMessage(path, getpid()));
+
+    second = ApplyLock::Acquire(path, absl::Milliseconds(120));
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(second.status().message(),
+              BusyMessage(path, getpid(), " (waited 120ms)"));
+  }
+  // Released: the pid is gone, the file stays, the lock is free again.
+  EXPECT_EQ(ReadFile(path), "");
+  absl::StatusOr<ApplyLock> again = ApplyLock::Acquire(path);
+  EXPECT_TRUE(again.ok()) << again.status();
+}
+
+TEST_F(StateTest, LockMovesWithoutReleasing) {
+  const std::string path = Path("tqs1.lock");
+  absl::StatusOr<ApplyLock> first = ApplyLock::Acquire(path);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ApplyLock moved = *std::move(first);
+  EXPECT_EQ(ApplyLock::Acquire(path).status().code(),
+            absl::StatusCode::kUnavailable);
+  ApplyLock assigned = std::move(moved);
+  EXPECT_EQ(ApplyLock::Acquire(path).status().code(),
+            absl::StatusCode::kUnavailable);
+  // Assigning over a held lock releases the old one.
+  absl::StatusOr<ApplyLock> other = ApplyLock::Acquire(Path("other.lock"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  assigned = *std::move(other);
+  EXPECT_TRUE(ApplyLock::Acquire(path).ok());
+  EXPECT_EQ(ApplyLock::Acquire(Path("other.lock")).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(StateTest, LockWaitsForTheHolder) {
+  const std::string path = Path("tqs1.lock");
+  absl::StatusOr<ApplyLock> first = ApplyLock::Acquire(path);
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::thread releaser([lock = *std::move(first)]() mutable {
+    absl::SleepFor(absl::Milliseconds(100));
+    ApplyLock dropped = std::move(lock);
+  });
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ApplyLock> second =
+      ApplyLock::Acquire(path, absl::Seconds(30));
+  releaser.join();
+  EXPECT_TRUE(second.ok()) << second.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST_F(StateTest, LockExcludesAnotherProcess) {
+  const std::string path = Path("tqs1.lock");
+  int locked[2];
+  int done[2];
+  ASSERT_EQ(pipe(locked), 0);
+  ASSERT_EQ(pipe(done), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child takes the lock, says so, and holds it until told to stop.
+    absl::StatusOr<ApplyLock> lock = ApplyLock::Acquire(path);
+    const char ok = lock.ok() ? 'y' : 'n';
+    if (write(locked[1], &ok, 1) != 1) _exit(2);
+    char stop;
+    if (read(done[0], &stop, 1) != 1) _exit(3);
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(read(locked[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+
+  absl::StatusOr<ApplyLock> mine = ApplyLock::Acquire(path);
+  EXPECT_EQ(mine.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(mine.status().message(), BusyMessage(path, child));
+
+  ASSERT_EQ(write(done[1], "x", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // The child died holding the lock: the kernel released it.
+  mine = ApplyLock::Acquire(path);
+  EXPECT_TRUE(mine.ok()) << mine.status();
+  for (int fd : {locked[0], locked[1], done[0], done[1]}) close(fd);
+}
+
+TEST_F(StateTest, LockInAMissingFolder) {
+  const std::string path = Path("nope/tqs1.lock");
+  absl::StatusOr<ApplyLock> lock = ApplyLock::Acquire(path);
+  EXPECT_EQ(lock.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(lock.status().message(),
+            "cannot open lock file " + path + ": No such file or directory");
+}
+
+// WriteFileAtomically, WriteConfigFile
+
+TEST_F(StateTest, WriteFileAtomicallyCreatesAndReplaces) {
+  const std::string path = Path("record.json");
+  ASSERT_TRUE(WriteFileAtomically(path, "one", 0640).ok());
+  EXPECT_EQ(ReadFile(path), "one");
+  EXPECT_EQ(ModeOf(path), 0640u);
+  ASSERT_TRUE(WriteFileAtomically(path, "two", 0604).ok());
+  EXPECT_EQ(ReadFile(path), "two");
+  EXPECT_EQ(ModeOf(path), 0604u);
+  ASSERT_TRUE(WriteFileAtomically(path, "", 0600).ok());
+  EXPECT_EQ(ReadFile(path), "");
+  EXPECT_THAT(Names(), ElementsAre("record.json"));
+}
+
+TEST_F(StateTest, WriteFileAtomicallyErrors) {
+  ASSERT_EQ(mkdir(Path("a-folder").c_str(), 0700), 0);
+  struct Case {
+    std::string path;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const Case kCases[] = {
+      {Path("nope/file"), absl::StatusCode::kNotFound,
+       "cannot write " + Path("nope/file") +
+           ": cannot create a temporary file in " + Path("nope") +
+           ": No such file or directory"},
+      {Path("a-folder"), absl::StatusCode::kFailedPrecondition,
+       "cannot write " + Path("a-folder") + ": Is a directory"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.path);
+    const absl::Status status = WriteFileAtomically(c.path, "x", 0644);
+    EXPECT_EQ(status.code(), c.code);
+    EXPECT_EQ(status.message(), c.message);
+  }
+  EXPECT_THAT(Names(), ElementsAre("a-folder"));
+}
+
+// A write that fails half-way (the file size limit) leaves the old file and
+// no temporary file. Runs in a child: the limit is per process.
+TEST_F(StateTest, WriteFileAtomicallyFailureKeepsTheOldFile) {
+  const std::string path = Path("record.json");
+  ASSERT_TRUE(WriteFileAtomically(path, "old contents", 0644).ok());
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit = {4096, 4096};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(10);
+    const absl::Status status =
+        WriteFileAtomically(path, std::string(1 << 20, 'n'), 0644);
+    if (status.ok()) _exit(11);
+    if (status.message() != "cannot write " + path + ": File too large") {
+      _exit(12);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFile(path), "old contents");
+  EXPECT_THAT(Names(), ElementsAre("record.json"));
+}
+
+TEST_F(StateTest, WriteConfigFileIsOwnerOnly) {
+  const std::string path = Path("etc/tq_labs/tqs1.yaml");
+  ASSERT_TRUE(WriteConfigFile(path, "threatq: {}\n").ok());
+  EXPECT_EQ(ReadFile(path), "threatq: {}\n");
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(ModeOf(Path("etc/tq_labs")), 0700u);
+
+  const absl::Status exists = WriteConfigFile(path, "other: 1\n");
+  EXPECT_EQ(exists.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(exists.message(), "config file " + path + " already exists");
+  EXPECT_EQ(ReadFile(path), "threatq: {}\n");
+
+  ASSERT_TRUE(WriteConfigFile(path, "other: 1\n", /*overwrite=*/true).ok());
+  EXPECT_EQ(ReadFile(path), "other: 1\n");
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_THAT(Names(), ElementsAre("etc"));
+}
+
+// LastRunRecord
+
+LastRunRecord SampleRecord() {
+  const absl::Time t0 = absl::FromUnixMillis(1714557600123);  // 2024-05-01
+  LastRunRecord record;
+  record.command = "apply";
+  record.started = t0;
+  record.finished = t0 + absl::Seconds(42);
+  SyncRunRecord applied;
+  applied.sync_name = "Known C2 IPs -> HQ";
+  applied.started = t0 + absl::Milliseconds(5);
+  applied.finished = t0 + absl::Seconds(40);
+  applied.outcome = SyncOutcome::kApplied;
+  applied.rules_created = 1;
+  applied.rules_updated = 2;
+  applied.rules_deleted = 3;
+  applied.addresses_blocked = 120;
+  applied.addresses_unblocked = 4;
+  SyncRunRecord failed;
+  failed.sync_name = "Botnet -> Branch";
+  failed.started = t0 + absl::Seconds(40);
+  failed.finished = t0 + absl::Seconds(42);
+  failed.outcome = SyncOutcome::kFailed;
+  failed.error = "site \"Branch\" not found";
+  record.syncs = {applied, failed};
+  return record;
+}
+
+TEST_F(StateTest, LastRunJson) {
+  EXPECT_EQ(LastRunToJson(SampleRecord()), R"({
+  "command": "apply",
+  "finished": "2024-05-01T10:00:42.123Z",
+  "format": "tqs1.last-run.v1",
+  "started": "2024-05-01T10:00:00.123Z",
+  "syncs": [
+    {
+      "addresses_blocked": 120,
+      "addresses_unblocked": 4,
+      "error": "",
+      "finished": "2024-05-01T10:00:40.123Z",
+      "name": "Known C2 IPs -> HQ",
+      "outcome": "applied",
+      "rules_created": 1,
+      "rules_deleted": 3,
+      "rules_updated": 2,
+      "started": "2024-05-01T10:00:00.128Z"
+    },
+    {
+      "addresses_blocked": 0,
+      "addresses_unblocked": 0,
+      "error": "site \"Branch\" not found",
+      "finished": "2024-05-01T10:00:42.123Z",
+      "name": "Botnet -> Branch",
+      "outcome": "failed",
+      "rules_created": 0,
+      "rules_deleted": 0,
+      "rules_updated": 0,
+      "started": "2024-05-01T10:00:40.123Z"
+    }
+  ]
+}
+)");
+}
+
+TEST_F(StateTest, LastRunSavesAndLoads) {
+  const std::string path = Path("tqs1.last-run.json");
+  absl::StatusOr<LastRunRecord> loaded = LoadLastRun(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(loaded.status().message(), "no last-run record at " + path);
+
+  ASSERT_TRUE(SaveLastRun(path, SampleRecord()).ok());
+  EXPECT_EQ(ModeOf(path), 0644u);
+  loaded = LoadLastRun(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(*loaded == SampleRecord()) << LastRunToJson(*loaded);
+
+  // Every outcome survives the round trip.
+  LastRunRecord record = SampleRecord();
+  for (SyncOutcome outcome :
+       {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
+        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked,
+        SyncOutcome::kFailed}) {
+    SCOPED_TRACE(SyncOutcomeName(outcome));
+    record.syncs[0].outcome = outcome;
+    absl::StatusOr<LastRunRecord> back =
+        LastRunFromJson(LastRunToJson(record), "x");
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->syncs[0].outcome, outcome);
+  }
+  EXPECT_THAT(Names(), ElementsAre("tqs1.last-run.json"));
+}
+
+TEST_F(StateTest, LastRunCorrupt) {
+  const std::string good = LastRunToJson(SampleRecord());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  struct Case {
+    std::string json;
+    std::string why;
+  };
+  const Case kCases[] = {
+      {"", "not JSON"},
+      {"{", "not JSON"},
+      {"[]", "not a JSON object"},
+      {replace("tqs1.last-run.v1", "v9"), "unknown format \"v9\""},
+      {replace("\"command\": \"apply\",", ""), "command is missing"},
+      {replace("\"2024-05-01T10:00:00.123Z\"", "\"yesterday\""),
+       "started is not an RFC 3339 time: Failed to parse input"},
+      {replace("\"rules_created\": 1", "\"rules_created\": -1"),
+       "syncs[0].rules_created is not a non-negative integer"},
+      {replace("\"outcome\": \"applied\"", "\"outcome\": \"great\""),
+       "syncs[0].outcome: unknown outcome \"great\""},
+      {replace("\"name\": \"Known C2 IPs -> HQ\"", "\"name\": 7"),
+       "syncs[0].name is not a string"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.json);
+    absl::StatusOr<LastRunRecord> record = LastRunFromJson(c.json, "f.json");
+    EXPECT_EQ(record.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(record.status().message(),
+              "last-run record f.json is corrupt: " + c.why);
+  }
+}
+
+}  // namespace
+}  // namespace tqs1::config

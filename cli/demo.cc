@@ -1,0 +1,251 @@
+#include "cli/demo.h"
+
+#include <random>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cli/config/secrets.h"
+#include "providers/sentinelone/sentinelone_emulator.h"
+#include "providers/threatq/threatq_emulator.h"
+#include "reconciler/ownership.h"
+#include "reconciler/render.h"
+
+namespace tqs1::cli {
+namespace {
+
+constexpr char kCollection[] = "Known C2 IPs";
+constexpr char kSiteName[] = "HQ";
+constexpr char kSiteId[] = "1758952600032266153";
+constexpr char kAccountId[] = "1286405255240245908";
+constexpr char kUser[] = "svc-tqs1@example.net";
+constexpr char kClientId[] = "demo-client-id";
+constexpr uint64_t kSeed = 20261128;
+
+// First octets of the demo's IPv4 addresses: public space, far from every
+// built-in never-block range.
+constexpr int kFirstOctets[] = {23,  31,  45,  62,  77,  80,  91,  93,  103,
+                                109, 141, 176, 178, 185, 193, 194, 195, 212};
+
+std::string RandomIpv4(std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> octet(1, 254);
+  int first = kFirstOctets[rng() % std::size(kFirstOctets)];
+  return absl::StrCat(first, ".", octet(rng), ".", octet(rng), ".", octet(rng));
+}
+
+std::string RandomIpv6(std::mt19937_64& rng) {
+  return absl::StrCat("2001:db8:", absl::Hex(rng() % 0xffff), ":",
+                      absl::Hex(rng() % 0xffff),
+                      "::", absl::Hex(rng() % 0xffff));
+}
+
+tqs1::v1::Rule SiteRule(const std::string& name, const std::string& description,
+                        tqs1::v1::RuleAction action,
+                        const std::vector<std::string>& values) {
+  tqs1::v1::Rule rule;
+  rule.set_name(name);
+  rule.set_description(description);
+  rule.set_action(action);
+  rule.set_enabled(true);
+  rule.set_direction(tqs1::v1::DIRECTION_ANY);
+  rule.add_os_types(tqs1::v1::OS_TYPE_WINDOWS);
+  rule.add_os_types(tqs1::v1::OS_TYPE_MACOS);
+  rule.add_os_types(tqs1::v1::OS_TYPE_LINUX);
+  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
+  hosts->set_type("addresses");
+  for (const std::string& v : values) hosts->add_values(v);
+  return rule;
+}
+
+void Heading(const Io& io, const std::string& text) {
+  const char* bold = io.color ? "\033[1m" : "";
+  const char* reset = io.color ? "\033[0m" : "";
+  *io.out << "\n" << bold << "──── " << text << reset << "\n\n";
+}
+
+}  // namespace
+
+std::vector<threatq::Indicator> DemoIndicators(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<threatq::Indicator> out;
+  std::set<std::string> seen;
+  auto add_unique = [&](std::string value, const char* type) {
+    if (seen.insert(value).second) out.push_back({value, type, "Active"});
+  };
+  while (out.size() < 10800) add_unique(RandomIpv4(rng), "IP Address");
+  while (out.size() < 11500) add_unique(RandomIpv6(rng), "IPv6 Address");
+  while (out.size() < 11750) {
+    std::string network = RandomIpv4(rng);
+    network = network.substr(0, network.rfind('.'));
+    add_unique(absl::StrCat(network, rng() % 4 == 0 ? ".16/28" : ".0/24"),
+               "CIDR Block");
+  }
+  // The same indicator under other spellings, and repeated.
+  for (int k = 0; k < 60; ++k) {
+    threatq::Indicator again = out[rng() % out.size()];
+    if (again.type == "IPv6 Address") {
+      again.value = absl::AsciiStrToUpper(again.value);
+    }
+    out.push_back(again);
+  }
+  // What a real collection also holds.
+  for (const char* bad :
+       {"203.0.113.300", "10.0.0.1/33", "not-an-address", "2001:db8::zz",
+        "192.0.2.5/24", "0.0.0.0/0", "127.0.0.1", "::1"}) {
+    out.push_back({bad, "IP Address", "Active"});
+  }
+  for (int k = 0; k < 25; ++k) {
+    out.push_back({absl::StrCat("c2-", k, ".example.net"), "FQDN", "Active"});
+  }
+  for (int k = 0; k < 15; ++k) {
+    out.push_back({RandomIpv4(rng), "IP Address", "Whitelisted"});
+  }
+  std::shuffle(out.begin(), out.end(), rng);
+  return out;
+}
+
+int RunDemo(const CommandLine& cl, const Io& io) {
+  log::StderrLogger logger(log::LogLevel::kWarning);
+  std::mt19937_64 rng(kSeed);
+  const std::string password = absl::StrCat("demo-pw-", rng());
+  const std::string token = absl::StrCat("demo-token-", rng());
+
+  // ThreatQ: a user and the collection.
+  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
+      threatq::ThreatQEmulator::Start({});
+  if (!tq.ok()) {
+    *io.err << "Error: cannot start the ThreatQ emulator: "
+            << tq.status().message() << "\n";
+    return kExitError;
+  }
+  (*tq)->AddUser(kUser, password, kClientId);
+  std::vector<threatq::Indicator> indicators = DemoIndicators(kSeed);
+  const int collection = (*tq)->AddCollection(kCollection, indicators);
+
+  // SentinelOne: the site with an account rule it inherits, a rule made by
+  // hand, and a rule of the old connector (no tqs1 marker) holding part of
+  // the collection and a few addresses no longer in it.
+  sentinelone::EmulatorOptions s1_options;
+  s1_options.api_token = token;
+  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
+      sentinelone::SentinelOneEmulator::Start(s1_options);
+  if (!s1.ok()) {
+    *io.err << "Error: cannot start the SentinelOne emulator: "
+            << s1.status().message() << "\n";
+    return kExitError;
+  }
+  (*s1)->AddSite({kSiteId, kSiteName, kAccountId, "Acme"});
+  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+                 SiteRule("Global deny list", "set by the SOC",
+                          tqs1::v1::RULE_ACTION_BLOCK,
+                          {"198.51.100.23", "198.51.100.24"}));
+  (*s1)->AddRule(
+      tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+      SiteRule("Allow backup servers", "made by hand",
+               tqs1::v1::RULE_ACTION_ALLOW, {"192.0.2.10", "192.0.2.11"}));
+  std::vector<std::string> legacy;
+  for (const threatq::Indicator& i : indicators) {
+    if (i.type == "IP Address" && i.status == "Active" &&
+        legacy.size() < 4970 && i.value.find('.') != std::string::npos &&
+        i.value.find('/') == std::string::npos && i.value != "127.0.0.1" &&
+        i.value != "203.0.113.300") {
+      legacy.push_back(i.value);
+    }
+  }
+  std::sort(legacy.begin(), legacy.end());
+  legacy.erase(std::unique(legacy.begin(), legacy.end()), legacy.end());
+  for (int k = 0; k < 30; ++k) legacy.push_back(RandomIpv4(rng));
+  (*s1)->AddRule(
+      tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+      SiteRule(absl::StrCat(kCollection, " (1)"), "Blocked by ThreatQ",
+               tqs1::v1::RULE_ACTION_BLOCK, legacy));
+
+  // The config a user would write.
+  tqs1::v1::Config config;
+  config.mutable_threatq()->set_url((*tq)->base_url());
+  config.mutable_threatq()->set_client_id(kClientId);
+  config.mutable_threatq()->set_username(kUser);
+  config.mutable_threatq()->mutable_password()->set_env(
+      "TQS1_THREATQ_PASSWORD");
+  config.mutable_sentinelone()->set_url((*s1)->base_url());
+  config.mutable_sentinelone()->mutable_api_token()->set_env("TQS1_S1_TOKEN");
+  tqs1::v1::SyncConfig* sync = config.add_syncs();
+  sync->set_name(absl::StrCat(kCollection, " -> ", kSiteName));
+  sync->set_collection(kCollection);
+  sync->set_site(kSiteName);
+  sync->mutable_rule()->set_description("Blocked by ThreatQ");
+  sync->mutable_rule()->set_direction(tqs1::v1::DIRECTION_ANY);
+  sync->mutable_rule()->set_enabled(true);
+
+  config::Credentials secrets;
+  secrets.threatq_password = password;
+  secrets.sentinelone_api_token = token;
+  absl::StatusOr<Backends> backends = Connect(config, secrets, &logger);
+  if (!backends.ok()) {
+    *io.err << "Error: " << backends.status().message() << "\n";
+    return kExitError;
+  }
+
+  *io.out << "tqs1 demo: ThreatQ emulator at " << (*tq)->base_url()
+          << ", SentinelOne emulator at " << (*s1)->base_url() << "\n"
+          << "Collection \"" << kCollection
+          << "\": " << reconciler::FormatCount(indicators.size())
+          << " indicators. Site \"" << kSiteName
+          << "\": a hand-made rule, an inherited account rule, and the old "
+             "connector's rule \""
+          << kCollection << " (1)\" (" << reconciler::FormatCount(legacy.size())
+          << " addresses, no tqs1 marker).\n";
+
+  CommandLine step = cl;
+  step.auto_approve = true;
+  bool ok = true;
+
+  Heading(io, "$ tqs1 plan");
+  ok &= RunPlan(config, *backends, step, io, &logger) == kExitOk;
+
+  Heading(io, "$ tqs1 apply --auto-approve --adopt");
+  step.adopt = true;
+  ok &= RunApply(config, *backends, step, io, &logger) == kExitOk;
+  step.adopt = false;
+
+  // The collection moves on: 40 new indicators, 25 gone.
+  std::vector<threatq::Indicator> changed = indicators;
+  std::shuffle(changed.begin(), changed.end(), rng);
+  changed.resize(changed.size() - 25);
+  for (int k = 0; k < 40; ++k) {
+    changed.push_back({RandomIpv4(rng), "IP Address", "Active"});
+  }
+  (*tq)->SetIndicators(collection, changed);
+  Heading(io,
+          "Meanwhile in ThreatQ: 40 new indicators, 25 left the collection");
+  Heading(io, "$ tqs1 plan");
+  ok &= RunPlan(config, *backends, step, io, &logger) == kExitOk;
+
+  Heading(io, "$ tqs1 apply --auto-approve");
+  ok &= RunApply(config, *backends, step, io, &logger) == kExitOk;
+
+  Heading(io, "$ tqs1 plan --detailed-exitcode");
+  step.detailed_exitcode = true;
+  int last = RunPlan(config, *backends, step, io, &logger);
+  ok &= last == kExitOk;
+  *io.out << "(exit code " << last << ": in sync)\n";
+
+  size_t managed = 0;
+  for (const tqs1::v1::Rule& rule :
+       (*s1)->Rules(tqs1::v1::RULE_SCOPE_SITE, kSiteId)) {
+    managed += reconciler::HasOwnershipMarker(rule.description());
+  }
+  Heading(io, "Done");
+  *io.out << "The site holds " << managed << " tqs1 rules; "
+          << (*s1)->Events().size() << " writes and "
+          << (*s1)->server().Requests().size()
+          << " requests reached the SentinelOne emulator. The hand-made and "
+             "inherited rules were never touched.\n";
+  if (!ok) {
+    *io.err << "Error: the demo did not end in sync.\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+}  // namespace tqs1::cli

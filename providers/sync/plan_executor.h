@@ -1,0 +1,106 @@
+// The apply step: executes a Plan against a SentinelOne site, exactly as
+// planned, or not at all when the plan no longer fits the site.
+//
+//   ApplyOptions options;
+//   options.on_action = [](int index, int total, const Action& action) {
+//     std::cerr << "[" << index + 1 << "/" << total << "] " << action.name();
+//   };
+//   options.should_stop = [] { return interrupted.load(); };  // e.g. SIGINT
+//   absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site, options);
+//   if (!report.ok()) {
+//     // What was written before the failure or the cancellation:
+//     std::optional<ApplyReport> done = PartialApplyReport(report.status());
+//   }
+//
+// Safety, in the order it is checked, before the first write:
+// 1. A plan stopped by a guard is refused (kFailedPrecondition).
+// 2. The site is re-read; when its fingerprint differs from the one in the
+//    plan the plan is refused (kAborted): the plan was made from another
+//    state of the site, and re-planning is the answer.
+// 3. Every action is checked against the re-read site: it may only touch
+//    site-scoped rules of the sync's name scheme that carry tqs1's ownership
+//    marker (or that the action adopts), at most one action per rule, and
+//    every rule it writes carries the marker. Nothing is written unless the
+//    whole plan passes.
+// Then the actions run strictly in plan order (the planner orders them so
+// that no wanted address is ever unblocked and no two rules share a name),
+// one write each, stopping at the first failure. Nothing is retried here:
+// the transport retries what is safe to retry, and a re-run re-plans from
+// the real site and converges (apply is idempotent in that sense).
+#ifndef TQS1_PROVIDERS_SYNC_PLAN_EXECUTOR_H_
+#define TQS1_PROVIDERS_SYNC_PLAN_EXECUTOR_H_
+
+#include <functional>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/plan.pb.h"
+#include "providers/http/clock.h"
+#include "providers/log/logger.h"
+#include "providers/sentinelone/firewall_rules.h"
+
+namespace tqs1::sync {
+
+struct ApplyOptions {
+  // Called just before action `index` (0-based) of `total` is written, in
+  // plan order, on the calling thread. For progress displays.
+  std::function<void(int index, int total, const tqs1::v1::Action& action)>
+      on_action;
+  // Consulted before each write (never during one). Returning true stops the
+  // apply cleanly: ApplyPlan returns kCancelled and the writes done so far
+  // stay (the site is left between two actions of the plan, a state the
+  // planner's ordering makes safe).
+  std::function<bool()> should_stop;
+  // Receives one line per write (debug) and a summary (info). Unowned; may
+  // be null.
+  tqs1::log::Logger* logger = nullptr;
+  // For ApplyReport.duration_ms. Unowned; null means http::RealClock().
+  tqs1::http::Clock* clock = nullptr;
+};
+
+// Applies `plan` to the site `plan.site_id()` through `site`.
+//
+// Returns what was done. ApplyReport counts rules created, updated and
+// deleted, and address entries written: addresses_blocked is the number of
+// `add` entries of the actions done, addresses_unblocked the number of
+// `remove` entries (an address moved between two rules counts in both).
+//
+// Refusals (nothing has been written):
+//   kInvalidArgument    the plan names no site.
+//   kFailedPrecondition a guard blocks the plan (the message names it and
+//                       says why); or an action does not fit the re-read
+//                       site or would touch a rule tqs1 does not own (a
+//                       plan file edited by hand, or a bug).
+//   kAborted            "the site changed since the plan was made; run plan
+//                       again".
+//   any code of FirewallRules::ReadSite, with context.
+// Stops (the actions before the stop are done, the rest are not):
+//   kCancelled          `should_stop` returned true before a write.
+//   any code of the failed write, its message prefixed with the action's
+//                       number, kind and rule name and followed by what was
+//                       done before it. The write's outcome may be unknown
+//                       (a lost answer); re-planning reads the truth.
+// Stops carry the partial ApplyReport: see PartialApplyReport().
+//
+// Thread-compatible: `site` must not be used concurrently; two applies to
+// one site must be serialized by the caller (the fingerprint check narrows
+// but cannot close the window between the re-read and the writes).
+absl::StatusOr<tqs1::v1::ApplyReport> ApplyPlan(
+    const tqs1::v1::Plan& plan, tqs1::sentinelone::FirewallRules& site,
+    const ApplyOptions& options);
+
+// The payload type URL under which a failed or cancelled ApplyPlan() stores
+// the ApplyReport of what it did before it stopped.
+inline constexpr absl::string_view kApplyReportPayloadUrl =
+    "type.googleapis.com/tqs1.v1.ApplyReport";
+
+// The ApplyReport a failed or cancelled ApplyPlan() attached to `status`, or
+// nullopt when there is none (e.g. the plan was refused before any write).
+std::optional<tqs1::v1::ApplyReport> PartialApplyReport(
+    const absl::Status& status);
+
+}  // namespace tqs1::sync
+
+#endif  // TQS1_PROVIDERS_SYNC_PLAN_EXECUTOR_H_
