@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "reconciler/address.h"
 #include "reconciler/fingerprint.h"
+#include "reconciler/format.h"
 #include "reconciler/normalize.h"
 #include "reconciler/ownership.h"
 #include "reconciler/status_macros.h"
@@ -52,7 +53,7 @@ struct Managed {
 };
 
 std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
-  return absl::StrCat(n, " ", n == 1 ? one : many);
+  return absl::StrCat(FormatCount(n), " ", n == 1 ? one : many);
 }
 
 bool IsSiteRule(const Rule& rule, const ObservedState& observed) {
@@ -487,10 +488,10 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     v->set_tripped(tripped);
     v->set_overridden(tripped && options.allow_mass_unblock());
     v->set_message(absl::StrCat(
-        "unblocks ", unblocked, " of ", blocked_before, " addresses (",
-        GuardMessagePercent(share), "; the limit is ",
-        GuardMessagePercent(guards.max_unblock_fraction), " above ",
-        guards.unblock_floor, " addresses)"));
+        "unblocks ", FormatCount(unblocked), " of ",
+        FormatCount(blocked_before), " addresses (", GuardMessagePercent(share),
+        "; the limit is ", GuardMessagePercent(guards.max_unblock_fraction),
+        " above ", FormatCount(guards.unblock_floor), " addresses)"));
     blocked |= tripped && !options.allow_mass_unblock();
   }
 

@@ -327,9 +327,10 @@ TEST(ComputePlanTest, UnblockShareGuard) {
   plan = ComputePlan(Desired("C", Ips(799)), site, {});
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->summary().blocked());
-  EXPECT_EQ(plan->guards(1).message(),
-            "unblocks 201 of 1000 addresses (20.1%; the limit is 20% above 100 "
-            "addresses)");
+  EXPECT_EQ(
+      plan->guards(1).message(),
+      "unblocks 201 of 1,000 addresses (20.1%; the limit is 20% above 100 "
+      "addresses)");
 
   PlanOptions allow;
   allow.set_allow_mass_unblock(true);

@@ -49,16 +49,6 @@ void AppendExamples(const google::protobuf::RepeatedPtrField<std::string>& v,
 
 }  // namespace
 
-std::string FormatCount(uint64_t n) {
-  std::string digits = absl::StrCat(n);
-  std::string out;
-  for (size_t k = 0; k < digits.size(); ++k) {
-    if (k > 0 && (digits.size() - k) % 3 == 0) out.push_back(',');
-    out.push_back(digits[k]);
-  }
-  return out;
-}
-
 std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   const Palette c = MakePalette(options.color);
   std::string out;

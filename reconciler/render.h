@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/plan.pb.h"
+#include "reconciler/format.h"
 
 namespace tqs1::reconciler {
 
@@ -52,9 +53,6 @@ absl::StatusOr<tqs1::v1::Plan> ParsePlanJson(absl::string_view json);
 absl::StatusOr<std::string> RenderPlanFileJson(
     const tqs1::v1::PlanFile& plan_file);
 absl::StatusOr<tqs1::v1::PlanFile> ParsePlanFileJson(absl::string_view json);
-
-// 12345 -> "12,345".
-std::string FormatCount(uint64_t n);
 
 }  // namespace tqs1::reconciler
 
