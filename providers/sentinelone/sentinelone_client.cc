@@ -49,6 +49,18 @@ bool MayHaveBeenApplied(const absl::Status& status) {
   }
 }
 
+// The rule in a create or update answer ({"data": {...rule...}}), or why
+// there is none (the call's own error first).
+absl::StatusOr<Rule> RuleFromAnswer(const absl::StatusOr<json>& answer,
+                                    absl::string_view label) {
+  if (!answer.ok()) return answer.status();
+  auto data = answer->find("data");
+  if (data == answer->end()) {
+    return absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
+  }
+  return RuleFromJson(*data, label);
+}
+
 bool IsSiteRule(const Rule& rule, absl::string_view site_id) {
   return rule.scope() == v1::RULE_SCOPE_SITE && rule.scope_id() == site_id;
 }
@@ -331,23 +343,14 @@ absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
                {"filter", {{"siteIds", {std::string(site_id)}}}}};
   absl::StatusOr<json> answer =
       Call("POST", "/firewall-control", kEndpoint, body);
-  absl::Status error = answer.status();
-  if (answer.ok()) {
-    auto data = answer->find("data");
-    if (data != answer->end()) {
-      absl::StatusOr<Rule> created = RuleFromJson(*data, label);
-      if (created.ok()) {
-        Log(log::LogLevel::kInfo,
-            absl::StrCat("created rule \"", created->name(), "\" (id ",
-                         created->id(), ") in site ", site_id));
-        return created;
-      }
-      error = created.status();
-    } else {
-      error =
-          absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
-    }
+  absl::StatusOr<Rule> created = RuleFromAnswer(answer, label);
+  if (created.ok()) {
+    Log(log::LogLevel::kInfo,
+        absl::StrCat("created rule \"", created->name(), "\" (id ",
+                     created->id(), ") in site ", site_id));
+    return created;
   }
+  absl::Status error = created.status();
   // Only a re-read tells whether the create happened: its answer was lost
   // or unreadable, or it was refused as a duplicate (libcurl may have
   // re-sent our own POST after applying it), or refused with a 400 that may
@@ -408,23 +411,14 @@ absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
   absl::StatusOr<json> answer =
       Call("PUT", absl::StrCat("/firewall-control/", UrlEncode(rule.id())),
            endpoint, body);
-  absl::Status error = answer.status();
-  if (answer.ok()) {
-    auto data = answer->find("data");
-    if (data != answer->end()) {
-      absl::StatusOr<Rule> updated = RuleFromJson(*data, label);
-      if (updated.ok()) {
-        Log(log::LogLevel::kInfo,
-            absl::StrCat("updated rule \"", updated->name(), "\" (id ",
-                         updated->id(), ") in site ", site_id));
-        return updated;
-      }
-      error = updated.status();
-    } else {
-      error =
-          absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
-    }
+  absl::StatusOr<Rule> updated = RuleFromAnswer(answer, label);
+  if (updated.ok()) {
+    Log(log::LogLevel::kInfo,
+        absl::StrCat("updated rule \"", updated->name(), "\" (id ",
+                     updated->id(), ") in site ", site_id));
+    return updated;
   }
+  absl::Status error = updated.status();
   const bool unknown = MayHaveBeenApplied(error);
   if (!unknown && error.code() != absl::StatusCode::kInvalidArgument) {
     return error;
