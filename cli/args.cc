@@ -12,7 +12,7 @@ namespace {
 
 const std::set<std::string>& Commands() {
   static const auto* commands = new std::set<std::string>{
-      "plan", "apply", "demo", "init", "version", "help"};
+      "plan", "apply", "serve", "drift", "demo", "init", "version", "help"};
   return *commands;
 }
 
@@ -89,6 +89,47 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
       cl.out = *v;
+    } else if (arg == "--lock-timeout") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::ParseDuration(*v, &cl.lock_timeout) ||
+          cl.lock_timeout < absl::ZeroDuration() ||
+          cl.lock_timeout == absl::InfiniteDuration()) {
+        return Bad(absl::StrCat("--lock-timeout \"", *v,
+                                "\" is not a duration such as 30s or 500ms"));
+      }
+    } else if (arg == "--server" || arg == "--listen" ||
+               arg == "--metrics-listen" || arg == "--tls-cert" ||
+               arg == "--tls-key" || arg == "--tls-client-ca" ||
+               arg == "--tls-ca" || arg == "--token-file" ||
+               arg == "--token-env") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (v->empty()) return Bad(absl::StrCat("option ", arg, " is empty"));
+      std::string* field = arg == "--server"           ? &cl.server
+                           : arg == "--listen"         ? &cl.listen
+                           : arg == "--metrics-listen" ? &cl.metrics_listen
+                           : arg == "--tls-cert"       ? &cl.tls_cert
+                           : arg == "--tls-key"        ? &cl.tls_key
+                           : arg == "--tls-client-ca"  ? &cl.tls_client_ca
+                           : arg == "--tls-ca"         ? &cl.tls_ca
+                           : arg == "--token-file"     ? &cl.token_file
+                                                       : &cl.token_env;
+      *field = *v;
+    } else if (arg == "--interval") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::ParseDuration(*v, &cl.interval) ||
+          cl.interval < absl::ZeroDuration() ||
+          cl.interval == absl::InfiniteDuration()) {
+        return Bad(absl::StrCat("--interval \"", *v,
+                                "\" is not a duration such as 5m or 90s"));
+      }
+    } else if (arg == "--watch" || arg == "--apply" || arg == "--demo") {
+      if (absl::Status s = flag_only(); !s.ok()) return s;
+      if (arg == "--watch") cl.watch = true;
+      if (arg == "--apply") cl.apply_on_schedule = true;
+      if (arg == "--demo") cl.serve_demo = true;
     } else if (arg == "--show-addresses") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
@@ -150,6 +191,14 @@ Exit codes:
   2  with --detailed-exitcode: changes pending
   3  a guard blocks a plan (empty source, mass unblock): nothing applied
 )";
+  const std::string client = R"(
+Remote (a `tqs1 serve`):
+  --server HOST:PORT      run on that server instead of locally
+  --tls-ca FILE           verify the server's certificate with this CA (TLS
+                          is always used for a non-loopback server)
+  --tls-cert FILE, --tls-key FILE   a client certificate, when asked for
+  --token-file PATH, --token-env VAR   the bearer token (apply needs it)
+)";
   if (command == "plan") {
     return "Usage: tqs1 plan [options]\n\n"
            "Reads each collection and site and prints what apply would "
@@ -165,7 +214,7 @@ Exit codes:
            "  --allow-mass-unblock  let a plan unblock more than the "
            "guard's share\n"
            "  --show-addresses N    list up to N addresses per action\n" +
-           common + exit_codes;
+           common + client + exit_codes;
   }
   if (command == "apply") {
     return "Usage: tqs1 apply [PLANFILE] [options]\n\n"
@@ -176,9 +225,53 @@ Exit codes:
            "  --auto-approve        apply without asking (cron); without a "
            "terminal\n"
            "                        and without this flag apply refuses\n"
+           "  --lock-timeout D      wait up to D (default 30s) for another "
+           "apply of this\n"
+           "                        instance to finish\n"
            "  --adopt, --allow-empty, --allow-mass-unblock, "
-           "--show-addresses N: as for plan\n" +
-           common + exit_codes;
+           "--show-addresses N: as for plan\n"
+           "  (with --server: needs --auto-approve and no PLANFILE)\n" +
+           common + client + exit_codes;
+  }
+  if (command == "serve") {
+    return "Usage: tqs1 serve [options]\n\n"
+           "Serves the gRPC service tqs1.v1.Tqs1 (Plan, Apply, GetDrift, "
+           "WatchDrift),\nthe standard health service (\"\" and "
+           "\"tqs1.sync/<name>\") and server reflection,\nand reconciles "
+           "every sync on a schedule. Stops cleanly on SIGTERM/SIGINT.\n\n"
+           "  --listen ADDR:PORT       default 127.0.0.1:50051 (port 0: any; "
+           "the bound\n"
+           "                           address is printed). A non-loopback "
+           "address needs\n"
+           "                           TLS and a token\n"
+           "  --interval D             scheduled rounds every D, +-10% "
+           "(default 5m; 0s: none)\n"
+           "  --apply                  scheduled rounds apply (default: "
+           "observe only)\n"
+           "  --tls-cert FILE, --tls-key FILE   serve TLS\n"
+           "  --tls-client-ca FILE     require client certificates signed "
+           "by this CA\n"
+           "  --token-file PATH, --token-env VAR   the bearer token; Apply "
+           "always needs it\n"
+           "  --metrics-listen ADDR:PORT   Prometheus metrics on GET "
+           "/metrics\n"
+           "  --demo                   serve the demo scenario on built-in "
+           "emulators\n"
+           "                           (no config; to try clients and "
+           "tooling)\n" +
+           common;
+  }
+  if (command == "drift") {
+    return "Usage: tqs1 drift --server HOST:PORT [--watch] [--json] "
+           "[--sync NAME]\n\n"
+           "Asks a `tqs1 serve` how far each site has drifted from its "
+           "collection.\n\n"
+           "  --watch                 keep streaming changes (one line or "
+           "JSON object each)\n"
+           "  --json                  JSON output\n" +
+           client +
+           "\nExit codes: 0 every sync in sync, 2 drift, 1 error (also "
+           "when a sync's last\nreconcile failed).\n";
   }
   if (command == "demo") {
     return "Usage: tqs1 demo [--no-color] [--show-addresses N]\n\n"
@@ -203,6 +296,8 @@ Commands:
   plan      show what apply would change (a dry run)
   apply     apply the changes (asks first; --auto-approve for cron)
   demo      plan and apply against built-in emulators of both APIs
+  serve     run as a daemon: gRPC service, schedule, health, metrics
+  drift     ask a `tqs1 serve` how far each site has drifted
   init      write a config file interactively
   version   print the version
   help      this text; `tqs1 help COMMAND` or `tqs1 COMMAND --help` for more

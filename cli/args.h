@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace tqs1::cli {
 
 struct CommandLine {
-  // plan, apply, demo, init, version, help (empty: help).
+  // plan, apply, serve, drift, demo, init, version, help (empty: help).
   std::string command;
   // Arguments that are not options (apply's PLANFILE).
   std::vector<std::string> positional;
@@ -44,8 +45,34 @@ struct CommandLine {
   bool allow_empty = false;         // override the empty-source guard
   bool allow_mass_unblock = false;  // override the unblock-share guard
   bool no_color = false;
+  // apply: --lock-timeout DURATION ("30s", "500ms", "0s": one try): how
+  // long to wait for another apply of this instance to finish.
+  absl::Duration lock_timeout = absl::Seconds(30);
   // -vv-style address listing in plans: --show-addresses N.
   int show_addresses = 0;
+
+  // gRPC (cli/server/): `serve`, `drift`, and plan/apply with --server.
+  std::string server;                      // --server HOST:PORT: run remotely
+  bool watch = false;                      // drift: --watch streams changes
+  std::string listen = "127.0.0.1:50051";  // serve: --listen ADDR:PORT
+  // serve: --interval DURATION between scheduled rounds (with jitter);
+  // zero: no schedule.
+  absl::Duration interval = absl::Minutes(5);
+  bool apply_on_schedule = false;  // serve: --apply
+  // serve: --demo serves the `tqs1 demo` scenario on in-process emulators
+  // instead of a config (to try clients and tooling).
+  bool serve_demo = false;
+  std::string metrics_listen;  // serve: --metrics-listen ADDR:PORT
+  // TLS: serve: the server's certificate and key (--tls-cert, --tls-key)
+  // and --tls-client-ca; clients: their own certificate and key, and
+  // --tls-ca to verify the server.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string tls_ca;
+  // The bearer token: --token-file PATH or --token-env VAR.
+  std::string token_file;
+  std::string token_env;
 };
 
 // Parses argv without the program name. kInvalidArgument naming the

@@ -22,6 +22,7 @@
 #include "cli/demo.h"
 #include "cli/init.h"
 #include "cli/logging.h"
+#include "cli/server/serve.h"
 #include "cli/version.h"
 
 namespace tqs1::cli {
@@ -84,7 +85,7 @@ int PlanOrApply(const CommandLine& cl, const Io& io) {
 
   // One apply at a time per state folder (cron overlapping a manual run).
   absl::StatusOr<config::ApplyLock> lock =
-      config::ApplyLock::Acquire(paths->LockFile(), absl::Seconds(30));
+      config::ApplyLock::Acquire(paths->LockFile(), cl.lock_timeout);
   if (!lock.ok()) {
     *io.err << "Error: " << lock.status().message() << "\n";
     return kExitError;
@@ -133,6 +134,10 @@ int Main(int argc, char** argv) {
 
   if (cl->command == "demo") return RunDemo(*cl, io);
   if (cl->command == "init") return RunInit(*cl, io);
+  if (cl->command == "serve") return server::RunServe(*cl, io);
+  if (cl->command == "drift" || !cl->server.empty()) {
+    return server::RunClientCommand(*cl, io);
+  }
   return PlanOrApply(*cl, io);
 }
 

@@ -22,9 +22,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "reconciler/address.h"
@@ -216,6 +218,59 @@ constexpr absl::string_view kGuardKeys[] = {
 
 constexpr uint64_t kMaxUint64 = std::numeric_limits<uint64_t>::max();
 
+// The 1-based line of the first line that starts with ',' outside any flow
+// collection (e.g. ",a:\n  b: c"), or 0. Such text is invalid YAML, and
+// yaml-cpp 0.7 loops forever on it (found by //tests/fuzz:config_fuzzer), so
+// it is refused before yaml-cpp sees it.
+int LeadingFlowEntryLine(absl::string_view yaml) {
+  // A ',' separates entries of a flow collection: no YAML line outside
+  // "[...]" or "{...}" can start with one, and yaml-cpp 0.7 loops forever on
+  // some such documents. Quoted scalars and comments are skipped so that
+  // their contents do not count.
+  int line = 1, depth = 0;
+  bool line_start = true, in_comment = false;
+  char quote = 0;
+  char previous = '\n';
+  for (size_t k = 0; k < yaml.size(); ++k) {
+    const char c = yaml[k];
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      in_comment = false;
+      previous = c;
+      continue;
+    }
+    if (in_comment) continue;
+    if (quote != 0) {
+      if (quote == '"' && c == '\\') {
+        ++k;  // an escaped character
+      } else if (c == quote) {
+        if (quote == '\'' && k + 1 < yaml.size() && yaml[k + 1] == '\'') {
+          ++k;  // '' inside a single-quoted scalar
+        } else {
+          quote = 0;
+        }
+      }
+      previous = c;
+      continue;
+    }
+    if (line_start && (c == ' ' || c == '\t')) continue;
+    if (line_start && c == ',' && depth == 0) return line;
+    line_start = false;
+    if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+      in_comment = true;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    previous = c;
+  }
+  return 0;
+}
+
 class ConfigParser {
  public:
   explicit ConfigParser(absl::string_view source) : source_(source) {}
@@ -246,6 +301,9 @@ class ConfigParser {
   }
 
   absl::StatusOr<Config> ParseDocument(absl::string_view yaml) {
+    if (int line = LeadingFlowEntryLine(yaml); line > 0) {
+      return Error(line, "invalid YAML: a line cannot start with ',' outside [] or {}");
+    }
     const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
     if (docs.size() > 1) {
       return Error(

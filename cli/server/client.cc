@@ -1,0 +1,317 @@
+#include "cli/server/client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cli/server/auth.h"
+#include "cli/server/status_mapping.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "proto/service.grpc.pb.h"
+#include "reconciler/render.h"
+
+namespace tqs1::server {
+namespace {
+
+using ::tqs1::cli::kExitChanges;
+using ::tqs1::cli::kExitError;
+using ::tqs1::cli::kExitGuard;
+using ::tqs1::cli::kExitOk;
+using ::tqs1::cli::WorseExit;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view option) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file || text.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", option, " \"", path, "\""));
+  }
+  return text.str();
+}
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+int DriftExit(const tqs1::v1::SyncDrift& drift) {
+  if (!drift.last_error().empty()) return kExitError;
+  return drift.in_sync() ? kExitOk : kExitChanges;
+}
+
+void PrintCallError(const cli::Io& io, const ClientOptions& options,
+                    const grpc::Status& status) {
+  absl::Status s = FromGrpcStatus(status);
+  *io.err << "Error: " << options.server << ": "
+          << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+}
+
+std::chrono::system_clock::time_point Deadline(absl::Duration d) {
+  return absl::ToChronoTime(absl::Now() + d);
+}
+
+}  // namespace
+
+absl::StatusOr<ClientOptions> ClientOptionsFrom(
+    const cli::CommandLine& cl, const config::SecretOptions& secrets) {
+  if (cl.server.empty()) {
+    return absl::InvalidArgumentError(
+        "this needs --server HOST:PORT (a running `tqs1 serve`)");
+  }
+  ClientOptions options;
+  options.server = cl.server;
+  options.tls_ca_file = cl.tls_ca;
+  options.tls_cert_file = cl.tls_cert;
+  options.tls_key_file = cl.tls_key;
+  absl::StatusOr<std::string> token =
+      ResolveToken(cl.token_file, cl.token_env, secrets);
+  if (!token.ok()) return token.status();
+  options.token = *std::move(token);
+  return options;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ClientOptions& options) {
+  absl::StatusOr<HostPort> hp = ParseHostPort(options.server);
+  if (!hp.ok()) return hp.status();
+  const bool loopback = IsLoopbackHost(hp->host);
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs both --tls-cert and --tls-key");
+  }
+  const bool tls = !options.tls_ca_file.empty() ||
+                   !options.tls_cert_file.empty() || !loopback;
+  if (!tls) {
+    return grpc::CreateChannel(options.server,
+                               grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file, "--tls-ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  if (!options.tls_cert_file.empty()) {
+    absl::StatusOr<std::string> cert =
+        ReadFile(options.tls_cert_file, "--tls-cert");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadFile(options.tls_key_file, "--tls-key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::CreateChannel(options.server, grpc::SslCredentials(ssl));
+}
+
+void Authorize(grpc::ClientContext& context, const std::string& token) {
+  if (!token.empty()) {
+    context.AddMetadata(kAuthorizationKey, absl::StrCat("Bearer ", token));
+  }
+}
+
+std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
+  std::string out = absl::StrCat(drift.sync_name(), ": ");
+  if (!drift.has_observed_at()) {
+    absl::StrAppend(&out, "not observed yet");
+  } else if (drift.in_sync()) {
+    absl::StrAppend(&out, "in sync");
+  } else {
+    absl::StrAppend(&out, "drifted: ", reconciler::FormatCount(drift.missing()),
+                    " missing, ", reconciler::FormatCount(drift.extra()),
+                    " extra");
+  }
+  if (drift.conflicts() > 0) {
+    absl::StrAppend(&out, ", ", drift.conflicts(),
+                    drift.conflicts() == 1 ? " conflict" : " conflicts");
+  }
+  if (drift.has_observed_at()) {
+    absl::StrAppend(&out, "; observed ", Time(drift.observed_at()));
+  }
+  if (drift.has_last_successful_apply()) {
+    absl::StrAppend(&out, "; last apply ", Time(drift.last_successful_apply()));
+  }
+  if (!drift.last_error().empty()) {
+    absl::StrAppend(&out, "; last error: ", drift.last_error());
+  }
+  return out;
+}
+
+int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
+             const cli::Io& io) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
+  if (!channel.ok()) {
+    *io.err << "Error: " << channel.status().message() << "\n";
+    return kExitError;
+  }
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
+      tqs1::v1::Tqs1::NewStub(*channel);
+  grpc::ClientContext context;
+  Authorize(context, options.token);
+  int code = kExitOk;
+  if (!cl.watch) {
+    context.set_deadline(Deadline(absl::Seconds(30)));
+    tqs1::v1::GetDriftRequest request;
+    for (const std::string& s : cl.syncs) request.add_syncs(s);
+    tqs1::v1::GetDriftResponse response;
+    grpc::Status status = stub->GetDrift(&context, request, &response);
+    if (!status.ok()) {
+      PrintCallError(io, options, status);
+      return kExitError;
+    }
+    if (cl.json) *io.out << ToJson(response, true);
+    for (const tqs1::v1::SyncDrift& d : response.syncs()) {
+      if (!cl.json) *io.out << RenderDriftText(d) << "\n";
+      code = WorseExit(code, DriftExit(d));
+    }
+    return code;
+  }
+  tqs1::v1::WatchDriftRequest request;
+  for (const std::string& s : cl.syncs) request.add_syncs(s);
+  std::unique_ptr<grpc::ClientReader<tqs1::v1::DriftEvent>> reader =
+      stub->WatchDrift(&context, request);
+  tqs1::v1::DriftEvent event;
+  while (reader->Read(&event)) {
+    *io.out << (cl.json ? ToJson(event, false) : RenderDriftText(event.drift()))
+            << "\n"
+            << std::flush;
+    code = DriftExit(event.drift());
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    PrintCallError(io, options, status);
+    return kExitError;
+  }
+  return code;
+}
+
+int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
+                  const cli::Io& io) {
+  if (!cl.out.empty()) {
+    *io.err << "Error: --out is not supported with --server; use --json and "
+               "redirect the output\n";
+    return kExitError;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
+  if (!channel.ok()) {
+    *io.err << "Error: " << channel.status().message() << "\n";
+    return kExitError;
+  }
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
+      tqs1::v1::Tqs1::NewStub(*channel);
+  grpc::ClientContext context;
+  Authorize(context, options.token);
+  context.set_deadline(Deadline(absl::Minutes(10)));
+  tqs1::v1::PlanRequest request;
+  for (const std::string& s : cl.syncs) request.add_syncs(s);
+  request.mutable_options()->set_adopt(cl.adopt);
+  request.mutable_options()->set_allow_empty(cl.allow_empty);
+  request.mutable_options()->set_allow_mass_unblock(cl.allow_mass_unblock);
+  tqs1::v1::PlanResponse response;
+  grpc::Status status = stub->Plan(&context, request, &response);
+  if (!status.ok()) {
+    PrintCallError(io, options, status);
+    return kExitError;
+  }
+  reconciler::RenderOptions render;
+  render.color = io.color;
+  render.address_examples = cl.show_addresses;
+  int code = kExitOk;
+  tqs1::v1::PlanFile file;
+  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  for (const tqs1::v1::SyncPlan& p : response.plans()) {
+    if (!p.error().empty()) {
+      *io.err << "Error: sync \"" << p.sync_name() << "\": " << p.error()
+              << "\n";
+      code = WorseExit(code, kExitError);
+      continue;
+    }
+    if (!cl.json)
+      *io.out << reconciler::RenderPlanText(p.plan(), render) << "\n";
+    code = WorseExit(code, p.plan().summary().blocked()    ? kExitGuard
+                           : !p.plan().summary().in_sync() ? kExitChanges
+                                                           : kExitOk);
+    *file.add_plans() = p.plan();
+  }
+  if (cl.json) {
+    absl::StatusOr<std::string> json = reconciler::RenderPlanFileJson(file);
+    if (!json.ok()) {
+      *io.err << "Error: " << json.status().message() << "\n";
+      return kExitError;
+    }
+    *io.out << *json;
+  }
+  if (!cl.detailed_exitcode && code == kExitChanges) code = kExitOk;
+  return code;
+}
+
+int RunRemoteApply(const cli::CommandLine& cl, const ClientOptions& options,
+                   const cli::Io& io) {
+  if (!cl.positional.empty()) {
+    *io.err << "Error: a plan file cannot be applied with --server; the "
+               "server re-plans and applies\n";
+    return kExitError;
+  }
+  if (!cl.auto_approve) {
+    *io.err << "Error: apply --server re-plans and applies on the server "
+               "with no confirmation in between; review with `tqs1 plan "
+               "--server ...`, then add --auto-approve\n";
+    return kExitError;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
+  if (!channel.ok()) {
+    *io.err << "Error: " << channel.status().message() << "\n";
+    return kExitError;
+  }
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
+      tqs1::v1::Tqs1::NewStub(*channel);
+  grpc::ClientContext context;
+  Authorize(context, options.token);
+  context.set_deadline(Deadline(absl::Minutes(30)));
+  tqs1::v1::ApplyRequest request;
+  for (const std::string& s : cl.syncs) request.add_syncs(s);
+  request.mutable_options()->set_adopt(cl.adopt);
+  request.mutable_options()->set_allow_empty(cl.allow_empty);
+  request.mutable_options()->set_allow_mass_unblock(cl.allow_mass_unblock);
+  tqs1::v1::ApplyResponse response;
+  grpc::Status status = stub->Apply(&context, request, &response);
+  if (!status.ok()) {
+    PrintCallError(io, options, status);
+    return kExitError;
+  }
+  int code = kExitOk;
+  for (const tqs1::v1::SyncApply& r : response.results()) {
+    const tqs1::v1::ApplyReport& report = r.report();
+    if (!r.error().empty()) {
+      *io.err << "Error: sync \"" << r.sync_name() << "\": " << r.error()
+              << "\n";
+      code = WorseExit(code, kExitError);
+      continue;
+    }
+    *io.out << "Apply complete for \"" << r.sync_name()
+            << "\": " << report.created() << " created, " << report.updated()
+            << " updated, " << report.deleted() << " deleted.\n";
+  }
+  return code;
+}
+
+}  // namespace tqs1::server

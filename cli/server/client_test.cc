@@ -1,0 +1,229 @@
+// `tqs1 drift` and plan/apply with --server against an in-process server.
+#include "cli/server/client.h"
+
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "cli/server/test_env.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+
+namespace tqs1::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kToken[] = "client-test-token";
+
+struct Terminal {
+  std::ostringstream out;
+  std::ostringstream err;
+  cli::Io io() {
+    cli::Io io;
+    io.out = &out;
+    io.err = &err;
+    return io;
+  }
+};
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServeOptions serve;
+    serve.token = kToken;
+    absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+        ServerTestEnv::Start(serve);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *std::move(env);
+    options_.server = env_->server().address();
+    options_.token = kToken;
+  }
+  cli::CommandLine Command(const std::string& command) {
+    cli::CommandLine cl;
+    cl.command = command;
+    cl.server = options_.server;
+    return cl;
+  }
+
+  std::unique_ptr<ServerTestEnv> env_;
+  ClientOptions options_;
+};
+
+TEST(RenderDriftTextTest, Forms) {
+  tqs1::v1::SyncDrift drift;
+  drift.set_sync_name("c2-hq");
+  drift.set_last_error("not observed yet");
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: not observed yet; last error: not observed yet");
+  drift.clear_last_error();
+  *drift.mutable_observed_at() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(1767225600);
+  drift.set_missing(12345);
+  drift.set_extra(3);
+  drift.set_conflicts(1);
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: drifted: 12,345 missing, 3 extra, 1 conflict; observed "
+            "2026-01-01T00:00:00Z");
+  drift.set_in_sync(true);
+  drift.set_conflicts(0);
+  *drift.mutable_last_successful_apply() = drift.observed_at();
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: in sync; observed 2026-01-01T00:00:00Z; last apply "
+            "2026-01-01T00:00:00Z");
+}
+
+TEST_F(ClientTest, DriftTextJsonAndExitCodes) {
+  env_->supervisor().ReconcileAll(/*apply=*/false);
+  {
+    Terminal t;
+    EXPECT_EQ(RunDrift(Command("drift"), options_, t.io()), cli::kExitChanges);
+    EXPECT_THAT(t.out.str(), StartsWith("c2-hq: drifted: 5 missing, 0 extra; "
+                                        "observed 2026-01-01T00:00:00Z\n"));
+    EXPECT_EQ(t.err.str(), "");
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("drift");
+    cl.json = true;
+    EXPECT_EQ(RunDrift(cl, options_, t.io()), cli::kExitChanges);
+    EXPECT_THAT(t.out.str(), HasSubstr("\"missing\": \"5\""));
+    EXPECT_THAT(t.out.str(), HasSubstr("\"sync_name\": \"c2-hq\""));
+  }
+  env_->supervisor().ReconcileAll(/*apply=*/true);
+  {
+    Terminal t;
+    EXPECT_EQ(RunDrift(Command("drift"), options_, t.io()), cli::kExitOk);
+    EXPECT_THAT(t.out.str(), StartsWith("c2-hq: in sync"));
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("drift");
+    cl.syncs = {"nope"};
+    EXPECT_EQ(RunDrift(cl, options_, t.io()), cli::kExitError);
+    EXPECT_THAT(t.err.str(),
+                HasSubstr(": INVALID_ARGUMENT: unknown sync \"nope\""));
+  }
+}
+
+// A string buffer that another thread may read while the watcher writes.
+class LockedBuf : public std::stringbuf {
+ public:
+  std::string Contents() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return str();
+  }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return std::stringbuf::xsputn(s, n);
+  }
+  int_type overflow(int_type c) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return std::stringbuf::overflow(c);
+  }
+
+ private:
+  // Recursive: xsputn() may call overflow().
+  std::recursive_mutex mu_;
+};
+
+// Polls (bounded: 10 s) until `buf` holds `text`.
+bool WaitFor(LockedBuf& buf, const std::string& text) {
+  for (int i = 0; i < 1000; ++i) {
+    if (buf.Contents().find(text) != std::string::npos) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(ClientTest, WatchPrintsEventsUntilTheServerStops) {
+  LockedBuf out_buf;
+  std::ostream out(&out_buf);
+  std::ostringstream err;
+  cli::Io io;
+  io.out = &out;
+  io.err = &err;
+  cli::CommandLine cl = Command("drift");
+  cl.watch = true;
+  cl.json = true;
+  int code = -1;
+  std::thread watcher([&] { code = RunDrift(cl, options_, io); });
+  // The current drift first, then a change.
+  ASSERT_TRUE(WaitFor(out_buf, "not observed yet"));
+  env_->supervisor().ReconcileAll(/*apply=*/false);
+  ASSERT_TRUE(WaitFor(out_buf, "\"missing\":\"5\""));
+  // Stopping the server ends the stream cleanly.
+  env_->server().Shutdown();
+  watcher.join();
+  EXPECT_THAT(out_buf.Contents(),
+              StartsWith("{\"drift\":{\"sync_name\":\"c2-hq\""));
+  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(code, cli::kExitChanges);
+}
+
+TEST_F(ClientTest, RemotePlanAndApply) {
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("plan");
+    cl.detailed_exitcode = true;
+    EXPECT_EQ(RunRemotePlan(cl, options_, t.io()), cli::kExitChanges);
+    EXPECT_THAT(t.out.str(), HasSubstr("Known C2 IPs"));
+  }
+  {
+    Terminal t;
+    EXPECT_EQ(RunRemoteApply(Command("apply"), options_, t.io()),
+              cli::kExitError);
+    EXPECT_THAT(t.err.str(), HasSubstr("add --auto-approve"));
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("apply");
+    cl.auto_approve = true;
+    ClientOptions no_token = options_;
+    no_token.token.clear();
+    EXPECT_EQ(RunRemoteApply(cl, no_token, t.io()), cli::kExitError);
+    EXPECT_THAT(t.err.str(), HasSubstr("UNAUTHENTICATED: missing bearer"));
+    EXPECT_TRUE(env_->s1().Events().empty());
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("apply");
+    cl.auto_approve = true;
+    EXPECT_EQ(RunRemoteApply(cl, options_, t.io()), cli::kExitOk)
+        << t.err.str();
+    // The server's plan options are the test's (2 addresses a rule), but a
+    // remote apply uses the request's defaults: one rule.
+    EXPECT_EQ(t.out.str(),
+              "Apply complete for \"c2-hq\": 1 created, 0 updated, 0 "
+              "deleted.\n");
+    EXPECT_EQ(env_->BlockedAddresses(), TestAddresses(5));
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("plan");
+    cl.detailed_exitcode = true;
+    EXPECT_EQ(RunRemotePlan(cl, options_, t.io()), cli::kExitOk);
+  }
+}
+
+TEST(ClientOptionsTest, NeedsAServer) {
+  cli::CommandLine cl;
+  cl.command = "drift";
+  EXPECT_EQ(ClientOptionsFrom(cl).status(),
+            absl::InvalidArgumentError(
+                "this needs --server HOST:PORT (a running `tqs1 serve`)"));
+  cl.server = "127.0.0.1:1";
+  cl.tls_cert = "/c.pem";
+  ASSERT_TRUE(ClientOptionsFrom(cl).ok());
+  EXPECT_EQ(MakeChannel(*ClientOptionsFrom(cl)).status(),
+            absl::InvalidArgumentError(
+                "a client certificate needs both --tls-cert and --tls-key"));
+}
+
+}  // namespace
+}  // namespace tqs1::server

@@ -1,0 +1,184 @@
+#include "cli/server/metrics.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cli/server/auth.h"
+#include "google/protobuf/util/time_util.h"
+#include "httplib.h"
+
+namespace tqs1::server {
+namespace {
+
+std::string Escape(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int64_t Seconds(const google::protobuf::Timestamp& t) { return t.seconds(); }
+
+class Page {
+ public:
+  // Starts a metric family.
+  void Family(absl::string_view name, absl::string_view type,
+              absl::string_view help) {
+    absl::StrAppend(&text_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                    type, "\n");
+  }
+  void Sample(absl::string_view name, absl::string_view labels,
+              uint64_t value) {
+    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
+  }
+  void Sample(absl::string_view name, absl::string_view labels, int64_t value) {
+    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
+  }
+  std::string Take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace
+
+std::string RenderMetrics(
+    const std::vector<std::pair<std::string, SyncStatus>>& syncs,
+    const std::map<ApiCallKey, uint64_t>& api_calls) {
+  Page page;
+  auto label = [](const std::string& sync) {
+    return absl::StrCat("sync=\"", Escape(sync), "\"");
+  };
+  struct Gauge {
+    const char* name;
+    const char* help;
+    std::function<uint64_t(const SyncStatus&)> value;
+  };
+  const Gauge gauges[] = {
+      {"tqs1_sync_healthy",
+       "1 when the collection was read and the last reconcile succeeded.",
+       [](const SyncStatus& s) -> uint64_t { return s.healthy; }},
+      {"tqs1_sync_observed", "1 once a plan of the sync succeeded.",
+       [](const SyncStatus& s) -> uint64_t { return s.observed; }},
+      {"tqs1_sync_in_sync", "1 when the last plan needed no change.",
+       [](const SyncStatus& s) -> uint64_t { return s.drift.in_sync(); }},
+      {"tqs1_sync_addresses_desired",
+       "Addresses and prefixes the collection asks to block.",
+       [](const SyncStatus& s) { return s.addresses_desired; }},
+      {"tqs1_sync_addresses_blocked",
+       "Addresses and prefixes tqs1's rules of the site block.",
+       [](const SyncStatus& s) { return s.addresses_blocked; }},
+      {"tqs1_sync_addresses_missing",
+       "Desired addresses the site does not block.",
+       [](const SyncStatus& s) { return s.drift.missing(); }},
+      {"tqs1_sync_addresses_extra",
+       "Addresses the site blocks that are no longer desired.",
+       [](const SyncStatus& s) { return s.drift.extra(); }},
+      {"tqs1_sync_conflicts", "Rules with a managed name but no marker.",
+       [](const SyncStatus& s) -> uint64_t { return s.drift.conflicts(); }},
+  };
+  for (const Gauge& g : gauges) {
+    page.Family(g.name, "gauge", g.help);
+    for (const auto& [name, status] : syncs) {
+      page.Sample(g.name, label(name), g.value(status));
+    }
+  }
+  page.Family("tqs1_sync_last_success_timestamp_seconds", "gauge",
+              "Unix time of the last successful reconcile; 0 when never.");
+  for (const auto& [name, status] : syncs) {
+    page.Sample("tqs1_sync_last_success_timestamp_seconds", label(name),
+                status.last_success == absl::UnixEpoch()
+                    ? int64_t{0}
+                    : absl::ToUnixSeconds(status.last_success));
+  }
+  page.Family("tqs1_sync_last_apply_timestamp_seconds", "gauge",
+              "Unix time of the last successful apply; 0 when never.");
+  for (const auto& [name, status] : syncs) {
+    page.Sample("tqs1_sync_last_apply_timestamp_seconds", label(name),
+                Seconds(status.drift.last_successful_apply()));
+  }
+  page.Family("tqs1_sync_reconciles_total", "counter",
+              "Plans made (scheduled or asked for), by result.");
+  for (const auto& [name, status] : syncs) {
+    page.Sample("tqs1_sync_reconciles_total",
+                absl::StrCat(label(name), ",result=\"ok\""),
+                status.reconciles_ok);
+    page.Sample("tqs1_sync_reconciles_total",
+                absl::StrCat(label(name), ",result=\"error\""),
+                status.reconciles_failed);
+  }
+  page.Family("tqs1_sync_applies_total", "counter", "Applies, by result.");
+  for (const auto& [name, status] : syncs) {
+    page.Sample("tqs1_sync_applies_total",
+                absl::StrCat(label(name), ",result=\"ok\""), status.applies_ok);
+    page.Sample("tqs1_sync_applies_total",
+                absl::StrCat(label(name), ",result=\"error\""),
+                status.applies_failed);
+  }
+  page.Family("tqs1_api_calls_total", "counter",
+              "Vendor API calls (after the transport's retries), by vendor, "
+              "operation and outcome code.");
+  for (const auto& [key, count] : api_calls) {
+    page.Sample("tqs1_api_calls_total",
+                absl::StrCat("vendor=\"", Escape(key.vendor), "\",operation=\"",
+                             Escape(key.operation), "\",code=\"",
+                             Escape(key.code), "\""),
+                count);
+  }
+  return page.Take();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    absl::string_view listen, std::function<std::string()> render) {
+  absl::StatusOr<HostPort> hp = ParseHostPort(listen);
+  if (!hp.ok()) return hp.status();
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  server->server_ = std::make_unique<httplib::Server>();
+  server->server_->Get(
+      "/metrics", [render = std::move(render)](const httplib::Request&,
+                                               httplib::Response& response) {
+        response.set_content(render(), "text/plain; version=0.0.4");
+      });
+  if (hp->port == 0) {
+    server->port_ = server->server_->bind_to_any_port(hp->host);
+  } else if (server->server_->bind_to_port(hp->host, hp->port)) {
+    server->port_ = hp->port;
+  } else {
+    server->port_ = -1;
+  }
+  if (server->port_ <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen, " for metrics"));
+  }
+  httplib::Server* raw = server->server_.get();
+  server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs: wait for it
+  // (bounded), so that a Stop() right after Start() cannot hang.
+  for (int i = 0; i < 5000 && !raw->is_running(); ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  if (!raw->is_running()) {
+    return absl::UnavailableError("the metrics server did not start");
+  }
+  return server;
+}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+void MetricsServer::Stop() {
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace tqs1::server

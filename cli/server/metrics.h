@@ -1,0 +1,72 @@
+// The metrics page of `tqs1 serve`, in the Prometheus text format (0.0.4),
+// and the small HTTP server that serves it on GET /metrics.
+//
+//   std::string page = RenderMetrics(supervisor.Statuses(),
+//                                    supervisor.api_calls().Snapshot());
+//   // tqs1_sync_addresses_desired{sync="c2-hq"} 11690
+//   // tqs1_api_calls_total{vendor="threatq",operation="read_collection",
+//   //                      code="OK"} 3
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<MetricsServer> metrics,
+//                    MetricsServer::Start("127.0.0.1:0", [&] { return ...; }));
+//   metrics->port();
+#ifndef TQS1_CLI_SERVER_METRICS_H_
+#define TQS1_CLI_SERVER_METRICS_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "cli/server/api_calls.h"
+#include "cli/server/sync_supervisor.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace tqs1::server {
+
+// Per sync (label sync="<name>"): tqs1_sync_healthy, tqs1_sync_in_sync,
+// tqs1_sync_observed, tqs1_sync_addresses_desired, _blocked, _missing,
+// _extra, tqs1_sync_conflicts, tqs1_sync_last_success_timestamp_seconds,
+// tqs1_sync_last_apply_timestamp_seconds (0 when never),
+// tqs1_sync_reconciles_total{result="ok|error"},
+// tqs1_sync_applies_total{result="ok|error"}; and
+// tqs1_api_calls_total{vendor,operation,code}. Label values are escaped
+// (backslash, quote, newline). Deterministic: same input, same text.
+std::string RenderMetrics(
+    const std::vector<std::pair<std::string, SyncStatus>>& syncs,
+    const std::map<ApiCallKey, uint64_t>& api_calls);
+
+// Serves GET /metrics (text/plain; version=0.0.4) from `render`, called per
+// request on the server's thread. Other paths: 404. Stops on destruction.
+class MetricsServer {
+ public:
+  // Binds `listen` ("HOST:PORT", port 0 picks one). kInvalidArgument for a
+  // malformed address; kUnavailable when it cannot be bound.
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
+      absl::string_view listen, std::function<std::string()> render);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  int port() const { return port_; }
+  // Stops serving. Idempotent.
+  void Stop();
+
+ private:
+  MetricsServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace tqs1::server
+
+#endif  // TQS1_CLI_SERVER_METRICS_H_

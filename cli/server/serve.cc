@@ -1,0 +1,181 @@
+#include "cli/server/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "cli/config/config_loader.h"
+#include "cli/config/paths.h"
+#include "cli/config/secrets.h"
+#include "cli/demo.h"
+#include "cli/logging.h"
+#include "cli/server/auth.h"
+#include "cli/server/client.h"
+#include "cli/server/server.h"
+#include "providers/sentinelone/sentinelone_emulator.h"
+#include "providers/threatq/threatq_emulator.h"
+#include "reconciler/status_macros.h"
+
+namespace tqs1::server {
+
+namespace {
+
+// What `tqs1 serve` serves: a config with its backends, and for --demo the
+// emulators they talk to.
+struct ServeSetup {
+  std::unique_ptr<log::Logger> logger;
+  tqs1::v1::Config config;
+  cli::Backends backends;
+  std::string lock_file;
+  std::unique_ptr<threatq::ThreatQEmulator> tq;
+  std::unique_ptr<sentinelone::SentinelOneEmulator> s1;
+};
+
+absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
+  ServeSetup setup;
+  ASSIGN_OR_RETURN(config::ConfigPaths paths,
+                   config::ResolveConfigPaths(cl.config, cl.name));
+  ASSIGN_OR_RETURN(
+      setup.logger,
+      cli::MakeLogger(cl.log_location, paths.instance_name, cl.verbosity));
+  ASSIGN_OR_RETURN(setup.config, config::LoadConfigFile(paths.config_file));
+  config::SecretOptions secret_options;
+  secret_options.logger = setup.logger.get();
+  ASSIGN_OR_RETURN(config::Credentials secrets,
+                   config::ResolveCredentials(setup.config, secret_options));
+  ASSIGN_OR_RETURN(setup.backends,
+                   cli::Connect(setup.config, secrets, setup.logger.get()));
+  setup.lock_file = paths.LockFile();
+  return setup;
+}
+
+// --demo: the `tqs1 demo` collection on a ThreatQ emulator and an empty
+// site on a SentinelOne emulator, both in-process on loopback.
+absl::StatusOr<ServeSetup> DemoSetup(const cli::CommandLine& cl) {
+  constexpr char kUser[] = "svc-tqs1@example.net";
+  constexpr char kPassword[] = "demo-password";
+  constexpr char kClientId[] = "demo-client-id";
+  constexpr char kS1Token[] = "demo-token";
+  ServeSetup setup;
+  ASSIGN_OR_RETURN(setup.logger,
+                   cli::MakeLogger(cl.log_location, "tqs1", cl.verbosity));
+  ASSIGN_OR_RETURN(setup.tq, threatq::ThreatQEmulator::Start({}));
+  setup.tq->AddUser(kUser, kPassword, kClientId);
+  setup.tq->AddCollection("Known C2 IPs", cli::DemoIndicators(20261128));
+  sentinelone::EmulatorOptions s1_options;
+  s1_options.api_token = kS1Token;
+  ASSIGN_OR_RETURN(setup.s1,
+                   sentinelone::SentinelOneEmulator::Start(s1_options));
+  setup.s1->AddSite(
+      {"1758952600032266153", "HQ", "1286405255240245908", "Acme"});
+
+  tqs1::v1::Config& config = setup.config;
+  config.mutable_threatq()->set_url(setup.tq->base_url());
+  config.mutable_threatq()->set_client_id(kClientId);
+  config.mutable_threatq()->set_username(kUser);
+  config.mutable_sentinelone()->set_url(setup.s1->base_url());
+  tqs1::v1::SyncConfig* sync = config.add_syncs();
+  sync->set_name("demo");
+  sync->set_collection("Known C2 IPs");
+  sync->set_site("HQ");
+  sync->mutable_rule()->set_description("Blocked by ThreatQ");
+  sync->mutable_rule()->set_direction(tqs1::v1::DIRECTION_ANY);
+  sync->mutable_rule()->set_enabled(true);
+  config::Credentials secrets;
+  secrets.threatq_password = kPassword;
+  secrets.sentinelone_api_token = kS1Token;
+  ASSIGN_OR_RETURN(setup.backends,
+                   cli::Connect(config, secrets, setup.logger.get()));
+  return setup;
+}
+
+}  // namespace
+
+int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
+  // Signals are taken by sigwait() below: block them before any thread
+  // starts, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto fail = [&io](absl::string_view message) {
+    *io.err << "Error: " << message << "\n";
+    return cli::kExitError;
+  };
+  absl::StatusOr<ServeSetup> setup =
+      cl.serve_demo ? DemoSetup(cl) : LoadSetup(cl);
+  if (!setup.ok()) return fail(setup.status().message());
+  log::Logger* logger = setup->logger.get();
+  absl::StatusOr<std::string> token =
+      ResolveToken(cl.token_file, cl.token_env, {{}, logger});
+  if (!token.ok()) return fail(token.status().message());
+
+  ServeOptions options;
+  options.listen = cl.listen;
+  options.tls_cert_file = cl.tls_cert;
+  options.tls_key_file = cl.tls_key;
+  options.tls_client_ca_file = cl.tls_client_ca;
+  options.token = *std::move(token);
+  options.interval = cl.interval;
+  options.jitter_seed = std::random_device()();
+  options.apply_on_schedule = cl.apply_on_schedule;
+  options.metrics_listen = cl.metrics_listen;
+  SupervisorOptions supervisor;
+  supervisor.lock_file = setup->lock_file;
+  supervisor.logger = logger;
+  supervisor.plan_options.set_adopt(cl.adopt);
+  supervisor.plan_options.set_allow_empty(cl.allow_empty);
+  supervisor.plan_options.set_allow_mass_unblock(cl.allow_mass_unblock);
+
+  absl::StatusOr<std::unique_ptr<Tqs1Server>> server =
+      Tqs1Server::Start(options, std::move(setup->config),
+                        std::move(setup->backends), supervisor);
+  if (!server.ok()) return fail(server.status().message());
+  if (cl.serve_demo) {
+    *io.out << "tqs1 serve --demo: ThreatQ emulator at "
+            << setup->tq->base_url() << ", SentinelOne emulator at "
+            << setup->s1->base_url() << "; sync \"demo\"\n";
+  }
+  *io.out << "tqs1 serve: listening on " << (*server)->address();
+  if ((*server)->metrics_port() > 0) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(cl.metrics_listen);
+    *io.out << "; metrics on http://" << (hp.ok() ? hp->host : "?") << ":"
+            << (*server)->metrics_port() << "/metrics";
+  }
+  *io.out << (cl.apply_on_schedule ? "; applying" : "; observing")
+          << (cl.interval > absl::ZeroDuration()
+                  ? absl::StrCat(" every ", absl::FormatDuration(cl.interval))
+                  : std::string(" on request only"))
+          << "\n"
+          << std::flush;
+  log::LogTo(logger, log::LogLevel::kInfo,
+             absl::StrCat("serving on ", (*server)->address()));
+
+  int received = 0;
+  sigwait(&signals, &received);
+  *io.out << "tqs1 serve: " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
+          << ", stopping\n"
+          << std::flush;
+  log::LogTo(logger, log::LogLevel::kInfo, "stopping on a signal");
+  (*server)->Shutdown();
+  server->reset();  // before the emulators of --demo
+  return cli::kExitOk;
+}
+
+int RunClientCommand(const cli::CommandLine& cl, const cli::Io& io) {
+  absl::StatusOr<ClientOptions> options = ClientOptionsFrom(cl);
+  if (!options.ok()) {
+    *io.err << "Error: " << options.status().message() << "\n";
+    return cli::kExitError;
+  }
+  if (cl.command == "drift") return RunDrift(cl, *options, io);
+  if (cl.command == "plan") return RunRemotePlan(cl, *options, io);
+  return RunRemoteApply(cl, *options, io);
+}
+
+}  // namespace tqs1::server

@@ -1,0 +1,203 @@
+#include "cli/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/server/auth.h"
+
+namespace tqs1::server {
+namespace {
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view option) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file || text.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", option, " \"", path, "\""));
+  }
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServeOptions& options) {
+  const bool has_cert = !options.tls_cert_file.empty();
+  const bool has_key = !options.tls_key_file.empty();
+  if (has_cert != has_key) {
+    return absl::InvalidArgumentError(
+        "TLS needs both --tls-cert and --tls-key");
+  }
+  if (!has_cert) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> key =
+      ReadPemFile(options.tls_key_file, "--tls-key");
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> cert =
+      ReadPemFile(options.tls_cert_file, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  pair.private_key = *std::move(key);
+  pair.cert_chain = *std::move(cert);
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!options.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPemFile(options.tls_client_ca_file, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+std::string SyncHealthName(absl::string_view name) {
+  return absl::StrCat("tqs1.sync/", name);
+}
+
+absl::Duration JitteredInterval(absl::Duration interval, double jitter,
+                                std::mt19937_64& rng) {
+  jitter = std::clamp(jitter, 0.0, 0.5);
+  std::uniform_real_distribution<double> factor(1.0 - jitter, 1.0 + jitter);
+  return interval * factor(rng);
+}
+
+absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
+    const ServeOptions& options, tqs1::v1::Config config,
+    cli::Backends backends, SupervisorOptions supervisor_options) {
+  absl::StatusOr<HostPort> hp = ParseHostPort(options.listen);
+  if (!hp.ok()) return hp.status();
+  const bool tls = !options.tls_cert_file.empty();
+  if (absl::Status s =
+          CheckListenPolicy(options.listen, tls, !options.token.empty());
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  std::unique_ptr<Tqs1Server> self(new Tqs1Server());
+  self->options_ = options;
+  self->host_ = hp->host;
+  self->backends_ = std::move(backends);
+  Tqs1Server* raw = self.get();
+  supervisor_options.on_change = [raw] { raw->UpdateHealth(); };
+  self->supervisor_ = std::make_unique<SyncSupervisor>(
+      std::move(config), &self->backends_, std::move(supervisor_options));
+
+  ServiceOptions service_options;
+  service_options.token = options.token;
+  service_options.token_required_for_reads =
+      options.require_token_for_reads || !IsLoopbackHost(hp->host);
+  service_options.watch_poll = options.watch_poll;
+  self->service_ =
+      std::make_unique<Tqs1Service>(self->supervisor_.get(), service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, *credentials, &self->port_);
+  builder.RegisterService(self->service_.get());
+  self->server_ = builder.BuildAndStart();
+  if (self->server_ == nullptr || self->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  {
+    absl::MutexLock lock(&self->mu_);
+    self->health_ready_ = true;
+  }
+  self->UpdateHealth();
+
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+        MetricsServer::Start(options.metrics_listen, [raw] {
+          return RenderMetrics(raw->supervisor_->Statuses(),
+                               raw->supervisor_->api_calls().Snapshot());
+        });
+    if (!metrics.ok()) return metrics.status();
+    self->metrics_ = *std::move(metrics);
+  }
+  if (options.interval > absl::ZeroDuration()) {
+    self->scheduler_ = std::thread([raw] { raw->ScheduleLoop(); });
+  }
+  return self;
+}
+
+Tqs1Server::~Tqs1Server() { Shutdown(); }
+
+std::string Tqs1Server::address() const {
+  if (host_.find(':') != std::string::npos) {
+    return absl::StrCat("[", host_, "]:", port_);
+  }
+  return absl::StrCat(host_, ":", port_);
+}
+
+int Tqs1Server::metrics_port() const {
+  return metrics_ != nullptr ? metrics_->port() : 0;
+}
+
+void Tqs1Server::UpdateHealth() {
+  absl::MutexLock lock(&mu_);
+  if (!health_ready_ || stopped_ || server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  bool all = true;
+  for (const auto& [name, status] : supervisor_->Statuses()) {
+    health->SetServingStatus(SyncHealthName(name), status.healthy);
+    all &= status.healthy;
+  }
+  health->SetServingStatus("", all);
+  health->SetServingStatus(tqs1::v1::Tqs1::service_full_name(), all);
+}
+
+void Tqs1Server::ScheduleLoop() {
+  std::mt19937_64 rng(options_.jitter_seed);
+  while (true) {
+    supervisor_->ReconcileAll(options_.apply_on_schedule);
+    const absl::Duration pause =
+        JitteredInterval(options_.interval, options_.jitter, rng);
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopped_), pause)) return;
+  }
+}
+
+void Tqs1Server::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    // Health first: NOT_SERVING for every service while draining.
+    if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
+      server_->GetHealthCheckService()->Shutdown();
+    }
+    stopped_ = true;
+  }
+  if (supervisor_ != nullptr) supervisor_->Shutdown();
+  if (server_ != nullptr) {
+    server_->Shutdown(
+        absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+    server_->Wait();
+  }
+  if (scheduler_.joinable()) scheduler_.join();
+  if (metrics_ != nullptr) metrics_->Stop();
+}
+
+}  // namespace tqs1::server

@@ -1,0 +1,132 @@
+// `tqs1 serve` as an object: the gRPC server (tqs1.v1.Tqs1, the standard
+// health service, server reflection), the scheduled reconciliation, and the
+// optional metrics page, over one SyncSupervisor. `cli/server/serve.cc`
+// wires it to the command line and to SIGTERM; tests start it in-process.
+//
+//   ServeOptions options;
+//   options.listen = "127.0.0.1:0";
+//   options.interval = absl::Minutes(5);
+//   options.token = token;
+//   ASSIGN_OR_RETURN(std::unique_ptr<Tqs1Server> server,
+//                    Tqs1Server::Start(options, config, std::move(backends),
+//                                      supervisor_options));
+//   std::cout << "listening on " << server->address() << "\n";
+//   ... until SIGTERM ...
+//   server->Shutdown();
+//
+// Health (grpc.health.v1.Health/Check): service "tqs1.sync/<name>" is
+// SERVING when the sync's collection was read and its last reconcile
+// succeeded, NOT_SERVING otherwise (also before the first one); the overall
+// service "" and "tqs1.v1.Tqs1" are SERVING when every sync is.
+#ifndef TQS1_CLI_SERVER_SERVER_H_
+#define TQS1_CLI_SERVER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cli/app.h"
+#include "cli/server/metrics.h"
+#include "cli/server/sync_supervisor.h"
+#include "cli/server/tqs1_service.h"
+#include "proto/config.pb.h"
+
+namespace tqs1::server {
+
+// The health service name of sync `name`: "tqs1.sync/<name>".
+std::string SyncHealthName(absl::string_view name);
+
+// The pause before the next scheduled round: `interval` scaled by a factor
+// drawn uniformly from [1 - jitter, 1 + jitter] (jitter clamped to
+// [0, 0.5]), so that many servers started together spread their reads.
+absl::Duration JitteredInterval(absl::Duration interval, double jitter,
+                                std::mt19937_64& rng);
+
+struct ServeOptions {
+  // "HOST:PORT"; port 0 picks a free port (see Tqs1Server::port()).
+  std::string listen = "127.0.0.1:50051";
+  // TLS: PEM files of the server's certificate chain and key; with
+  // `tls_client_ca_file`, clients must present a certificate it signed.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // The bearer token (see ServiceOptions). A non-loopback `listen` needs
+  // TLS and a token (CheckListenPolicy), and then every tqs1 call needs it.
+  std::string token;
+  // Plan, GetDrift and WatchDrift need the token too. Always true for a
+  // non-loopback `listen`; set it for a loopback port on a shared host.
+  bool require_token_for_reads = false;
+  // Scheduled rounds: every `interval` (with jitter); zero: none (calls
+  // only).
+  absl::Duration interval = absl::ZeroDuration();
+  double jitter = 0.1;
+  uint64_t jitter_seed = 0;
+  // Scheduled rounds apply; otherwise they only observe.
+  bool apply_on_schedule = false;
+  // "HOST:PORT" of the metrics page; empty: none.
+  std::string metrics_listen;
+  // How long Shutdown() lets in-flight calls finish before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration watch_poll = absl::Milliseconds(200);
+};
+
+class Tqs1Server {
+ public:
+  // Checks the listen policy, loads the TLS files, builds the supervisor
+  // over `backends` and starts serving (and the schedule and the metrics
+  // page, when asked). `supervisor_options.on_change` is the server's own.
+  // Errors: kInvalidArgument (a bad address, only one of cert/key, an
+  // unreadable TLS file, naming the option); kFailedPrecondition (the listen
+  // policy); kUnavailable (the address cannot be bound).
+  static absl::StatusOr<std::unique_ptr<Tqs1Server>> Start(
+      const ServeOptions& options, tqs1::v1::Config config,
+      cli::Backends backends, SupervisorOptions supervisor_options);
+
+  // Shuts down if still running.
+  ~Tqs1Server();
+  Tqs1Server(const Tqs1Server&) = delete;
+  Tqs1Server& operator=(const Tqs1Server&) = delete;
+
+  // The bound port and "HOST:PORT" with it.
+  int port() const { return port_; }
+  std::string address() const;
+  // The metrics page's port; 0 when there is none.
+  int metrics_port() const;
+
+  SyncSupervisor& supervisor() { return *supervisor_; }
+
+  // Stops accepting calls, ends WatchDrift streams, lets an in-flight apply
+  // stop before its next write, waits up to shutdown_grace for calls, stops
+  // the schedule and the metrics page. Idempotent; thread-safe.
+  void Shutdown();
+
+ private:
+  Tqs1Server() = default;
+  void UpdateHealth();
+  void ScheduleLoop();
+
+  ServeOptions options_;
+  cli::Backends backends_;
+  std::unique_ptr<SyncSupervisor> supervisor_;
+  std::unique_ptr<Tqs1Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsServer> metrics_;
+  std::thread scheduler_;
+  int port_ = 0;
+  std::string host_;
+
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace tqs1::server
+
+#endif  // TQS1_CLI_SERVER_SERVER_H_

@@ -1,0 +1,564 @@
+// The gRPC service end to end: an in-process Tqs1Server against both
+// emulators on loopback.
+#include "cli/server/server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cli/config/state.h"
+#include "cli/server/metrics.h"
+#include "cli/server/test_env.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "proto/service.grpc.pb.h"
+#include "providers/emulator/self_signed_cert.h"
+
+namespace tqs1::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kToken[] = "correct-horse-battery-staple";
+
+std::unique_ptr<ServerTestEnv> StartEnv(ServeOptions serve = {}) {
+  if (serve.token.empty()) serve.token = kToken;
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+      ServerTestEnv::Start(serve);
+  EXPECT_TRUE(env.ok()) << env.status();
+  return env.ok() ? *std::move(env) : nullptr;
+}
+
+void WithToken(grpc::ClientContext& context, const std::string& token) {
+  context.AddMetadata("authorization", "Bearer " + token);
+}
+
+tqs1::v1::PlanOptions TestPlanOptions() {
+  tqs1::v1::PlanOptions options;
+  options.set_max_addresses_per_rule(2);
+  return options;
+}
+
+tqs1::v1::SyncDrift GetDrift(tqs1::v1::Tqs1::Stub& stub) {
+  grpc::ClientContext context;
+  tqs1::v1::GetDriftResponse response;
+  grpc::Status status = stub.GetDrift(&context, {}, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.syncs_size(), 1);
+  return response.syncs_size() == 1 ? response.syncs(0) : tqs1::v1::SyncDrift();
+}
+
+TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+
+  tqs1::v1::SyncDrift before = GetDrift(*stub);
+  EXPECT_EQ(before.sync_name(), kTestSync);
+  EXPECT_FALSE(before.in_sync());
+  EXPECT_FALSE(before.has_observed_at());
+  EXPECT_EQ(before.last_error(), "not observed yet");
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  tqs1::v1::SyncDrift after = GetDrift(*stub);
+  EXPECT_FALSE(after.in_sync());
+  EXPECT_EQ(after.missing(), 5u);
+  EXPECT_EQ(after.extra(), 0u);
+  EXPECT_EQ(after.conflicts(), 0u);
+  EXPECT_EQ(after.observed_at().seconds(),
+            absl::ToUnixSeconds(env->fake_clock().Now()));
+  EXPECT_FALSE(after.has_last_successful_apply());
+  EXPECT_EQ(after.last_error(), "");
+  // Observing writes nothing.
+  EXPECT_TRUE(env->s1().Events().empty());
+
+  grpc::ClientContext context;
+  tqs1::v1::GetDriftRequest request;
+  request.add_syncs("no-such-sync");
+  tqs1::v1::GetDriftResponse response;
+  grpc::Status status = stub->GetDrift(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "unknown sync \"no-such-sync\"; this server's syncs are: "
+            "\"c2-hq\"");
+}
+
+TEST(ServerTest, PlanReturnsThePlanAndChangesNothing) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  grpc::ClientContext context;
+  tqs1::v1::PlanRequest request;
+  *request.mutable_options() = TestPlanOptions();
+  tqs1::v1::PlanResponse response;
+  grpc::Status status = stub->Plan(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.plans_size(), 1);
+  const tqs1::v1::SyncPlan& plan = response.plans(0);
+  EXPECT_EQ(plan.sync_name(), kTestSync);
+  EXPECT_EQ(plan.error(), "");
+  EXPECT_EQ(plan.plan().summary().creates(), 3u);  // 5 addresses, 2 a rule
+  EXPECT_EQ(plan.plan().summary().newly_blocked(), 5u);
+  EXPECT_TRUE(env->s1().Events().empty());
+  // A plan with the server's options is an observation.
+  EXPECT_EQ(GetDrift(*stub).missing(), 5u);
+}
+
+TEST(ServerTest, ApplyNeedsTheRightToken) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  struct Case {
+    const char* name;
+    std::string header;  // empty: no metadata
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"no token", "", grpc::StatusCode::UNAUTHENTICATED,
+       "missing bearer token (send metadata \"authorization: Bearer "
+       "<token>\")"},
+      {"not bearer", "Basic dXNlcjpwdw==", grpc::StatusCode::UNAUTHENTICATED,
+       "missing bearer token (send metadata \"authorization: Bearer "
+       "<token>\")"},
+      {"wrong token", "Bearer nope", grpc::StatusCode::PERMISSION_DENIED,
+       "invalid bearer token"},
+      {"a prefix of it", "Bearer correct-horse",
+       grpc::StatusCode::PERMISSION_DENIED, "invalid bearer token"},
+      {"right token", std::string("Bearer ") + kToken, grpc::StatusCode::OK,
+       ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    grpc::ClientContext context;
+    if (!c.header.empty()) context.AddMetadata("authorization", c.header);
+    tqs1::v1::ApplyRequest request;
+    *request.mutable_options() = TestPlanOptions();
+    tqs1::v1::ApplyResponse response;
+    grpc::Status status = stub->Apply(&context, request, &response);
+    EXPECT_EQ(status.error_code(), c.code);
+    EXPECT_EQ(status.error_message(), c.message);
+    // Nothing about the config in a refusal.
+    EXPECT_THAT(status.error_message(), Not(HasSubstr(kTestSync)));
+    if (c.code != grpc::StatusCode::OK) {
+      EXPECT_TRUE(env->s1().Events().empty());
+    }
+  }
+}
+
+TEST(ServerTest, ApplyAppliesAndTheDriftFollows) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  env->fake_clock().Advance(absl::Minutes(1));
+  grpc::ClientContext context;
+  WithToken(context, kToken);
+  tqs1::v1::ApplyRequest request;
+  *request.mutable_options() = TestPlanOptions();
+  tqs1::v1::ApplyResponse response;
+  grpc::Status status = stub->Apply(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).error(), "");
+  EXPECT_EQ(response.results(0).report().created(), 3u);
+  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+
+  tqs1::v1::SyncDrift drift = GetDrift(*stub);
+  EXPECT_TRUE(drift.in_sync());
+  EXPECT_EQ(drift.missing(), 0u);
+  EXPECT_EQ(drift.last_successful_apply().seconds(),
+            absl::ToUnixSeconds(env->fake_clock().Now()));
+
+  // The next observation agrees.
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_TRUE(GetDrift(*stub).in_sync());
+}
+
+TEST(ServerTest, ScheduledApplyConvergesAndKeepsDriftOnSourceFailure) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  const size_t writes = env->s1().Events().size();
+
+  // ThreatQ fails: no plan, nothing unblocked, the last good drift stays.
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.status = 503;
+  fault.count = 1000;
+  env->tq().server().InjectFault(fault);
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  EXPECT_EQ(env->s1().Events().size(), writes);
+  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  tqs1::v1::SyncDrift drift = GetDrift(*stub);
+  EXPECT_TRUE(drift.in_sync());
+  EXPECT_NE(drift.last_error(), "");
+}
+
+TEST(ServerTest, WatchDriftSeesAChangeOnTheEmulatorAndEndsOnCancel) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+
+  grpc::ClientContext context;
+  auto reader = stub->WatchDrift(&context, {});
+  tqs1::v1::DriftEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.drift().sync_name(), kTestSync);
+  EXPECT_TRUE(event.drift().in_sync());
+
+  // An unchanged observation sends nothing; a changed collection does.
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  std::vector<std::string> more = TestAddresses(7);
+  more.erase(more.begin());  // one gone, two new
+  env->SetCollection(more);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_FALSE(event.drift().in_sync());
+  EXPECT_EQ(event.drift().missing(), 2u);
+  EXPECT_EQ(event.drift().extra(), 1u);
+
+  context.TryCancel();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST(ServerTest, WatchDriftEndsCleanlyOnShutdown) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  grpc::ClientContext context;
+  auto reader = stub->WatchDrift(&context, {});
+  tqs1::v1::DriftEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  std::thread stopper([&env] { env->server().Shutdown(); });
+  while (reader->Read(&event)) {
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  stopper.join();
+}
+
+TEST(ServerTest, ASecondApplyIsAborted) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  auto apply = [&stub] {
+    grpc::ClientContext context;
+    WithToken(context, kToken);
+    tqs1::v1::ApplyRequest request;
+    *request.mutable_options() = TestPlanOptions();
+    tqs1::v1::ApplyResponse response;
+    return stub->Apply(&context, request, &response);
+  };
+  {
+    // An apply of this server holds the sync.
+    absl::StatusOr<ApplyReservation> held =
+        env->supervisor().ReserveApply({kTestSync});
+    ASSERT_TRUE(held.ok()) << held.status();
+    grpc::Status status = apply();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+    EXPECT_EQ(status.error_message(),
+              "an apply of sync \"c2-hq\" is already running on this server; "
+              "try again when it has finished");
+  }
+  {
+    // A CLI apply holds the instance's lock file.
+    absl::StatusOr<config::ApplyLock> cli_lock =
+        config::ApplyLock::Acquire(env->lock_file());
+    ASSERT_TRUE(cli_lock.ok()) << cli_lock.status();
+    grpc::Status status = apply();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+    EXPECT_EQ(status.error_message(),
+              "another tqs1 apply of this instance is running (a `tqs1 "
+              "apply` or another server); try again when it has finished");
+    EXPECT_THAT(status.error_message(), Not(HasSubstr(env->lock_file())));
+  }
+  EXPECT_TRUE(env->s1().Events().empty());
+  // Free again.
+  EXPECT_TRUE(apply().ok());
+  // While the server applies, a CLI apply cannot take the lock.
+  absl::StatusOr<ApplyReservation> held =
+      env->supervisor().ReserveApply({kTestSync});
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(config::ApplyLock::Acquire(env->lock_file()).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(ServerTest, ShutdownStopsAnApplyBetweenWrites) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  absl::StatusOr<ApplyReservation> reservation =
+      env->supervisor().ReserveApply({kTestSync});
+  ASSERT_TRUE(reservation.ok());
+  int checks = 0;
+  absl::StatusOr<ApplyOutcome> outcome =
+      env->supervisor().Apply(*reservation, kTestSync, TestPlanOptions(), [&] {
+        // SIGTERM arrives while the first write is under way.
+        if (++checks == 1) env->supervisor().Shutdown();
+        return false;
+      });
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(env->s1().Events().size(), 1u);
+  EXPECT_EQ(env->BlockedAddresses().size(), 2u);
+}
+
+TEST(ServerTest, HealthFollowsThreatQ) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  std::shared_ptr<grpc::Channel> channel = env->Channel();
+  const std::string sync_service = SyncHealthName(kTestSync);
+  // Not ready before the first reconcile.
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
+  EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.v1.Tqs1").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
+
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.count = 1000;
+  env->tq().server().InjectFault(fault);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
+  EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
+  auto statuses = env->supervisor().Statuses();
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_FALSE(statuses[0].second.source_reachable);
+  EXPECT_EQ(statuses[0].second.drift.missing(), 5u);  // last known good
+
+  env->tq().server().ClearFaults();
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.sync/nope").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+std::map<std::string, double> ParseMetrics(const std::string& page) {
+  std::map<std::string, double> out;
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    double value = 0;
+    EXPECT_TRUE(absl::SimpleAtod(line.substr(space + 1), &value)) << line;
+    out[std::string(line.substr(0, space))] = value;
+  }
+  return out;
+}
+
+TEST(ServerTest, MetricsPage) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  ASSERT_GT(env->server().metrics_port(), 0);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  httplib::Result result = http.Get("/metrics");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_THAT(result->get_header_value("Content-Type"),
+              HasSubstr("text/plain"));
+  std::map<std::string, double> m = ParseMetrics(result->body);
+  EXPECT_EQ(m["tqs1_sync_addresses_desired{sync=\"c2-hq\"}"], 5);
+  EXPECT_EQ(m["tqs1_sync_addresses_blocked{sync=\"c2-hq\"}"], 0);
+  EXPECT_EQ(m["tqs1_sync_addresses_missing{sync=\"c2-hq\"}"], 5);
+  EXPECT_EQ(m["tqs1_sync_addresses_extra{sync=\"c2-hq\"}"], 0);
+  EXPECT_EQ(m["tqs1_sync_healthy{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_last_success_timestamp_seconds{sync=\"c2-hq\"}"],
+            absl::ToUnixSeconds(env->fake_clock().Now()));
+  EXPECT_EQ(m["tqs1_sync_reconciles_total{sync=\"c2-hq\",result=\"ok\"}"], 1);
+  EXPECT_EQ(m["tqs1_api_calls_total{vendor=\"threatq\",operation=\"read_"
+              "collection\",code=\"OK\"}"],
+            1);
+  EXPECT_EQ(m["tqs1_api_calls_total{vendor=\"sentinelone\",operation=\"read_"
+              "site\",code=\"OK\"}"],
+            1);
+  EXPECT_EQ(http.Get("/other")->status, 404);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+TEST(ServerTest, TlsWithATestCa) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  absl::StatusOr<emulator::TestCertificates> certs =
+      emulator::GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  ServeOptions serve;
+  serve.tls_cert_file = certs->cert_file;
+  serve.tls_key_file = certs->key_file;
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  const std::string target = absl::StrCat("localhost:", env->server().port());
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(certs->ca_file);
+  auto secure = tqs1::v1::Tqs1::NewStub(
+      grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+  EXPECT_EQ(GetDrift(*secure).sync_name(), kTestSync);
+
+  // Plaintext to a TLS server fails.
+  auto plain = tqs1::v1::Tqs1::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  tqs1::v1::GetDriftResponse response;
+  EXPECT_EQ(plain->GetDrift(&context, {}, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ServerTest, ReadsNeedTheTokenWhenRequired) {
+  ServeOptions serve;
+  serve.require_token_for_reads = true;  // as on a non-loopback address
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  {
+    grpc::ClientContext context;
+    tqs1::v1::GetDriftResponse response;
+    grpc::Status status = stub->GetDrift(&context, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext context;
+    WithToken(context, "wrong");
+    tqs1::v1::PlanResponse response;
+    grpc::Status status = stub->Plan(&context, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(status.error_message(), "invalid bearer token");
+  }
+  {
+    grpc::ClientContext context;
+    WithToken(context, kToken);
+    tqs1::v1::GetDriftResponse response;
+    EXPECT_TRUE(stub->GetDrift(&context, {}, &response).ok());
+  }
+  // Health stays open to probes.
+  EXPECT_TRUE(CheckHealth(env->Channel(), "").ok());
+}
+
+TEST(ServerTest, ClientCertificatesWhenAClientCaIsGiven) {
+  const std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/mtls");
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  absl::StatusOr<emulator::TestCertificates> certs =
+      emulator::GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  // A client certificate signed by the same test CA.
+  const std::string make_client = absl::StrCat(
+      "cd ", dir,
+      " && printf 'extendedKeyUsage=clientAuth\\n' > client.ext"
+      " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+      "-nodes -keyout client.key -out client.csr -subj /CN=tqs1-client "
+      ">/dev/null 2>&1"
+      " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -days 2 -extfile client.ext -out client.pem "
+      ">/dev/null 2>&1");
+  ASSERT_EQ(std::system(make_client.c_str()), 0);
+  ServeOptions serve;
+  serve.tls_cert_file = certs->cert_file;
+  serve.tls_key_file = certs->key_file;
+  serve.tls_client_ca_file = certs->ca_file;
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  const std::string target = absl::StrCat("localhost:", env->server().port());
+  auto get_drift = [&](bool with_cert) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(certs->ca_file);
+    if (with_cert) {
+      ssl.pem_cert_chain = ReadFile(dir + "/client.pem");
+      ssl.pem_private_key = ReadFile(dir + "/client.key");
+    }
+    auto stub = tqs1::v1::Tqs1::NewStub(
+        grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    tqs1::v1::GetDriftResponse response;
+    return stub->GetDrift(&context, {}, &response).error_code();
+  };
+  EXPECT_EQ(get_drift(true), grpc::StatusCode::OK);
+  EXPECT_EQ(get_drift(false), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ServerTest, NonLoopbackNeedsTlsAndToken) {
+  ServeOptions serve;
+  serve.listen = "0.0.0.0:0";
+  absl::StatusOr<std::unique_ptr<Tqs1Server>> server =
+      Tqs1Server::Start(serve, {}, {}, {});
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(server.status().message(),
+            "listening on 0.0.0.0:0 (not loopback) needs TLS (--tls-cert and "
+            "--tls-key) and a token (--token-file or --token-env)");
+}
+
+TEST(ServerTest, TheScheduleRunsAtOnceAndStopsPromptly) {
+  ServeOptions serve;
+  serve.interval = absl::Hours(1);
+  serve.apply_on_schedule = true;
+  serve.jitter_seed = 7;
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  // The first round starts right away (bounded polling: 10 s).
+  for (int i = 0;
+       i < 1000 && env->supervisor().Statuses()[0].second.applies_ok == 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(env->supervisor().Statuses()[0].second.applies_ok, 1u);
+  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  // The hour-long pause does not hold up a shutdown.
+  const absl::Time start = absl::Now();
+  env->server().Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(RenderMetricsTest, EscapesLabelsAndIsDeterministic) {
+  SyncStatus status;
+  status.addresses_desired = 3;
+  std::map<ApiCallKey, uint64_t> calls = {
+      {{"threatq", "read_collection", "UNAVAILABLE"}, 2}};
+  const std::string page = RenderMetrics({{"a \"b\"\\c\nd", status}}, calls);
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_addresses_desired{sync=\"a "
+                              "\\\"b\\\"\\\\c\\nd\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr("# TYPE tqs1_api_calls_total counter\n"));
+  EXPECT_THAT(page,
+              HasSubstr("tqs1_api_calls_total{vendor=\"threatq\","
+                        "operation=\"read_collection\",code=\"UNAVAILABLE\"} "
+                        "2\n"));
+  EXPECT_EQ(page, RenderMetrics({{"a \"b\"\\c\nd", status}}, calls));
+}
+
+TEST(ServerTest, JitteredIntervalIsSeededAndBounded) {
+  std::mt19937_64 a(42), b(42);
+  for (int i = 0; i < 100; ++i) {
+    absl::Duration d = JitteredInterval(absl::Minutes(10), 0.1, a);
+    EXPECT_EQ(d, JitteredInterval(absl::Minutes(10), 0.1, b));
+    EXPECT_GE(d, absl::Minutes(9));
+    EXPECT_LE(d, absl::Minutes(11));
+  }
+  EXPECT_EQ(JitteredInterval(absl::Minutes(10), 0, a), absl::Minutes(10));
+}
+
+}  // namespace
+}  // namespace tqs1::server

@@ -1,0 +1,59 @@
+#include "cli/server/status_mapping.h"
+
+#include "gtest/gtest.h"
+
+namespace tqs1::server {
+namespace {
+
+TEST(StatusMappingTest, EveryCodeAndItsMessageBothWays) {
+  struct Case {
+    absl::Status status;
+    grpc::StatusCode code;
+  };
+  const Case cases[] = {
+      {absl::OkStatus(), grpc::StatusCode::OK},
+      {absl::CancelledError("apply stopped"), grpc::StatusCode::CANCELLED},
+      {absl::UnknownError("?"), grpc::StatusCode::UNKNOWN},
+      {absl::InvalidArgumentError("unknown sync \"x\""),
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {absl::DeadlineExceededError("slow"),
+       grpc::StatusCode::DEADLINE_EXCEEDED},
+      {absl::NotFoundError("no collection"), grpc::StatusCode::NOT_FOUND},
+      {absl::AlreadyExistsError("name taken"),
+       grpc::StatusCode::ALREADY_EXISTS},
+      {absl::PermissionDeniedError("invalid bearer token"),
+       grpc::StatusCode::PERMISSION_DENIED},
+      {absl::ResourceExhaustedError("too big"),
+       grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {absl::FailedPreconditionError("a guard blocks this plan"),
+       grpc::StatusCode::FAILED_PRECONDITION},
+      {absl::AbortedError("site changed"), grpc::StatusCode::ABORTED},
+      {absl::OutOfRangeError("page"), grpc::StatusCode::OUT_OF_RANGE},
+      {absl::UnimplementedError("no"), grpc::StatusCode::UNIMPLEMENTED},
+      {absl::InternalError("bug"), grpc::StatusCode::INTERNAL},
+      {absl::UnavailableError("ThreatQ down"), grpc::StatusCode::UNAVAILABLE},
+      {absl::DataLossError("bad JSON"), grpc::StatusCode::DATA_LOSS},
+      {absl::UnauthenticatedError("missing bearer token"),
+       grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.status.ToString());
+    grpc::Status g = ToGrpcStatus(c.status);
+    EXPECT_EQ(g.error_code(), c.code);
+    EXPECT_EQ(g.error_message(), std::string(c.status.message()));
+    EXPECT_EQ(FromGrpcStatus(g), c.status);
+  }
+}
+
+TEST(StatusMappingTest, OutOfRangeCodesAreUnknown) {
+  grpc::Status g =
+      ToGrpcStatus(absl::Status(static_cast<absl::StatusCode>(42), "odd"));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(g.error_message(), "odd");
+  absl::Status a =
+      FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(99), "odd"));
+  EXPECT_EQ(a, absl::UnknownError("odd"));
+}
+
+}  // namespace
+}  // namespace tqs1::server

@@ -1,0 +1,383 @@
+#include "cli/server/sync_supervisor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "providers/sync/plan_executor.h"
+#include "providers/sync/sync_runner.h"
+
+namespace tqs1::server {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::tqs1::v1::PlanOptions;
+using ::tqs1::v1::SyncDrift;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(t));
+}
+
+bool SameDrift(SyncDrift a, SyncDrift b) {
+  a.clear_observed_at();
+  b.clear_observed_at();
+  return MessageDifferencer::Equals(a, b);
+}
+
+}  // namespace
+
+ApplyReservation::ApplyReservation(ApplyReservation&& other) noexcept
+    : owner_(other.owner_), syncs_(std::move(other.syncs_)) {
+  other.owner_ = nullptr;
+  other.syncs_.clear();
+}
+
+ApplyReservation::~ApplyReservation() {
+  if (owner_ != nullptr) owner_->Release(syncs_);
+}
+
+SyncSupervisor::SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
+                               SupervisorOptions options)
+    : config_(std::move(config)),
+      backends_(backends),
+      options_(std::move(options)),
+      source_(std::make_unique<CountingIndicatorSource>(
+          backends_->threatq.get(), &api_calls_)),
+      rules_(std::make_unique<CountingFirewallRules>(
+          backends_->sentinelone.get(), &api_calls_)) {
+  absl::MutexLock lock(&mu_);
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    SyncState& state = syncs_[sync.name()];
+    state.config = &sync;
+    state.status.drift.set_sync_name(sync.name());
+    state.status.drift.set_last_error("not observed yet");
+  }
+}
+
+SyncSupervisor::~SyncSupervisor() { Shutdown(); }
+
+absl::Time SyncSupervisor::Now() const {
+  return options_.clock != nullptr ? options_.clock->Now()
+                                   : http::RealClock().Now();
+}
+
+void SyncSupervisor::Notify() {
+  if (options_.on_change) options_.on_change();
+}
+
+std::vector<std::string> SyncSupervisor::SyncNames() const {
+  std::vector<std::string> names;
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    names.push_back(sync.name());
+  }
+  return names;
+}
+
+absl::StatusOr<std::vector<std::string>> SyncSupervisor::Select(
+    const std::vector<std::string>& names) const {
+  std::vector<std::string> all = SyncNames();
+  for (const std::string& name : names) {
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown sync \"", name, "\"; this server's syncs are: \"",
+          absl::StrJoin(all, "\", \""), "\""));
+    }
+  }
+  if (names.empty()) return all;
+  std::vector<std::string> selected;
+  for (const std::string& name : all) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      selected.push_back(name);
+    }
+  }
+  return selected;
+}
+
+absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanLocked(
+    const tqs1::v1::SyncConfig& sync, const PlanOptions& options,
+    bool* source_failed) {
+  const std::map<ApiCallKey, uint64_t> before = api_calls_.Snapshot();
+  absl::StatusOr<tqs1::v1::Plan> plan =
+      sync::PlanSync(sync, backends_->never_block, *source_, *rules_, options);
+  // The collection is read first: a failed plan whose collection read also
+  // failed is a source failure.
+  *source_failed = false;
+  if (!plan.ok()) {
+    for (const auto& [key, count] : api_calls_.Snapshot()) {
+      if (key.vendor == "threatq" && key.code != "OK") {
+        auto it = before.find(key);
+        *source_failed |= it == before.end() || it->second < count;
+      }
+    }
+  }
+  return plan;
+}
+
+absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
+    const std::string& name, const PlanOptions& options) {
+  absl::StatusOr<std::vector<std::string>> selected = Select({name});
+  if (!selected.ok()) return selected.status();
+  const tqs1::v1::SyncConfig* sync = nullptr;
+  for (const auto& s : config_.syncs()) {
+    if (s.name() == name) sync = &s;
+  }
+  absl::StatusOr<tqs1::v1::Plan> plan;
+  bool source_failed = false;
+  {
+    absl::MutexLock providers(&provider_mu_);
+    plan = PlanLocked(*sync, options, &source_failed);
+  }
+  RecordPlan(name, plan, source_failed, options);
+  Notify();
+  return plan;
+}
+
+void SyncSupervisor::MaybeBump(SyncState& state, const SyncDrift& before) {
+  if (!SameDrift(before, state.status.drift)) {
+    state.version = ++version_;
+  }
+}
+
+void SyncSupervisor::RecordPlan(const std::string& name,
+                                const absl::StatusOr<tqs1::v1::Plan>& plan,
+                                bool source_failed,
+                                const PlanOptions& options) {
+  const absl::Time now = Now();
+  absl::MutexLock lock(&mu_);
+  SyncState& state = syncs_[name];
+  SyncStatus& s = state.status;
+  const SyncDrift before = s.drift;
+  if (!plan.ok()) {
+    ++s.reconciles_failed;
+    s.healthy = false;
+    if (source_failed) s.source_reachable = false;
+    // Keep the last known good counts: a failed read is not "nothing is
+    // desired".
+    s.drift.set_last_error(std::string(plan.status().message()));
+    MaybeBump(state, before);
+    log::LogTo(options_.logger, log::LogLevel::kWarning,
+               absl::StrCat("sync \"", name, "\": ", plan.status().message()));
+    return;
+  }
+  ++s.reconciles_ok;
+  s.source_reachable = true;
+  if (!MessageDifferencer::Equals(options, options_.plan_options)) return;
+  s.observed = true;
+  s.healthy = true;
+  s.last_success = now;
+  s.addresses_desired = plan->inputs().desired();
+  s.addresses_blocked = plan->observed().blocked();
+  s.drift.set_in_sync(plan->summary().in_sync());
+  s.drift.set_missing(plan->summary().newly_blocked());
+  s.drift.set_extra(plan->summary().unblocked());
+  s.drift.set_conflicts(static_cast<uint32_t>(plan->conflicts_size()));
+  *s.drift.mutable_observed_at() = ToTimestamp(now);
+  s.drift.clear_last_error();
+  MaybeBump(state, before);
+}
+
+void SyncSupervisor::RecordApply(const std::string& name,
+                                 const tqs1::v1::Plan& plan,
+                                 const absl::Status& status) {
+  const absl::Time now = Now();
+  absl::MutexLock lock(&mu_);
+  SyncState& state = syncs_[name];
+  SyncStatus& s = state.status;
+  const SyncDrift before = s.drift;
+  if (!status.ok()) {
+    ++s.applies_failed;
+    s.healthy = false;
+    s.drift.set_last_error(std::string(status.message()));
+    MaybeBump(state, before);
+    log::LogTo(options_.logger, log::LogLevel::kWarning,
+               absl::StrCat("apply of sync \"", name,
+                            "\" failed: ", status.message()));
+    return;
+  }
+  ++s.applies_ok;
+  s.healthy = true;
+  s.last_success = now;
+  *s.drift.mutable_last_successful_apply() = ToTimestamp(now);
+  // The site now holds exactly the plan's target.
+  s.observed = true;
+  s.addresses_desired = plan.inputs().desired();
+  s.addresses_blocked = plan.inputs().desired();
+  s.drift.set_in_sync(true);
+  s.drift.set_missing(0);
+  s.drift.set_extra(0);
+  s.drift.set_conflicts(static_cast<uint32_t>(plan.conflicts_size()));
+  *s.drift.mutable_observed_at() = ToTimestamp(now);
+  s.drift.clear_last_error();
+  MaybeBump(state, before);
+}
+
+absl::StatusOr<ApplyReservation> SyncSupervisor::ReserveApply(
+    const std::vector<std::string>& names) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : names) {
+    auto it = syncs_.find(name);
+    if (it == syncs_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown sync \"", name, "\""));
+    }
+    if (it->second.applying) {
+      return absl::AbortedError(absl::StrCat(
+          "an apply of sync \"", name,
+          "\" is already running on this server; try again when it has "
+          "finished"));
+    }
+  }
+  if (reservations_ == 0 && !options_.lock_file.empty()) {
+    absl::StatusOr<config::ApplyLock> file_lock =
+        config::ApplyLock::Acquire(options_.lock_file);
+    if (!file_lock.ok()) {
+      log::LogTo(options_.logger, log::LogLevel::kWarning,
+                 absl::StrCat("apply refused: ", file_lock.status().message()));
+      return absl::AbortedError(
+          "another tqs1 apply of this instance is running (a `tqs1 apply` "
+          "or another server); try again when it has finished");
+    }
+    file_lock_.emplace(*std::move(file_lock));
+  }
+  ++reservations_;
+  for (const std::string& name : names) syncs_[name].applying = true;
+  return ApplyReservation(this, names);
+}
+
+void SyncSupervisor::Release(const std::vector<std::string>& names) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : names) syncs_[name].applying = false;
+  if (--reservations_ == 0) file_lock_.reset();
+}
+
+absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
+    const ApplyReservation& reservation, const std::string& name,
+    const PlanOptions& options, std::function<bool()> should_stop) {
+  if (std::find(reservation.syncs().begin(), reservation.syncs().end(), name) ==
+      reservation.syncs().end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sync \"", name, "\" is not reserved for applying"));
+  }
+  const tqs1::v1::SyncConfig* sync = nullptr;
+  for (const auto& s : config_.syncs()) {
+    if (s.name() == name) sync = &s;
+  }
+  absl::MutexLock providers(&provider_mu_);
+  bool source_failed = false;
+  absl::StatusOr<tqs1::v1::Plan> plan =
+      PlanLocked(*sync, options, &source_failed);
+  RecordPlan(name, plan, source_failed, options);
+  if (!plan.ok()) {
+    Notify();
+    return plan.status();
+  }
+  ApplyOutcome outcome;
+  outcome.plan = *std::move(plan);
+  outcome.report.set_sync_name(name);
+  absl::Status status;
+  if (!outcome.plan.summary().in_sync() || outcome.plan.summary().blocked()) {
+    sync::ApplyOptions apply;
+    apply.logger = options_.logger;
+    apply.clock = options_.clock;
+    apply.should_stop = [this, &should_stop] {
+      return shutting_down() || (should_stop && should_stop());
+    };
+    absl::StatusOr<tqs1::v1::ApplyReport> report =
+        sync::ApplyPlan(outcome.plan, *rules_, apply);
+    if (report.ok()) {
+      outcome.report = *std::move(report);
+    } else {
+      status = report.status();
+    }
+  }
+  RecordApply(name, outcome.plan, status);
+  Notify();
+  if (!status.ok()) return status;
+  log::LogTo(
+      options_.logger, log::LogLevel::kInfo,
+      absl::StrCat("applied sync \"", name, "\": ", outcome.report.created(),
+                   " created, ", outcome.report.updated(), " updated, ",
+                   outcome.report.deleted(), " deleted"));
+  return outcome;
+}
+
+void SyncSupervisor::ReconcileAll(bool apply) {
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    if (shutting_down()) return;
+    if (!apply) {
+      (void)Plan(sync.name(), options_.plan_options);
+      continue;
+    }
+    absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync.name()});
+    if (!reservation.ok()) {
+      log::LogTo(options_.logger, log::LogLevel::kInfo,
+                 absl::StrCat("scheduled apply of sync \"", sync.name(),
+                              "\" skipped: ", reservation.status().message()));
+      continue;
+    }
+    (void)Apply(*reservation, sync.name(), options_.plan_options);
+  }
+}
+
+absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(
+    const std::vector<std::string>& names) const {
+  absl::StatusOr<std::vector<std::string>> selected = Select(names);
+  if (!selected.ok()) return selected.status();
+  absl::MutexLock lock(&mu_);
+  std::vector<SyncDrift> out;
+  for (const std::string& name : *selected) {
+    out.push_back(syncs_.at(name).status.drift);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, SyncStatus>> SyncSupervisor::Statuses()
+    const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, SyncStatus>> out;
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    out.emplace_back(sync.name(), syncs_.at(sync.name()).status);
+  }
+  return out;
+}
+
+uint64_t SyncSupervisor::DriftVersion() const {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
+std::vector<SyncDrift> SyncSupervisor::WaitForDriftChange(
+    const std::vector<std::string>& names, uint64_t* seen,
+    absl::Duration timeout) {
+  const uint64_t since = *seen;
+  auto changed = [this, since]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return version_ > since || shutdown_;
+  };
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  std::vector<SyncDrift> out;
+  for (const std::string& name : names) {
+    auto it = syncs_.find(name);
+    if (it != syncs_.end() && it->second.version > since) {
+      out.push_back(it->second.status.drift);
+    }
+  }
+  *seen = version_;
+  return out;
+}
+
+void SyncSupervisor::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutdown_ = true;
+}
+
+bool SyncSupervisor::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutdown_;
+}
+
+}  // namespace tqs1::server

@@ -1,0 +1,239 @@
+// The state behind `tqs1 serve`: one Backends for the config, the latest
+// drift of every sync, health, counters, and the rules of who may apply
+// when. The gRPC service, the scheduler and the metrics page only read and
+// drive it.
+//
+//   SupervisorOptions options;
+//   options.lock_file = paths.LockFile();  // a CLI apply conflicts too
+//   SyncSupervisor supervisor(config, &backends, options);
+//   supervisor.ReconcileAll(/*apply=*/false);     // observe every sync
+//   supervisor.Drift({});                          // what differs now
+//   ASSIGN_OR_RETURN(ApplyReservation r, supervisor.ReserveApply({"c2-hq"}));
+//   ASSIGN_OR_RETURN(ApplyOutcome out,
+//                    supervisor.Apply(r, "c2-hq", {}, should_stop));
+//
+// Drift of a sync comes from its latest plan: `missing` is the plan's
+// newly_blocked (desired addresses the site does not block), `extra` its
+// unblocked (blocked addresses no longer desired), `conflicts` its
+// conflicts. A failed read keeps the last known good drift, sets
+// last_error and marks the sync unhealthy; it never becomes an empty
+// desired state.
+//
+// Thread-safe. Provider calls are serialized (one at a time for the whole
+// config: the providers are thread-compatible); reads of the state never
+// wait for them.
+#ifndef TQS1_CLI_SERVER_SYNC_SUPERVISOR_H_
+#define TQS1_CLI_SERVER_SYNC_SUPERVISOR_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cli/app.h"
+#include "cli/config/state.h"
+#include "cli/server/api_calls.h"
+#include "proto/config.pb.h"
+#include "proto/plan.pb.h"
+#include "proto/service.pb.h"
+#include "providers/http/clock.h"
+#include "providers/log/logger.h"
+
+namespace tqs1::server {
+
+struct SupervisorOptions {
+  // Options of the plans behind GetDrift (scheduled runs). Plans made with
+  // other options (e.g. adopt) are returned but do not change the drift.
+  tqs1::v1::PlanOptions plan_options;
+  // The instance's apply lock (config::ConfigPaths::LockFile()), held while
+  // any apply of this server runs, so a CLI apply of the same instance is
+  // refused and refuses. Empty: no file lock.
+  std::string lock_file;
+  // observed_at, last success times. Unowned; null means http::RealClock().
+  http::Clock* clock = nullptr;
+  // Unowned; may be null.
+  log::Logger* logger = nullptr;
+  // Called (without any lock held) after a sync's state changed: drift,
+  // health or error. For the health service.
+  std::function<void()> on_change;
+};
+
+// A sync's state, for health and metrics.
+struct SyncStatus {
+  tqs1::v1::SyncDrift drift;
+  // A plan succeeded at least once (the drift counts mean something).
+  bool observed = false;
+  // The last read of the collection succeeded (false before the first).
+  bool source_reachable = false;
+  // Source reachable and the last reconcile (plan, and apply when one was
+  // made) succeeded.
+  bool healthy = false;
+  uint64_t addresses_desired = 0;
+  uint64_t addresses_blocked = 0;
+  // The last successful plan (or apply); UnixEpoch when never.
+  absl::Time last_success = absl::UnixEpoch();
+  uint64_t reconciles_ok = 0;
+  uint64_t reconciles_failed = 0;
+  uint64_t applies_ok = 0;
+  uint64_t applies_failed = 0;
+};
+
+// What Apply() did.
+struct ApplyOutcome {
+  tqs1::v1::Plan plan;
+  tqs1::v1::ApplyReport report;
+};
+
+class SyncSupervisor;
+
+// The right to apply some syncs: their per-sync slots and the instance's
+// file lock. Released on destruction. Movable.
+class ApplyReservation {
+ public:
+  ApplyReservation(ApplyReservation&& other) noexcept;
+  ApplyReservation& operator=(ApplyReservation&&) = delete;
+  ApplyReservation(const ApplyReservation&) = delete;
+  ~ApplyReservation();
+
+  const std::vector<std::string>& syncs() const { return syncs_; }
+
+ private:
+  friend class SyncSupervisor;
+  ApplyReservation(SyncSupervisor* owner, std::vector<std::string> syncs)
+      : owner_(owner), syncs_(std::move(syncs)) {}
+  SyncSupervisor* owner_;
+  std::vector<std::string> syncs_;
+};
+
+class SyncSupervisor {
+ public:
+  // `backends` is unowned and must outlive the supervisor; its providers are
+  // used only under the supervisor's provider lock.
+  SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
+                 SupervisorOptions options);
+  ~SyncSupervisor();
+  SyncSupervisor(const SyncSupervisor&) = delete;
+  SyncSupervisor& operator=(const SyncSupervisor&) = delete;
+
+  // Sync names in config order.
+  std::vector<std::string> SyncNames() const;
+
+  // The syncs `names` selects (all when empty), in config order.
+  // kInvalidArgument naming an unknown one.
+  absl::StatusOr<std::vector<std::string>> Select(
+      const std::vector<std::string>& names) const;
+
+  // Reads both sides of sync `name` and returns its plan; changes nothing
+  // on the site. Updates the sync's drift and health (see the file
+  // comment). Errors: Select()'s; PlanSync()'s.
+  absl::StatusOr<tqs1::v1::Plan> Plan(const std::string& name,
+                                      const tqs1::v1::PlanOptions& options);
+
+  // Reserves `names` (already Select()ed) for applying. kAborted, with
+  // nothing reserved, when one of them is being applied ("an apply of sync
+  // \"x\" is already running on this server; ...") or when another process
+  // holds the instance's apply lock ("another tqs1 apply of this instance
+  // is running; ..."; the lock file's path and holder go to the log only).
+  absl::StatusOr<ApplyReservation> ReserveApply(
+      const std::vector<std::string>& names);
+
+  // Re-plans sync `name` (which `reservation` must hold) and applies the
+  // plan unless it is in sync. `should_stop` is consulted between writes
+  // (ApplyOptions::should_stop); it also stops when Shutdown() was called.
+  // Errors: kFailedPrecondition when `reservation` does not hold `name`;
+  // PlanSync()'s and ApplyPlan()'s (a guard: kFailedPrecondition; a stop:
+  // kCancelled with the partial report attached).
+  absl::StatusOr<ApplyOutcome> Apply(const ApplyReservation& reservation,
+                                     const std::string& name,
+                                     const tqs1::v1::PlanOptions& options,
+                                     std::function<bool()> should_stop = {});
+
+  // One scheduled round over every sync: plan it, and when `apply`, apply
+  // it (a sync being applied by a call is skipped; so are all when another
+  // process holds the apply lock). Failures are recorded, never returned.
+  void ReconcileAll(bool apply);
+
+  // The drift of the selected syncs (all when empty). Select()'s errors.
+  absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> Drift(
+      const std::vector<std::string>& names) const;
+
+  // Every sync's state, in config order.
+  std::vector<std::pair<std::string, SyncStatus>> Statuses() const;
+
+  // The vendor API calls made so far.
+  const ApiCallCounter& api_calls() const { return api_calls_; }
+
+  // For WatchDrift: a version number that grows whenever a sync's drift
+  // changes (any SyncDrift field but observed_at).
+  uint64_t DriftVersion() const;
+
+  // Waits up to `timeout` for a drift change after version `*seen` among
+  // `names` (Select()ed), or for Shutdown(). Returns the changed drifts (may
+  // be empty) and advances `*seen`.
+  std::vector<tqs1::v1::SyncDrift> WaitForDriftChange(
+      const std::vector<std::string>& names, uint64_t* seen,
+      absl::Duration timeout);
+
+  // Makes every in-flight apply stop before its next write and wakes every
+  // waiter. Idempotent.
+  void Shutdown();
+  bool shutting_down() const;
+
+ private:
+  friend class ApplyReservation;
+  struct SyncState {
+    const tqs1::v1::SyncConfig* config = nullptr;
+    SyncStatus status;
+    uint64_t version = 0;
+    bool applying = false;
+  };
+
+  void Release(const std::vector<std::string>& names);
+  // Records a plan attempt (with the options it was made with).
+  void RecordPlan(const std::string& name,
+                  const absl::StatusOr<tqs1::v1::Plan>& plan,
+                  bool source_failed, const tqs1::v1::PlanOptions& options);
+  // Records an apply attempt of `plan`.
+  void RecordApply(const std::string& name, const tqs1::v1::Plan& plan,
+                   const absl::Status& status);
+  // Bumps the version when the drift differs from `before` (ignoring
+  // observed_at).
+  void MaybeBump(SyncState& state, const tqs1::v1::SyncDrift& before)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Plans under the provider lock; `source_failed` says whether the
+  // collection read failed.
+  absl::StatusOr<tqs1::v1::Plan> PlanLocked(
+      const tqs1::v1::SyncConfig& sync, const tqs1::v1::PlanOptions& options,
+      bool* source_failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
+  void Notify();
+  absl::Time Now() const;
+
+  const tqs1::v1::Config config_;
+  cli::Backends* const backends_;
+  const SupervisorOptions options_;
+  ApiCallCounter api_calls_;
+
+  // Serializes every use of the providers (and of the counting wrappers).
+  absl::Mutex provider_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::unique_ptr<CountingIndicatorSource> source_
+      ABSL_PT_GUARDED_BY(provider_mu_);
+  std::unique_ptr<CountingFirewallRules> rules_
+      ABSL_PT_GUARDED_BY(provider_mu_);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, SyncState> syncs_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  // The instance's file lock while any reservation holds it.
+  std::optional<config::ApplyLock> file_lock_ ABSL_GUARDED_BY(mu_);
+  int reservations_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tqs1::server
+
+#endif  // TQS1_CLI_SERVER_SYNC_SUPERVISOR_H_

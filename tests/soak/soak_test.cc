@@ -1,0 +1,317 @@
+// Soak under faults: hundreds of rounds in which the emulated ThreatQ
+// collection changes at random (small churn, bursts of thousands, shrinks
+// to near empty, regrowth), both emulators fail 10-30% of the requests
+// (429 with Retry-After, 500/503, dropped connections, lost responses to
+// writes, slow answers), and one apply (plan, then apply; re-run up to a
+// few times when a run fails) goes through the real clients, the real
+// libcurl transport with retries (on a fake clock: no real backoff sleeps)
+// and HTTP on loopback. The SentinelOne emulator's own write log is checked
+// after every write (tests/soak/site_invariants.h); after each round the
+// site must equal the collection.
+//
+// Seeded: TQS1_TEST_SEED overrides the seed (printed on every run). Bounded:
+// TQS1_SOAK_ROUNDS (default 300) rounds or TQS1_SOAK_SECONDS (default 40)
+// seconds, whichever ends first. A longer run:
+//   bazel test //tests/soak:soak_test --test_output=streamed
+//     --test_env=TQS1_SOAK_ROUNDS=20000 --test_env=TQS1_SOAK_SECONDS=3600
+//     --test_timeout=4000        (one command line)
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "proto/config.pb.h"
+#include "proto/plan.pb.h"
+#include "proto/state.pb.h"
+#include "providers/http/curl_transport.h"
+#include "providers/http/fake_clock.h"
+#include "providers/http/retrying_transport.h"
+#include "providers/sentinelone/sentinelone_client.h"
+#include "providers/sentinelone/sentinelone_emulator.h"
+#include "providers/sync/plan_executor.h"
+#include "providers/sync/sync_runner.h"
+#include "providers/threatq/threatq_client.h"
+#include "providers/threatq/threatq_emulator.h"
+#include "reconciler/ownership.h"
+#include "tests/soak/fault_scheduler.h"
+#include "tests/soak/site_invariants.h"
+
+namespace tqs1::soak {
+namespace {
+
+constexpr char kSiteId[] = "1758952600032266153";
+constexpr char kAccountId[] = "1286405255240245908";
+constexpr char kCollection[] = "Known C2";
+constexpr char kUser[] = "svc@example.net";
+constexpr char kPassword[] = "soak-password";
+constexpr char kClientId[] = "soak-client";
+constexpr char kToken[] = "soak-token";
+// Small rules, so that a few thousand addresses make many rules and writes.
+constexpr int kPerRule = 250;
+constexpr int kMaxAttempts = 6;
+
+int64_t EnvInt(const char* name, int64_t fallback) {
+  const char* text = std::getenv(name);
+  int64_t value = 0;
+  if (text != nullptr && absl::SimpleAtoi(text, &value)) return value;
+  return fallback;
+}
+
+uint64_t Seed() {
+  const char* text = std::getenv("TQS1_TEST_SEED");
+  uint64_t value = 0;
+  if (text != nullptr && absl::SimpleAtoi(text, &value)) return value;
+  return 20260515;
+}
+
+tqs1::v1::Rule ForeignRule(const std::string& name,
+                           std::vector<std::string> values) {
+  tqs1::v1::Rule rule;
+  rule.set_name(name);
+  rule.set_description("made by hand");
+  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
+  hosts->set_type("addresses");
+  for (std::string& v : values) hosts->add_values(std::move(v));
+  return rule;
+}
+
+std::vector<threatq::Indicator> AsIndicators(
+    const std::set<std::string>& values, const std::vector<std::string>& junk) {
+  std::vector<threatq::Indicator> out;
+  for (const std::string& v : values) {
+    const char* type = v.find('/') != std::string::npos   ? "CIDR Block"
+                       : v.find(':') != std::string::npos ? "IPv6 Address"
+                                                          : "IP Address";
+    out.push_back({v, type, "Active"});
+  }
+  for (const std::string& v : junk) out.push_back({v, "IP Address", "Active"});
+  return out;
+}
+
+TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
+  const uint64_t seed = Seed();
+  const int64_t max_rounds = EnvInt("TQS1_SOAK_ROUNDS", 300);
+  const int64_t max_seconds = EnvInt("TQS1_SOAK_SECONDS", 40);
+  std::cout << "soak: seed " << seed << " (TQS1_TEST_SEED=" << seed
+            << " reproduces), up to " << max_rounds << " rounds or "
+            << max_seconds << " s" << std::endl;
+  SCOPED_TRACE(
+      absl::StrCat("seed ", seed, "; rerun with TQS1_TEST_SEED=", seed));
+  std::mt19937_64 rng(seed);
+  AddressGenerator addresses(seed ^ 0x5eed);
+
+  // The two vendors.
+  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
+      threatq::ThreatQEmulator::Start({});
+  ASSERT_TRUE(tq.ok()) << tq.status();
+  (*tq)->AddUser(kUser, kPassword, kClientId);
+  const int collection_id = (*tq)->AddCollection(kCollection, {});
+  sentinelone::EmulatorOptions s1_options;
+  s1_options.api_token = kToken;
+  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
+      sentinelone::SentinelOneEmulator::Start(s1_options);
+  ASSERT_TRUE(s1.ok()) << s1.status();
+  (*s1)->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
+  // Rules tqs1 must leave alone: a hand-made site rule (blocking an address
+  // the collection will also hold), a rule of the sync's name scheme
+  // without the marker (a conflict), and inherited account rules, one of
+  // them named like the sync's first rule.
+  const std::string shared = addresses.Next();
+  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+                 ForeignRule("Block partner VPN", {shared, "198.51.100.7"}));
+  (*s1)->AddRule(
+      tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+      ForeignRule(reconciler::RuleName(kCollection, 7), {"198.51.100.8"}));
+  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+                 ForeignRule(kCollection, {"198.51.100.9"}));
+  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+                 ForeignRule(reconciler::RuleName(kCollection, 1), {}));
+
+  // The real clients over libcurl, each behind the fault scheduler of its
+  // emulator and a RetryingTransport on a fake clock.
+  http::FakeClock clock;
+  http::CurlTransportOptions curl;
+  curl.connect_timeout = absl::Seconds(5);
+  curl.total_timeout = absl::Seconds(30);
+  absl::StatusOr<std::unique_ptr<http::CurlTransport>> tq_curl =
+      http::CurlTransport::Create(curl);
+  absl::StatusOr<std::unique_ptr<http::CurlTransport>> s1_curl =
+      http::CurlTransport::Create(curl);
+  ASSERT_TRUE(tq_curl.ok() && s1_curl.ok());
+  FaultScheduler tq_faults(*std::move(tq_curl), &(*tq)->server(), rng());
+  FaultScheduler s1_faults(*std::move(s1_curl), &(*s1)->server(), rng());
+  http::RetryOptions retry;
+  retry.max_attempts = 5;
+  retry.initial_backoff = absl::Milliseconds(100);
+  retry.clock = &clock;
+  retry.seed = rng();
+  http::RetryingTransport tq_transport(
+      std::make_unique<ForwardingTransport>(&tq_faults), retry);
+  http::RetryingTransport s1_transport(
+      std::make_unique<ForwardingTransport>(&s1_faults), retry);
+
+  threatq::ThreatQClientOptions tq_options;
+  tq_options.base_url = (*tq)->base_url();
+  tq_options.email = kUser;
+  tq_options.password = kPassword;
+  tq_options.client_id = kClientId;
+  tq_options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<threatq::ThreatQClient>> tq_client =
+      threatq::ThreatQClient::Create(&tq_transport, tq_options);
+  ASSERT_TRUE(tq_client.ok()) << tq_client.status();
+  sentinelone::SentinelOneClientOptions s1_client_options;
+  s1_client_options.base_url = (*s1)->base_url();
+  s1_client_options.api_token = kToken;
+  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneClient>> s1_client =
+      sentinelone::SentinelOneClient::Create(s1_client_options, &s1_transport);
+  ASSERT_TRUE(s1_client.ok()) << s1_client.status();
+
+  tqs1::v1::SyncConfig sync;
+  sync.set_name("soak");
+  sync.set_collection(kCollection);
+  sync.set_site("HQ");
+  sync.mutable_rule()->set_description("Blocked by ThreatQ");
+  sync.mutable_rule()->set_enabled(true);
+  const std::vector<std::string> junk = {
+      "127.0.0.1", "0.0.0.0/0", "not-an-address", "10.0.0.5/8", "ff02::1"};
+  const std::set<std::string> forbidden = {"127.0.0.1",    "0.0.0.0/0",
+                                           "ff02::1",      "198.51.100.7",
+                                           "198.51.100.8", "198.51.100.9"};
+
+  EventLogChecker checker(kSiteId, kCollection, kPerRule);
+  std::set<std::string> wanted;
+  int64_t rounds = 0, runs = 0, failed_runs = 0, writes_before = 0;
+  std::map<std::string, int64_t> shapes;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_s = [&] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  for (; rounds < max_rounds && elapsed_s() < max_seconds; ++rounds) {
+    SCOPED_TRACE(absl::StrCat("round ", rounds));
+    // 1. The collection changes.
+    std::vector<std::string> current(wanted.begin(), wanted.end());
+    std::shuffle(current.begin(), current.end(), rng);
+    const int shape = static_cast<int>(rng() % 100);
+    size_t remove = 0, add = 0;
+    if (wanted.size() < 50 || shape < 8) {
+      add = 1000 + rng() % 4000;  // a burst of thousands
+      shapes["burst"]++;
+    } else if (shape < 13) {
+      remove = current.size() - rng() % 20;  // shrink to near empty
+      shapes["shrink"]++;
+    } else if (shape < 20) {
+      remove = current.size() / (2 + rng() % 4);  // a big cut
+      add = rng() % 50;
+      shapes["cut"]++;
+    } else {
+      remove = rng() % 40;  // everyday churn
+      add = rng() % 60;
+      shapes["churn"]++;
+    }
+    remove = std::min(remove, current.size());
+    for (size_t i = 0; i < remove; ++i) wanted.erase(current[i]);
+    for (size_t i = 0; i < add; ++i) wanted.insert(addresses.Next());
+    if (rng() % 10 == 0) wanted.insert(shared);
+    ASSERT_TRUE(
+        (*tq)->SetIndicators(collection_id, AsIndicators(wanted, junk)));
+    checker.Consume((*s1)->Events());
+    checker.StartRound(wanted, forbidden);
+
+    // 2. Faults on 10-30% of the requests of both vendors.
+    const double rate =
+        0.10 + 0.20 * std::uniform_real_distribution<double>(0, 1)(rng);
+    tq_faults.set_rate(rate);
+    s1_faults.set_rate(rate);
+
+    // 3. Apply: plan, apply; re-run while it fails.
+    tqs1::v1::PlanOptions plan_options;
+    plan_options.set_max_addresses_per_rule(kPerRule);
+    // Shrinks are the user's intent in this test; the guards have their
+    // own tests.
+    plan_options.set_allow_empty(true);
+    plan_options.set_allow_mass_unblock(true);
+    bool converged = false;
+    std::vector<std::string> errors;
+    for (int attempt = 0; attempt < kMaxAttempts && !converged; ++attempt) {
+      ++runs;
+      absl::StatusOr<tqs1::v1::Plan> plan =
+          sync::PlanSync(sync, {}, **tq_client, **s1_client, plan_options);
+      if (!plan.ok()) {
+        ++failed_runs;
+        errors.push_back(std::string(plan.status().message()));
+        continue;
+      }
+      if (plan->actions_size() == 0) {
+        converged = true;
+        break;
+      }
+      absl::StatusOr<tqs1::v1::ApplyReport> report =
+          sync::ApplyPlan(*plan, **s1_client, {});
+      checker.Consume((*s1)->Events());
+      if (!report.ok()) {
+        ++failed_runs;
+        errors.push_back(std::string(report.status().message()));
+      }
+    }
+    // Converged means a fault-free plan shows nothing to do; when the
+    // faults kept every attempt from getting there, finish without faults.
+    tq_faults.set_rate(0);
+    s1_faults.set_rate(0);
+    if (!converged) {
+      absl::StatusOr<sync::SyncResult> result =
+          sync::ApplySync(sync, {}, **tq_client, **s1_client, plan_options, {});
+      ASSERT_TRUE(result.ok()) << result.status() << "\nearlier errors:\n"
+                               << absl::StrJoin(errors, "\n");
+    }
+    absl::StatusOr<tqs1::v1::Plan> again =
+        sync::PlanSync(sync, {}, **tq_client, **s1_client, plan_options);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->actions_size(), 0) << "not converged";
+    checker.Consume((*s1)->Events());
+
+    // 4. The site equals the collection, and nothing unsafe happened.
+    const std::vector<std::string> expected(wanted.begin(), wanted.end());
+    ASSERT_EQ(checker.ManagedValues(), expected) << "site != collection";
+    ASSERT_EQ(checker.violation_count(), 0)
+        << absl::StrJoin(checker.Violations(), "\n");
+    // Empty rules are deleted: at most one rule per address.
+    EXPECT_LE(static_cast<size_t>(checker.ManagedRules()), wanted.size());
+  }
+  writes_before = checker.writes();
+
+  std::cout << "soak: " << rounds << " rounds in " << elapsed_s() << " s ("
+            << absl::StrJoin(shapes, ", ", absl::PairFormatter(" ")) << "); "
+            << runs << " plan/apply runs, " << failed_runs
+            << " failed and were re-run; " << writes_before
+            << " writes; faults injected: SentinelOne "
+            << s1_faults.TotalInjected() << " of " << s1_faults.Requests()
+            << " requests ("
+            << absl::StrJoin(s1_faults.Injected(), ", ",
+                             absl::PairFormatter(" "))
+            << "), ThreatQ " << tq_faults.TotalInjected() << " of "
+            << tq_faults.Requests() << " ("
+            << absl::StrJoin(tq_faults.Injected(), ", ",
+                             absl::PairFormatter(" "))
+            << "); invariant checks passed: " << checker.checks_passed()
+            << ", violations: " << checker.violation_count() << std::endl;
+  EXPECT_GE(rounds, std::min<int64_t>(max_rounds, 50));
+  EXPECT_GT(s1_faults.TotalInjected(), 0);
+}
+
+}  // namespace
+}  // namespace tqs1::soak
