@@ -95,26 +95,12 @@ std::string Seconds(uint64_t ms) {
   return absl::StrFormat("%.1f s", static_cast<double>(ms) / 1000);
 }
 
-tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
-  tqs1::v1::PlanOptions options;
-  options.set_adopt(cl.adopt);
-  options.set_allow_empty(cl.allow_empty);
-  options.set_allow_mass_unblock(cl.allow_mass_unblock);
-  return options;
-}
-
 reconciler::RenderOptions RenderOptionsFrom(const CommandLine& cl,
                                             const Io& io) {
   reconciler::RenderOptions options;
   options.color = io.color;
   options.address_examples = cl.show_addresses;
   return options;
-}
-
-int ExitFor(const Plan& plan) {
-  if (plan.summary().blocked()) return kExitGuard;
-  if (!plan.summary().in_sync()) return kExitChanges;
-  return kExitOk;
 }
 
 void PrintError(const Io& io, absl::string_view sync, const absl::Status& s) {
@@ -221,6 +207,20 @@ int ApplyOne(const Plan& plan, Backends& backends, const Io& io,
 }  // namespace
 
 int WorseExit(int a, int b) { return Rank(a) >= Rank(b) ? a : b; }
+
+int ExitFor(const Plan& plan) {
+  if (plan.summary().blocked()) return kExitGuard;
+  if (!plan.summary().in_sync()) return kExitChanges;
+  return kExitOk;
+}
+
+tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
+  tqs1::v1::PlanOptions options;
+  options.set_adopt(cl.adopt);
+  options.set_allow_empty(cl.allow_empty);
+  options.set_allow_mass_unblock(cl.allow_mass_unblock);
+  return options;
+}
 
 absl::StatusOr<Backends> Connect(const Config& config,
                                  const config::Credentials& secrets,

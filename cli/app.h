@@ -21,6 +21,7 @@
 #include "cli/config/secrets.h"
 #include "cli/config/state.h"
 #include "proto/config.pb.h"
+#include "proto/plan.pb.h"
 #include "proto/state.pb.h"
 #include "providers/http/http_transport.h"
 #include "providers/log/logger.h"
@@ -37,6 +38,14 @@ inline constexpr int kExitGuard = 3;
 
 // The worse of two exit codes: error, then guard, then changes, then ok.
 int WorseExit(int a, int b);
+
+// The exit code a plan calls for: kExitGuard when a guard blocks it,
+// kExitChanges when it has actions, else kExitOk.
+int ExitFor(const tqs1::v1::Plan& plan);
+
+// The per-run plan switches a command line sets (--adopt, --allow-empty,
+// --allow-mass-unblock).
+tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl);
 
 // The terminal the commands talk to.
 struct Io {

@@ -20,6 +20,8 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev time
+  # libFuzzer builds of tests/fuzz (tests/fuzz/run.sh).
+  clang libclang-rt-14-dev
 )
 
 missing=()

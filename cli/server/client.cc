@@ -156,15 +156,21 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   return out;
 }
 
-int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
-             const cli::Io& io) {
+// A stub for the server in `options`, or null after printing why not.
+std::unique_ptr<tqs1::v1::Tqs1::Stub> NewStub(const ClientOptions& options,
+                                              const cli::Io& io) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
   if (!channel.ok()) {
     *io.err << "Error: " << channel.status().message() << "\n";
-    return kExitError;
+    return nullptr;
   }
-  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
-      tqs1::v1::Tqs1::NewStub(*channel);
+  return tqs1::v1::Tqs1::NewStub(*channel);
+}
+
+int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
+             const cli::Io& io) {
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub = NewStub(options, io);
+  if (stub == nullptr) return kExitError;
   grpc::ClientContext context;
   Authorize(context, options.token);
   int code = kExitOk;
@@ -211,21 +217,14 @@ int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
                "redirect the output\n";
     return kExitError;
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
-  if (!channel.ok()) {
-    *io.err << "Error: " << channel.status().message() << "\n";
-    return kExitError;
-  }
-  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
-      tqs1::v1::Tqs1::NewStub(*channel);
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub = NewStub(options, io);
+  if (stub == nullptr) return kExitError;
   grpc::ClientContext context;
   Authorize(context, options.token);
   context.set_deadline(Deadline(absl::Minutes(10)));
   tqs1::v1::PlanRequest request;
   for (const std::string& s : cl.syncs) request.add_syncs(s);
-  request.mutable_options()->set_adopt(cl.adopt);
-  request.mutable_options()->set_allow_empty(cl.allow_empty);
-  request.mutable_options()->set_allow_mass_unblock(cl.allow_mass_unblock);
+  *request.mutable_options() = cli::PlanOptionsFrom(cl);
   tqs1::v1::PlanResponse response;
   grpc::Status status = stub->Plan(&context, request, &response);
   if (!status.ok()) {
@@ -247,9 +246,7 @@ int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
     }
     if (!cl.json)
       *io.out << reconciler::RenderPlanText(p.plan(), render) << "\n";
-    code = WorseExit(code, p.plan().summary().blocked()    ? kExitGuard
-                           : !p.plan().summary().in_sync() ? kExitChanges
-                                                           : kExitOk);
+    code = WorseExit(code, cli::ExitFor(p.plan()));
     *file.add_plans() = p.plan();
   }
   if (cl.json) {
@@ -277,21 +274,14 @@ int RunRemoteApply(const cli::CommandLine& cl, const ClientOptions& options,
                "--server ...`, then add --auto-approve\n";
     return kExitError;
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
-  if (!channel.ok()) {
-    *io.err << "Error: " << channel.status().message() << "\n";
-    return kExitError;
-  }
-  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub =
-      tqs1::v1::Tqs1::NewStub(*channel);
+  std::unique_ptr<tqs1::v1::Tqs1::Stub> stub = NewStub(options, io);
+  if (stub == nullptr) return kExitError;
   grpc::ClientContext context;
   Authorize(context, options.token);
   context.set_deadline(Deadline(absl::Minutes(30)));
   tqs1::v1::ApplyRequest request;
   for (const std::string& s : cl.syncs) request.add_syncs(s);
-  request.mutable_options()->set_adopt(cl.adopt);
-  request.mutable_options()->set_allow_empty(cl.allow_empty);
-  request.mutable_options()->set_allow_mass_unblock(cl.allow_mass_unblock);
+  *request.mutable_options() = cli::PlanOptionsFrom(cl);
   tqs1::v1::ApplyResponse response;
   grpc::Status status = stub->Apply(&context, request, &response);
   if (!status.ok()) {
