@@ -173,11 +173,8 @@ int ApplyOne(const Plan& plan, Backends& backends, const Io& io,
       r.rules_created = partial->created();
       r.rules_updated = partial->updated();
       r.rules_deleted = partial->deleted();
-      *io.err << "  Done before the failure: " << partial->created()
-              << " created, " << partial->updated() << " updated, "
-              << partial->deleted()
-              << " deleted. Run apply again: it re-reads the site and "
-                 "converges.\n";
+      r.addresses_blocked = partial->addresses_blocked();
+      r.addresses_unblocked = partial->addresses_unblocked();
     }
     return report.status().code() == absl::StatusCode::kFailedPrecondition &&
                    plan.summary().blocked()

@@ -130,10 +130,9 @@ TEST_P(MidApplyFailureTest, ARerunConverges) {
   EXPECT_EQ(first.exit_code, c.want_exit) << first;
   EXPECT_TRUE(Contains(first.err, c.want_err)) << c.want_err << "\n" << first;
   if (c.want_exit == 1) {
-    EXPECT_TRUE(
-        Contains(first.err,
-                 "  Done before the failure: 1 created, 0 updated, 0 deleted. "
-                 "Run apply again: it re-reads the site and converges.\n"))
+    EXPECT_TRUE(Contains(first.err,
+                         "done before it: 1 created, 0 updated, 0 deleted; "
+                         "re-plan and apply again to converge"))
         << first;
     EXPECT_FALSE(Contains(first.out, "Apply complete")) << first;
     absl::StatusOr<config::LastRunRecord> record =
