@@ -2,7 +2,7 @@
 # Installs every Debian package tqs1 needs to build, test and run on a fresh
 # Debian 12 machine. Idempotent: packages already present are left alone.
 #
-#   sudo tools/setup.sh          # as root, or with sudo
+#   tools/setup.sh          # as root; otherwise it runs apt-get through sudo
 set -euo pipefail
 
 packages=(
