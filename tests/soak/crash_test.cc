@@ -39,38 +39,16 @@
 #include "providers/sentinelone/sentinelone_emulator.h"
 #include "providers/threatq/threatq_emulator.h"
 #include "tests/soak/site_invariants.h"
+#include "tests/soak/vendors.h"
 
 namespace tqs1::soak {
 namespace {
 
 const char* g_binary = nullptr;
 
-constexpr char kSiteId[] = "1758952600032266153";
-constexpr char kAccountId[] = "1286405255240245908";
-constexpr char kCollection[] = "Known C2";
-constexpr char kUser[] = "svc@example.net";
 constexpr char kPassword[] = "crash-password";
 constexpr char kClientId[] = "crash-client";
 constexpr char kToken[] = "crash-token";
-
-int64_t EnvInt(const char* name, int64_t fallback) {
-  const char* text = std::getenv(name);
-  int64_t value = 0;
-  if (text != nullptr && absl::SimpleAtoi(text, &value)) return value;
-  return fallback;
-}
-
-std::vector<threatq::Indicator> AsIndicators(
-    const std::set<std::string>& values) {
-  std::vector<threatq::Indicator> out;
-  for (const std::string& v : values) {
-    const char* type = v.find('/') != std::string::npos   ? "CIDR Block"
-                       : v.find(':') != std::string::npos ? "IPv6 Address"
-                                                          : "IP Address";
-    out.push_back({v, type, "Active"});
-  }
-  return out;
-}
 
 // Starts `tqs1 args...` with the vendors' secrets in its environment and
 // its output in `log`. Returns the pid.
@@ -118,34 +96,28 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
   std::mt19937_64 rng(seed);
   AddressGenerator addresses(seed ^ 0xc4a5);
 
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  ASSERT_TRUE(tq.ok()) << tq.status();
-  (*tq)->AddUser(kUser, kPassword, kClientId);
-  const int collection_id = (*tq)->AddCollection(kCollection, {});
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kToken;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  ASSERT_TRUE(s1.ok()) << s1.status();
-  (*s1)->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
+  absl::StatusOr<Vendors> vendors = StartVendors(kPassword, kClientId, kToken);
+  ASSERT_TRUE(vendors.ok()) << vendors.status();
+  threatq::ThreatQEmulator* const tq = vendors->tq.get();
+  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
+  const int collection_id = vendors->collection_id;
   tqs1::v1::Rule hand_made;
   hand_made.set_name("Block partner VPN");
   hand_made.set_description("made by hand");
   hand_made.set_action(tqs1::v1::RULE_ACTION_BLOCK);
   hand_made.add_remote_hosts()->set_type("addresses");
   hand_made.mutable_remote_hosts(0)->add_values("198.51.100.7");
-  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId, hand_made);
+  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId, hand_made);
 
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir = absl::StrCat(tmp ? tmp : "/tmp", "/crash");
   mkdir(dir.c_str(), 0700);
   {
     std::ofstream config(dir + "/tqs1.yaml");
-    config << "threatq:\n  url: " << (*tq)->base_url()
+    config << "threatq:\n  url: " << tq->base_url()
            << "\n  client_id: " << kClientId << "\n  username: " << kUser
            << "\n  password_env: TQS1_THREATQ_PASSWORD\n"
-           << "sentinelone:\n  url: " << (*s1)->base_url()
+           << "sentinelone:\n  url: " << s1->base_url()
            << "\n  api_token_env: TQS1_S1_TOKEN\n"
            << "syncs:\n  - collection: \"" << kCollection
            << "\"\n    site: HQ\n    rule: {description: \"Blocked by "
@@ -183,12 +155,12 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
       const size_t add = 1000 + rng() % 9000;
       for (size_t i = 0; i < add; ++i) wanted.insert(addresses.Next());
     }
-    ASSERT_TRUE((*tq)->SetIndicators(collection_id, AsIndicators(wanted)));
-    checker.Consume((*s1)->Events());
+    ASSERT_TRUE(tq->SetIndicators(collection_id, AsIndicators(wanted)));
+    checker.Consume(s1->Events());
     checker.StartRound(wanted, {"198.51.100.7"});
 
     // Kill the apply at a random point.
-    const size_t writes_at_start = (*s1)->Events().size();
+    const size_t writes_at_start = s1->Events().size();
     const int kill_after = static_cast<int>(rng() % 8);  // 0: before writes
     const auto delay = std::chrono::milliseconds(rng() % 400);
     const auto launched = std::chrono::steady_clock::now();
@@ -198,7 +170,7 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
     for (;;) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished first
-      const size_t writes = (*s1)->Events().size() - writes_at_start;
+      const size_t writes = s1->Events().size() - writes_at_start;
       const bool due =
           kill_after == 0 ? std::chrono::steady_clock::now() - launched >= delay
                           : static_cast<int>(writes) >= kill_after;
@@ -212,11 +184,11 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
     }
     if (killed) {
       ++kills;
-      killed_before_writes += (*s1)->Events().size() == writes_at_start;
+      killed_before_writes += s1->Events().size() == writes_at_start;
     } else {
       ++finished_first;
     }
-    checker.Consume((*s1)->Events());
+    checker.Consume(s1->Events());
     ASSERT_EQ(checker.violation_count(), 0)
         << "after the kill:\n"
         << absl::StrJoin(checker.Violations(), "\n");
@@ -224,7 +196,7 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
     // The next run converges; a plan then says "in sync".
     EXPECT_EQ(Wait(Spawn(apply, log)), 0) << "apply after the kill failed";
     EXPECT_EQ(Wait(Spawn(plan, log)), 0) << "not in sync after the re-run";
-    checker.Consume((*s1)->Events());
+    checker.Consume(s1->Events());
     ASSERT_EQ(checker.violation_count(), 0)
         << absl::StrJoin(checker.Violations(), "\n");
     const std::vector<std::string> expected(wanted.begin(), wanted.end());

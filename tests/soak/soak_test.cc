@@ -46,27 +46,17 @@
 #include "reconciler/ownership.h"
 #include "tests/soak/fault_scheduler.h"
 #include "tests/soak/site_invariants.h"
+#include "tests/soak/vendors.h"
 
 namespace tqs1::soak {
 namespace {
 
-constexpr char kSiteId[] = "1758952600032266153";
-constexpr char kAccountId[] = "1286405255240245908";
-constexpr char kCollection[] = "Known C2";
-constexpr char kUser[] = "svc@example.net";
 constexpr char kPassword[] = "soak-password";
 constexpr char kClientId[] = "soak-client";
 constexpr char kToken[] = "soak-token";
 // Small rules, so that a few thousand addresses make many rules and writes.
 constexpr int kPerRule = 250;
 constexpr int kMaxAttempts = 6;
-
-int64_t EnvInt(const char* name, int64_t fallback) {
-  const char* text = std::getenv(name);
-  int64_t value = 0;
-  if (text != nullptr && absl::SimpleAtoi(text, &value)) return value;
-  return fallback;
-}
 
 uint64_t Seed() {
   const char* text = std::getenv("TQS1_TEST_SEED");
@@ -90,13 +80,7 @@ tqs1::v1::Rule ForeignRule(const std::string& name,
 
 std::vector<threatq::Indicator> AsIndicators(
     const std::set<std::string>& values, const std::vector<std::string>& junk) {
-  std::vector<threatq::Indicator> out;
-  for (const std::string& v : values) {
-    const char* type = v.find('/') != std::string::npos   ? "CIDR Block"
-                       : v.find(':') != std::string::npos ? "IPv6 Address"
-                                                          : "IP Address";
-    out.push_back({v, type, "Active"});
-  }
+  std::vector<threatq::Indicator> out = soak::AsIndicators(values);
   for (const std::string& v : junk) out.push_back({v, "IP Address", "Active"});
   return out;
 }
@@ -114,31 +98,25 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   AddressGenerator addresses(seed ^ 0x5eed);
 
   // The two vendors.
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  ASSERT_TRUE(tq.ok()) << tq.status();
-  (*tq)->AddUser(kUser, kPassword, kClientId);
-  const int collection_id = (*tq)->AddCollection(kCollection, {});
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kToken;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  ASSERT_TRUE(s1.ok()) << s1.status();
-  (*s1)->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
+  absl::StatusOr<Vendors> vendors = StartVendors(kPassword, kClientId, kToken);
+  ASSERT_TRUE(vendors.ok()) << vendors.status();
+  threatq::ThreatQEmulator* const tq = vendors->tq.get();
+  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
+  const int collection_id = vendors->collection_id;
   // Rules tqs1 must leave alone: a hand-made site rule (blocking an address
   // the collection will also hold), a rule of the sync's name scheme
   // without the marker (a conflict), and inherited account rules, one of
   // them named like the sync's first rule.
   const std::string shared = addresses.Next();
-  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
-                 ForeignRule("Block partner VPN", {shared, "198.51.100.7"}));
-  (*s1)->AddRule(
+  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+              ForeignRule("Block partner VPN", {shared, "198.51.100.7"}));
+  s1->AddRule(
       tqs1::v1::RULE_SCOPE_SITE, kSiteId,
       ForeignRule(reconciler::RuleName(kCollection, 7), {"198.51.100.8"}));
-  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
-                 ForeignRule(kCollection, {"198.51.100.9"}));
-  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
-                 ForeignRule(reconciler::RuleName(kCollection, 1), {}));
+  s1->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+              ForeignRule(kCollection, {"198.51.100.9"}));
+  s1->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+              ForeignRule(reconciler::RuleName(kCollection, 1), {}));
 
   // The real clients over libcurl, each behind the fault scheduler of its
   // emulator and a RetryingTransport on a fake clock.
@@ -151,8 +129,8 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   absl::StatusOr<std::unique_ptr<http::CurlTransport>> s1_curl =
       http::CurlTransport::Create(curl);
   ASSERT_TRUE(tq_curl.ok() && s1_curl.ok());
-  FaultScheduler tq_faults(*std::move(tq_curl), &(*tq)->server(), rng());
-  FaultScheduler s1_faults(*std::move(s1_curl), &(*s1)->server(), rng());
+  FaultScheduler tq_faults(*std::move(tq_curl), &tq->server(), rng());
+  FaultScheduler s1_faults(*std::move(s1_curl), &s1->server(), rng());
   http::RetryOptions retry;
   retry.max_attempts = 5;
   retry.initial_backoff = absl::Milliseconds(100);
@@ -164,7 +142,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
       std::make_unique<ForwardingTransport>(&s1_faults), retry);
 
   threatq::ThreatQClientOptions tq_options;
-  tq_options.base_url = (*tq)->base_url();
+  tq_options.base_url = tq->base_url();
   tq_options.email = kUser;
   tq_options.password = kPassword;
   tq_options.client_id = kClientId;
@@ -173,7 +151,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
       threatq::ThreatQClient::Create(&tq_transport, tq_options);
   ASSERT_TRUE(tq_client.ok()) << tq_client.status();
   sentinelone::SentinelOneClientOptions s1_client_options;
-  s1_client_options.base_url = (*s1)->base_url();
+  s1_client_options.base_url = s1->base_url();
   s1_client_options.api_token = kToken;
   absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneClient>> s1_client =
       sentinelone::SentinelOneClient::Create(s1_client_options, &s1_transport);
@@ -227,9 +205,8 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
     for (size_t i = 0; i < remove; ++i) wanted.erase(current[i]);
     for (size_t i = 0; i < add; ++i) wanted.insert(addresses.Next());
     if (rng() % 10 == 0) wanted.insert(shared);
-    ASSERT_TRUE(
-        (*tq)->SetIndicators(collection_id, AsIndicators(wanted, junk)));
-    checker.Consume((*s1)->Events());
+    ASSERT_TRUE(tq->SetIndicators(collection_id, AsIndicators(wanted, junk)));
+    checker.Consume(s1->Events());
     checker.StartRound(wanted, forbidden);
 
     // 2. Faults on 10-30% of the requests of both vendors.
@@ -262,7 +239,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
       }
       absl::StatusOr<tqs1::v1::ApplyReport> report =
           sync::ApplyPlan(*plan, **s1_client, {});
-      checker.Consume((*s1)->Events());
+      checker.Consume(s1->Events());
       if (!report.ok()) {
         ++failed_runs;
         errors.push_back(std::string(report.status().message()));
@@ -282,7 +259,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
         sync::PlanSync(sync, {}, **tq_client, **s1_client, plan_options);
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(again->actions_size(), 0) << "not converged";
-    checker.Consume((*s1)->Events());
+    checker.Consume(s1->Events());
 
     // 4. The site equals the collection, and nothing unsafe happened.
     const std::vector<std::string> expected(wanted.begin(), wanted.end());
