@@ -85,6 +85,29 @@ Response JsonResponse(int status, std::string body) {
   return response;
 }
 
+void AppendJsonString(absl::string_view text, std::string& out) {
+  out.push_back('"');
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppend(
+              &out, "\\u00",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
 absl::string_view FaultKindName(FaultKind kind) {
   switch (kind) {
     case FaultKind::kTooManyRequests:

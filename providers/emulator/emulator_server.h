@@ -72,6 +72,11 @@ using Handler = std::function<Response(const Request&)>;
 // A response with a JSON body.
 Response JsonResponse(int status, std::string body);
 
+// Appends `text` to `out` as a JSON string literal (quotes included),
+// escaping '"', '\\' and control characters. For handlers that write large
+// bodies without building a JSON tree; `text` must be valid UTF-8.
+void AppendJsonString(absl::string_view text, std::string& out);
+
 enum class FaultKind {
   // Answer 429 with "Retry-After: <retry_after seconds>"; the handler is
   // not called.

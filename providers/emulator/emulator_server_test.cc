@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "providers/emulator/self_signed_cert.h"
 
 namespace tqs1::emulator {
@@ -34,6 +35,24 @@ std::unique_ptr<EmulatorServer> StartEcho(ServerOptions options = {}) {
   auto server = EmulatorServer::Start(std::move(options), Echo);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
+}
+
+TEST(AppendJsonStringTest, WritesStringsThatJsonParsersReadBack) {
+  for (const std::string& text :
+       {std::string(""), std::string("192.0.2.1"), std::string("a\"b\\c/d"),
+        std::string("tab\tnl\ncr\r\x01\x1f"),
+        std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string("nul\0in", 6)}) {
+    SCOPED_TRACE(text);
+    std::string out = "[";
+    AppendJsonString(text, out);
+    out += "]";
+    const nlohmann::json parsed = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_TRUE(parsed.is_array()) << out;
+    EXPECT_EQ(parsed[0].get<std::string>(), text);
+  }
+  std::string out;
+  AppendJsonString("x\x07", out);
+  EXPECT_EQ(out, R"("x\u0007")");
 }
 
 TEST(EmulatorServerTest, ServesOnLoopbackEphemeralPortAndLogs) {

@@ -1,9 +1,10 @@
 #include "providers/threatq/threatq_client.h"
 
 #include <algorithm>
-#include <set>
+#include <future>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -15,6 +16,7 @@
 #include "nlohmann/json.hpp"
 #include "providers/http/http_status.h"
 #include "providers/http/url.h"
+#include "providers/threatq/indicator_page.h"
 #include "reconciler/status_macros.h"
 
 namespace tqs1::threatq {
@@ -37,15 +39,18 @@ bool LooksLikeHtml(const http::HttpResponse& response) {
   return absl::StartsWith(body, "<");
 }
 
+absl::Status HtmlError(const http::HttpResponse& response,
+                       absl::string_view context, absl::string_view where) {
+  return absl::DataLossError(absl::StrCat(
+      context, ": expected JSON from ", where, " but got an HTML page (HTTP ",
+      response.status, "); a proxy or login page in the way?"));
+}
+
 // `where` is e.g. "GET https://tq/api/search/query".
 absl::StatusOr<json> ParseJson(const http::HttpResponse& response,
                                absl::string_view context,
                                absl::string_view where) {
-  if (LooksLikeHtml(response)) {
-    return absl::DataLossError(absl::StrCat(
-        context, ": expected JSON from ", where, " but got an HTML page (HTTP ",
-        response.status, "); a proxy or login page in the way?"));
-  }
+  if (LooksLikeHtml(response)) return HtmlError(response, context, where);
   json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return absl::DataLossError(absl::StrCat(context, ": malformed JSON from ",
@@ -53,27 +58,6 @@ absl::StatusOr<json> ParseJson(const http::HttpResponse& response,
                                             " bytes)"));
   }
   return parsed;
-}
-
-// A name given either flat ("IP Address") or nested ({"name": ...}).
-std::optional<std::string> NameOf(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end()) return std::nullopt;
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_object()) {
-    auto name = it->find("name");
-    if (name != it->end() && name->is_string()) return name->get<std::string>();
-  }
-  return std::nullopt;
-}
-
-void CollectErrorText(const json& value, std::string& out) {
-  if (out.size() > kMaxDetail) return;
-  if (value.is_string()) {
-    absl::StrAppend(&out, out.empty() ? "" : "; ", value.get<std::string>());
-  } else if (value.is_array() || value.is_object()) {
-    for (const json& item : value) CollectErrorText(item, out);
-  }
 }
 
 // A short server error text from an error body, or "".
@@ -89,36 +73,16 @@ std::string ServerErrorText(const http::HttpResponse& response) {
     absl::StrAppend(&out, out.empty() ? "" : ": ", it->get<std::string>());
   }
   if (auto it = body.find("errors"); it != body.end()) {
-    CollectErrorText(*it, out);
+    AppendJsonErrorText(*it, out);
   }
   if (auto data = body.find("data"); data != body.end() && data->is_object()) {
     if (auto it = data->find("errors"); it != data->end()) {
-      CollectErrorText(*it, out);
+      AppendJsonErrorText(*it, out);
     }
   }
   if (out.size() > kMaxDetail)
     out = absl::StrCat(out.substr(0, kMaxDetail), "…");
   return out;
-}
-
-// A non-negative integer from a JSON number or numeric string.
-std::optional<int64_t> AsCount(const json& value) {
-  if (value.is_number_unsigned()) return value.get<int64_t>();
-  if (value.is_number_integer()) {
-    int64_t v = value.get<int64_t>();
-    if (v >= 0) return v;
-    return std::nullopt;
-  }
-  if (value.is_number_float()) {
-    double v = value.get<double>();
-    if (v >= 0 && v < 9e15) return static_cast<int64_t>(v);
-    return std::nullopt;
-  }
-  if (value.is_string()) {
-    int64_t v = 0;
-    if (absl::SimpleAtoi(value.get<std::string>(), &v) && v >= 0) return v;
-  }
-  return std::nullopt;
 }
 
 std::string StripBase(absl::string_view base) {
@@ -184,6 +148,7 @@ std::string ThreatQClient::Redact(absl::string_view text) const {
     if (!secret->empty())
       out = absl::StrReplaceAll(out, {{*secret, "[redacted]"}});
   }
+  absl::MutexLock lock(&token_mu_);
   if (token_.has_value() && !token_->empty()) {
     out = absl::StrReplaceAll(out, {{*token_, "[redacted]"}});
   }
@@ -205,13 +170,19 @@ absl::Status ThreatQClient::Annotate(const absl::Status& status,
 }
 
 absl::StatusOr<std::string> ThreatQClient::Token() {
-  if (token_.has_value() && clock_.Now() < token_expiry_) return *token_;
+  {
+    absl::MutexLock lock(&token_mu_);
+    if (token_.has_value() && clock_.Now() < token_expiry_) return *token_;
+  }
   return FetchToken();
 }
 
 absl::StatusOr<std::string> ThreatQClient::FetchToken() {
   constexpr absl::string_view kContext = "ThreatQ: getting a token";
-  token_.reset();
+  {
+    absl::MutexLock lock(&token_mu_);
+    token_.reset();
+  }
   http::HttpRequest request;
   request.method = "POST";
   // Asking for a token twice is harmless, so retries may re-send it.
@@ -287,7 +258,7 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
   }
   int64_t lifetime = kDefaultTokenSeconds;
   if (auto expires = body->find("expires_in"); expires != body->end()) {
-    std::optional<int64_t> seconds = AsCount(*expires);
+    std::optional<int64_t> seconds = JsonCount(*expires);
     if (!seconds.has_value()) {
       return absl::DataLossError(absl::StrCat(
           kContext, ": response from ", where,
@@ -297,12 +268,16 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
   }
   // Renew `token_margin` early, but keep at least half of a short lifetime.
   const absl::Duration life = absl::Seconds(lifetime);
-  token_expiry_ =
-      clock_.Now() + std::max(life - options_.token_margin, life / 2);
-  token_ = access->get<std::string>();
+  const std::string token = access->get<std::string>();
+  {
+    absl::MutexLock lock(&token_mu_);
+    token_expiry_ =
+        clock_.Now() + std::max(life - options_.token_margin, life / 2);
+    token_ = token;
+  }
   Log(LogLevel::kDebug,
       absl::StrCat("ThreatQ: got a token valid for ", lifetime, "s"));
-  return *token_;
+  return token;
 }
 
 absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
@@ -333,7 +308,10 @@ absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
           absl::StrCat("ThreatQ: token refused (HTTP 401) by ", method, " ",
                        http::UrlWithoutQuery(request.url),
                        "; getting a new one"));
-      token_.reset();
+      {
+        absl::MutexLock lock(&token_mu_);
+        token_.reset();
+      }
       continue;
     }
     if (response->status < 200 || response->status >= 300) {
@@ -375,7 +353,7 @@ absl::StatusOr<std::string> ThreatQClient::QueryBodyFor(
     }
     const size_t before = items.size();
     for (json& item : root["data"]) items.push_back(std::move(item));
-    if (auto it = root.find("total"); it != root.end()) total = AsCount(*it);
+    if (auto it = root.find("total"); it != root.end()) total = JsonCount(*it);
     if (!total.has_value() || static_cast<int64_t>(items.size()) >= *total ||
         items.size() == before) {
       break;
@@ -466,114 +444,85 @@ absl::StatusOr<CollectionRead> ThreatQClient::Read(
   const std::string endpoint = absl::StrCat("POST ", api_base_, path);
   CollectionReadBuilder builder(options_.never_block_statuses);
   std::optional<int64_t> first_total;
-  std::set<int64_t> seen_ids;
+  absl::flat_hash_set<int64_t> seen_ids;
+  auto context_at = [&](int64_t offset) {
+    return absl::StrCat("ThreatQ: reading data collection \"", collection,
+                        "\" at offset ", offset);
+  };
+  auto fetch = [&, this](int64_t offset) {
+    return Call(
+        "POST",
+        absl::StrCat(path, "?limit=", options_.page_size, "&offset=", offset),
+        body, context_at(offset));
+  };
+  // Still one request at a time, but the next page is asked for while this
+  // one is parsed: ThreatQ's work on page n+1 overlaps ours on page n. The
+  // next offset is guessed from the size of the page before (pages keep
+  // their size until the last one); a wrong guess costs one request whose
+  // answer is dropped. No guess before the total is known, so a collection
+  // of one page costs one request.
+  struct Prefetch {
+    int64_t offset;
+    std::future<absl::StatusOr<http::HttpResponse>> response;
+  };
+  std::optional<Prefetch> prefetch;
   int64_t offset = 0;
+  int64_t last_rows = 0;
   for (int page = 0;; ++page) {
     const std::string where =
         absl::StrCat(endpoint, " (page ", page + 1, ", offset ", offset, ")");
-    const std::string context =
-        absl::StrCat("ThreatQ: reading data collection \"", collection,
-                     "\" at offset ", offset);
+    const std::string context = context_at(offset);
     if (page >= options_.max_pages) {
       return absl::DataLossError(absl::StrCat(
           "ThreatQ: reading data collection \"", collection, "\": ", endpoint,
           " did not end after ", page, " pages (", offset, " of ",
           first_total.value_or(0), " indicators); refusing a partial list"));
     }
-    ASSIGN_OR_RETURN(http::HttpResponse response,
-                     Call("POST",
-                          absl::StrCat(path, "?limit=", options_.page_size,
-                                       "&offset=", offset),
-                          body, context));
-    ASSIGN_OR_RETURN(json root, ParseJson(response, context, where));
-    if (!root.is_object()) {
-      return absl::DataLossError(absl::StrCat(context, ": response from ",
-                                              where, " is not a JSON object"));
+    absl::StatusOr<http::HttpResponse> answer;
+    if (prefetch.has_value() && prefetch->offset == offset) {
+      answer = prefetch->response.get();
+    } else {
+      if (prefetch.has_value()) prefetch->response.wait();  // a wrong guess
+      answer = fetch(offset);
     }
-    if (auto errors = root.find("errors"); errors != root.end()) {
-      // The SDK treats a body with "errors" as a failure even on 2xx.
-      std::string text;
-      CollectErrorText(*errors, text);
-      return absl::DataLossError(Redact(
-          absl::StrCat(context, ": ", where, " answered HTTP ", response.status,
-                       " with errors: ", text.substr(0, kMaxDetail))));
+    prefetch.reset();
+    ASSIGN_OR_RETURN(http::HttpResponse response, std::move(answer));
+    if (const int64_t guess = offset + last_rows;
+        options_.prefetch_pages && first_total.has_value() && last_rows > 0 &&
+        guess < *first_total && page + 1 < options_.max_pages) {
+      prefetch = Prefetch{guess, std::async(std::launch::async, fetch, guess)};
     }
-    auto data = root.find("data");
-    if (data == root.end() || !data->is_array()) {
-      return absl::DataLossError(absl::StrCat(context, ": response from ",
-                                              where, " has no \"data\" array"));
-    }
-    auto total_field = root.find("total");
-    std::optional<int64_t> total =
-        total_field == root.end() ? std::nullopt : AsCount(*total_field);
-    if (!total.has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          context, ": response from ", where,
-          " has no \"total\" count; cannot tell when the list ends"));
-    }
-    if (auto echoed = root.find("offset"); echoed != root.end()) {
-      std::optional<int64_t> at = AsCount(*echoed);
-      if (!at.has_value() || *at != offset) {
-        return absl::DataLossError(
-            absl::StrCat(context, ": ", where, " answered for offset ",
-                         echoed->dump(), "; the server ignores paging"));
-      }
-    }
+    if (LooksLikeHtml(response)) return HtmlError(response, context, where);
+    ASSIGN_OR_RETURN(IndicatorPage indicators,
+                     ParseIndicatorPage(response.body, offset, context, where,
+                                        response.status));
+    const int64_t total = indicators.total;
     if (!first_total.has_value()) first_total = total;
-    if (*total != *first_total) {
+    if (total != *first_total) {
       return absl::UnavailableError(
           absl::StrCat("ThreatQ: data collection \"", collection,
                        "\" changed while being read (", *first_total, " then ",
-                       *total, " indicators); read it again"));
+                       total, " indicators); read it again"));
     }
-    int64_t index = 0;
-    for (const json& item : *data) {
-      const std::string which =
-          absl::StrCat("indicator #", index, " of ", where);
-      ++index;
-      if (!item.is_object()) {
-        return absl::DataLossError(
-            absl::StrCat(context, ": ", which, " is not a JSON object"));
+    for (const IndicatorRow& row : indicators.rows) {
+      if (row.id.has_value() && !seen_ids.insert(*row.id).second) {
+        return absl::UnavailableError(
+            absl::StrCat("ThreatQ: data collection \"", collection,
+                         "\" changed while being read (indicator id ", *row.id,
+                         " came twice); read it again"));
       }
-      auto value = item.find("value");
-      if (value == item.end() || !value->is_string()) {
-        return absl::DataLossError(
-            absl::StrCat(context, ": ", which, " has no string \"value\""));
-      }
-      std::optional<std::string> type = NameOf(item, "type");
-      if (!type.has_value()) {
-        return absl::DataLossError(absl::StrCat(
-            context, ": ", which,
-            " has no \"type\" (a name or an object with a \"name\")"));
-      }
-      std::optional<std::string> status = NameOf(item, "status");
-      if (!status.has_value()) {
-        // Without a status we cannot tell a whitelisted address: refuse.
-        return absl::DataLossError(absl::StrCat(
-            context, ": ", which,
-            " has no \"status\" (a name or an object with a \"name\")"));
-      }
-      if (auto id = item.find("id"); id != item.end()) {
-        if (std::optional<int64_t> n = AsCount(*id)) {
-          if (!seen_ids.insert(*n).second) {
-            return absl::UnavailableError(
-                absl::StrCat("ThreatQ: data collection \"", collection,
-                             "\" changed while being read (indicator id ", *n,
-                             " came twice); read it again"));
-          }
-        }
-      }
-      builder.Add(value->get<std::string>(), *type, *status);
+      builder.Add(row.value, row.type, row.status);
     }
-    const int64_t rows = static_cast<int64_t>(data->size());
-    Log(LogLevel::kDebug, absl::StrCat("ThreatQ: ", where, ": ", rows,
-                                       " indicators of ", *total));
+    const int64_t rows = static_cast<int64_t>(indicators.rows.size());
+    Log(LogLevel::kDebug,
+        absl::StrCat("ThreatQ: ", where, ": ", rows, " indicators of ", total));
     offset += rows;  // rows received, not the limit asked (spec notes)
-    if (offset >= *total) break;
+    last_rows = rows;
+    if (offset >= total) break;
     if (rows == 0) {
       return absl::UnavailableError(absl::StrCat(
           "ThreatQ: data collection \"", collection, "\": ", where,
-          " came back empty before the end (", offset, " of ", *total,
+          " came back empty before the end (", offset, " of ", total,
           " indicators); it may have shrunk while being read; read it again"));
     }
   }

@@ -26,8 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "providers/http/clock.h"
 #include "providers/http/http_transport.h"
@@ -59,6 +61,9 @@ struct ThreatQClientOptions {
   int page_size = 1000;
   // A read that needs more pages than this fails (a server that never ends).
   int max_pages = 20000;
+  // Ask for the next indicator page while parsing the current one (still
+  // one request in flight at a time).
+  bool prefetch_pages = true;
   // Indicators of these statuses are never blocked (case-insensitive).
   std::vector<std::string> never_block_statuses = DefaultNeverBlockStatuses();
   // A token is renewed this long before its expires_in runs out.
@@ -113,8 +118,11 @@ class ThreatQClient : public IndicatorSource {
   const ThreatQClientOptions options_;
   const std::string api_base_;  // "https://host/api"
   http::Clock& clock_;
-  std::optional<std::string> token_;
-  absl::Time token_expiry_ = absl::InfinitePast();
+  // Guards the token: the next indicator page is fetched on another thread
+  // while the current one is parsed (and logged, which redacts the token).
+  mutable absl::Mutex token_mu_;
+  std::optional<std::string> token_ ABSL_GUARDED_BY(token_mu_);
+  absl::Time token_expiry_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
 };
 
 }  // namespace tqs1::threatq

@@ -8,6 +8,7 @@
 // password or a token in an error message.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "providers/http/http_transport.h"
+#include "providers/threatq/indicator_page.h"
 #include "providers/threatq/threatq_client.h"
 #include "tests/fuzz/fuzz_target.h"
 #include "tests/fuzz/scripted_transport.h"
@@ -42,6 +44,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t which = data[0] % 3;
   const std::string fuzzed(tqs1::fuzz::AsText(data + 1, size - 1));
+
+  if (which == 2) {
+    // The streaming page parse never accepts what the tree parse refuses,
+    // and both read the same page.
+    std::optional<tqs1::threatq::IndicatorPage> plain =
+        tqs1::threatq::ParsePlainIndicatorPage(fuzzed, 0);
+    if (plain.has_value()) {
+      absl::StatusOr<tqs1::threatq::IndicatorPage> tree =
+          tqs1::threatq::ParseIndicatorPageTree(fuzzed, 0, "fuzz", "page");
+      Check(tree.ok(), "the tree parse accepts what the streaming one does",
+            tree.status().ToString());
+      Check(tree->total == plain->total && tree->rows == plain->rows,
+            "both page parses read the same page");
+    }
+  }
 
   tqs1::fuzz::ScriptedTransport transport(
       [&](const tqs1::http::HttpRequest& request)
