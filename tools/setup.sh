@@ -14,8 +14,9 @@ packages=(
   libabsl-dev
   # HTTP client for the vendor APIs.
   libcurl4-openssl-dev
-  # HTTP server for the vendor emulators; OpenSSL for its optional HTTPS.
-  libcpp-httplib-dev libssl-dev openssl
+  # HTTP server for the vendor emulators; OpenSSL for its optional HTTPS;
+  # zlib for the gzip of their answers.
+  libcpp-httplib-dev libssl-dev openssl zlib1g-dev
   # JSON for the vendors' wire formats; YAML for the config file.
   nlohmann-json3-dev libyaml-cpp-dev
   # Tests and benchmarks.

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <memory>
 #include <string>
@@ -37,6 +38,21 @@ std::unique_ptr<EmulatorServer> StartEcho(ServerOptions options = {}) {
   return server.ok() ? *std::move(server) : nullptr;
 }
 
+// A gzip stream decoded, or "<not gzip>".
+std::string Gunzip(const std::string& packed) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 16) != Z_OK) return "<not gzip>";
+  std::string out(1 << 20, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+  stream.avail_in = static_cast<uInt>(packed.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  const int result = inflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  inflateEnd(&stream);
+  return result == Z_STREAM_END ? out : "<not gzip>";
+}
+
 TEST(AppendJsonStringTest, WritesStringsThatJsonParsersReadBack) {
   for (const std::string& text :
        {std::string(""), std::string("192.0.2.1"), std::string("a\"b\\c/d"),
@@ -67,7 +83,8 @@ TEST(EmulatorServerTest, ServesOnLoopbackEphemeralPortAndLogs) {
   EXPECT_EQ(get->status, 200);
   EXPECT_EQ(get->body, "GET /a/b?name=x%20y&k=1 ");
   EXPECT_EQ(get->get_header_value("X-Echo-Param"), "x y");
-  EXPECT_EQ(get->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(get->get_header_value("Content-Type"),
+            "application/json; charset=utf-8");
   auto post = client.Post("/p", "{\"a\":1}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 201);
@@ -93,6 +110,40 @@ TEST(EmulatorServerTest, ServesOnLoopbackEphemeralPortAndLogs) {
   EXPECT_EQ(log[2].body, "gone");
   server->ClearRequests();
   EXPECT_TRUE(server->Requests().empty());
+}
+
+TEST(EmulatorServerTest, GzipsLargeJsonAnswersOnceAtItsOwnLevel) {
+  const std::string big(5000, 'a');  // echoed back in the body
+  for (const int level : {0, 1, 9}) {
+    SCOPED_TRACE(absl::StrCat("gzip_level ", level));
+    ServerOptions options;
+    options.gzip_level = level;
+    std::unique_ptr<EmulatorServer> server = StartEcho(options);
+    ASSERT_NE(server, nullptr);
+    httplib::Client client("127.0.0.1", server->port());
+    client.set_decompress(false);
+    const httplib::Headers gzip = {{"Accept-Encoding", "gzip"}};
+    auto gzipped = client.Post("/big", gzip, big, "text/plain");
+    ASSERT_TRUE(gzipped);
+    EXPECT_EQ(gzipped->get_header_value("Content-Encoding"),
+              level > 0 ? "gzip" : "");
+    // Compressed once: one gunzip gives the answer back.
+    EXPECT_EQ(level > 0 ? Gunzip(gzipped->body) : gzipped->body,
+              absl::StrCat("POST /big? ", big));
+    if (level > 0) {
+      EXPECT_LT(gzipped->body.size(), big.size() / 10);
+    }
+    // Without Accept-Encoding, or for a short answer: as it is.
+    auto raw = client.Post("/big", {{"Accept-Encoding", "identity"}}, big,
+                           "text/plain");
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(raw->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(raw->body, absl::StrCat("POST /big? ", big));
+    auto small = client.Get("/small", gzip);
+    ASSERT_TRUE(small);
+    EXPECT_EQ(small->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(small->body, "GET /small? ");
+  }
 }
 
 TEST(EmulatorServerTest, FaultsMatchMethodPathAndCount) {

@@ -611,20 +611,27 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
   const Page& page = std::get<Page>(paging);
   // "order": 1-based position within the rule's scope.
   std::map<std::string, int> order;
-  json slice = json::array();
+  // The page is written as text, rule by rule, with "order" put in front
+  // of each stored rule's members: a page of 200 rules of 5,000 addresses
+  // is 15 MB, and copying it into a JSON tree first doubled the work.
+  std::string data = "[";
+  size_t served = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     const json& item = *items[i];
     int position = ++order[Str(item, "scope") + "/" + Str(item, "scopeId")];
-    if (i < page.offset || slice.size() >= page.limit) continue;
-    json copy = item;
-    copy["order"] = position;
-    slice.push_back(std::move(copy));
+    if (i < page.offset || served >= page.limit) continue;
+    const std::string rule = DumpJson(item);  // "{...}", never "{}"
+    absl::StrAppend(&data, served++ > 0 ? "," : "", R"({"order":)", position,
+                    ",", absl::string_view(rule).substr(1));
   }
-  const size_t end = page.offset + slice.size();
+  data += "]";
+  const size_t end = page.offset + served;
   json pagination = {{"totalItems", items.size()},
                      {"nextCursor", end < items.size() ? json(EncodeCursor(end))
                                                        : json(nullptr)}};
-  return Ok(std::move(slice), pagination);
+  return JsonResponse(200, absl::StrCat(R"({"data":)", data,
+                                        R"(,"errors":null,"pagination":)",
+                                        DumpJson(pagination), "}"));
 }
 
 Response SentinelOneEmulator::CreateRule(const Request& request) {
