@@ -186,9 +186,9 @@ failure() {
     "$(verdict "${replan_s}" 5) |"
   echo
   if [[ -n "${replan_cpu}" ]]; then
-    echo "Of the re-plan's ${replan_s} s, the client thread used ${replan_cpu} s"
-    echo "of CPU (curl, gzip, JSON, planning); the rest is the in-process"
-    echo "emulators' work on the same cores, and waiting (see End to end)."
+    echo "The re-plan's ${replan_s} s used ${replan_cpu} s of CPU in all: the"
+    echo "client's threads and both in-process emulators' together, on the"
+    echo "same ${cores} cores (see End to end)."
     echo
   fi
   echo "## Machine"
@@ -265,11 +265,11 @@ failure() {
   echo "emulator received; wall time is the command's, reading, planning,"
   echo "rendering and writing included. Both emulators run in the same"
   echo "process and share its ${cores} cores with the client: the wall times"
-  echo "include the emulators' own work (building and gzip-compressing JSON"
-  echo "pages), which a real deployment does on the vendors' servers. The"
-  echo "second table times the re-plan's two reads again, each on its own,"
-  echo "and gives the client thread's CPU time (curl, decompression, JSON"
-  echo "parsing, planning) apart from the emulators'."
+  echo "include the emulators' own work (writing JSON pages and"
+  echo "gzip-compressing them at zlib level 1, as nginx does by default),"
+  echo "which a real deployment does on the vendors' servers. The second"
+  echo "table times the re-plan's two reads again, each on its own, with the"
+  echo "CPU time of the calling thread and of the whole process."
   echo
   [[ -z "${e2e_note}" ]] || { echo "${e2e_note}"; echo; }
   cat "${tmp}/e2e.md"
