@@ -50,9 +50,18 @@ TEST(StatusMappingTest, OutOfRangeCodesAreUnknown) {
       ToGrpcStatus(absl::Status(static_cast<absl::StatusCode>(42), "odd"));
   EXPECT_EQ(g.error_code(), grpc::StatusCode::UNKNOWN);
   EXPECT_EQ(g.error_message(), "odd");
-  absl::Status a =
-      FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(99), "odd"));
-  EXPECT_EQ(a, absl::UnknownError("odd"));
+  // grpc::StatusCode has no fixed underlying type: its values are those
+  // of a 6-bit signed field (-32..31), and casting anything else to it is
+  // undefined behavior (UBSan reports the load). So the odd codes tested
+  // are the first one past the canonical range, the largest it can hold,
+  // and DO_NOT_USE (-1).
+  for (grpc::StatusCode code :
+       {static_cast<grpc::StatusCode>(17), static_cast<grpc::StatusCode>(31),
+        grpc::StatusCode::DO_NOT_USE}) {
+    SCOPED_TRACE(static_cast<int>(code));
+    EXPECT_EQ(FromGrpcStatus(grpc::Status(code, "odd")),
+              absl::UnknownError("odd"));
+  }
 }
 
 }  // namespace
