@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,9 @@
 #include "absl/types/span.h"
 #include "reconciler/address.h"
 #include "reconciler/status_macros.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/mark.h"
+#include "yaml-cpp/parser.h"
 #include "yaml-cpp/yaml.h"
 
 namespace tqs1::config {
@@ -271,6 +275,46 @@ int LeadingFlowEntryLine(absl::string_view yaml) {
   return 0;
 }
 
+// Records where each document yaml-cpp's parser reads starts.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  const YAML::Mark& last() const { return last_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { last_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  YAML::Mark last_ = YAML::Mark::null_mark();
+};
+
+// Where yaml-cpp's parser stops advancing through `yaml`, if it does.
+// yaml-cpp 0.7 ends a document at a token no rule reads (a stray ',') without
+// consuming it, so the next document starts at the same token, and so on:
+// YAML::LoadAll() never returns and keeps an empty document per round until
+// memory runs out (fixed in later yaml-cpp releases). A document that starts
+// where the previous one did is that loop. Throws what the parser throws.
+std::optional<YAML::Mark> StuckParserMark(const std::string& yaml) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  int previous = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.last().pos == previous) return starts.last();
+    previous = starts.last().pos;
+  }
+  return std::nullopt;
+}
+
 class ConfigParser {
  public:
   explicit ConfigParser(absl::string_view source) : source_(source) {}
@@ -302,9 +346,23 @@ class ConfigParser {
 
   absl::StatusOr<Config> ParseDocument(absl::string_view yaml) {
     if (int line = LeadingFlowEntryLine(yaml); line > 0) {
-      return Error(line, "invalid YAML: a line cannot start with ',' outside [] or {}");
+      return Error(
+          line, "invalid YAML: a line cannot start with ',' outside [] or {}");
     }
-    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    const std::string text(yaml);
+    // Before LoadAll(), which would never return (see StuckParserMark).
+    if (std::optional<YAML::Mark> stuck = StuckParserMark(text)) {
+      const unsigned char c =
+          stuck->pos >= 0 && static_cast<size_t>(stuck->pos) < text.size()
+              ? text[stuck->pos]
+              : 0;
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_, ":", stuck->line + 1, ":", stuck->column + 1,
+          ": invalid YAML: unexpected ",
+          absl::ascii_isgraph(c) ? absl::StrCat("'", std::string(1, c), "'")
+                                 : "character"));
+    }
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
     if (docs.size() > 1) {
       return Error(
           LineOf(docs[1], 1),

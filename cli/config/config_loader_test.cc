@@ -596,5 +596,29 @@ TEST(ParseConfigYamlTest, LineStartingWithCommaIsRefusedNotHung) {
   }
 }
 
+// Stray commas elsewhere made yaml-cpp 0.7's LoadAll() loop and eat memory
+// too (found by the fuzzer: a directive line holding '{' before a line
+// starting with ','). Wherever yaml-cpp's parser stops advancing, the
+// config is refused with the place of the token it cannot read.
+TEST(ParseConfigYamlTest, TokenThatStopsTheParserIsRefusedNotHung) {
+  const struct {
+    const char* yaml;
+    const char* message;
+  } cases[] = {
+      {"%X {\n,\n", "tqs1.yaml:2:1: invalid YAML: unexpected ','"},
+      {"{} ,", "tqs1.yaml:1:4: invalid YAML: unexpected ','"},
+      {"[a] , b", "tqs1.yaml:1:5: invalid YAML: unexpected ','"},
+      {"\"x\" ,", "tqs1.yaml:1:5: invalid YAML: unexpected ','"},
+      {"--- ,", "tqs1.yaml:1:5: invalid YAML: unexpected ','"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    absl::StatusOr<Config> config = ParseConfigYaml(c.yaml, "tqs1.yaml");
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
 }  // namespace
 }  // namespace tqs1::config
