@@ -6,6 +6,7 @@
 #   tests/fuzz/run.sh                   # every target, 45 s each
 #   tests/fuzz/run.sh 3600 config       # one target for an hour
 #   TQS1_FUZZ_JOBS=2 tests/fuzz/run.sh 86400   # longer, 2 processes each
+#   TQS1_FUZZ_SEED=7 tests/fuzz/run.sh 25      # libFuzzer's -seed (CI sets one)
 #
 # New interesting inputs go to a scratch folder (printed), never into the
 # committed corpus. On a crash it stops with exit code 1 and prints the
@@ -24,10 +25,13 @@ fi
 output_base="${TQS1_FUZZ_OUTPUT_BASE:-${HOME}/.cache/tqs1-fuzz}"
 work="${TQS1_FUZZ_WORKDIR:-$(mktemp -d /tmp/tqs1-fuzz.XXXXXX)}"
 jobs="${TQS1_FUZZ_JOBS:-1}"
-parallel=()
+flags=()
+# A fixed seed makes a run explore the same inputs again (as far as its time
+# allows); without one libFuzzer picks a seed and prints it ("INFO: Seed:").
+if [[ -n "${TQS1_FUZZ_SEED:-}" ]]; then flags+=(-seed="${TQS1_FUZZ_SEED}"); fi
 if ((jobs > 1)); then
   # libFuzzer writes fuzz-<n>.log per job into the current folder.
-  parallel=(-jobs="${jobs}" -workers="${jobs}")
+  flags+=(-jobs="${jobs}" -workers="${jobs}")
 fi
 
 labels=()
@@ -41,7 +45,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: ${t} for ${seconds}s (new inputs in ${work}/${t}/corpus)"
   if ! (cd "${work}" && "${bin}/tests/fuzz/${t}_fuzzer" \
       -max_total_time="${seconds}" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -print_final_stats=1 "${parallel[@]}" \
+      -max_len=65536 -print_final_stats=1 "${flags[@]}" \
       -artifact_prefix="${work}/${t}/artifacts/" \
       "${work}/${t}/corpus" "${repo}/tests/fuzz/corpus/${t}" \
       > "${work}/${t}/log" 2>&1); then
