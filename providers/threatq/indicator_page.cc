@@ -55,7 +55,6 @@ class PlainPageHandler {
   }
   std::optional<int64_t> total() const { return total_; }
   std::optional<int64_t> offset() const { return offset_; }
-  bool offset_present() const { return seen_offset_; }
   std::vector<IndicatorRow>& rows() { return rows_; }
 
   bool null() { return Scalar(Value::kOther); }
@@ -173,9 +172,15 @@ class PlainPageHandler {
     switch (state_) {
       case State::kTop:
         state_ = State::kTopValue;
-        if (k == "data") return TopKeyOnce(TopKey::kData, seen_data_);
-        if (k == "total") return TopKeyOnce(TopKey::kTotal, seen_total_);
-        if (k == "offset") return TopKeyOnce(TopKey::kOffset, seen_offset_);
+        // A count is set (or the parse stopped) before the next key, so a
+        // second "total" or "offset" finds its first value set.
+        if (k == "data") {
+          return TopKeyOnce(TopKey::kData, std::exchange(seen_data_, true));
+        }
+        if (k == "total") return TopKeyOnce(TopKey::kTotal, total_.has_value());
+        if (k == "offset") {
+          return TopKeyOnce(TopKey::kOffset, offset_.has_value());
+        }
         // The vendor SDK treats "errors" as a failure even on 2xx: the tree
         // parse words it.
         if (k == "errors") return false;
@@ -224,9 +229,8 @@ class PlainPageHandler {
       static_cast<unsigned>(RowKey::kType) |
       static_cast<unsigned>(RowKey::kStatus);
 
-  bool TopKeyOnce(TopKey key, bool& seen) {
-    if (seen) return false;  // a member twice: the tree parse decides
-    seen = true;
+  bool TopKeyOnce(TopKey key, bool seen_before) {
+    if (seen_before) return false;  // a member twice: the tree parse decides
     top_key_ = key;
     return true;
   }
@@ -319,8 +323,6 @@ class PlainPageHandler {
   bool name_key_ = false;
   bool name_seen_ = false;
   bool seen_data_ = false;
-  bool seen_total_ = false;
-  bool seen_offset_ = false;
   std::optional<int64_t> total_;
   std::optional<int64_t> offset_;
   std::optional<int64_t> count_;
@@ -358,7 +360,7 @@ std::optional<IndicatorPage> ParsePlainIndicatorPage(absl::string_view body,
       !handler.Complete()) {
     return std::nullopt;
   }
-  if (handler.offset_present() && handler.offset() != offset) {
+  if (handler.offset().has_value() && handler.offset() != offset) {
     return std::nullopt;
   }
   IndicatorPage page;

@@ -479,17 +479,14 @@ absl::StatusOr<CollectionRead> ThreatQClient::Read(
           first_total.value_or(0), " indicators); refusing a partial list"));
     }
     absl::StatusOr<http::HttpResponse> answer;
-    if (prefetch.has_value() && prefetch->offset == offset) {
-      answer = prefetch->response.get();
-    } else {
-      if (prefetch.has_value()) prefetch->response.wait();  // a wrong guess
-      answer = fetch(offset);
-    }
-    prefetch.reset();
+    const bool guessed = prefetch.has_value() && prefetch->offset == offset;
+    if (guessed) answer = prefetch->response.get();
+    prefetch.reset();  // a wrong guess: waits for its answer and drops it
+    if (!guessed) answer = fetch(offset);
     ASSIGN_OR_RETURN(http::HttpResponse response, std::move(answer));
     if (const int64_t guess = offset + last_rows;
-        options_.prefetch_pages && first_total.has_value() && last_rows > 0 &&
-        guess < *first_total && page + 1 < options_.max_pages) {
+        first_total.has_value() && last_rows > 0 && guess < *first_total &&
+        page + 1 < options_.max_pages) {
       prefetch = Prefetch{guess, std::async(std::launch::async, fetch, guess)};
     }
     if (LooksLikeHtml(response)) return HtmlError(response, context, where);

@@ -61,9 +61,6 @@ struct ThreatQClientOptions {
   int page_size = 1000;
   // A read that needs more pages than this fails (a server that never ends).
   int max_pages = 20000;
-  // Ask for the next indicator page while parsing the current one (still
-  // one request in flight at a time).
-  bool prefetch_pages = true;
   // Indicators of these statuses are never blocked (case-insensitive).
   std::vector<std::string> never_block_statuses = DefaultNeverBlockStatuses();
   // A token is renewed this long before its expires_in runs out.
