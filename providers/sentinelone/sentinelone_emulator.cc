@@ -57,10 +57,22 @@ Response Validation(absl::string_view detail) {
   return Error(400, kCodeValidation, "Validation Error", detail);
 }
 
-Response Ok(json data, std::optional<json> pagination = std::nullopt) {
-  json body = {{"data", std::move(data)}, {"errors", nullptr}};
-  if (pagination.has_value()) body["pagination"] = *std::move(pagination);
-  return JsonResponse(200, DumpJson(body));
+// The console's success envelope around `data`, given as JSON text (large
+// pages are written as text, never built as a tree).
+Response OkText(absl::string_view data,
+                const std::optional<json>& pagination = std::nullopt) {
+  return JsonResponse(
+      200, absl::StrCat(
+               R"({"data":)", data, R"(,"errors":null)",
+               pagination.has_value()
+                   ? absl::StrCat(R"(,"pagination":)", DumpJson(*pagination))
+                   : "",
+               "}"));
+}
+
+Response Ok(const json& data,
+            const std::optional<json>& pagination = std::nullopt) {
+  return OkText(DumpJson(data), pagination);
 }
 
 std::string ScopeName(RuleScope scope) {
@@ -629,9 +641,7 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
   json pagination = {{"totalItems", items.size()},
                      {"nextCursor", end < items.size() ? json(EncodeCursor(end))
                                                        : json(nullptr)}};
-  return JsonResponse(200, absl::StrCat(R"({"data":)", data,
-                                        R"(,"errors":null,"pagination":)",
-                                        DumpJson(pagination), "}"));
+  return OkText(data, pagination);
 }
 
 Response SentinelOneEmulator::CreateRule(const Request& request) {

@@ -304,12 +304,13 @@ emulator::Response ThreatQEmulator::Query(const emulator::Request& request) {
       out.append(R"(,"status":)");
       emulator::AppendJsonString(in.status, out);
     } else {
-      absl::StrAppend(&out, R"(,"type_id":)", TypeId(in.type),
-                      R"(,"type":{"id":)", TypeId(in.type), R"(,"name":)");
+      const int type_id = TypeId(in.type);
+      const int status_id = StatusId(in.status);
+      absl::StrAppend(&out, R"(,"type_id":)", type_id, R"(,"type":{"id":)",
+                      type_id, R"(,"name":)");
       emulator::AppendJsonString(in.type, out);
-      absl::StrAppend(&out, R"(},"status_id":)", StatusId(in.status),
-                      R"(,"status":{"id":)", StatusId(in.status),
-                      R"(,"name":)");
+      absl::StrAppend(&out, R"(},"status_id":)", status_id,
+                      R"(,"status":{"id":)", status_id, R"(,"name":)");
       emulator::AppendJsonString(in.status, out);
       out.push_back('}');
     }
