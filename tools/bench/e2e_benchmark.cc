@@ -134,6 +134,27 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// Wall time, the calling thread's CPU time and the whole process's, from
+// construction to Elapsed().
+struct Spent {
+  double wall = 0, thread_cpu = 0, process_cpu = 0;
+};
+class Stopwatch {
+ public:
+  Stopwatch()
+      : start_(std::chrono::steady_clock::now()),
+        thread_cpu_(ThreadCpuSeconds()),
+        process_cpu_(ProcessCpuSeconds()) {}
+  Spent Elapsed() const {
+    return {SecondsSince(start_), ThreadCpuSeconds() - thread_cpu_,
+            ProcessCpuSeconds() - process_cpu_};
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  double thread_cpu_, process_cpu_;
+};
+
 int Run(int64_t n) {
   log::StderrLogger logger(log::LogLevel::kWarning);
 
@@ -195,7 +216,6 @@ int Run(int64_t n) {
   io.out = &out;
   io.err = &err;
   cli::CommandLine cl;
-  double cpu = 0;
   TakeTraffic(**tq, **s1);
 
   // 1. `tqs1 apply --auto-approve` to the empty site.
@@ -232,13 +252,9 @@ int Run(int64_t n) {
   cl = cli::CommandLine();
   cl.command = "plan";
   cl.detailed_exitcode = true;
-  cpu = ThreadCpuSeconds();
-  double process_cpu = ProcessCpuSeconds();
-  start = std::chrono::steady_clock::now();
+  Stopwatch plan_watch;
   const int plan_code = cli::RunPlan(config, *backends, cl, io, &logger);
-  const double plan_s = SecondsSince(start);
-  const double plan_cpu = ThreadCpuSeconds() - cpu;
-  const double plan_process_cpu = ProcessCpuSeconds() - process_cpu;
+  const Spent replan_spent = plan_watch.Elapsed();
   const Traffic replan = TakeTraffic(**tq, **s1);
   const int64_t replan_writes =
       static_cast<int64_t>((*s1)->Events().size()) - apply_writes;
@@ -250,30 +266,22 @@ int Run(int64_t n) {
   }
 
   // Where the re-plan's time goes: the same two reads again, alone.
-  cpu = ThreadCpuSeconds();
-  process_cpu = ProcessCpuSeconds();
-  start = std::chrono::steady_clock::now();
+  Stopwatch tq_watch;
   absl::StatusOr<threatq::CollectionRead> read =
       backends->threatq->ReadCollection(kCollection);
-  const double read_tq_s = SecondsSince(start);
-  const double read_tq_cpu = ThreadCpuSeconds() - cpu;
-  const double read_tq_process_cpu = ProcessCpuSeconds() - process_cpu;
+  const Spent read_tq = tq_watch.Elapsed();
   if (!read.ok() || static_cast<int64_t>(read->values.size()) != n) {
     std::cerr << "e2e_benchmark: reading the collection again failed: "
               << read.status() << "\n";
     return 1;
   }
-  cpu = ThreadCpuSeconds();
-  process_cpu = ProcessCpuSeconds();
-  start = std::chrono::steady_clock::now();
+  Stopwatch s1_watch;
   absl::StatusOr<std::string> site_id =
       backends->sentinelone->FindSite(kSiteName);
   absl::StatusOr<tqs1::v1::ObservedState> site =
       site_id.ok() ? backends->sentinelone->ReadSite(*site_id)
                    : absl::StatusOr<tqs1::v1::ObservedState>(site_id.status());
-  const double read_s1_s = SecondsSince(start);
-  const double read_s1_cpu = ThreadCpuSeconds() - cpu;
-  const double read_s1_process_cpu = ProcessCpuSeconds() - process_cpu;
+  const Spent read_s1 = s1_watch.Elapsed();
   if (!site.ok()) {
     std::cerr << "e2e_benchmark: reading the site again failed: "
               << site.status() << "\n";
@@ -296,7 +304,8 @@ int Run(int64_t n) {
   };
   row(absl::StrCat("apply ", Count(n), " addresses to an empty site"), apply,
       apply_writes, apply_s);
-  row("no-change re-plan of the same site", replan, replan_writes, plan_s);
+  row("no-change re-plan of the same site", replan, replan_writes,
+      replan_spent.wall);
   std::cout << absl::StrFormat(
       "\nWhere the re-plan's %.2f s go (each read timed again on its own). "
       "Calling thread: the CPU time of the thread that runs the command "
@@ -314,15 +323,16 @@ int Run(int64_t n) {
       "| the rest: normalizing, planning, rendering (by difference) | 0 | "
       "%.2f s | %.2f s | %.2f s |\n"
       "| whole re-plan (`RunPlan`) | %s | %.2f s | %.2f s | %.2f s |\n",
-      plan_s, Count(reads.threatq_calls), read_tq_s, read_tq_cpu,
-      read_tq_process_cpu, Count(reads.sentinelone_calls), read_s1_s,
-      read_s1_cpu, read_s1_process_cpu,
-      std::max(0.0, plan_s - read_tq_s - read_s1_s),
-      std::max(0.0, plan_cpu - read_tq_cpu - read_s1_cpu),
-      std::max(0.0,
-               plan_process_cpu - read_tq_process_cpu - read_s1_process_cpu),
-      Count(replan.threatq_calls + replan.sentinelone_calls), plan_s, plan_cpu,
-      plan_process_cpu);
+      replan_spent.wall, Count(reads.threatq_calls), read_tq.wall,
+      read_tq.thread_cpu, read_tq.process_cpu, Count(reads.sentinelone_calls),
+      read_s1.wall, read_s1.thread_cpu, read_s1.process_cpu,
+      std::max(0.0, replan_spent.wall - read_tq.wall - read_s1.wall),
+      std::max(0.0, replan_spent.thread_cpu - read_tq.thread_cpu -
+                        read_s1.thread_cpu),
+      std::max(0.0, replan_spent.process_cpu - read_tq.process_cpu -
+                        read_s1.process_cpu),
+      Count(replan.threatq_calls + replan.sentinelone_calls), replan_spent.wall,
+      replan_spent.thread_cpu, replan_spent.process_cpu);
   std::cout << "\nThe site ends with " << Count(blocked) << " addresses in "
             << Count(rules) << (rules == 1 ? " tqs1 rule" : " tqs1 rules")
             << "; the re-plan found it in sync (exit code 0). "
