@@ -261,16 +261,20 @@ class PlainPageHandler {
     if (state_ == State::kNameValue) state_ = State::kInName;
   }
 
+  // The scalar just read as a count, as JsonCount() reads it.
+  std::optional<int64_t> CountOf(Value kind) const {
+    if (kind == Value::kCount) return count_;
+    if (kind == Value::kString) return CountFromText(*text_);
+    return std::nullopt;
+  }
+
   bool Scalar(Value kind) {
     if (skip_ > 0) return true;
     switch (state_) {
       case State::kTopValue:
         if (top_key_ == TopKey::kData) return false;  // not an array
         if (top_key_ == TopKey::kTotal || top_key_ == TopKey::kOffset) {
-          std::optional<int64_t> count = kind == Value::kCount ? count_
-                                         : kind == Value::kString
-                                             ? CountFromText(*text_)
-                                             : std::nullopt;
+          std::optional<int64_t> count = CountOf(kind);
           if (!count.has_value()) return false;
           (top_key_ == TopKey::kTotal ? total_ : offset_) = count;
         }
@@ -290,9 +294,7 @@ class PlainPageHandler {
                 std::move(*text_);
             break;
           case RowKey::kId:
-            row.id = kind == Value::kCount    ? count_
-                     : kind == Value::kString ? CountFromText(*text_)
-                                              : std::nullopt;
+            row.id = CountOf(kind);
             break;
           case RowKey::kOther:
             break;
