@@ -121,6 +121,31 @@ void SentinelOneClient::Log(log::LogLevel level,
       absl::StrReplaceAll(message, {{options_.api_token, "<redacted>"}}));
 }
 
+absl::StatusOr<std::string> SentinelOneClient::FindSite(
+    absl::string_view site_name) {
+  return Redact(DoFindSite(site_name));
+}
+
+absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(
+    absl::string_view site_id) {
+  return Redact(DoReadSite(site_id));
+}
+
+absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
+                                                   const Rule& rule) {
+  return Redact(DoCreateRule(site_id, rule));
+}
+
+absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
+                                                   const Rule& rule) {
+  return Redact(DoUpdateRule(site_id, rule));
+}
+
+absl::Status SentinelOneClient::DeleteRule(absl::string_view site_id,
+                                           absl::string_view rule_id) {
+  return Redact(DoDeleteRule(site_id, rule_id));
+}
+
 absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
                                              absl::string_view path,
                                              absl::string_view endpoint,
@@ -139,9 +164,8 @@ absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
   Log(log::LogLevel::kDebug, label);
   absl::StatusOr<http::HttpResponse> response = transport_->Send(request);
   if (!response.ok()) {
-    return Redact(
-        WithMessage(response.status(),
-                    absl::StrCat(label, ": ", response.status().message())));
+    return WithMessage(response.status(),
+                       absl::StrCat(label, ": ", response.status().message()));
   }
   if (response->body.size() > options_.max_response_bytes) {
     return absl::DataLossError(absl::StrCat(
@@ -157,11 +181,9 @@ absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
             error, absl::StrCat(error.message(), ", Retry-After: ", *after));
       }
     }
-    return Redact(error);
+    return error;
   }
-  absl::StatusOr<json> parsed = ParseJsonBody(response->body, label);
-  if (!parsed.ok()) return Redact(parsed.status());
-  return parsed;
+  return ParseJsonBody(response->body, label);
 }
 
 absl::Status SentinelOneClient::ReadAllPages(
@@ -220,7 +242,7 @@ absl::Status SentinelOneClient::ReadAllPages(
   }
 }
 
-absl::StatusOr<std::string> SentinelOneClient::FindSite(
+absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
     absl::string_view site_name) {
   constexpr absl::string_view kEndpoint = "GET /sites";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
@@ -266,13 +288,12 @@ absl::StatusOr<std::string> SentinelOneClient::FindSite(
         candidates.push_back(std::move(site));
         return absl::OkStatus();
       }));
-  absl::StatusOr<std::string> id = PickSite(site_name, candidates);
-  if (!id.ok()) return Redact(id.status());
-  site_names_[*id] = std::string(site_name);
+  ASSIGN_OR_RETURN(std::string id, PickSite(site_name, candidates));
+  site_names_[id] = std::string(site_name);
   return id;
 }
 
-absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(
+absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
     absl::string_view site_id) {
   constexpr absl::string_view kEndpoint = "GET /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
@@ -324,15 +345,15 @@ absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(
 
 absl::StatusOr<std::optional<Rule>> SentinelOneClient::ReReadFor(
     absl::string_view site_id, const std::function<bool(const Rule&)>& found) {
-  ASSIGN_OR_RETURN(ObservedState observed, ReadSite(site_id));
+  ASSIGN_OR_RETURN(ObservedState observed, DoReadSite(site_id));
   for (const Rule& rule : observed.rules()) {
     if (IsSiteRule(rule, site_id) && found(rule)) return rule;
   }
   return std::optional<Rule>();
 }
 
-absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
-                                                   const Rule& rule) {
+absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
+                                                     const Rule& rule) {
   constexpr absl::string_view kEndpoint = "POST /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   if (absl::Status valid = ValidateRuleForWrite(rule); !valid.ok()) {
@@ -372,8 +393,7 @@ absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
                             "; re-reading the site to learn the outcome "
                             "failed too: ",
                             existing.status().message()));
-    return Redact(MayHaveBeenApplied(error) ? http::MarkOutcomeUnknown(out)
-                                            : out);
+    return MayHaveBeenApplied(error) ? http::MarkOutcomeUnknown(out) : out;
   }
   if (!existing->has_value()) {
     // Not there: the create did not happen; the original error stands, its
@@ -393,8 +413,8 @@ absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
       "\" (id ", found.id(), ") with different content"));
 }
 
-absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
-                                                   const Rule& rule) {
+absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
+                                                     const Rule& rule) {
   const std::string endpoint =
       absl::StrCat("PUT /firewall-control/", rule.id());
   const std::string label = absl::StrCat("SentinelOne ", endpoint);
@@ -436,7 +456,7 @@ absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
                             "; re-reading the site to learn the outcome "
                             "failed too: ",
                             existing.status().message()));
-    return Redact(unknown ? http::MarkOutcomeUnknown(out) : out);
+    return unknown ? http::MarkOutcomeUnknown(out) : out;
   }
   if (!existing->has_value()) return error;
   const Rule& found = **existing;
@@ -454,8 +474,8 @@ absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
   return error;
 }
 
-absl::Status SentinelOneClient::DeleteRule(absl::string_view site_id,
-                                           absl::string_view rule_id) {
+absl::Status SentinelOneClient::DoDeleteRule(absl::string_view site_id,
+                                             absl::string_view rule_id) {
   constexpr absl::string_view kEndpoint = "DELETE /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   if (rule_id.empty() || site_id.empty()) {
@@ -489,11 +509,11 @@ absl::Status SentinelOneClient::DeleteRule(absl::string_view site_id,
   absl::StatusOr<std::optional<Rule>> existing = ReReadFor(
       site_id, [rule_id](const Rule& r) { return r.id() == rule_id; });
   if (!existing.ok()) {
-    return Redact(http::MarkOutcomeUnknown(WithMessage(
+    return http::MarkOutcomeUnknown(WithMessage(
         error, absl::StrCat(error.message(),
                             "; re-reading the site to learn the outcome "
                             "failed too: ",
-                            existing.status().message()))));
+                            existing.status().message())));
   }
   if (!existing->has_value()) {
     Log(log::LogLevel::kInfo,

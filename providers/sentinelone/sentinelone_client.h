@@ -77,6 +77,17 @@ class SentinelOneClient : public FirewallRules {
   SentinelOneClient(SentinelOneClientOptions options,
                     http::HttpTransport* transport);
 
+  // The FirewallRules calls before their errors pass through Redact(): any
+  // message may quote what the server sent, which may hold the token.
+  absl::StatusOr<std::string> DoFindSite(absl::string_view site_name);
+  absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(absl::string_view site_id);
+  absl::StatusOr<tqs1::v1::Rule> DoCreateRule(absl::string_view site_id,
+                                              const tqs1::v1::Rule& rule);
+  absl::StatusOr<tqs1::v1::Rule> DoUpdateRule(absl::string_view site_id,
+                                              const tqs1::v1::Rule& rule);
+  absl::Status DoDeleteRule(absl::string_view site_id,
+                            absl::string_view rule_id);
+
   // Sends one request to `path` (below /web/api/v2.1, query included) and
   // returns the parsed JSON object of a 2xx answer. `endpoint` names the
   // call in messages, e.g. "GET /firewall-control".
@@ -101,6 +112,11 @@ class SentinelOneClient : public FirewallRules {
 
   // `status` with the token removed from its message, payloads kept.
   absl::Status Redact(const absl::Status& status) const;
+  template <typename T>
+  absl::StatusOr<T> Redact(absl::StatusOr<T> result) const {
+    if (result.ok()) return result;
+    return Redact(result.status());
+  }
   void Log(log::LogLevel level, absl::string_view message) const;
 
   const SentinelOneClientOptions options_;

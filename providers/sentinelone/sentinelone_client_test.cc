@@ -358,6 +358,37 @@ TEST_F(ClientTest, CreateWithUnknownOutcomeIsSettledByReading) {
   }
 }
 
+// Messages quote what the server sent (ids, names); a server that echoes
+// the token into them must not get it into an error.
+TEST_F(ClientTest, ErrorsQuotingServerDataNeverCarryTheToken) {
+  const std::string echoed = absl::StrCat("9", kToken);
+  transport_.Enqueue(
+      Answer(200, absl::StrCat(R"({"data":{"sites":[{"id":")", echoed,
+                               R"("}]},"pagination":{"nextCursor":null}})")));
+  Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
+         "site 9<redacted> without a name string");
+  transport_.Enqueue(
+      Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed,
+                               R"("}],"pagination":{"nextCursor":null}})")));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         "9<redacted>");
+  // The create's answer is unreadable, and so is the re-read's.
+  const std::string bad_rule =
+      absl::StrCat(R"({"data":{"id":")", echoed, R"("}})");
+  transport_.Enqueue(Answer(200, bad_rule));
+  transport_.Enqueue(
+      Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed, R"("}]})")));
+  Expect(client_->CreateRule(kSite, BlockRule("A")).status(),
+         absl::StatusCode::kDataLoss, "9<redacted>");
+  Rule update = BlockRule("A");
+  update.set_id("225494730938493804");
+  transport_.Enqueue(Answer(200, bad_rule));
+  transport_.Enqueue(
+      Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed, R"("}]})")));
+  Expect(client_->UpdateRule(kSite, update).status(),
+         absl::StatusCode::kDataLoss, "9<redacted>");
+}
+
 TEST_F(ClientTest, CreateWhoseReReadFailsStaysOutcomeUnknown) {
   transport_.Enqueue(http::MarkOutcomeUnknown(absl::UnavailableError("reset")));
   transport_.Enqueue(absl::UnavailableError("console down"));
