@@ -110,7 +110,7 @@ absl::Status SentinelOneClient::Redact(const absl::Status& status) const {
   }
   return WithMessage(status,
                      absl::StrReplaceAll(status.message(),
-                                         {{options_.api_token, "<redacted>"}}));
+                                         {{options_.api_token, "[redacted]"}}));
 }
 
 void SentinelOneClient::Log(log::LogLevel level,
@@ -118,7 +118,7 @@ void SentinelOneClient::Log(log::LogLevel level,
   if (options_.logger == nullptr) return;
   options_.logger->Log(
       level,
-      absl::StrReplaceAll(message, {{options_.api_token, "<redacted>"}}));
+      absl::StrReplaceAll(message, {{options_.api_token, "[redacted]"}}));
 }
 
 absl::StatusOr<std::string> SentinelOneClient::FindSite(

@@ -253,7 +253,7 @@ TEST_F(ClientTest, BadWireInputIsAClearErrorNeverAShortList) {
                R"({"errors":[{"code":4010010,"title":"Authentication Failed","detail":"token )",
                kToken, R"( expired"}]})"))},
        absl::StatusCode::kUnauthenticated,
-       "token <redacted> expired"},
+       "token [redacted] expired"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -366,12 +366,12 @@ TEST_F(ClientTest, ErrorsQuotingServerDataNeverCarryTheToken) {
       Answer(200, absl::StrCat(R"({"data":{"sites":[{"id":")", echoed,
                                R"("}]},"pagination":{"nextCursor":null}})")));
   Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
-         "site 9<redacted> without a name string");
+         "site 9[redacted] without a name string");
   transport_.Enqueue(
       Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed,
                                R"("}],"pagination":{"nextCursor":null}})")));
   Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
-         "9<redacted>");
+         "9[redacted]");
   // The create's answer is unreadable, and so is the re-read's.
   const std::string bad_rule =
       absl::StrCat(R"({"data":{"id":")", echoed, R"("}})");
@@ -379,14 +379,14 @@ TEST_F(ClientTest, ErrorsQuotingServerDataNeverCarryTheToken) {
   transport_.Enqueue(
       Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed, R"("}]})")));
   Expect(client_->CreateRule(kSite, BlockRule("A")).status(),
-         absl::StatusCode::kDataLoss, "9<redacted>");
+         absl::StatusCode::kDataLoss, "9[redacted]");
   Rule update = BlockRule("A");
   update.set_id("225494730938493804");
   transport_.Enqueue(Answer(200, bad_rule));
   transport_.Enqueue(
       Answer(200, absl::StrCat(R"({"data":[{"id":")", echoed, R"("}]})")));
   Expect(client_->UpdateRule(kSite, update).status(),
-         absl::StatusCode::kDataLoss, "9<redacted>");
+         absl::StatusCode::kDataLoss, "9[redacted]");
 }
 
 TEST_F(ClientTest, CreateWhoseReReadFailsStaysOutcomeUnknown) {
