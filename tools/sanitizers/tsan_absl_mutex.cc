@@ -185,6 +185,17 @@ unsigned HeldMode(const absl::Mutex* mu) {
   return std::find(state.read_held, end, mu) != end ? kRead : 0;
 }
 
+// A whole release or acquisition of `mu`, e.g. one that happens inside the
+// library (annotated before and after the call).
+void AnnotateRelease(absl::Mutex* mu, unsigned flags) {
+  __tsan_mutex_pre_unlock(mu, flags);
+  __tsan_mutex_post_unlock(mu, flags);
+}
+void AnnotateAcquire(absl::Mutex* mu, unsigned flags) {
+  __tsan_mutex_pre_lock(mu, flags);
+  __tsan_mutex_post_lock(mu, flags, 0);
+}
+
 // A caller's Condition, evaluated with the annotations absl's
 // EvalConditionAnnotated() makes: TSan must see the condition's reads as
 // made under the lock, whichever thread absl evaluates it on.
@@ -225,25 +236,21 @@ class AnnotatedCondition {
       // start locking again to match its closing annotation.
       __tsan_mutex_post_lock(mu, flags, 0);
       result = evaluate();
-      __tsan_mutex_pre_unlock(mu, flags);
-      __tsan_mutex_post_unlock(mu, flags);
+      AnnotateRelease(mu, flags);
       __tsan_mutex_pre_lock(mu, flags);
     } else if (state.unlocking == mu) {
       // Pretend the unlock finished, lock, evaluate, then start unlocking
       // again to match its closing annotation.
       __tsan_mutex_post_unlock(mu, flags);
-      __tsan_mutex_pre_lock(mu, flags);
-      __tsan_mutex_post_lock(mu, flags, 0);
+      AnnotateAcquire(mu, flags);
       result = evaluate();
       __tsan_mutex_pre_unlock(mu, flags);
     } else {
       // In Await or CondVar::Wait, which already annotated the release:
       // evaluate as a short critical section of its own.
-      __tsan_mutex_pre_lock(mu, flags);
-      __tsan_mutex_post_lock(mu, flags, 0);
+      AnnotateAcquire(mu, flags);
       result = evaluate();
-      __tsan_mutex_pre_unlock(mu, flags);
-      __tsan_mutex_post_unlock(mu, flags);
+      AnnotateRelease(mu, flags);
     }
     state.in_absl = true;
     return result;
@@ -279,17 +286,6 @@ class LibraryCall {
   const absl::Mutex* const previous_;
   const bool was_in_absl_;
 };
-
-// The lock is released (and re-acquired) inside the library: annotate the
-// release before the call and the acquisition after it.
-void AnnotateRelease(absl::Mutex* mu, unsigned flags) {
-  __tsan_mutex_pre_unlock(mu, flags);
-  __tsan_mutex_post_unlock(mu, flags);
-}
-void AnnotateAcquire(absl::Mutex* mu, unsigned flags) {
-  __tsan_mutex_pre_lock(mu, flags);
-  __tsan_mutex_post_lock(mu, flags, 0);
-}
 
 // Plain lock and unlock operations.
 template <typename Fn>

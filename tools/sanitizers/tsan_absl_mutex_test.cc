@@ -3,6 +3,8 @@
 // each counter below is reported as a data race and the test dies. It must
 // not hide a real race either: the last test races on purpose and expects
 // TSan to kill the process. In the other configs the tests just run.
+#include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
