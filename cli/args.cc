@@ -1,11 +1,16 @@
 #include "cli/args.h"
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 namespace tqs1::cli {
 namespace {
@@ -14,6 +19,55 @@ const std::set<std::string>& Commands() {
   static const auto* commands = new std::set<std::string>{
       "plan", "apply", "serve", "drift", "demo", "init", "version", "help"};
   return *commands;
+}
+
+// Every option ParseCommandLine() knows (kept in step with it by a test).
+const std::vector<std::string>& Options() {
+  static const auto* options = new std::vector<std::string>{
+      "--help",          "--version",        "--config",
+      "--loglocation",   "--verbosity",      "--name",
+      "--sync",          "--out",            "--lock-timeout",
+      "--server",        "--listen",         "--metrics-listen",
+      "--tls-cert",      "--tls-key",        "--tls-client-ca",
+      "--tls-ca",        "--token-file",     "--token-env",
+      "--interval",      "--watch",          "--apply",
+      "--demo",          "--show-addresses", "--json",
+      "--detailed-exitcode", "--auto-approve", "--adopt",
+      "--allow-empty",   "--allow-mass-unblock", "--no-color",
+      "-h",              "-V",               "-c",
+      "-ll",             "-v",               "-n"};
+  return *options;
+}
+
+// The closest of `candidates` to `word` when it is close enough to be a
+// typo: at most 2 edits, and fewer than half of the word's length.
+std::optional<std::string> Closest(absl::string_view word,
+                                   const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  size_t best_distance = 3;
+  for (const std::string& candidate : candidates) {
+    const size_t d = EditDistance(word, candidate);
+    if (d < best_distance && 2 * d < std::max(word.size(), candidate.size())) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// `; did you mean "x"?` or "".
+std::string Suggestion(absl::string_view word,
+                       const std::vector<std::string>& candidates) {
+  std::optional<std::string> closest = Closest(word, candidates);
+  if (!closest.has_value()) return "";
+  return absl::StrCat("; did you mean \"", *closest, "\"?");
+}
+
+std::string UnknownCommand(const std::string& word) {
+  const std::vector<std::string> commands(Commands().begin(), Commands().end());
+  return absl::StrCat("unknown command \"", word, "\"",
+                      Suggestion(word, commands), "; commands: ",
+                      absl::StrJoin(Commands(), ", "));
 }
 
 absl::Status Bad(const std::string& message) {
@@ -61,7 +115,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     };
 
     if (arg == "-h" || arg == "--help") {
+      if (absl::Status s = flag_only(); !s.ok()) return s;
       cl.help = true;
+    } else if (arg == "-V" || arg == "--version") {
+      if (absl::Status s = flag_only(); !s.ok()) return s;
+      cl.version = true;
     } else if (arg == "-c" || arg == "--config") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
@@ -150,18 +208,19 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       if (arg == "--allow-mass-unblock") cl.allow_mass_unblock = true;
       if (arg == "--no-color") cl.no_color = true;
     } else if (absl::StartsWith(arg, "-") && arg != "-") {
-      return Bad(absl::StrCat("unknown option \"", arg, "\""));
+      return Bad(absl::StrCat("unknown option \"", arg, "\"",
+                              Suggestion(arg, Options())));
     } else if (cl.command.empty()) {
-      if (!Commands().count(arg)) {
-        return Bad(absl::StrCat("unknown command \"", arg, "\"; commands: ",
-                                absl::StrJoin(Commands(), ", ")));
-      }
+      if (!Commands().count(arg)) return Bad(UnknownCommand(arg));
       cl.command = arg;
     } else {
       cl.positional.push_back(arg);
     }
   }
-  if (cl.command.empty()) cl.command = "help";
+  if (cl.command == "help" && !cl.positional.empty() &&
+      !Commands().count(cl.positional[0])) {
+    return Bad(UnknownCommand(cl.positional[0]));
+  }
   size_t max_positional = cl.command == "apply" || cl.command == "help" ? 1 : 0;
   if (cl.positional.size() > max_positional) {
     return Bad(absl::StrCat("unexpected argument \"",
@@ -171,7 +230,138 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   return cl;
 }
 
+bool IsLegacyProgramName(absl::string_view argv0) {
+  if (size_t slash = argv0.rfind('/'); slash != absl::string_view::npos) {
+    argv0.remove_prefix(slash + 1);
+  }
+  return argv0 == kLegacyProgramName;
+}
+
+absl::StatusOr<CommandLine> ParseLegacyCommandLine(
+    const std::vector<std::string>& args) {
+  static const auto* with_value = new std::set<std::string>{
+      "-c", "--config", "-ll", "--loglocation", "-v", "--verbosity", "-n",
+      "--name"};
+  static const auto* alone = new std::set<std::string>{
+      "-h", "--help", "--version", "-v1", "-v2", "-v3"};
+  const std::string only = absl::StrCat(
+      kLegacyProgramName,
+      " takes only the old connector's flags (-c, -ll, -v, -n)");
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::string name = arg;
+    bool has_inline = false;
+    if (absl::StartsWith(arg, "--")) {
+      if (size_t eq = arg.find('='); eq != std::string::npos) {
+        name = arg.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    if (with_value->count(name)) {
+      if (!has_inline) ++i;  // ParseCommandLine() reports a missing value
+      continue;
+    }
+    if (alone->count(name)) continue;
+    if (!absl::StartsWith(arg, "-")) {
+      if (Commands().count(arg)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            only, "; for \"", arg, "\" run `tqs1 ", arg, "` instead"));
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat(only, "; unexpected argument \"", arg, "\""));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        only, "; \"", arg, "\" is not one of them (run `tqs1 apply ",
+        "--auto-approve ...` to use tqs1's own options)"));
+  }
+  std::vector<std::string> full = {"apply", "--auto-approve"};
+  full.insert(full.end(), args.begin(), args.end());
+  return ParseCommandLine(full);
+}
+
+std::string ShellJoin(const std::vector<std::string>& args) {
+  std::vector<std::string> words;
+  for (const std::string& arg : args) {
+    const bool plain =
+        !arg.empty() &&
+        std::all_of(arg.begin(), arg.end(), [](unsigned char c) {
+          return absl::ascii_isalnum(c) ||
+                 absl::string_view("-_./:=@%+,").find(static_cast<char>(c)) !=
+                     absl::string_view::npos;
+        });
+    words.push_back(plain ? arg
+                          : absl::StrCat("'",
+                                         absl::StrReplaceAll(
+                                             arg, {{"'", "'\\''"}}),
+                                         "'"));
+  }
+  return absl::StrJoin(words, " ");
+}
+
+std::string MissingCommandText(const std::vector<std::string>& args) {
+  std::vector<std::string> line = {"tqs1", "apply"};
+  if (std::find(args.begin(), args.end(), "--auto-approve") == args.end()) {
+    line.push_back("--auto-approve");
+  }
+  line.insert(line.end(), args.begin(), args.end());
+  const std::string usage = absl::StrCat(
+      "Usage: tqs1 COMMAND [options]; commands: ",
+      absl::StrJoin(Commands(), ", "), "\n");
+  if (args.empty()) {
+    return absl::StrCat(
+        "Error: no command given.\n", usage,
+        "To apply the config in the current folder from cron, as the old "
+        "connector did:\n  ",
+        ShellJoin(line), "\n`tqs1 help` explains every command and option.\n");
+  }
+  return absl::StrCat(
+      "Error: no command given, so nothing was done. tqs1 needs a command "
+      "before its\noptions; to do what the old connector did with these "
+      "flags (read, plan and\napply without asking), run:\n  ",
+      ShellJoin(line), "\n",
+      "(or install the link ", kLegacyProgramName,
+      " -> tqs1 and keep the old line). `tqs1 help` lists the commands.\n");
+}
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  // d[i][j]: the distance between the first i bytes of a and the first j
+  // of b (optimal string alignment: no substring is edited twice).
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
 std::string HelpText(const std::string& command) {
+  if (command == kLegacyProgramName) {
+    return absl::StrCat(
+        "Usage: ", kLegacyProgramName,
+        " [-c DIR] [-ll DIR|stdout] [-v {1,2,3}] [-n NAME]\n\n"
+        "tqs1 under the old connector's name: runs `tqs1 apply "
+        "--auto-approve` with\nthe old connector's flags, so its cron line "
+        "keeps working:\n  0 */2 * * * ",
+        kLegacyProgramName,
+        " -c /etc/tq_labs/ -ll /var/log/tq_labs/ -v3\n\n"
+        "  -c, --config DIR        the folder holding tqs1.yaml (or "
+        "NAME.yaml), or a file\n"
+        "  -ll, --loglocation DIR  write DIR/tqs1.log; \"stdout\": the "
+        "console (default)\n"
+        "  -v, --verbosity {1,2,3} 1: errors and warnings, 2: progress, 3: "
+        "everything\n"
+        "  -n, --name NAME         instance name\n\n"
+        "For plan, drift and the other commands, run `tqs1 help`.\n");
+  }
   const std::string common = R"(
 Options for every command that reads a config:
   -c, --config PATH       config file, or a folder holding tqs1.yaml (or
@@ -305,6 +495,7 @@ Commands:
   init      write a config file interactively
   version   print the version
   help      this text; `tqs1 help COMMAND` or `tqs1 COMMAND --help` for more
+  (--version, -V: the version, as `tqs1 version`)
 
 Cron, as with the old connector:
   0 */2 * * * tqs1 apply --auto-approve -c /etc/tq_labs/ -ll /var/log/tq_labs/ -v3

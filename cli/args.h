@@ -7,6 +7,13 @@
 //       "-v3"}));
 //   cl.command;       // "apply"
 //   cl.verbosity;     // 3
+//
+// A command line without a command is not help: the old connector's cron
+// line with only the program name swapped (`tqs1 -c /etc/tq_labs/ ...`)
+// would otherwise do nothing and exit 0. main() prints MissingCommandText()
+// and exits 1. Invoked under the old connector's name (a symlink named
+// tq-conn-sentinelone), tqs1 parses with ParseLegacyCommandLine(): the old
+// flags only, run as `apply --auto-approve`.
 #ifndef TQS1_CLI_ARGS_H_
 #define TQS1_CLI_ARGS_H_
 
@@ -14,17 +21,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace tqs1::cli {
 
 struct CommandLine {
-  // plan, apply, serve, drift, demo, init, version, help (empty: help).
+  // plan, apply, serve, drift, demo, init, version, help; empty when none
+  // was given (an error unless --help or --version: see
+  // MissingCommandText()).
   std::string command;
   // Arguments that are not options (apply's PLANFILE).
   std::vector<std::string> positional;
 
-  bool help = false;  // -h/--help
+  bool help = false;     // -h/--help
+  bool version = false;  // -V/--version: as `tqs1 version`
   // -c/--config: a config file, or a folder holding tqs1.yaml (or
   // <name>.yaml with -n). Default: the current directory.
   std::string config = ".";
@@ -77,11 +88,51 @@ struct CommandLine {
 
 // Parses argv without the program name. kInvalidArgument naming the
 // offending argument: unknown options, missing values, a verbosity outside
-// 1..3, a command that does not exist.
+// 1..3, a command that does not exist (also after `help`). An unknown
+// command or option close to a known one (edit distance) adds a
+// suggestion: `unknown command "aply"; did you mean "apply"?`.
 absl::StatusOr<CommandLine> ParseCommandLine(
     const std::vector<std::string>& args);
 
-// The --help text of `command` ("" for the overview).
+// The old connector's program name. A tqs1 started under this name (the
+// basename of argv[0], e.g. a symlink the package installs) runs as
+// `apply --auto-approve` with the old connector's flags, so its documented
+// cron line keeps working unchanged.
+inline constexpr char kLegacyProgramName[] = "tq-conn-sentinelone";
+
+// Whether `argv0` (a path) names kLegacyProgramName.
+bool IsLegacyProgramName(absl::string_view argv0);
+
+// Parses argv (without the program name) of a run under
+// kLegacyProgramName: only the old connector's flags -c/--config,
+// -ll/--loglocation, -v/--verbosity (also -v1..-v3), -n/--name, -h/--help
+// and --version are accepted; the result is `apply --auto-approve` with
+// them. kInvalidArgument for anything else, e.g. a command word:
+// "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, -v,
+// -n); for \"plan\" run `tqs1 plan` instead".
+absl::StatusOr<CommandLine> ParseLegacyCommandLine(
+    const std::vector<std::string>& args);
+
+// What to print (on stderr, before exiting 1) for a command line without a
+// command: why this is an error, and the line that does what the old
+// connector did with the same flags, e.g. for {"-c", "/etc/tq_labs/",
+// "-ll", "/var/log/tq_labs/", "-v3"}:
+//   tqs1 apply --auto-approve -c /etc/tq_labs/ -ll /var/log/tq_labs/ -v3
+// Arguments are quoted for a POSIX shell where needed.
+std::string MissingCommandText(const std::vector<std::string>& args);
+
+// `args` as a POSIX shell reads them back: words joined by spaces, each
+// quoted with '...' when it holds anything but letters, digits and
+// "-_./:=@%+,".
+std::string ShellJoin(const std::vector<std::string>& args);
+
+// The edit distance between two strings: the fewest insertions, deletions,
+// substitutions and swaps of adjacent bytes that turn one into the other
+// (optimal string alignment), e.g. 1 for "plna" and "plan".
+size_t EditDistance(absl::string_view a, absl::string_view b);
+
+// The --help text of `command` ("" for the overview; kLegacyProgramName
+// for a run under the old connector's name).
 std::string HelpText(const std::string& command);
 
 }  // namespace tqs1::cli

@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace tqs1::cli {
@@ -57,7 +59,8 @@ TEST(ParseCommandLineTest, ApplyTakesAPlanFile) {
   absl::StatusOr<CommandLine> cl = ParseCommandLine({"apply", "plan.json"});
   ASSERT_TRUE(cl.ok());
   EXPECT_EQ(cl->positional, (std::vector<std::string>{"plan.json"}));
-  EXPECT_EQ(ParseCommandLine({}).value().command, "help");
+  // No command is not help (see NoCommandIsNotHelp).
+  EXPECT_EQ(ParseCommandLine({}).value().command, "");
 }
 
 TEST(ParseCommandLineTest, ErrorsNameTheArgument) {
@@ -67,9 +70,29 @@ TEST(ParseCommandLineTest, ErrorsNameTheArgument) {
   };
   const Case cases[] = {
       {{"plna"},
-       "unknown command \"plna\"; commands: apply, demo, drift, help, init, "
+       "unknown command \"plna\"; did you mean \"plan\"?; commands: apply, "
+       "demo, drift, help, init, plan, serve, version (see `tqs1 help`)"},
+      {{"xyzzy"},
+       "unknown command \"xyzzy\"; commands: apply, demo, drift, help, init, "
        "plan, serve, version (see `tqs1 help`)"},
-      {{"plan", "--jsn"}, "unknown option \"--jsn\" (see `tqs1 help`)"},
+      {{"help", "nosuch"},
+       "unknown command \"nosuch\"; commands: apply, demo, drift, help, "
+       "init, plan, serve, version (see `tqs1 help`)"},
+      {{"aply", "--auto-approve"},
+       "unknown command \"aply\"; did you mean \"apply\"?; commands: apply, "
+       "demo, drift, help, init, plan, serve, version (see `tqs1 help`)"},
+      {{"apply", "--auto-aprove"},
+       "unknown option \"--auto-aprove\"; did you mean \"--auto-approve\"? "
+       "(see `tqs1 help`)"},
+      {{"plan", "--detailed-exit-code"},
+       "unknown option \"--detailed-exit-code\"; did you mean "
+       "\"--detailed-exitcode\"? (see `tqs1 help`)"},
+      {{"plan", "--frobnicate"},
+       "unknown option \"--frobnicate\" (see `tqs1 help`)"},
+      {{"--version=1"}, "option --version takes no value (see `tqs1 help`)"},
+      {{"plan", "--jsn"},
+       "unknown option \"--jsn\"; did you mean \"--json\"? (see `tqs1 "
+       "help`)"},
       {{"plan", "-c"}, "option -c needs a value (see `tqs1 help`)"},
       {{"plan", "-v4"}, "verbosity \"4\" is not 1, 2 or 3 (see `tqs1 help`)"},
       {{"apply", "--lock-timeout", "soon"},
@@ -136,6 +159,146 @@ TEST(ParseCommandLineTest, ServeAndRemoteOptions) {
   EXPECT_EQ(
       ParseCommandLine({"drift", "--server="}).status(),
       absl::InvalidArgumentError("option --server is empty (see `tqs1 help`)"));
+}
+
+TEST(ParseCommandLineTest, NoCommandIsNotHelp) {
+  // The old connector's cron line with only the program name swapped.
+  const std::vector<std::string> old = {"-c", "/etc/tq_labs/", "-ll",
+                                        "/var/log/tq_labs/", "-v3"};
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(old);
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, "");
+  EXPECT_FALSE(cl->help);
+  const std::string text = MissingCommandText(old);
+  EXPECT_TRUE(absl::StartsWith(text, "Error: no command given")) << text;
+  EXPECT_NE(text.find("\n  tqs1 apply --auto-approve -c /etc/tq_labs/ -ll "
+                      "/var/log/tq_labs/ -v3\n"),
+            std::string::npos)
+      << text;
+
+  // No arguments at all: short usage and the same hint.
+  const std::string bare = MissingCommandText({});
+  EXPECT_NE(bare.find("Usage: tqs1 COMMAND [options]"), std::string::npos);
+  EXPECT_NE(bare.find("\n  tqs1 apply --auto-approve\n"), std::string::npos)
+      << bare;
+
+  // --auto-approve already given is not repeated; odd values are quoted.
+  EXPECT_NE(MissingCommandText({"--auto-approve", "-c", "/etc/my conf"})
+                .find("\n  tqs1 apply --auto-approve -c '/etc/my conf'\n"),
+            std::string::npos);
+}
+
+TEST(ParseCommandLineTest, VersionFlags) {
+  for (const char* flag : {"--version", "-V"}) {
+    SCOPED_TRACE(flag);
+    absl::StatusOr<CommandLine> cl = ParseCommandLine({flag});
+    ASSERT_TRUE(cl.ok()) << cl.status();
+    EXPECT_TRUE(cl->version);
+    EXPECT_EQ(cl->command, "");
+  }
+  absl::StatusOr<CommandLine> cl = ParseCommandLine({"help", "apply"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->positional, (std::vector<std::string>{"apply"}));
+}
+
+TEST(LegacyCommandLineTest, ProgramName) {
+  EXPECT_TRUE(IsLegacyProgramName("tq-conn-sentinelone"));
+  EXPECT_TRUE(IsLegacyProgramName("/usr/bin/tq-conn-sentinelone"));
+  EXPECT_FALSE(IsLegacyProgramName("/usr/bin/tqs1"));
+  EXPECT_FALSE(IsLegacyProgramName("/opt/tq-conn-sentinelone/tqs1"));
+  EXPECT_FALSE(IsLegacyProgramName("tq-conn-sentinelone.sh"));
+}
+
+TEST(LegacyCommandLineTest, TheOldCronLineIsApplyAutoApprove) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string config, log_location, name;
+    int verbosity;
+  };
+  const Case cases[] = {
+      {{"-c", "/etc/tq_labs/", "-ll", "/var/log/tq_labs/", "-v3"},
+       "/etc/tq_labs/", "/var/log/tq_labs/", "", 3},
+      {{"--config=/etc/x", "--loglocation", "stdout", "--verbosity", "2",
+        "--name", "prod"},
+       "/etc/x", "stdout", "prod", 2},
+      {{"-n", "b", "-v", "1"}, ".", "stdout", "b", 1},
+      {{}, ".", "stdout", "", 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(ShellJoin(c.args));
+    absl::StatusOr<CommandLine> cl = ParseLegacyCommandLine(c.args);
+    ASSERT_TRUE(cl.ok()) << cl.status();
+    EXPECT_EQ(cl->command, "apply");
+    EXPECT_TRUE(cl->auto_approve);
+    EXPECT_TRUE(cl->positional.empty());
+    EXPECT_EQ(cl->config, c.config);
+    EXPECT_EQ(cl->log_location, c.log_location);
+    EXPECT_EQ(cl->name, c.name);
+    EXPECT_EQ(cl->verbosity, c.verbosity);
+  }
+  absl::StatusOr<CommandLine> help = ParseLegacyCommandLine({"-h"});
+  ASSERT_TRUE(help.ok()) << help.status();
+  EXPECT_TRUE(help->help);
+}
+
+TEST(LegacyCommandLineTest, OnlyTheOldFlags) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const Case cases[] = {
+      {{"plan", "-c", "/etc/tq_labs/"},
+       "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, "
+       "-v, -n); for \"plan\" run `tqs1 plan` instead"},
+      {{"-c", "/etc/tq_labs/", "apply"},
+       "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, "
+       "-v, -n); for \"apply\" run `tqs1 apply` instead"},
+      {{"plan.json"},
+       "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, "
+       "-v, -n); unexpected argument \"plan.json\""},
+      {{"--json"},
+       "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, "
+       "-v, -n); \"--json\" is not one of them (run `tqs1 apply "
+       "--auto-approve ...` to use tqs1's own options)"},
+      {{"-v4"},
+       "tq-conn-sentinelone takes only the old connector's flags (-c, -ll, "
+       "-v, -n); \"-v4\" is not one of them (run `tqs1 apply --auto-approve "
+       "...` to use tqs1's own options)"},
+      {{"-c"}, "option -c needs a value (see `tqs1 help`)"},
+      {{"-v", "7"}, "verbosity \"7\" is not 1, 2 or 3 (see `tqs1 help`)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    absl::StatusOr<CommandLine> cl = ParseLegacyCommandLine(c.args);
+    ASSERT_FALSE(cl.ok());
+    EXPECT_EQ(cl.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(cl.status().message(), c.message);
+  }
+}
+
+TEST(ShellJoinTest, QuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(ShellJoin({"-c", "/etc/tq_labs/", "--sync=a-b", "-v3"}),
+            "-c /etc/tq_labs/ --sync=a-b -v3");
+  EXPECT_EQ(ShellJoin({"--sync", "Known C2", "it's", ""}),
+            "--sync 'Known C2' 'it'\\''s' ''");
+}
+
+TEST(EditDistanceTest, Table) {
+  struct Case {
+    const char* a;
+    const char* b;
+    size_t want;
+  };
+  const Case cases[] = {
+      {"", "", 0},         {"apply", "apply", 0}, {"aply", "apply", 1},
+      {"plna", "plan", 1}, {"", "abc", 3},        {"kitten", "sitting", 3},
+      {"ca", "abc", 3},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.a, " / ", c.b));
+    EXPECT_EQ(EditDistance(c.a, c.b), c.want);
+    EXPECT_EQ(EditDistance(c.b, c.a), c.want);
+  }
 }
 
 TEST(HelpTextTest, DocumentsExitCodes) {

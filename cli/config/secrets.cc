@@ -28,6 +28,20 @@ std::string FileLabel(const std::string& path, absl::string_view what) {
   return absl::StrCat("secret file ", path, " (", what, "_file)");
 }
 
+// A secret is one line of printable characters: a newline or another
+// control character inside it would split an HTTP header (libcurl's
+// "Received HTTP/0.9") or be sent as part of the credential.
+bool HasControlCharacter(absl::string_view secret) {
+  for (unsigned char c : secret) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+constexpr absl::string_view kControlCharacter =
+    " holds a newline or another control character inside the secret; a "
+    "secret is one line";
+
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            absl::string_view what,
                                            const SecretOptions& options) {
@@ -88,6 +102,11 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
   if (contents.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(label, " is empty"));
   }
+  if (HasControlCharacter(contents)) {
+    std::fill(contents.begin(), contents.end(), '\0');
+    return absl::FailedPreconditionError(
+        absl::StrCat(label, kControlCharacter));
+  }
   return contents;
 }
 
@@ -108,10 +127,29 @@ absl::StatusOr<std::string> ResolveSecret(const SecretRef& ref,
     case SecretRef::kEnv: {
       const EnvLookup env = options.env ? options.env : ProcessEnvironment();
       std::optional<std::string> value = env(ref.env());
+      const std::string label =
+          absl::StrCat("environment variable ", ref.env(), " (", what, "_env)");
       if (!value.has_value() || value->empty()) {
         return absl::FailedPreconditionError(
-            absl::StrCat("environment variable ", ref.env(), " (", what,
-                         "_env) is not set or empty"));
+            absl::StrCat(label, " is not set or empty"));
+      }
+      const size_t size = value->size();
+      absl::StripAsciiWhitespace(&*value);
+      if (value->empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(label, " holds only whitespace"));
+      }
+      if (HasControlCharacter(*value)) {
+        std::fill(value->begin(), value->end(), '\0');
+        return absl::FailedPreconditionError(
+            absl::StrCat(label, kControlCharacter));
+      }
+      if (value->size() != size) {
+        tqs1::log::LogTo(
+            options.logger, tqs1::log::LogLevel::kWarning,
+            absl::StrCat(label,
+                         " has whitespace (a newline?) before or after the "
+                         "secret; it was trimmed"));
       }
       return *std::move(value);
     }
@@ -123,6 +161,18 @@ absl::StatusOr<std::string> ResolveSecret(const SecretRef& ref,
   return absl::InvalidArgumentError(absl::StrCat("no secret configured for ",
                                                  what, ": set ", what,
                                                  "_env or ", what, "_file"));
+}
+
+std::string SecretOrigin(const SecretRef& ref) {
+  switch (ref.source_case()) {
+    case SecretRef::kEnv:
+      return absl::StrCat("$", ref.env());
+    case SecretRef::kFile:
+      return absl::StrCat("file ", ref.file());
+    case SecretRef::SOURCE_NOT_SET:
+      break;
+  }
+  return "";
 }
 
 absl::StatusOr<Credentials> ResolveCredentials(const tqs1::v1::Config& config,

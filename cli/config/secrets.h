@@ -46,20 +46,31 @@ inline constexpr size_t kMaxSecretFileBytes = 64 * 1024;
 // secret without its suffix, e.g. "threatq.password": messages name
 // "<what>_env" or "<what>_file".
 //
-// - env: the variable's value, exactly. kFailedPrecondition when unset or
-//   empty: "environment variable TQS1_S1_TOKEN (sentinelone.api_token_env)
-//   is not set or empty".
-// - file: the file's contents without surrounding whitespace.
-//   kFailedPrecondition when the file is missing, unreadable, not a regular
-//   file, larger than kMaxSecretFileBytes or empty, e.g. "secret file
-//   /run/tq.pw (threatq.password_file) does not exist". Logs a warning when
-//   group or others have any access to the file (the secret is still
-//   returned).
+// - env: the variable's value without surrounding whitespace (a trailing
+//   newline from `export X=$(cat file)` or a copy and paste); trimming logs
+//   a warning naming the variable. kFailedPrecondition when unset or empty
+//   ("environment variable TQS1_S1_TOKEN (sentinelone.api_token_env) is not
+//   set or empty") or only whitespace ("... holds only whitespace").
+// - file: the file's contents without surrounding whitespace (silently: a
+//   file's last line ends in a newline). kFailedPrecondition when the file
+//   is missing, unreadable, not a regular file, larger than
+//   kMaxSecretFileBytes or empty, e.g. "secret file /run/tq.pw
+//   (threatq.password_file) does not exist". Logs a warning when group or
+//   others have any access to the file (the secret is still returned).
+// - either: kFailedPrecondition when the trimmed secret still holds a
+//   newline or another control character (it would split an HTTP header):
+//   "... holds a newline or another control character inside the secret;
+//   a secret is one line".
 // - neither set: kInvalidArgument.
 // The secret's value is never part of a message.
 absl::StatusOr<std::string> ResolveSecret(const tqs1::v1::SecretRef& ref,
                                           absl::string_view what,
                                           const SecretOptions& options = {});
+
+// Where `ref` points, for messages about a credential a server rejected:
+// "$TQS1_S1_TOKEN" or "file /etc/tq_labs/s1.token"; "" when unset. Not a
+// secret.
+std::string SecretOrigin(const tqs1::v1::SecretRef& ref);
 
 // The secrets of a whole config; a field is empty when its reference is
 // absent (a ThreatQ config holds a password or a client secret).

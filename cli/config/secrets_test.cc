@@ -90,6 +90,80 @@ TEST(ResolveSecretTest, Resolves) {
   }
 }
 
+TEST(ResolveSecretTest, TrimsAVariableAndSaysSo) {
+  struct Case {
+    std::string name;
+    std::string value;
+  };
+  const Case kCases[] = {
+      {"trailing newline", absl::StrCat(kSecret, "\n")},
+      {"trailing CR LF", absl::StrCat(kSecret, "\r\n")},
+      {"spaces around", absl::StrCat("  ", kSecret, " \t")},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    CapturingLogger logger;
+    SecretOptions options;
+    options.env = FakeEnv({{"TQS1_S1_TOKEN", c.value}});
+    options.logger = &logger;
+    absl::StatusOr<std::string> secret =
+        ResolveSecret(Env("TQS1_S1_TOKEN"), "sentinelone.api_token", options);
+    ASSERT_TRUE(secret.ok()) << secret.status();
+    EXPECT_EQ(*secret, kSecret);
+    EXPECT_THAT(logger.Lines(),
+                ElementsAre("W environment variable TQS1_S1_TOKEN "
+                            "(sentinelone.api_token_env) has whitespace (a "
+                            "newline?) before or after the secret; it was "
+                            "trimmed"));
+  }
+}
+
+TEST(ResolveSecretTest, RefusesControlCharactersInside) {
+  const std::string two_lines =
+      WriteFile("two-lines", absl::StrCat(kSecret, "\nsecond line\n"));
+  CapturingLogger logger;
+  SecretOptions options;
+  options.env = FakeEnv({{"TWO_LINES", absl::StrCat(kSecret, "\nx")},
+                         {"TAB", absl::StrCat(kSecret, "\tx")},
+                         {"SPACES", " \n "}});
+  options.logger = &logger;
+  struct Case {
+    SecretRef ref;
+    std::string message;
+  };
+  const Case kCases[] = {
+      {Env("TWO_LINES"),
+       "environment variable TWO_LINES (threatq.password_env) holds a newline "
+       "or another control character inside the secret; a secret is one "
+       "line"},
+      {Env("TAB"),
+       "environment variable TAB (threatq.password_env) holds a newline or "
+       "another control character inside the secret; a secret is one line"},
+      {Env("SPACES"),
+       "environment variable SPACES (threatq.password_env) holds only "
+       "whitespace"},
+      {File(two_lines),
+       "secret file " + two_lines +
+           " (threatq.password_file) holds a newline or another control "
+           "character inside the secret; a secret is one line"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.message);
+    absl::StatusOr<std::string> secret =
+        ResolveSecret(c.ref, "threatq.password", options);
+    EXPECT_EQ(secret.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(secret.status().message(), c.message);
+  }
+  EXPECT_FALSE(logger.Contains(kSecret));
+}
+
+TEST(SecretOriginTest, NamesTheReference) {
+  EXPECT_EQ(SecretOrigin(Env("TQS1_S1_TOKEN")), "$TQS1_S1_TOKEN");
+  EXPECT_EQ(SecretOrigin(File("/etc/tq_labs/s1.token")),
+            "file /etc/tq_labs/s1.token");
+  EXPECT_EQ(SecretOrigin(SecretRef()), "");
+}
+
 TEST(ResolveSecretTest, Errors) {
   const std::string dir = TempDir();
   const std::string empty = WriteFile("empty", " \n\t\n");
