@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -78,6 +80,107 @@ void AppendV4(uint32_t address, std::string* out) {
     if (shift > 0) *p++ = '.';
   }
   out->append(buffer, p - buffer);
+}
+
+// Whether `text` is a whole IPv4 or IPv6 address (no prefix length).
+bool IsAddress(absl::string_view text) {
+  uint32_t v4;
+  uint64_t high, low;
+  return ParseV4(text, &v4) || ParseV6(text, &high, &low);
+}
+
+bool AllDigits(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+// ":443" when `text` is "<address>:<port>" with an IPv4 address or a
+// bracketed IPv6 one; empty otherwise.
+absl::string_view PortSuffix(absl::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return {};
+  absl::string_view port = text.substr(colon + 1);
+  if (!AllDigits(port) || port.size() > 5) return {};
+  absl::string_view host = text.substr(0, colon);
+  uint32_t v4;
+  if (ParseV4(host, &v4)) return text.substr(colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+      IsAddress(host.substr(1, host.size() - 2))) {
+    return text.substr(colon);
+  }
+  return {};
+}
+
+// Why the address part of a value is not an address, as precisely as its
+// shape allows. Only called for values that failed to parse, so it may take
+// its time. `text` is the whole value (surrounding whitespace stripped),
+// `address_text` the part before any '/'.
+std::string DiagnoseAddress(absl::string_view text,
+                            absl::string_view address_text, bool v6) {
+  for (char c : text) {
+    if (absl::ascii_isspace(c)) {
+      return "contains whitespace: give one address or prefix per value";
+    }
+  }
+  if (absl::string_view port = PortSuffix(text); !port.empty()) {
+    return absl::StrCat("has a port (", port, "): give the address alone");
+  }
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    return "IPv6 address in brackets: give the address alone";
+  }
+  if (text.find("://") != absl::string_view::npos) {
+    return "a URL, not an address: give the address alone";
+  }
+  if (text.find("[.]") != absl::string_view::npos ||
+      text.find("[:]") != absl::string_view::npos) {
+    return "a defanged address (\"[.]\"): give it as a plain address";
+  }
+  if (size_t dash = text.find('-'); dash != absl::string_view::npos &&
+                                    IsAddress(text.substr(0, dash))) {
+    return "an address range: not supported (give a CIDR or single "
+           "addresses)";
+  }
+  if (v6) return "not an IPv6 address";
+  // Only digits and dots: an IPv4 address gone wrong; say which way.
+  for (char c : address_text) {
+    if (!absl::ascii_isdigit(c) && c != '.') return "not an IPv4 address";
+  }
+  if (!address_text.empty() && address_text.back() == '.') {
+    uint32_t v4;
+    if (ParseV4(address_text.substr(0, address_text.size() - 1), &v4)) {
+      return "trailing dot: give the address without it";
+    }
+  }
+  std::vector<absl::string_view> octets;
+  size_t start = 0;
+  while (true) {
+    size_t dot = address_text.find('.', start);
+    octets.push_back(address_text.substr(start, dot - start));
+    if (dot == absl::string_view::npos) break;
+    start = dot + 1;
+  }
+  for (absl::string_view octet : octets) {
+    if (octet.empty()) return "empty IPv4 octet";
+  }
+  for (absl::string_view octet : octets) {
+    if (octet.size() > 1 && octet[0] == '0') {
+      return "IPv4 octet with a leading zero (octal ambiguity)";
+    }
+  }
+  for (absl::string_view octet : octets) {
+    int value = 0;
+    if (octet.size() > 3 || !absl::SimpleAtoi(octet, &value) || value > 255) {
+      return absl::StrCat("IPv4 octet ", octet, " is out of range (0-255)");
+    }
+  }
+  if (octets.size() != 4) {
+    return absl::StrCat("IPv4 address with ", octets.size(),
+                        " octets (need 4)");
+  }
+  return "not an IPv4 address";
 }
 
 }  // namespace
@@ -183,6 +286,9 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
     for (char c : length_text) digits_only &= absl::ascii_isdigit(c) != 0;
     if (!digits_only || (length_text.size() > 1 && length_text[0] == '0') ||
         !absl::SimpleAtoi(length_text, &length)) {
+      if (text.find("://") != absl::string_view::npos) {
+        return Invalid("a URL, not an address: give the address alone");
+      }
       return Invalid(
           absl::StrCat("prefix length \"", length_text, "\" is not a number"));
     }
@@ -197,7 +303,7 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
   if (v6) {
     uint64_t high, low;
     if (!ParseV6(address_text, &high, &low)) {
-      return Invalid("not an IPv6 address");
+      return Invalid(DiagnoseAddress(text, address_text, /*v6=*/true));
     }
     prefix = IpPrefix::V6(high, low, length);
     host_bits_set =
@@ -205,7 +311,7 @@ absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
   } else {
     uint32_t address;
     if (!ParseV4(address_text, &address)) {
-      return Invalid("not an IPv4 address");
+      return Invalid(DiagnoseAddress(text, address_text, /*v6=*/false));
     }
     prefix = IpPrefix::V4(address, length);
     host_bits_set = ((TopBits(length) >> 32) & address) != address;

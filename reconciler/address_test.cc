@@ -32,6 +32,8 @@ TEST(ParseIpPrefixTest, CanonicalForms) {
       {"::ffff:192.0.2.1", "::ffff:192.0.2.1", 128},
       {"::", "::", 128},
       {"fe80::/10", "fe80::/10", 10},
+      // Looks like "address:port" but is a whole IPv6 address.
+      {"2001:db8::1:443", "2001:db8::1:443", 128},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.input);
@@ -52,14 +54,37 @@ TEST(ParseIpPrefixTest, RejectsWithReason) {
   const Case cases[] = {
       {"", "empty value"},
       {"   ", "empty value"},
-      {"1.2.3", "not an IPv4 address"},
-      {"1.2.3.4.5", "not an IPv4 address"},
-      {"256.1.1.1", "not an IPv4 address"},
-      {"010.0.0.1", "not an IPv4 address"},
-      {"1.2.3.4 5", "not an IPv4 address"},
-      {"1..2.3", "not an IPv4 address"},
+      {"1.2.3", "IPv4 address with 3 octets (need 4)"},
+      {"1.2.3.4.5", "IPv4 address with 5 octets (need 4)"},
+      {"256.1.1.1", "IPv4 octet 256 is out of range (0-255)"},
+      {"1.2.3.1000", "IPv4 octet 1000 is out of range (0-255)"},
+      {"010.0.0.1", "IPv4 octet with a leading zero (octal ambiguity)"},
+      {"010.1.1.1", "IPv4 octet with a leading zero (octal ambiguity)"},
+      {"10.0.0.01/32", "IPv4 octet with a leading zero (octal ambiguity)"},
+      {"1.2.3.4 5", "contains whitespace: give one address or prefix per value"},
+      {"1.2.3.4\t1.2.3.5",
+       "contains whitespace: give one address or prefix per value"},
+      {"1.2.3.4 /24",
+       "contains whitespace: give one address or prefix per value"},
+      {"1..2.3", "empty IPv4 octet"},
+      {"1.2.3.4.", "trailing dot: give the address without it"},
       {"+1.2.3.4", "not an IPv4 address"},
       {"example.com", "not an IPv4 address"},
+      {"1.2.3.11:443", "has a port (:443): give the address alone"},
+      {"1.2.3.11:8", "has a port (:8): give the address alone"},
+      {"[2001:db8::1]:443", "has a port (:443): give the address alone"},
+      {"[2001:db8::1]", "IPv6 address in brackets: give the address alone"},
+      {"1.2.3.7-1.2.3.9",
+       "an address range: not supported (give a CIDR or single addresses)"},
+      {"1.2.3.7 - 1.2.3.9",
+       "contains whitespace: give one address or prefix per value"},
+      {"2001:db8::1-2001:db8::9",
+       "an address range: not supported (give a CIDR or single addresses)"},
+      {"1.2.3.7-9",
+       "an address range: not supported (give a CIDR or single addresses)"},
+      {"http://1.2.3.4", "a URL, not an address: give the address alone"},
+      {"1.2.3[.]4",
+       "a defanged address (\"[.]\"): give it as a plain address"},
       {"1.2.3.4/33", "prefix length 33 is out of range (0-32)"},
       {"1.2.3.4/", "prefix length \"\" is not a number"},
       {"1.2.3.0/024", "prefix length \"024\" is not a number"},
@@ -70,6 +95,7 @@ TEST(ParseIpPrefixTest, RejectsWithReason) {
       {"2001:db8:::1", "not an IPv6 address"},
       {"fe80::1%eth0", "IPv6 zone ids are not allowed"},
       {"1:2:3:4:5:6:7:8:9", "not an IPv6 address"},
+      // A valid IPv6 address that ends like a port is an address.
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.input);

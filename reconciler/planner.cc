@@ -244,7 +244,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   // 1. The desired prefixes.
   ASSIGN_OR_RETURN(NeverBlockList never_block, NeverBlockList::Create(desired));
   NormalizedValues normalized =
-      NormalizeValues(desired.values(), never_block, guards);
+      NormalizeValues(desired, never_block, guards);
   const std::vector<IpPrefix>& want = normalized.prefixes;
   *plan.mutable_inputs() = std::move(normalized.report);
   *plan.mutable_inputs()->mutable_source() = desired.source();
