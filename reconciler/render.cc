@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
@@ -29,6 +31,91 @@ std::string Counted(uint64_t n, absl::string_view one, absl::string_view many) {
 }
 
 std::string Delta(const Action& a) {
+// "3 private (RFC 1918) addresses" for an input warning. The short-prefix
+// bounds are normalize.h's kShortIpv4Prefix and kShortIpv6Prefix.
+std::string CategoryCount(tqs1::v1::InputCategory category, uint64_t n) {
+  switch (category) {
+    case tqs1::v1::INPUT_CATEGORY_PRIVATE:
+      return Counted(n, "private (RFC 1918) address",
+                     "private (RFC 1918) addresses");
+    case tqs1::v1::INPUT_CATEGORY_CGNAT:
+      return Counted(n, "CGNAT (100.64.0.0/10) address",
+                     "CGNAT (100.64.0.0/10) addresses");
+    case tqs1::v1::INPUT_CATEGORY_DOCUMENTATION:
+      return Counted(n, "documentation (RFC 5737, RFC 3849) address",
+                     "documentation (RFC 5737, RFC 3849) addresses");
+    case tqs1::v1::INPUT_CATEGORY_UNIQUE_LOCAL:
+      return Counted(n, "unique-local IPv6 (fc00::/7) address",
+                     "unique-local IPv6 (fc00::/7) addresses");
+    case tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX:
+      return absl::StrCat(Counted(n, "short prefix", "short prefixes"),
+                          " (IPv4 shorter than /16, IPv6 shorter than /32)");
+    default:
+      return Counted(n, "value", "values");
+  }
+}
+
+// "private" for INPUT_CATEGORY_PRIVATE: the key of a `refuse` list.
+std::string CategoryKey(tqs1::v1::InputCategory category) {
+  std::string key = tqs1::v1::InputCategory_Name(category);
+  absl::string_view prefix = "INPUT_CATEGORY_";
+  if (absl::StartsWith(key, prefix)) key.erase(0, prefix.size());
+  return absl::AsciiStrToLower(key);
+}
+
+// One line per InputWarning: blocked ones warn, refused ones say so.
+void AppendInputWarnings(const tqs1::v1::InputReport& in, const Palette& c,
+                         std::string* out) {
+  for (const tqs1::v1::InputWarning& w : in.warnings()) {
+    std::string examples;
+    if (w.examples_size() > 0) {
+      examples = absl::StrCat(", e.g. ", absl::StrJoin(w.examples(), ", "));
+    }
+    if (w.refused()) {
+      absl::StrAppend(out, "    ", c.yellow, "refused", c.reset, " ",
+                      CategoryCount(w.category(), w.count()), " (refuse: ",
+                      CategoryKey(w.category()), ")", examples, "\n");
+    } else {
+      absl::StrAppend(out, "    ", c.yellow, "warning:", c.reset, " ",
+                      CategoryCount(w.category(), w.count()),
+                      " will be blocked", examples, "\n");
+    }
+  }
+}
+
+// The rejected values: the first `options.rejected_examples`, or with
+// `show_rejected` up to that many, each with the indicator it came from.
+void AppendRejected(const tqs1::v1::InputReport& in,
+                    const RenderOptions& options, const Palette& c,
+                    std::string* out) {
+  const int limit =
+      options.show_rejected > 0 ? options.show_rejected
+                                : std::max(0, options.rejected_examples);
+  const int shown = std::min(limit, in.rejected_size());
+  for (int k = 0; k < shown; ++k) {
+    const tqs1::v1::RejectedValue& r = in.rejected(k);
+    absl::StrAppend(out, "    ", c.yellow, "rejected", c.reset, " ",
+                    Quote(r.value()));
+    if (r.indicator_id() != 0) {
+      absl::StrAppend(out, " (indicator ", r.indicator_id(), ")");
+    }
+    absl::StrAppend(out, ": ", r.reason(), "\n");
+  }
+  const uint64_t kept_left = in.rejected_size() - shown;
+  if (kept_left > 0) {
+    absl::StrAppend(
+        out, "    ... and ", FormatCount(kept_left + in.rejected_truncated()),
+        " more rejected (",
+        options.show_rejected > 0 ? "--show-rejected all lists them"
+                                  : "--show-rejected N or all lists them",
+        ")\n");
+  } else if (in.rejected_truncated() > 0) {
+    absl::StrAppend(out, "    ... and ", FormatCount(in.rejected_truncated()),
+                    " more rejected, not kept in the plan (it keeps the first ",
+                    FormatCount(in.rejected_size()), ")\n");
+  }
+}
+
   std::vector<std::string> parts;
   if (a.add_size() > 0) parts.push_back("+" + FormatCount(a.add_size()));
   if (a.remove_size() > 0) parts.push_back("-" + FormatCount(a.remove_size()));
@@ -64,7 +151,12 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                   " to block (",
                   Counted(in.duplicates(), "duplicate", "duplicates"), ", ",
                   FormatCount(in.invalid()), " invalid, ",
-                  FormatCount(in.never_blocked()), " never blocked)\n");
+                  FormatCount(in.never_blocked()), " never blocked",
+                  in.refused() > 0
+                      ? absl::StrCat(", ", FormatCount(in.refused()),
+                                     " refused")
+                      : "",
+                  ")\n");
   for (const auto& [type, n] : in.source().skipped_types()) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
                     " indicators of type ", Quote(type), "\n");
@@ -73,17 +165,8 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
                     " indicators with status ", Quote(status), "\n");
   }
-  int shown = std::min(options.rejected_examples, in.rejected_size());
-  for (int k = 0; k < shown; ++k) {
-    absl::StrAppend(&out, "    ", c.yellow, "rejected", c.reset, " ",
-                    Quote(in.rejected(k).value()), ": ",
-                    in.rejected(k).reason(), "\n");
-  }
-  uint64_t more = in.rejected_size() - shown + in.rejected_truncated();
-  if (more > 0) {
-    absl::StrAppend(&out, "    ... and ", FormatCount(more),
-                    " more rejected (see the JSON plan)\n");
-  }
+  AppendInputWarnings(in, c, &out);
+  AppendRejected(in, options, c, &out);
 
   const tqs1::v1::ObservedReport& ob = plan.observed();
   absl::StrAppend(&out, "  Site: ", Counted(ob.rules(), "rule", "rules"), " (",

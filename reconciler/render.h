@@ -32,9 +32,16 @@ struct RenderOptions {
   bool color = false;
   // Addresses listed under each action (the first ones added, then removed).
   int address_examples = 0;
-  // Rejected source values listed.
+  // Rejected source values listed by default.
   int rejected_examples = 5;
+  // `--show-rejected N`: when above 0, list up to this many rejected values
+  // instead (kShowAllRejected: every one the plan kept), each with its
+  // reason and the ThreatQ indicator id it came from.
+  int show_rejected = 0;
 };
+
+// RenderOptions.show_rejected for "all".
+inline constexpr int kShowAllRejected = 1 << 30;
 
 std::string RenderPlanText(const tqs1::v1::Plan& plan,
                            const RenderOptions& options);

@@ -1,5 +1,6 @@
 #include "reconciler/render.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "reconciler/planner.h"
 #include "reconciler/testing/site_model.h"
@@ -40,6 +41,7 @@ TEST(RenderPlanTextTest, Golden) {
   Source: 11 values read, 8 addresses to block (1 duplicate, 1 invalid, 1 never blocked)
     skipped 4 indicators of type "FQDN"
     skipped 2 indicators with status "Whitelisted"
+    warning: 8 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 192.0.2.1, 192.0.2.2, 192.0.2.3
     rejected "bogus": not an IPv4 address
     rejected "127.0.0.1": never blocked: 127.0.0.0/8 (built-in: loopback)
   Site: 4 rules (2 managed, 1 in conflict, 1 other, 0 inherited), 3 addresses blocked by managed rules
@@ -131,6 +133,102 @@ TEST(FormatCountTest, ThousandsSeparators) {
   EXPECT_EQ(FormatCount(999), "999");
   EXPECT_EQ(FormatCount(1000), "1,000");
   EXPECT_EQ(FormatCount(1234567), "1,234,567");
+}
+
+// A plan whose inputs hold rejected values with indicator ids, warnings and
+// refused values.
+tqs1::v1::Plan PlanWithRejected(int invalid) {
+  tqs1::v1::DesiredState desired = Desired("C", {"11.0.0.1", "10.1.2.3"});
+  desired.add_indicator_ids(1);
+  desired.add_indicator_ids(2);
+  desired.mutable_sync()->add_refuse(tqs1::v1::INPUT_CATEGORY_CGNAT);
+  desired.add_values("100.64.0.9");
+  desired.add_indicator_ids(3);
+  for (int k = 0; k < invalid; ++k) {
+    desired.add_values(absl::StrCat("1.2.3.", k, ":443"));
+    desired.add_indicator_ids(1000 + k);
+  }
+  return *ComputePlan(desired, Site({}), {});
+}
+
+TEST(RenderPlanTextTest, WarnsAboutCategoriesAndSaysWhatWasRefused) {
+  std::string text = RenderPlanText(PlanWithRejected(0), {});
+  EXPECT_NE(text.find("  Source: 3 values read, 2 addresses to block (0 "
+                      "duplicates, 0 invalid, 0 never blocked, 1 refused)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    warning: 1 private (RFC 1918) address will be "
+                      "blocked, e.g. 10.1.2.3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    refused 1 CGNAT (100.64.0.0/10) address (refuse: "
+                      "cgnat), e.g. 100.64.0.9\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    rejected \"100.64.0.9\" (indicator 3): CGNAT "
+                      "(100.64.0.0/10) address: refused (refuse: cgnat)\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderPlanTextTest, ShowRejectedListsUpToNWithIndicatorIds) {
+  tqs1::v1::Plan plan = PlanWithRejected(20);
+  // The default: the first 5, and a pointer to the option.
+  std::string text = RenderPlanText(plan, {});
+  EXPECT_NE(text.find("    rejected \"1.2.3.0:443\" (indicator 1000): has a "
+                      "port (:443): give the address alone\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("\"1.2.3.4:443\""), std::string::npos) << text;
+  EXPECT_NE(text.find("    ... and 16 more rejected (--show-rejected N or all "
+                      "lists them)\n"),
+            std::string::npos)
+      << text;
+
+  RenderOptions options;
+  options.show_rejected = 10;
+  text = RenderPlanText(plan, options);
+  EXPECT_NE(text.find("\"1.2.3.8:443\" (indicator 1008)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("\"1.2.3.9:443\""), std::string::npos) << text;
+  EXPECT_NE(text.find("    ... and 11 more rejected (--show-rejected all lists "
+                      "them)\n"),
+            std::string::npos)
+      << text;
+
+  options.show_rejected = kShowAllRejected;
+  text = RenderPlanText(plan, options);
+  EXPECT_NE(text.find("\"1.2.3.19:443\" (indicator 1019): has a port (:443)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("more rejected"), std::string::npos) << text;
+}
+
+TEST(RenderPlanTextTest, ShowRejectedSaysWhatThePlanDidNotKeep) {
+  tqs1::v1::Plan plan = PlanWithRejected(3);
+  plan.mutable_inputs()->set_rejected_truncated(7);
+  RenderOptions options;
+  options.show_rejected = kShowAllRejected;
+  std::string text = RenderPlanText(plan, options);
+  EXPECT_NE(text.find("    ... and 7 more rejected, not kept in the plan (it "
+                      "keeps the first 4)\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderPlanJsonTest, RejectedValuesCarryIndicatorIdsAndWarnings) {
+  tqs1::v1::Plan plan = PlanWithRejected(1);
+  absl::StatusOr<std::string> json = RenderPlanJson(plan);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_NE(json->find("\"indicator_id\": \"1000\""), std::string::npos)
+      << *json;
+  EXPECT_NE(json->find("\"category\": \"INPUT_CATEGORY_PRIVATE\""),
+            std::string::npos)
+      << *json;
+  absl::StatusOr<tqs1::v1::Plan> again = ParsePlanJson(*json);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->inputs().rejected(1).indicator_id(), 1000u);
+  EXPECT_EQ(again->inputs().warnings_size(), 2);
 }
 
 }  // namespace
