@@ -319,8 +319,8 @@ std::string MissingCommandText(const std::vector<std::string>& args) {
       "before its\noptions; to do what the old connector did with these "
       "flags (read, plan and\napply without asking), run:\n  ",
       ShellJoin(line), "\n",
-      "(or install the link ", kLegacyProgramName,
-      " -> tqs1 and keep the old line). `tqs1 help` lists the commands.\n");
+      "(or run tqs1 through a link named ", kLegacyProgramName,
+      " and keep the old line).\n`tqs1 help` lists the commands.\n");
 }
 
 size_t EditDistance(absl::string_view a, absl::string_view b) {

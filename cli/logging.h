@@ -1,18 +1,32 @@
 // Where tqs1 logs, from the old connector's flags: `-ll stdout` (the
 // default) logs to the console (standard error, so that standard output
 // stays the plan), `-ll DIR` appends to DIR/<instance>.log with UTC
-// timestamps; `-v {1,2,3}` chooses how much.
+// timestamps (the file is created with mode 0640); `-v {1,2,3}` chooses how
+// much.
 //
-//   ASSIGN_OR_RETURN(std::unique_ptr<log::Logger> logger,
+//   ASSIGN_OR_RETURN(std::unique_ptr<CliLogger> logger,
 //                    MakeLogger("/var/log/tq_labs", "tqs1", 3));
+//   logger->Always("start: tqs1 0.1.0 apply ...");  // at every -v level
+//
+// What the commands print on standard error reaches the log file too: main()
+// writes them through a LogTee, which passes every byte on to the terminal
+// and every complete line to the log file:
+//
+//   LogTee tee(std::cerr.rdbuf());
+//   std::ostream err(&tee);
+//   tee.set_logger(logger.get());   // only a logger that writes a file
+//   err << "Error: sync \"a\": ...\n";  // stderr, and "E sync \"a\": ..."
 #ifndef TQS1_CLI_LOGGING_H_
 #define TQS1_CLI_LOGGING_H_
 
 #include <memory>
+#include <streambuf>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "providers/log/logger.h"
 
 namespace tqs1::cli {
@@ -20,9 +34,59 @@ namespace tqs1::cli {
 // 1: errors and warnings, 2: also progress (info), 3: everything (debug).
 log::LogLevel LevelForVerbosity(int verbosity);
 
+// The logger of one tqs1 run: a log::Logger at the -v level, plus the lines
+// that a log file holds at every level. Thread-safe.
+class CliLogger : public log::Logger {
+ public:
+  // Writes `message` whatever the verbosity, with the letter 'I': the start
+  // and end line of a run. On the console (-ll stdout) these are progress
+  // lines, shown from -v2 on, so that cron's mail of a quiet run stays
+  // empty.
+  virtual void Always(absl::string_view message) = 0;
+  // Whether this logger writes a file (-ll DIR), not the console.
+  virtual bool writes_file() const = 0;
+};
+
 // kInvalidArgument when DIR is not a folder tqs1 can write a log file in.
-absl::StatusOr<std::unique_ptr<log::Logger>> MakeLogger(
+// A new log file is created with mode 0640 (an existing one keeps its
+// mode).
+absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
     absl::string_view location, absl::string_view instance_name, int verbosity);
+
+// A std::streambuf in front of the terminal's standard error: every byte
+// goes on to `terminal` unchanged, and, while a logger is set, every
+// complete line is also logged: a line starting "Error: " at kError, one
+// starting "Warning: " at kWarning (each without that prefix), and any
+// other line at the level of the line before it (kWarning for a first
+// line), so that a message spanning lines stays at its level. A partial
+// last line is logged when the tee is destroyed or the logger changes.
+// Thread-safe.
+class LogTee : public std::streambuf {
+ public:
+  // `terminal` is not owned and must outlive the tee.
+  explicit LogTee(std::streambuf* terminal) : terminal_(terminal) {}
+  ~LogTee() override;
+
+  // Starts (or, with null, stops) logging lines to `logger`, which is not
+  // owned and must stay alive until it is replaced or the tee is destroyed.
+  void set_logger(log::Logger* logger);
+
+ protected:
+  int overflow(int c) override;
+  std::streamsize xsputn(const char* s, std::streamsize n) override;
+  int sync() override;
+
+ private:
+  void Append(const char* s, size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LogLine(absl::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FlushPartial() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::streambuf* const terminal_;
+  absl::Mutex mu_;
+  log::Logger* logger_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string line_ ABSL_GUARDED_BY(mu_);
+  log::LogLevel level_ ABSL_GUARDED_BY(mu_) = log::LogLevel::kWarning;
+};
 
 }  // namespace tqs1::cli
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "cli/app.h"
 #include "cli/args.h"
@@ -47,45 +49,51 @@ std::optional<std::string> Ask(const std::string& prompt, bool hidden) {
   return line;
 }
 
-int PlanOrApply(const CommandLine& cl, const Io& io) {
-  absl::StatusOr<config::ConfigPaths> paths =
-      config::ResolveConfigPaths(cl.config, cl.name);
-  if (!paths.ok()) {
-    *io.err << "Error: " << paths.status().message() << "\n";
-    return kExitError;
+// What an exit code means, for the log's end line.
+const char* ExitMeaning(int code) {
+  switch (code) {
+    case kExitOk:
+      return "success";
+    case kExitError:
+      return "error";
+    case kExitChanges:
+      return "changes pending";
+    case kExitGuard:
+      return "a guard blocked a plan";
+    default:
+      return "?";
   }
-  absl::StatusOr<std::unique_ptr<log::Logger>> logger =
-      MakeLogger(cl.log_location, paths->instance_name, cl.verbosity);
-  if (!logger.ok()) {
-    *io.err << "Error: " << logger.status().message() << "\n";
-    return kExitError;
-  }
+}
+
+// plan or apply with a config that was found, once the logger exists.
+int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
+             const Io& io, log::Logger* logger) {
   absl::StatusOr<tqs1::v1::Config> config =
-      config::LoadConfigFile(paths->config_file);
+      config::LoadConfigFile(paths.config_file);
   if (!config.ok()) {
     *io.err << "Error: " << config.status().message() << "\n";
     return kExitError;
   }
   config::SecretOptions secret_options;
-  secret_options.logger = logger->get();
+  secret_options.logger = logger;
   absl::StatusOr<config::Credentials> secrets =
       config::ResolveCredentials(*config, secret_options);
   if (!secrets.ok()) {
     *io.err << "Error: " << secrets.status().message() << "\n";
     return kExitError;
   }
-  absl::StatusOr<Backends> backends = Connect(*config, *secrets, logger->get());
+  absl::StatusOr<Backends> backends = Connect(*config, *secrets, logger);
   if (!backends.ok()) {
     *io.err << "Error: " << backends.status().message() << "\n";
     return kExitError;
   }
   if (cl.command == "plan") {
-    return RunPlan(*config, *backends, cl, io, logger->get());
+    return RunPlan(*config, *backends, cl, io, logger);
   }
 
   // One apply at a time per state folder (cron overlapping a manual run).
   absl::StatusOr<config::ApplyLock> lock =
-      config::ApplyLock::Acquire(paths->LockFile(), cl.lock_timeout);
+      config::ApplyLock::Acquire(paths.LockFile(), cl.lock_timeout);
   if (!lock.ok()) {
     *io.err << "Error: " << lock.status().message() << "\n";
     return kExitError;
@@ -93,19 +101,68 @@ int PlanOrApply(const CommandLine& cl, const Io& io) {
   config::LastRunRecord record;
   record.command = "apply";
   record.started = absl::Now();
-  int code = RunApply(*config, *backends, cl, io, logger->get(), &record);
+  int code = RunApply(*config, *backends, cl, io, logger, &record);
   record.finished = absl::Now();
-  if (absl::Status s = config::SaveLastRun(paths->LastRunFile(), record);
+  if (absl::Status s = config::SaveLastRun(paths.LastRunFile(), record);
       !s.ok()) {
-    log::LogTo(logger->get(), log::LogLevel::kWarning,
+    log::LogTo(logger, log::LogLevel::kWarning,
                absl::StrCat("cannot record the last run: ", s.message()));
   }
   return code;
 }
 
+// plan or apply on this machine. With -ll DIR, the log file gets a start
+// and an end line at every -v level, and every line the command prints on
+// standard error (through `tee`), so that a cron job's log says what
+// happened even when it failed before reading anything.
+int PlanOrApply(const CommandLine& cl, const Io& io, LogTee& tee,
+                absl::string_view invocation) {
+  const absl::Time started = absl::Now();
+  absl::StatusOr<config::ConfigPaths> paths =
+      config::ResolveConfigPaths(cl.config, cl.name);
+  // Without a config, the log still goes where -ll and -n say.
+  std::string instance(config::kDefaultInstanceName);
+  if (paths.ok()) {
+    instance = paths->instance_name;
+  } else if (!cl.name.empty() && config::ValidateInstanceName(cl.name).ok()) {
+    instance = cl.name;
+  }
+  absl::StatusOr<std::unique_ptr<CliLogger>> logger =
+      MakeLogger(cl.log_location, instance, cl.verbosity);
+  if (!logger.ok()) {
+    *io.err << "Error: " << logger.status().message() << "\n";
+    if (!paths.ok()) *io.err << "Error: " << paths.status().message() << "\n";
+    return kExitError;
+  }
+  CliLogger& log = **logger;
+  if (log.writes_file()) tee.set_logger(&log);
+  const long pid = static_cast<long>(getpid());
+  log.Always(absl::StrCat("start: tqs1 ", kVersion, " ", cl.command,
+                          ", config ",
+                          paths.ok() ? paths->config_file : cl.config,
+                          ", pid ", pid, "; ", invocation));
+  int code = kExitError;
+  if (paths.ok()) {
+    code = RunLocal(cl, *paths, io, &log);
+  } else {
+    *io.err << "Error: " << paths.status().message() << "\n";
+  }
+  io.err->flush();
+  log.Always(absl::StrCat(
+      "end: tqs1 ", kVersion, " ", cl.command, ", exit ", code, " (",
+      ExitMeaning(code), ") after ",
+      absl::StrFormat("%.2fs", absl::ToDoubleSeconds(absl::Now() - started)),
+      ", pid ", pid));
+  tee.set_logger(nullptr);
+  return code;
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  absl::StatusOr<CommandLine> cl = ParseCommandLine(args);
+  // Under the old connector's name: its flags only, as apply --auto-approve.
+  const bool legacy = argc > 0 && IsLegacyProgramName(argv[0]);
+  absl::StatusOr<CommandLine> cl =
+      legacy ? ParseLegacyCommandLine(args) : ParseCommandLine(args);
   if (!cl.ok()) {
     std::cerr << "Error: " << cl.status().message() << "\n";
     return kExitError;
@@ -115,17 +172,26 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   if (cl->help) {
-    std::cout << HelpText(cl->command);
+    std::cout << HelpText(legacy ? kLegacyProgramName : cl->command);
     return kExitOk;
   }
-  if (cl->command == "version") {
+  if (cl->version || cl->command == "version") {
     std::cout << "tqs1 " << kVersion << "\n";
     return kExitOk;
   }
+  if (cl->command.empty()) {
+    // Not help: a cron line that lost its command must not exit 0.
+    std::cerr << MissingCommandText(args);
+    return kExitError;
+  }
 
+  // Standard error through a tee, so that errors reach a log file too.
+  LogTee tee(std::cerr.rdbuf());
+  std::ostream err(&tee);
+  err.tie(&std::cout);  // as std::cerr: what was printed comes first
   Io io;
   io.out = &std::cout;
-  io.err = &std::cerr;
+  io.err = &err;
   io.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
   const char* no_color = std::getenv("NO_COLOR");
   io.color = isatty(STDOUT_FILENO) && !cl->no_color &&
@@ -138,7 +204,10 @@ int Main(int argc, char** argv) {
   if (cl->command == "drift" || !cl->server.empty()) {
     return server::RunClientCommand(*cl, io);
   }
-  return PlanOrApply(*cl, io);
+  const std::string invocation =
+      legacy ? absl::StrCat("as ", kLegacyProgramName, " ", ShellJoin(args))
+             : absl::StrCat("tqs1 ", ShellJoin(args));
+  return PlanOrApply(*cl, io, tee, invocation);
 }
 
 }  // namespace

@@ -1,0 +1,133 @@
+#include "cli/logging.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "providers/log/capturing_logger.h"
+
+namespace tqs1::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+std::string TempDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+std::vector<std::string> FileLines(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return absl::StrSplit(text.str(), '\n', absl::SkipEmpty());
+}
+
+TEST(MakeLoggerTest, LogFileIsCreated0640) {
+  const std::string dir = TempDir("mode");
+  const mode_t saved = umask(022);
+  absl::StatusOr<std::unique_ptr<CliLogger>> logger =
+      MakeLogger(dir, "tqs1", 1);
+  umask(saved);
+  ASSERT_TRUE(logger.ok()) << logger.status();
+  EXPECT_TRUE((*logger)->writes_file());
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/tqs1.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640);
+}
+
+TEST(MakeLoggerTest, AlwaysLinesAtEveryVerbosity) {
+  const std::string dir = TempDir("levels");
+  {
+    absl::StatusOr<std::unique_ptr<CliLogger>> logger =
+        MakeLogger(dir, "v1", 1);
+    ASSERT_TRUE(logger.ok()) << logger.status();
+    (*logger)->Always("start: tqs1 apply");
+    (*logger)->Log(log::LogLevel::kInfo, "progress");
+    (*logger)->Log(log::LogLevel::kDebug, "details");
+    (*logger)->Log(log::LogLevel::kError, "it failed");
+    (*logger)->Always("end: exit 1");
+  }
+  std::vector<std::string> lines = FileLines(dir + "/v1.log");
+  ASSERT_THAT(lines, SizeIs(3));
+  EXPECT_THAT(lines[0], EndsWith("Z I start: tqs1 apply"));
+  EXPECT_THAT(lines[1], EndsWith("Z E it failed"));
+  EXPECT_THAT(lines[2], EndsWith("Z I end: exit 1"));
+}
+
+TEST(MakeLoggerTest, ConsoleAndUnwritableFolder) {
+  absl::StatusOr<std::unique_ptr<CliLogger>> console =
+      MakeLogger("stdout", "tqs1", 1);
+  ASSERT_TRUE(console.ok());
+  EXPECT_FALSE((*console)->writes_file());
+
+  absl::StatusOr<std::unique_ptr<CliLogger>> missing =
+      MakeLogger("/nonexistent/logs", "tqs1", 1);
+  EXPECT_EQ(missing.status(),
+            absl::InvalidArgumentError(
+                "cannot write the log file \"/nonexistent/logs/tqs1.log\": No "
+                "such file or directory (-ll/--loglocation "
+                "\"/nonexistent/logs\" must be a writable folder, or "
+                "\"stdout\")"));
+}
+
+TEST(LogTeeTest, EveryByteToTheTerminalEveryLineToTheLog) {
+  std::stringbuf terminal;
+  log::CapturingLogger logger;
+  {
+    LogTee tee(&terminal);
+    std::ostream err(&tee);
+    err << "before the logger\n";
+    tee.set_logger(&logger);
+    err << "Error: sync \"a\": HTTP 401\n";
+    err << "Warning: the token was trimmed\nError: apply needs a "
+        << "confirmation and there is no terminal\n"
+        << "  (use --auto-approve)\n";
+    err << 'x' << "\n\n";
+    err << "Error: partial";
+  }
+  EXPECT_EQ(terminal.str(),
+            "before the logger\n"
+            "Error: sync \"a\": HTTP 401\n"
+            "Warning: the token was trimmed\n"
+            "Error: apply needs a confirmation and there is no terminal\n"
+            "  (use --auto-approve)\n"
+            "x\n\n"
+            "Error: partial");
+  EXPECT_THAT(
+      logger.Lines(),
+      ElementsAre("E sync \"a\": HTTP 401", "W the token was trimmed",
+                  "E apply needs a confirmation and there is no terminal",
+                  "E   (use --auto-approve)", "E x", "E partial"));
+}
+
+TEST(LogTeeTest, WithoutALoggerOnlyTheTerminal) {
+  std::stringbuf terminal;
+  log::CapturingLogger logger;
+  LogTee tee(&terminal);
+  std::ostream err(&tee);
+  tee.set_logger(&logger);
+  err << "first line, no prefix\n";
+  tee.set_logger(nullptr);
+  err << "Error: after\n";
+  EXPECT_EQ(terminal.str(), "first line, no prefix\nError: after\n");
+  EXPECT_THAT(logger.Lines(), ElementsAre("W first line, no prefix"));
+}
+
+}  // namespace
+}  // namespace tqs1::cli
