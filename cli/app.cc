@@ -234,10 +234,13 @@ absl::StatusOr<Backends> Connect(const Config& config,
   if (!secrets.threatq_client_secret.empty()) {
     tq.grant = threatq::ThreatQClientOptions::Grant::kClientCredentials;
     tq.client_secret = secrets.threatq_client_secret;
+    tq.credential_origin =
+        config::SecretOrigin(config.threatq().client_secret());
   } else {
     tq.grant = threatq::ThreatQClientOptions::Grant::kPassword;
     tq.email = config.threatq().username();
     tq.password = secrets.threatq_password;
+    tq.credential_origin = config::SecretOrigin(config.threatq().password());
   }
   if (config.threatq().page_size() > 0) {
     tq.page_size = static_cast<int>(config.threatq().page_size());
@@ -254,6 +257,7 @@ absl::StatusOr<Backends> Connect(const Config& config,
   sentinelone::SentinelOneClientOptions s1;
   s1.base_url = config.sentinelone().url();
   s1.api_token = secrets.sentinelone_api_token;
+  s1.credential_origin = config::SecretOrigin(config.sentinelone().api_token());
   s1.logger = logger;
   ASSIGN_OR_RETURN(b.sentinelone,
                    sentinelone::SentinelOneClient::Create(

@@ -105,12 +105,28 @@ absl::StatusOr<std::unique_ptr<SentinelOneClient>> SentinelOneClient::Create(
 }
 
 absl::Status SentinelOneClient::Redact(const absl::Status& status) const {
-  if (status.ok() || !absl::StrContains(status.message(), options_.api_token)) {
-    return status;
+  if (status.ok()) return status;
+  std::string message = std::string(status.message());
+  if (absl::StrContains(message, options_.api_token)) {
+    message =
+        absl::StrReplaceAll(message, {{options_.api_token, "[redacted]"}});
   }
-  return WithMessage(status,
-                     absl::StrReplaceAll(status.message(),
-                                         {{options_.api_token, "[redacted]"}}));
+  // The HTTP answers that refuse the token map to these two codes
+  // (StatusFromHttpError): say which token, so that a wrong variable or
+  // file is found without guessing.
+  const bool rejected = status.code() == absl::StatusCode::kUnauthenticated ||
+                        status.code() == absl::StatusCode::kPermissionDenied;
+  if (rejected && !options_.credential_origin.empty()) {
+    message = absl::StrCat(
+        "the API token from ", options_.credential_origin,
+        status.code() == absl::StatusCode::kUnauthenticated
+            ? " was rejected by the console (HTTP 401)"
+            : " was refused this request by the console (HTTP 403: the "
+              "token's user lacks a permission)",
+        ": ", message);
+  }
+  if (message == status.message()) return status;
+  return WithMessage(status, message);
 }
 
 void SentinelOneClient::Log(log::LogLevel level,

@@ -41,6 +41,11 @@ struct SentinelOneClientOptions {
   std::string base_url;
   // The API token itself (the CLI resolves env/file references).
   std::string api_token;
+  // Where the token came from, e.g. "$TQS1_S1_TOKEN" or "file
+  // /etc/tq_labs/s1.token" (not a secret). When set, an HTTP 401 or 403
+  // says it: "the API token from $TQS1_S1_TOKEN was rejected by the console
+  // (HTTP 401): SentinelOne GET /sites: ...".
+  std::string credential_origin;
   // Items per list request, 1..1000.
   int page_size = 1000;
   // Where to log (never the token or bodies); may be null.
@@ -110,7 +115,8 @@ class SentinelOneClient : public FirewallRules {
       absl::string_view site_id,
       const std::function<bool(const tqs1::v1::Rule&)>& found);
 
-  // `status` with the token removed from its message, payloads kept.
+  // `status` with the token removed from its message, payloads kept; a
+  // 401/403 also names where the token came from (credential_origin).
   absl::Status Redact(const absl::Status& status) const;
   template <typename T>
   absl::StatusOr<T> Redact(absl::StatusOr<T> result) const {

@@ -20,6 +20,7 @@ namespace {
 
 using ::nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::tqs1::http::HttpRequest;
 using ::tqs1::http::HttpResponse;
 using ::tqs1::v1::Rule;
@@ -263,6 +264,45 @@ TEST_F(ClientTest, BadWireInputIsAClearErrorNeverAShortList) {
     EXPECT_EQ(client_->ReadSite(kSite).status().code(),
               absl::StatusCode::kUnavailable);
   }
+}
+
+TEST_F(ClientTest, ARejectedTokenSaysWhereItCameFrom) {
+  SentinelOneClientOptions options;
+  options.base_url = kBase;
+  options.api_token = kToken;
+  options.credential_origin = "$TQS1_S1_TOKEN";
+  absl::StatusOr<std::unique_ptr<SentinelOneClient>> client =
+      SentinelOneClient::Create(options, &transport_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  transport_.Enqueue(Answer(
+      401, absl::StrCat(R"({"errors":[{"code":4010010,"title":"Authentication )"
+                        R"(Failed","detail":"token )",
+                        kToken, R"( expired"}]})")));
+  absl::Status s = (*client)->FindSite("HQ").status();
+  statuses_.push_back(s);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(s.message(),
+            "the API token from $TQS1_S1_TOKEN was rejected by the console "
+            "(HTTP 401): SentinelOne GET /sites: HTTP 401: Authentication "
+            "Failed (code 4010010): token [redacted] expired");
+
+  transport_.Enqueue(Answer(
+      403, R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})"));
+  s = (*client)->ReadSite(kSite).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(s.message()),
+              testing::StartsWith("the API token from $TQS1_S1_TOKEN was "
+                                  "refused this request by the console (HTTP "
+                                  "403: the token's user lacks a permission): "
+                                  "SentinelOne GET /firewall-control"));
+
+  // Other errors do not blame the token; without an origin nothing changes.
+  transport_.Enqueue(Answer(404, "{}"));
+  s = (*client)->ReadSite(kSite).status();
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("API token")));
+  transport_.Enqueue(Answer(401, "{}"));
+  EXPECT_THAT(std::string(client_->FindSite("HQ").status().message()),
+              testing::StartsWith("SentinelOne GET /sites: HTTP 401"));
 }
 
 TEST_F(ClientTest, GivesUpAfterMaxPages) {

@@ -50,6 +50,11 @@ absl::StatusOr<Plan> PlanSync(
   for (const tqs1::v1::NeverBlock& entry : never_block) {
     *desired.add_never_block() = entry;
   }
+  // Beside each value, the indicator it came from (rejected values name it).
+  if (read->indicator_ids.size() == read->values.size()) {
+    desired.mutable_indicator_ids()->Assign(read->indicator_ids.begin(),
+                                            read->indicator_ids.end());
+  }
   *desired.mutable_source() = std::move(read->report);
   return reconciler::ComputePlan(desired, *observed, options);
 }

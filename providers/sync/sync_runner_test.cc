@@ -81,6 +81,13 @@ TEST_F(SyncRunnerTest, PlanCarriesSiteInputsAndFingerprint) {
   EXPECT_EQ(plan->inputs().never_blocked(), 1);
   EXPECT_EQ(plan->inputs().desired(), 3);
   EXPECT_EQ(ActionsLine(*plan), "+ Known C2 +3");
+  // Rejected values name the ThreatQ indicator they came from (the fake
+  // numbers them from 100000, in collection order).
+  ASSERT_EQ(plan->inputs().rejected_size(), 2);
+  EXPECT_EQ(plan->inputs().rejected(0).value(), "192.0.2.300");
+  EXPECT_EQ(plan->inputs().rejected(0).indicator_id(), 100004u);
+  EXPECT_EQ(plan->inputs().rejected(1).value(), "203.0.113.5");
+  EXPECT_EQ(plan->inputs().rejected(1).indicator_id(), 100007u);
   // Reads only.
   EXPECT_THAT(site_.Requests(),
               ElementsAre("FindSite HQ", absl::StrCat("ReadSite ", kSiteId)));

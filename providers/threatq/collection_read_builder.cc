@@ -23,7 +23,8 @@ CollectionReadBuilder::CollectionReadBuilder(
     : never_block_statuses_(std::move(never_block_statuses)) {}
 
 void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
-                                absl::string_view status) {
+                                absl::string_view status,
+                                uint64_t indicator_id) {
   tqs1::v1::SourceReport& report = read_.report;
   report.set_indicators_read(report.indicators_read() + 1);
   if (!IsIpIndicatorType(type)) {
@@ -37,6 +38,7 @@ void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
     }
   }
   read_.values.emplace_back(value);
+  read_.indicator_ids.push_back(indicator_id);
 }
 
 CollectionRead CollectionReadBuilder::Finish() && { return std::move(read_); }

@@ -4,13 +4,14 @@
 // counts), and word "no such collection" / "several collections" errors.
 //
 //   CollectionReadBuilder builder({"Whitelisted"});
-//   builder.Add("203.0.113.7", "IP Address", "Active");    // kept
+//   builder.Add("203.0.113.7", "IP Address", "Active", 1207);  // kept, id
 //   builder.Add("evil.example", "FQDN", "Active");         // skipped type
 //   builder.Add("198.51.100.1", "IP Address", "Whitelisted");  // skipped
 //   CollectionRead read = std::move(builder).Finish();
 #ifndef TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
 #define TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,10 @@ class CollectionReadBuilder {
 
   // Counts the indicator as read, then: a non-IP type is counted under
   // skipped_types[type]; an IP type with a never-block status under
-  // skipped_statuses[status]; anything else keeps its value, as is.
+  // skipped_statuses[status]; anything else keeps its value, as is, and its
+  // ThreatQ `indicator_id` beside it (0: unknown).
   void Add(absl::string_view value, absl::string_view type,
-           absl::string_view status);
+           absl::string_view status, uint64_t indicator_id = 0);
 
   CollectionRead Finish() &&;
 

@@ -40,6 +40,19 @@ TEST(CollectionReadBuilderTest, KeepsIpTypesAndCountsTheRest) {
       UnorderedElementsAre(Pair("Whitelisted", 1), Pair("whitelisted", 1)));
 }
 
+TEST(CollectionReadBuilderTest, KeepsEachValuesIndicatorIdBesideIt) {
+  CollectionReadBuilder builder(DefaultNeverBlockStatuses());
+  builder.Add("203.0.113.7", "IP Address", "Active", 11);
+  builder.Add("evil.example", "FQDN", "Active", 12);          // skipped
+  builder.Add("192.0.2.2", "IP Address", "Whitelisted", 13);  // skipped
+  builder.Add("1.2.3.4:443", "IP Address", "Active", 14);
+  builder.Add("192.0.2.9", "IP Address", "Active");  // id unknown
+  CollectionRead read = std::move(builder).Finish();
+  EXPECT_THAT(read.values,
+              ElementsAre("203.0.113.7", "1.2.3.4:443", "192.0.2.9"));
+  EXPECT_THAT(read.indicator_ids, ElementsAre(11u, 14u, 0u));
+}
+
 TEST(CollectionReadBuilderTest, ConfigurableStatuses) {
   CollectionReadBuilder builder({"Whitelisted", "False Positive"});
   builder.Add("192.0.2.1", "IP Address", "False Positive");

@@ -68,7 +68,11 @@ absl::StatusOr<CollectionRead> FakeIndicatorSource::ReadCollection(
   if (matches == 0) return NoSuchCollectionError(collection, names);
   if (matches > 1) return DuplicateCollectionError(collection, matches);
   CollectionReadBuilder builder(never_block_statuses_);
-  for (const Indicator& i : *match) builder.Add(i.value, i.type, i.status);
+  // Indicator ids as the emulator numbers them: 100000 + position.
+  uint64_t id = kFirstIndicatorId;
+  for (const Indicator& i : *match) {
+    builder.Add(i.value, i.type, i.status, id++);
+  }
   return std::move(builder).Finish();
 }
 

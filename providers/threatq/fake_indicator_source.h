@@ -26,6 +26,10 @@ namespace tqs1::threatq {
 // Thread-safe (more than the interface asks).
 class FakeIndicatorSource : public IndicatorSource {
  public:
+  // The indicator id of a collection's first indicator; the k-th (from 0)
+  // has kFirstIndicatorId + k, as ThreatQEmulator numbers them.
+  static constexpr uint64_t kFirstIndicatorId = 100000;
+
   explicit FakeIndicatorSource(std::vector<std::string> never_block_statuses =
                                    DefaultNeverBlockStatuses());
 

@@ -39,6 +39,17 @@ TEST(FakeIndicatorSourceTest, SetReplacesAddDuplicatesRemoveDeletes) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(FakeIndicatorSourceTest, NumbersIndicatorsAsTheEmulatorDoes) {
+  FakeIndicatorSource source;
+  source.SetCollection("C2", {{"192.0.2.1", "IP Address", "Active"},
+                              {"evil.example", "FQDN", "Active"},
+                              {"192.0.2.3", "IP Address", "Active"}});
+  absl::StatusOr<CollectionRead> read = source.ReadCollection("C2");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(read->values, ElementsAre("192.0.2.1", "192.0.2.3"));
+  EXPECT_THAT(read->indicator_ids, ElementsAre(100000u, 100002u));
+}
+
 TEST(FakeIndicatorSourceTest, NeverBlockStatusesAreConfigurable) {
   FakeIndicatorSource source({"Review"});
   source.SetCollection("C2", {{"192.0.2.1", "IP Address", "Review"},

@@ -5,10 +5,13 @@
 //   ASSIGN_OR_RETURN(CollectionRead read,
 //                    source.ReadCollection("Known C2 IPs"));
 //   desired.mutable_values()->Assign(read.values.begin(), read.values.end());
+//   desired.mutable_indicator_ids()->Assign(read.indicator_ids.begin(),
+//                                           read.indicator_ids.end());
 //   *desired.mutable_source() = read.report;
 #ifndef TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_H_
 #define TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,10 @@ struct CollectionRead {
   // Values of indicators of type "IP Address", "IPv6 Address" or "CIDR
   // Block" whose status is not excluded, as read (unvalidated).
   std::vector<std::string> values;
+  // The ThreatQ indicator id of each value: parallel to `values`, always
+  // the same length; 0 where the source did not say. 8 bytes a value, so
+  // that a plan can name the indicator a rejected value came from.
+  std::vector<uint64_t> indicator_ids;
   // Counts of what was read and what was set aside (other types, excluded
   // statuses).
   tqs1::v1::SourceReport report;

@@ -155,6 +155,17 @@ std::string ThreatQClient::Redact(absl::string_view text) const {
   return out;
 }
 
+std::string ThreatQClient::RejectedCredential(int http_status) const {
+  if (options_.credential_origin.empty()) return "";
+  return absl::StrCat(
+      "the ThreatQ ",
+      options_.grant == ThreatQClientOptions::Grant::kPassword
+          ? "password"
+          : "client secret",
+      " from ", options_.credential_origin, " was rejected (HTTP ",
+      http_status, "): ");
+}
+
 void ThreatQClient::Log(LogLevel level, absl::string_view message) const {
   log::LogTo(options_.logger, level, Redact(message));
 }
@@ -237,12 +248,16 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     absl::Status mapped = http::HttpStatusToStatus(
         status, "POST", request.url, "ThreatQ refused the credentials",
         ServerErrorText(*response));
-    return absl::UnauthenticatedError(Redact(mapped.message()));
+    return absl::UnauthenticatedError(Redact(
+        absl::StrCat(RejectedCredential(status), mapped.message())));
   }
   if (status < 200 || status >= 300) {
     absl::Status mapped = http::HttpStatusToStatus(
         status, "POST", request.url, kContext, ServerErrorText(*response));
-    return absl::Status(mapped.code(), Redact(mapped.message()));
+    return absl::Status(
+        mapped.code(),
+        Redact(absl::StrCat(status == 403 ? RejectedCredential(status) : "",
+                            mapped.message())));
   }
   absl::StatusOr<json> body = ParseJson(*response, kContext, where);
   if (!body.ok()) return body.status();
@@ -508,7 +523,10 @@ absl::StatusOr<CollectionRead> ThreatQClient::Read(
                          "\" changed while being read (indicator id ", *row.id,
                          " came twice); read it again"));
       }
-      builder.Add(row.value, row.type, row.status);
+      builder.Add(row.value, row.type, row.status,
+                  row.id.has_value() && *row.id > 0
+                      ? static_cast<uint64_t>(*row.id)
+                      : 0);
     }
     const int64_t rows = static_cast<int64_t>(indicators.rows.size());
     Log(LogLevel::kDebug,

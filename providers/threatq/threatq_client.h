@@ -55,6 +55,12 @@ struct ThreatQClientOptions {
   std::string password;
   std::string client_id;
   std::string client_secret;
+  // Where the grant's secret (the password, or the client secret) came
+  // from, e.g. "$TQS1_THREATQ_PASSWORD" or "file /etc/tq_labs/tq.pw" (not a
+  // secret). When set, a token request refused with HTTP 400, 401 or 403
+  // says it: "the ThreatQ password from $TQS1_THREATQ_PASSWORD was rejected
+  // (HTTP 401): ThreatQ refused the credentials: ...".
+  std::string credential_origin;
 
   // Indicators asked per page; clamped to [1, 1000]. The server may send
   // fewer; the offset advances by the rows actually received.
@@ -108,6 +114,9 @@ class ThreatQClient : public IndicatorSource {
   absl::StatusOr<CollectionRead> Read(absl::string_view collection);
   void Log(log::LogLevel level, absl::string_view message) const;
   std::string Redact(absl::string_view text) const;
+  // "the ThreatQ password from $X was rejected (HTTP 401): " for a token
+  // request refused with `http_status`, or "" without a credential_origin.
+  std::string RejectedCredential(int http_status) const;
   absl::Status Annotate(const absl::Status& status,
                         absl::string_view context) const;
 

@@ -165,6 +165,25 @@ TEST(ThreatQClientEmulatorTest, PagesToTheEndWithServerClampedPages) {
   EXPECT_EQ(s.Count("POST", "/api/token"), 1);  // the token is cached
 }
 
+TEST(ThreatQClientEmulatorTest, CarriesEachValuesIndicatorId) {
+  Stack::Options options;
+  options.page_size = 2;  // ids across pages
+  Stack s(options);
+  ASSERT_TRUE(s.ok());
+  s.tq->AddCollection("C2", {{"192.0.2.1", "IP Address", "Active"},
+                             {"evil.example", "FQDN", "Active"},
+                             {"1.2.3.11:443", "IP Address", "Active"},
+                             {"192.0.2.4", "IP Address", "Whitelisted"},
+                             {"2001:db8::5", "IPv6 Address", "Active"}});
+  absl::StatusOr<CollectionRead> read = s.client->ReadCollection("C2");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->values, (std::vector<std::string>{
+                              "192.0.2.1", "1.2.3.11:443", "2001:db8::5"}));
+  // The emulator numbers a collection's indicators from 100000.
+  EXPECT_EQ(read->indicator_ids,
+            (std::vector<uint64_t>{100000, 100002, 100004}));
+}
+
 TEST(ThreatQClientEmulatorTest, TokenExpiryMidReadReauthenticatesOnce) {
   Stack s({});
   ASSERT_TRUE(s.ok());

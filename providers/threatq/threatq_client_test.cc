@@ -358,6 +358,50 @@ TEST(ThreatQClientTest, TokenFailures) {
   }
 }
 
+TEST(ThreatQClientTest, ARejectedCredentialSaysWhereItCameFrom) {
+  struct Case {
+    ThreatQClientOptions::Grant grant;
+    std::string origin;
+    int http_status;
+    absl::StatusCode code;
+    std::string prefix;
+  };
+  const Case kCases[] = {
+      {ThreatQClientOptions::Grant::kPassword, "$TQS1_THREATQ_PASSWORD", 401,
+       absl::StatusCode::kUnauthenticated,
+       "the ThreatQ password from $TQS1_THREATQ_PASSWORD was rejected (HTTP "
+       "401): ThreatQ refused the credentials: HTTP 401 Unauthorized from "
+       "POST https://tq.test/api/token"},
+      {ThreatQClientOptions::Grant::kPassword, "file /x", 400,
+       absl::StatusCode::kUnauthenticated,
+       "the ThreatQ password from file /x was rejected (HTTP 400): ThreatQ "
+       "refused the credentials: HTTP 400 Bad Request"},
+      {ThreatQClientOptions::Grant::kClientCredentials, "file /etc/tq.secret",
+       403, absl::StatusCode::kPermissionDenied,
+       "the ThreatQ client secret from file /etc/tq.secret was rejected (HTTP "
+       "403): ThreatQ: getting a token: HTTP 403 Forbidden"},
+      {ThreatQClientOptions::Grant::kPassword, "", 401,
+       absl::StatusCode::kUnauthenticated,
+       "ThreatQ refused the credentials: HTTP 401"},
+      {ThreatQClientOptions::Grant::kPassword, "$TQS1_THREATQ_PASSWORD", 503,
+       absl::StatusCode::kUnavailable,
+       "ThreatQ: getting a token: HTTP 503"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.prefix);
+    ThreatQClientOptions options = Harness::Defaults();
+    options.grant = c.grant;
+    options.credential_origin = c.origin;
+    Harness h(options);
+    h.server.token = [&](const HttpRequest&) {
+      return Reply(c.http_status, R"({"error": "invalid_grant"})");
+    };
+    absl::Status status = h.Read().status();
+    EXPECT_EQ(status.code(), c.code);
+    EXPECT_THAT(std::string(status.message()), testing::StartsWith(c.prefix));
+  }
+}
+
 TEST(ThreatQClientTest, TransportErrorsKeepTheirCodeAndGainContext) {
   Harness h;
   h.transport.Enqueue(absl::UnavailableError(
