@@ -501,6 +501,23 @@ TEST(ServerTest, ClientCertificatesWhenAClientCaIsGiven) {
   EXPECT_EQ(get_drift(false), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(ServerTest, APortInUseIsAnError) {
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+      ServerTestEnv::Start(ServeOptions());
+  ASSERT_TRUE(env.ok()) << env.status();
+  const std::string listen =
+      absl::StrCat("127.0.0.1:", (*env)->server().port());
+  ServeOptions serve;
+  serve.listen = listen;
+  absl::StatusOr<std::unique_ptr<Tqs1Server>> second =
+      Tqs1Server::Start(serve, {}, {}, {});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().message(),
+            absl::StrCat("cannot listen on ", listen,
+                         ": the address is in use (another tqs1 serve?) or "
+                         "not an address of this machine"));
+}
+
 TEST(ServerTest, NonLoopbackNeedsTlsAndToken) {
   ServeOptions serve;
   serve.listen = "0.0.0.0:0";
