@@ -1,8 +1,10 @@
 #include "cli/app.h"
 
 #include <netdb.h>
+#include <signal.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,8 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "cli/config/paths.h"
 #include "cli/config/secrets.h"
+#include "cli/logging.h"
 #include "cli/version.h"
 #include "providers/http/curl_transport.h"
 #include "providers/http/retrying_transport.h"
@@ -21,6 +26,9 @@
 #include "providers/sync/sync_runner.h"
 #include "providers/threatq/threatq_client.h"
 #include "reconciler/address.h"
+#include "reconciler/admission.h"
+#include "reconciler/plan_file.h"
+#include "reconciler/planner.h"
 #include "reconciler/render.h"
 #include "reconciler/status_macros.h"
 
@@ -147,12 +155,107 @@ config::SyncRunRecord& NewRecord(config::LastRunRecord* record,
   return *r;
 }
 
-// Applies one plan with a progress line on a terminal; prints the summary
-// and fills `r`.
-int ApplyOne(const Plan& plan, Backends& backends, const Io& io,
-             log::Logger* logger, config::SyncRunRecord& r) {
+void CountInto(const tqs1::v1::ApplyReport& report, config::SyncRunRecord& r) {
+  r.rules_created = report.created();
+  r.rules_updated = report.updated();
+  r.rules_deleted = report.deleted();
+  r.addresses_blocked = report.addresses_blocked();
+  r.addresses_unblocked = report.addresses_unblocked();
+}
+
+// The first SIGINT or SIGTERM during an apply asks it to stop before its
+// next write; a second one ends the process at once (the default action).
+// One apply at a time per process installs it.
+class StopSignals {
+ public:
+  StopSignals() {
+    received_.store(0);
+    struct sigaction action {};
+    action.sa_handler = &StopSignals::OnSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: a pending prompt returns
+    sigaction(SIGINT, &action, &saved_int_);
+    sigaction(SIGTERM, &action, &saved_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &saved_int_, nullptr);
+    sigaction(SIGTERM, &saved_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // The signal received, or 0.
+  int received() const { return received_.load(); }
+
+ private:
+  static void OnSignal(int signo) {
+    int none = 0;
+    if (!received_.compare_exchange_strong(none, signo)) {
+      signal(signo, SIG_DFL);
+      raise(signo);
+    }
+  }
+
+  static std::atomic<int> received_;
+  struct sigaction saved_int_ {};
+  struct sigaction saved_term_ {};
+};
+
+std::atomic<int> StopSignals::received_{0};
+
+// 130 for SIGINT, 143 for SIGTERM: the shell's convention.
+int ExitForSignal(int signo) { return 128 + signo; }
+
+// The guards a plan trips (and which were overridden), in words.
+std::string GuardsInWords(const Plan& plan) {
+  std::vector<std::string> words;
+  for (const tqs1::v1::GuardVerdict& v : plan.guards()) {
+    if (!v.tripped()) continue;
+    words.push_back(absl::StrCat("guard \"", v.guard(), "\"",
+                                 v.overridden() ? " (overridden)" : "", ": ",
+                                 v.message()));
+  }
+  return absl::StrJoin(words, "; ");
+}
+
+// A line a log file holds at every -v level (on the console, progress:
+// from -v2 on, since the plan on standard output already says it).
+void LogAlways(log::Logger* logger, const std::string& message) {
+  if (auto* cli = dynamic_cast<CliLogger*>(logger);
+      cli != nullptr && cli->writes_file()) {
+    cli->Always(message);
+    return;
+  }
+  log::LogTo(logger, log::LogLevel::kInfo, message);
+}
+
+// One line in the log for the values a plan will not block.
+void LogRejected(const Plan& plan, log::Logger* logger) {
+  const tqs1::v1::InputReport& in = plan.inputs();
+  const uint64_t rejected = in.rejected_size() + in.rejected_truncated();
+  if (rejected == 0) return;
+  std::vector<std::string> examples;
+  for (const tqs1::v1::RejectedValue& r : in.rejected()) {
+    if (examples.size() == 3) break;
+    examples.push_back(absl::StrCat("\"", r.value(), "\" (", r.reason(), ")"));
+  }
+  LogAlways(logger,
+            absl::StrCat("sync \"", plan.sync_name(), "\": ",
+                          reconciler::FormatCount(rejected),
+                          " values not blocked (", in.invalid(), " invalid, ",
+                          in.never_blocked(), " never-blocked), e.g. ",
+                          absl::StrJoin(examples, ", ")));
+}
+
+// Applies one plan (admitted again by sync::ApplyPlan against `policy`)
+// with a progress line on a terminal; prints the summary and fills `r`.
+// Stops before the next write once `stop` has received a signal.
+int ApplyOne(const Plan& plan, const tqs1::v1::DesiredState& policy,
+             Backends& backends, const Io& io, log::Logger* logger,
+             const StopSignals& stop, config::SyncRunRecord& r) {
   sync::ApplyOptions options;
   options.logger = logger;
+  options.should_stop = [&stop] { return stop.received() != 0; };
   if (io.interactive) {
     options.on_action = [&io](int index, int total,
                               const tqs1::v1::Action& action) {
@@ -161,32 +264,36 @@ int ApplyOne(const Plan& plan, Backends& backends, const Io& io,
     };
   }
   absl::StatusOr<tqs1::v1::ApplyReport> report =
-      sync::ApplyPlan(plan, *backends.sentinelone, options);
+      sync::ApplyPlan(plan, policy, *backends.sentinelone, options);
   if (io.interactive) *io.out << "\r\033[K";
   r.finished = absl::Now();
   if (!report.ok()) {
-    PrintError(io, plan.sync_name(), report.status());
-    r.outcome = config::SyncOutcome::kFailed;
+    std::optional<tqs1::v1::ApplyReport> partial =
+        sync::PartialApplyReport(report.status());
+    if (partial.has_value()) CountInto(*partial, r);
     r.error = std::string(report.status().message());
-    if (std::optional<tqs1::v1::ApplyReport> partial =
-            sync::PartialApplyReport(report.status())) {
-      r.rules_created = partial->created();
-      r.rules_updated = partial->updated();
-      r.rules_deleted = partial->deleted();
-      r.addresses_blocked = partial->addresses_blocked();
-      r.addresses_unblocked = partial->addresses_unblocked();
+    if (report.status().code() == absl::StatusCode::kCancelled &&
+        stop.received() != 0) {
+      const int done = partial.has_value() ? partial->created() +
+                                                 partial->updated() +
+                                                 partial->deleted()
+                                           : 0;
+      *io.err << "Interrupted: sync \"" << plan.sync_name() << "\" stopped after "
+              << done << " of " << plan.actions_size()
+              << " actions; run apply again to finish.\n";
+      r.outcome = config::SyncOutcome::kInterrupted;
+      return ExitForSignal(stop.received());
     }
-    return report.status().code() == absl::StatusCode::kFailedPrecondition &&
-                   plan.summary().blocked()
-               ? kExitGuard
-               : kExitError;
+    PrintError(io, plan.sync_name(), report.status());
+    if (reconciler::IsGuardRefusal(report.status())) {
+      r.outcome = config::SyncOutcome::kGuardBlocked;
+      return kExitGuard;
+    }
+    r.outcome = config::SyncOutcome::kFailed;
+    return kExitError;
   }
   r.outcome = config::SyncOutcome::kApplied;
-  r.rules_created = report->created();
-  r.rules_updated = report->updated();
-  r.rules_deleted = report->deleted();
-  r.addresses_blocked = report->addresses_blocked();
-  r.addresses_unblocked = report->addresses_unblocked();
+  CountInto(*report, r);
   *io.out << "Apply complete for \"" << plan.sync_name()
           << "\": " << report->created() << " created, " << report->updated()
           << " updated, " << report->deleted() << " deleted; "
@@ -199,6 +306,89 @@ int ApplyOne(const Plan& plan, Backends& backends, const Io& io,
                           report->created(), " created, ", report->updated(),
                           " updated, ", report->deleted(), " deleted"));
   return kExitOk;
+}
+
+// The sync of `config` a plan names, or null.
+const SyncConfig* SyncNamed(const Config& config, absl::string_view name) {
+  for (const SyncConfig& sync : config.syncs()) {
+    if (reconciler::SyncDisplayName(sync) == name) return &sync;
+  }
+  return nullptr;
+}
+
+// This instance's plan-signing key (created on first use).
+absl::StatusOr<std::string> PlanKey(const CommandLine& cl) {
+  ASSIGN_OR_RETURN(config::ConfigPaths paths,
+                   config::ResolveConfigPaths(cl.config, cl.name));
+  return config::LoadOrCreatePlanKey(paths.PlanKeyFile());
+}
+
+// A shell-safe rendering of one argument for a hint.
+std::string ShellWord(absl::string_view word) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+                             "XYZ0123456789_-./:=@%+,") ==
+          absl::string_view::npos) {
+    return std::string(word);
+  }
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+// Flags that cannot change a saved plan, as given: refused with `apply
+// PLANFILE` (they are decided when the plan is made, and the signed file
+// records them).
+std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
+  std::vector<std::string> flags;
+  if (!cl.syncs.empty()) flags.push_back("--sync");
+  if (cl.adopt) flags.push_back("--adopt");
+  if (cl.allow_empty) flags.push_back("--allow-empty");
+  if (cl.allow_mass_unblock) flags.push_back("--allow-mass-unblock");
+  return flags;
+}
+
+// Reads, verifies and checks a saved plan file; prints what is wrong.
+std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
+                                               const CommandLine& cl,
+                                               const Io& io) {
+  auto fail = [&](absl::string_view message) {
+    *io.err << "Error: plan file \"" << path << "\": " << message
+            << "; nothing applied.\n";
+    return std::nullopt;
+  };
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return fail(text.status().message());
+  absl::StatusOr<tqs1::v1::PlanFile> file =
+      reconciler::ParsePlanFileJson(*text);
+  if (!file.ok()) return fail(file.status().message());
+  absl::StatusOr<std::string> key = PlanKey(cl);
+  if (!key.ok()) return fail(key.status().message());
+  if (absl::Status s = reconciler::VerifyPlanFile(*key, *file, path); !s.ok()) {
+    *io.err << "Error: " << s.message() << "\n";
+    return std::nullopt;
+  }
+  if (file->plans().empty()) {
+    return fail("it holds no syncs (was the config's syncs list empty?)");
+  }
+  absl::Time created;
+  std::string why;
+  if (!absl::ParseTime(absl::RFC3339_full, file->created_at(), &created,
+                       &why)) {
+    return fail(absl::StrCat("its creation time \"", file->created_at(),
+                             "\" is not an RFC 3339 time"));
+  }
+  const absl::Duration age = absl::Now() - created;
+  if (age > cl.plan_max_age) {
+    *io.err << "Warning: plan file \"" << path << "\" was made "
+            << absl::FormatDuration(absl::Trunc(age, absl::Minutes(1)))
+            << " ago (" << file->created_at() << ", --plan-max-age "
+            << absl::FormatDuration(cl.plan_max_age)
+            << "); it is applied only if the site is unchanged since.\n";
+  }
+  if (file->tqs1_version() != kVersion) {
+    *io.err << "Warning: plan file \"" << path << "\" was made by tqs1 "
+            << file->tqs1_version() << "; this is tqs1 " << kVersion << ".\n";
+  }
+  return *std::move(file);
 }
 
 }  // namespace
@@ -309,8 +499,12 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
     return kExitError;
   }
   int exit_code = kExitOk;
+  bool any_blocked = false;
   tqs1::v1::PlanFile file;
   file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  file.set_created_at(absl::FormatTime(absl::RFC3339_full, absl::Now(),
+                                       absl::UTCTimeZone()));
+  file.set_tqs1_version(kVersion);
   for (const SyncConfig* sync : *syncs) {
     log::LogTo(logger, log::LogLevel::kInfo,
                absl::StrCat("planning sync \"", sync->name(), "\""));
@@ -320,14 +514,41 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
     if (!plan.ok()) {
       PrintError(io, sync->name(), plan.status());
       exit_code = WorseExit(exit_code, kExitError);
+      // Every sync has an entry; a failed one says why and has no actions.
+      Plan* failed = file.add_plans();
+      failed->set_format(tqs1::v1::PLAN_FORMAT_V1);
+      failed->set_sync_name(reconciler::SyncDisplayName(*sync));
+      failed->set_collection(sync->collection());
+      failed->set_site_name(sync->site());
+      failed->set_error(std::string(plan.status().message()));
       continue;
     }
     if (!cl.json) {
       *io.out << reconciler::RenderPlanText(*plan, RenderOptionsFrom(cl, io))
-              << "\n";
+              << "\n"
+              << std::flush;
+    }
+    LogRejected(*plan, logger);
+    if (plan->summary().blocked()) {
+      any_blocked = true;
+      LogAlways(logger, absl::StrCat("sync \"", plan->sync_name(),
+                                     "\": a guard blocks the plan: ",
+                                     GuardsInWords(*plan)));
     }
     exit_code = WorseExit(exit_code, ExitFor(*plan));
     *file.add_plans() = *std::move(plan);
+  }
+  if (cl.json || !cl.out.empty()) {
+    // Signed, so that `tqs1 apply FILE` can tell it is this instance's and
+    // unchanged.
+    absl::StatusOr<std::string> key = PlanKey(cl);
+    absl::Status signed_ok =
+        key.ok() ? reconciler::SignPlanFile(*key, file) : key.status();
+    if (!signed_ok.ok()) {
+      *io.err << "Error: cannot sign the plan: " << signed_ok.message()
+              << "\n";
+      return kExitError;
+    }
   }
   absl::StatusOr<std::string> json = reconciler::RenderPlanFileJson(file);
   if (!json.ok()) {
@@ -340,58 +561,88 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
       *io.err << "Error: " << s.message() << "\n";
       return kExitError;
     }
-    if (!cl.json) {
-      *io.out << "Saved the plan to \"" << cl.out << "\"; apply it with `tqs1 "
-              << "apply " << cl.out << "`.\n";
+    if (!cl.json && any_blocked) {
+      *io.out << "Saved the plan to \"" << cl.out
+              << "\"; a guard blocks it, so apply would refuse it.\n";
+    } else if (!cl.json) {
+      std::string command = "tqs1 apply";
+      if (cl.config != ".") absl::StrAppend(&command, " -c ", ShellWord(cl.config));
+      if (!cl.name.empty()) absl::StrAppend(&command, " -n ", ShellWord(cl.name));
+      absl::StrAppend(&command, " ", ShellWord(cl.out));
+      *io.out << "Saved the plan to \"" << cl.out << "\"; apply it with `"
+              << command << "`.\n";
     }
   }
   if (!cl.detailed_exitcode && exit_code == kExitChanges) exit_code = kExitOk;
   return exit_code;
 }
 
+namespace {
+
+// `tqs1 apply PLANFILE`.
+int ApplyPlanFile(const Config& config, Backends& backends,
+                  const CommandLine& cl, const Io& io, log::Logger* logger,
+                  config::LastRunRecord* record) {
+  const std::string& path = cl.positional[0];
+  if (std::vector<std::string> flags = FlagsAPlanFileFixes(cl); !flags.empty()) {
+    *io.err << "Error: " << absl::StrJoin(flags, ", ")
+            << " cannot change a saved plan: which syncs it holds and its guard "
+               "overrides are decided when it is made (`tqs1 plan "
+            << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
+            << "signed file records them; nothing applied.\n";
+    return kExitError;
+  }
+  std::optional<tqs1::v1::PlanFile> file = LoadPlanFile(path, cl, io);
+  if (!file.has_value()) return kExitError;
+
+  StopSignals stop;
+  config::SyncRunRecord scratch;
+  int exit_code = kExitOk;
+  for (const Plan& plan : file->plans()) {
+    config::SyncRunRecord& r = NewRecord(record, scratch, plan.sync_name());
+    if (stop.received() != 0) {
+      r.outcome = config::SyncOutcome::kInterrupted;
+      continue;
+    }
+    const SyncConfig* sync = SyncNamed(config, plan.sync_name());
+    if (sync == nullptr) {
+      PrintError(io, plan.sync_name(),
+                 absl::InvalidArgumentError(
+                     "the plan file names a sync that is not in the config"));
+      r.error = "not in the config";
+      exit_code = WorseExit(exit_code, kExitError);
+      continue;
+    }
+    if (!plan.error().empty()) {
+      PrintError(io, plan.sync_name(),
+                 absl::FailedPreconditionError(absl::StrCat(
+                     "it could not be planned, so the file holds nothing to "
+                     "apply for it: ",
+                     plan.error())));
+      r.error = plan.error();
+      exit_code = WorseExit(exit_code, kExitError);
+      continue;
+    }
+    if (plan.actions().empty() && !plan.summary().blocked()) {
+      r.outcome = config::SyncOutcome::kInSync;
+      continue;
+    }
+    const int code =
+        ApplyOne(plan, sync::SyncPolicy(*sync, backends.never_block), backends,
+                 io, logger, stop, r);
+    // An interrupted apply exits 130/143; the syncs after it are recorded
+    // as interrupted.
+    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
+  }
+  return exit_code;
+}
+
+}  // namespace
+
 int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
              const Io& io, log::Logger* logger, config::LastRunRecord* record) {
-  config::SyncRunRecord scratch;
-  // Apply exactly a saved plan.
   if (!cl.positional.empty()) {
-    absl::StatusOr<std::string> text = ReadTextFile(cl.positional[0]);
-    absl::StatusOr<tqs1::v1::PlanFile> file =
-        text.ok() ? reconciler::ParsePlanFileJson(*text)
-                  : absl::StatusOr<tqs1::v1::PlanFile>(text.status());
-    if (!file.ok()) {
-      *io.err << "Error: plan file \"" << cl.positional[0]
-              << "\": " << file.status().message() << "\n";
-      return kExitError;
-    }
-    int exit_code = kExitOk;
-    for (const Plan& plan : file->plans()) {
-      bool known = false;
-      for (const SyncConfig& sync : config.syncs()) {
-        known |= sync.name() == plan.sync_name();
-      }
-      if (!known) {
-        PrintError(io, plan.sync_name(),
-                   absl::InvalidArgumentError(
-                       "the plan file names a sync that is not in the "
-                       "config"));
-        exit_code = WorseExit(exit_code, kExitError);
-        continue;
-      }
-      config::SyncRunRecord& r = NewRecord(record, scratch, plan.sync_name());
-      if (plan.summary().in_sync()) {
-        r.outcome = config::SyncOutcome::kInSync;
-        continue;
-      }
-      exit_code = WorseExit(exit_code, ApplyOne(plan, backends, io, logger, r));
-    }
-    return exit_code;
-  }
-
-  if (!io.interactive && !cl.auto_approve) {
-    *io.err << "Error: apply needs a confirmation and there is no terminal "
-               "to ask on; run `tqs1 plan` to review, then `tqs1 apply "
-               "--auto-approve` (or apply a saved plan file).\n";
-    return kExitError;
+    return ApplyPlanFile(config, backends, cl, io, logger, record);
   }
   absl::StatusOr<std::vector<const SyncConfig*>> syncs =
       SelectSyncs(config, cl);
@@ -399,9 +650,15 @@ int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
     *io.err << "Error: " << syncs.status().message() << "\n";
     return kExitError;
   }
+  StopSignals stop;
+  config::SyncRunRecord scratch;
   int exit_code = kExitOk;
   for (const SyncConfig* sync : *syncs) {
     config::SyncRunRecord& r = NewRecord(record, scratch, sync->name());
+    if (stop.received() != 0) {
+      r.outcome = config::SyncOutcome::kInterrupted;
+      continue;
+    }
     absl::StatusOr<Plan> plan =
         sync::PlanSync(*sync, backends.never_block, *backends.threatq,
                        *backends.sentinelone, PlanOptionsFrom(cl));
@@ -413,10 +670,13 @@ int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
       continue;
     }
     *io.out << reconciler::RenderPlanText(*plan, RenderOptionsFrom(cl, io))
-            << "\n";
+            << "\n"
+            << std::flush;
+    LogRejected(*plan, logger);
     if (plan->summary().blocked()) {
       *io.err << "Error: sync \"" << sync->name()
-              << "\": a guard blocks this plan; nothing applied.\n";
+              << "\": a guard blocks this plan; nothing applied ("
+              << GuardsInWords(*plan) << ").\n";
       r.outcome = config::SyncOutcome::kGuardBlocked;
       exit_code = WorseExit(exit_code, kExitGuard);
       continue;
@@ -426,17 +686,42 @@ int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
       continue;
     }
     if (!cl.auto_approve) {
+      if (!io.interactive) {
+        *io.err << "Error: sync \"" << sync->name()
+                << "\": apply needs a confirmation and there is no terminal "
+                   "to ask on; review the plan above, then run `tqs1 apply "
+                   "--auto-approve` (or save it with `tqs1 plan --out FILE` "
+                   "and apply the file).\n";
+        r.outcome = config::SyncOutcome::kChangesPending;
+        exit_code = WorseExit(exit_code, kExitError);
+        continue;
+      }
       std::optional<std::string> answer = io.ask(
           absl::StrCat("Apply these changes to site \"", plan->site_name(),
-                       "\"? Only 'yes' is accepted: "),
+                       "\" (sync \"", plan->sync_name(),
+                       "\")? Only 'yes' is accepted: "),
           false);
+      if (stop.received() != 0) {
+        *io.err << "Interrupted: sync \"" << sync->name()
+                << "\" stopped before its first write.\n";
+        r.outcome = config::SyncOutcome::kInterrupted;
+        exit_code = ExitForSignal(stop.received());
+        continue;
+      }
       if (!answer.has_value() || *answer != "yes") {
-        *io.out << "Not applied.\n";
-        r.outcome = config::SyncOutcome::kChangesPending;
+        *io.out << "Apply cancelled: sync \"" << sync->name()
+                << "\" was not applied.\n";
+        r.outcome = config::SyncOutcome::kDeclined;
+        exit_code = WorseExit(exit_code, kExitError);
         continue;
       }
     }
-    exit_code = WorseExit(exit_code, ApplyOne(*plan, backends, io, logger, r));
+    const int code =
+        ApplyOne(*plan, sync::SyncPolicy(*sync, backends.never_block),
+                 backends, io, logger, stop, r);
+    // An interrupted apply exits 130/143; the syncs after it are recorded
+    // as interrupted.
+    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
   }
   return exit_code;
 }

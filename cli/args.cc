@@ -27,6 +27,7 @@ const std::vector<std::string>& Options() {
       "--help",          "--version",        "--config",
       "--loglocation",   "--verbosity",      "--name",
       "--sync",          "--out",            "--lock-timeout",
+      "--plan-max-age",
       "--server",        "--listen",         "--metrics-listen",
       "--tls-cert",      "--tls-key",        "--tls-client-ca",
       "--tls-ca",        "--token-file",     "--token-env",
@@ -155,6 +156,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(
           cl.lock_timeout == absl::InfiniteDuration()) {
         return Bad(absl::StrCat("--lock-timeout \"", *v,
                                 "\" is not a duration such as 30s or 500ms"));
+      }
+    } else if (arg == "--plan-max-age") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::ParseDuration(*v, &cl.plan_max_age) ||
+          cl.plan_max_age <= absl::ZeroDuration()) {
+        return Bad(absl::StrCat("--plan-max-age \"", *v,
+                                "\" is not a duration such as 24h or 90m"));
       }
     } else if (arg == "--server" || arg == "--listen" ||
                arg == "--metrics-listen" || arg == "--tls-cert" ||
@@ -414,16 +423,26 @@ Remote (a `tqs1 serve`):
     return "Usage: tqs1 apply [PLANFILE] [options]\n\n"
            "Without PLANFILE: reads, plans, shows the plan and asks for "
            "confirmation\n(on a terminal), then applies it. With PLANFILE: "
-           "applies exactly that plan,\nrefusing if the site changed since "
-           "it was made.\n\n"
+           "applies exactly that plan\nafter checking its signature and "
+           "admitting it again (refused if the site\nchanged, a value or a "
+           "guard no longer passes, or the file was edited).\n"
+           "Ctrl-C or SIGTERM stops before the next write (exit 130/143); "
+           "a second one\nstops at once.\n\n"
            "  --auto-approve        apply without asking (cron); without a "
            "terminal\n"
-           "                        and without this flag apply refuses\n"
+           "                        and without this flag apply plans and "
+           "refuses\n"
+           "                        when there are changes\n"
+           "  --plan-max-age D      with PLANFILE: warn when the plan is "
+           "older than D\n"
+           "                        (default 24h)\n"
            "  --lock-timeout D      wait up to D (default 30s) for another "
            "apply of this\n"
            "                        instance to finish\n"
            "  --adopt, --allow-empty, --allow-mass-unblock, "
            "--show-addresses N: as for plan\n"
+           "  (with PLANFILE, --sync, --adopt and --allow-* are refused: "
+           "they are decided\n   when the plan is made)\n"
            "  (with --server: needs --auto-approve and no PLANFILE)\n" +
            common + client + exit_codes;
   }

@@ -59,6 +59,9 @@ struct CommandLine {
   // apply: --lock-timeout DURATION ("30s", "500ms", "0s": one try): how
   // long to wait for another apply of this instance to finish.
   absl::Duration lock_timeout = absl::Seconds(30);
+  // apply PLANFILE: --plan-max-age DURATION: warn when the plan file is
+  // older than this.
+  absl::Duration plan_max_age = absl::Hours(24);
   // -vv-style address listing in plans: --show-addresses N.
   int show_addresses = 0;
 

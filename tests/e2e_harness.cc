@@ -151,6 +151,10 @@ Process::~Process() {
   }
 }
 
+void Process::Signal(int signo) {
+  if (pid_ > 0 && !exited_) kill(pid_, signo);
+}
+
 bool Process::Exited() {
   if (pid_ <= 0 || exited_) return true;
   if (waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;

@@ -77,6 +77,8 @@ class Process {
 
   // Whether it has exited (polls without blocking).
   bool Exited();
+  // Sends `signo` (e.g. SIGTERM) to the process.
+  void Signal(int signo);
   // Waits for the exit, at most `timeout` (then kills it: exit_code -1).
   RunResult Wait(absl::Duration timeout = absl::Seconds(50));
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/config/state.h"
 #include "gtest/gtest.h"
 #include "reconciler/ownership.h"
 #include "tests/e2e_harness.h"
@@ -189,8 +190,8 @@ TEST_F(PlanApplyTest, SavedPlanIsAppliedExactly) {
   RunResult plan = Run({"plan", "--out", plan_file, "-c", dir});
   EXPECT_EQ(plan.exit_code, 0) << plan;
   EXPECT_TRUE(Contains(plan.out, absl::StrCat("Saved the plan to \"", plan_file,
-                                              "\"; apply it with `tqs1 apply ",
-                                              plan_file, "`.\n")))
+                                              "\"; apply it with `tqs1 apply -c ",
+                                              dir, " ", plan_file, "`.\n")))
       << plan;
   EXPECT_TRUE(Contains(ReadFile(plan_file), "\"format\""));
   EXPECT_EQ(env().ApiWrites(), 0);
@@ -245,18 +246,27 @@ TEST_F(PlanApplyTest, StalePlanIsRefused) {
   EXPECT_EQ(env().ApiWrites(), writes) << "a stale plan wrote";
 }
 
-TEST_F(PlanApplyTest, ApplyWithoutTerminalNeedsAutoApprove) {
+TEST_F(PlanApplyTest, ApplyWithoutTerminalPlansThenNeedsAutoApprove) {
   const std::string dir = FreshSite(100);
   RunResult r = Run({"apply", "-c", dir});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_EQ(r.err,
-            "Error: apply needs a confirmation and there is no terminal to "
-            "ask on; run `tqs1 plan` to review, then `tqs1 apply "
-            "--auto-approve` (or apply a saved plan file).\n");
-  EXPECT_EQ(r.out, "");
+            "Error: sync \"c2-hq\": apply needs a confirmation and there is "
+            "no terminal to ask on; review the plan above, then run `tqs1 "
+            "apply --auto-approve` (or save it with `tqs1 plan --out FILE` "
+            "and apply the file).\n");
+  EXPECT_TRUE(Contains(r.out, "  + create \"Known C2 IPs\"  +100")) << r;
   EXPECT_EQ(env().ApiWrites(), 0);
-  EXPECT_TRUE(env().s1().server().Requests().empty())
-      << "apply read the site before refusing";
+  absl::StatusOr<config::LastRunRecord> record =
+      config::LoadLastRun(dir + "/tqs1.last-run.json");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kChangesPending);
+
+  // In sync: nothing to confirm, so no terminal is needed.
+  ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);
+  RunResult again = Run({"apply", "-c", dir});
+  EXPECT_EQ(again.exit_code, 0) << again;
+  EXPECT_TRUE(Contains(again.out, "No changes")) << again;
 }
 
 TEST_F(PlanApplyTest, EmptiedCollectionIsGuarded) {
@@ -280,9 +290,16 @@ TEST_F(PlanApplyTest, EmptiedCollectionIsGuarded) {
 
   RunResult apply = Run({"apply", "--auto-approve", "-c", dir});
   EXPECT_EQ(apply.exit_code, 3) << apply;
-  EXPECT_EQ(apply.err,
-            "Error: sync \"c2-hq\": a guard blocks this plan; nothing "
-            "applied.\n");
+  // Which guards, with their numbers.
+  EXPECT_TRUE(absl::StartsWith(
+      apply.err,
+      "Error: sync \"c2-hq\": a guard blocks this plan; nothing applied "
+      "(guard \"empty-source\": the collection yields 0 addresses (minimum "
+      "1) while the site blocks 6000"))
+      << apply;
+  EXPECT_TRUE(Contains(apply.err, "; guard \"unblock-share\": unblocks 6,000 "
+                                  "of 6,000"))
+      << apply;
 
   // --allow-empty overrides one guard; unblocking everything still trips
   // the other.

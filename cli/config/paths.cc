@@ -109,6 +109,10 @@ std::string ConfigPaths::LastRunFile() const {
   return Join(state_dir, absl::StrCat(instance_name, ".last-run.json"));
 }
 
+std::string ConfigPaths::PlanKeyFile() const {
+  return Join(state_dir, absl::StrCat(instance_name, ".plan-key"));
+}
+
 absl::Status ValidateInstanceName(absl::string_view name) {
   const bool valid =
       !name.empty() && name.size() <= kMaxInstanceNameLength &&

@@ -35,6 +35,8 @@ struct ConfigPaths {
   std::string LockFile() const;
   // "<state_dir>/<instance_name>.last-run.json": the last run's record.
   std::string LastRunFile() const;
+  // "<state_dir>/<instance_name>.plan-key": the key that signs plan files.
+  std::string PlanKeyFile() const;
 };
 
 // Checks an instance name: 1 to 64 letters, digits, '.', '_' or '-', not

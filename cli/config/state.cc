@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "reconciler/status_macros.h"
@@ -148,7 +151,8 @@ absl::Status Corrupt(absl::string_view source, absl::string_view why) {
 absl::StatusOr<SyncOutcome> ParseOutcome(absl::string_view name) {
   for (SyncOutcome o : {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
                         SyncOutcome::kApplied, SyncOutcome::kGuardBlocked,
-                        SyncOutcome::kFailed}) {
+                        SyncOutcome::kFailed, SyncOutcome::kInterrupted,
+                        SyncOutcome::kDeclined}) {
     if (SyncOutcomeName(o) == name) return o;
   }
   return absl::InvalidArgumentError(
@@ -311,6 +315,10 @@ absl::string_view SyncOutcomeName(SyncOutcome outcome) {
       return "guard_blocked";
     case SyncOutcome::kFailed:
       return "failed";
+    case SyncOutcome::kInterrupted:
+      return "interrupted";
+    case SyncOutcome::kDeclined:
+      return "declined";
   }
   return "failed";
 }
@@ -440,6 +448,75 @@ absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path) {
   }
   if (text.size() > kMaxLastRunBytes) return Corrupt(file, "too large");
   return LastRunFromJson(text, file);
+}
+
+// Plan key
+
+namespace {
+
+constexpr size_t kPlanKeyBytes = 32;
+
+absl::StatusOr<std::string> ReadPlanKey(absl::string_view path) {
+  const std::string file(path);
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot read plan key ", path));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plan key ", path, " is readable by group or others (mode ",
+        absl::StrFormat("%04o", st.st_mode & 07777),
+        "); it must be 0600: anyone who reads it can sign plans"));
+  }
+  std::ifstream in(file);
+  std::string hex;
+  std::getline(in, hex);
+  std::string bytes = absl::HexStringToBytes(hex);
+  if (hex.size() != 2 * kPlanKeyBytes ||
+      absl::BytesToHexString(bytes) != absl::AsciiStrToLower(hex)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plan key ", path, " is corrupt: expected ",
+                     2 * kPlanKeyBytes, " hex digits on its first line"));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LoadOrCreatePlanKey(absl::string_view path) {
+  const std::string file(path);
+  if (access(file.c_str(), F_OK) == 0) return ReadPlanKey(path);
+
+  std::string bytes(kPlanKeyBytes, '\0');
+  {
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!random) {
+      return absl::UnavailableError("cannot read /dev/urandom for a plan key");
+    }
+  }
+  std::string temp = absl::StrCat(file, ".tmp-XXXXXX");
+  int fd = mkstemp(temp.data());  // mode 0600
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot create plan key ", path));
+  }
+  const std::string text = absl::StrCat(absl::BytesToHexString(bytes), "\n");
+  bool written = write(fd, text.data(), text.size()) ==
+                     static_cast<ssize_t>(text.size()) &&
+                 fsync(fd) == 0;
+  close(fd);
+  // link() never replaces: when another process won the race, its key is
+  // the key.
+  int linked = written ? link(temp.c_str(), file.c_str()) : -1;
+  int link_errno = errno;
+  unlink(temp.c_str());
+  if (!written || (linked != 0 && link_errno != EEXIST)) {
+    return absl::ErrnoToStatus(written ? link_errno : EIO,
+                               absl::StrCat("cannot create plan key ", path));
+  }
+  return ReadPlanKey(path);
 }
 
 }  // namespace tqs1::config

@@ -89,9 +89,12 @@ enum class SyncOutcome {
   kApplied,         // changes applied
   kGuardBlocked,    // a guard refused the plan
   kFailed,          // an error (see SyncRunRecord::error)
+  kInterrupted,     // a signal stopped the apply between two writes
+  kDeclined,        // the operator answered the confirmation with no
 };
 
-// "in_sync", "changes_pending", "applied", "guard_blocked", "failed".
+// "in_sync", "changes_pending", "applied", "guard_blocked", "failed",
+// "interrupted", "declined".
 absl::string_view SyncOutcomeName(SyncOutcome outcome);
 
 // One sync of a run.
@@ -144,6 +147,16 @@ absl::Status SaveLastRun(absl::string_view path, const LastRunRecord& record);
 // Loads a saved record. kNotFound when there is none (no run yet);
 // kDataLoss when it is corrupt; other codes from errno.
 absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path);
+
+// The key that signs this instance's plan files (reconciler/plan_file.h),
+// kept in `path` (ConfigPaths::PlanKeyFile()) as 64 hex digits. Created on
+// first use from the system's random source, mode 0600, without ever
+// replacing a key another process created at the same moment (written to a
+// temporary file, then linked into place). Never logged or printed.
+// Errors: kFailedPrecondition when the file exists but is not such a key
+// ("plan key /etc/tq_labs/tqs1.plan-key is corrupt: ...") or is readable by
+// group or others; other codes from errno ("cannot create plan key ...").
+absl::StatusOr<std::string> LoadOrCreatePlanKey(absl::string_view path);
 
 }  // namespace tqs1::config
 

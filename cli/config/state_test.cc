@@ -23,6 +23,7 @@
 namespace tqs1::config {
 namespace {
 
+using ::testing::HasSubstr;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAreArray;
 
@@ -389,6 +390,42 @@ TEST_F(StateTest, LastRunCorrupt) {
     EXPECT_EQ(record.status().message(),
               "last-run record f.json is corrupt: " + c.why);
   }
+}
+
+// Plan key
+
+TEST_F(StateTest, PlanKeyIsCreatedOwnerOnlyAndThenKept) {
+  const std::string path = Path("tqs1.plan-key");
+  absl::StatusOr<std::string> key = LoadOrCreatePlanKey(path);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->size(), 32u);
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_THAT(Names(), ElementsAre("tqs1.plan-key"));  // no temporary left
+  absl::StatusOr<std::string> again = LoadOrCreatePlanKey(path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *key);
+
+  // Another instance's key differs.
+  absl::StatusOr<std::string> other = LoadOrCreatePlanKey(Path("b.plan-key"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(*other, *key);
+}
+
+TEST_F(StateTest, PlanKeyReadableByOthersOrCorruptIsRefused) {
+  const std::string path = Path("tqs1.plan-key");
+  ASSERT_TRUE(LoadOrCreatePlanKey(path).ok());
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  absl::Status open = LoadOrCreatePlanKey(path).status();
+  EXPECT_EQ(open.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(open.message(), HasSubstr("readable by group or others"));
+
+  ASSERT_TRUE(WriteFileAtomically(path, "not hex\n", 0600).ok());
+  absl::Status corrupt = LoadOrCreatePlanKey(path).status();
+  EXPECT_EQ(corrupt.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(corrupt.message(),
+            absl::StrCat("plan key ", path,
+                         " is corrupt: expected 64 hex digits on its first "
+                         "line"));
 }
 
 }  // namespace

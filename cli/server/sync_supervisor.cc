@@ -287,7 +287,9 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
       return shutting_down() || (should_stop && should_stop());
     };
     absl::StatusOr<tqs1::v1::ApplyReport> report =
-        sync::ApplyPlan(outcome.plan, *rules_, apply);
+        sync::ApplyPlan(outcome.plan,
+                        sync::SyncPolicy(*sync, backends_->never_block),
+                        *rules_, apply);
     if (report.ok()) {
       outcome.report = *std::move(report);
     } else {

@@ -6,22 +6,22 @@
 //     std::cerr << "[" << index + 1 << "/" << total << "] " << action.name();
 //   };
 //   options.should_stop = [] { return interrupted.load(); };  // e.g. SIGINT
-//   absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site, options);
+//   absl::StatusOr<ApplyReport> report =
+//       ApplyPlan(plan, SyncPolicy(sync, never_block), site, options);
 //   if (!report.ok()) {
 //     // What was written before the failure or the cancellation:
 //     std::optional<ApplyReport> done = PartialApplyReport(report.status());
 //   }
 //
-// Safety, in the order it is checked, before the first write:
-// 1. A plan stopped by a guard is refused (kFailedPrecondition).
-// 2. The site is re-read; when its fingerprint differs from the one in the
-//    plan the plan is refused (kAborted): the plan was made from another
-//    state of the site, and re-planning is the answer.
-// 3. Every action is checked against the re-read site: it may only touch
-//    site-scoped rules of the sync's name scheme that carry tqs1's ownership
-//    marker (or that the action adopts), at most one action per rule, and
-//    every rule it writes carries the marker. Nothing is written unless the
-//    whole plan passes.
+// Safety, before the first write: the site is re-read and the plan passes
+// reconciler::AdmitPlan() against it and the sync's policy (its config and
+// never-block lists): the same site (fingerprint), actions that touch only
+// rules tqs1 owns, exactly the plan the planner derives now (so every
+// address passes the parser, normalization, never-block lists and prefix
+// floor again), and guards evaluated again, never taken from the plan.
+// This is the one way into a write, whatever the plan's origin (a fresh
+// plan, a saved file, a gRPC request). Nothing is written unless the whole
+// plan is admitted.
 // Then the actions run strictly in plan order (the planner orders them so
 // that no wanted address is ever unblocked and no two rules share a name),
 // one write each, stopping at the first failure. Nothing is retried here:
@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/plan.pb.h"
+#include "proto/state.pb.h"
 #include "providers/http/clock.h"
 #include "providers/log/logger.h"
 #include "providers/sentinelone/firewall_rules.h"
@@ -60,7 +61,9 @@ struct ApplyOptions {
   tqs1::http::Clock* clock = nullptr;
 };
 
-// Applies `plan` to the site `plan.site_id()` through `site`.
+// Applies `plan` to the site `plan.site_id()` through `site`, after
+// admitting it against `policy` (the sync's config and never-block entries:
+// SyncPolicy()).
 //
 // Returns what was done. ApplyReport counts rules created, updated and
 // deleted, and address entries written: addresses_blocked is the number of
@@ -68,13 +71,11 @@ struct ApplyOptions {
 // `remove` entries (an address moved between two rules counts in both).
 //
 // Refusals (nothing has been written):
-//   kInvalidArgument    the plan names no site.
-//   kFailedPrecondition a guard blocks the plan (the message names it and
-//                       says why); or an action does not fit the re-read
-//                       site or would touch a rule tqs1 does not own (a
-//                       plan file edited by hand, or a bug).
-//   kAborted            "the site changed since the plan was made; run plan
-//                       again".
+//   the codes of reconciler::AdmitPlan(): kInvalidArgument (not a plan that
+//   can run), kAborted ("the site changed since the plan was made; run plan
+//   again"), kFailedPrecondition (an action does not fit the site, touches
+//   a rule tqs1 does not own, blocks a refused value, differs from the plan
+//   derived now, or a guard stops the plan: reconciler::IsGuardRefusal());
 //   any code of FirewallRules::ReadSite, with context.
 // Stops (the actions before the stop are done, the rest are not):
 //   kCancelled          `should_stop` returned true before a write.
@@ -82,14 +83,15 @@ struct ApplyOptions {
 //                       number, kind and rule name and followed by what was
 //                       done before it. The write's outcome may be unknown
 //                       (a lost answer); re-planning reads the truth.
-// Stops carry the partial ApplyReport: see PartialApplyReport().
+// Stops carry the partial ApplyReport: see PartialApplyReport(). Refusals
+// and stops are not logged here: the caller reports them once.
 //
 // Thread-compatible: `site` must not be used concurrently; two applies to
 // one site must be serialized by the caller (the fingerprint check narrows
 // but cannot close the window between the re-read and the writes).
 absl::StatusOr<tqs1::v1::ApplyReport> ApplyPlan(
-    const tqs1::v1::Plan& plan, tqs1::sentinelone::FirewallRules& site,
-    const ApplyOptions& options);
+    const tqs1::v1::Plan& plan, const tqs1::v1::DesiredState& policy,
+    tqs1::sentinelone::FirewallRules& site, const ApplyOptions& options);
 
 // The payload type URL under which a failed or cancelled ApplyPlan() stores
 // the ApplyReport of what it did before it stopped.

@@ -57,7 +57,7 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
 
 class PlanExecutorTest : public ::testing::Test {
  protected:
-  PlanExecutorTest() {
+  PlanExecutorTest() : policy_(SyncPolicy(TestSync(), {})) {
     SetUpSite(site_);
     options_.set_max_addresses_per_rule(5);
   }
@@ -74,7 +74,7 @@ class PlanExecutorTest : public ::testing::Test {
   // Plans `values` and applies the plan; expects success.
   ApplyReport Converge(const std::vector<std::string>& values) {
     Plan plan = PlanFor(values);
-    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? *report : ApplyReport();
   }
@@ -96,6 +96,7 @@ class PlanExecutorTest : public ::testing::Test {
     return Rule();
   }
 
+  const tqs1::v1::DesiredState policy_;
   FakeFirewallRules site_;
   threatq::FakeIndicatorSource source_;
   tqs1::v1::PlanOptions options_;
@@ -109,7 +110,7 @@ TEST_F(PlanExecutorTest, FreshSiteIsAppliedAndThenInSync) {
             "+ Known C2 (2) +5 | + Known C2 (3) +5 | + Known C2 (4) +2");
   const int64_t reads_before = site_.Requests().size();
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->sync_name(), plan.sync_name());
@@ -138,7 +139,7 @@ TEST_F(PlanExecutorTest, GrowthAndShrinkConverge) {
   Plan plan = PlanFor(wanted);
   ASSERT_FALSE(plan.summary().blocked());
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->created(), plan.summary().creates());
@@ -151,7 +152,7 @@ TEST_F(PlanExecutorTest, GrowthAndShrinkConverge) {
 
   // Shrink within the guards' floor.
   wanted = Addresses(5, 3);
-  report = ApplyPlan(PlanFor(wanted), site_, {});
+  report = ApplyPlan(PlanFor(wanted), policy_, site_, {});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_GT(report->deleted(), 0);
   EXPECT_THAT(ManagedAddresses(site_), ElementsAreArray(Sorted(wanted)));
@@ -165,7 +166,7 @@ TEST_F(PlanExecutorTest, StalePlanIsRefusedWithoutWriting) {
   someone_elses.set_action(tqs1::v1::RULE_ACTION_ALLOW);
   site_.PutRule(kSiteId, someone_elses);
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(report.status().message()),
@@ -187,7 +188,7 @@ TEST_F(PlanExecutorTest, ChangeToAManagedRuleMakesThePlanStale) {
     }
   }
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(site_.WriteCount(), writes + 1);  // only the console's edit
@@ -211,7 +212,7 @@ TEST_F(PlanExecutorTest, GuardBlockedPlanIsRefusedWithoutWriting) {
     Plan plan = PlanFor(c.values);
     ASSERT_TRUE(plan.summary().blocked());
 
-    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
     EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(std::string(report.status().message()),
@@ -226,7 +227,7 @@ TEST_F(PlanExecutorTest, GuardBlockedPlanIsRefusedWithoutWriting) {
   options_.set_allow_mass_unblock(true);
   Plan plan = PlanFor(Addresses(1, 10));
   ASSERT_FALSE(plan.summary().blocked());
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->addresses_unblocked(), 190);
   EXPECT_THAT(ManagedAddresses(site_),
@@ -263,7 +264,7 @@ TEST_F(PlanExecutorTest, FailureMidApplyThenReRunConverges) {
       }
     };
 
-    absl::StatusOr<ApplyReport> report = ApplyPlan(*plan, site, apply);
+    absl::StatusOr<ApplyReport> report = ApplyPlan(*plan, policy_, site, apply);
 
     EXPECT_EQ(report.status().code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(std::string(report.status().message()),
@@ -281,7 +282,7 @@ TEST_F(PlanExecutorTest, FailureMidApplyThenReRunConverges) {
         PlanSync(TestSync(), {}, source_, site, options_);
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(again->actions_size(), c.applied ? 1 : 2);
-    ASSERT_TRUE(ApplyPlan(*again, site, {}).ok());
+    ASSERT_TRUE(ApplyPlan(*again, policy_, site, {}).ok());
     EXPECT_THAT(ManagedAddresses(site), ElementsAreArray(Sorted(wanted)));
     EXPECT_THAT(RuleNames(site), ElementsAre(kHandMadeRuleName, "Known C2 (2)",
                                              "Known C2 (3)", "Known C2 (4)"));
@@ -301,13 +302,13 @@ TEST_F(PlanExecutorTest, LostUpdateAndDeleteAnswersConverge) {
     site_.FailNextAfterApplying(method, absl::DeadlineExceededError("slow"));
   }
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kDeadlineExceeded);
   for (int attempt = 0; attempt < 3; ++attempt) {
     Plan again = Replan();
     if (again.summary().in_sync()) break;
-    (void)ApplyPlan(again, site_, {});
+    (void)ApplyPlan(again, policy_, site_, {});
   }
   EXPECT_THAT(ManagedAddresses(site_), ElementsAreArray(Sorted(wanted)));
   EXPECT_TRUE(Replan().summary().in_sync());
@@ -322,7 +323,7 @@ TEST_F(PlanExecutorTest, CancellationStopsBetweenWrites) {
   apply.on_action = [&](int, int, const Action&) { ++writes_started; };
   apply.should_stop = [&] { return writes_started == 1; };
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, apply);
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, apply);
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(std::string(report.status().message()),
@@ -334,7 +335,7 @@ TEST_F(PlanExecutorTest, CancellationStopsBetweenWrites) {
   EXPECT_EQ(partial->created(), 1);
   EXPECT_EQ(site_.WriteCount(), 1);
 
-  ASSERT_TRUE(ApplyPlan(Replan(), site_, {}).ok());
+  ASSERT_TRUE(ApplyPlan(Replan(), policy_, site_, {}).ok());
   EXPECT_THAT(ManagedAddresses(site_), ElementsAreArray(Sorted(wanted)));
 }
 
@@ -343,7 +344,7 @@ TEST_F(PlanExecutorTest, CancellationBeforeTheFirstWriteWritesNothing) {
   ApplyOptions apply;
   apply.should_stop = [] { return true; };
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, apply);
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, apply);
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kCancelled);
   std::optional<ApplyReport> partial = PartialApplyReport(report.status());
@@ -369,7 +370,7 @@ TEST_F(PlanExecutorTest, ProgressFollowsPlanOrder) {
   };
   const int64_t writes = site_.WriteCount();
 
-  ASSERT_TRUE(ApplyPlan(plan, site_, apply).ok());
+  ASSERT_TRUE(ApplyPlan(plan, policy_, site_, apply).ok());
 
   EXPECT_THAT(seen, ElementsAreArray(expected));
   // Called before each write: the previous ones are done, this one is not.
@@ -389,7 +390,7 @@ TEST_F(PlanExecutorTest, DurationComesFromTheInjectedClock) {
     clock.Advance(absl::Milliseconds(250));
   };
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, apply);
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, apply);
 
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->duration_ms(), 750);
@@ -457,18 +458,18 @@ TEST_F(PlanExecutorTest, PlanTouchingRulesTqs1DoesNotOwnIsRefused) {
          a->mutable_settings()->set_action(tqs1::v1::RULE_ACTION_BLOCK);
          a->add_add("203.0.113.1");
        },
-       absl::StatusCode::kInvalidArgument,
+       absl::StatusCode::kFailedPrecondition,
        "would write a rule without tqs1's ownership marker"},
       {"an action of no kind",
        [&](Plan& p) { p.add_actions()->set_name("Known C2 (8)"); },
-       absl::StatusCode::kInvalidArgument, "has no valid kind"},
+       absl::StatusCode::kFailedPrecondition, "has no valid kind"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     Plan plan = good;
     c.edit(plan);
 
-    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+    absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
     EXPECT_EQ(report.status().code(), c.code);
     EXPECT_THAT(std::string(report.status().message()), HasSubstr(c.message));
@@ -480,7 +481,7 @@ TEST_F(PlanExecutorTest, SiteReadFailureIsReportedWithContext) {
   Plan plan = PlanFor(Addresses(1, 3));
   site_.FailNext(Method::kReadSite, absl::UnavailableError("console down"));
 
-  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, site_, {});
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, site_, {});
 
   EXPECT_EQ(report.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(std::string(report.status().message()),
@@ -492,7 +493,7 @@ TEST_F(PlanExecutorTest, SiteReadFailureIsReportedWithContext) {
 TEST_F(PlanExecutorTest, PlanWithoutSiteIsInvalid) {
   Plan plan = PlanFor(Addresses(1, 3));
   plan.clear_site_id();
-  EXPECT_EQ(ApplyPlan(plan, site_, {}).status().code(),
+  EXPECT_EQ(ApplyPlan(plan, policy_, site_, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

@@ -12,6 +12,17 @@ namespace tqs1::sync {
 
 using ::tqs1::v1::Plan;
 
+tqs1::v1::DesiredState SyncPolicy(
+    const tqs1::v1::SyncConfig& sync,
+    const std::vector<tqs1::v1::NeverBlock>& never_block) {
+  tqs1::v1::DesiredState policy;
+  *policy.mutable_sync() = sync;
+  for (const tqs1::v1::NeverBlock& entry : never_block) {
+    *policy.add_never_block() = entry;
+  }
+  return policy;
+}
+
 absl::StatusOr<Plan> PlanSync(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
@@ -41,14 +52,10 @@ absl::StatusOr<Plan> PlanSync(
   // FindSite names the site; keep that even if the read leaves it out.
   if (observed->site_id().empty()) observed->set_site_id(*site_id);
 
-  tqs1::v1::DesiredState desired;
-  *desired.mutable_sync() = sync;
+  tqs1::v1::DesiredState desired = SyncPolicy(sync, never_block);
   desired.mutable_values()->Reserve(static_cast<int>(read->values.size()));
   for (std::string& value : read->values) {
     desired.add_values(std::move(value));
-  }
-  for (const tqs1::v1::NeverBlock& entry : never_block) {
-    *desired.add_never_block() = entry;
   }
   // Beside each value, the indicator it came from (rejected values name it).
   if (read->indicator_ids.size() == read->values.size()) {
@@ -72,7 +79,8 @@ absl::StatusOr<SyncResult> ApplySync(
     result.report.set_sync_name(result.plan.sync_name());
     return result;
   }
-  ASSIGN_OR_RETURN(result.report, ApplyPlan(result.plan, site, apply_options));
+  ASSIGN_OR_RETURN(result.report, ApplyPlan(result.plan, SyncPolicy(sync, never_block), site,
+                             apply_options));
   return result;
 }
 

@@ -6,7 +6,9 @@
 //   ASSIGN_OR_RETURN(Plan plan, PlanSync(sync, never_block, threatq, s1, {}));
 //   std::cout << RenderPlanText(plan, {});
 //   if (plan.summary().blocked() || !Confirm()) return ...;
-//   ASSIGN_OR_RETURN(ApplyReport report, ApplyPlan(plan, s1, apply_options));
+//   ASSIGN_OR_RETURN(ApplyReport report,
+//                    ApplyPlan(plan, SyncPolicy(sync, never_block), s1,
+//                              apply_options));
 //
 //   // `tqs1 apply --auto-approve`, or a scheduled run of the server:
 //   ASSIGN_OR_RETURN(SyncResult result,
@@ -25,6 +27,13 @@
 #include "providers/threatq/indicator_source.h"
 
 namespace tqs1::sync {
+
+// What a plan of `sync` must agree with when it is applied: the sync's
+// config and the never-block entries beyond its own (the config's global
+// list, the vendor hosts' addresses), as a DesiredState without values.
+tqs1::v1::DesiredState SyncPolicy(
+    const tqs1::v1::SyncConfig& sync,
+    const std::vector<tqs1::v1::NeverBlock>& never_block);
 
 // Plans one sync: reads every IP indicator of `sync.collection()` from
 // `source`, finds the site `sync.site()` and reads its rules, and computes

@@ -238,7 +238,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
         break;
       }
       absl::StatusOr<tqs1::v1::ApplyReport> report =
-          sync::ApplyPlan(*plan, **s1_client, {});
+          sync::ApplyPlan(*plan, sync::SyncPolicy(sync, {}), **s1_client, {});
       checker.Consume(s1->Events());
       if (!report.ok()) {
         ++failed_runs;
