@@ -196,8 +196,17 @@ constexpr EnumValue kOsTypes[] = {
     {"linux", tqs1::v1::OS_TYPE_LINUX},
 };
 
+// The keys of a `refuse` list: tqs1.v1.InputCategory without its prefix.
+constexpr EnumValue kRefuseCategories[] = {
+    {"private", tqs1::v1::INPUT_CATEGORY_PRIVATE},
+    {"cgnat", tqs1::v1::INPUT_CATEGORY_CGNAT},
+    {"documentation", tqs1::v1::INPUT_CATEGORY_DOCUMENTATION},
+    {"unique_local", tqs1::v1::INPUT_CATEGORY_UNIQUE_LOCAL},
+    {"short_prefix", tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX},
+};
+
 constexpr absl::string_view kTopKeys[] = {"threatq", "sentinelone",
-                                          "never_block", "syncs"};
+                                          "never_block", "refuse", "syncs"};
 constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "client_id",
                                               "username",
@@ -212,8 +221,8 @@ constexpr absl::string_view kThreatQKeys[] = {"url",
 constexpr absl::string_view kSentinelOneKeys[] = {"url", "api_token_env",
                                                   "api_token_file", "ca_file",
                                                   "insecure_skip_verify"};
-constexpr absl::string_view kSyncKeys[] = {"name", "collection",  "site",
-                                           "rule", "never_block", "guards"};
+constexpr absl::string_view kSyncKeys[] = {
+    "name", "collection", "site", "rule", "never_block", "refuse", "guards"};
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
                                            "os_types", "enabled"};
 constexpr absl::string_view kGuardKeys[] = {
@@ -390,8 +399,20 @@ class ConfigParser {
     if (const Entry* e = top.Find("never_block")) {
       RETURN_IF_ERROR(ReadNeverBlock(e->value, config.mutable_never_block()));
     }
+    if (const Entry* e = top.Find("refuse")) {
+      RETURN_IF_ERROR(ReadRefuse(e->value, config.mutable_refuse()));
+    }
     ASSIGN_OR_RETURN(const Entry* syncs, Require(top, "syncs"));
     RETURN_IF_ERROR(ParseSyncs(syncs->value, &config));
+    // Every sync refuses what the config refuses, beside its own list.
+    for (SyncConfig& sync : *config.mutable_syncs()) {
+      for (int category : config.refuse()) {
+        if (std::find(sync.refuse().begin(), sync.refuse().end(), category) ==
+            sync.refuse().end()) {
+          sync.add_refuse(static_cast<tqs1::v1::InputCategory>(category));
+        }
+      }
+    }
     return config;
   }
 
@@ -617,6 +638,21 @@ class ConfigParser {
     return absl::OkStatus();
   }
 
+  // A `refuse` list: category names, each at most once.
+  absl::Status ReadRefuse(const Located& v,
+                          google::protobuf::RepeatedField<int>* out) const {
+    ASSIGN_OR_RETURN(const std::vector<Located> items, ReadList(v));
+    for (const Located& item : items) {
+      ASSIGN_OR_RETURN(const int category, ReadEnum(item, kRefuseCategories));
+      if (std::find(out->begin(), out->end(), category) != out->end()) {
+        return ErrorAt(item,
+                       absl::StrCat("duplicate value ", Describe(item.node)));
+      }
+      out->Add(category);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ParseThreatQ(const Located& v, ThreatQConfig* tq) const {
     ASSIGN_OR_RETURN(const MapView m, ReadMap(v, kThreatQKeys));
     ASSIGN_OR_RETURN(const Entry* url, Require(m, "url"));
@@ -772,6 +808,9 @@ class ConfigParser {
     }
     if (const Entry* e = m.Find("never_block")) {
       RETURN_IF_ERROR(ReadNeverBlock(e->value, sync->mutable_never_block()));
+    }
+    if (const Entry* e = m.Find("refuse")) {
+      RETURN_IF_ERROR(ReadRefuse(e->value, sync->mutable_refuse()));
     }
     if (const Entry* e = m.Find("guards")) {
       RETURN_IF_ERROR(ParseGuards(e->value, sync->mutable_guards()));

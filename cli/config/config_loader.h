@@ -27,6 +27,8 @@
 //     ca_file: /etc/ssl/certs/s1.pem
 //     insecure_skip_verify: false
 //   never_block: [192.0.2.10, 10.0.0.0/8]
+//   refuse: [private, cgnat]             # also documentation, unique_local,
+//                                        # short_prefix (see below)
 //   syncs:                               # required, at least one
 //     - name: c2-hq                      # default "<collection> -> <site>"
 //       collection: "Known C2 IPs"       # required
@@ -37,9 +39,16 @@
 //         os_types: [windows, macos, linux]  # also windows_legacy
 //         enabled: true                  # default true
 //       never_block: [198.51.100.0/24]
+//       refuse: [short_prefix]           # beside the config's list
 //       guards: {min_desired_addresses: 1, max_unblock_fraction: 0.2,
 //                unblock_floor: 100, min_ipv4_prefix: 8,
 //                min_ipv6_prefix: 32}
+//
+// `refuse` names categories of valid addresses (tqs1.v1.InputCategory)
+// that are rejected instead of blocked with a warning in the plan:
+// private (RFC 1918), cgnat (100.64.0.0/10), documentation (RFC 5737, RFC
+// 3849), unique_local (fc00::/7), short_prefix (IPv4 shorter than /16, IPv6
+// shorter than /32).
 //
 // Secrets are only referenced (an environment variable or a file) and are
 // resolved later by ResolveSecret() (secrets.h). No error message ever shows
@@ -62,7 +71,9 @@ namespace tqs1::config {
 // and rule.enabled is true unless the file says `enabled: false`. Other
 // absent settings stay unset (0 / UNSPECIFIED / empty), meaning "the
 // default" as documented in config.proto. Never-block entries are stored in
-// canonical form ("2001:DB8::/32" becomes "2001:db8::/32").
+// canonical form ("2001:DB8::/32" becomes "2001:db8::/32"). The top-level
+// `refuse` list is also merged into every sync's `refuse` (the planner reads
+// only the sync's).
 //
 // Errors are kInvalidArgument with the message
 // "<source_name>:<line>: <what is wrong>", the line being 1-based, e.g.
@@ -72,7 +83,8 @@ namespace tqs1::config {
 // duplicate keys (with a suggestion for misspellings), value types, enum
 // values (listing the allowed ones), required keys, exclusive keys (a
 // password and a client secret; `_env` and `_file` of one secret), URLs
-// (see ValidateApiUrl), never-block entries, guard ranges, duplicate sync
+// (see ValidateApiUrl), never-block entries, refuse categories, guard
+// ranges, duplicate sync
 // names and two syncs of one (collection, site).
 absl::StatusOr<tqs1::v1::Config> ParseConfigYaml(absl::string_view yaml,
                                                  absl::string_view source_name);

@@ -18,6 +18,7 @@ namespace {
 
 using ::google::protobuf::TextFormat;
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::tqs1::v1::Config;
@@ -279,6 +280,19 @@ std::vector<ErrorCase> ErrorCases() {
        v + sync_head + "    guards:\n      min_ipv4_prefix: 33\n",
        "tqs1.yaml:13: syncs[0].guards.min_ipv4_prefix: expected a whole "
        "number from 1 to 32, got \"33\""},
+      {"refuse: unknown category",
+       v + "refuse: [private, privat]\n" + kOneSync,
+       "tqs1.yaml:9: refuse[1]: unknown value \"privat\"; expected one of: "
+       "private, cgnat, documentation, unique_local, short_prefix"},
+      {"refuse: unknown category of a sync",
+       v + sync_head + "    refuse:\n      - cgnat\n      - loopback\n",
+       "tqs1.yaml:14: syncs[0].refuse[1]: unknown value \"loopback\"; "
+       "expected one of: private, cgnat, documentation, unique_local, "
+       "short_prefix"},
+      {"refuse: duplicate", v + "refuse: [cgnat, CGNAT]\n" + kOneSync,
+       "tqs1.yaml:9: refuse[1]: duplicate value \"CGNAT\""},
+      {"refuse: not a list", v + "refuse: {private: true}\n" + kOneSync,
+       "tqs1.yaml:9: refuse: expected a list, got a map"},
       {"never block",
        v + "never_block:\n  - 192.0.2.1\n  - 10.0.0.5/8\n" + kOneSync,
        "tqs1.yaml:11: never_block[1]: \"10.0.0.5/8\" is not an IP address "
@@ -389,6 +403,29 @@ std::vector<ErrorCase> ErrorCases() {
       {"bad indentation", "threatq:\n  url: x\n client_id: y\n",
        "tqs1.yaml:3:2: invalid YAML: end of map not found"},
   };
+}
+
+TEST(ParseConfigYamlTest, RefuseListsAreMergedIntoEverySync) {
+  const std::string yaml = absl::StrCat(
+      Vendors(), "refuse: [private, Short_Prefix]\n",
+      "syncs:\n"
+      "  - collection: C2\n"
+      "    site: HQ\n"
+      "    refuse: [cgnat, private]\n"
+      "  - collection: C2\n"
+      "    site: Lab\n");
+  absl::StatusOr<Config> config = ParseConfigYaml(yaml, "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->refuse(),
+              ElementsAre(tqs1::v1::INPUT_CATEGORY_PRIVATE,
+                          tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX));
+  EXPECT_THAT(config->syncs(0).refuse(),
+              ElementsAre(tqs1::v1::INPUT_CATEGORY_CGNAT,
+                          tqs1::v1::INPUT_CATEGORY_PRIVATE,
+                          tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX));
+  EXPECT_THAT(config->syncs(1).refuse(),
+              ElementsAre(tqs1::v1::INPUT_CATEGORY_PRIVATE,
+                          tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX));
 }
 
 TEST(ParseConfigYamlTest, Errors) {
