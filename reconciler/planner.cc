@@ -9,7 +9,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "reconciler/address.h"
+#include "reconciler/address_space.h"
 #include "reconciler/fingerprint.h"
 #include "reconciler/format.h"
 #include "reconciler/normalize.h"
@@ -139,9 +141,11 @@ class DesiredIndex {
 
 // Reads a managed rule's entries against the desired prefixes. `covered`
 // marks desired prefixes already held by an earlier managed rule; `unwanted`
-// collects prefixes the site blocks that are not desired.
+// collects prefixes the site blocks that are not desired; `held`, when not
+// null, collects every prefix the rule holds.
 void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
-                 std::vector<IpPrefix>& unwanted) {
+                 std::vector<IpPrefix>& unwanted,
+                 std::vector<IpPrefix>* held) {
   for (const tqs1::v1::HostSet& hosts : m.rule->remote_hosts()) {
     bool address_type = hosts.type() == "addresses" || hosts.type() == "cidr";
     for (const std::string& value : hosts.values()) {
@@ -155,6 +159,7 @@ void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
         ++m.removed_invalid;
         continue;
       }
+      if (held != nullptr) held->push_back(*prefix);
       int64_t i = desired.Find(*prefix);
       if (i < 0) {
         m.remove.push_back(value);
@@ -184,7 +189,92 @@ void AppendPrefixes(const std::vector<IpPrefix>& desired,
 }
 
 std::string GuardMessagePercent(double fraction) {
-  return absl::StrFormat("%.3g%%", fraction * 100);
+  return absl::StrFormat("%.4g%%", fraction * 100);
+}
+
+double Share(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0
+                    : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// The address space the managed rules block now: the desired prefixes they
+// hold (`held[i]`) and the prefixes they block that are not desired, both
+// in IpPrefix order, merged without a copy.
+AddressSpace BlockedSpace(const std::vector<IpPrefix>& want,
+                          const std::vector<bool>& held,
+                          const std::vector<IpPrefix>& unwanted) {
+  UnionCounter counter;
+  size_t i = 0, j = 0;
+  for (;;) {
+    while (i < want.size() && !held[i]) ++i;
+    if (i == want.size() && j == unwanted.size()) break;
+    if (j == unwanted.size() || (i < want.size() && want[i] < unwanted[j])) {
+      counter.Add(want[i++]);
+    } else {
+      counter.Add(unwanted[j++]);
+    }
+  }
+  return counter.Total();
+}
+
+// True when a count of entries says all there is to say about `space`: IPv4
+// single addresses only, none overlapping.
+bool EntriesAreAddresses(uint64_t entries, const AddressSpace& space) {
+  return space.ipv6_networks == 0 && space.ipv4_addresses == entries;
+}
+
+// What the unblock-share guard weighs, per family.
+struct UnblockWeights {
+  uint64_t entries = 0;
+  uint64_t entries_total = 0;
+  AddressSpace space;
+  AddressSpace space_total;
+};
+
+// True when unblocking `part` of `whole` (one family, in its unit) is more
+// than the guard allows.
+bool OverShare(uint64_t part, uint64_t whole, const GuardSettings& guards) {
+  return part > guards.unblock_floor &&
+         Share(part, whole) > guards.max_unblock_fraction;
+}
+
+// "unblocks 201 of 1,000 addresses (20.1%; the limit is 20% above 100
+// addresses)" when entries are single IPv4 addresses; otherwise entries and
+// space: "unblocks 45 of 1,045 entries: 2,949,120 of 2,950,120 IPv4
+// addresses (99.97%; the limit is 20% above 100 addresses)", with IPv6 /64
+// networks when the site blocks IPv6.
+std::string UnblockShareMessage(const UnblockWeights& w,
+                                const GuardSettings& guards) {
+  auto limit = [&guards](absl::string_view unit) {
+    return absl::StrCat("the limit is ",
+                        GuardMessagePercent(guards.max_unblock_fraction),
+                        " above ", FormatCount(guards.unblock_floor), " ",
+                        unit);
+  };
+  auto part = [&limit](uint64_t n, uint64_t of, absl::string_view unit,
+                       absl::string_view floor_unit) {
+    return absl::StrCat(FormatCount(n), " of ", FormatCount(of), " ", unit,
+                        " (", GuardMessagePercent(Share(n, of)), "; ",
+                        limit(floor_unit), ")");
+  };
+  if (EntriesAreAddresses(w.entries_total, w.space_total) &&
+      EntriesAreAddresses(w.entries, w.space)) {
+    return absl::StrCat("unblocks ",
+                        part(w.entries, w.entries_total, "addresses",
+                             "addresses"));
+  }
+  std::vector<std::string> parts;
+  if (w.space_total.ipv4_addresses > 0 || w.space_total.ipv6_networks == 0) {
+    parts.push_back(part(w.space.ipv4_addresses, w.space_total.ipv4_addresses,
+                         "IPv4 addresses", "addresses"));
+  }
+  if (w.space_total.ipv6_networks > 0) {
+    parts.push_back(part(w.space.ipv6_networks, w.space_total.ipv6_networks,
+                         "IPv6 /64 networks", "/64 networks"));
+  }
+  return absl::StrCat("unblocks ", FormatCount(w.entries), " of ",
+                      FormatCount(w.entries_total),
+                      " entries: ", absl::StrJoin(parts, " and "));
 }
 
 }  // namespace
@@ -280,7 +370,22 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     m.index = *index;
     m.adopt = !marked;
     managed.push_back(std::move(m));
+    // Disabled in the console: an emergency brake tqs1 keeps, and says.
+    if (!rule.enabled()) {
+      tqs1::v1::ObservedReport::DisabledRule* disabled =
+          observed_report.add_disabled();
+      disabled->set_rule_id(rule.id());
+      disabled->set_name(rule.name());
+      uint64_t entries = 0;
+      for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+        entries += hosts.values_size();
+      }
+      disabled->set_entries(entries);
+      observed_report.set_not_enforced(observed_report.not_enforced() +
+                                       entries);
+    }
   }
+  observed_report.set_disabled_rules(observed_report.disabled_size());
   std::sort(managed.begin(), managed.end(),
             [](const Managed& a, const Managed& b) {
               return std::tie(a.index, a.rule->id()) <
@@ -291,17 +396,40 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   // 3. What each managed rule keeps and loses; what is missing.
   std::vector<bool> covered(want.size(), false);
   std::vector<IpPrefix> unwanted;
+  // Only when a rule is disabled: what disabled and enabled rules hold.
+  const bool any_disabled = observed_report.disabled_rules() > 0;
+  std::vector<IpPrefix> disabled_held, enabled_held;
   DesiredIndex index(want);
   for (Managed& m : managed) {
-    ReadEntries(index, m, covered, unwanted);
+    std::vector<IpPrefix>* held = nullptr;
+    if (any_disabled) held = m.rule->enabled() ? &enabled_held : &disabled_held;
+    ReadEntries(index, m, covered, unwanted, held);
   }
   uint64_t kept_total = 0;
   for (const Managed& m : managed) kept_total += m.keep.size();
-  std::sort(unwanted.begin(), unwanted.end());
+  SortPrefixes(unwanted);
   unwanted.erase(std::unique(unwanted.begin(), unwanted.end()), unwanted.end());
   const uint64_t blocked_before = kept_total + unwanted.size();
   const uint64_t unblocked = unwanted.size();
   observed_report.set_blocked(blocked_before);
+  // Address space: before (what the managed rules block), after (the
+  // desired set), and their union.
+  const AddressSpace space_before = BlockedSpace(want, covered, unwanted);
+  const AddressSpace space_after = UnionSpaceOfSorted(want);
+  const AddressSpace space_union = UnionSpaceOfSorted(want, unwanted);
+  observed_report.set_blocked_ipv4_addresses(space_before.ipv4_addresses);
+  observed_report.set_blocked_ipv6_networks(space_before.ipv6_networks);
+  if (any_disabled) {
+    // Not enforced: what disabled rules hold and no enabled rule covers.
+    SortPrefixes(disabled_held);
+    SortPrefixes(enabled_held);
+    const AddressSpace not_enforced =
+        UnionSpaceOfSorted(disabled_held, enabled_held) -
+        UnionSpaceOfSorted(enabled_held);
+    observed_report.set_not_enforced_ipv4_addresses(
+        not_enforced.ipv4_addresses);
+    observed_report.set_not_enforced_ipv6_networks(not_enforced.ipv6_networks);
+  }
 
   // A rule over the limit (made by hand, or by an older limit) sheds its
   // excess, which is placed again like any missing address.
@@ -464,11 +592,22 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
                    blocked_before > 0 && unblocked > 0;
     v->set_tripped(tripped);
     v->set_overridden(tripped && options.allow_empty());
+    v->set_entries(want.size());
+    v->set_entries_total(blocked_before);
+    v->set_ipv4_addresses(space_after.ipv4_addresses);
+    v->set_ipv4_addresses_total(space_before.ipv4_addresses);
+    v->set_ipv6_networks(space_after.ipv6_networks);
+    v->set_ipv6_networks_total(space_before.ipv6_networks);
     if (tripped) {
+      std::string site_blocks =
+          EntriesAreAddresses(blocked_before, space_before)
+              ? absl::StrCat(blocked_before)
+              : absl::StrCat(FormatCount(blocked_before), " entries (",
+                             FormatSpace(space_before), ")");
       v->set_message(absl::StrCat(
           "the collection yields ", want.size(), " addresses (minimum ",
           guards.min_desired_addresses, ") while the site blocks ",
-          blocked_before,
+          site_blocks,
           ": a renamed, emptied or unreadable collection must not unblock "
           "everything"));
     } else {
@@ -480,18 +619,26 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   {
     tqs1::v1::GuardVerdict* v = plan.add_guards();
     v->set_guard("unblock-share");
-    double share = blocked_before == 0
-                       ? 0.0
-                       : static_cast<double>(unblocked) / blocked_before;
-    bool tripped =
-        unblocked > guards.unblock_floor && share > guards.max_unblock_fraction;
+    // Weighed by address space, per family: unblocked = |before ∪ after| -
+    // |after|, out of |before|.
+    UnblockWeights w;
+    w.entries = unblocked;
+    w.entries_total = blocked_before;
+    w.space = space_union - space_after;
+    w.space_total = space_before;
+    bool tripped = OverShare(w.space.ipv4_addresses,
+                             w.space_total.ipv4_addresses, guards) ||
+                   OverShare(w.space.ipv6_networks, w.space_total.ipv6_networks,
+                             guards);
     v->set_tripped(tripped);
     v->set_overridden(tripped && options.allow_mass_unblock());
-    v->set_message(absl::StrCat(
-        "unblocks ", FormatCount(unblocked), " of ",
-        FormatCount(blocked_before), " addresses (", GuardMessagePercent(share),
-        "; the limit is ", GuardMessagePercent(guards.max_unblock_fraction),
-        " above ", FormatCount(guards.unblock_floor), " addresses)"));
+    v->set_entries(w.entries);
+    v->set_entries_total(w.entries_total);
+    v->set_ipv4_addresses(w.space.ipv4_addresses);
+    v->set_ipv4_addresses_total(w.space_total.ipv4_addresses);
+    v->set_ipv6_networks(w.space.ipv6_networks);
+    v->set_ipv6_networks_total(w.space_total.ipv6_networks);
+    v->set_message(UnblockShareMessage(w, guards));
     blocked |= tripped && !options.allow_mass_unblock();
   }
 
@@ -516,6 +663,13 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   }
   summary.set_newly_blocked(missing.size() - moved_total);
   summary.set_unblocked(unblocked);
+  const AddressSpace newly_blocked_space = space_union - space_before;
+  const AddressSpace unblocked_space = space_union - space_after;
+  summary.set_newly_blocked_ipv4_addresses(newly_blocked_space.ipv4_addresses);
+  summary.set_newly_blocked_ipv6_networks(newly_blocked_space.ipv6_networks);
+  summary.set_unblocked_ipv4_addresses(unblocked_space.ipv4_addresses);
+  summary.set_unblocked_ipv6_networks(unblocked_space.ipv6_networks);
+  summary.set_disabled_rules(observed_report.disabled_rules());
   summary.set_in_sync(plan.actions().empty());
   summary.set_blocked(blocked);
   return plan;

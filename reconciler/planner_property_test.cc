@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -57,13 +58,17 @@ std::vector<std::string> Pool(std::mt19937_64& rng) {
         pool.push_back(absl::StrCat("10.0.", k / 256, ".", k % 256));
         break;
       case 1:
-        pool.push_back(absl::StrCat("2001:db8::", k));
+        // Four /64 networks, so that IPv6 space is weighed in /64s.
+        pool.push_back(absl::StrCat("2001:db8:0:", k % 4, "::", k));
         break;
       default:
         pool.push_back(absl::StrCat("172.16.", k, ".0/24"));
         break;
     }
   }
+  // Entries that overlap others: the address space counts them once.
+  if (n > 3) pool.push_back("10.0.0.0/30");
+  if (n > 4) pool.push_back("2001:db8::/63");
   std::shuffle(pool.begin(), pool.end(), rng);
   return pool;
 }
@@ -172,6 +177,33 @@ std::set<IpPrefix> Blocked(const ObservedState& site) {
   return out;
 }
 
+// Address space by brute force: every IPv4 address, every IPv6 /64.
+struct BruteSpace {
+  std::set<uint64_t> v4, v6;
+};
+
+BruteSpace Spread(const std::set<IpPrefix>& prefixes) {
+  BruteSpace out;
+  for (const IpPrefix& p : prefixes) {
+    if (p.family() == IpPrefix::Family::kV4) {
+      uint64_t size = uint64_t{1} << (32 - p.length());
+      for (uint64_t a = 0; a < size; ++a) out.v4.insert(p.low_bits() + a);
+    } else {
+      uint64_t size = p.length() >= 64 ? 1 : uint64_t{1} << (64 - p.length());
+      for (uint64_t a = 0; a < size; ++a) out.v6.insert(p.high_bits() + a);
+    }
+  }
+  return out;
+}
+
+// |a \ b| per family.
+std::pair<uint64_t, uint64_t> Minus(const BruteSpace& a, const BruteSpace& b) {
+  std::pair<uint64_t, uint64_t> n{0, 0};
+  for (uint64_t x : a.v4) n.first += b.v4.count(x) == 0 ? 1 : 0;
+  for (uint64_t x : a.v6) n.second += b.v6.count(x) == 0 ? 1 : 0;
+  return n;
+}
+
 // W* = rho + ceil(max(0, a - F) / cap), from the scenario alone.
 uint64_t LowerBound(const Scenario& s, const std::set<IpPrefix>& desired) {
   uint64_t rho = 0, room = 0;
@@ -231,6 +263,40 @@ TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
                           before.end(),
                           std::inserter(must_stay, must_stay.begin()));
     const std::map<std::string, std::string> others = NotOurs(s.site);
+
+    // Address space, against a brute-force count.
+    {
+      const BruteSpace space_before = Spread(before);
+      const BruteSpace space_after = Spread(desired);
+      const tqs1::v1::PlanSummary& summary = plan->summary();
+      EXPECT_EQ(plan->observed().blocked_ipv4_addresses(),
+                space_before.v4.size());
+      EXPECT_EQ(plan->observed().blocked_ipv6_networks(),
+                space_before.v6.size());
+      auto [unblocked_v4, unblocked_v6] = Minus(space_before, space_after);
+      auto [newly_v4, newly_v6] = Minus(space_after, space_before);
+      EXPECT_EQ(summary.unblocked_ipv4_addresses(), unblocked_v4);
+      EXPECT_EQ(summary.unblocked_ipv6_networks(), unblocked_v6);
+      EXPECT_EQ(summary.newly_blocked_ipv4_addresses(), newly_v4);
+      EXPECT_EQ(summary.newly_blocked_ipv6_networks(), newly_v6);
+      // The guard (default settings: 20% above 100), per family.
+      auto over = [](uint64_t part, uint64_t whole) {
+        return part > 100 && part * 5 > whole;
+      };
+      EXPECT_EQ(plan->guards(1).tripped(),
+                over(unblocked_v4, space_before.v4.size()) ||
+                    over(unblocked_v6, space_before.v6.size()));
+      // Disabled managed rules: counted, with their entries.
+      uint64_t disabled = 0, held = 0;
+      for (const Rule& rule : s.site.rules()) {
+        if (!IsManaged(rule) || rule.enabled()) continue;
+        ++disabled;
+        held += Entries(rule).size();
+      }
+      EXPECT_EQ(plan->observed().disabled_rules(), disabled);
+      EXPECT_EQ(summary.disabled_rules(), disabled);
+      EXPECT_EQ(plan->observed().not_enforced(), held);
+    }
 
     SiteModel model(s.site);
     bool failed = false;

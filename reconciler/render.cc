@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "reconciler/address_space.h"
 
 namespace tqs1::reconciler {
 namespace {
@@ -30,7 +31,6 @@ std::string Counted(uint64_t n, absl::string_view one, absl::string_view many) {
   return absl::StrCat(FormatCount(n), " ", n == 1 ? one : many);
 }
 
-std::string Delta(const Action& a) {
 // "3 private (RFC 1918) addresses" for an input warning. The short-prefix
 // bounds are normalize.h's kShortIpv4Prefix and kShortIpv6Prefix.
 std::string CategoryCount(tqs1::v1::InputCategory category, uint64_t n) {
@@ -116,6 +116,7 @@ void AppendRejected(const tqs1::v1::InputReport& in,
   }
 }
 
+std::string Delta(const Action& a) {
   std::vector<std::string> parts;
   if (a.add_size() > 0) parts.push_back("+" + FormatCount(a.add_size()));
   if (a.remove_size() > 0) parts.push_back("-" + FormatCount(a.remove_size()));
@@ -132,6 +133,53 @@ void AppendExamples(const google::protobuf::RepeatedPtrField<std::string>& v,
     absl::StrAppend(out, "        ... and ", FormatCount(v.size() - shown),
                     " more\n");
   }
+}
+
+AddressSpace Space(uint64_t ipv4_addresses, uint64_t ipv6_networks) {
+  AddressSpace space;
+  space.ipv4_addresses = ipv4_addresses;
+  space.ipv6_networks = ipv6_networks;
+  return space;
+}
+
+// "3 addresses" when the entries are that many single IPv4 addresses;
+// otherwise entries and space: "1,045 entries (2,950,120 IPv4 addresses)".
+std::string EntriesAndSpace(uint64_t entries, const AddressSpace& space) {
+  if (space.ipv6_networks == 0 && space.ipv4_addresses == entries) {
+    return Counted(entries, "address", "addresses");
+  }
+  return absl::StrCat(Counted(entries, "entry", "entries"), " (",
+                      FormatSpace(space), ")");
+}
+
+// Managed rules disabled in the console: tqs1 keeps them disabled, and
+// says what they leave unenforced.
+void AppendDisabledRules(const tqs1::v1::ObservedReport& ob, const Palette& c,
+                         std::string* out) {
+  if (ob.disabled_size() == 0) return;
+  absl::StrAppend(out, "\n", c.bold, "Disabled in the console:", c.reset,
+                  "\n");
+  for (const tqs1::v1::ObservedReport::DisabledRule& rule : ob.disabled()) {
+    absl::StrAppend(out, "  ", c.yellow, "!", c.reset, " ", Quote(rule.name()),
+                    "  id ", rule.rule_id(), ": ",
+                    Counted(rule.entries(), "address", "addresses"),
+                    " not enforced: disabled in the console\n");
+  }
+}
+
+// After the summary line: what disabled rules leave unenforced.
+void AppendNotEnforced(const tqs1::v1::ObservedReport& ob, const Palette& c,
+                       std::string* out) {
+  if (ob.disabled_rules() == 0) return;
+  absl::StrAppend(
+      out, c.yellow, "Not enforced:", c.reset, " ",
+      EntriesAndSpace(ob.not_enforced(),
+                      Space(ob.not_enforced_ipv4_addresses(),
+                            ob.not_enforced_ipv6_networks())),
+      " in ", Counted(ob.disabled_rules(), "managed rule", "managed rules"),
+      " disabled in the console; tqs1 keeps ",
+      ob.disabled_rules() == 1 ? "it" : "them",
+      " disabled (enable in the console to enforce).\n");
 }
 
 }  // namespace
@@ -174,8 +222,11 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                   FormatCount(plan.conflicts_size()), " in conflict, ",
                   FormatCount(ob.foreign()), " other, ",
                   FormatCount(ob.inherited()), " inherited), ",
-                  Counted(ob.blocked(), "address", "addresses"),
+                  EntriesAndSpace(ob.blocked(),
+                                  Space(ob.blocked_ipv4_addresses(),
+                                        ob.blocked_ipv6_networks())),
                   " blocked by managed rules\n");
+  AppendDisabledRules(ob, c, &out);
 
   if (plan.conflicts_size() > 0) {
     absl::StrAppend(&out, "\n", c.bold, "Conflicts:", c.reset, "\n");
@@ -236,16 +287,35 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   const tqs1::v1::PlanSummary& s = plan.summary();
   absl::StrAppend(&out, "\n");
   if (s.in_sync()) {
-    absl::StrAppend(&out, c.bold, "No changes.", c.reset, " The site blocks ",
+    absl::StrAppend(&out, c.bold, "No changes.", c.reset,
+                    ob.disabled_rules() == 0 ? " The site blocks "
+                                             : " The site's rules hold ",
                     "the collection's ", FormatCount(in.desired()),
                     " addresses.\n");
   } else {
+    const AddressSpace newly = Space(s.newly_blocked_ipv4_addresses(),
+                                     s.newly_blocked_ipv6_networks());
+    const AddressSpace unblocked =
+        Space(s.unblocked_ipv4_addresses(), s.unblocked_ipv6_networks());
+    const bool entries_are_addresses =
+        newly.ipv6_networks == 0 && unblocked.ipv6_networks == 0 &&
+        newly.ipv4_addresses == s.newly_blocked() &&
+        unblocked.ipv4_addresses == s.unblocked();
     absl::StrAppend(&out, c.bold, "Plan:", c.reset, " ", s.creates(),
                     " to create, ", s.updates(), " to update, ", s.deletes(),
-                    " to delete; ", FormatCount(s.newly_blocked()),
-                    " addresses to block, ", FormatCount(s.unblocked()),
-                    " to unblock.\n");
+                    " to delete; ");
+    if (entries_are_addresses) {
+      absl::StrAppend(&out, FormatCount(s.newly_blocked()),
+                      " addresses to block, ", FormatCount(s.unblocked()),
+                      " to unblock.\n");
+    } else {
+      absl::StrAppend(&out, Counted(s.newly_blocked(), "entry", "entries"),
+                      " to block (", FormatSpace(newly), "), ",
+                      FormatCount(s.unblocked()), " to unblock (",
+                      FormatSpace(unblocked), ").\n");
+    }
   }
+  AppendNotEnforced(ob, c, &out);
   if (s.blocked()) {
     absl::StrAppend(&out, c.red, c.bold, "Blocked by a guard:", c.reset,
                     " this plan will not be applied. Check the collection, or "

@@ -68,9 +68,9 @@ Actions:
 
 Guards:
   ok         empty-source: the collection yields 8 addresses
-  ok         unblock-share: unblocks 2 of 3 addresses (66.7%; the limit is 20% above 100 addresses)
+  ok         unblock-share: unblocks 2 of 3 addresses (66.67%; the limit is 20% above 100 addresses)
 
-Plan: 1 to create, 2 to update, 0 to delete; 7 addresses to block, 2 to unblock.
+Plan: 1 to create, 2 to update, 0 to delete; 7 entries to block (6 IPv4 addresses and 1 IPv6 /64 network), 2 to unblock (2 IPv4 addresses).
 )golden");
   ;
 }
@@ -84,6 +84,64 @@ TEST(RenderPlanTextTest, InSync) {
                       "addresses.\n"),
             std::string::npos)
       << text;
+}
+
+// A rule disabled in the console: listed with its id and address count,
+// and said after the summary, although the plan is in sync.
+TEST(RenderPlanTextTest, DisabledRulesAreSaidEvenInSync) {
+  tqs1::v1::Rule disabled =
+      ManagedRule("102", "Known C2 (2)", {"198.51.100.1", "198.51.100.2"});
+  disabled.set_enabled(false);
+  tqs1::v1::Plan plan = *ComputePlan(
+      Desired("Known C2", {"198.51.100.0", "198.51.100.1", "198.51.100.2"}),
+      Site({ManagedRule("101", "Known C2 (1)", {"198.51.100.0"}), disabled}),
+      {});
+  ASSERT_TRUE(plan.summary().in_sync());
+  EXPECT_EQ(RenderPlanText(plan, {}),
+            R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
+
+  Source: 3 values read, 3 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
+    warning: 3 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 198.51.100.0, 198.51.100.1, 198.51.100.2
+  Site: 2 rules (2 managed, 0 in conflict, 0 other, 0 inherited), 3 addresses blocked by managed rules
+
+Disabled in the console:
+  ! "Known C2 (2)"  id 102: 2 addresses not enforced: disabled in the console
+
+Guards:
+  ok         empty-source: the collection yields 3 addresses
+  ok         unblock-share: unblocks 0 of 3 addresses (0%; the limit is 20% above 100 addresses)
+
+No changes. The site's rules hold the collection's 3 addresses.
+Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps it disabled (enable in the console to enforce).
+)golden");
+}
+
+// Entries and address space where they differ: the site line, the guard,
+// the summary line.
+TEST(RenderPlanTextTest, EntriesAndSpaceWhereTheyDiffer) {
+  tqs1::v1::Plan plan = *ComputePlan(
+      Desired("C", {"203.0.113.9", "2001:db8::/62"}),
+      Site({ManagedRule("1", "C", {"203.0.113.9", "20.0.0.0/16",
+                                   "20.1.0.0/16"})}),
+      {});
+  EXPECT_EQ(RenderPlanText(plan, {}),
+            R"golden(Sync "C -> HQ": collection "C" to site "HQ" (900000000000000001)
+
+  Source: 2 values read, 2 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
+    warning: 2 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 203.0.113.9, 2001:db8::/62
+  Site: 1 rule (1 managed, 0 in conflict, 0 other, 0 inherited), 3 entries (131,073 IPv4 addresses) blocked by managed rules
+
+Actions:
+  ~ update "C"  id 1  +1 -2
+      adds 1 address; removes 2 addresses no longer in the collection
+
+Guards:
+  ok         empty-source: the collection yields 2 addresses
+  TRIPPED    unblock-share: unblocks 2 of 3 entries: 131,072 of 131,073 IPv4 addresses (100%; the limit is 20% above 100 addresses)
+
+Plan: 0 to create, 1 to update, 0 to delete; 1 entry to block (4 IPv6 /64 networks), 2 to unblock (131,072 IPv4 addresses).
+Blocked by a guard: this plan will not be applied. Check the collection, or override the guard if the change is intended.
+)golden");
 }
 
 TEST(RenderPlanTextTest, ColourOnlyWhenAsked) {

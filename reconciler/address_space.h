@@ -1,0 +1,96 @@
+// How much address space a set of prefixes covers: the size of their union,
+// per family, in the units the guards and reports weigh.
+//
+//   std::vector<IpPrefix> v = {*ParseIpPrefix("10.0.0.0/8"),
+//                              *ParseIpPrefix("10.1.1.1"),
+//                              *ParseIpPrefix("2001:db8::/48"),
+//                              *ParseIpPrefix("2001:db8::1")};
+//   AddressSpace s = UnionSpace(v);
+//   s.ipv4_addresses;   // 16777216: 10.1.1.1 is inside 10.0.0.0/8
+//   s.ipv6_networks;    // 65536: a /48 holds 2^16 /64s; ::1 is inside
+//
+// Units: IPv4 counts addresses. IPv6 counts /64 networks, the size of one
+// LAN segment (the unit an attacker or an ISP hands out), because counting
+// IPv6 addresses would make one /64 outweigh every IPv4 address there is:
+// a prefix of length L <= 64 is 2^(64-L) /64s, and a longer prefix or a
+// single IPv6 address counts as the one /64 that holds it (two addresses of
+// one /64 count once). Sums saturate at 2^64 - 1 (::/0 is 2^64 /64s), so
+// nothing overflows.
+//
+// Entries that overlap (10.0.0.0/8 and 10.1.1.1) count once: the union is
+// found by merging the prefixes' intervals in address order, in O(n) on
+// sorted input and O(n log n) otherwise, without allocating per address.
+#ifndef TQS1_RECONCILER_ADDRESS_SPACE_H_
+#define TQS1_RECONCILER_ADDRESS_SPACE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "reconciler/address.h"
+
+namespace tqs1::reconciler {
+
+// Address space per family: IPv4 addresses and IPv6 /64 networks.
+struct AddressSpace {
+  uint64_t ipv4_addresses = 0;
+  uint64_t ipv6_networks = 0;
+
+  friend bool operator==(const AddressSpace& a, const AddressSpace& b) {
+    return a.ipv4_addresses == b.ipv4_addresses &&
+           a.ipv6_networks == b.ipv6_networks;
+  }
+  friend bool operator!=(const AddressSpace& a, const AddressSpace& b) {
+    return !(a == b);
+  }
+};
+
+// `a - b` per family, 0 where b is larger. For sizes of nested sets
+// (|A ∪ B| - |B|), where the result is exact.
+AddressSpace operator-(const AddressSpace& a, const AddressSpace& b);
+
+// Measures the union of prefixes fed in ascending IpPrefix order (as
+// SortPrefixes or std::sort leave them: IPv4 first, then by address).
+// Duplicates and nested prefixes are fine; the order is the caller's
+// promise, and prefixes out of order are counted as if disjoint (too much,
+// never too little).
+//
+//   UnionCounter counter;
+//   for (const IpPrefix& p : sorted) counter.Add(p);
+//   AddressSpace total = counter.Total();
+class UnionCounter {
+ public:
+  void Add(const IpPrefix& prefix);
+  // The union of everything added so far.
+  AddressSpace Total() const;
+
+ private:
+  // The interval being merged, in the family's unit: [start, end], closed,
+  // so that the whole IPv6 space (end 2^64 - 1) fits.
+  bool open_ = false;
+  IpPrefix::Family family_ = IpPrefix::Family::kV4;
+  uint64_t start_ = 0;
+  uint64_t end_ = 0;
+  AddressSpace closed_;  // the intervals already merged and closed
+};
+
+// The union of `prefixes` in ascending IpPrefix order (UnionCounter over
+// them).
+AddressSpace UnionSpaceOfSorted(absl::Span<const IpPrefix> prefixes);
+
+// The union of two vectors, each in ascending IpPrefix order: |a ∪ b|,
+// merged on the fly (no copy).
+AddressSpace UnionSpaceOfSorted(absl::Span<const IpPrefix> a,
+                                absl::Span<const IpPrefix> b);
+
+// The union of `prefixes` in any order (sorts a copy).
+AddressSpace UnionSpace(std::vector<IpPrefix> prefixes);
+
+// For people: "2,949,120 IPv4 addresses", "1 IPv6 /64 network",
+// "256 IPv4 addresses and 3 IPv6 /64 networks"; IPv4 alone when both are 0.
+std::string FormatSpace(const AddressSpace& space);
+
+}  // namespace tqs1::reconciler
+
+#endif  // TQS1_RECONCILER_ADDRESS_SPACE_H_
