@@ -108,6 +108,7 @@ reconciler::RenderOptions RenderOptionsFrom(const CommandLine& cl,
   reconciler::RenderOptions options;
   options.color = io.color;
   options.address_examples = cl.show_addresses;
+  options.show_rejected = cl.show_rejected;
   return options;
 }
 

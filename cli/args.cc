@@ -1,6 +1,7 @@
 #include "cli/args.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -32,7 +33,7 @@ const std::vector<std::string>& Options() {
       "--tls-cert",      "--tls-key",        "--tls-client-ca",
       "--tls-ca",        "--token-file",     "--token-env",
       "--interval",      "--watch",          "--apply",
-      "--demo",          "--show-addresses", "--json",
+      "--demo",          "--show-addresses", "--show-rejected", "--json",
       "--detailed-exitcode", "--auto-approve", "--adopt",
       "--allow-empty",   "--allow-mass-unblock", "--no-color",
       "-h",              "-V",               "-c",
@@ -203,6 +204,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       if (!absl::SimpleAtoi(*v, &cl.show_addresses) || cl.show_addresses < 0) {
         return Bad(
             absl::StrCat("--show-addresses \"", *v, "\" is not a number"));
+      }
+    } else if (arg == "--show-rejected") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (*v == "all") {
+        cl.show_rejected = std::numeric_limits<int>::max();
+      } else if (!absl::SimpleAtoi(*v, &cl.show_rejected) ||
+                 cl.show_rejected < 0) {
+        return Bad(absl::StrCat("--show-rejected \"", *v,
+                                "\" is not a number or \"all\""));
       }
     } else if (arg == "--json" || arg == "--detailed-exitcode" ||
                arg == "--auto-approve" || arg == "--adopt" ||
@@ -416,7 +427,10 @@ Remote (a `tqs1 serve`):
            "                        also needs --allow-mass-unblock\n"
            "  --allow-mass-unblock  let a plan unblock more than the "
            "guard's share\n"
-           "  --show-addresses N    list up to N addresses per action\n" +
+           "  --show-addresses N    list up to N addresses per action\n"
+           "  --show-rejected N     list up to N (or all) rejected values "
+           "with their\n"
+           "                        reasons and ThreatQ indicator ids\n" +
            common + client + exit_codes;
   }
   if (command == "apply") {
@@ -440,7 +454,7 @@ Remote (a `tqs1 serve`):
            "apply of this\n"
            "                        instance to finish\n"
            "  --adopt, --allow-empty, --allow-mass-unblock, "
-           "--show-addresses N: as for plan\n"
+           "--show-addresses N,\n  --show-rejected N: as for plan\n"
            "  (with PLANFILE, --sync, --adopt and --allow-* are refused: "
            "they are decided\n   when the plan is made)\n"
            "  (with --server: needs --auto-approve and no PLANFILE)\n" +

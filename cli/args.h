@@ -64,6 +64,10 @@ struct CommandLine {
   absl::Duration plan_max_age = absl::Hours(24);
   // -vv-style address listing in plans: --show-addresses N.
   int show_addresses = 0;
+  // plan, apply: --show-rejected N|all lists up to N rejected source values
+  // (all: INT_MAX), each with its reason and ThreatQ indicator id; 0, the
+  // default, shows the first few.
+  int show_rejected = 0;
 
   // gRPC (cli/server/): `serve`, `drift`, and plan/apply with --server.
   std::string server;                      // --server HOST:PORT: run remotely

@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include <limits>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -34,6 +36,24 @@ TEST(ParseCommandLineTest, OptionsInEveryForm) {
               cl->allow_empty && cl->allow_mass_unblock && cl->no_color);
   EXPECT_EQ(cl->out, "p.json");
   EXPECT_EQ(cl->show_addresses, 4);
+}
+
+TEST(ParseCommandLineTest, ShowRejected) {
+  EXPECT_EQ(ParseCommandLine({"plan"})->show_rejected, 0);
+  EXPECT_EQ(ParseCommandLine({"plan", "--show-rejected", "20"})->show_rejected,
+            20);
+  EXPECT_EQ(ParseCommandLine({"apply", "--show-rejected=all"})->show_rejected,
+            std::numeric_limits<int>::max());
+  for (const char* bad : {"-1", "lots", ""}) {
+    SCOPED_TRACE(bad);
+    absl::StatusOr<CommandLine> cl =
+        ParseCommandLine({"plan", absl::StrCat("--show-rejected=", bad)});
+    ASSERT_FALSE(cl.ok());
+    EXPECT_EQ(cl.status().message(),
+              absl::StrCat("--show-rejected \"", bad,
+                           "\" is not a number or \"all\" (see `tqs1 "
+                           "help`)"));
+  }
 }
 
 TEST(ParseCommandLineTest, LockTimeout) {
