@@ -21,24 +21,6 @@ uint64_t Width(uint64_t start, uint64_t end) {
   return span == kMax ? kMax : span + 1;
 }
 
-// `prefix` as a closed interval in its family's unit.
-void Interval(const IpPrefix& prefix, uint64_t* start, uint64_t* end) {
-  if (prefix.family() == IpPrefix::Family::kV4) {
-    *start = prefix.low_bits();
-    *end = *start + ((uint64_t{1} << (32 - prefix.length())) - 1);
-    return;
-  }
-  *start = prefix.high_bits();
-  const int length = prefix.length();
-  if (length >= 64) {
-    *end = *start;
-  } else if (length == 0) {
-    *end = kMax;
-  } else {
-    *end = *start + ((uint64_t{1} << (64 - length)) - 1);
-  }
-}
-
 }  // namespace
 
 AddressSpace operator-(const AddressSpace& a, const AddressSpace& b) {
@@ -52,19 +34,8 @@ AddressSpace operator-(const AddressSpace& a, const AddressSpace& b) {
   return d;
 }
 
-void UnionCounter::Add(const IpPrefix& prefix) {
-  uint64_t start, end;
-  Interval(prefix, &start, &end);
-  if (open_ && prefix.family() == family_ && start >= start_ &&
-      start <= end_) {
-    end_ = std::max(end_, end);
-    return;
-  }
-  closed_ = Total();
-  open_ = true;
-  family_ = prefix.family();
-  start_ = start;
-  end_ = end;
+void UnionCounter::Close() {
+  if (open_) closed_ = Total();
 }
 
 AddressSpace UnionCounter::Total() const {

@@ -61,11 +61,46 @@ AddressSpace operator-(const AddressSpace& a, const AddressSpace& b);
 //   AddressSpace total = counter.Total();
 class UnionCounter {
  public:
-  void Add(const IpPrefix& prefix);
+  // Inline: the planner calls it for every address of a site.
+  void Add(const IpPrefix& prefix) {
+    uint64_t start, end;
+    Interval(prefix, &start, &end);
+    if (open_ && prefix.family() == family_ && start >= start_ &&
+        start <= end_) {
+      if (end > end_) end_ = end;
+      return;
+    }
+    Close();
+    open_ = true;
+    family_ = prefix.family();
+    start_ = start;
+    end_ = end;
+  }
   // The union of everything added so far.
   AddressSpace Total() const;
 
  private:
+  // `prefix` as a closed interval in its family's unit.
+  static void Interval(const IpPrefix& prefix, uint64_t* start,
+                       uint64_t* end) {
+    if (prefix.family() == IpPrefix::Family::kV4) {
+      *start = prefix.low_bits();
+      *end = *start + ((uint64_t{1} << (32 - prefix.length())) - 1);
+      return;
+    }
+    *start = prefix.high_bits();
+    const int length = prefix.length();
+    if (length >= 64) {
+      *end = *start;
+    } else if (length == 0) {
+      *end = ~uint64_t{0};
+    } else {
+      *end = *start + ((uint64_t{1} << (64 - length)) - 1);
+    }
+  }
+  // Adds the open interval to `closed_`.
+  void Close();
+
   // The interval being merged, in the family's unit: [start, end], closed,
   // so that the whole IPv6 space (end 2^64 - 1) fits.
   bool open_ = false;

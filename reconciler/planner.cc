@@ -197,24 +197,33 @@ double Share(uint64_t part, uint64_t whole) {
                     : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// The address space the managed rules block now: the desired prefixes they
-// hold (`held[i]`) and the prefixes they block that are not desired, both
-// in IpPrefix order, merged without a copy.
-AddressSpace BlockedSpace(const std::vector<IpPrefix>& want,
-                          const std::vector<bool>& held,
-                          const std::vector<IpPrefix>& unwanted) {
-  UnionCounter counter;
+// The address space before the plan (what the managed rules block: the
+// desired prefixes they hold, `held[i]`, and the undesired ones, `unwanted`),
+// after it (the desired set), and of both together. One merged walk of the
+// two sorted vectors, no copy.
+struct SpaceBeforeAfter {
+  AddressSpace before, after, both;
+};
+
+SpaceBeforeAfter MeasureSpace(const std::vector<IpPrefix>& want,
+                              const std::vector<bool>& held,
+                              const std::vector<IpPrefix>& unwanted) {
+  UnionCounter before, after, both;
   size_t i = 0, j = 0;
-  for (;;) {
-    while (i < want.size() && !held[i]) ++i;
-    if (i == want.size() && j == unwanted.size()) break;
+  while (i < want.size() || j < unwanted.size()) {
     if (j == unwanted.size() || (i < want.size() && want[i] < unwanted[j])) {
-      counter.Add(want[i++]);
+      const IpPrefix& p = want[i];
+      after.Add(p);
+      both.Add(p);
+      if (held[i]) before.Add(p);
+      ++i;
     } else {
-      counter.Add(unwanted[j++]);
+      before.Add(unwanted[j]);
+      both.Add(unwanted[j]);
+      ++j;
     }
   }
-  return counter.Total();
+  return {before.Total(), after.Total(), both.Total()};
 }
 
 // True when a count of entries says all there is to say about `space`: IPv4
@@ -414,9 +423,10 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   observed_report.set_blocked(blocked_before);
   // Address space: before (what the managed rules block), after (the
   // desired set), and their union.
-  const AddressSpace space_before = BlockedSpace(want, covered, unwanted);
-  const AddressSpace space_after = UnionSpaceOfSorted(want);
-  const AddressSpace space_union = UnionSpaceOfSorted(want, unwanted);
+  const SpaceBeforeAfter space = MeasureSpace(want, covered, unwanted);
+  const AddressSpace& space_before = space.before;
+  const AddressSpace& space_after = space.after;
+  const AddressSpace& space_union = space.both;
   observed_report.set_blocked_ipv4_addresses(space_before.ipv4_addresses);
   observed_report.set_blocked_ipv6_networks(space_before.ipv6_networks);
   if (any_disabled) {
