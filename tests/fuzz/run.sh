@@ -20,7 +20,7 @@ seconds="${1:-45}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(address threatq_page sentinelone_page config)
+  targets=(address threatq_page sentinelone_page config plan_file)
 fi
 output_base="${TQS1_FUZZ_OUTPUT_BASE:-${HOME}/.cache/tqs1-fuzz}"
 work="${TQS1_FUZZ_WORKDIR:-$(mktemp -d /tmp/tqs1-fuzz.XXXXXX)}"
