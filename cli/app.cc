@@ -379,8 +379,10 @@ std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
   }
   const absl::Duration age = absl::Now() - created;
   if (age > cl.plan_max_age) {
+    const absl::Duration shown = absl::Trunc(age, absl::Seconds(1));
     *io.err << "Warning: plan file \"" << path << "\" was made "
-            << absl::FormatDuration(absl::Trunc(age, absl::Minutes(1)))
+            << (shown == absl::ZeroDuration() ? "under a second"
+                                              : absl::FormatDuration(shown))
             << " ago (" << file->created_at() << ", --plan-max-age "
             << absl::FormatDuration(cl.plan_max_age)
             << "); it is applied only if the site is unchanged since.\n";

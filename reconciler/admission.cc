@@ -208,8 +208,7 @@ std::string Difference(const Plan& plan, const Plan& derived) {
           DescribeAction(i, derived.actions_size(), derived.actions(i)),
           " with +", derived.actions(i).add_size(), " -",
           derived.actions(i).remove_size(), " (the plan says +",
-          plan.actions(i).add_size(), " -", plan.actions(i).remove_size(),
-          ")");
+          plan.actions(i).add_size(), " -", plan.actions(i).remove_size(), ")");
     }
   }
   return absl::StrCat("it has ", plan.actions_size(),
@@ -314,8 +313,8 @@ absl::StatusOr<AdmittedPlan> AdmitPlan(const Plan& plan,
   }
   if (!same) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the plan for sync \"", sync_name, "\" is refused: ",
-        Difference(plan, derived), "; run plan again"));
+        "the plan for sync \"", sync_name,
+        "\" is refused: ", Difference(plan, derived), "; run plan again"));
   }
 
   // 5. The guards, as evaluated now.

@@ -10,8 +10,9 @@
 //
 // What it checks, in order, before anything is written:
 // 1. The plan is a plan: not stopped by a guard by its own account (such a
-//    plan is refused as it stands), known format, no planning error, names a site, and
-//    is a plan of the sync `policy` describes (same name and collection).
+//    plan is refused as it stands), known format, no planning error, names a
+//    site, and is a plan of the sync `policy` describes (same name and
+//    collection).
 // 2. The site is the one the plan was made from: the fingerprint of the
 //    re-read site equals the plan's (else kAborted: re-plan).
 // 3. Every action fits the re-read site and touches only what tqs1 may

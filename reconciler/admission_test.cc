@@ -13,9 +13,9 @@ namespace tqs1::reconciler {
 namespace {
 
 using testing::Desired;
+using ::testing::HasSubstr;
 using testing::ManagedRule;
 using testing::Site;
-using ::testing::HasSubstr;
 using ::tqs1::v1::DesiredState;
 using ::tqs1::v1::ObservedState;
 using ::tqs1::v1::Plan;
@@ -46,8 +46,7 @@ DesiredState Policy() {
   return policy;
 }
 
-Plan PlanFor(const std::vector<std::string>& values,
-             const ObservedState& site,
+Plan PlanFor(const std::vector<std::string>& values, const ObservedState& site,
              const tqs1::v1::PlanOptions& options = {}) {
   DesiredState desired = Policy();
   for (const std::string& v : values) desired.add_values(v);

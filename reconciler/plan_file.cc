@@ -59,8 +59,8 @@ std::string PlanKeyId(absl::string_view key) {
   EVP_Digest(key.data(), key.size(), out, &length, EVP_sha256(), nullptr);
   return absl::StrCat(
       "sha256:",
-      absl::BytesToHexString(absl::string_view(
-                                 reinterpret_cast<const char*>(out), length))
+      absl::BytesToHexString(
+          absl::string_view(reinterpret_cast<const char*>(out), length))
           .substr(0, 16));
 }
 

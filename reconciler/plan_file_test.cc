@@ -84,7 +84,8 @@ TEST(PlanFileTest, AnyEditBreaksTheSignature) {
          f.mutable_plans(0)->mutable_guards(0)->set_tripped(false);
          f.mutable_plans(0)->mutable_summary()->set_blocked(false);
        }},
-      {"an override", [](PlanFile& f) {
+      {"an override",
+       [](PlanFile& f) {
          f.mutable_plans(0)->mutable_options()->set_allow_empty(true);
        }},
       {"the creation time",

@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "cli/app.h"
+#include "cli/config/config_loader.h"
+#include "cli/config/secrets.h"
 #include "cli/config/state.h"
 #include "gtest/gtest.h"
 #include "providers/emulator/emulator_server.h"
@@ -81,8 +86,8 @@ TEST_F(SafetyTest, AnEditedPlanFileIsRefusedSignedOrNot) {
   const PlanFile genuine = Load(path);
   ASSERT_EQ(genuine.plans_size(), 1);
   ASSERT_EQ(genuine.plans(0).actions_size(), 1);
-  EXPECT_FALSE(Contains(ReadFile(path), ReadFile(dir + "/tqs1.plan-key")
-                                            .substr(0, 64)))
+  EXPECT_FALSE(
+      Contains(ReadFile(path), ReadFile(dir + "/tqs1.plan-key").substr(0, 64)))
       << "the key is in the plan file";
 
   for (const char* value : {"0.0.0.0/0", "::/0", "127.0.0.1", "10.0.0.0/4"}) {
@@ -137,10 +142,13 @@ TEST_F(SafetyTest, AnEditedPlanFileIsRefusedSignedOrNot) {
 
   EXPECT_EQ(env().ApiWrites(), 0) << "a refused plan wrote";
 
-  // The genuine file still applies.
+  // The genuine file still applies; one older than --plan-max-age warns.
   Save(genuine, path, dir, /*sign=*/false);
-  RunResult ok = Run({"apply", path, "-c", dir});
+  RunResult ok = Run({"apply", path, "--plan-max-age", "1ms", "-c", dir});
   EXPECT_EQ(ok.exit_code, 0) << ok;
+  EXPECT_TRUE(Contains(
+      ok.err, absl::StrCat("Warning: plan file \"", path, "\" was made ")))
+      << ok;
   EXPECT_EQ(ManagedAddresses(), 100);
 }
 
@@ -179,8 +187,8 @@ TEST_F(SafetyTest, FlagsThatAPlanFileFixesAreRefused) {
     SCOPED_TRACE(flag);
     RunResult r = Run({"apply", path, flag, "-c", dir});
     EXPECT_EQ(r.exit_code, 1) << r;
-    EXPECT_TRUE(Contains(r.err, absl::StrCat("Error: ", flag,
-                                             " cannot change a saved plan")))
+    EXPECT_TRUE(Contains(
+        r.err, absl::StrCat("Error: ", flag, " cannot change a saved plan")))
         << r;
   }
   RunResult sync = Run({"apply", path, "--sync", "c2-hq", "-c", dir});
@@ -208,6 +216,70 @@ TEST_F(SafetyTest, AFailedSyncHasItsEntryInTheJsonPlan) {
   EXPECT_FALSE(file->signature().empty());
 }
 
+// Applies on a "terminal" (in-process, the answers scripted) and returns
+// the exit code; `prompts` gets each question asked.
+int ApplyOnTerminal(const std::string& dir, const std::string& answer,
+                    std::vector<std::string>& prompts, std::string& out,
+                    config::LastRunRecord& record) {
+  absl::StatusOr<tqs1::v1::Config> config =
+      config::LoadConfigFile(dir + "/tqs1.yaml");
+  EXPECT_TRUE(config.ok()) << config.status();
+  config::Credentials secrets;
+  secrets.threatq_password = kPassword;
+  secrets.sentinelone_api_token = kToken;
+  absl::StatusOr<cli::Backends> backends =
+      cli::Connect(*config, secrets, nullptr);
+  EXPECT_TRUE(backends.ok()) << backends.status();
+  std::ostringstream out_stream, err_stream;
+  cli::Io io;
+  io.out = &out_stream;
+  io.err = &err_stream;
+  io.interactive = true;
+  io.ask = [&](const std::string& prompt, bool) {
+    prompts.push_back(prompt);
+    return std::optional<std::string>(answer);
+  };
+  cli::CommandLine cl;
+  cl.command = "apply";
+  cl.config = dir;
+  int code = cli::RunApply(*config, *backends, cl, io, nullptr, &record);
+  out = out_stream.str();
+  return code;
+}
+
+TEST_F(SafetyTest, ADeclinedApplyExitsOneAndIsRecorded) {
+  collection_ = env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
+  site_ = env().AddSite("HQ");
+  env().AddSite("Branch");
+  const std::string dir = WriteConfig(
+      "c", env().ConfigYaml({{"c2-hq", kCollection, "HQ", ""},
+                             {"c2-branch", kCollection, "Branch", ""}}));
+  std::vector<std::string> prompts;
+  std::string out;
+  config::LastRunRecord record;
+  EXPECT_EQ(ApplyOnTerminal(dir, "no", prompts, out, record), 1) << out;
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_EQ(prompts[0],
+            "Apply these changes to site \"HQ\" (sync \"c2-hq\")? Only 'yes' "
+            "is accepted: ");
+  EXPECT_EQ(prompts[1],
+            "Apply these changes to site \"Branch\" (sync \"c2-branch\")? "
+            "Only 'yes' is accepted: ");
+  EXPECT_TRUE(Contains(out,
+                       "Apply cancelled: sync \"c2-hq\" was not "
+                       "applied.\n"))
+      << out;
+  ASSERT_EQ(record.syncs.size(), 2u);
+  EXPECT_EQ(record.syncs[0].outcome, config::SyncOutcome::kDeclined);
+  EXPECT_EQ(record.syncs[1].outcome, config::SyncOutcome::kDeclined);
+  EXPECT_EQ(env().ApiWrites(), 0);
+
+  record = {};
+  prompts.clear();
+  EXPECT_EQ(ApplyOnTerminal(dir, "yes", prompts, out, record), 0) << out;
+  EXPECT_EQ(record.syncs[0].outcome, config::SyncOutcome::kApplied);
+}
+
 struct SignalCase {
   int signo;
   int exit_code;
@@ -229,7 +301,8 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   auto posts = [this] {
     int n = 0;
-    for (const auto& r : env().s1().server().Requests()) n += r.method == "POST";
+    for (const auto& r : env().s1().server().Requests())
+      n += r.method == "POST";
     return n;
   };
   while (posts() == 0 && absl::Now() < deadline && !apply.Exited()) {
@@ -257,6 +330,50 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
   RunResult again = Run({"apply", "--auto-approve", "-c", dir});
   EXPECT_EQ(again.exit_code, 0) << again;
   EXPECT_EQ(ManagedAddresses(), 30000);
+}
+
+TEST_F(SafetyTest, ASecondSignalEndsTheApplyAtOnce) {
+  const std::string dir = Setup(30000);
+  emulator::Fault slow;
+  slow.kind = emulator::FaultKind::kDelay;
+  slow.method = "POST";
+  slow.count = 6;
+  slow.delay = absl::Seconds(3);
+  env().s1().server().InjectFault(slow);
+  Process apply = Start({"apply", "--auto-approve", "-c", dir});
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (env().s1().server().Requests().size() < 3 && absl::Now() < deadline &&
+         !apply.Exited()) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // The site is read (sites, rules) and the first write is in flight.
+  absl::SleepFor(absl::Milliseconds(200));
+  apply.Signal(SIGTERM);
+  absl::SleepFor(absl::Milliseconds(100));
+  apply.Signal(SIGTERM);
+  RunResult r = apply.Wait(absl::Seconds(2));
+  EXPECT_EQ(r.exit_code, -1) << "not ended by the signal: " << r;
+}
+
+TEST_F(SafetyTest, AFailedWriteIsLoggedOnce) {
+  const std::string dir = Setup(100);
+  const std::string logs = MakeDir("logs");
+  emulator::Fault down;
+  down.kind = emulator::FaultKind::kServerError;
+  down.method = "POST";
+  down.status = 400;
+  down.count = 100;
+  env().s1().server().InjectFault(down);
+  RunResult r = Run({"apply", "--auto-approve", "-c", dir, "-ll", logs, "-v3"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  const std::string log = ReadFile(logs + "/tqs1.log");
+  size_t count = 0;
+  for (size_t at = log.find("(create \"Known C2 IPs\") failed");
+       at != std::string::npos;
+       at = log.find("(create \"Known C2 IPs\") failed", at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 1u) << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, InterruptTest,

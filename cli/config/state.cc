@@ -149,10 +149,10 @@ absl::Status Corrupt(absl::string_view source, absl::string_view why) {
 }
 
 absl::StatusOr<SyncOutcome> ParseOutcome(absl::string_view name) {
-  for (SyncOutcome o : {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
-                        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked,
-                        SyncOutcome::kFailed, SyncOutcome::kInterrupted,
-                        SyncOutcome::kDeclined}) {
+  for (SyncOutcome o :
+       {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
+        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked, SyncOutcome::kFailed,
+        SyncOutcome::kInterrupted, SyncOutcome::kDeclined}) {
     if (SyncOutcomeName(o) == name) return o;
   }
   return absl::InvalidArgumentError(

@@ -92,10 +92,11 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
     const Action& action = plan.actions(i);
     if (options.should_stop && options.should_stop()) {
       finish();
-      std::string message = absl::StrCat("apply cancelled before ",
-                                         reconciler::DescribeAction(i, total, action),
-                                         "; done: ", DescribeDone(report),
-                                         "; re-plan and apply again to finish");
+      std::string message =
+          absl::StrCat("apply cancelled before ",
+                       reconciler::DescribeAction(i, total, action),
+                       "; done: ", DescribeDone(report),
+                       "; re-plan and apply again to finish");
       return WithReport(absl::CancelledError(message), report);
     }
     if (options.on_action) options.on_action(i, total, action);

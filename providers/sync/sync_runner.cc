@@ -79,7 +79,8 @@ absl::StatusOr<SyncResult> ApplySync(
     result.report.set_sync_name(result.plan.sync_name());
     return result;
   }
-  ASSIGN_OR_RETURN(result.report, ApplyPlan(result.plan, SyncPolicy(sync, never_block), site,
+  ASSIGN_OR_RETURN(result.report,
+                   ApplyPlan(result.plan, SyncPolicy(sync, never_block), site,
                              apply_options));
   return result;
 }

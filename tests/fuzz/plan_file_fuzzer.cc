@@ -68,9 +68,8 @@ ObservedState Site() {
   ObservedState site;
   site.set_site_id(kSiteId);
   site.set_site_name("HQ");
-  *site.add_rules() = SiteRule("1", "C (1)",
-                               "Blocked by ThreatQ [managed by tqs1]",
-                               "203.0.113.9");
+  *site.add_rules() = SiteRule(
+      "1", "C (1)", "Blocked by ThreatQ [managed by tqs1]", "203.0.113.9");
   *site.add_rules() = SiteRule("2", "C (2)", "old connector", "45.0.0.2");
   *site.add_rules() = SiteRule("3", "Block scanners", "by hand", "45.0.0.3");
   return site;
@@ -94,9 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   absl::Status verified =
       tqs1::reconciler::VerifyPlanFile(*key, *file, "fuzz.json");
-  Check(verified.ok() ||
-            verified.code() == absl::StatusCode::kFailedPrecondition,
-        "a refused signature is kFailedPrecondition", verified.ToString());
+  Check(
+      verified.ok() || verified.code() == absl::StatusCode::kFailedPrecondition,
+      "a refused signature is kFailedPrecondition", verified.ToString());
 
   absl::StatusOr<tqs1::reconciler::NeverBlockList> never_block =
       tqs1::reconciler::NeverBlockList::Create(*policy);
@@ -105,15 +104,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       tqs1::reconciler::GuardSettings::FromProto(policy->sync().guards());
   for (tqs1::v1::Plan plan : file->plans()) {
     plan.set_site_id(kSiteId);
-    plan.set_observed_fingerprint(
-        tqs1::reconciler::ObservedFingerprint(*site));
+    plan.set_observed_fingerprint(tqs1::reconciler::ObservedFingerprint(*site));
     absl::StatusOr<tqs1::reconciler::AdmittedPlan> admitted =
         tqs1::reconciler::AdmitPlan(plan, *policy, *site);
     if (!admitted.ok()) {
-      Check(admitted.status().code() ==
-                    absl::StatusCode::kFailedPrecondition ||
-                admitted.status().code() ==
-                    absl::StatusCode::kInvalidArgument,
+      Check(admitted.status().code() == absl::StatusCode::kFailedPrecondition ||
+                admitted.status().code() == absl::StatusCode::kInvalidArgument,
             "a refused plan is kFailedPrecondition or kInvalidArgument",
             admitted.status().ToString());
       continue;
