@@ -67,9 +67,9 @@ std::string Suggestion(absl::string_view word,
 
 std::string UnknownCommand(const std::string& word) {
   const std::vector<std::string> commands(Commands().begin(), Commands().end());
-  return absl::StrCat("unknown command \"", word, "\"",
-                      Suggestion(word, commands), "; commands: ",
-                      absl::StrJoin(Commands(), ", "));
+  return absl::StrCat("unknown command \"", word, "\"; commands: ",
+                      absl::StrJoin(Commands(), ", "),
+                      Suggestion(word, commands));
 }
 
 absl::Status Bad(const std::string& message) {

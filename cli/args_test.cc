@@ -90,8 +90,8 @@ TEST(ParseCommandLineTest, ErrorsNameTheArgument) {
   };
   const Case cases[] = {
       {{"plna"},
-       "unknown command \"plna\"; did you mean \"plan\"?; commands: apply, "
-       "demo, drift, help, init, plan, serve, version (see `tqs1 help`)"},
+       "unknown command \"plna\"; commands: apply, demo, drift, help, init, "
+       "plan, serve, version; did you mean \"plan\"? (see `tqs1 help`)"},
       {{"xyzzy"},
        "unknown command \"xyzzy\"; commands: apply, demo, drift, help, init, "
        "plan, serve, version (see `tqs1 help`)"},
@@ -99,8 +99,8 @@ TEST(ParseCommandLineTest, ErrorsNameTheArgument) {
        "unknown command \"nosuch\"; commands: apply, demo, drift, help, "
        "init, plan, serve, version (see `tqs1 help`)"},
       {{"aply", "--auto-approve"},
-       "unknown command \"aply\"; did you mean \"apply\"?; commands: apply, "
-       "demo, drift, help, init, plan, serve, version (see `tqs1 help`)"},
+       "unknown command \"aply\"; commands: apply, demo, drift, help, init, "
+       "plan, serve, version; did you mean \"apply\"? (see `tqs1 help`)"},
       {{"apply", "--auto-aprove"},
        "unknown option \"--auto-aprove\"; did you mean \"--auto-approve\"? "
        "(see `tqs1 help`)"},
