@@ -87,6 +87,46 @@ std::string RenderMetrics(
        [](const SyncStatus& s) { return s.drift.extra(); }},
       {"tqs1_sync_conflicts", "Rules with a managed name but no marker.",
        [](const SyncStatus& s) -> uint64_t { return s.drift.conflicts(); }},
+      // The address space behind the entry counts: IPv4 in addresses, IPv6
+      // in /64 networks (a longer prefix counts as its /64); overlapping
+      // entries count once.
+      {"tqs1_sync_ipv4_addresses_blocked",
+       "IPv4 addresses tqs1's rules of the site block.",
+       [](const SyncStatus& s) { return s.drift.blocked_ipv4_addresses(); }},
+      {"tqs1_sync_ipv6_networks_blocked",
+       "IPv6 /64 networks tqs1's rules of the site block.",
+       [](const SyncStatus& s) { return s.drift.blocked_ipv6_networks(); }},
+      {"tqs1_sync_ipv4_addresses_missing",
+       "Desired IPv4 addresses the site does not block.",
+       [](const SyncStatus& s) { return s.drift.missing_ipv4_addresses(); }},
+      {"tqs1_sync_ipv6_networks_missing",
+       "Desired IPv6 /64 networks the site does not block.",
+       [](const SyncStatus& s) { return s.drift.missing_ipv6_networks(); }},
+      {"tqs1_sync_ipv4_addresses_extra",
+       "IPv4 addresses the site blocks that are no longer desired.",
+       [](const SyncStatus& s) { return s.drift.extra_ipv4_addresses(); }},
+      {"tqs1_sync_ipv6_networks_extra",
+       "IPv6 /64 networks the site blocks that are no longer desired.",
+       [](const SyncStatus& s) { return s.drift.extra_ipv6_networks(); }},
+      {"tqs1_sync_disabled_rules",
+       "Managed rules disabled in the console (tqs1 keeps them disabled).",
+       [](const SyncStatus& s) -> uint64_t {
+         return s.drift.disabled_rules();
+       }},
+      {"tqs1_sync_addresses_not_enforced",
+       "Addresses and prefixes held by managed rules disabled in the "
+       "console.",
+       [](const SyncStatus& s) { return s.drift.not_enforced(); }},
+      {"tqs1_sync_ipv4_addresses_not_enforced",
+       "IPv4 addresses only disabled managed rules hold.",
+       [](const SyncStatus& s) {
+         return s.drift.not_enforced_ipv4_addresses();
+       }},
+      {"tqs1_sync_ipv6_networks_not_enforced",
+       "IPv6 /64 networks only disabled managed rules hold.",
+       [](const SyncStatus& s) {
+         return s.drift.not_enforced_ipv6_networks();
+       }},
   };
   for (const Gauge& g : gauges) {
     page.Family(g.name, "gauge", g.help);

@@ -392,6 +392,88 @@ TEST(ServerTest, MetricsPage) {
   EXPECT_EQ(http.Get("/other")->status, 404);
 }
 
+// Drift and metrics weigh address space beside entries, and say what a
+// managed rule disabled in the console leaves unenforced, in sync or not.
+TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  ASSERT_EQ(env->BlockedAddresses(), TestAddresses(5));
+
+  // By hand in the console: a managed rule gains a /26 the collection does
+  // not hold, and another managed rule is disabled.
+  std::vector<tqs1::v1::Rule> rules =
+      env->s1().Rules(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId);
+  ASSERT_EQ(rules.size(), 3u);
+  tqs1::v1::Rule extra = rules[0];
+  extra.clear_id();
+  extra.set_name(absl::StrCat(kTestCollection, " (9)"));
+  extra.clear_remote_hosts();
+  tqs1::v1::HostSet* cidr = extra.add_remote_hosts();
+  cidr->set_type("cidr");
+  cidr->add_values("203.0.113.0/26");
+  env->s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId, extra);
+  const std::string disabled_id = rules[1].id();
+  ASSERT_TRUE(env->s1()
+                  .ModifyRule(disabled_id,
+                            [](nlohmann::json& rule) {
+                              rule["status"] = "Disabled";
+                            })
+                  .ok());
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  tqs1::v1::SyncDrift drift = GetDrift(*stub);
+  EXPECT_FALSE(drift.in_sync());
+  EXPECT_EQ(drift.blocked(), 6u);
+  EXPECT_EQ(drift.blocked_ipv4_addresses(), 5u + 64u);
+  EXPECT_EQ(drift.blocked_ipv6_networks(), 0u);
+  EXPECT_EQ(drift.extra(), 1u);
+  EXPECT_EQ(drift.extra_ipv4_addresses(), 64u);
+  EXPECT_EQ(drift.missing(), 0u);
+  EXPECT_EQ(drift.missing_ipv4_addresses(), 0u);
+  EXPECT_EQ(drift.disabled_rules(), 1u);
+  EXPECT_EQ(drift.not_enforced(),
+            static_cast<uint64_t>(rules[1].remote_hosts(0).values_size()));
+  EXPECT_EQ(drift.not_enforced_ipv4_addresses(), drift.not_enforced());
+
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  httplib::Result result = http.Get("/metrics");
+  ASSERT_TRUE(result);
+  std::map<std::string, double> m = ParseMetrics(result->body);
+  EXPECT_EQ(m["tqs1_sync_ipv4_addresses_blocked{sync=\"c2-hq\"}"], 69);
+  EXPECT_EQ(m["tqs1_sync_ipv4_addresses_extra{sync=\"c2-hq\"}"], 64);
+  EXPECT_EQ(m["tqs1_sync_addresses_extra{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_disabled_rules{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_addresses_not_enforced{sync=\"c2-hq\"}"],
+            drift.not_enforced());
+  EXPECT_EQ(m.count("tqs1_sync_ipv6_networks_blocked{sync=\"c2-hq\"}"), 1u);
+
+  // The apply removes the /26 and leaves the disabled rule disabled: in
+  // sync, and still saying it.
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  drift = GetDrift(*stub);
+  EXPECT_TRUE(drift.in_sync()) << drift.last_error();
+  EXPECT_EQ(drift.blocked(), 5u);
+  EXPECT_EQ(drift.blocked_ipv4_addresses(), 5u);
+  EXPECT_EQ(drift.extra_ipv4_addresses(), 0u);
+  EXPECT_EQ(drift.disabled_rules(), 1u);
+  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  // The next observation agrees.
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  tqs1::v1::SyncDrift again = GetDrift(*stub);
+  EXPECT_TRUE(again.in_sync());
+  EXPECT_EQ(again.blocked_ipv4_addresses(), 5u);
+  EXPECT_EQ(again.disabled_rules(), 1u);
+  EXPECT_EQ(again.not_enforced(), drift.not_enforced());
+  for (const tqs1::v1::Rule& rule :
+       env->s1().Rules(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId)) {
+    EXPECT_EQ(rule.enabled(), rule.id() != disabled_id) << rule.name();
+  }
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   std::stringstream text;

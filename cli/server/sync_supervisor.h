@@ -15,7 +15,10 @@
 // Drift of a sync comes from its latest plan: `missing` is the plan's
 // newly_blocked (desired addresses the site does not block), `extra` its
 // unblocked (blocked addresses no longer desired), `conflicts` its
-// conflicts. A failed read keeps the last known good drift, sets
+// conflicts; each count of entries comes with its address space (IPv4
+// addresses, IPv6 /64 networks), and `disabled_rules` / `not_enforced` say
+// what managed rules disabled in the console hold (a site can be in sync
+// and still not enforce them: tqs1 keeps a disabled rule disabled). A failed read keeps the last known good drift, sets
 // last_error and marks the sync unhealthy; it never becomes an empty
 // desired state.
 //
