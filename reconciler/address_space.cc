@@ -1,28 +1,9 @@
 #include "reconciler/address_space.h"
 
-#include <algorithm>
-#include <limits>
-
 #include "absl/strings/str_cat.h"
 #include "reconciler/format.h"
 
 namespace tqs1::reconciler {
-namespace {
-
-constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-
-uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
-  return a > kMax - b ? kMax : a + b;
-}
-
-// The size of [start, end], closed; the whole 64-bit range saturates.
-uint64_t Width(uint64_t start, uint64_t end) {
-  uint64_t span = end - start;
-  return span == kMax ? kMax : span + 1;
-}
-
-}  // namespace
-
 AddressSpace operator-(const AddressSpace& a, const AddressSpace& b) {
   AddressSpace d;
   d.ipv4_addresses =
@@ -32,19 +13,6 @@ AddressSpace operator-(const AddressSpace& a, const AddressSpace& b) {
       a.ipv6_networks > b.ipv6_networks ? a.ipv6_networks - b.ipv6_networks
                                         : 0;
   return d;
-}
-
-void UnionCounter::Close() {
-  if (open_) closed_ = Total();
-}
-
-AddressSpace UnionCounter::Total() const {
-  AddressSpace total = closed_;
-  if (!open_) return total;
-  uint64_t& field = family_ == IpPrefix::Family::kV4 ? total.ipv4_addresses
-                                                      : total.ipv6_networks;
-  field = SaturatingAdd(field, Width(start_, end_));
-  return total;
 }
 
 AddressSpace UnionSpaceOfSorted(absl::Span<const IpPrefix> prefixes) {

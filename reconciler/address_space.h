@@ -61,7 +61,7 @@ AddressSpace operator-(const AddressSpace& a, const AddressSpace& b);
 //   AddressSpace total = counter.Total();
 class UnionCounter {
  public:
-  // Inline: the planner calls it for every address of a site.
+  // Inline: the planner calls it for every entry of a site.
   void Add(const IpPrefix& prefix) {
     uint64_t start, end;
     Interval(prefix, &start, &end);
@@ -77,9 +77,15 @@ class UnionCounter {
     end_ = end;
   }
   // The union of everything added so far.
-  AddressSpace Total() const;
+  AddressSpace Total() const {
+    UnionCounter copy = *this;
+    copy.Close();
+    return copy.closed_;
+  }
 
  private:
+  static constexpr uint64_t kMax = ~uint64_t{0};
+
   // `prefix` as a closed interval in its family's unit.
   static void Interval(const IpPrefix& prefix, uint64_t* start,
                        uint64_t* end) {
@@ -93,13 +99,22 @@ class UnionCounter {
     if (length >= 64) {
       *end = *start;
     } else if (length == 0) {
-      *end = ~uint64_t{0};
+      *end = kMax;
     } else {
       *end = *start + ((uint64_t{1} << (64 - length)) - 1);
     }
   }
-  // Adds the open interval to `closed_`.
-  void Close();
+  // Adds the open interval's size to its family's total, saturating.
+  void Close() {
+    if (!open_) return;
+    open_ = false;
+    const uint64_t span = end_ - start_;
+    const uint64_t width = span == kMax ? kMax : span + 1;
+    uint64_t& total = family_ == IpPrefix::Family::kV4
+                          ? closed_.ipv4_addresses
+                          : closed_.ipv6_networks;
+    total = total > kMax - width ? kMax : total + width;
+  }
 
   // The interval being merged, in the family's unit: [start, end], closed,
   // so that the whole IPv6 space (end 2^64 - 1) fits.
