@@ -14,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/service.grpc.pb.h"
+#include "reconciler/address_space.h"
 #include "reconciler/render.h"
 
 namespace tqs1::server {
@@ -129,6 +130,19 @@ void Authorize(grpc::ClientContext& context, const std::string& token) {
   }
 }
 
+// " (2,949,120 IPv4 addresses)" after a count of entries whose address
+// space says more; nothing when the entries are that many single IPv4
+// addresses, or the server sent no space.
+std::string SpaceSuffix(uint64_t entries, uint64_t ipv4_addresses,
+                        uint64_t ipv6_networks) {
+  if (ipv4_addresses == 0 && ipv6_networks == 0) return "";
+  if (ipv6_networks == 0 && ipv4_addresses == entries) return "";
+  reconciler::AddressSpace space;
+  space.ipv4_addresses = ipv4_addresses;
+  space.ipv6_networks = ipv6_networks;
+  return absl::StrCat(" (", reconciler::FormatSpace(space), ")");
+}
+
 std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   std::string out = absl::StrCat(drift.sync_name(), ": ");
   if (!drift.has_observed_at()) {
@@ -136,9 +150,23 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   } else if (drift.in_sync()) {
     absl::StrAppend(&out, "in sync");
   } else {
-    absl::StrAppend(&out, "drifted: ", reconciler::FormatCount(drift.missing()),
-                    " missing, ", reconciler::FormatCount(drift.extra()),
-                    " extra");
+    absl::StrAppend(
+        &out, "drifted: ", reconciler::FormatCount(drift.missing()),
+        " missing",
+        SpaceSuffix(drift.missing(), drift.missing_ipv4_addresses(),
+                    drift.missing_ipv6_networks()),
+        ", ", reconciler::FormatCount(drift.extra()), " extra",
+        SpaceSuffix(drift.extra(), drift.extra_ipv4_addresses(),
+                    drift.extra_ipv6_networks()));
+  }
+  if (drift.disabled_rules() > 0) {
+    absl::StrAppend(
+        &out, ", ", drift.disabled_rules(),
+        drift.disabled_rules() == 1 ? " managed rule" : " managed rules",
+        " disabled in the console: ",
+        reconciler::FormatCount(drift.not_enforced()), " not enforced",
+        SpaceSuffix(drift.not_enforced(), drift.not_enforced_ipv4_addresses(),
+                    drift.not_enforced_ipv6_networks()));
   }
   if (drift.conflicts() > 0) {
     absl::StrAppend(&out, ", ", drift.conflicts(),

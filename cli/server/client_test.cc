@@ -74,6 +74,26 @@ TEST(RenderDriftTextTest, Forms) {
   EXPECT_EQ(RenderDriftText(drift),
             "c2-hq: in sync; observed 2026-01-01T00:00:00Z; last apply "
             "2026-01-01T00:00:00Z");
+  // In sync, and still saying what a disabled rule leaves unenforced.
+  drift.set_disabled_rules(1);
+  drift.set_not_enforced(2);
+  drift.set_not_enforced_ipv4_addresses(65537);
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: in sync, 1 managed rule disabled in the console: 2 not "
+            "enforced (65,537 IPv4 addresses); observed "
+            "2026-01-01T00:00:00Z; last apply 2026-01-01T00:00:00Z");
+  // Address space beside entries where it says more.
+  drift.set_in_sync(false);
+  drift.set_disabled_rules(0);
+  drift.set_missing(2);
+  drift.set_missing_ipv4_addresses(2);
+  drift.set_extra(45);
+  drift.set_extra_ipv4_addresses(2949120);
+  drift.set_extra_ipv6_networks(3);
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: drifted: 2 missing, 45 extra (2,949,120 IPv4 addresses "
+            "and 3 IPv6 /64 networks); observed 2026-01-01T00:00:00Z; last "
+            "apply 2026-01-01T00:00:00Z");
 }
 
 TEST_F(ClientTest, DriftTextJsonAndExitCodes) {
