@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,8 +27,10 @@ absl::Status Invalid(absl::string_view reason) {
   return absl::InvalidArgumentError(reason);
 }
 
-// Parses a dotted quad; false when `text` is not one.
-bool ParseV4(absl::string_view text, uint32_t* out) {
+// Parses a dotted quad; false when `text` is not one. Always inlined: the
+// hot path of ParseIpPrefix, also called by the (cold) diagnostics.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseV4(absl::string_view text,
+                                                 uint32_t* out) {
   uint32_t address = 0;
   int octets = 0;
   size_t i = 0;
@@ -118,8 +121,8 @@ absl::string_view PortSuffix(absl::string_view text) {
 // shape allows. Only called for values that failed to parse, so it may take
 // its time. `text` is the whole value (surrounding whitespace stripped),
 // `address_text` the part before any '/'.
-std::string DiagnoseAddress(absl::string_view text,
-                            absl::string_view address_text, bool v6) {
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD std::string DiagnoseAddress(
+    absl::string_view text, absl::string_view address_text, bool v6) {
   for (char c : text) {
     if (absl::ascii_isspace(c)) {
       return "contains whitespace: give one address or prefix per value";

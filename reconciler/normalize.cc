@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -95,10 +97,10 @@ std::string CategoryNoun(InputCategory category) {
   }
 }
 
-}  // namespace
-
-uint32_t InputCategories(const IpPrefix& prefix) {
-  const CategoryTable& table = Categories();
+// InputCategories() against a table the caller looked up once (the hot
+// loop of NormalizeValues), inlined there.
+inline uint32_t CategoriesIn(const CategoryTable& table,
+                             const IpPrefix& prefix) {
   uint32_t mask = 0;
   if (prefix.family() == IpPrefix::Family::kV4) {
     if (prefix.length() < kShortIpv4Prefix) {
@@ -115,12 +117,64 @@ uint32_t InputCategories(const IpPrefix& prefix) {
   return mask;
 }
 
+}  // namespace
+
+uint32_t InputCategories(const IpPrefix& prefix) {
+  return CategoriesIn(Categories(), prefix);
+}
+
 std::string InputCategoryKey(InputCategory category) {
   std::string name = tqs1::v1::InputCategory_Name(category);
   absl::string_view key = name;
   absl::ConsumePrefix(&key, "INPUT_CATEGORY_");
   return absl::AsciiStrToLower(key);
 }
+
+namespace {
+
+constexpr int kCategories = tqs1::v1::InputCategory_ARRAYSIZE;
+
+// What NormalizeValues learns about the categorized values (off its hot
+// path: only values in some category get here).
+struct CategoryTally {
+  explicit CategoryTally(uint32_t refuse) : refuse(refuse) {}
+
+  // For a value of the categories in `mask`: the reason it is refused, or
+  // empty when it is blocked (then noted among the examples).
+  ABSL_ATTRIBUTE_NOINLINE std::string Take(uint32_t mask,
+                                           const IpPrefix& prefix) {
+    if (const uint32_t hit = mask & refuse; hit != 0) {
+      const int category = __builtin_ctz(hit);
+      ++refused[category];
+      if (refused_examples[category].size() < kMaxCategoryExamples) {
+        refused_examples[category].push_back(prefix);
+      }
+      const auto c = static_cast<InputCategory>(category);
+      return absl::StrCat(CategoryNoun(c), ": refused (refuse: ",
+                          InputCategoryKey(c), ")");
+    }
+    seen |= mask;
+    for (int c = 1; c < kCategories; ++c) {
+      std::vector<IpPrefix>& e = examples[c];
+      if ((mask & (1u << c)) != 0 && e.size() < kMaxCategoryExamples &&
+          std::find(e.begin(), e.end(), prefix) == e.end()) {
+        e.push_back(prefix);
+      }
+    }
+    return "";
+  }
+
+  const uint32_t refuse;
+  // Categories of blocked values seen.
+  uint32_t seen = 0;
+  // Per category: refused values and their first ones; the first distinct
+  // blocked ones (input order).
+  std::array<uint64_t, kCategories> refused{};
+  std::array<std::vector<IpPrefix>, kCategories> refused_examples;
+  std::array<std::vector<IpPrefix>, kCategories> examples;
+};
+
+}  // namespace
 
 absl::StatusOr<NeverBlockList> NeverBlockList::Create(
     const tqs1::v1::DesiredState& desired) {
@@ -201,16 +255,12 @@ NormalizedValues NormalizeValues(
     }
   };
 
-  // Per category: refused values, and examples of blocked ones (input
-  // order, distinct). Blocked ones are counted after deduplication.
-  constexpr int kCategories = tqs1::v1::InputCategory_ARRAYSIZE;
-  std::array<uint64_t, kCategories> refused{};
-  std::array<std::vector<IpPrefix>, kCategories> examples;
-  std::array<std::vector<IpPrefix>, kCategories> refused_examples;
-  uint32_t seen = 0;
+  CategoryTally tally(options.refuse);
+  const CategoryTable& categories = Categories();
 
-  for (int k = 0; k < values.size(); ++k) {
-    const std::string& value = values.Get(k);
+  int k = -1;
+  for (const std::string& value : values) {
+    ++k;
     absl::StatusOr<IpPrefix> prefix = ParseIpPrefix(value);
     if (!prefix.ok()) {
       report.set_invalid(report.invalid() + 1);
@@ -233,27 +283,13 @@ NormalizedValues NormalizeValues(
                                     " (", hit->reason, ")"));
       continue;
     }
-    if (uint32_t mask = InputCategories(*prefix); mask != 0) {
-      if (uint32_t hit = mask & options.refuse; hit != 0) {
-        int category = __builtin_ctz(hit);
-        ++refused[category];
-        if (refused_examples[category].size() < kMaxCategoryExamples) {
-          refused_examples[category].push_back(*prefix);
-        }
+    if (const uint32_t mask = CategoriesIn(categories, *prefix);
+        ABSL_PREDICT_FALSE(mask != 0)) {
+      std::string refusal = tally.Take(mask, *prefix);
+      if (!refusal.empty()) {
         report.set_refused(report.refused() + 1);
-        auto c = static_cast<InputCategory>(category);
-        reject(k, value,
-               absl::StrCat(CategoryNoun(c), ": refused (refuse: ",
-                            InputCategoryKey(c), ")"));
+        reject(k, value, std::move(refusal));
         continue;
-      }
-      seen |= mask;
-      for (int c = 1; c < kCategories; ++c) {
-        std::vector<IpPrefix>& e = examples[c];
-        if ((mask & (1u << c)) != 0 && e.size() < kMaxCategoryExamples &&
-            std::find(e.begin(), e.end(), *prefix) == e.end()) {
-          e.push_back(*prefix);
-        }
       }
     }
     out.prefixes.push_back(*prefix);
@@ -269,10 +305,11 @@ NormalizedValues NormalizeValues(
   report.set_duplicates(valid - out.prefixes.size());
   report.set_desired(out.prefixes.size());
 
+  // Blocked values are counted once each: after deduplication.
   std::array<uint64_t, kCategories> blocked{};
-  if (seen != 0) {
+  if (tally.seen != 0) {
     for (const IpPrefix& p : out.prefixes) {
-      uint32_t mask = InputCategories(p);
+      uint32_t mask = CategoriesIn(categories, p);
       for (int c = 1; c < kCategories; ++c) {
         if ((mask & (1u << c)) != 0) ++blocked[c];
       }
@@ -283,14 +320,14 @@ NormalizedValues NormalizeValues(
       tqs1::v1::InputWarning* w = report.add_warnings();
       w->set_category(static_cast<InputCategory>(c));
       w->set_count(blocked[c]);
-      for (const IpPrefix& p : examples[c]) w->add_examples(p.ToString());
+      for (const IpPrefix& p : tally.examples[c]) w->add_examples(p.ToString());
     }
-    if (refused[c] > 0) {
+    if (tally.refused[c] > 0) {
       tqs1::v1::InputWarning* w = report.add_warnings();
       w->set_category(static_cast<InputCategory>(c));
-      w->set_count(refused[c]);
+      w->set_count(tally.refused[c]);
       w->set_refused(true);
-      for (const IpPrefix& p : refused_examples[c]) {
+      for (const IpPrefix& p : tally.refused_examples[c]) {
         w->add_examples(p.ToString());
       }
     }
