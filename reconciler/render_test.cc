@@ -114,6 +114,14 @@ Guards:
 No changes. The site's rules hold the collection's 3 addresses.
 Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps it disabled (enable in the console to enforce).
 )golden");
+  // The JSON plan carries the counts.
+  absl::StatusOr<std::string> json = RenderPlanJson(plan);
+  ASSERT_TRUE(json.ok());
+  for (const char* field : {"\"disabled_rules\": \"1\"",
+                            "\"not_enforced\": \"2\"",
+                            "\"rule_id\": \"102\""}) {
+    EXPECT_NE(json->find(field), std::string::npos) << field << "\n" << *json;
+  }
 }
 
 // Entries and address space where they differ: the site line, the guard,
