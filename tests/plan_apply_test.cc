@@ -91,6 +91,56 @@ std::set<std::string> AsSet(const std::vector<std::string>& v) {
   return {v.begin(), v.end()};
 }
 
+TEST_F(PlanApplyTest, RejectedValuesNameTheirIndicatorAndRefusedOnesTheirCategory) {
+  // The emulator numbers a collection's indicators from 100000.
+  std::vector<threatq::Indicator> indicators = Ipv4Indicators(0, 20);
+  for (const char* v : {"1.2.3.11:443", "010.1.1.1", "1.2.3.7-1.2.3.9",
+                        "10.1.2.3", "100.64.0.9"}) {
+    indicators.push_back({v, "IP Address", "Active"});
+  }
+  env().tq().AddCollection(kCollection, indicators);
+  site_ = env().AddSite("HQ");
+  const std::string dir = WriteConfig(
+      "c", env().ConfigYaml({{"c2-hq", kCollection, "HQ",
+                              "    refuse: [cgnat]\n"}}));
+
+  RunResult plan = Run({"plan", "--show-rejected", "all", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  for (const char* fragment : {
+           "  Source: 25 values read, 21 addresses to block (0 duplicates, 3 "
+           "invalid, 0 never blocked, 1 refused)\n",
+           "    warning: 1 private (RFC 1918) address will be blocked, e.g. "
+           "10.1.2.3\n",
+           "    refused 1 CGNAT (100.64.0.0/10) address (refuse: cgnat), e.g. "
+           "100.64.0.9\n",
+           "    rejected \"1.2.3.11:443\" (indicator 100020): has a port "
+           "(:443): give the address alone\n",
+           "    rejected \"010.1.1.1\" (indicator 100021): IPv4 octet with a "
+           "leading zero (octal ambiguity)\n",
+           "    rejected \"1.2.3.7-1.2.3.9\" (indicator 100022): an address "
+           "range: not supported (give a CIDR or single addresses)\n",
+           "    rejected \"100.64.0.9\" (indicator 100024): CGNAT "
+           "(100.64.0.0/10) address: refused (refuse: cgnat)\n",
+       }) {
+    EXPECT_TRUE(Contains(plan.out, fragment)) << fragment << "\n" << plan;
+  }
+  EXPECT_FALSE(Contains(plan.out, "more rejected")) << plan;
+
+  // Without the option, the first five (all four here); with a smaller N,
+  // the rest are counted.
+  RunResult brief = Run({"plan", "-c", dir});
+  EXPECT_TRUE(Contains(brief.out, "(indicator 100024)")) << brief;
+  EXPECT_FALSE(Contains(brief.out, "more rejected")) << brief;
+  RunResult one = Run({"plan", "--show-rejected", "1", "-c", dir});
+  EXPECT_TRUE(Contains(one.out, "    ... and 3 more rejected "
+                                "(--show-rejected all lists them)\n"))
+      << one;
+
+  RunResult json = Run({"plan", "--json", "-c", dir});
+  EXPECT_EQ(json.exit_code, 0) << json;
+  EXPECT_TRUE(Contains(json.out, "\"indicator_id\": \"100021\"")) << json;
+}
+
 TEST_F(PlanApplyTest, FreshSitePlanApplyPlan) {
   const std::string dir = FreshSite(12000);
 
