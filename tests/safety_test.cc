@@ -75,6 +75,32 @@ class SafetyTest : public E2eTest {
     return n;
   }
 
+  // Every rule write of the SentinelOne emulator waits `delay` first.
+  void SlowWrites(absl::Duration delay) {
+    emulator::Fault slow;
+    slow.kind = emulator::FaultKind::kDelay;
+    slow.method = "POST";
+    slow.count = 6;
+    slow.delay = delay;
+    env().s1().server().InjectFault(slow);
+  }
+
+  // Waits (at most 30 s) until `apply` has sent its first rule write.
+  bool WaitForFirstWrite(Process& apply) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    auto writes = [this] {
+      int n = 0;
+      for (const auto& r : env().s1().server().Requests()) {
+        n += r.method == "POST";
+      }
+      return n;
+    };
+    while (writes() == 0 && absl::Now() < deadline && !apply.Exited()) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return writes() == 1;
+  }
+
   int collection_ = 0;
   std::string site_;
 };
@@ -290,25 +316,9 @@ class InterruptTest : public SafetyTest,
 
 TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
   const std::string dir = Setup(30000);  // six rules of 5,000
-  emulator::Fault slow;
-  slow.kind = emulator::FaultKind::kDelay;
-  slow.method = "POST";
-  slow.count = 6;
-  slow.delay = absl::Milliseconds(800);
-  env().s1().server().InjectFault(slow);
-
+  SlowWrites(absl::Milliseconds(800));
   Process apply = Start({"apply", "--auto-approve", "-c", dir});
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  auto posts = [this] {
-    int n = 0;
-    for (const auto& r : env().s1().server().Requests())
-      n += r.method == "POST";
-    return n;
-  };
-  while (posts() == 0 && absl::Now() < deadline && !apply.Exited()) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_EQ(posts(), 1) << "the first write did not start";
+  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not start";
   apply.Signal(GetParam().signo);
   RunResult r = apply.Wait();
 
@@ -334,20 +344,9 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
 
 TEST_F(SafetyTest, ASecondSignalEndsTheApplyAtOnce) {
   const std::string dir = Setup(30000);
-  emulator::Fault slow;
-  slow.kind = emulator::FaultKind::kDelay;
-  slow.method = "POST";
-  slow.count = 6;
-  slow.delay = absl::Seconds(3);
-  env().s1().server().InjectFault(slow);
+  SlowWrites(absl::Seconds(3));
   Process apply = Start({"apply", "--auto-approve", "-c", dir});
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (env().s1().server().Requests().size() < 3 && absl::Now() < deadline &&
-         !apply.Exited()) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  // The site is read (sites, rules) and the first write is in flight.
-  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not start";
   apply.Signal(SIGTERM);
   absl::SleepFor(absl::Milliseconds(100));
   apply.Signal(SIGTERM);
