@@ -1,5 +1,6 @@
 // tqs1: keeps SentinelOne firewall block rules equal to ThreatQ data
 // collections. See `tqs1 help` and README.md.
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -60,6 +61,9 @@ const char* ExitMeaning(int code) {
       return "changes pending";
     case kExitGuard:
       return "a guard blocked a plan";
+    case 128 + SIGINT:
+    case 128 + SIGTERM:
+      return "interrupted by a signal";
     default:
       return "?";
   }

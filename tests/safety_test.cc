@@ -317,7 +317,8 @@ class InterruptTest : public SafetyTest,
 TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
   const std::string dir = Setup(30000);  // six rules of 5,000
   SlowWrites(absl::Milliseconds(800));
-  Process apply = Start({"apply", "--auto-approve", "-c", dir});
+  const std::string logs = MakeDir("logs");
+  Process apply = Start({"apply", "--auto-approve", "-c", dir, "-ll", logs});
   ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not start";
   apply.Signal(GetParam().signo);
   RunResult r = apply.Wait();
@@ -329,6 +330,12 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
       << r;
   EXPECT_TRUE(Contains(r.out, "  + create \"Known C2 IPs (1)\"")) << r;
   EXPECT_LE(env().ApiWrites(), 2) << "more than the write in flight landed";
+  const std::string log = ReadFile(logs + "/tqs1.log");
+  EXPECT_TRUE(Contains(log, absl::StrCat("apply, exit ", GetParam().exit_code,
+                                         " (interrupted by a signal)")))
+      << log;
+  EXPECT_TRUE(Contains(log, "Interrupted: sync \"c2-hq\" stopped after"))
+      << log;
   absl::StatusOr<config::LastRunRecord> record =
       config::LoadLastRun(dir + "/tqs1.last-run.json");
   ASSERT_TRUE(record.ok()) << record.status();
