@@ -241,11 +241,11 @@ void LogRejected(const Plan& plan, log::Logger* logger) {
     examples.push_back(absl::StrCat("\"", r.value(), "\" (", r.reason(), ")"));
   }
   LogAlways(logger,
-            absl::StrCat("sync \"", plan.sync_name(), "\": ",
-                          reconciler::FormatCount(rejected),
-                          " values not blocked (", in.invalid(), " invalid, ",
-                          in.never_blocked(), " never-blocked), e.g. ",
-                          absl::StrJoin(examples, ", ")));
+            absl::StrCat("sync \"", plan.sync_name(),
+                         "\": ", reconciler::FormatCount(rejected),
+                         " values not blocked (", in.invalid(), " invalid, ",
+                         in.never_blocked(), " never-blocked), e.g. ",
+                         absl::StrJoin(examples, ", ")));
 }
 
 // Applies one plan (admitted again by sync::ApplyPlan against `policy`)
@@ -275,12 +275,12 @@ int ApplyOne(const Plan& plan, const tqs1::v1::DesiredState& policy,
     r.error = std::string(report.status().message());
     if (report.status().code() == absl::StatusCode::kCancelled &&
         stop.received() != 0) {
-      const int done = partial.has_value() ? partial->created() +
-                                                 partial->updated() +
-                                                 partial->deleted()
-                                           : 0;
-      *io.err << "Interrupted: sync \"" << plan.sync_name() << "\" stopped after "
-              << done << " of " << plan.actions_size()
+      const int done =
+          partial.has_value()
+              ? partial->created() + partial->updated() + partial->deleted()
+              : 0;
+      *io.err << "Interrupted: sync \"" << plan.sync_name()
+              << "\" stopped after " << done << " of " << plan.actions_size()
               << " actions; run apply again to finish.\n";
       r.outcome = config::SyncOutcome::kInterrupted;
       return ExitForSignal(stop.received());
@@ -505,8 +505,8 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
   bool any_blocked = false;
   tqs1::v1::PlanFile file;
   file.set_format(tqs1::v1::PLAN_FORMAT_V1);
-  file.set_created_at(absl::FormatTime(absl::RFC3339_full, absl::Now(),
-                                       absl::UTCTimeZone()));
+  file.set_created_at(
+      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
   file.set_tqs1_version(kVersion);
   for (const SyncConfig* sync : *syncs) {
     log::LogTo(logger, log::LogLevel::kInfo,
@@ -548,8 +548,7 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
     absl::Status signed_ok =
         key.ok() ? reconciler::SignPlanFile(*key, file) : key.status();
     if (!signed_ok.ok()) {
-      *io.err << "Error: cannot sign the plan: " << signed_ok.message()
-              << "\n";
+      *io.err << "Error: cannot sign the plan: " << signed_ok.message() << "\n";
       return kExitError;
     }
   }
@@ -569,8 +568,10 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
               << "\"; a guard blocks it, so apply would refuse it.\n";
     } else if (!cl.json) {
       std::string command = "tqs1 apply";
-      if (cl.config != ".") absl::StrAppend(&command, " -c ", ShellWord(cl.config));
-      if (!cl.name.empty()) absl::StrAppend(&command, " -n ", ShellWord(cl.name));
+      if (cl.config != ".")
+        absl::StrAppend(&command, " -c ", ShellWord(cl.config));
+      if (!cl.name.empty())
+        absl::StrAppend(&command, " -n ", ShellWord(cl.name));
       absl::StrAppend(&command, " ", ShellWord(cl.out));
       *io.out << "Saved the plan to \"" << cl.out << "\"; apply it with `"
               << command << "`.\n";
@@ -587,12 +588,14 @@ int ApplyPlanFile(const Config& config, Backends& backends,
                   const CommandLine& cl, const Io& io, log::Logger* logger,
                   config::LastRunRecord* record) {
   const std::string& path = cl.positional[0];
-  if (std::vector<std::string> flags = FlagsAPlanFileFixes(cl); !flags.empty()) {
-    *io.err << "Error: " << absl::StrJoin(flags, ", ")
-            << " cannot change a saved plan: which syncs it holds and its guard "
-               "overrides are decided when it is made (`tqs1 plan "
-            << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
-            << "signed file records them; nothing applied.\n";
+  if (std::vector<std::string> flags = FlagsAPlanFileFixes(cl);
+      !flags.empty()) {
+    *io.err
+        << "Error: " << absl::StrJoin(flags, ", ")
+        << " cannot change a saved plan: which syncs it holds and its guard "
+           "overrides are decided when it is made (`tqs1 plan "
+        << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
+        << "signed file records them; nothing applied.\n";
     return kExitError;
   }
   std::optional<tqs1::v1::PlanFile> file = LoadPlanFile(path, cl, io);
@@ -720,8 +723,8 @@ int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
       }
     }
     const int code =
-        ApplyOne(*plan, sync::SyncPolicy(*sync, backends.never_block),
-                 backends, io, logger, stop, r);
+        ApplyOne(*plan, sync::SyncPolicy(*sync, backends.never_block), backends,
+                 io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);

@@ -24,20 +24,45 @@ const std::set<std::string>& Commands() {
 
 // Every option ParseCommandLine() knows (kept in step with it by a test).
 const std::vector<std::string>& Options() {
-  static const auto* options = new std::vector<std::string>{
-      "--help",          "--version",        "--config",
-      "--loglocation",   "--verbosity",      "--name",
-      "--sync",          "--out",            "--lock-timeout",
-      "--plan-max-age",
-      "--server",        "--listen",         "--metrics-listen",
-      "--tls-cert",      "--tls-key",        "--tls-client-ca",
-      "--tls-ca",        "--token-file",     "--token-env",
-      "--interval",      "--watch",          "--apply",
-      "--demo",          "--show-addresses", "--show-rejected", "--json",
-      "--detailed-exitcode", "--auto-approve", "--adopt",
-      "--allow-empty",   "--allow-mass-unblock", "--no-color",
-      "-h",              "-V",               "-c",
-      "-ll",             "-v",               "-n"};
+  static const auto* options =
+      new std::vector<std::string>{"--help",
+                                   "--version",
+                                   "--config",
+                                   "--loglocation",
+                                   "--verbosity",
+                                   "--name",
+                                   "--sync",
+                                   "--out",
+                                   "--lock-timeout",
+                                   "--plan-max-age",
+                                   "--server",
+                                   "--listen",
+                                   "--metrics-listen",
+                                   "--tls-cert",
+                                   "--tls-key",
+                                   "--tls-client-ca",
+                                   "--tls-ca",
+                                   "--token-file",
+                                   "--token-env",
+                                   "--interval",
+                                   "--watch",
+                                   "--apply",
+                                   "--demo",
+                                   "--show-addresses",
+                                   "--show-rejected",
+                                   "--json",
+                                   "--detailed-exitcode",
+                                   "--auto-approve",
+                                   "--adopt",
+                                   "--allow-empty",
+                                   "--allow-mass-unblock",
+                                   "--no-color",
+                                   "-h",
+                                   "-V",
+                                   "-c",
+                                   "-ll",
+                                   "-v",
+                                   "-n"};
   return *options;
 }
 
@@ -67,8 +92,8 @@ std::string Suggestion(absl::string_view word,
 
 std::string UnknownCommand(const std::string& word) {
   const std::vector<std::string> commands(Commands().begin(), Commands().end());
-  return absl::StrCat("unknown command \"", word, "\"; commands: ",
-                      absl::StrJoin(Commands(), ", "),
+  return absl::StrCat("unknown command \"", word,
+                      "\"; commands: ", absl::StrJoin(Commands(), ", "),
                       Suggestion(word, commands));
 }
 
@@ -259,14 +284,14 @@ bool IsLegacyProgramName(absl::string_view argv0) {
 
 absl::StatusOr<CommandLine> ParseLegacyCommandLine(
     const std::vector<std::string>& args) {
-  static const auto* with_value = new std::set<std::string>{
-      "-c", "--config", "-ll", "--loglocation", "-v", "--verbosity", "-n",
-      "--name"};
+  static const auto* with_value =
+      new std::set<std::string>{"-c", "--config",    "-ll", "--loglocation",
+                                "-v", "--verbosity", "-n",  "--name"};
   static const auto* alone = new std::set<std::string>{
       "-h", "--help", "--version", "-v1", "-v2", "-v3"};
-  const std::string only = absl::StrCat(
-      kLegacyProgramName,
-      " takes only the old connector's flags (-c, -ll, -v, -n)");
+  const std::string only =
+      absl::StrCat(kLegacyProgramName,
+                   " takes only the old connector's flags (-c, -ll, -v, -n)");
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     std::string name = arg;
@@ -309,11 +334,10 @@ std::string ShellJoin(const std::vector<std::string>& args) {
                  absl::string_view("-_./:=@%+,").find(static_cast<char>(c)) !=
                      absl::string_view::npos;
         });
-    words.push_back(plain ? arg
-                          : absl::StrCat("'",
-                                         absl::StrReplaceAll(
-                                             arg, {{"'", "'\\''"}}),
-                                         "'"));
+    words.push_back(
+        plain ? arg
+              : absl::StrCat("'", absl::StrReplaceAll(arg, {{"'", "'\\''"}}),
+                             "'"));
   }
   return absl::StrJoin(words, " ");
 }
@@ -324,9 +348,9 @@ std::string MissingCommandText(const std::vector<std::string>& args) {
     line.push_back("--auto-approve");
   }
   line.insert(line.end(), args.begin(), args.end());
-  const std::string usage = absl::StrCat(
-      "Usage: tqs1 COMMAND [options]; commands: ",
-      absl::StrJoin(Commands(), ", "), "\n");
+  const std::string usage =
+      absl::StrCat("Usage: tqs1 COMMAND [options]; commands: ",
+                   absl::StrJoin(Commands(), ", "), "\n");
   if (args.empty()) {
     return absl::StrCat(
         "Error: no command given.\n", usage,
@@ -338,8 +362,8 @@ std::string MissingCommandText(const std::vector<std::string>& args) {
       "Error: no command given, so nothing was done. tqs1 needs a command "
       "before its\noptions; to do what the old connector did with these "
       "flags (read, plan and\napply without asking), run:\n  ",
-      ShellJoin(line), "\n",
-      "(or run tqs1 through a link named ", kLegacyProgramName,
+      ShellJoin(line), "\n", "(or run tqs1 through a link named ",
+      kLegacyProgramName,
       " and keep the old line).\n`tqs1 help` lists the commands.\n");
 }
 
@@ -353,8 +377,8 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                          d[i - 1][j - 1] + cost});
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
       }

@@ -237,10 +237,16 @@ TEST(LegacyCommandLineTest, TheOldCronLineIsApplyAutoApprove) {
   };
   const Case cases[] = {
       {{"-c", "/etc/tq_labs/", "-ll", "/var/log/tq_labs/", "-v3"},
-       "/etc/tq_labs/", "/var/log/tq_labs/", "", 3},
+       "/etc/tq_labs/",
+       "/var/log/tq_labs/",
+       "",
+       3},
       {{"--config=/etc/x", "--loglocation", "stdout", "--verbosity", "2",
         "--name", "prod"},
-       "/etc/x", "stdout", "prod", 2},
+       "/etc/x",
+       "stdout",
+       "prod",
+       2},
       {{"-n", "b", "-v", "1"}, ".", "stdout", "b", 1},
       {{}, ".", "stdout", "", 1},
   };

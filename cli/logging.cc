@@ -32,10 +32,10 @@ class FileLogger : public CliLogger {
 
  private:
   void Write(char letter, absl::string_view message) {
-    std::string line = absl::StrCat(
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
-                         absl::UTCTimeZone()),
-        " ", std::string(1, letter), " ", message, "\n");
+    std::string line =
+        absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
+                                      absl::UTCTimeZone()),
+                     " ", std::string(1, letter), " ", message, "\n");
     absl::MutexLock lock(&mu_);
     std::fwrite(line.data(), 1, line.size(), file_);
     std::fflush(file_);
@@ -79,16 +79,16 @@ absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
   }
   std::string path = absl::StrCat(location, "/", instance_name, ".log");
   // Not world-readable: a log names hosts, sites and collections.
-  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                      0640);
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   std::FILE* file = fd < 0 ? nullptr : fdopen(fd, "a");
   if (file == nullptr) {
     const int err = errno;
     if (fd >= 0) close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot write the log file \"", path, "\": ", std::strerror(err),
-        " (-ll/--loglocation \"", location,
-        "\" must be a writable folder, or \"stdout\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write the log file \"", path,
+                     "\": ", std::strerror(err), " (-ll/--loglocation \"",
+                     location, "\" must be a writable folder, or \"stdout\")"));
   }
   return std::unique_ptr<CliLogger>(std::make_unique<FileLogger>(file, level));
 }

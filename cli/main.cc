@@ -143,8 +143,8 @@ int PlanOrApply(const CommandLine& cl, const Io& io, LogTee& tee,
   const long pid = static_cast<long>(getpid());
   log.Always(absl::StrCat("start: tqs1 ", kVersion, " ", cl.command,
                           ", config ",
-                          paths.ok() ? paths->config_file : cl.config,
-                          ", pid ", pid, "; ", invocation));
+                          paths.ok() ? paths->config_file : cl.config, ", pid ",
+                          pid, "; ", invocation));
   int code = kExitError;
   if (paths.ok()) {
     code = RunLocal(cl, *paths, io, &log);

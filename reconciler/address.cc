@@ -141,8 +141,8 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD std::string DiagnoseAddress(
       text.find("[:]") != absl::string_view::npos) {
     return "a defanged address (\"[.]\"): give it as a plain address";
   }
-  if (size_t dash = text.find('-'); dash != absl::string_view::npos &&
-                                    IsAddress(text.substr(0, dash))) {
+  if (size_t dash = text.find('-');
+      dash != absl::string_view::npos && IsAddress(text.substr(0, dash))) {
     return "an address range: not supported (give a CIDR or single "
            "addresses)";
   }

@@ -6,12 +6,11 @@
 namespace tqs1::reconciler {
 AddressSpace operator-(const AddressSpace& a, const AddressSpace& b) {
   AddressSpace d;
-  d.ipv4_addresses =
-      a.ipv4_addresses > b.ipv4_addresses ? a.ipv4_addresses - b.ipv4_addresses
-                                          : 0;
+  d.ipv4_addresses = a.ipv4_addresses > b.ipv4_addresses
+                         ? a.ipv4_addresses - b.ipv4_addresses
+                         : 0;
   d.ipv6_networks =
-      a.ipv6_networks > b.ipv6_networks ? a.ipv6_networks - b.ipv6_networks
-                                        : 0;
+      a.ipv6_networks > b.ipv6_networks ? a.ipv6_networks - b.ipv6_networks : 0;
   return d;
 }
 
@@ -41,13 +40,12 @@ AddressSpace UnionSpace(std::vector<IpPrefix> prefixes) {
 }
 
 std::string FormatSpace(const AddressSpace& space) {
-  std::string v4 = absl::StrCat(FormatCount(space.ipv4_addresses), " IPv4 ",
-                                space.ipv4_addresses == 1 ? "address"
-                                                          : "addresses");
-  std::string v6 = absl::StrCat(FormatCount(space.ipv6_networks),
-                                " IPv6 /64 ",
-                                space.ipv6_networks == 1 ? "network"
-                                                         : "networks");
+  std::string v4 =
+      absl::StrCat(FormatCount(space.ipv4_addresses), " IPv4 ",
+                   space.ipv4_addresses == 1 ? "address" : "addresses");
+  std::string v6 =
+      absl::StrCat(FormatCount(space.ipv6_networks), " IPv6 /64 ",
+                   space.ipv6_networks == 1 ? "network" : "networks");
   if (space.ipv6_networks == 0) return v4;
   if (space.ipv4_addresses == 0) return v6;
   return absl::StrCat(v4, " and ", v6);

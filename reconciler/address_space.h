@@ -87,8 +87,7 @@ class UnionCounter {
   static constexpr uint64_t kMax = ~uint64_t{0};
 
   // `prefix` as a closed interval in its family's unit.
-  static void Interval(const IpPrefix& prefix, uint64_t* start,
-                       uint64_t* end) {
+  static void Interval(const IpPrefix& prefix, uint64_t* start, uint64_t* end) {
     if (prefix.family() == IpPrefix::Family::kV4) {
       *start = prefix.low_bits();
       *end = *start + ((uint64_t{1} << (32 - prefix.length())) - 1);
@@ -110,9 +109,8 @@ class UnionCounter {
     open_ = false;
     const uint64_t span = end_ - start_;
     const uint64_t width = span == kMax ? kMax : span + 1;
-    uint64_t& total = family_ == IpPrefix::Family::kV4
-                          ? closed_.ipv4_addresses
-                          : closed_.ipv6_networks;
+    uint64_t& total = family_ == IpPrefix::Family::kV4 ? closed_.ipv4_addresses
+                                                       : closed_.ipv6_networks;
     total = total > kMax - width ? kMax : total + width;
   }
 

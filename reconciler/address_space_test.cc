@@ -50,7 +50,8 @@ TEST(UnionSpaceTest, Table) {
       {"an address inside a prefix counts once",
        {"10.0.0.0/8", "10.1.1.1"},
        Space(16777216, 0)},
-      {"a prefix inside a prefix", {"10.0.0.0/8", "10.1.0.0/16"},
+      {"a prefix inside a prefix",
+       {"10.0.0.0/8", "10.1.0.0/16"},
        Space(16777216, 0)},
       {"adjacent halves", {"192.0.2.0/25", "192.0.2.128/25"}, Space(256, 0)},
       {"disjoint", {"192.0.2.0/24", "198.51.100.7"}, Space(257, 0)},
@@ -64,13 +65,13 @@ TEST(UnionSpaceTest, Table) {
       {"a /96 is one /64, with the address beside it",
        {"2001:db8::/96", "2001:db8::ffff:0:1"},
        Space(0, 1)},
-      {"a /48 is 2^16 /64s", {"2001:db8::/48", "2001:db8::1"},
-       Space(0, 65536)},
+      {"a /48 is 2^16 /64s", {"2001:db8::/48", "2001:db8::1"}, Space(0, 65536)},
       {"the last /64", {"ffff:ffff:ffff:ffff::1"}, Space(0, 1)},
       {"all of IPv6 saturates", {"::/0"}, Space(0, kMax)},
       {"two halves of IPv6 saturate", {"::/1", "8000::/1"}, Space(0, kMax)},
       {"half of IPv6", {"8000::/1", "8000::1"}, Space(0, uint64_t{1} << 63)},
-      {"both families", {"10.0.0.0/30", "2001:db8::/63", "10.0.0.1"},
+      {"both families",
+       {"10.0.0.0/30", "2001:db8::/63", "10.0.0.1"},
        Space(4, 2)},
   };
   for (const Case& c : cases) {
@@ -84,7 +85,8 @@ TEST(UnionSpaceTest, Table) {
 }
 
 TEST(UnionSpaceTest, TwoSortedVectorsMergeAsOne) {
-  std::vector<IpPrefix> a = Prefixes({"10.0.0.0/8", "192.0.2.1", "2001:db8::1"});
+  std::vector<IpPrefix> a =
+      Prefixes({"10.0.0.0/8", "192.0.2.1", "2001:db8::1"});
   std::vector<IpPrefix> b =
       Prefixes({"10.1.1.1", "192.0.2.0/31", "2001:db8::2", "2001:db8:1::1"});
   EXPECT_EQ(Str(UnionSpaceOfSorted(a, b)), Str(Space(16777216 + 2, 2)));

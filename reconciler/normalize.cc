@@ -89,9 +89,8 @@ std::string CategoryNoun(InputCategory category) {
     case tqs1::v1::INPUT_CATEGORY_UNIQUE_LOCAL:
       return "unique-local IPv6 (fc00::/7) address";
     case tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX:
-      return absl::StrCat("short prefix (IPv4 shorter than /",
-                          kShortIpv4Prefix, ", IPv6 shorter than /",
-                          kShortIpv6Prefix, ")");
+      return absl::StrCat("short prefix (IPv4 shorter than /", kShortIpv4Prefix,
+                          ", IPv6 shorter than /", kShortIpv6Prefix, ")");
     default:
       return "value";
   }
@@ -150,8 +149,8 @@ struct CategoryTally {
         refused_examples[category].push_back(prefix);
       }
       const auto c = static_cast<InputCategory>(category);
-      return absl::StrCat(CategoryNoun(c), ": refused (refuse: ",
-                          InputCategoryKey(c), ")");
+      return absl::StrCat(CategoryNoun(c),
+                          ": refused (refuse: ", InputCategoryKey(c), ")");
     }
     seen |= mask;
     for (int c = 1; c < kCategories; ++c) {
@@ -272,15 +271,17 @@ NormalizedValues NormalizeValues(
                          : guards.min_ipv6_prefix;
     if (prefix->length() < min_length) {
       report.set_invalid(report.invalid() + 1);
-      reject(k, value, absl::StrCat("prefix /", prefix->length(),
-                                    " is too broad (shortest allowed: /",
-                                    min_length, ")"));
+      reject(
+          k, value,
+          absl::StrCat("prefix /", prefix->length(),
+                       " is too broad (shortest allowed: /", min_length, ")"));
       continue;
     }
     if (const NeverBlockList::Entry* hit = never_block.Find(*prefix)) {
       report.set_never_blocked(report.never_blocked() + 1);
-      reject(k, value, absl::StrCat("never blocked: ", hit->prefix.ToString(),
-                                    " (", hit->reason, ")"));
+      reject(k, value,
+             absl::StrCat("never blocked: ", hit->prefix.ToString(), " (",
+                          hit->reason, ")"));
       continue;
     }
     if (const uint32_t mask = CategoriesIn(categories, *prefix);

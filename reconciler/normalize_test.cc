@@ -178,9 +178,9 @@ TEST(NormalizeTest, CategoriesOfValidValues) {
 }
 
 TEST(NormalizeTest, CategoriesAreBlockedWithAWarning) {
-  NormalizedValues n = Normalize({"10.1.2.3", "11.0.0.1", "10.1.2.3",
-                                  "192.168.0.9", "10.0.0.7", "10.9.9.9",
-                                  "100.64.1.1", "2001:db8::5", "11.0.0.0/12"});
+  NormalizedValues n =
+      Normalize({"10.1.2.3", "11.0.0.1", "10.1.2.3", "192.168.0.9", "10.0.0.7",
+                 "10.9.9.9", "100.64.1.1", "2001:db8::5", "11.0.0.0/12"});
   EXPECT_EQ(n.report.desired(), 8u);
   EXPECT_EQ(n.report.refused(), 0u);
   EXPECT_EQ(n.report.rejected_size(), 0);
@@ -204,8 +204,8 @@ TEST(NormalizeTest, RefusedCategoriesAreRejectedWithTheirReason) {
   tqs1::v1::DesiredState desired;
   desired.mutable_sync()->add_refuse(tqs1::v1::INPUT_CATEGORY_PRIVATE);
   desired.mutable_sync()->add_refuse(tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX);
-  for (const char* v : {"10.1.2.3", "11.0.0.1", "100.64.1.1", "11.0.0.0/12",
-                        "192.168.1.1"}) {
+  for (const char* v :
+       {"10.1.2.3", "11.0.0.1", "100.64.1.1", "11.0.0.0/12", "192.168.1.1"}) {
     desired.add_values(v);
   }
   for (uint64_t id : {7, 8, 9, 10, 11}) desired.add_indicator_ids(id);

@@ -144,8 +144,7 @@ class DesiredIndex {
 // collects prefixes the site blocks that are not desired; `held`, when not
 // null, collects every prefix the rule holds.
 void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
-                 std::vector<IpPrefix>& unwanted,
-                 std::vector<IpPrefix>* held) {
+                 std::vector<IpPrefix>& unwanted, std::vector<IpPrefix>* held) {
   for (const tqs1::v1::HostSet& hosts : m.rule->remote_hosts()) {
     bool address_type = hosts.type() == "addresses" || hosts.type() == "cidr";
     for (const std::string& value : hosts.values()) {
@@ -255,10 +254,9 @@ bool OverShare(uint64_t part, uint64_t whole, const GuardSettings& guards) {
 std::string UnblockShareMessage(const UnblockWeights& w,
                                 const GuardSettings& guards) {
   auto limit = [&guards](absl::string_view unit) {
-    return absl::StrCat("the limit is ",
-                        GuardMessagePercent(guards.max_unblock_fraction),
-                        " above ", FormatCount(guards.unblock_floor), " ",
-                        unit);
+    return absl::StrCat(
+        "the limit is ", GuardMessagePercent(guards.max_unblock_fraction),
+        " above ", FormatCount(guards.unblock_floor), " ", unit);
   };
   auto part = [&limit](uint64_t n, uint64_t of, absl::string_view unit,
                        absl::string_view floor_unit) {
@@ -268,9 +266,8 @@ std::string UnblockShareMessage(const UnblockWeights& w,
   };
   if (EntriesAreAddresses(w.entries_total, w.space_total) &&
       EntriesAreAddresses(w.entries, w.space)) {
-    return absl::StrCat("unblocks ",
-                        part(w.entries, w.entries_total, "addresses",
-                             "addresses"));
+    return absl::StrCat("unblocks ", part(w.entries, w.entries_total,
+                                          "addresses", "addresses"));
   }
   std::vector<std::string> parts;
   if (w.space_total.ipv4_addresses > 0 || w.space_total.ipv6_networks == 0) {
@@ -342,8 +339,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
 
   // 1. The desired prefixes.
   ASSIGN_OR_RETURN(NeverBlockList never_block, NeverBlockList::Create(desired));
-  NormalizedValues normalized =
-      NormalizeValues(desired, never_block, guards);
+  NormalizedValues normalized = NormalizeValues(desired, never_block, guards);
   const std::vector<IpPrefix>& want = normalized.prefixes;
   *plan.mutable_inputs() = std::move(normalized.report);
   *plan.mutable_inputs()->mutable_source() = desired.source();
@@ -616,8 +612,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
                              FormatSpace(space_before), ")");
       v->set_message(absl::StrCat(
           "the collection yields ", want.size(), " addresses (minimum ",
-          guards.min_desired_addresses, ") while the site blocks ",
-          site_blocks,
+          guards.min_desired_addresses, ") while the site blocks ", site_blocks,
           ": a renamed, emptied or unreadable collection must not unblock "
           "everything"));
     } else {
@@ -636,10 +631,10 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     w.entries_total = blocked_before;
     w.space = space_union - space_after;
     w.space_total = space_before;
-    bool tripped = OverShare(w.space.ipv4_addresses,
-                             w.space_total.ipv4_addresses, guards) ||
-                   OverShare(w.space.ipv6_networks, w.space_total.ipv6_networks,
-                             guards);
+    bool tripped =
+        OverShare(w.space.ipv4_addresses, w.space_total.ipv4_addresses,
+                  guards) ||
+        OverShare(w.space.ipv6_networks, w.space_total.ipv6_networks, guards);
     v->set_tripped(tripped);
     v->set_overridden(tripped && options.allow_mass_unblock());
     v->set_entries(w.entries);

@@ -443,13 +443,14 @@ TEST(ComputePlanTest, UnblockShareGuardSpaceTable) {
        "limit is 20% above 100 /64 networks)"},
       {"IPv6: addresses of one /64 weigh one /64",
        {"2001:db8::1"},
-       {ManagedRule("1", "C", [] {
-          std::vector<std::string> v;
-          for (int k = 1; k <= 300; ++k) {
-            v.push_back(absl::StrCat("2001:db8::", absl::Hex(k)));
-          }
-          return v;
-        }())},
+       {ManagedRule("1", "C",
+                    [] {
+                      std::vector<std::string> v;
+                      for (int k = 1; k <= 300; ++k) {
+                        v.push_back(absl::StrCat("2001:db8::", absl::Hex(k)));
+                      }
+                      return v;
+                    }())},
        false,
        "unblocks 299 of 300 entries: 0 of 1 IPv6 /64 networks (0%; the limit "
        "is 20% above 100 /64 networks)"},
@@ -518,8 +519,8 @@ TEST(ComputePlanTest, DisabledManagedRulesAreReported) {
       Site({ManagedRule("1", "C (1)", Ips(3)),
             Disabled(ManagedRule("2", "C (2)", {"10.0.0.3", "20.0.0.0/16"})),
             Disabled(ForeignRule("3", "Other", {"10.9.9.9"}))});
-  absl::StatusOr<Plan> plan = ComputePlan(
-      Desired("C", Concat(Ips(4), {"20.0.0.0/16"})), site, Cap(3));
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", Concat(Ips(4), {"20.0.0.0/16"})), site, Cap(3));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(ActionsText(*plan), "");
   EXPECT_TRUE(plan->summary().in_sync());
@@ -538,8 +539,8 @@ TEST(ComputePlanTest, DisabledManagedRulesAreReported) {
   EXPECT_EQ(observed.blocked_ipv4_addresses(), 65540u);
 
   // An update of a disabled rule keeps it disabled.
-  plan = ComputePlan(Desired("C", Concat(Ips(5), {"20.0.0.0/16"})), site,
-                     Cap(3));
+  plan =
+      ComputePlan(Desired("C", Concat(Ips(5), {"20.0.0.0/16"})), site, Cap(3));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(ActionsText(*plan), "~ update C (2) +1");
   EXPECT_FALSE(plan->actions(0).settings().enabled());

@@ -73,8 +73,9 @@ void AppendInputWarnings(const tqs1::v1::InputReport& in, const Palette& c,
     }
     if (w.refused()) {
       absl::StrAppend(out, "    ", c.yellow, "refused", c.reset, " ",
-                      CategoryCount(w.category(), w.count()), " (refuse: ",
-                      CategoryKey(w.category()), ")", examples, "\n");
+                      CategoryCount(w.category(), w.count()),
+                      " (refuse: ", CategoryKey(w.category()), ")", examples,
+                      "\n");
     } else {
       absl::StrAppend(out, "    ", c.yellow, "warning:", c.reset, " ",
                       CategoryCount(w.category(), w.count()),
@@ -88,9 +89,9 @@ void AppendInputWarnings(const tqs1::v1::InputReport& in, const Palette& c,
 void AppendRejected(const tqs1::v1::InputReport& in,
                     const RenderOptions& options, const Palette& c,
                     std::string* out) {
-  const int limit =
-      options.show_rejected > 0 ? options.show_rejected
-                                : std::max(0, options.rejected_examples);
+  const int limit = options.show_rejected > 0
+                        ? options.show_rejected
+                        : std::max(0, options.rejected_examples);
   const int shown = std::min(limit, in.rejected_size());
   for (int k = 0; k < shown; ++k) {
     const tqs1::v1::RejectedValue& r = in.rejected(k);
@@ -157,8 +158,7 @@ std::string EntriesAndSpace(uint64_t entries, const AddressSpace& space) {
 void AppendDisabledRules(const tqs1::v1::ObservedReport& ob, const Palette& c,
                          std::string* out) {
   if (ob.disabled_size() == 0) return;
-  absl::StrAppend(out, "\n", c.bold, "Disabled in the console:", c.reset,
-                  "\n");
+  absl::StrAppend(out, "\n", c.bold, "Disabled in the console:", c.reset, "\n");
   for (const tqs1::v1::ObservedReport::DisabledRule& rule : ob.disabled()) {
     absl::StrAppend(out, "  ", c.yellow, "!", c.reset, " ", Quote(rule.name()),
                     "  id ", rule.rule_id(), ": ",
@@ -171,15 +171,15 @@ void AppendDisabledRules(const tqs1::v1::ObservedReport& ob, const Palette& c,
 void AppendNotEnforced(const tqs1::v1::ObservedReport& ob, const Palette& c,
                        std::string* out) {
   if (ob.disabled_rules() == 0) return;
-  absl::StrAppend(
-      out, c.yellow, "Not enforced:", c.reset, " ",
-      EntriesAndSpace(ob.not_enforced(),
-                      Space(ob.not_enforced_ipv4_addresses(),
-                            ob.not_enforced_ipv6_networks())),
-      " in ", Counted(ob.disabled_rules(), "managed rule", "managed rules"),
-      " disabled in the console; tqs1 keeps ",
-      ob.disabled_rules() == 1 ? "it" : "them",
-      " disabled (enable in the console to enforce).\n");
+  absl::StrAppend(out, c.yellow, "Not enforced:", c.reset, " ",
+                  EntriesAndSpace(ob.not_enforced(),
+                                  Space(ob.not_enforced_ipv4_addresses(),
+                                        ob.not_enforced_ipv6_networks())),
+                  " in ",
+                  Counted(ob.disabled_rules(), "managed rule", "managed rules"),
+                  " disabled in the console; tqs1 keeps ",
+                  ob.disabled_rules() == 1 ? "it" : "them",
+                  " disabled (enable in the console to enforce).\n");
 }
 
 }  // namespace
@@ -194,17 +194,16 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   absl::StrAppend(&out, "\n\n");
 
   const tqs1::v1::InputReport& in = plan.inputs();
-  absl::StrAppend(&out, "  Source: ", Counted(in.values(), "value", "values"),
-                  " read, ", Counted(in.desired(), "address", "addresses"),
-                  " to block (",
-                  Counted(in.duplicates(), "duplicate", "duplicates"), ", ",
-                  FormatCount(in.invalid()), " invalid, ",
-                  FormatCount(in.never_blocked()), " never blocked",
-                  in.refused() > 0
-                      ? absl::StrCat(", ", FormatCount(in.refused()),
-                                     " refused")
-                      : "",
-                  ")\n");
+  absl::StrAppend(
+      &out, "  Source: ", Counted(in.values(), "value", "values"), " read, ",
+      Counted(in.desired(), "address", "addresses"), " to block (",
+      Counted(in.duplicates(), "duplicate", "duplicates"), ", ",
+      FormatCount(in.invalid()), " invalid, ", FormatCount(in.never_blocked()),
+      " never blocked",
+      in.refused() > 0
+          ? absl::StrCat(", ", FormatCount(in.refused()), " refused")
+          : "",
+      ")\n");
   for (const auto& [type, n] : in.source().skipped_types()) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
                     " indicators of type ", Quote(type), "\n");
@@ -217,15 +216,15 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   AppendRejected(in, options, c, &out);
 
   const tqs1::v1::ObservedReport& ob = plan.observed();
-  absl::StrAppend(&out, "  Site: ", Counted(ob.rules(), "rule", "rules"), " (",
-                  FormatCount(ob.managed()), " managed, ",
-                  FormatCount(plan.conflicts_size()), " in conflict, ",
-                  FormatCount(ob.foreign()), " other, ",
-                  FormatCount(ob.inherited()), " inherited), ",
-                  EntriesAndSpace(ob.blocked(),
-                                  Space(ob.blocked_ipv4_addresses(),
-                                        ob.blocked_ipv6_networks())),
-                  " blocked by managed rules\n");
+  absl::StrAppend(
+      &out, "  Site: ", Counted(ob.rules(), "rule", "rules"), " (",
+      FormatCount(ob.managed()), " managed, ",
+      FormatCount(plan.conflicts_size()), " in conflict, ",
+      FormatCount(ob.foreign()), " other, ", FormatCount(ob.inherited()),
+      " inherited), ",
+      EntriesAndSpace(ob.blocked(), Space(ob.blocked_ipv4_addresses(),
+                                          ob.blocked_ipv6_networks())),
+      " blocked by managed rules\n");
   AppendDisabledRules(ob, c, &out);
 
   if (plan.conflicts_size() > 0) {

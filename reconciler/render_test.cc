@@ -97,8 +97,9 @@ TEST(RenderPlanTextTest, DisabledRulesAreSaidEvenInSync) {
       Site({ManagedRule("101", "Known C2 (1)", {"198.51.100.0"}), disabled}),
       {});
   ASSERT_TRUE(plan.summary().in_sync());
-  EXPECT_EQ(RenderPlanText(plan, {}),
-            R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
+  EXPECT_EQ(
+      RenderPlanText(plan, {}),
+      R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
 
   Source: 3 values read, 3 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
     warning: 3 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 198.51.100.0, 198.51.100.1, 198.51.100.2
@@ -117,9 +118,9 @@ Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps 
   // The JSON plan carries the counts.
   absl::StatusOr<std::string> json = RenderPlanJson(plan);
   ASSERT_TRUE(json.ok());
-  for (const char* field : {"\"disabled_rules\": \"1\"",
-                            "\"not_enforced\": \"2\"",
-                            "\"rule_id\": \"102\""}) {
+  for (const char* field :
+       {"\"disabled_rules\": \"1\"", "\"not_enforced\": \"2\"",
+        "\"rule_id\": \"102\""}) {
     EXPECT_NE(json->find(field), std::string::npos) << field << "\n" << *json;
   }
 }
@@ -129,11 +130,12 @@ Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps 
 TEST(RenderPlanTextTest, EntriesAndSpaceWhereTheyDiffer) {
   tqs1::v1::Plan plan = *ComputePlan(
       Desired("C", {"203.0.113.9", "2001:db8::/62"}),
-      Site({ManagedRule("1", "C", {"203.0.113.9", "20.0.0.0/16",
-                                   "20.1.0.0/16"})}),
+      Site({ManagedRule("1", "C",
+                        {"203.0.113.9", "20.0.0.0/16", "20.1.0.0/16"})}),
       {});
-  EXPECT_EQ(RenderPlanText(plan, {}),
-            R"golden(Sync "C -> HQ": collection "C" to site "HQ" (900000000000000001)
+  EXPECT_EQ(
+      RenderPlanText(plan, {}),
+      R"golden(Sync "C -> HQ": collection "C" to site "HQ" (900000000000000001)
 
   Source: 2 values read, 2 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
     warning: 2 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 203.0.113.9, 2001:db8::/62

@@ -87,8 +87,8 @@ RunResult RunBinary(const std::string& binary,
 std::string LinkToTqs1(const std::string& name) {
   static int counter = 0;
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
-                                       "/links-", getpid(), "-", ++counter);
+  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/links-",
+                                       getpid(), "-", ++counter);
   fs::create_directories(dir);
   const std::string link = absl::StrCat(dir, "/", name);
   fs::create_symlink(fs::absolute(Tqs1Path()), link);
@@ -139,8 +139,7 @@ TEST_F(FrontDoorTest, TheOldCronLineWithoutACommandFailsAndSaysTheNewLine) {
   EXPECT_TRUE(Contains(r.err, "Error: no command given, so nothing was done"))
       << r;
   EXPECT_TRUE(Contains(r.err, absl::StrCat("\n  tqs1 apply --auto-approve -c ",
-                                           config, "/ -ll ", logs,
-                                           "/ -v3\n")))
+                                           config, "/ -ll ", logs, "/ -v3\n")))
       << r;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(env().ApiWrites(), 0);
@@ -244,9 +243,9 @@ TEST_F(FrontDoorTest, TheLogFileSaysEveryRunAndItsErrorsAtEveryLevel) {
   EXPECT_TRUE(Contains(r.err, rejected)) << r;
   std::string log = ReadFile(logs + "/tqs1.log");
   ASSERT_EQ(LinesWith(log, " I start: tqs1 ").size(), 1u) << log;
-  EXPECT_TRUE(Contains(LinesWith(log, " I start: tqs1 ")[0],
-                       absl::StrCat(" apply, config ", config,
-                                    "/tqs1.yaml, pid ")))
+  EXPECT_TRUE(
+      Contains(LinesWith(log, " I start: tqs1 ")[0],
+               absl::StrCat(" apply, config ", config, "/tqs1.yaml, pid ")))
       << log;
   EXPECT_EQ(LinesWith(log, rejected).size(), 1u) << log;
   EXPECT_TRUE(absl::StrContains(LinesWith(log, rejected)[0], "Z E ")) << log;
@@ -268,8 +267,8 @@ TEST_F(FrontDoorTest, TheLogFileSaysEveryRunAndItsErrorsAtEveryLevel) {
   EXPECT_EQ(LinesWith(log, "exit 1 (error)").size(), 1u) << log;
 
   // A run that succeeds, at -v1: start and end, nothing else.
-  r = Run({"apply", "--auto-approve", "-c", config, "-ll", logs, "-n",
-           "tqs1", "-v1"});
+  r = Run({"apply", "--auto-approve", "-c", config, "-ll", logs, "-n", "tqs1",
+           "-v1"});
   EXPECT_EQ(r.exit_code, 0) << r;
   log = ReadFile(logs + "/tqs1.log");
   EXPECT_EQ(LinesWith(log, " I start: tqs1 ").size(), 2u) << log;
@@ -288,20 +287,22 @@ TEST_F(FrontDoorTest, SecretsWithStrayWhitespace) {
 
   // A trailing newline (`export TQS1_S1_TOKEN=$(cat file)` keeps none, but
   // a systemd EnvironmentFile or a copy and paste may): trimmed, said.
-  RunResult r = Run({"apply", "--auto-approve", "-c", config, "-ll", logs},
-                    {{"TQS1_S1_TOKEN", absl::StrCat(kToken, "\n")},
-                     {"TQS1_THREATQ_PASSWORD", absl::StrCat(" ", kPassword,
-                                                            "\t")}});
+  RunResult r =
+      Run({"apply", "--auto-approve", "-c", config, "-ll", logs},
+          {{"TQS1_S1_TOKEN", absl::StrCat(kToken, "\n")},
+           {"TQS1_THREATQ_PASSWORD", absl::StrCat(" ", kPassword, "\t")}});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(ManagedAddresses(), 10);
   const std::string log = ReadFile(logs + "/tqs1.log");
-  EXPECT_EQ(LinesWith(log, "W environment variable TQS1_S1_TOKEN "
-                           "(sentinelone.api_token_env) has whitespace")
+  EXPECT_EQ(LinesWith(log,
+                      "W environment variable TQS1_S1_TOKEN "
+                      "(sentinelone.api_token_env) has whitespace")
                 .size(),
             1u)
       << log;
-  EXPECT_EQ(LinesWith(log, "W environment variable TQS1_THREATQ_PASSWORD "
-                           "(threatq.password_env) has whitespace")
+  EXPECT_EQ(LinesWith(log,
+                      "W environment variable TQS1_THREATQ_PASSWORD "
+                      "(threatq.password_env) has whitespace")
                 .size(),
             1u)
       << log;
@@ -350,16 +351,17 @@ TEST_F(FrontDoorTest, ServeOnAPortInUseFails) {
   ASSERT_EQ(listen(fd, 4), 0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string listen_on = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  const std::string listen_on =
+      absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
 
   Process serve =
       Start({"serve", "--demo", "--listen", listen_on, "--interval", "0s"});
   RunResult r = serve.Wait(absl::Seconds(20));
   close(fd);
   EXPECT_EQ(r.exit_code, 1) << r;
-  EXPECT_TRUE(Contains(r.err,
-                       absl::StrCat("Error: cannot listen on ", listen_on,
-                                    ": the address is in use")))
+  EXPECT_TRUE(
+      Contains(r.err, absl::StrCat("Error: cannot listen on ", listen_on,
+                                   ": the address is in use")))
       << r;
 }
 

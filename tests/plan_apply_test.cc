@@ -91,7 +91,8 @@ std::set<std::string> AsSet(const std::vector<std::string>& v) {
   return {v.begin(), v.end()};
 }
 
-TEST_F(PlanApplyTest, RejectedValuesNameTheirIndicatorAndRefusedOnesTheirCategory) {
+TEST_F(PlanApplyTest,
+       RejectedValuesNameTheirIndicatorAndRefusedOnesTheirCategory) {
   // The emulator numbers a collection's indicators from 100000.
   std::vector<threatq::Indicator> indicators = Ipv4Indicators(0, 20);
   for (const char* v : {"1.2.3.11:443", "010.1.1.1", "1.2.3.7-1.2.3.9",
@@ -101,8 +102,8 @@ TEST_F(PlanApplyTest, RejectedValuesNameTheirIndicatorAndRefusedOnesTheirCategor
   env().tq().AddCollection(kCollection, indicators);
   site_ = env().AddSite("HQ");
   const std::string dir = WriteConfig(
-      "c", env().ConfigYaml({{"c2-hq", kCollection, "HQ",
-                              "    refuse: [cgnat]\n"}}));
+      "c", env().ConfigYaml(
+               {{"c2-hq", kCollection, "HQ", "    refuse: [cgnat]\n"}}));
 
   RunResult plan = Run({"plan", "--show-rejected", "all", "-c", dir});
   EXPECT_EQ(plan.exit_code, 0) << plan;
@@ -132,8 +133,9 @@ TEST_F(PlanApplyTest, RejectedValuesNameTheirIndicatorAndRefusedOnesTheirCategor
   EXPECT_TRUE(Contains(brief.out, "(indicator 100024)")) << brief;
   EXPECT_FALSE(Contains(brief.out, "more rejected")) << brief;
   RunResult one = Run({"plan", "--show-rejected", "1", "-c", dir});
-  EXPECT_TRUE(Contains(one.out, "    ... and 3 more rejected "
-                                "(--show-rejected all lists them)\n"))
+  EXPECT_TRUE(Contains(one.out,
+                       "    ... and 3 more rejected "
+                       "(--show-rejected all lists them)\n"))
       << one;
 
   RunResult json = Run({"plan", "--json", "-c", dir});
@@ -239,9 +241,10 @@ TEST_F(PlanApplyTest, SavedPlanIsAppliedExactly) {
   const std::string plan_file = dir + "/plan.json";
   RunResult plan = Run({"plan", "--out", plan_file, "-c", dir});
   EXPECT_EQ(plan.exit_code, 0) << plan;
-  EXPECT_TRUE(Contains(plan.out, absl::StrCat("Saved the plan to \"", plan_file,
-                                              "\"; apply it with `tqs1 apply -c ",
-                                              dir, " ", plan_file, "`.\n")))
+  EXPECT_TRUE(
+      Contains(plan.out, absl::StrCat("Saved the plan to \"", plan_file,
+                                      "\"; apply it with `tqs1 apply -c ", dir,
+                                      " ", plan_file, "`.\n")))
       << plan;
   EXPECT_TRUE(Contains(ReadFile(plan_file), "\"format\""));
   EXPECT_EQ(env().ApiWrites(), 0);
@@ -347,8 +350,9 @@ TEST_F(PlanApplyTest, EmptiedCollectionIsGuarded) {
       "(guard \"empty-source\": the collection yields 0 addresses (minimum "
       "1) while the site blocks 6000"))
       << apply;
-  EXPECT_TRUE(Contains(apply.err, "; guard \"unblock-share\": unblocks 6,000 "
-                                  "of 6,000"))
+  EXPECT_TRUE(Contains(apply.err,
+                       "; guard \"unblock-share\": unblocks 6,000 "
+                       "of 6,000"))
       << apply;
 
   // --allow-empty overrides one guard; unblocking everything still trips

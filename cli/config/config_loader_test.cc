@@ -280,8 +280,7 @@ std::vector<ErrorCase> ErrorCases() {
        v + sync_head + "    guards:\n      min_ipv4_prefix: 33\n",
        "tqs1.yaml:13: syncs[0].guards.min_ipv4_prefix: expected a whole "
        "number from 1 to 32, got \"33\""},
-      {"refuse: unknown category",
-       v + "refuse: [private, privat]\n" + kOneSync,
+      {"refuse: unknown category", v + "refuse: [private, privat]\n" + kOneSync,
        "tqs1.yaml:9: refuse[1]: unknown value \"privat\"; expected one of: "
        "private, cgnat, documentation, unique_local, short_prefix"},
       {"refuse: unknown category of a sync",
@@ -406,14 +405,14 @@ std::vector<ErrorCase> ErrorCases() {
 }
 
 TEST(ParseConfigYamlTest, RefuseListsAreMergedIntoEverySync) {
-  const std::string yaml = absl::StrCat(
-      Vendors(), "refuse: [private, Short_Prefix]\n",
-      "syncs:\n"
-      "  - collection: C2\n"
-      "    site: HQ\n"
-      "    refuse: [cgnat, private]\n"
-      "  - collection: C2\n"
-      "    site: Lab\n");
+  const std::string yaml =
+      absl::StrCat(Vendors(), "refuse: [private, Short_Prefix]\n",
+                   "syncs:\n"
+                   "  - collection: C2\n"
+                   "    site: HQ\n"
+                   "    refuse: [cgnat, private]\n"
+                   "  - collection: C2\n"
+                   "    site: Lab\n");
   absl::StatusOr<Config> config = ParseConfigYaml(yaml, "tqs1.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->refuse(),

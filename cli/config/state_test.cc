@@ -23,8 +23,8 @@
 namespace tqs1::config {
 namespace {
 
-using ::testing::HasSubstr;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAreArray;
 
 class StateTest : public ::testing::Test {

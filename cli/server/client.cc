@@ -150,14 +150,13 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   } else if (drift.in_sync()) {
     absl::StrAppend(&out, "in sync");
   } else {
-    absl::StrAppend(
-        &out, "drifted: ", reconciler::FormatCount(drift.missing()),
-        " missing",
-        SpaceSuffix(drift.missing(), drift.missing_ipv4_addresses(),
-                    drift.missing_ipv6_networks()),
-        ", ", reconciler::FormatCount(drift.extra()), " extra",
-        SpaceSuffix(drift.extra(), drift.extra_ipv4_addresses(),
-                    drift.extra_ipv6_networks()));
+    absl::StrAppend(&out, "drifted: ", reconciler::FormatCount(drift.missing()),
+                    " missing",
+                    SpaceSuffix(drift.missing(), drift.missing_ipv4_addresses(),
+                                drift.missing_ipv6_networks()),
+                    ", ", reconciler::FormatCount(drift.extra()), " extra",
+                    SpaceSuffix(drift.extra(), drift.extra_ipv4_addresses(),
+                                drift.extra_ipv6_networks()));
   }
   if (drift.disabled_rules() > 0) {
     absl::StrAppend(

@@ -417,12 +417,11 @@ TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
   cidr->add_values("203.0.113.0/26");
   env->s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId, extra);
   const std::string disabled_id = rules[1].id();
-  ASSERT_TRUE(env->s1()
-                  .ModifyRule(disabled_id,
-                            [](nlohmann::json& rule) {
-                              rule["status"] = "Disabled";
-                            })
-                  .ok());
+  ASSERT_TRUE(
+      env->s1()
+          .ModifyRule(disabled_id,
+                      [](nlohmann::json& rule) { rule["status"] = "Disabled"; })
+          .ok());
 
   env->supervisor().ReconcileAll(/*apply=*/false);
   tqs1::v1::SyncDrift drift = GetDrift(*stub);

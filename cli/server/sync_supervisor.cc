@@ -349,10 +349,9 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     apply.should_stop = [this, &should_stop] {
       return shutting_down() || (should_stop && should_stop());
     };
-    absl::StatusOr<tqs1::v1::ApplyReport> report =
-        sync::ApplyPlan(outcome.plan,
-                        sync::SyncPolicy(*sync, backends_->never_block),
-                        *rules_, apply);
+    absl::StatusOr<tqs1::v1::ApplyReport> report = sync::ApplyPlan(
+        outcome.plan, sync::SyncPolicy(*sync, backends_->never_block), *rules_,
+        apply);
     if (report.ok()) {
       outcome.report = *std::move(report);
     } else {

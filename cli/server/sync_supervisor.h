@@ -18,9 +18,9 @@
 // conflicts; each count of entries comes with its address space (IPv4
 // addresses, IPv6 /64 networks), and `disabled_rules` / `not_enforced` say
 // what managed rules disabled in the console hold (a site can be in sync
-// and still not enforce them: tqs1 keeps a disabled rule disabled). A failed read keeps the last known good drift, sets
-// last_error and marks the sync unhealthy; it never becomes an empty
-// desired state.
+// and still not enforce them: tqs1 keeps a disabled rule disabled). A failed
+// read keeps the last known good drift, sets last_error and marks the sync
+// unhealthy; it never becomes an empty desired state.
 //
 // Thread-safe. Provider calls are serialized (one at a time for the whole
 // config: the providers are thread-compatible); reads of the state never

@@ -287,7 +287,8 @@ TEST_F(ClientTest, ARejectedTokenSaysWhereItCameFrom) {
             "Failed (code 4010010): token [redacted] expired");
 
   transport_.Enqueue(Answer(
-      403, R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})"));
+      403,
+      R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})"));
   s = (*client)->ReadSite(kSite).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(s.message()),

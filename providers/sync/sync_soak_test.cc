@@ -151,7 +151,8 @@ class Soak {
 
     if (plan->summary().blocked()) {
       // Refused without a write; the operator then overrides on purpose.
-      absl::StatusOr<ApplyReport> refused = ApplyPlan(*plan, SyncPolicy(TestSync(), {}), checked_, {});
+      absl::StatusOr<ApplyReport> refused =
+          ApplyPlan(*plan, SyncPolicy(TestSync(), {}), checked_, {});
       EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
           << refused.status();
       EXPECT_EQ(site_.WriteCount(), writes_before_plan);
@@ -184,7 +185,8 @@ class Soak {
       return started == stop_after;
     };
     const int64_t writes_before = site_.WriteCount();
-    absl::StatusOr<ApplyReport> report = ApplyPlan(*plan, SyncPolicy(TestSync(), {}), checked_, apply);
+    absl::StatusOr<ApplyReport> report =
+        ApplyPlan(*plan, SyncPolicy(TestSync(), {}), checked_, apply);
     if (changed_site) {
       EXPECT_EQ(report.status().code(), absl::StatusCode::kAborted)
           << report.status();

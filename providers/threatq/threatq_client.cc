@@ -157,13 +157,12 @@ std::string ThreatQClient::Redact(absl::string_view text) const {
 
 std::string ThreatQClient::RejectedCredential(int http_status) const {
   if (options_.credential_origin.empty()) return "";
-  return absl::StrCat(
-      "the ThreatQ ",
-      options_.grant == ThreatQClientOptions::Grant::kPassword
-          ? "password"
-          : "client secret",
-      " from ", options_.credential_origin, " was rejected (HTTP ",
-      http_status, "): ");
+  return absl::StrCat("the ThreatQ ",
+                      options_.grant == ThreatQClientOptions::Grant::kPassword
+                          ? "password"
+                          : "client secret",
+                      " from ", options_.credential_origin,
+                      " was rejected (HTTP ", http_status, "): ");
 }
 
 void ThreatQClient::Log(LogLevel level, absl::string_view message) const {
@@ -248,8 +247,8 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     absl::Status mapped = http::HttpStatusToStatus(
         status, "POST", request.url, "ThreatQ refused the credentials",
         ServerErrorText(*response));
-    return absl::UnauthenticatedError(Redact(
-        absl::StrCat(RejectedCredential(status), mapped.message())));
+    return absl::UnauthenticatedError(
+        Redact(absl::StrCat(RejectedCredential(status), mapped.message())));
   }
   if (status < 200 || status >= 300) {
     absl::Status mapped = http::HttpStatusToStatus(

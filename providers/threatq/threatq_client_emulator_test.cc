@@ -177,8 +177,8 @@ TEST(ThreatQClientEmulatorTest, CarriesEachValuesIndicatorId) {
                              {"2001:db8::5", "IPv6 Address", "Active"}});
   absl::StatusOr<CollectionRead> read = s.client->ReadCollection("C2");
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(read->values, (std::vector<std::string>{
-                              "192.0.2.1", "1.2.3.11:443", "2001:db8::5"}));
+  EXPECT_EQ(read->values, (std::vector<std::string>{"192.0.2.1", "1.2.3.11:443",
+                                                    "2001:db8::5"}));
   // The emulator numbers a collection's indicators from 100000.
   EXPECT_EQ(read->indicator_ids,
             (std::vector<uint64_t>{100000, 100002, 100004}));

@@ -384,8 +384,7 @@ TEST(ThreatQClientTest, ARejectedCredentialSaysWhereItCameFrom) {
        absl::StatusCode::kUnauthenticated,
        "ThreatQ refused the credentials: HTTP 401"},
       {ThreatQClientOptions::Grant::kPassword, "$TQS1_THREATQ_PASSWORD", 503,
-       absl::StatusCode::kUnavailable,
-       "ThreatQ: getting a token: HTTP 503"},
+       absl::StatusCode::kUnavailable, "ThreatQ: getting a token: HTTP 503"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.prefix);
