@@ -39,11 +39,6 @@ absl::string_view KindWord(const Action& action) {
   }
 }
 
-bool IsSiteRule(const Rule& rule, const ObservedState& observed) {
-  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
-         (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
-}
-
 bool IsSyncName(const Plan& plan, absl::string_view name) {
   return ManagedNameIndex(plan.collection(), name).has_value();
 }

@@ -46,4 +46,10 @@ int CharacterCount(absl::string_view text) {
   return count;
 }
 
+bool IsSiteRule(const tqs1::v1::Rule& rule,
+                const tqs1::v1::ObservedState& observed) {
+  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
+         (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
+}
+
 }  // namespace tqs1::reconciler

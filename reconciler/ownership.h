@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "proto/state.pb.h"
 
 namespace tqs1::reconciler {
 
@@ -41,6 +42,12 @@ std::optional<int> ManagedNameIndex(absl::string_view collection,
 
 // The inverse of ManagedNameIndex.
 std::string RuleName(absl::string_view collection, int index);
+
+// Whether `rule` is a rule of the observed site itself (scope site, and the
+// site's id when the rule names one): the only rules tqs1 may manage. Rules
+// of other scopes (account, global, group) are inherited and read-only.
+bool IsSiteRule(const tqs1::v1::Rule& rule,
+                const tqs1::v1::ObservedState& observed);
 
 // Length in characters (UTF-8 code points), as SentinelOne counts it.
 int CharacterCount(absl::string_view text);

@@ -1,5 +1,6 @@
 #include "reconciler/ownership.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace tqs1::reconciler {
@@ -47,6 +48,29 @@ TEST(OwnershipTest, CharacterCountCountsCodePoints) {
   EXPECT_EQ(CharacterCount("abc"), 3);
   EXPECT_EQ(CharacterCount("C2 \xC3\xA9t\xC3\xA9"), 6);  // "C2 été"
   EXPECT_EQ(CharacterCount("\xF0\x9F\x94\xA5"), 1);
+}
+
+TEST(OwnershipTest, OnlyTheSitesOwnRulesAreSiteRules) {
+  tqs1::v1::ObservedState site;
+  site.set_site_id("900000000000000001");
+  struct Case {
+    tqs1::v1::RuleScope scope;
+    const char* scope_id;
+    bool site_rule;
+  };
+  for (const Case& c :
+       {Case{tqs1::v1::RULE_SCOPE_SITE, "", true},
+        Case{tqs1::v1::RULE_SCOPE_SITE, "900000000000000001", true},
+        Case{tqs1::v1::RULE_SCOPE_SITE, "900000000000000002", false},
+        Case{tqs1::v1::RULE_SCOPE_ACCOUNT, "", false},
+        Case{tqs1::v1::RULE_SCOPE_GROUP, "", false},
+        Case{tqs1::v1::RULE_SCOPE_GLOBAL, "", false}}) {
+    SCOPED_TRACE(absl::StrCat(c.scope, " ", c.scope_id));
+    tqs1::v1::Rule rule;
+    rule.set_scope(c.scope);
+    rule.set_scope_id(c.scope_id);
+    EXPECT_EQ(IsSiteRule(rule, site), c.site_rule);
+  }
 }
 
 }  // namespace

@@ -58,11 +58,6 @@ std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
   return absl::StrCat(FormatCount(n), " ", n == 1 ? one : many);
 }
 
-bool IsSiteRule(const Rule& rule, const ObservedState& observed) {
-  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
-         (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
-}
-
 std::vector<int> SortedOsTypes(const google::protobuf::RepeatedField<int>& os) {
   std::vector<int> v(os.begin(), os.end());
   std::sort(v.begin(), v.end());
