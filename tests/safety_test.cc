@@ -19,6 +19,7 @@
 #include "cli/config/secrets.h"
 #include "cli/config/state.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "providers/emulator/emulator_server.h"
 #include "reconciler/plan_file.h"
 #include "reconciler/render.h"
@@ -304,6 +305,44 @@ TEST_F(SafetyTest, ADeclinedApplyExitsOneAndIsRecorded) {
   prompts.clear();
   EXPECT_EQ(ApplyOnTerminal(dir, "yes", prompts, out, record), 0) << out;
   EXPECT_EQ(record.syncs[0].outcome, config::SyncOutcome::kApplied);
+}
+
+TEST_F(SafetyTest, ARuleDisabledInTheConsoleIsSaidNotHidden) {
+  const std::string dir = Setup(6000);
+  ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);
+  std::string disabled_id;
+  for (const tqs1::v1::Rule& rule : env().SiteRules(site_)) {
+    if (rule.name() == "Known C2 IPs (2)") disabled_id = rule.id();
+  }
+  ASSERT_FALSE(disabled_id.empty());
+  ASSERT_TRUE(
+      env()
+          .s1()
+          .ModifyRule(disabled_id,
+                      [](nlohmann::json& rule) { rule["status"] = "Disabled"; })
+          .ok());
+  const int writes = env().ApiWrites();
+
+  // Still in sync (tqs1 keeps the operator's brake), but said.
+  RunResult plan = Run({"plan", "--detailed-exitcode", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(
+      plan.out, absl::StrCat("  ! \"Known C2 IPs (2)\"  id ", disabled_id,
+                             ": 1,000 addresses not "
+                             "enforced: disabled in the "
+                             "console")))
+      << plan;
+  EXPECT_TRUE(Contains(plan.out,
+                       "Not enforced: 1,000 addresses in 1 managed "
+                       "rule disabled in the console"))
+      << plan;
+
+  RunResult json = Run({"plan", "--json", "-c", dir});
+  absl::StatusOr<PlanFile> file = reconciler::ParsePlanFileJson(json.out);
+  ASSERT_TRUE(file.ok()) << file.status() << json;
+  EXPECT_EQ(file->plans(0).observed().disabled_rules(), 1u);
+  EXPECT_EQ(file->plans(0).observed().not_enforced(), 1000u);
+  EXPECT_EQ(env().ApiWrites(), writes);
 }
 
 struct SignalCase {
