@@ -1,6 +1,6 @@
 // Planning time for a site that already holds N addresses in full rules, with
 // 0.1% churn (half of it removals, half additions) — the steady state of a
-// scheduled sync.
+// scheduled sync — and the time to admit that plan before it is applied.
 //
 //   bazel run //reconciler:planner_benchmark
 //   /usr/bin/time -v bazel-bin/reconciler/planner_benchmark
@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "reconciler/admission.h"
 #include "reconciler/ownership.h"
 #include "reconciler/planner.h"
 
@@ -98,6 +99,38 @@ void BM_PlanWithChurn(benchmark::State& state) {
   state.counters["writes"] = static_cast<double>(actions);
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
+
+// The apply-time admission of that plan (AdmitPlan: the writes rebuilt, the
+// plan derived again and compared): what an apply adds to planning.
+void BM_AdmitPlanWithChurn(benchmark::State& state) {
+  const Inputs in = MakeInputs(state.range(0));
+  absl::StatusOr<tqs1::v1::Plan> plan =
+      ComputePlan(in.desired, in.observed, {});
+  if (!plan.ok()) {
+    state.SkipWithError(std::string(plan.status().message()).c_str());
+    return;
+  }
+  tqs1::v1::DesiredState policy = in.desired;
+  policy.clear_values();
+  for (auto _ : state) {
+    absl::StatusOr<AdmittedPlan> admitted =
+        AdmitPlan(*plan, policy, in.observed);
+    if (!admitted.ok()) {
+      state.SkipWithError(std::string(admitted.status().message()).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(admitted);
+  }
+  state.counters["addresses"] = static_cast<double>(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+BENCHMARK(BM_AdmitPlanWithChurn)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 BENCHMARK(BM_PlanWithChurn)
     ->Arg(10000)
