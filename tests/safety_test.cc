@@ -86,7 +86,8 @@ class SafetyTest : public E2eTest {
     env().s1().server().InjectFault(slow);
   }
 
-  // Waits (at most 30 s) until `apply` has sent its first rule write.
+  // Waits (at most 30 s) until the emulator has served `apply`'s first rule
+  // write (it logs a request once its handler ran, before it answers).
   bool WaitForFirstWrite(Process& apply) {
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     auto writes = [this] {
@@ -358,7 +359,7 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
   SlowWrites(absl::Milliseconds(800));
   const std::string logs = MakeDir("logs");
   Process apply = Start({"apply", "--auto-approve", "-c", dir, "-ll", logs});
-  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not start";
+  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not land";
   apply.Signal(GetParam().signo);
   RunResult r = apply.Wait();
 
@@ -392,7 +393,10 @@ TEST_F(SafetyTest, ASecondSignalEndsTheApplyAtOnce) {
   const std::string dir = Setup(30000);
   SlowWrites(absl::Seconds(3));
   Process apply = Start({"apply", "--auto-approve", "-c", dir});
-  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not start";
+  ASSERT_TRUE(WaitForFirstWrite(apply)) << "the first write did not land";
+  // The second write starts as soon as the first is answered and takes 3 s:
+  // both signals arrive while it is in flight.
+  absl::SleepFor(absl::Milliseconds(500));
   apply.Signal(SIGTERM);
   absl::SleepFor(absl::Milliseconds(100));
   apply.Signal(SIGTERM);
