@@ -87,6 +87,17 @@ for n in 10000 100000 1000000 2000000; do
     "${time_ms}" "${writes}" "${peak}")"$'\n'
 done
 
+# The admission of the same plans (what an apply adds before its first
+# write): median of 3 too.
+admit_rows=""
+for n in 100000 1000000; do
+  line="$(grep "BM_AdmitPlanWithChurn/${n}/.*_median" "${tmp}/plan.csv" || true)"
+  time_ms="$(awk -F, '{ u = $5; t = $3;
+    if (u == "ns") t /= 1e6; else if (u == "us") t /= 1e3;
+    else if (u == "s") t *= 1e3; printf "%.1f ms", t }' <<<"${line}")"
+  admit_rows+="$(printf '| %s | %s |' "$(group "${n}")" "${time_ms}")"$'\n'
+done
+
 # 2. Writes per change versus W* and naive re-chunking.
 echo "bench: churn (bazel-bin/tools/bench/churn_benchmark)" >&2
 churn_rc=0
@@ -233,6 +244,15 @@ failure() {
   printf '%s' "${plan_rows}"
   echo
   echo "Targets: 1M addresses planned in under 0.5 s and 250 MB."
+  echo
+  echo "Admission of those plans (\`AdmitPlan\`: the writes rebuilt, the plan"
+  echo "derived again from what it leaves and compared, the guards evaluated"
+  echo "again), which every apply runs right before its first write; median"
+  echo "of 3:"
+  echo
+  echo "| addresses | admission time |"
+  echo "|---:|---:|"
+  printf '%s' "${admit_rows}"
   echo
   echo "## Writes per change: tqs1 versus W* and naive re-chunking"
   echo
