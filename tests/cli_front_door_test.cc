@@ -5,6 +5,7 @@
 // rejects, and `serve` on a port that is in use.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -354,15 +355,36 @@ TEST_F(FrontDoorTest, ServeOnAPortInUseFails) {
   const std::string listen_on =
       absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
 
-  Process serve =
-      Start({"serve", "--demo", "--listen", listen_on, "--interval", "0s"});
+  const std::string logs = MakeDir("logs");
+  Process serve = Start({"serve", "--demo", "--listen", listen_on, "--interval",
+                         "0s", "-ll", logs});
   RunResult r = serve.Wait(absl::Seconds(20));
   close(fd);
   EXPECT_EQ(r.exit_code, 1) << r;
+  const std::string error =
+      absl::StrCat("cannot listen on ", listen_on, ": the address is in use");
+  EXPECT_TRUE(Contains(r.err, absl::StrCat("Error: ", error))) << r;
   EXPECT_TRUE(
-      Contains(r.err, absl::StrCat("Error: cannot listen on ", listen_on,
-                                   ": the address is in use")))
-      << r;
+      Contains(ReadFile(logs + "/tqs1.log"), absl::StrCat(" E ", error)))
+      << ReadFile(logs + "/tqs1.log");
+}
+
+TEST_F(FrontDoorTest, ServeLogsItsStartAndEnd) {
+  const std::string logs = MakeDir("logs");
+  Process serve = Start({"serve", "--demo", "--listen", "127.0.0.1:0",
+                         "--interval", "0s", "-ll", logs});
+  const std::string log_file = logs + "/tqs1.log";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!Contains(ReadFile(log_file), "start: tqs1 ") &&
+         absl::Now() < deadline && !serve.Exited()) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  serve.Signal(SIGTERM);
+  RunResult r = serve.Wait(absl::Seconds(20));
+  EXPECT_EQ(r.exit_code, 0) << r;
+  const std::string log = ReadFile(log_file);
+  EXPECT_TRUE(Contains(log, " serve on 127.0.0.1:")) << log;
+  EXPECT_TRUE(Contains(log, " serve, stopped on SIGTERM after ")) << log;
 }
 
 }  // namespace

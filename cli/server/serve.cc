@@ -2,11 +2,13 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <memory>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
@@ -15,6 +17,7 @@
 #include "cli/server/auth.h"
 #include "cli/server/client.h"
 #include "cli/server/server.h"
+#include "cli/version.h"
 #include "providers/sentinelone/sentinelone_emulator.h"
 #include "providers/threatq/threatq_emulator.h"
 #include "reconciler/status_macros.h"
@@ -26,7 +29,7 @@ namespace {
 // What `tqs1 serve` serves: a config with its backends, and for --demo the
 // emulators they talk to.
 struct ServeSetup {
-  std::unique_ptr<log::Logger> logger;
+  std::unique_ptr<cli::CliLogger> logger;
   tqs1::v1::Config config;
   cli::Backends backends;
   std::string lock_file;
@@ -103,14 +106,21 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto fail = [&io](absl::string_view message) {
-    *io.err << "Error: " << message << "\n";
-    return cli::kExitError;
-  };
+  const absl::Time started = absl::Now();
+  const long pid = static_cast<long>(getpid());
   absl::StatusOr<ServeSetup> setup =
       cl.serve_demo ? DemoSetup(cl) : LoadSetup(cl);
-  if (!setup.ok()) return fail(setup.status().message());
-  log::Logger* logger = setup->logger.get();
+  if (!setup.ok()) {
+    *io.err << "Error: " << setup.status().message() << "\n";
+    return cli::kExitError;
+  }
+  cli::CliLogger* logger = setup->logger.get();
+  // With -ll DIR the log says why serve did not start, and when it ran.
+  auto fail = [&io, logger](absl::string_view message) {
+    *io.err << "Error: " << message << "\n";
+    if (logger->writes_file()) logger->Log(log::LogLevel::kError, message);
+    return cli::kExitError;
+  };
   absl::StatusOr<std::string> token =
       ResolveToken(cl.token_file, cl.token_env, {{}, logger});
   if (!token.ok()) return fail(token.status().message());
@@ -153,17 +163,22 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
                   : std::string(" on request only"))
           << "\n"
           << std::flush;
-  log::LogTo(logger, log::LogLevel::kInfo,
-             absl::StrCat("serving on ", (*server)->address()));
+  logger->Always(absl::StrCat("start: tqs1 ", cli::kVersion, " serve on ",
+                              (*server)->address(), ", pid ", pid));
 
   int received = 0;
   sigwait(&signals, &received);
   *io.out << "tqs1 serve: " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
           << ", stopping\n"
           << std::flush;
-  log::LogTo(logger, log::LogLevel::kInfo, "stopping on a signal");
   (*server)->Shutdown();
   server->reset();  // before the emulators of --demo
+  logger->Always(
+      absl::StrCat("end: tqs1 ", cli::kVersion, " serve, stopped on ",
+                   received == SIGTERM ? "SIGTERM" : "SIGINT", " after ",
+                   absl::FormatDuration(
+                       absl::Trunc(absl::Now() - started, absl::Seconds(1))),
+                   ", pid ", pid));
   return cli::kExitOk;
 }
 
