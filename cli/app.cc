@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
+#include "cli/config/state.h"
 #include "cli/logging.h"
 #include "cli/version.h"
 #include "providers/http/curl_transport.h"
@@ -114,24 +115,6 @@ reconciler::RenderOptions RenderOptionsFrom(const CommandLine& cl,
 
 void PrintError(const Io& io, absl::string_view sync, const absl::Status& s) {
   *io.err << "Error: sync \"" << sync << "\": " << s.message() << "\n";
-}
-
-absl::Status WriteTextFile(const std::string& path, const std::string& text) {
-  std::string temp = absl::StrCat(path, ".tmp");
-  {
-    std::ofstream file(temp, std::ios::trunc);
-    file << text;
-    file.flush();
-    if (!file) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot write the plan to \"", path, "\""));
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot write the plan to \"", path, "\""));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
@@ -559,7 +542,9 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
   }
   if (cl.json) *io.out << *json;
   if (!cl.out.empty()) {
-    if (absl::Status s = WriteTextFile(cl.out, *json); !s.ok()) {
+    // Atomic and fsynced; 0644: a plan holds addresses, never a secret.
+    if (absl::Status s = config::WriteFileAtomically(cl.out, *json, 0644);
+        !s.ok()) {
       *io.err << "Error: " << s.message() << "\n";
       return kExitError;
     }
