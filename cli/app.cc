@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
 #include "cli/config/state.h"
@@ -23,15 +24,14 @@
 #include "providers/http/retrying_transport.h"
 #include "providers/http/url.h"
 #include "providers/sentinelone/sentinelone_client.h"
-#include "providers/sync/plan_executor.h"
-#include "providers/sync/sync_runner.h"
 #include "providers/threatq/threatq_client.h"
 #include "reconciler/address.h"
 #include "reconciler/admission.h"
 #include "reconciler/plan_file.h"
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
-#include "reconciler/status_macros.h"
+#include "sync/plan_executor.h"
+#include "sync/sync_runner.h"
 
 namespace tqs1::cli {
 namespace {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/logger.h"
 #include "cli/args.h"
 #include "cli/config/secrets.h"
 #include "cli/config/state.h"
@@ -24,7 +25,6 @@
 #include "proto/plan.pb.h"
 #include "proto/state.pb.h"
 #include "providers/http/http_transport.h"
-#include "providers/log/logger.h"
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
 

@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "providers/log/logger.h"
+#include "base/logger.h"
 
 namespace tqs1::cli {
 

@@ -12,9 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "providers/log/capturing_logger.h"
 
 namespace tqs1::cli {
 namespace {

@@ -9,12 +9,12 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "reconciler/fingerprint.h"
 #include "reconciler/ownership.h"
 #include "reconciler/planner.h"
 #include "reconciler/rule_edit.h"
-#include "reconciler/status_macros.h"
 
 namespace tqs1::reconciler {
 namespace {

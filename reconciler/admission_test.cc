@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reconciler/planner.h"
-#include "reconciler/testing/site_model.h"
+#include "testing/site_model.h"
 
 namespace tqs1::reconciler {
 namespace {

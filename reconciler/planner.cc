@@ -10,13 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "reconciler/address.h"
 #include "reconciler/address_space.h"
 #include "reconciler/fingerprint.h"
 #include "reconciler/format.h"
 #include "reconciler/normalize.h"
 #include "reconciler/ownership.h"
-#include "reconciler/status_macros.h"
 
 namespace tqs1::reconciler {
 namespace {

@@ -16,7 +16,7 @@
 #include "reconciler/address.h"
 #include "reconciler/ownership.h"
 #include "reconciler/planner.h"
-#include "reconciler/testing/site_model.h"
+#include "testing/site_model.h"
 
 namespace tqs1::reconciler {
 namespace {

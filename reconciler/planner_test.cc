@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "reconciler/fingerprint.h"
 #include "reconciler/ownership.h"
-#include "reconciler/testing/site_model.h"
+#include "testing/site_model.h"
 
 namespace tqs1::reconciler {
 namespace {

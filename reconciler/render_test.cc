@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "reconciler/planner.h"
-#include "reconciler/testing/site_model.h"
+#include "testing/site_model.h"
 
 namespace tqs1::reconciler {
 namespace {

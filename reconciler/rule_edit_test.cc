@@ -1,7 +1,7 @@
 #include "reconciler/rule_edit.h"
 
 #include "gtest/gtest.h"
-#include "reconciler/testing/site_model.h"
+#include "testing/site_model.h"
 
 namespace tqs1::reconciler {
 namespace {

@@ -32,9 +32,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/threatq/threatq_emulator.h"
 
 namespace tqs1::e2e {
 

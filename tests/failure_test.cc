@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/config/state.h"
+#include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
-#include "providers/emulator/emulator_server.h"
 #include "reconciler/ownership.h"
 #include "tests/e2e_harness.h"
 

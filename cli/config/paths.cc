@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "reconciler/status_macros.h"
+#include "base/status_macros.h"
 
 namespace tqs1::config {
 namespace {

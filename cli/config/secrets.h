@@ -20,8 +20,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/logger.h"
 #include "proto/config.pb.h"
-#include "providers/log/logger.h"
 
 namespace tqs1::config {
 

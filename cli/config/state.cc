@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "reconciler/status_macros.h"
 
 namespace tqs1::config {
 namespace {

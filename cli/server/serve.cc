@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
@@ -18,9 +19,8 @@
 #include "cli/server/client.h"
 #include "cli/server/server.h"
 #include "cli/version.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/threatq/threatq_emulator.h"
-#include "reconciler/status_macros.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 
 namespace tqs1::server {
 

@@ -16,11 +16,11 @@
 #include "cli/config/state.h"
 #include "cli/server/metrics.h"
 #include "cli/server/test_env.h"
+#include "emulators/self_signed_cert.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "proto/service.grpc.pb.h"
-#include "providers/emulator/self_signed_cert.h"
 
 namespace tqs1::server {
 namespace {

@@ -7,8 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
-#include "providers/sync/plan_executor.h"
-#include "providers/sync/sync_runner.h"
+#include "sync/plan_executor.h"
+#include "sync/sync_runner.h"
 
 namespace tqs1::server {
 namespace {
@@ -131,7 +131,7 @@ SyncSupervisor::~SyncSupervisor() { Shutdown(); }
 
 absl::Time SyncSupervisor::Now() const {
   return options_.clock != nullptr ? options_.clock->Now()
-                                   : http::RealClock().Now();
+                                   : tqs1::RealClock().Now();
 }
 
 void SyncSupervisor::Notify() {

@@ -38,14 +38,14 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
+#include "base/logger.h"
 #include "cli/app.h"
 #include "cli/config/state.h"
 #include "cli/server/api_calls.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/service.pb.h"
-#include "providers/http/clock.h"
-#include "providers/log/logger.h"
 
 namespace tqs1::server {
 
@@ -57,8 +57,8 @@ struct SupervisorOptions {
   // any apply of this server runs, so a CLI apply of the same instance is
   // refused and refuses. Empty: no file lock.
   std::string lock_file;
-  // observed_at, last success times. Unowned; null means http::RealClock().
-  http::Clock* clock = nullptr;
+  // observed_at, last success times. Unowned; null means tqs1::RealClock().
+  tqs1::Clock* clock = nullptr;
   // Unowned; may be null.
   log::Logger* logger = nullptr;
   // Called (without any lock held) after a sync's state changed: drift,

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/fake_clock.h"
 #include "cli/server/server.h"
-#include "providers/http/fake_clock.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/threatq/threatq_emulator.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 
 namespace tqs1::server {
 
@@ -52,7 +52,7 @@ class ServerTestEnv {
   sentinelone::SentinelOneEmulator& s1() { return *s1_; }
   Tqs1Server& server() { return *server_; }
   SyncSupervisor& supervisor() { return server_->supervisor(); }
-  http::FakeClock& fake_clock() { return clock_; }
+  tqs1::FakeClock& fake_clock() { return clock_; }
   const std::string& lock_file() const { return lock_file_; }
 
   // Replaces the collection's indicators with these IP addresses.
@@ -65,7 +65,7 @@ class ServerTestEnv {
 
  private:
   ServerTestEnv() = default;
-  http::FakeClock clock_;
+  tqs1::FakeClock clock_;
   std::string lock_file_;
   std::unique_ptr<threatq::ThreatQEmulator> tq_;
   std::unique_ptr<sentinelone::SentinelOneEmulator> s1_;

@@ -4,7 +4,7 @@
 
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
-#include "providers/sync/plan_executor.h"
+#include "sync/plan_executor.h"
 
 namespace tqs1::server {
 namespace {

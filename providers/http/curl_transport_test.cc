@@ -11,12 +11,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/capturing_logger.h"
+#include "emulators/emulator_server.h"
+#include "emulators/self_signed_cert.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "providers/emulator/emulator_server.h"
-#include "providers/emulator/self_signed_cert.h"
 #include "providers/http/http_transport_conformance.h"
-#include "providers/log/capturing_logger.h"
 
 namespace tqs1::http {
 namespace {

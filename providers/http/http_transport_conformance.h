@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
-#include "providers/emulator/emulator_server.h"
 #include "providers/http/http_transport.h"
 
 namespace tqs1::http {

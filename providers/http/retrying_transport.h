@@ -32,9 +32,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "providers/http/clock.h"
+#include "base/clock.h"
+#include "base/logger.h"
 #include "providers/http/http_transport.h"
-#include "providers/log/logger.h"
 
 namespace tqs1::http {
 

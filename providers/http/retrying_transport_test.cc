@@ -6,11 +6,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/capturing_logger.h"
+#include "base/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "providers/http/fake_clock.h"
 #include "providers/http/fake_transport.h"
-#include "providers/log/capturing_logger.h"
 
 namespace tqs1::http {
 namespace {

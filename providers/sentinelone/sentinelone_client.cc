@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "providers/sentinelone/wire.h"
-#include "reconciler/status_macros.h"
 
 namespace tqs1::sentinelone {
 namespace {

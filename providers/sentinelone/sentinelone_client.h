@@ -27,10 +27,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/logger.h"
 #include "nlohmann/json.hpp"
 #include "proto/state.pb.h"
 #include "providers/http/http_transport.h"
-#include "providers/log/logger.h"
 #include "providers/sentinelone/firewall_rules.h"
 
 namespace tqs1::sentinelone {

@@ -11,17 +11,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/capturing_logger.h"
+#include "base/fake_clock.h"
+#include "emulators/emulator_server.h"
+#include "emulators/self_signed_cert.h"
+#include "emulators/sentinelone_emulator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "providers/emulator/emulator_server.h"
-#include "providers/emulator/self_signed_cert.h"
 #include "providers/http/curl_transport.h"
-#include "providers/http/fake_clock.h"
 #include "providers/http/retrying_transport.h"
-#include "providers/log/capturing_logger.h"
 #include "providers/sentinelone/firewall_rules_conformance.h"
 #include "providers/sentinelone/sentinelone_client.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
 #include "providers/sentinelone/wire.h"
 
 namespace tqs1::sentinelone {
@@ -40,7 +40,7 @@ constexpr char kRulesPath[] = "/web/api/v2.1/firewall-control";
 
 struct Stack {
   std::unique_ptr<SentinelOneEmulator> emulator;
-  http::FakeClock clock;
+  tqs1::FakeClock clock;
   log::CapturingLogger logger;
   std::unique_ptr<http::HttpTransport> transport;
   std::unique_ptr<SentinelOneClient> client;

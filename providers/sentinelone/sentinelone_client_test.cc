@@ -9,10 +9,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/http/fake_transport.h"
-#include "providers/log/capturing_logger.h"
 #include "providers/sentinelone/wire.h"
 
 namespace tqs1::sentinelone {

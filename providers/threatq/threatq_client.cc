@@ -13,11 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "providers/http/http_status.h"
 #include "providers/http/url.h"
 #include "providers/threatq/indicator_page.h"
-#include "reconciler/status_macros.h"
 
 namespace tqs1::threatq {
 namespace {
@@ -139,7 +139,7 @@ ThreatQClient::ThreatQClient(http::HttpTransport* transport,
     : transport_(transport),
       options_(std::move(options)),
       api_base_(std::move(api_base)),
-      clock_(options_.clock != nullptr ? *options_.clock : http::RealClock()) {}
+      clock_(options_.clock != nullptr ? *options_.clock : tqs1::RealClock()) {}
 
 std::string ThreatQClient::Redact(absl::string_view text) const {
   std::string out(text);

@@ -31,9 +31,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "providers/http/clock.h"
+#include "base/clock.h"
+#include "base/logger.h"
 #include "providers/http/http_transport.h"
-#include "providers/log/logger.h"
 #include "providers/threatq/collection_read_builder.h"
 #include "providers/threatq/indicator_source.h"
 
@@ -73,7 +73,7 @@ struct ThreatQClientOptions {
   absl::Duration token_margin = absl::Seconds(60);
 
   // Not owned; null: RealClock(). Must outlive the client.
-  http::Clock* clock = nullptr;
+  tqs1::Clock* clock = nullptr;
   // Not owned; may be null. Must outlive the client.
   log::Logger* logger = nullptr;
 };
@@ -123,7 +123,7 @@ class ThreatQClient : public IndicatorSource {
   http::HttpTransport* const transport_;
   const ThreatQClientOptions options_;
   const std::string api_base_;  // "https://host/api"
-  http::Clock& clock_;
+  tqs1::Clock& clock_;
   // Guards the token: the next indicator page is fetched on another thread
   // while the current one is parsed (and logged, which redacts the token).
   mutable absl::Mutex token_mu_;

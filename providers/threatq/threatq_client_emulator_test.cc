@@ -12,17 +12,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/capturing_logger.h"
+#include "base/fake_clock.h"
+#include "emulators/emulator_server.h"
+#include "emulators/self_signed_cert.h"
+#include "emulators/threatq_emulator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "providers/emulator/emulator_server.h"
-#include "providers/emulator/self_signed_cert.h"
 #include "providers/http/curl_transport.h"
-#include "providers/http/fake_clock.h"
 #include "providers/http/retrying_transport.h"
-#include "providers/log/capturing_logger.h"
 #include "providers/threatq/indicator_source_conformance.h"
 #include "providers/threatq/threatq_client.h"
-#include "providers/threatq/threatq_emulator.h"
 
 namespace tqs1::threatq {
 namespace {
@@ -110,7 +110,7 @@ struct Stack {
     return n;
   }
 
-  http::FakeClock clock;
+  tqs1::FakeClock clock;
   log::CapturingLogger logger;
   std::unique_ptr<ThreatQEmulator> tq;
   std::unique_ptr<http::HttpTransport> transport_;

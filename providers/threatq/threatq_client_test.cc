@@ -15,12 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/capturing_logger.h"
+#include "base/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "providers/http/fake_clock.h"
 #include "providers/http/fake_transport.h"
-#include "providers/log/capturing_logger.h"
 
 namespace tqs1::threatq {
 namespace {
@@ -151,7 +151,7 @@ struct Harness {
   }
 
   Server server;
-  http::FakeClock clock;
+  tqs1::FakeClock clock;
   log::CapturingLogger logger;
   http::FakeTransport transport;
   std::unique_ptr<ThreatQClient> client;

@@ -35,9 +35,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/threatq/threatq_emulator.h"
 #include "tests/soak/site_invariants.h"
 #include "tests/soak/vendors.h"
 

@@ -22,7 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "providers/emulator/emulator_server.h"
+#include "emulators/emulator_server.h"
 #include "providers/http/http_transport.h"
 
 namespace tqs1::soak {

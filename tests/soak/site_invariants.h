@@ -30,8 +30,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "emulators/sentinelone_emulator.h"
 #include "nlohmann/json.hpp"
-#include "providers/sentinelone/sentinelone_emulator.h"
 
 namespace tqs1::soak {
 

@@ -30,20 +30,20 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/fake_clock.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/state.pb.h"
 #include "providers/http/curl_transport.h"
-#include "providers/http/fake_clock.h"
 #include "providers/http/retrying_transport.h"
 #include "providers/sentinelone/sentinelone_client.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/sync/plan_executor.h"
-#include "providers/sync/sync_runner.h"
 #include "providers/threatq/threatq_client.h"
-#include "providers/threatq/threatq_emulator.h"
 #include "reconciler/ownership.h"
+#include "sync/plan_executor.h"
+#include "sync/sync_runner.h"
 #include "tests/soak/fault_scheduler.h"
 #include "tests/soak/site_invariants.h"
 #include "tests/soak/vendors.h"
@@ -120,7 +120,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
 
   // The real clients over libcurl, each behind the fault scheduler of its
   // emulator and a RetryingTransport on a fake clock.
-  http::FakeClock clock;
+  tqs1::FakeClock clock;
   http::CurlTransportOptions curl;
   curl.connect_timeout = absl::Seconds(5);
   curl.total_timeout = absl::Seconds(30);

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "providers/sentinelone/sentinelone_emulator.h"
-#include "providers/threatq/threatq_emulator.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 
 namespace tqs1::soak {
 

@@ -1,0 +1,54 @@
+// A tiny logging interface for the providers. Clients and transports take a
+// Logger* in their options; the CLI wires a StderrLogger (or a file logger)
+// and maps `-v {1,2,3}` to a LogLevel, tests wire a CapturingLogger.
+//
+//   StderrLogger logger(LogLevel::kInfo);
+//   logger.Log(LogLevel::kWarning, "TLS verification is OFF");
+//   // stderr: "W tqs1: TLS verification is OFF"
+//
+// Never log secrets (passwords, client secrets, tokens, Authorization header
+// values) or request/response bodies: tests grep captured logs for them.
+#ifndef TQS1_BASE_LOGGER_H_
+#define TQS1_BASE_LOGGER_H_
+
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace tqs1::log {
+
+// Ordered from most to least severe: a logger at level L prints messages
+// whose level is <= L.
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+// One letter per level: 'E', 'W', 'I', 'D'.
+char LogLevelLetter(LogLevel level);
+
+// Receives log lines. Implementations are thread-safe; Log() never fails.
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual void Log(LogLevel level, absl::string_view message) = 0;
+};
+
+// Writes "<letter> tqs1: <message>\n" to stderr for messages at or above
+// `max_level` in severity. Thread-safe (lines never interleave).
+class StderrLogger : public Logger {
+ public:
+  explicit StderrLogger(LogLevel max_level = LogLevel::kInfo)
+      : max_level_(max_level) {}
+  void Log(LogLevel level, absl::string_view message) override;
+
+ private:
+  const LogLevel max_level_;
+  absl::Mutex mu_;
+};
+
+// Logs `message` to `logger` when it is not null. Lets options carry an
+// optional, unowned Logger*.
+inline void LogTo(Logger* logger, LogLevel level, absl::string_view message) {
+  if (logger != nullptr) logger->Log(level, message);
+}
+
+}  // namespace tqs1::log
+
+#endif  // TQS1_BASE_LOGGER_H_

@@ -1,0 +1,177 @@
+// An emulator of SentinelOne's management API, as far as tqs1 uses it (the
+// /sites lookup and firewall control), on the shared harness: a real HTTP(S)
+// server on 127.0.0.1 with in-memory state that enforces what the real
+// console enforces (spec/sentinelone-api.md): the ApiToken header, list
+// filters and paging limits, cursor paging, 5000 values per rule, 200
+// character names, unique names within a scope, 18-digit string ids, new
+// rules on top, inherited account/global rules visible to site queries.
+// Not test-only: `tqs1 demo` starts it in-process.
+//
+//   EmulatorOptions options;
+//   options.api_token = "demo-token";
+//   ASSIGN_OR_RETURN(std::unique_ptr<SentinelOneEmulator> s1,
+//                    SentinelOneEmulator::Start(options));
+//   s1->AddSite({"1758952600032266153", "HQ", "1286405255240245908", "Acme"});
+//   s1->AddRule(RULE_SCOPE_ACCOUNT, "1286405255240245908", account_rule);
+//   // point a SentinelOneClient at s1->base_url() ...
+//   s1->server().InjectFault(fault);          // harness faults
+//   EXPECT_EQ(s1->Events().size(), 3);        // every write, before/after
+//
+// Choices where the real service is UNCERTAIN (spec §7) are made the way the
+// client expects and are marked "UNCERTAIN" in the .cc.
+#ifndef TQS1_EMULATORS_SENTINELONE_EMULATOR_H_
+#define TQS1_EMULATORS_SENTINELONE_EMULATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "emulators/emulator_server.h"
+#include "nlohmann/json.hpp"
+#include "proto/state.pb.h"
+
+namespace tqs1::sentinelone {
+
+struct EmulatorOptions {
+  // The token the emulator accepts ("Authorization: ApiToken <token>").
+  // Required.
+  std::string api_token;
+  // HTTPS and keep-alive settings of the harness.
+  emulator::ServerOptions server;
+};
+
+// A site of the emulated console.
+struct EmulatedSite {
+  std::string id;
+  std::string name;
+  std::string account_id;
+  std::string account_name;
+  // "active", "expired" or "deleted".
+  std::string state = "active";
+};
+
+// One change of a rule, through the API or a test hook, in order.
+struct WriteEvent {
+  int64_t seq = 0;
+  // "create", "update", "delete" (API) or "hook_add", "hook_modify",
+  // "hook_delete" (test hooks).
+  std::string kind;
+  std::string rule_id;
+  // The rule before and after the change as stored (JSON object), absent
+  // for a create / a delete.
+  std::optional<nlohmann::json> before;
+  std::optional<nlohmann::json> after;
+};
+
+// Thread-safe.
+class SentinelOneEmulator {
+ public:
+  // Starts the server. kInvalidArgument without an api_token; the harness's
+  // errors otherwise.
+  static absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> Start(
+      EmulatorOptions options);
+
+  ~SentinelOneEmulator();
+  SentinelOneEmulator(const SentinelOneEmulator&) = delete;
+  SentinelOneEmulator& operator=(const SentinelOneEmulator&) = delete;
+
+  // The console URL to give the client, e.g. "http://127.0.0.1:41234"; the
+  // API lives under base_url() + "/web/api/v2.1".
+  std::string base_url() const;
+
+  // The harness: request log and fault injection.
+  emulator::EmulatorServer& server() { return *server_; }
+
+  // Adds or replaces a site.
+  void AddSite(EmulatedSite site);
+
+  // Test hooks: change the state directly, bypassing the API's validation
+  // (so a legacy or hand-made rule may break today's rules). Each is logged
+  // as a WriteEvent.
+  //
+  // Adds `rule` (its id is ignored unless set) on top of the scope `scope`
+  // (SITE, ACCOUNT or GLOBAL; `scope_id` empty for GLOBAL). Returns its id.
+  std::string AddRule(tqs1::v1::RuleScope scope, absl::string_view scope_id,
+                      const tqs1::v1::Rule& rule);
+  // Adds a raw rule object (e.g. with deprecated fields only); "id",
+  // "scope" and "scopeId" are filled in. Returns its id.
+  std::string AddRuleJson(tqs1::v1::RuleScope scope, absl::string_view scope_id,
+                          nlohmann::json rule);
+  // Edits the stored object of rule `id` in place. kNotFound if absent.
+  absl::Status ModifyRule(absl::string_view id,
+                          const std::function<void(nlohmann::json&)>& edit);
+  // Removes rule `id`. kNotFound if absent.
+  absl::Status RemoveRule(absl::string_view id);
+
+  // The stored rule objects of one scope, top first.
+  std::vector<nlohmann::json> RulesJson(tqs1::v1::RuleScope scope,
+                                        absl::string_view scope_id) const;
+  // The same, read through the wire mapping (rules that do not parse are
+  // left out).
+  std::vector<tqs1::v1::Rule> Rules(tqs1::v1::RuleScope scope,
+                                    absl::string_view scope_id) const;
+  // Every write so far, in order.
+  std::vector<WriteEvent> Events() const;
+
+  // Serves one request (what the harness calls). Public so tests of the
+  // emulator's rules need no sockets.
+  emulator::Response Handle(const emulator::Request& request);
+
+ private:
+  struct StoredRule {
+    nlohmann::json object;  // the rule as the list endpoint returns it
+  };
+
+  explicit SentinelOneEmulator(EmulatorOptions options);
+
+  emulator::Response HandleLocked(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response ListSites(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response ListRules(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response CreateRule(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response UpdateRule(const emulator::Request& request,
+                                absl::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response DeleteRules(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Index of rule `id` in rules_, or -1.
+  int FindRule(absl::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether another rule of the same scope is named `name`.
+  bool NameTaken(absl::string_view scope, const nlohmann::json& scope_id,
+                 absl::string_view name, absl::string_view except_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Record(absl::string_view kind, absl::string_view id,
+              std::optional<nlohmann::json> before,
+              std::optional<nlohmann::json> after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string InsertOnTop(tqs1::v1::RuleScope scope, absl::string_view scope_id,
+                          nlohmann::json rule)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const EmulatorOptions options_;
+  std::unique_ptr<emulator::EmulatorServer> server_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, EmulatedSite> sites_ ABSL_GUARDED_BY(mu_);
+  // All rules, top first; a scope's rules keep their relative order.
+  std::vector<StoredRule> rules_ ABSL_GUARDED_BY(mu_);
+  std::vector<WriteEvent> events_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tqs1::sentinelone
+
+#endif  // TQS1_EMULATORS_SENTINELONE_EMULATOR_H_

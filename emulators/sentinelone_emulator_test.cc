@@ -1,0 +1,354 @@
+// The emulator's enforcement of the console's rules, through Handle() (no
+// sockets); the HTTP(S) path is covered by sentinelone_client_emulator_test.
+#include "emulators/sentinelone_emulator.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "providers/sentinelone/wire.h"
+
+namespace tqs1::sentinelone {
+namespace {
+
+using ::nlohmann::json;
+using ::testing::HasSubstr;
+using ::tqs1::emulator::Request;
+using ::tqs1::emulator::Response;
+
+constexpr char kToken[] = "emulator-token";
+constexpr char kSite[] = "1758952600032266153";
+constexpr char kAccount[] = "1286405255240245908";
+
+class EmulatorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    EmulatorOptions options;
+    options.api_token = kToken;
+    absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> s1 =
+        SentinelOneEmulator::Start(options);
+    ASSERT_TRUE(s1.ok()) << s1.status();
+    s1_ = *std::move(s1);
+    s1_->AddSite({kSite, "HQ", kAccount, "Acme"});
+  }
+
+  Response Call(const std::string& method, const std::string& path_and_query,
+                const std::string& body = "",
+                const std::string& auth = absl::StrCat("ApiToken ", kToken)) {
+    Request request;
+    request.method = method;
+    std::string path = path_and_query;
+    size_t q = path.find('?');
+    if (q != std::string::npos) {
+      request.query = path.substr(q + 1);
+      for (absl::string_view kv : absl::StrSplit(request.query, '&')) {
+        std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+        request.params.push_back(p);
+      }
+      path = path.substr(0, q);
+    }
+    request.path = absl::StrCat("/web/api/v2.1", path);
+    if (!auth.empty()) request.headers.emplace_back("Authorization", auth);
+    request.body = body;
+    return s1_->Handle(request);
+  }
+
+  static json Body(const Response& r) {
+    return json::parse(r.body, nullptr, false);
+  }
+
+  static std::string CreateBody(const std::string& name,
+                                const std::string& extra_data = "") {
+    return absl::StrCat(
+        R"({"filter":{"siteIds":[")", kSite, R"("]},"data":{"name":")", name,
+        R"(","action":"Block","status":"Enabled")", extra_data, "}}");
+  }
+
+  std::unique_ptr<SentinelOneEmulator> s1_;
+};
+
+TEST_F(EmulatorTest, RequiresTheApiTokenHeader) {
+  struct Case {
+    std::string auth;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"", 401},
+      {"Bearer emulator-token", 401},
+      {"ApiToken wrong", 401},
+      {"ApiToken emulator-token-and-more", 401},
+      {"ApiToken emulator-token", 200},
+      {"APIToken emulator-token", 200},  // the scheme is case-insensitive
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.auth);
+    Response r = Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite),
+                      "", c.auth);
+    EXPECT_EQ(r.status, c.status);
+    if (c.status == 401) {
+      EXPECT_EQ(Body(r)["errors"][0]["code"], kCodeUnauthenticated);
+    }
+  }
+}
+
+TEST_F(EmulatorTest, ListEnforcesFiltersAndPagingLimits) {
+  struct Case {
+    std::string query;
+    int status;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {"", 400, "At least one of these filters is required"},
+      {"limit=10", 400, "At least one of these filters is required"},
+      {absl::StrCat("siteIds=", kSite, "&limit=0"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSite, "&limit=1001"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSite, "&limit=x"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSite, "&skip=1001"), 400, "use cursor"},
+      {absl::StrCat("siteIds=", kSite, "&cursor=bogus"), 400, "cursor"},
+      {absl::StrCat("siteIds=", kSite, "&limit=1000&skip=1000"), 200, ""},
+      {"name=x", 200, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    Response r = Call("GET", absl::StrCat("/firewall-control?", c.query));
+    EXPECT_EQ(r.status, c.status);
+    if (c.status == 400) {
+      json body = Body(r);
+      EXPECT_EQ(body["errors"][0]["code"], kCodeValidation);
+      EXPECT_THAT(body["errors"][0]["detail"].get<std::string>(),
+                  HasSubstr(c.detail));
+    }
+  }
+}
+
+TEST_F(EmulatorTest, PagesWithOpaqueCursorsUntilNull) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(
+        Call("POST", "/firewall-control", CreateBody(absl::StrCat("R", i)))
+            .status,
+        200);
+  }
+  std::vector<std::string> names;
+  std::string cursor;
+  int pages = 0;
+  do {
+    std::string query =
+        absl::StrCat("/firewall-control?siteIds=", kSite, "&limit=10");
+    if (!cursor.empty()) absl::StrAppend(&query, "&cursor=", cursor);
+    json body = Body(Call("GET", query));
+    ++pages;
+    for (const json& r : body["data"]) names.push_back(r["name"]);
+    EXPECT_EQ(body["pagination"]["totalItems"], 25);
+    cursor = body["pagination"]["nextCursor"].is_null()
+                 ? ""
+                 : body["pagination"]["nextCursor"].get<std::string>();
+    EXPECT_THAT(cursor, testing::Not(HasSubstr("offset")));  // opaque
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(names.size(), 25u);
+  EXPECT_EQ(names.front(), "R24");  // newest on top
+  EXPECT_EQ(names.back(), "R0");
+}
+
+TEST_F(EmulatorTest, CreateValidatesLikeTheConsole) {
+  std::string many;
+  for (int i = 0; i < 5001; ++i) {
+    absl::StrAppend(&many, i ? "," : "", "\"10.0.", i / 250, ".", i % 250,
+                    "\"");
+  }
+  struct Case {
+    std::string body;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {"not json", "JSON object"},
+      {R"({"data":{"name":"a","action":"Block","status":"Enabled"}})",
+       "filter"},
+      {absl::StrCat(R"({"filter":{"siteIds":[")", kSite, R"("]}})"), "data"},
+      {CreateBody(std::string(201, 'n')), "maximum length 200"},
+      {CreateBody(""), "data.name"},
+      {absl::StrCat(
+           R"({"filter":{"siteIds":[")", kSite,
+           R"("]},"data":{"name":"a","action":"block","status":"Enabled"}})"),
+       "data.action"},
+      {absl::StrCat(
+           R"({"filter":{"siteIds":[")", kSite,
+           R"("]},"data":{"name":"a","action":"Block","status":"enabled"}})"),
+       "data.status"},
+      {CreateBody("a", R"(,"direction":"Any")"), "data.direction"},
+      {CreateBody("a", R"(,"osTypes":["mac"])"), "data.osTypes"},
+      {CreateBody("a", R"(,"remoteHosts":[{"type":"subnets","values":[]}])"),
+       "data.remoteHosts.type"},
+      {CreateBody(
+           "a",
+           R"(,"remoteHosts":[{"type":"addresses","values":["10.0.0.0/8"]}])"),
+       "not an address"},
+      {CreateBody("a", absl::StrCat(
+                           R"(,"remoteHosts":[{"type":"addresses","values":[)",
+                           many, "]}]")),
+       "maximum length 5000"},
+      {R"({"filter":{"siteIds":["199999999999999999"]},"data":{"name":"a","action":"Block","status":"Enabled"}})",
+       "no active site"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body.substr(0, 120));
+    Response r = Call("POST", "/firewall-control", c.body);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_THAT(Body(r)["errors"][0]["detail"].get<std::string>(),
+                HasSubstr(c.detail));
+  }
+  EXPECT_TRUE(s1_->Events().empty());
+}
+
+TEST_F(EmulatorTest, FiveThousandValuesPerRuleAcrossEntries) {
+  std::string addresses, cidrs;
+  for (int i = 0; i < 2500; ++i) {
+    absl::StrAppend(&addresses, i ? "," : "", "\"10.0.", i / 250, ".", i % 250,
+                    "\"");
+    absl::StrAppend(&cidrs, i ? "," : "", "\"10.1.", i / 250, ".", i % 250,
+                    "/32\"");
+  }
+  std::string hosts =
+      absl::StrCat(R"(,"remoteHosts":[{"type":"addresses","values":[)",
+                   addresses, R"(]},{"type":"cidr","values":[)", cidrs, "]}");
+  EXPECT_EQ(
+      Call("POST", "/firewall-control", CreateBody("full", hosts + "]")).status,
+      200);
+  std::string over =
+      absl::StrCat(hosts, R"(,{"type":"fqdn","values":["x.example"]}])");
+  Response r = Call("POST", "/firewall-control", CreateBody("over", over));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("more than 5000 values in one rule"));
+}
+
+TEST_F(EmulatorTest, CreateReturnsAStringIdAndRejectsDuplicateNames) {
+  Response r = Call("POST", "/firewall-control", CreateBody("A"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json rule = Body(r)["data"];
+  ASSERT_TRUE(rule["id"].is_string());
+  EXPECT_EQ(rule["id"].get<std::string>().size(), 18u);
+  EXPECT_EQ(rule["scope"], "site");
+  EXPECT_EQ(rule["scopeId"], kSite);
+
+  Response dup = Call("POST", "/firewall-control", CreateBody("A"));
+  EXPECT_EQ(dup.status, 400);
+  absl::Status mapped =
+      StatusFromHttpError(dup.status, dup.body, "POST /firewall-control");
+  EXPECT_EQ(mapped.code(), absl::StatusCode::kAlreadyExists) << mapped;
+  EXPECT_EQ(mapped.message(),
+            "POST /firewall-control: HTTP 400: Validation Error (code "
+            "4000010): Firewall rule name \"A\" already exists in this scope");
+  // The same name at account scope is another scope.
+  std::string account_body = absl::StrCat(
+      R"({"filter":{"accountIds":[")", kAccount,
+      R"("]},"data":{"name":"A","action":"Block","status":"Enabled"}})");
+  EXPECT_EQ(Call("POST", "/firewall-control", account_body).status, 200);
+}
+
+TEST_F(EmulatorTest, SiteQueriesShowInheritedRulesWithTheirScope) {
+  v1::Rule rule;
+  rule.set_name("inherited");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  s1_->AddRule(v1::RULE_SCOPE_GLOBAL, "", rule);
+  s1_->AddRule(v1::RULE_SCOPE_ACCOUNT, kAccount, rule);
+  s1_->AddRule(v1::RULE_SCOPE_ACCOUNT, "999999999999999999", rule);
+  s1_->AddRule(v1::RULE_SCOPE_SITE, "111111111111111111", rule);
+  ASSERT_EQ(Call("POST", "/firewall-control", CreateBody("own")).status, 200);
+  json body =
+      Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite)));
+  ASSERT_EQ(body["data"].size(), 3u) << body.dump();
+  EXPECT_EQ(body["data"][0]["scope"], "site");
+  EXPECT_EQ(body["data"][1]["scope"], "account");
+  EXPECT_EQ(body["data"][1]["scopeId"], kAccount);
+  EXPECT_EQ(body["data"][2]["scope"], "global");
+  EXPECT_TRUE(body["data"][2]["scopeId"].is_null());
+  // scopes=site narrows to the site's own rules.
+  body = Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite,
+                                       "&scopes=site")));
+  EXPECT_EQ(body["data"].size(), 1u);
+}
+
+TEST_F(EmulatorTest, UpdateAndDeleteFollowTheirRules) {
+  json created =
+      Body(Call("POST", "/firewall-control", CreateBody("A")))["data"];
+  ASSERT_EQ(Call("POST", "/firewall-control", CreateBody("B")).status, 200);
+  const std::string id = created["id"];
+  EXPECT_EQ(Call("PUT", "/firewall-control/199999999999999999",
+                 R"({"data":{"name":"x"}})")
+                .status,
+            404);
+  Response clash = Call("PUT", absl::StrCat("/firewall-control/", id),
+                        R"({"data":{"name":"B"}})");
+  EXPECT_EQ(clash.status, 400);
+  EXPECT_THAT(clash.body, HasSubstr("already exists"));
+  // Fields not sent are kept (UNCERTAIN upstream; tqs1 always sends all).
+  Response renamed = Call("PUT", absl::StrCat("/firewall-control/", id),
+                          R"({"data":{"name":"A2"}})");
+  ASSERT_EQ(renamed.status, 200);
+  EXPECT_EQ(Body(renamed)["data"]["action"], "Block");
+
+  EXPECT_EQ(Call("DELETE", "/firewall-control", R"({"filter":{}})").status,
+            400);
+  Response deleted = Call("DELETE", "/firewall-control",
+                          absl::StrCat(R"({"filter":{"ids":[")", id,
+                                       R"("],"siteIds":[")", kSite, R"("]}})"));
+  ASSERT_EQ(deleted.status, 200);
+  EXPECT_EQ(Body(deleted)["data"]["affected"], 1);
+  Response again = Call("DELETE", "/firewall-control",
+                        absl::StrCat(R"({"filter":{"ids":[")", id, R"("]}})"));
+  EXPECT_EQ(Body(again)["data"]["affected"], 0);
+
+  // Every write is logged with before/after.
+  std::vector<WriteEvent> events = s1_->Events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].kind, "create");
+  EXPECT_FALSE(events[0].before.has_value());
+  EXPECT_EQ(events[2].kind, "update");
+  EXPECT_EQ((*events[2].before)["name"], "A");
+  EXPECT_EQ((*events[2].after)["name"], "A2");
+  EXPECT_EQ(events[3].kind, "delete");
+  EXPECT_EQ(events[3].rule_id, id);
+  EXPECT_FALSE(events[3].after.has_value());
+}
+
+TEST_F(EmulatorTest, HooksEditStateDirectlyAndAreLogged) {
+  json legacy = {
+      {"name", "Old connector"},
+      {"action", "Block"},
+      {"status", "Enabled"},
+      {"remoteHost", {{"type", "addresses"}, {"values", {"1.2.3.4"}}}}};
+  std::string id = s1_->AddRuleJson(v1::RULE_SCOPE_SITE, kSite, legacy);
+  ASSERT_TRUE(
+      s1_->ModifyRule(id, [](json& r) { r["status"] = "Disabled"; }).ok());
+  EXPECT_EQ(s1_->RulesJson(v1::RULE_SCOPE_SITE, kSite)[0]["status"],
+            "Disabled");
+  EXPECT_EQ(s1_->Rules(v1::RULE_SCOPE_SITE, kSite)[0].name(), "Old connector");
+  ASSERT_TRUE(s1_->RemoveRule(id).ok());
+  EXPECT_EQ(s1_->RemoveRule(id).code(), absl::StatusCode::kNotFound);
+  std::vector<WriteEvent> events = s1_->Events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].kind, "hook_add");
+  EXPECT_EQ(events[1].kind, "hook_modify");
+  EXPECT_EQ(events[2].kind, "hook_delete");
+}
+
+TEST_F(EmulatorTest, SitesByNameAreCaseInsensitiveAndActiveOnly) {
+  s1_->AddSite({"100000000000000002", "hq", kAccount, "Acme"});
+  s1_->AddSite({"100000000000000003", "HQ", "2", "Other", "expired"});
+  json body = Body(Call("GET", "/sites?name=HQ&state=active"));
+  ASSERT_TRUE(body["data"]["sites"].is_array());
+  EXPECT_EQ(body["data"]["sites"].size(), 2u);
+  EXPECT_TRUE(body["pagination"]["nextCursor"].is_null());
+}
+
+TEST(EmulatorStartTest, NeedsAToken) {
+  EXPECT_EQ(SentinelOneEmulator::Start({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tqs1::sentinelone
