@@ -6,9 +6,10 @@
 #include "providers/http/url.h"
 
 namespace tqs1::http {
-namespace {
 
-absl::StatusCode CodeFor(int s) {
+// The table of http_status.h; its decisions are written there.
+absl::StatusCode HttpStatusCode(int s) {
+  if (s >= 200 && s < 300) return absl::StatusCode::kOk;
   if (s >= 300 && s < 400) return absl::StatusCode::kFailedPrecondition;
   switch (s) {
     case 400:
@@ -40,7 +41,12 @@ absl::StatusCode CodeFor(int s) {
   return absl::StatusCode::kUnknown;
 }
 
-}  // namespace
+HttpRetry HttpRetryFor(int http_status) {
+  if (HttpStatusCode(http_status) != absl::StatusCode::kUnavailable) {
+    return HttpRetry::kNever;
+  }
+  return http_status == 429 ? HttpRetry::kAlways : HttpRetry::kIfIdempotent;
+}
 
 absl::string_view HttpReasonPhrase(int s) {
   switch (s) {
@@ -101,14 +107,15 @@ absl::Status HttpStatusToStatus(int http_status, absl::string_view method,
                                 absl::string_view url,
                                 absl::string_view context,
                                 absl::string_view detail) {
-  if (http_status >= 200 && http_status < 300) return absl::OkStatus();
+  const absl::StatusCode code = HttpStatusCode(http_status);
+  if (code == absl::StatusCode::kOk) return absl::OkStatus();
   absl::string_view reason = HttpReasonPhrase(http_status);
   std::string message =
       absl::StrCat(context, context.empty() ? "" : ": ", "HTTP ", http_status,
                    reason.empty() ? "" : " ", reason, " from ", method, " ",
                    UrlWithoutQuery(url));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
-  return absl::Status(CodeFor(http_status), message);
+  return absl::Status(code, message);
 }
 
 }  // namespace tqs1::http

@@ -64,5 +64,30 @@ TEST(HttpStatusToStatusTest, DetailAndEmptyContext) {
       "HTTP 400 Bad Request from POST https://h/t: bad email");
 }
 
+// The retry verdict reads the same table: what is kUnavailable may be sent
+// again; only a 429 (refused before any work) whatever the method.
+TEST(HttpRetryForTest, FollowsTheCodeTable) {
+  struct Case {
+    int http;
+    HttpRetry retry;
+  };
+  const Case kCases[] = {
+      {200, HttpRetry::kNever},        {302, HttpRetry::kNever},
+      {400, HttpRetry::kNever},        {404, HttpRetry::kNever},
+      {408, HttpRetry::kIfIdempotent}, {409, HttpRetry::kNever},
+      {410, HttpRetry::kNever},        {429, HttpRetry::kAlways},
+      {500, HttpRetry::kIfIdempotent}, {501, HttpRetry::kNever},
+      {502, HttpRetry::kIfIdempotent}, {503, HttpRetry::kIfIdempotent},
+      {504, HttpRetry::kIfIdempotent}, {599, HttpRetry::kIfIdempotent},
+      {0, HttpRetry::kNever},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.http);
+    EXPECT_EQ(HttpRetryFor(c.http), c.retry);
+    EXPECT_EQ(c.retry != HttpRetry::kNever,
+              HttpStatusCode(c.http) == absl::StatusCode::kUnavailable);
+  }
+}
+
 }  // namespace
 }  // namespace tqs1::http

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "providers/http/http_status.h"
 #include "providers/http/url.h"
 
 namespace tqs1::http {
@@ -21,10 +22,14 @@ Verdict Judge(const HttpRequest& request,
               const absl::StatusOr<HttpResponse>& outcome) {
   const bool idempotent = request.IsIdempotent();
   if (outcome.ok()) {
-    const int s = outcome->status;
-    if (s == 429) return Verdict::kRetry;
-    if (s >= 500 && s < 600 && s != 501 && idempotent) return Verdict::kRetry;
-    return Verdict::kReturn;
+    switch (HttpRetryFor(outcome->status)) {
+      case HttpRetry::kAlways:
+        return Verdict::kRetry;
+      case HttpRetry::kIfIdempotent:
+        return idempotent ? Verdict::kRetry : Verdict::kReturn;
+      case HttpRetry::kNever:
+        return Verdict::kReturn;
+    }
   }
   if (outcome.status().code() != absl::StatusCode::kUnavailable) {
     return Verdict::kReturn;

@@ -1,17 +1,18 @@
 // An HttpTransport decorator that retries what is safe to retry: 429 (after
-// Retry-After), 5xx and kUnavailable failures, with exponential backoff and
-// full jitter, bounded attempts and an overall deadline.
+// Retry-After), 408, 5xx and kUnavailable failures, with exponential backoff
+// and full jitter, bounded attempts and an overall deadline.
 //
 //   RetryOptions retry;
 //   retry.max_attempts = 5;
 //   RetryingTransport transport(std::move(curl_transport), retry);
 //   ASSIGN_OR_RETURN(HttpResponse response, transport.Send(request));
 //
-// What is retried:
+// What is retried (an HTTP answer: as HttpRetryFor() in http_status.h says,
+// from the one HTTP status table):
 //   429                       any request (the server did not process it);
 //                             waits Retry-After (seconds or HTTP-date),
 //                             capped at max_retry_after, else backoff.
-//   5xx (not 501)             idempotent requests only: a non-idempotent
+//   408, 5xx (not 501)        idempotent requests only: a non-idempotent
 //                             request may have been applied; the caller
 //                             must re-read instead.
 //   kUnavailable              idempotent requests, and non-idempotent ones

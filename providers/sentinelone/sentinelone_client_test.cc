@@ -468,6 +468,28 @@ TEST_F(ClientTest, UpdateAndDeleteSettleLostAnswersByReading) {
   EXPECT_TRUE(client_->DeleteRule(kSite, rule.id()).ok());
 }
 
+// The codes the client used to map on its own (http_status.h says why each
+// is what it is now), seen where they change what the client does.
+TEST_F(ClientTest, CodesOfTheHttpTableDecideWhatAWriteDoes) {
+  Rule rule = BlockRule("A");
+  rule.set_id("225494730938493804");
+  // 410 Gone to a delete: the rule is gone, the delete is done.
+  transport_.Enqueue(Answer(410, ""));
+  EXPECT_TRUE(client_->DeleteRule(kSite, rule.id()).ok());
+  EXPECT_EQ(transport_.RequestCount(), 1);
+  // 501 to an update: believed at once, no re-read (nothing was applied).
+  transport_.Enqueue(Answer(501, ""));
+  Expect(client_->UpdateRule(kSite, rule).status(),
+         absl::StatusCode::kUnimplemented, "HTTP 501");
+  EXPECT_EQ(transport_.RequestCount(), 2);
+  // 408 to a delete: may be retried, so the site is re-read first; the
+  // rule is gone: success.
+  transport_.Enqueue(Answer(408, ""));
+  transport_.Enqueue(Answer(200, RulesPage({})));
+  EXPECT_TRUE(client_->DeleteRule(kSite, rule.id()).ok());
+  EXPECT_EQ(transport_.RequestCount(), 4);
+}
+
 TEST_F(ClientTest, RefusesRulesBeyondTheLimitsWithoutSending) {
   Rule rule = BlockRule(std::string(201, 'x'));
   Expect(client_->CreateRule(kSite, rule).status(),

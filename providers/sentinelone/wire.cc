@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "providers/http/http_status.h"
 
 namespace tqs1::sentinelone {
 namespace {
@@ -209,27 +210,15 @@ absl::Status StatusFromHttpError(int http_status, absl::string_view body,
   }
   std::string message =
       absl::StrCat(endpoint, ": HTTP ", http_status, ": ", description);
-  switch (http_status) {
-    case 400:
-      if (duplicate) return absl::AlreadyExistsError(message);
-      return absl::InvalidArgumentError(message);
-    case 401:
-      return absl::UnauthenticatedError(message);
-    case 403:
-      return absl::PermissionDeniedError(message);
-    case 404:
-      return absl::NotFoundError(message);
-    case 409:
-      return absl::AlreadyExistsError(message);
-    case 429:
-      return absl::UnavailableError(absl::StrCat(message, " (rate limited)"));
-    default:
-      break;
-  }
-  if (http_status >= 500 && http_status <= 599) {
-    return absl::UnavailableError(message);
-  }
-  return absl::FailedPreconditionError(message);
+  if (http_status == 429) absl::StrAppend(&message, " (rate limited)");
+  // The code is the HTTP table's. SentinelOne answers a duplicate name with
+  // a 400 (kDuplicateNameMarker) where HTTP would say 409 Conflict: ask the
+  // table about the status the answer means.
+  const int meaning = http_status == 400 && duplicate ? 409 : http_status;
+  absl::StatusCode code = http::HttpStatusCode(meaning);
+  // Only error answers come here; a stray 2xx must not turn into OK.
+  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
+  return absl::Status(code, message);
 }
 
 absl::string_view ActionToWire(RuleAction action) {

@@ -56,16 +56,16 @@ inline constexpr absl::string_view kDuplicateNameMarker = "already exists";
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body,
                                              absl::string_view endpoint);
 
-// The one mapping from a non-2xx SentinelOne answer to absl::Status, by HTTP
-// status first and then by vendor code and detail:
-//   400 -> kInvalidArgument, or kAlreadyExists for a duplicate name
-//   401 -> kUnauthenticated        403 -> kPermissionDenied
-//   404 -> kNotFound               409 -> kAlreadyExists
-//   429 -> kUnavailable (rate limited; retry later)
-//   5xx -> kUnavailable            other -> kFailedPrecondition
-// The message names `endpoint` and the HTTP status and keeps every vendor
-// error's code, title and detail; a body that is not the error envelope
-// (e.g. a proxy's HTML page) is summarised, not copied. Never throws.
+// A non-2xx SentinelOne answer as absl::Status. The code is
+// http::HttpStatusCode()'s (the one HTTP table: 400 kInvalidArgument, 401
+// kUnauthenticated, 403 kPermissionDenied, 404/410 kNotFound, 409
+// kAlreadyExists, 408/429/5xx kUnavailable, 501 kUnimplemented, ...), except
+// that a 400 reporting a duplicate name is read as the 409 it means
+// (kAlreadyExists). This layer adds the vendor's detail to the message,
+// never a code of its own. The message names `endpoint` and the HTTP status
+// and keeps every vendor error's code, title and detail (a 429 also says
+// "(rate limited)"); a body that is not the error envelope (e.g. a proxy's
+// HTML page) is summarised, not copied. Never OK, never throws.
 absl::Status StatusFromHttpError(int http_status, absl::string_view body,
                                  absl::string_view endpoint);
 

@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "providers/http/http_status.h"
 
 namespace tqs1::sentinelone {
 namespace {
@@ -96,6 +98,53 @@ TEST(StatusFromHttpErrorTest, MapsStatusAndVendorCodeWithMessage) {
     EXPECT_EQ(s.code(), c.code);
     EXPECT_EQ(s.message(), c.message);
   }
+}
+
+// The codes on which this layer used to keep a table of its own: they now
+// are the HTTP table's (http_status.h says why).
+TEST(StatusFromHttpErrorTest, CodesWhereTheTablesDisagreedAreTheHttpTables) {
+  struct Case {
+    int http_status;
+    absl::StatusCode code;
+  };
+  const std::vector<Case> cases = {
+      {405, absl::StatusCode::kInvalidArgument},
+      {408, absl::StatusCode::kUnavailable},
+      {410, absl::StatusCode::kNotFound},
+      {413, absl::StatusCode::kInvalidArgument},
+      {422, absl::StatusCode::kInvalidArgument},
+      {501, absl::StatusCode::kUnimplemented},
+      {100, absl::StatusCode::kUnknown},
+      {0, absl::StatusCode::kUnknown},
+  };
+  const std::string body =
+      R"({"errors":[{"code":4000010,"title":"Validation Error","detail":"x"}]})";
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.http_status);
+    absl::Status s =
+        StatusFromHttpError(c.http_status, body, "DELETE /firewall-control");
+    EXPECT_EQ(s.code(), c.code);
+    EXPECT_EQ(s.message(),
+              absl::StrCat("DELETE /firewall-control: HTTP ", c.http_status,
+                           ": Validation Error (code 4000010): x"));
+  }
+}
+
+// Whatever the status, the code is the HTTP table's; only the vendor's
+// duplicate-name 400 reads as the 409 it means.
+TEST(StatusFromHttpErrorTest, NeverChoosesACodeOfItsOwn) {
+  const std::string plain = R"({"errors":[{"title":"T","detail":"d"}]})";
+  const std::string duplicate =
+      R"({"errors":[{"title":"T","detail":"name already exists"}]})";
+  for (int http_status = 100; http_status < 600; ++http_status) {
+    if (http_status >= 200 && http_status < 300) continue;
+    SCOPED_TRACE(http_status);
+    EXPECT_EQ(StatusFromHttpError(http_status, plain, "GET /x").code(),
+              http::HttpStatusCode(http_status));
+    EXPECT_EQ(StatusFromHttpError(http_status, duplicate, "GET /x").code(),
+              http::HttpStatusCode(http_status == 400 ? 409 : http_status));
+  }
+  EXPECT_FALSE(StatusFromHttpError(200, plain, "GET /x").ok());
 }
 
 TEST(ParseJsonBodyTest, RejectsWhatIsNotAJsonObject) {
