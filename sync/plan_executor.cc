@@ -118,16 +118,11 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
     }
     if (!status.ok()) {
       finish();
-      absl::Status failed(
-          status.code(),
-          absl::StrCat(reconciler::DescribeAction(i, total, action),
-                       " failed: ", status.message(),
-                       "; done before it: ", DescribeDone(report),
-                       "; re-plan and apply again to converge"));
-      status.ForEachPayload(
-          [&failed](absl::string_view url, const absl::Cord& payload) {
-            failed.SetPayload(url, payload);
-          });
+      absl::Status failed = WithMessage(
+          status, absl::StrCat(reconciler::DescribeAction(i, total, action),
+                               " failed: ", status.message(),
+                               "; done before it: ", DescribeDone(report),
+                               "; re-plan and apply again to converge"));
       return WithReport(std::move(failed), report);
     }
     switch (action.kind()) {

@@ -6,8 +6,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "base/redact.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "providers/sentinelone/wire.h"
 
@@ -22,17 +23,6 @@ constexpr absl::string_view kApiPath = "/web/api/v2.1";
 // Empty pages that still carry a cursor: more than this many in a row is a
 // server that never ends.
 constexpr int kMaxEmptyPagesInARow = 3;
-
-// A copy of `status` with message `message`, its payloads (e.g. "outcome
-// unknown") kept.
-absl::Status WithMessage(const absl::Status& status,
-                         absl::string_view message) {
-  absl::Status out(status.code(), message);
-  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
-    out.SetPayload(url, p);
-  });
-  return out;
-}
 
 // Whether a failed write may have been applied anyway (or was refused in a
 // way only a re-read can explain), so that the site must be re-read before
@@ -105,36 +95,26 @@ absl::StatusOr<std::unique_ptr<SentinelOneClient>> SentinelOneClient::Create(
 }
 
 absl::Status SentinelOneClient::Redact(const absl::Status& status) const {
-  if (status.ok()) return status;
-  std::string message = std::string(status.message());
-  if (absl::StrContains(message, options_.api_token)) {
-    message =
-        absl::StrReplaceAll(message, {{options_.api_token, "[redacted]"}});
-  }
+  absl::Status redacted = RedactSecrets(status, {options_.api_token});
   // The HTTP answers that refuse the token map to these two codes
   // (StatusFromHttpError): say which token, so that a wrong variable or
   // file is found without guessing.
   const bool rejected = status.code() == absl::StatusCode::kUnauthenticated ||
                         status.code() == absl::StatusCode::kPermissionDenied;
-  if (rejected && !options_.credential_origin.empty()) {
-    message = absl::StrCat(
-        "the API token from ", options_.credential_origin,
-        status.code() == absl::StatusCode::kUnauthenticated
-            ? " was rejected by the console (HTTP 401)"
-            : " was refused this request by the console (HTTP 403: the "
-              "token's user lacks a permission)",
-        ": ", message);
-  }
-  if (message == status.message()) return status;
-  return WithMessage(status, message);
+  if (!rejected || options_.credential_origin.empty()) return redacted;
+  return AddContext(
+      redacted,
+      absl::StrCat("the API token from ", options_.credential_origin,
+                   status.code() == absl::StatusCode::kUnauthenticated
+                       ? " was rejected by the console (HTTP 401)"
+                       : " was refused this request by the console (HTTP "
+                         "403: the token's user lacks a permission)"));
 }
 
 void SentinelOneClient::Log(log::LogLevel level,
                             absl::string_view message) const {
   if (options_.logger == nullptr) return;
-  options_.logger->Log(
-      level,
-      absl::StrReplaceAll(message, {{options_.api_token, "[redacted]"}}));
+  options_.logger->Log(level, RedactSecrets(message, {options_.api_token}));
 }
 
 absl::StatusOr<std::string> SentinelOneClient::FindSite(
@@ -180,8 +160,7 @@ absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
   Log(log::LogLevel::kDebug, label);
   absl::StatusOr<http::HttpResponse> response = transport_->Send(request);
   if (!response.ok()) {
-    return WithMessage(response.status(),
-                       absl::StrCat(label, ": ", response.status().message()));
+    return AddContext(response.status(), label);
   }
   if (response->body.size() > options_.max_response_bytes) {
     return absl::DataLossError(absl::StrCat(

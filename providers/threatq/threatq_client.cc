@@ -11,8 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "base/redact.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "providers/http/http_status.h"
@@ -142,17 +143,15 @@ ThreatQClient::ThreatQClient(http::HttpTransport* transport,
       clock_(options_.clock != nullptr ? *options_.clock : tqs1::RealClock()) {}
 
 std::string ThreatQClient::Redact(absl::string_view text) const {
-  std::string out(text);
-  for (const std::string* secret :
-       {&options_.password, &options_.client_secret, &options_.client_id}) {
-    if (!secret->empty())
-      out = absl::StrReplaceAll(out, {{*secret, "[redacted]"}});
-  }
   absl::MutexLock lock(&token_mu_);
-  if (token_.has_value() && !token_->empty()) {
-    out = absl::StrReplaceAll(out, {{*token_, "[redacted]"}});
-  }
-  return out;
+  return RedactSecrets(text, {options_.password, options_.client_secret,
+                              options_.client_id, token_.value_or("")});
+}
+
+absl::Status ThreatQClient::Redact(const absl::Status& status) const {
+  absl::MutexLock lock(&token_mu_);
+  return RedactSecrets(status, {options_.password, options_.client_secret,
+                                options_.client_id, token_.value_or("")});
 }
 
 std::string ThreatQClient::RejectedCredential(int http_status) const {
@@ -171,12 +170,7 @@ void ThreatQClient::Log(LogLevel level, absl::string_view message) const {
 
 absl::Status ThreatQClient::Annotate(const absl::Status& status,
                                      absl::string_view context) const {
-  absl::Status out(status.code(),
-                   Redact(absl::StrCat(context, ": ", status.message())));
-  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
-  return out;
+  return Redact(AddContext(status, context));
 }
 
 absl::StatusOr<std::string> ThreatQClient::Token() {
@@ -243,20 +237,21 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
         "\"); check the ThreatQ base URL")));
   }
   if (status == 400 || status == 401) {
-    // The SDK treats 400 on login as an authentication failure.
+    // The SDK treats 400 on login as an authentication failure: on the
+    // token endpoint a 400 means what a 401 means.
     absl::Status mapped = http::HttpStatusToStatus(
         status, "POST", request.url, "ThreatQ refused the credentials",
         ServerErrorText(*response));
-    return absl::UnauthenticatedError(
-        Redact(absl::StrCat(RejectedCredential(status), mapped.message())));
+    return Redact(absl::Status(
+        http::HttpStatusCode(401),
+        absl::StrCat(RejectedCredential(status), mapped.message())));
   }
   if (status < 200 || status >= 300) {
     absl::Status mapped = http::HttpStatusToStatus(
         status, "POST", request.url, kContext, ServerErrorText(*response));
-    return absl::Status(
-        mapped.code(),
-        Redact(absl::StrCat(status == 403 ? RejectedCredential(status) : "",
-                            mapped.message())));
+    return Redact(WithMessage(
+        mapped, absl::StrCat(status == 403 ? RejectedCredential(status) : "",
+                             mapped.message())));
   }
   absl::StatusOr<json> body = ParseJson(*response, kContext, where);
   if (!body.ok()) return body.status();
@@ -329,10 +324,9 @@ absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
       continue;
     }
     if (response->status < 200 || response->status >= 300) {
-      absl::Status mapped =
-          http::HttpStatusToStatus(response->status, method, request.url,
-                                   context, ServerErrorText(*response));
-      return absl::Status(mapped.code(), Redact(mapped.message()));
+      return Redact(http::HttpStatusToStatus(response->status, method,
+                                             request.url, context,
+                                             ServerErrorText(*response)));
     }
     return *std::move(response);
   }
@@ -442,11 +436,7 @@ absl::StatusOr<CollectionRead> ThreatQClient::ReadCollection(
   absl::StatusOr<CollectionRead> read = Read(collection);
   if (read.ok()) return read;
   // Every message passes through Redact() once more on its way out.
-  absl::Status out(read.status().code(), Redact(read.status().message()));
-  read.status().ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& payload) {
-        out.SetPayload(url, payload);
-      });
+  absl::Status out = Redact(read.status());
   Log(LogLevel::kDebug, absl::StrCat("ThreatQ: read failed: ", out.message()));
   return out;
 }

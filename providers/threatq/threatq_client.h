@@ -113,7 +113,10 @@ class ThreatQClient : public IndicatorSource {
   absl::StatusOr<std::string> QueryBodyFor(absl::string_view collection);
   absl::StatusOr<CollectionRead> Read(absl::string_view collection);
   void Log(log::LogLevel level, absl::string_view message) const;
+  // `text`, or `status` (code and payloads kept), without the password, the
+  // client id and secret, or the current token (base/redact.h).
   std::string Redact(absl::string_view text) const;
+  absl::Status Redact(const absl::Status& status) const;
   // "the ThreatQ password from $X was rejected (HTTP 401): " for a token
   // request refused with `http_status`, or "" without a credential_origin.
   std::string RejectedCredential(int http_status) const;
