@@ -23,6 +23,7 @@
 #include "cli/config/state.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
+#include "proto/run.pb.h"
 #include "proto/state.pb.h"
 #include "providers/http/http_transport.h"
 #include "providers/sentinelone/firewall_rules.h"
@@ -86,7 +87,7 @@ int RunPlan(const tqs1::v1::Config& config, Backends& backends,
 // code; adds what became of each sync to `record` (when not null).
 int RunApply(const tqs1::v1::Config& config, Backends& backends,
              const CommandLine& cl, const Io& io, log::Logger* logger,
-             config::LastRunRecord* record = nullptr);
+             tqs1::v1::LastRun* record = nullptr);
 
 // The syncs `cl.syncs` selects (all when empty); kInvalidArgument naming an
 // unknown one and listing the known ones.

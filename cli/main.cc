@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "base/timestamp.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/config/config_loader.h"
@@ -102,11 +103,11 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     *io.err << "Error: " << lock.status().message() << "\n";
     return kExitError;
   }
-  config::LastRunRecord record;
-  record.command = "apply";
-  record.started = absl::Now();
+  tqs1::v1::LastRun record;
+  record.set_command("apply");
+  *record.mutable_started() = ToTimestamp(absl::Now());
   int code = RunApply(*config, *backends, cl, io, logger, &record);
-  record.finished = absl::Now();
+  *record.mutable_finished() = ToTimestamp(absl::Now());
   if (absl::Status s = config::SaveLastRun(paths.LastRunFile(), record);
       !s.ok()) {
     log::LogTo(logger, log::LogLevel::kWarning,

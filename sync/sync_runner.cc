@@ -1,16 +1,22 @@
 #include "sync/sync_runner.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/logger.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
+#include "reconciler/admission.h"
 #include "reconciler/planner.h"
 
 namespace tqs1::sync {
 
 using ::tqs1::v1::Plan;
+using ::tqs1::v1::SyncConfig;
+using ::tqs1::v1::SyncStep;
 
 tqs1::v1::DesiredState SyncPolicy(
     const tqs1::v1::SyncConfig& sync,
@@ -23,28 +29,34 @@ tqs1::v1::DesiredState SyncPolicy(
   return policy;
 }
 
-absl::StatusOr<Plan> PlanSync(
+namespace {
+
+// PlanSync(), saying in `failed` which step failed.
+absl::StatusOr<Plan> PlanSteps(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
-    const tqs1::v1::PlanOptions& options) {
+    const tqs1::v1::PlanOptions& options, SyncStep* failed) {
   // ThreatQ first: without the desired set there is nothing to plan, and a
   // failed read must never look like an empty collection.
   absl::StatusOr<threatq::CollectionRead> read =
       source.ReadCollection(sync.collection());
   if (!read.ok()) {
+    *failed = tqs1::v1::SYNC_STEP_READ_COLLECTION;
     return AddContext(
         read.status(),
         absl::StrCat("reading ThreatQ collection \"", sync.collection(), "\""));
   }
   absl::StatusOr<std::string> site_id = site.FindSite(sync.site());
   if (!site_id.ok()) {
+    *failed = tqs1::v1::SYNC_STEP_FIND_SITE;
     return AddContext(
         site_id.status(),
         absl::StrCat("finding SentinelOne site \"", sync.site(), "\""));
   }
   absl::StatusOr<tqs1::v1::ObservedState> observed = site.ReadSite(*site_id);
   if (!observed.ok()) {
+    *failed = tqs1::v1::SYNC_STEP_READ_SITE;
     return AddContext(observed.status(),
                       absl::StrCat("reading the firewall rules of site \"",
                                    sync.site(), "\" (id ", *site_id, ")"));
@@ -63,26 +75,147 @@ absl::StatusOr<Plan> PlanSync(
                                             read->indicator_ids.end());
   }
   *desired.mutable_source() = std::move(read->report);
-  return reconciler::ComputePlan(desired, *observed, options);
+  *failed = tqs1::v1::SYNC_STEP_PLAN;
+  absl::StatusOr<Plan> plan =
+      reconciler::ComputePlan(desired, *observed, options);
+  if (plan.ok()) *failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
+  return plan;
 }
 
-absl::StatusOr<SyncResult> ApplySync(
+}  // namespace
+
+absl::StatusOr<Plan> PlanSync(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
-    const tqs1::v1::PlanOptions& plan_options,
-    const ApplyOptions& apply_options) {
-  SyncResult result;
-  ASSIGN_OR_RETURN(result.plan,
-                   PlanSync(sync, never_block, source, site, plan_options));
-  if (result.plan.actions().empty() && !result.plan.summary().blocked()) {
-    result.report.set_sync_name(result.plan.sync_name());
-    return result;
+    const tqs1::v1::PlanOptions& options) {
+  SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
+  return PlanSteps(sync, never_block, source, site, options, &failed);
+}
+
+SyncSelection SelectSyncs(const tqs1::v1::Config& config,
+                          const std::vector<std::string>& names) {
+  SyncSelection selection;
+  for (const std::string& name : names) {
+    const bool known =
+        std::any_of(config.syncs().begin(), config.syncs().end(),
+                    [&name](const SyncConfig& s) { return s.name() == name; });
+    if (!known) {
+      selection.unknown = name;
+      return selection;
+    }
   }
-  ASSIGN_OR_RETURN(result.report,
-                   ApplyPlan(result.plan, SyncPolicy(sync, never_block), site,
-                             apply_options));
-  return result;
+  for (const SyncConfig& sync : config.syncs()) {
+    if (names.empty() ||
+        std::find(names.begin(), names.end(), sync.name()) != names.end()) {
+      selection.syncs.push_back(&sync);
+    }
+  }
+  return selection;
+}
+
+std::vector<std::string> SyncNames(const tqs1::v1::Config& config) {
+  std::vector<std::string> names;
+  for (const SyncConfig& sync : config.syncs()) names.push_back(sync.name());
+  return names;
+}
+
+SyncRunResult RunSync(const RunSyncRequest& request,
+                      threatq::IndicatorSource& source,
+                      sentinelone::FirewallRules& site) {
+  static const std::vector<tqs1::v1::NeverBlock> kNone;
+  const SyncConfig& sync = *request.sync;
+  const std::vector<tqs1::v1::NeverBlock>& never_block =
+      request.never_block != nullptr ? *request.never_block : kNone;
+  SyncRunResult run;
+  run.report.set_sync_name(reconciler::SyncDisplayName(sync));
+  auto fail = [&run](SyncStep step, absl::Status status) {
+    run.outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
+    run.failed_step = step;
+    run.status = std::move(status);
+    return std::move(run);
+  };
+
+  // 1. The plan: made now, or given.
+  if (request.plan != nullptr) {
+    run.plan = *request.plan;
+    if (!run.plan->error().empty()) {
+      return fail(tqs1::v1::SYNC_STEP_PLAN,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "it could not be planned, so the file holds nothing to "
+                      "apply for it: ",
+                      run.plan->error())));
+    }
+  } else {
+    SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
+    absl::StatusOr<Plan> plan = PlanSteps(sync, never_block, source, site,
+                                          request.plan_options, &failed);
+    if (!plan.ok()) return fail(failed, plan.status());
+    run.plan = *std::move(plan);
+  }
+  const Plan& plan = *run.plan;
+  run.report.set_sync_name(plan.sync_name());
+  if (request.on_plan) request.on_plan(plan);
+
+  // 2.-5. What the plan calls for before anything is written. A blocked
+  // plan to apply goes on to ApplyPlan(), which refuses it without a read
+  // (and words the refusal the same way for every caller).
+  if (!request.apply) {
+    run.outcome =
+        plan.summary().blocked() ? tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED
+        : plan.actions().empty() ? tqs1::v1::SYNC_OUTCOME_IN_SYNC
+                                 : tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING;
+    return run;
+  }
+  if (!plan.summary().blocked()) {
+    if (plan.actions().empty()) {
+      run.outcome = tqs1::v1::SYNC_OUTCOME_IN_SYNC;
+      return run;
+    }
+    switch (request.approve ? request.approve(plan) : Approval::kApproved) {
+      case Approval::kApproved:
+        break;
+      case Approval::kDeclined:
+        run.outcome = tqs1::v1::SYNC_OUTCOME_DECLINED;
+        return run;
+      case Approval::kNoOneToAsk:
+        run.outcome = tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING;
+        return run;
+      case Approval::kInterrupted:
+        run.outcome = tqs1::v1::SYNC_OUTCOME_INTERRUPTED;
+        run.status = absl::CancelledError("stopped before the first write");
+        return run;
+    }
+  }
+
+  // 6. The one way into a write.
+  absl::StatusOr<tqs1::v1::ApplyReport> report = ApplyPlan(
+      plan, SyncPolicy(sync, never_block), site, request.apply_options);
+  if (report.ok()) {
+    run.report = *std::move(report);
+    run.outcome = tqs1::v1::SYNC_OUTCOME_APPLIED;
+    log::LogTo(request.apply_options.logger, log::LogLevel::kInfo,
+               absl::StrCat("applied sync \"", plan.sync_name(),
+                            "\": ", run.report.created(), " created, ",
+                            run.report.updated(), " updated, ",
+                            run.report.deleted(), " deleted"));
+    return run;
+  }
+  if (std::optional<tqs1::v1::ApplyReport> partial =
+          PartialApplyReport(report.status());
+      partial.has_value()) {
+    run.report = *std::move(partial);
+  }
+  run.status = report.status();
+  if (reconciler::IsGuardRefusal(run.status)) {
+    run.outcome = tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED;
+  } else if (run.status.code() == absl::StatusCode::kCancelled) {
+    run.outcome = tqs1::v1::SYNC_OUTCOME_INTERRUPTED;
+  } else {
+    run.outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
+    run.failed_step = tqs1::v1::SYNC_STEP_APPLY;
+  }
+  return run;
 }
 
 }  // namespace tqs1::sync

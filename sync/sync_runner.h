@@ -1,26 +1,32 @@
-// One sync, end to end: read the collection and the site, plan, and (when
-// asked) apply. The glue the CLI and the gRPC server share; no rendering,
-// no prompting, no locking (the caller serializes applies to one site).
+// One sync, end to end: read the collection and the site, plan, decide, and
+// (when asked and approved) apply. RunSync() is the one decision every way
+// into a sync goes through: `tqs1 plan` and `tqs1 apply` (fresh or from a
+// saved plan file) and the gRPC server's calls and scheduled rounds. No
+// rendering, no prompting of its own, no locking (the caller serializes
+// applies to one site).
 //
-//   // `tqs1 plan`, or `tqs1 apply` with a confirmation in between:
-//   ASSIGN_OR_RETURN(Plan plan, PlanSync(sync, never_block, threatq, s1, {}));
-//   std::cout << RenderPlanText(plan, {});
-//   if (plan.summary().blocked() || !Confirm()) return ...;
-//   ASSIGN_OR_RETURN(ApplyReport report,
-//                    ApplyPlan(plan, SyncPolicy(sync, never_block), s1,
-//                              apply_options));
-//
-//   // `tqs1 apply --auto-approve`, or a scheduled run of the server:
-//   ASSIGN_OR_RETURN(SyncResult result,
-//                    ApplySync(sync, never_block, threatq, s1, {}, {}));
+//   RunSyncRequest request;
+//   request.sync = &sync;
+//   request.never_block = &backends.never_block;
+//   request.approve = [&](const Plan& plan) {
+//     std::cout << RenderPlanText(plan, {});
+//     return AskYes() ? Approval::kApproved : Approval::kDeclined;
+//   };
+//   SyncRunResult run = RunSync(request, threatq, s1);
+//   // run.outcome: SYNC_OUTCOME_APPLIED, ..._GUARD_BLOCKED, ..._FAILED
+//   // (run.failed_step says which step), ...
 #ifndef TQS1_SYNC_SYNC_RUNNER_H_
 #define TQS1_SYNC_SYNC_RUNNER_H_
 
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
+#include "proto/run.pb.h"
 #include "proto/state.pb.h"
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
@@ -62,27 +68,82 @@ absl::StatusOr<tqs1::v1::Plan> PlanSync(
     tqs1::sentinelone::FirewallRules& site,
     const tqs1::v1::PlanOptions& options);
 
-// A plan and what applying it did.
-struct SyncResult {
-  tqs1::v1::Plan plan;
-  tqs1::v1::ApplyReport report;
+// The syncs of `config` that `names` selects (all when `names` is empty),
+// in config order. `unknown` is the first name that is no sync of the
+// config, if any (then `syncs` is empty); callers word the error.
+struct SyncSelection {
+  std::vector<const tqs1::v1::SyncConfig*> syncs;
+  std::optional<std::string> unknown;
+};
+SyncSelection SelectSyncs(const tqs1::v1::Config& config,
+                          const std::vector<std::string>& names);
+
+// Every sync name of `config`, in config order.
+std::vector<std::string> SyncNames(const tqs1::v1::Config& config);
+
+// What the caller says once a plan with changes is ready to apply.
+enum class Approval {
+  kApproved,
+  kDeclined,     // the operator said no: SYNC_OUTCOME_DECLINED
+  kNoOneToAsk,   // no terminal to confirm on: SYNC_OUTCOME_CHANGES_PENDING
+  kInterrupted,  // a signal came while asking: SYNC_OUTCOME_INTERRUPTED
 };
 
-// PlanSync() then ApplyPlan() without a pause: for unattended runs. A plan
-// with no action is not applied (the report counts nothing and the site is
-// not re-read); any other plan is applied with ApplyPlan()'s checks, so a
-// guard-blocked plan is refused (kFailedPrecondition) and a site that
-// changed in between is refused (kAborted; running again re-plans).
-// Errors: those of PlanSync() and ApplyPlan(); a failed or cancelled apply
-// carries its partial report (PartialApplyReport()). Callers that must show
-// the plan even when applying fails use the two steps.
-absl::StatusOr<SyncResult> ApplySync(
-    const tqs1::v1::SyncConfig& sync,
-    const std::vector<tqs1::v1::NeverBlock>& never_block,
-    tqs1::threatq::IndicatorSource& source,
-    tqs1::sentinelone::FirewallRules& site,
-    const tqs1::v1::PlanOptions& plan_options,
-    const ApplyOptions& apply_options);
+struct RunSyncRequest {
+  // The sync to run. Unowned; required.
+  const tqs1::v1::SyncConfig* sync = nullptr;
+  // The never-block entries beyond the sync's own (PlanSync()). Unowned;
+  // null means none.
+  const std::vector<tqs1::v1::NeverBlock>* never_block = nullptr;
+  tqs1::v1::PlanOptions plan_options;
+  // A plan made before (e.g. read from a signed plan file) to apply instead
+  // of planning now. Unowned; null means plan now. It is admitted against
+  // the re-read site exactly like a fresh plan (ApplyPlan()).
+  const tqs1::v1::Plan* plan = nullptr;
+  // Called with the plan once it is made (or taken), before the decision;
+  // e.g. to print it. Unset: nothing.
+  std::function<void(const tqs1::v1::Plan&)> on_plan;
+  // False: plan only (a plan with changes ends as CHANGES_PENDING).
+  bool apply = true;
+  // Called once the plan has changes and no guard blocks it, before
+  // anything is written. Unset means approved (unattended runs).
+  std::function<Approval(const tqs1::v1::Plan&)> approve;
+  // Progress, stop and logging of the apply step.
+  ApplyOptions apply_options;
+};
+
+// What RunSync() did.
+struct SyncRunResult {
+  // The plan, unless planning failed.
+  std::optional<tqs1::v1::Plan> plan;
+  // What was written (partial when the apply stopped); sync_name is set.
+  tqs1::v1::ApplyReport report;
+  tqs1::v1::SyncOutcome outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
+  // Set when outcome is FAILED: the step that failed.
+  tqs1::v1::SyncStep failed_step = tqs1::v1::SYNC_STEP_UNSPECIFIED;
+  // OK, or why the sync failed, was refused by a guard
+  // (reconciler::IsGuardRefusal()) or was interrupted (kCancelled).
+  absl::Status status;
+};
+
+// Runs one sync:
+//   1. plans it (PlanSync()), or takes `request.plan` (a plan holding an
+//      error fails here, at SYNC_STEP_PLAN), and shows it to `on_plan`;
+//   2. not `request.apply` (plan only): GUARD_BLOCKED, IN_SYNC or
+//      CHANGES_PENDING as the plan says, status OK;
+//   3. a plan a guard blocks is refused: GUARD_BLOCKED, nothing written;
+//   4. a plan without actions: IN_SYNC (the site is not read again);
+//   5. asks `request.approve`: DECLINED, CHANGES_PENDING or INTERRUPTED
+//      unless approved;
+//   6. applies it with ApplyPlan() (admitted against the re-read site):
+//      APPLIED, or GUARD_BLOCKED (a guard trips on the re-read site),
+//      INTERRUPTED (`should_stop`, the writes before the stop stay) or
+//      FAILED (SYNC_STEP_APPLY), each with the partial report.
+// Logs "applied sync ..." once at info on success (apply_options.logger).
+// Never throws away a plan: `plan` is set whenever one was made.
+SyncRunResult RunSync(const RunSyncRequest& request,
+                      tqs1::threatq::IndicatorSource& source,
+                      tqs1::sentinelone::FirewallRules& site);
 
 }  // namespace tqs1::sync
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -13,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/threatq/fake_indicator_source.h"
+#include "reconciler/admission.h"
 #include "reconciler/ownership.h"
 #include "sync/plan_executor.h"
 #include "testing/invariant_checker.h"
@@ -47,6 +49,16 @@ class SyncRunnerTest : public ::testing::Test {
   FakeFirewallRules site_;
   threatq::FakeIndicatorSource source_;
   tqs1::v1::PlanOptions options_;
+
+  // The sync run unattended (RunSync() with no confirmation), as a
+  // scheduled server round runs it.
+  SyncRunResult Run(sentinelone::FirewallRules& site) {
+    const tqs1::v1::SyncConfig sync = TestSync();
+    RunSyncRequest request;
+    request.sync = &sync;
+    request.plan_options = options_;
+    return RunSync(request, source_, site);
+  }
 };
 
 TEST_F(SyncRunnerTest, PlanCarriesSiteInputsAndFingerprint) {
@@ -115,7 +127,7 @@ TEST_F(SyncRunnerTest, ThreatQFailureMeansNoPlanAndNoSiteCall) {
   };
   // The site holds managed rules: an empty desired set would delete them.
   source_.SetCollection(kCollection, IpIndicators({"192.0.2.1", "192.0.2.2"}));
-  ASSERT_TRUE(ApplySync(TestSync(), {}, source_, site_, options_, {}).ok());
+  ASSERT_TRUE(Run(site_).status.ok());
   const size_t requests = site_.Requests().size();
   const int64_t writes = site_.WriteCount();
 
@@ -129,9 +141,8 @@ TEST_F(SyncRunnerTest, ThreatQFailureMeansNoPlanAndNoSiteCall) {
         << plan.status();
 
     c.arrange();
-    absl::StatusOr<SyncResult> result =
-        ApplySync(TestSync(), {}, source_, site_, options_, {});
-    EXPECT_EQ(result.status().code(), c.code);
+    SyncRunResult result = Run(site_);
+    EXPECT_EQ(result.status.code(), c.code);
 
     EXPECT_EQ(site_.Requests().size(), requests);
     EXPECT_EQ(site_.WriteCount(), writes);
@@ -166,71 +177,154 @@ TEST_F(SyncRunnerTest, BadNeverBlockEntryIsInvalidArgument) {
       absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(SyncRunnerTest, ApplySyncConvergesAndThenDoesNothing) {
+TEST_F(SyncRunnerTest, RunSyncConvergesAndThenDoesNothing) {
   std::vector<std::string> wanted = {"192.0.2.1", "192.0.2.2", "2001:db8::7",
                                      "198.51.100.0/24"};
   source_.SetCollection(kCollection, IpIndicators(wanted));
 
-  absl::StatusOr<SyncResult> first =
-      ApplySync(TestSync(), {}, source_, site_, options_, {});
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->report.created(), 1);
-  EXPECT_EQ(first->report.addresses_blocked(), 4);
+  SyncRunResult first = Run(site_);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  EXPECT_EQ(first.report.created(), 1);
+  EXPECT_EQ(first.report.addresses_blocked(), 4);
   std::sort(wanted.begin(), wanted.end());
   EXPECT_THAT(ManagedAddresses(site_), ElementsAreArray(wanted));
 
   const size_t requests = site_.Requests().size();
-  absl::StatusOr<SyncResult> second =
-      ApplySync(TestSync(), {}, source_, site_, options_, {});
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_TRUE(second->plan.summary().in_sync());
-  EXPECT_EQ(second->report.sync_name(), "Known C2 -> HQ");
-  EXPECT_EQ(second->report.created() + second->report.updated() +
-                second->report.deleted(),
+  SyncRunResult second = Run(site_);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_TRUE(second.plan->summary().in_sync());
+  EXPECT_EQ(second.report.sync_name(), "Known C2 -> HQ");
+  EXPECT_EQ(second.report.created() + second.report.updated() +
+                second.report.deleted(),
             0);
   // An in-sync plan is not applied: no second read of the site.
   EXPECT_EQ(site_.Requests().size(), requests + 2);
 }
 
-TEST_F(SyncRunnerTest, ApplySyncRefusesAGuardBlockedPlan) {
+TEST_F(SyncRunnerTest, RunSyncRefusesAGuardBlockedPlan) {
   source_.SetCollection(kCollection, IpIndicators({"192.0.2.1", "192.0.2.2"}));
-  ASSERT_TRUE(ApplySync(TestSync(), {}, source_, site_, options_, {}).ok());
+  ASSERT_TRUE(Run(site_).status.ok());
   source_.SetCollection(kCollection, {});
   const int64_t writes = site_.WriteCount();
 
-  absl::StatusOr<SyncResult> result =
-      ApplySync(TestSync(), {}, source_, site_, options_, {});
+  SyncRunResult result = Run(site_);
 
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(result.status().message(), "empty-source"))
-      << result.status();
+  EXPECT_EQ(result.outcome, tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED);
+  EXPECT_TRUE(reconciler::IsGuardRefusal(result.status)) << result.status;
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(result.status.message(), "empty-source"))
+      << result.status;
   EXPECT_EQ(site_.WriteCount(), writes);
+}
+
+// The server and the CLI learn which step failed from the result, not from
+// counters or messages.
+TEST_F(SyncRunnerTest, RunSyncSaysWhichStepFailed) {
+  source_.SetCollection(kCollection, IpIndicators({"192.0.2.1"}));
+  source_.FailNextReads(absl::UnavailableError("ThreatQ down"));
+  SyncRunResult run = Run(site_);
+  EXPECT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_FAILED);
+  EXPECT_EQ(run.failed_step, tqs1::v1::SYNC_STEP_READ_COLLECTION);
+  EXPECT_FALSE(run.plan.has_value());
+
+  site_.FailNext(Method::kReadSite, absl::UnavailableError("console down"));
+  run = Run(site_);
+  EXPECT_EQ(run.failed_step, tqs1::v1::SYNC_STEP_READ_SITE);
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kUnavailable);
+
+  const tqs1::v1::SyncConfig elsewhere = [] {
+    tqs1::v1::SyncConfig sync = TestSync();
+    sync.set_site("Nowhere");
+    return sync;
+  }();
+  RunSyncRequest request;
+  request.sync = &elsewhere;
+  run = RunSync(request, source_, site_);
+  EXPECT_EQ(run.failed_step, tqs1::v1::SYNC_STEP_FIND_SITE);
+
+  site_.FailNext(Method::kCreateRule, absl::UnavailableError("503"));
+  run = Run(site_);
+  EXPECT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_FAILED);
+  EXPECT_EQ(run.failed_step, tqs1::v1::SYNC_STEP_APPLY);
+  ASSERT_TRUE(run.plan.has_value());
+  EXPECT_EQ(run.plan->actions_size(), 1);
+}
+
+// Nothing is written unless the plan is approved; each answer has its own
+// outcome, and a plan-only run never asks.
+TEST_F(SyncRunnerTest, RunSyncWritesOnlyWhatIsApproved) {
+  source_.SetCollection(kCollection, IpIndicators({"192.0.2.1"}));
+  const tqs1::v1::SyncConfig sync = TestSync();
+  const int64_t writes = site_.WriteCount();
+  int asked = 0;
+  int shown = 0;
+  const std::vector<std::pair<Approval, tqs1::v1::SyncOutcome>> answers = {
+      {Approval::kDeclined, tqs1::v1::SYNC_OUTCOME_DECLINED},
+      {Approval::kNoOneToAsk, tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING},
+      {Approval::kInterrupted, tqs1::v1::SYNC_OUTCOME_INTERRUPTED},
+  };
+  for (const auto& [answer, outcome] : answers) {
+    RunSyncRequest request;
+    request.sync = &sync;
+    request.on_plan = [&shown](const Plan&) { ++shown; };
+    request.approve = [&asked, answer = answer](const Plan& plan) {
+      ++asked;
+      EXPECT_EQ(plan.actions_size(), 1);
+      return answer;
+    };
+    SyncRunResult run = RunSync(request, source_, site_);
+    EXPECT_EQ(run.outcome, outcome);
+    EXPECT_EQ(site_.WriteCount(), writes);
+  }
+  RunSyncRequest plan_only;
+  plan_only.sync = &sync;
+  plan_only.apply = false;
+  plan_only.approve = [&asked](const Plan&) {
+    ++asked;
+    return Approval::kApproved;
+  };
+  EXPECT_EQ(RunSync(plan_only, source_, site_).outcome,
+            tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING);
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(shown, 3);
+  EXPECT_EQ(site_.WriteCount(), writes);
+
+  SyncRunResult run = Run(site_);
+  EXPECT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_APPLIED);
+  EXPECT_EQ(site_.WriteCount(), writes + 1);
+  EXPECT_EQ(Run(site_).outcome, tqs1::v1::SYNC_OUTCOME_IN_SYNC);
+}
+
+// A saved plan that holds an error has nothing to apply.
+TEST_F(SyncRunnerTest, RunSyncRefusesAGivenPlanThatHoldsAnError) {
+  const tqs1::v1::SyncConfig sync = TestSync();
+  Plan failed;
+  failed.set_sync_name("Known C2 -> HQ");
+  failed.set_error("reading ThreatQ collection: down");
+  RunSyncRequest request;
+  request.sync = &sync;
+  request.plan = &failed;
+  SyncRunResult run = RunSync(request, source_, site_);
+  EXPECT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_FAILED);
+  EXPECT_EQ(run.failed_step, tqs1::v1::SYNC_STEP_PLAN);
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(site_.Requests().empty());
 }
 
 // The old connector's rule (managed name, no marker) is a conflict: left
 // alone, and no second rule of its name; adopting takes it over.
 TEST_F(SyncRunnerTest, LegacyRuleIsLeftAloneUntilAdopted) {
-  Rule legacy;
-  legacy.set_name(kCollection);
-  legacy.set_description("Created by the ThreatQ connector");
-  legacy.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  legacy.set_enabled(true);
-  legacy.set_direction(tqs1::v1::DIRECTION_ANY);
-  legacy.add_os_types(tqs1::v1::OS_TYPE_WINDOWS);
-  tqs1::v1::HostSet* hosts = legacy.add_remote_hosts();
-  hosts->set_type("addresses");
-  hosts->add_values("192.0.2.1");
-  hosts->add_values("192.0.2.99");
-  site_.PutRule(kSiteId, legacy);
+  site_.PutRule(kSiteId, testing::BlockRule(kCollection,
+                                            "Created by the ThreatQ connector",
+                                            {"192.0.2.1", "192.0.2.99"}));
   source_.SetCollection(kCollection, IpIndicators({"192.0.2.1", "192.0.2.2"}));
   testing::InvariantChecker checked(site_, kSiteId, kCollection, 5);
   checked.StartRound({"192.0.2.1", "192.0.2.2"});
 
-  absl::StatusOr<SyncResult> result =
-      ApplySync(TestSync(), {}, source_, checked, options_, {});
+  SyncRunResult result = Run(checked);
 
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->plan.conflicts_size(), 1);
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.plan->conflicts_size(), 1);
   EXPECT_THAT(checked.Violations(), IsEmpty());
   EXPECT_THAT(ManagedAddresses(site_), ElementsAre("192.0.2.1", "192.0.2.2"));
 
@@ -238,10 +332,10 @@ TEST_F(SyncRunnerTest, LegacyRuleIsLeftAloneUntilAdopted) {
   // the duplicate copy in tqs1's own rule is resolved.
   options_.set_adopt(true);
   for (int run = 0; run < 2; ++run) {
-    result = ApplySync(TestSync(), {}, source_, site_, options_, {});
-    ASSERT_TRUE(result.ok()) << result.status();
+    result = Run(site_);
+    ASSERT_TRUE(result.status.ok()) << result.status;
   }
-  EXPECT_TRUE(result->plan.summary().in_sync()) << ActionsLine(result->plan);
+  EXPECT_TRUE(result.plan->summary().in_sync()) << ActionsLine(*result.plan);
   EXPECT_THAT(ManagedAddresses(site_), ElementsAre("192.0.2.1", "192.0.2.2"));
   for (const Rule& rule : site_.SiteRules(kSiteId)) {
     if (rule.name() == kCollection) {
@@ -260,7 +354,7 @@ TEST_F(SyncRunnerTest, ReRunsAfterInjectedFailuresConvergeSafely) {
   source_.SetCollection(kCollection, IpIndicators(values));
   wanted.insert(values.begin(), values.end());
   checked.StartRound(wanted);
-  ASSERT_TRUE(ApplySync(TestSync(), {}, source_, checked, options_, {}).ok());
+  ASSERT_TRUE(Run(checked).status.ok());
 
   // Move a third of the set: updates, creates and deletes, each failing once.
   values.erase(values.begin(), values.begin() + 8);
@@ -289,14 +383,13 @@ TEST_F(SyncRunnerTest, ReRunsAfterInjectedFailuresConvergeSafely) {
   int failures = 0;
   bool in_sync = false;
   for (int run = 0; run < 10 && !in_sync; ++run) {
-    absl::StatusOr<SyncResult> result =
-        ApplySync(TestSync(), {}, source_, checked, options_, {});
-    if (!result.ok()) {
-      EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+    SyncRunResult result = Run(checked);
+    if (!result.status.ok()) {
+      EXPECT_EQ(result.status.code(), absl::StatusCode::kUnavailable);
       ++failures;
       continue;
     }
-    in_sync = result->plan.summary().in_sync();
+    in_sync = result.plan->summary().in_sync();
   }
 
   EXPECT_TRUE(in_sync);

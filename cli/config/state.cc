@@ -20,16 +20,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
 namespace tqs1::config {
 namespace {
 
-using ::nlohmann::json;
+using ::tqs1::v1::LastRun;
 
 constexpr absl::Duration kLockPollInterval = absl::Milliseconds(50);
-constexpr char kLastRunFormat[] = "tqs1.last-run.v1";
-constexpr char kTimeFormat[] = "%Y-%m-%d%ET%H:%M:%E3SZ";
 constexpr size_t kMaxLastRunBytes = 16 << 20;
 
 std::string Dirname(const std::string& path) {
@@ -139,80 +138,10 @@ absl::Status MakeFolders(const std::string& dir, mode_t mode) {
   return absl::OkStatus();
 }
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime(kTimeFormat, t, absl::UTCTimeZone());
-}
-
 absl::Status Corrupt(absl::string_view source, absl::string_view why) {
   return absl::DataLossError(
       absl::StrCat("last-run record ", source, " is corrupt: ", why));
 }
-
-absl::StatusOr<SyncOutcome> ParseOutcome(absl::string_view name) {
-  for (SyncOutcome o :
-       {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
-        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked, SyncOutcome::kFailed,
-        SyncOutcome::kInterrupted, SyncOutcome::kDeclined}) {
-    if (SyncOutcomeName(o) == name) return o;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown outcome \"", name, "\""));
-}
-
-// Typed field readers of a JSON object; error() is the first problem.
-class Fields {
- public:
-  Fields(const json& object, std::string where)
-      : object_(object), where_(std::move(where)) {}
-
-  std::string String(const char* key) {
-    const json* v = Find(key);
-    if (v == nullptr) return "";
-    if (!v->is_string()) {
-      Fail(key, "is not a string");
-      return "";
-    }
-    return v->get<std::string>();
-  }
-  uint64_t Uint(const char* key) {
-    const json* v = Find(key);
-    if (v == nullptr) return 0;
-    if (!v->is_number_unsigned()) {
-      Fail(key, "is not a non-negative integer");
-      return 0;
-    }
-    return v->get<uint64_t>();
-  }
-  absl::Time Time(const char* key) {
-    const std::string text = String(key);
-    if (!error_.empty()) return absl::UnixEpoch();
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-      Fail(key, absl::StrCat("is not an RFC 3339 time: ", err));
-      return absl::UnixEpoch();
-    }
-    return t;
-  }
-  void Fail(absl::string_view key, absl::string_view why) {
-    if (error_.empty()) error_ = absl::StrCat(where_, key, " ", why);
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  const json* Find(const char* key) {
-    auto it = object_.find(key);
-    if (it == object_.end()) {
-      Fail(key, "is missing");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  const json& object_;
-  const std::string where_;
-  std::string error_;
-};
 
 }  // namespace
 
@@ -303,123 +232,43 @@ absl::Status WriteConfigFile(absl::string_view path, absl::string_view yaml,
 
 // Last run
 
-absl::string_view SyncOutcomeName(SyncOutcome outcome) {
-  switch (outcome) {
-    case SyncOutcome::kInSync:
-      return "in_sync";
-    case SyncOutcome::kChangesPending:
-      return "changes_pending";
-    case SyncOutcome::kApplied:
-      return "applied";
-    case SyncOutcome::kGuardBlocked:
-      return "guard_blocked";
-    case SyncOutcome::kFailed:
-      return "failed";
-    case SyncOutcome::kInterrupted:
-      return "interrupted";
-    case SyncOutcome::kDeclined:
-      return "declined";
-  }
-  return "failed";
+std::string LastRunToJson(const LastRun& record) {
+  LastRun copy = record;
+  copy.set_format(std::string(kLastRunFormat));
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string compact;
+  // Only fails on invalid UTF-8 in a string field: keep what printed.
+  (void)google::protobuf::util::MessageToJsonString(copy, &compact, options);
+  // Re-indented for people: keys sorted, two spaces, no \u escapes of
+  // printable characters (protobuf writes "->" as "-\u003e").
+  const nlohmann::json doc = nlohmann::json::parse(compact, nullptr, false);
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
-bool operator==(const SyncRunRecord& a, const SyncRunRecord& b) {
-  return a.sync_name == b.sync_name && a.started == b.started &&
-         a.finished == b.finished && a.outcome == b.outcome &&
-         a.rules_created == b.rules_created &&
-         a.rules_updated == b.rules_updated &&
-         a.rules_deleted == b.rules_deleted &&
-         a.addresses_blocked == b.addresses_blocked &&
-         a.addresses_unblocked == b.addresses_unblocked && a.error == b.error;
-}
-
-bool operator==(const LastRunRecord& a, const LastRunRecord& b) {
-  return a.command == b.command && a.started == b.started &&
-         a.finished == b.finished && a.syncs == b.syncs;
-}
-
-std::string LastRunToJson(const LastRunRecord& record) {
-  json syncs = json::array();
-  for (const SyncRunRecord& s : record.syncs) {
-    syncs.push_back(json{
-        {"name", s.sync_name},
-        {"started", Rfc3339(s.started)},
-        {"finished", Rfc3339(s.finished)},
-        {"outcome", std::string(SyncOutcomeName(s.outcome))},
-        {"rules_created", s.rules_created},
-        {"rules_updated", s.rules_updated},
-        {"rules_deleted", s.rules_deleted},
-        {"addresses_blocked", s.addresses_blocked},
-        {"addresses_unblocked", s.addresses_unblocked},
-        {"error", s.error},
-    });
-  }
-  const json out = {
-      {"format", kLastRunFormat},
-      {"command", record.command},
-      {"started", Rfc3339(record.started)},
-      {"finished", Rfc3339(record.finished)},
-      {"syncs", std::move(syncs)},
-  };
-  // Invalid UTF-8 (e.g. in an error text) is replaced, never thrown.
-  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-absl::StatusOr<LastRunRecord> LastRunFromJson(absl::string_view text,
-                                              absl::string_view source) {
-  const json doc = json::parse(text.begin(), text.end(), nullptr,
-                               /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Corrupt(source, "not JSON");
-  if (!doc.is_object()) return Corrupt(source, "not a JSON object");
-  LastRunRecord record;
-  Fields top(doc, "");
-  if (const std::string format = top.String("format");
-      top.error().empty() && format != kLastRunFormat) {
-    return Corrupt(source, absl::StrCat("unknown format \"", format, "\""));
-  }
-  record.command = top.String("command");
-  record.started = top.Time("started");
-  record.finished = top.Time("finished");
-  if (!top.error().empty()) return Corrupt(source, top.error());
-  auto syncs = doc.find("syncs");
-  if (syncs == doc.end() || !syncs->is_array()) {
-    return Corrupt(source, "syncs is missing or not a list");
-  }
-  for (size_t i = 0; i < syncs->size(); ++i) {
-    const json& s = (*syncs)[i];
-    const std::string where = absl::StrCat("syncs[", i, "].");
-    if (!s.is_object()) {
-      return Corrupt(source, absl::StrCat("syncs[", i, "] is not an object"));
-    }
-    Fields f(s, where);
-    SyncRunRecord r;
-    r.sync_name = f.String("name");
-    r.started = f.Time("started");
-    r.finished = f.Time("finished");
-    const std::string outcome = f.String("outcome");
-    r.rules_created = f.Uint("rules_created");
-    r.rules_updated = f.Uint("rules_updated");
-    r.rules_deleted = f.Uint("rules_deleted");
-    r.addresses_blocked = f.Uint("addresses_blocked");
-    r.addresses_unblocked = f.Uint("addresses_unblocked");
-    r.error = f.String("error");
-    if (!f.error().empty()) return Corrupt(source, f.error());
-    absl::StatusOr<SyncOutcome> parsed = ParseOutcome(outcome);
-    if (!parsed.ok()) {
-      return Corrupt(
-          source, absl::StrCat(where, "outcome: ", parsed.status().message()));
-    }
-    r.outcome = *parsed;
-    record.syncs.push_back(std::move(r));
+absl::StatusOr<LastRun> LastRunFromJson(absl::string_view text,
+                                        absl::string_view source) {
+  LastRun record;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(text.data(), text.size()), &record,
+      options);
+  if (!parsed.ok()) return Corrupt(source, parsed.message().as_string());
+  if (record.format() != kLastRunFormat) {
+    return Corrupt(source,
+                   absl::StrCat("unknown format \"", record.format(), "\""));
   }
   return record;
 }
 
-absl::Status SaveLastRun(absl::string_view path, const LastRunRecord& record) {
+absl::Status SaveLastRun(absl::string_view path, const LastRun& record) {
   return WriteFileAtomically(path, LastRunToJson(record), 0644);
 }
 
-absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path) {
+absl::StatusOr<LastRun> LoadLastRun(absl::string_view path) {
   const std::string file(path);
   const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

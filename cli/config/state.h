@@ -4,8 +4,8 @@
 //   ASSIGN_OR_RETURN(ConfigPaths paths, ResolveConfigPaths(flag_c, flag_n));
 //   ASSIGN_OR_RETURN(ApplyLock lock,
 //                    ApplyLock::Acquire(paths.LockFile(), absl::Seconds(30)));
-//   LastRunRecord record{"apply", absl::Now()};
-//   ... apply, appending one SyncRunRecord per sync ...
+//   tqs1::v1::LastRun record;  // command "apply", started now
+//   ... apply, adding one SyncRun per sync ...
 //   record.finished = absl::Now();
 //   RETURN_IF_ERROR(SaveLastRun(paths.LastRunFile(), record));
 //   // `lock` is released when it goes out of scope.
@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "proto/run.pb.h"
 
 namespace tqs1::config {
 
@@ -82,71 +83,33 @@ absl::Status WriteFileAtomically(absl::string_view path,
 absl::Status WriteConfigFile(absl::string_view path, absl::string_view yaml,
                              bool overwrite = false);
 
-// What became of one sync in a run.
-enum class SyncOutcome {
-  kInSync,          // nothing to do
-  kChangesPending,  // a plan found changes and did not apply them
-  kApplied,         // changes applied
-  kGuardBlocked,    // a guard refused the plan
-  kFailed,          // an error (see SyncRunRecord::error)
-  kInterrupted,     // a signal stopped the apply between two writes
-  kDeclined,        // the operator answered the confirmation with no
-};
+// The format the last-run record's JSON names.
+inline constexpr absl::string_view kLastRunFormat = "tqs1.last-run.v2";
 
-// "in_sync", "changes_pending", "applied", "guard_blocked", "failed",
-// "interrupted", "declined".
-absl::string_view SyncOutcomeName(SyncOutcome outcome);
-
-// One sync of a run.
-struct SyncRunRecord {
-  std::string sync_name;
-  absl::Time started = absl::UnixEpoch();
-  absl::Time finished = absl::UnixEpoch();
-  SyncOutcome outcome = SyncOutcome::kFailed;
-  uint64_t rules_created = 0;
-  uint64_t rules_updated = 0;
-  uint64_t rules_deleted = 0;
-  uint64_t addresses_blocked = 0;
-  uint64_t addresses_unblocked = 0;
-  // The error's message when outcome is kFailed (never a secret: tqs1's
-  // messages hold none).
-  std::string error;
-
-  friend bool operator==(const SyncRunRecord& a, const SyncRunRecord& b);
-};
-
-// The record of the last run of an instance, kept as JSON in
-// "<name>.last-run.json" for people and monitoring:
-//   {"format": "tqs1.last-run.v1", "command": "apply",
-//    "started": "2024-05-01T10:00:00.000Z", "finished": "...",
+// The record of the last run of an instance (proto/run.proto LastRun), kept
+// as protobuf JSON in "<name>.last-run.json" for people and monitoring:
+//   {"format": "tqs1.last-run.v2", "command": "apply",
+//    "started": "2024-05-01T10:00:00.120Z", "finished": "...",
 //    "syncs": [{"name": "c2-hq", "started": "...", "finished": "...",
-//               "outcome": "applied", "rules_created": 1, ...,
-//               "error": ""}]}
-// Times are RFC 3339 in UTC with milliseconds.
-struct LastRunRecord {
-  std::string command;  // "plan", "apply", "serve", ...
-  absl::Time started = absl::UnixEpoch();
-  absl::Time finished = absl::UnixEpoch();
-  std::vector<SyncRunRecord> syncs;
-
-  friend bool operator==(const LastRunRecord& a, const LastRunRecord& b);
-};
-
-// The record as JSON (pretty-printed, ending with a newline).
-std::string LastRunToJson(const LastRunRecord& record);
+//               "outcome": "SYNC_OUTCOME_APPLIED", "rules_created": 1, ...,
+//               "error": "", "failed_step": "SYNC_STEP_UNSPECIFIED"}]}
+// Times are RFC 3339 in UTC. Every field is written, zero or not.
+// The record as JSON (pretty-printed), its format set to kLastRunFormat.
+std::string LastRunToJson(const tqs1::v1::LastRun& record);
 
 // Parses LastRunToJson()'s output. kDataLoss naming `source` when the text
-// is not such a record. Times are kept to the millisecond.
-absl::StatusOr<LastRunRecord> LastRunFromJson(absl::string_view json,
-                                              absl::string_view source);
+// is not such a record (not JSON, an unknown field, another format).
+absl::StatusOr<tqs1::v1::LastRun> LastRunFromJson(absl::string_view json,
+                                                  absl::string_view source);
 
 // Saves the record with WriteFileAtomically() (mode 0644: no secrets in
 // it, and monitoring may read it).
-absl::Status SaveLastRun(absl::string_view path, const LastRunRecord& record);
+absl::Status SaveLastRun(absl::string_view path,
+                         const tqs1::v1::LastRun& record);
 
 // Loads a saved record. kNotFound when there is none (no run yet);
 // kDataLoss when it is corrupt; other codes from errno.
-absl::StatusOr<LastRunRecord> LoadLastRun(absl::string_view path);
+absl::StatusOr<tqs1::v1::LastRun> LoadLastRun(absl::string_view path);
 
 // The key that signs this instance's plan files (reconciler/plan_file.h),
 // kept in `path` (ConfigPaths::PlanKeyFile()) as 64 hex digits. Created on

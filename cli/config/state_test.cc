@@ -17,15 +17,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/timestamp.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace tqs1::config {
 namespace {
 
+using ::google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using ::testing::UnorderedElementsAreArray;
+using ::tqs1::v1::LastRun;
+using ::tqs1::v1::SyncRun;
 
 class StateTest : public ::testing::Test {
  protected:
@@ -264,31 +270,32 @@ TEST_F(StateTest, WriteConfigFileIsOwnerOnly) {
   EXPECT_THAT(Names(), ElementsAre("etc"));
 }
 
-// LastRunRecord
+// LastRun
 
-LastRunRecord SampleRecord() {
+LastRun SampleRecord() {
   const absl::Time t0 = absl::FromUnixMillis(1714557600123);  // 2024-05-01
-  LastRunRecord record;
-  record.command = "apply";
-  record.started = t0;
-  record.finished = t0 + absl::Seconds(42);
-  SyncRunRecord applied;
-  applied.sync_name = "Known C2 IPs -> HQ";
-  applied.started = t0 + absl::Milliseconds(5);
-  applied.finished = t0 + absl::Seconds(40);
-  applied.outcome = SyncOutcome::kApplied;
-  applied.rules_created = 1;
-  applied.rules_updated = 2;
-  applied.rules_deleted = 3;
-  applied.addresses_blocked = 120;
-  applied.addresses_unblocked = 4;
-  SyncRunRecord failed;
-  failed.sync_name = "Botnet -> Branch";
-  failed.started = t0 + absl::Seconds(40);
-  failed.finished = t0 + absl::Seconds(42);
-  failed.outcome = SyncOutcome::kFailed;
-  failed.error = "site \"Branch\" not found";
-  record.syncs = {applied, failed};
+  LastRun record;
+  record.set_format(std::string(kLastRunFormat));
+  record.set_command("apply");
+  *record.mutable_started() = ToTimestamp(t0);
+  *record.mutable_finished() = ToTimestamp(t0 + absl::Seconds(42));
+  SyncRun* applied = record.add_syncs();
+  applied->set_name("Known C2 IPs -> HQ");
+  *applied->mutable_started() = ToTimestamp(t0 + absl::Milliseconds(5));
+  *applied->mutable_finished() = ToTimestamp(t0 + absl::Seconds(40));
+  applied->set_outcome(tqs1::v1::SYNC_OUTCOME_APPLIED);
+  applied->set_rules_created(1);
+  applied->set_rules_updated(2);
+  applied->set_rules_deleted(3);
+  applied->set_addresses_blocked(120);
+  applied->set_addresses_unblocked(4);
+  SyncRun* failed = record.add_syncs();
+  failed->set_name("Botnet -> Branch");
+  *failed->mutable_started() = ToTimestamp(t0 + absl::Seconds(40));
+  *failed->mutable_finished() = ToTimestamp(t0 + absl::Seconds(42));
+  failed->set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+  failed->set_failed_step(tqs1::v1::SYNC_STEP_FIND_SITE);
+  failed->set_error("site \"Branch\" not found");
   return record;
 }
 
@@ -296,16 +303,17 @@ TEST_F(StateTest, LastRunJson) {
   EXPECT_EQ(LastRunToJson(SampleRecord()), R"({
   "command": "apply",
   "finished": "2024-05-01T10:00:42.123Z",
-  "format": "tqs1.last-run.v1",
+  "format": "tqs1.last-run.v2",
   "started": "2024-05-01T10:00:00.123Z",
   "syncs": [
     {
       "addresses_blocked": 120,
       "addresses_unblocked": 4,
       "error": "",
+      "failed_step": "SYNC_STEP_UNSPECIFIED",
       "finished": "2024-05-01T10:00:40.123Z",
       "name": "Known C2 IPs -> HQ",
-      "outcome": "applied",
+      "outcome": "SYNC_OUTCOME_APPLIED",
       "rules_created": 1,
       "rules_deleted": 3,
       "rules_updated": 2,
@@ -315,9 +323,10 @@ TEST_F(StateTest, LastRunJson) {
       "addresses_blocked": 0,
       "addresses_unblocked": 0,
       "error": "site \"Branch\" not found",
+      "failed_step": "SYNC_STEP_FIND_SITE",
       "finished": "2024-05-01T10:00:42.123Z",
       "name": "Botnet -> Branch",
-      "outcome": "failed",
+      "outcome": "SYNC_OUTCOME_FAILED",
       "rules_created": 0,
       "rules_deleted": 0,
       "rules_updated": 0,
@@ -330,7 +339,7 @@ TEST_F(StateTest, LastRunJson) {
 
 TEST_F(StateTest, LastRunSavesAndLoads) {
   const std::string path = Path("tqs1.last-run.json");
-  absl::StatusOr<LastRunRecord> loaded = LoadLastRun(path);
+  absl::StatusOr<LastRun> loaded = LoadLastRun(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(loaded.status().message(), "no last-run record at " + path);
 
@@ -338,20 +347,21 @@ TEST_F(StateTest, LastRunSavesAndLoads) {
   EXPECT_EQ(ModeOf(path), 0644u);
   loaded = LoadLastRun(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_TRUE(*loaded == SampleRecord()) << LastRunToJson(*loaded);
+  EXPECT_TRUE(MessageDifferencer::Equals(*loaded, SampleRecord()))
+      << LastRunToJson(*loaded);
 
   // Every outcome survives the round trip.
-  LastRunRecord record = SampleRecord();
-  for (SyncOutcome outcome :
-       {SyncOutcome::kInSync, SyncOutcome::kChangesPending,
-        SyncOutcome::kApplied, SyncOutcome::kGuardBlocked,
-        SyncOutcome::kFailed}) {
-    SCOPED_TRACE(SyncOutcomeName(outcome));
-    record.syncs[0].outcome = outcome;
-    absl::StatusOr<LastRunRecord> back =
-        LastRunFromJson(LastRunToJson(record), "x");
+  LastRun record = SampleRecord();
+  for (tqs1::v1::SyncOutcome outcome :
+       {tqs1::v1::SYNC_OUTCOME_IN_SYNC, tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING,
+        tqs1::v1::SYNC_OUTCOME_APPLIED, tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED,
+        tqs1::v1::SYNC_OUTCOME_FAILED, tqs1::v1::SYNC_OUTCOME_INTERRUPTED,
+        tqs1::v1::SYNC_OUTCOME_DECLINED}) {
+    SCOPED_TRACE(tqs1::v1::SyncOutcome_Name(outcome));
+    record.mutable_syncs(0)->set_outcome(outcome);
+    absl::StatusOr<LastRun> back = LastRunFromJson(LastRunToJson(record), "x");
     ASSERT_TRUE(back.ok()) << back.status();
-    EXPECT_EQ(back->syncs[0].outcome, outcome);
+    EXPECT_EQ(back->syncs(0).outcome(), outcome);
   }
   EXPECT_THAT(Names(), ElementsAre("tqs1.last-run.json"));
 }
@@ -366,29 +376,32 @@ TEST_F(StateTest, LastRunCorrupt) {
   };
   struct Case {
     std::string json;
-    std::string why;
+    std::string why;  // part of the message
   };
   const Case kCases[] = {
-      {"", "not JSON"},
-      {"{", "not JSON"},
-      {"[]", "not a JSON object"},
-      {replace("tqs1.last-run.v1", "v9"), "unknown format \"v9\""},
-      {replace("\"command\": \"apply\",", ""), "command is missing"},
-      {replace("\"2024-05-01T10:00:00.123Z\"", "\"yesterday\""),
-       "started is not an RFC 3339 time: Failed to parse input"},
+      {"", ""},
+      {"{", ""},
+      {"[]", ""},
+      {replace("tqs1.last-run.v2", "v9"), "unknown format \"v9\""},
+      {replace("\"tqs1.last-run.v2\"", "\"tqs1.last-run.v1\""),
+       "unknown format \"tqs1.last-run.v1\""},
+      {replace("\"2024-05-01T10:00:00.123Z\"", "\"yesterday\""), "started"},
       {replace("\"rules_created\": 1", "\"rules_created\": -1"),
-       "syncs[0].rules_created is not a non-negative integer"},
-      {replace("\"outcome\": \"applied\"", "\"outcome\": \"great\""),
-       "syncs[0].outcome: unknown outcome \"great\""},
-      {replace("\"name\": \"Known C2 IPs -> HQ\"", "\"name\": 7"),
-       "syncs[0].name is not a string"},
+       "rules_created"},
+      {replace("\"outcome\": \"SYNC_OUTCOME_APPLIED\"",
+               "\"outcome\": \"great\""),
+       "outcome"},
+      {replace("\"name\": \"Known C2 IPs -> HQ\"", "\"name\": 7"), "name"},
+      {replace("\"command\": \"apply\"", "\"commando\": \"apply\""),
+       "commando"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.json);
-    absl::StatusOr<LastRunRecord> record = LastRunFromJson(c.json, "f.json");
+    absl::StatusOr<LastRun> record = LastRunFromJson(c.json, "f.json");
     EXPECT_EQ(record.status().code(), absl::StatusCode::kDataLoss);
-    EXPECT_EQ(record.status().message(),
-              "last-run record f.json is corrupt: " + c.why);
+    const std::string message(record.status().message());
+    EXPECT_THAT(message, StartsWith("last-run record f.json is corrupt: "));
+    EXPECT_THAT(message, HasSubstr(c.why));
   }
 }
 

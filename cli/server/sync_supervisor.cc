@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/timestamp.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/protobuf/util/time_util.h"
 #include "sync/plan_executor.h"
 #include "sync/sync_runner.h"
 
@@ -16,11 +16,6 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::tqs1::v1::PlanOptions;
 using ::tqs1::v1::SyncDrift;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(t));
-}
 
 // The drift a plan shows: entries and their address space (IPv4
 // addresses, IPv6 /64s), and the managed rules disabled in the console.
@@ -139,111 +134,105 @@ void SyncSupervisor::Notify() {
 }
 
 std::vector<std::string> SyncSupervisor::SyncNames() const {
-  std::vector<std::string> names;
-  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
-    names.push_back(sync.name());
-  }
-  return names;
+  return sync::SyncNames(config_);
 }
 
 absl::StatusOr<std::vector<std::string>> SyncSupervisor::Select(
     const std::vector<std::string>& names) const {
-  std::vector<std::string> all = SyncNames();
-  for (const std::string& name : names) {
-    if (std::find(all.begin(), all.end(), name) == all.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown sync \"", name, "\"; this server's syncs are: \"",
-          absl::StrJoin(all, "\", \""), "\""));
-    }
+  const sync::SyncSelection selection = sync::SelectSyncs(config_, names);
+  if (selection.unknown.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown sync \"", *selection.unknown,
+                     "\"; this server's syncs are: \"",
+                     absl::StrJoin(SyncNames(), "\", \""), "\""));
   }
-  if (names.empty()) return all;
   std::vector<std::string> selected;
-  for (const std::string& name : all) {
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
-      selected.push_back(name);
-    }
+  for (const tqs1::v1::SyncConfig* sync : selection.syncs) {
+    selected.push_back(sync->name());
   }
   return selected;
 }
 
-absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanLocked(
-    const tqs1::v1::SyncConfig& sync, const PlanOptions& options,
-    bool* source_failed) {
-  const std::map<ApiCallKey, uint64_t> before = api_calls_.Snapshot();
-  absl::StatusOr<tqs1::v1::Plan> plan =
-      sync::PlanSync(sync, backends_->never_block, *source_, *rules_, options);
-  // The collection is read first: a failed plan whose collection read also
-  // failed is a source failure.
-  *source_failed = false;
-  if (!plan.ok()) {
-    for (const auto& [key, count] : api_calls_.Snapshot()) {
-      if (key.vendor == "threatq" && key.code != "OK") {
-        auto it = before.find(key);
-        *source_failed |= it == before.end() || it->second < count;
-      }
-    }
+const tqs1::v1::SyncConfig* SyncSupervisor::Config(
+    const std::string& name) const {
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    if (sync.name() == name) return &sync;
   }
-  return plan;
+  return nullptr;
 }
 
-absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
-    const std::string& name, const PlanOptions& options) {
-  absl::StatusOr<std::vector<std::string>> selected = Select({name});
-  if (!selected.ok()) return selected.status();
-  const tqs1::v1::SyncConfig* sync = nullptr;
-  for (const auto& s : config_.syncs()) {
-    if (s.name() == name) sync = &s;
-  }
-  absl::StatusOr<tqs1::v1::Plan> plan;
-  bool source_failed = false;
-  {
-    absl::MutexLock providers(&provider_mu_);
-    plan = PlanLocked(*sync, options, &source_failed);
-  }
-  RecordPlan(name, plan, source_failed, options);
-  Notify();
-  return plan;
-}
-
-void SyncSupervisor::MaybeBump(SyncState& state, const SyncDrift& before) {
-  if (!SameDrift(before, state.status.drift)) {
-    state.version = ++version_;
-  }
+sync::SyncRunResult SyncSupervisor::RunLocked(
+    const tqs1::v1::SyncConfig& sync, const PlanOptions& options, bool apply,
+    std::function<bool()> should_stop) {
+  sync::RunSyncRequest request;
+  request.sync = &sync;
+  request.never_block = &backends_->never_block;
+  request.plan_options = options;
+  request.apply = apply;
+  request.apply_options.logger = options_.logger;
+  request.apply_options.clock = options_.clock;
+  request.apply_options.should_stop = [this, &should_stop] {
+    return shutting_down() || (should_stop && should_stop());
+  };
+  return sync::RunSync(request, *source_, *rules_);
 }
 
 void SyncSupervisor::RecordPlan(const std::string& name,
-                                const absl::StatusOr<tqs1::v1::Plan>& plan,
-                                bool source_failed,
+                                const sync::SyncRunResult& run,
                                 const PlanOptions& options) {
   const absl::Time now = Now();
+  const bool source_failed =
+      run.failed_step == tqs1::v1::SYNC_STEP_READ_COLLECTION;
   absl::MutexLock lock(&mu_);
   SyncState& state = syncs_[name];
   SyncStatus& s = state.status;
   const SyncDrift before = s.drift;
-  if (!plan.ok()) {
+  if (!run.plan.has_value()) {
     ++s.reconciles_failed;
     s.healthy = false;
     if (source_failed) s.source_reachable = false;
     // Keep the last known good counts: a failed read is not "nothing is
     // desired".
-    s.drift.set_last_error(std::string(plan.status().message()));
+    s.drift.set_last_error(std::string(run.status.message()));
     MaybeBump(state, before);
     log::LogTo(options_.logger, log::LogLevel::kWarning,
-               absl::StrCat("sync \"", name, "\": ", plan.status().message()));
+               absl::StrCat("sync \"", name, "\": ", run.status.message()));
     return;
   }
+  const tqs1::v1::Plan& plan = *run.plan;
   ++s.reconciles_ok;
   s.source_reachable = true;
   if (!MessageDifferencer::Equals(options, options_.plan_options)) return;
   s.observed = true;
   s.healthy = true;
   s.last_success = now;
-  s.addresses_desired = plan->inputs().desired();
-  s.addresses_blocked = plan->observed().blocked();
-  SetDriftFromPlan(*plan, &s.drift);
+  s.addresses_desired = plan.inputs().desired();
+  s.addresses_blocked = plan.observed().blocked();
+  SetDriftFromPlan(plan, &s.drift);
   *s.drift.mutable_observed_at() = ToTimestamp(now);
   s.drift.clear_last_error();
   MaybeBump(state, before);
+}
+
+absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
+    const std::string& name, const PlanOptions& options) {
+  absl::StatusOr<std::vector<std::string>> selected = Select({name});
+  if (!selected.ok()) return selected.status();
+  sync::SyncRunResult run;
+  {
+    absl::MutexLock providers(&provider_mu_);
+    run = RunLocked(*Config(name), options, /*apply=*/false, {});
+  }
+  RecordPlan(name, run, options);
+  Notify();
+  if (!run.plan.has_value()) return run.status;
+  return *std::move(run.plan);
+}
+
+void SyncSupervisor::MaybeBump(SyncState& state, const SyncDrift& before) {
+  if (!SameDrift(before, state.status.drift)) {
+    state.version = ++version_;
+  }
 }
 
 void SyncSupervisor::RecordApply(const std::string& name,
@@ -325,47 +314,20 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     return absl::FailedPreconditionError(
         absl::StrCat("sync \"", name, "\" is not reserved for applying"));
   }
-  const tqs1::v1::SyncConfig* sync = nullptr;
-  for (const auto& s : config_.syncs()) {
-    if (s.name() == name) sync = &s;
-  }
   absl::MutexLock providers(&provider_mu_);
-  bool source_failed = false;
-  absl::StatusOr<tqs1::v1::Plan> plan =
-      PlanLocked(*sync, options, &source_failed);
-  RecordPlan(name, plan, source_failed, options);
-  if (!plan.ok()) {
+  sync::SyncRunResult run =
+      RunLocked(*Config(name), options, /*apply=*/true, std::move(should_stop));
+  RecordPlan(name, run, options);
+  if (!run.plan.has_value()) {
     Notify();
-    return plan.status();
+    return run.status;
   }
-  ApplyOutcome outcome;
-  outcome.plan = *std::move(plan);
-  outcome.report.set_sync_name(name);
-  absl::Status status;
-  if (!outcome.plan.summary().in_sync() || outcome.plan.summary().blocked()) {
-    sync::ApplyOptions apply;
-    apply.logger = options_.logger;
-    apply.clock = options_.clock;
-    apply.should_stop = [this, &should_stop] {
-      return shutting_down() || (should_stop && should_stop());
-    };
-    absl::StatusOr<tqs1::v1::ApplyReport> report = sync::ApplyPlan(
-        outcome.plan, sync::SyncPolicy(*sync, backends_->never_block), *rules_,
-        apply);
-    if (report.ok()) {
-      outcome.report = *std::move(report);
-    } else {
-      status = report.status();
-    }
-  }
-  RecordApply(name, outcome.plan, status);
+  RecordApply(name, *run.plan, run.status);
   Notify();
-  if (!status.ok()) return status;
-  log::LogTo(
-      options_.logger, log::LogLevel::kInfo,
-      absl::StrCat("applied sync \"", name, "\": ", outcome.report.created(),
-                   " created, ", outcome.report.updated(), " updated, ",
-                   outcome.report.deleted(), " deleted"));
+  if (!run.status.ok()) return run.status;
+  ApplyOutcome outcome;
+  outcome.plan = *std::move(run.plan);
+  outcome.report = std::move(run.report);
   return outcome;
 }
 

@@ -46,6 +46,7 @@
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/service.pb.h"
+#include "sync/sync_runner.h"
 
 namespace tqs1::server {
 
@@ -197,10 +198,6 @@ class SyncSupervisor {
   };
 
   void Release(const std::vector<std::string>& names);
-  // Records a plan attempt (with the options it was made with).
-  void RecordPlan(const std::string& name,
-                  const absl::StatusOr<tqs1::v1::Plan>& plan,
-                  bool source_failed, const tqs1::v1::PlanOptions& options);
   // Records an apply attempt of `plan`.
   void RecordApply(const std::string& name, const tqs1::v1::Plan& plan,
                    const absl::Status& status);
@@ -208,11 +205,18 @@ class SyncSupervisor {
   // observed_at).
   void MaybeBump(SyncState& state, const tqs1::v1::SyncDrift& before)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Plans under the provider lock; `source_failed` says whether the
-  // collection read failed.
-  absl::StatusOr<tqs1::v1::Plan> PlanLocked(
-      const tqs1::v1::SyncConfig& sync, const tqs1::v1::PlanOptions& options,
-      bool* source_failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
+  // Records what a run's plan step found (with the options it was made
+  // with: only plans made with the scheduled options change the drift).
+  void RecordPlan(const std::string& name, const sync::SyncRunResult& run,
+                  const tqs1::v1::PlanOptions& options);
+  // Runs sync::RunSync() under the provider lock (plan only unless
+  // `apply`).
+  sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
+                                const tqs1::v1::PlanOptions& options,
+                                bool apply, std::function<bool()> should_stop)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
+  // The sync named `name` (already Select()ed).
+  const tqs1::v1::SyncConfig* Config(const std::string& name) const;
   void Notify();
   absl::Time Now() const;
 
