@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "base/timestamp.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
 #include "cli/config/state.h"
@@ -128,23 +129,25 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   return buffer.str();
 }
 
-config::SyncRunRecord& NewRecord(config::LastRunRecord* record,
-                                 config::SyncRunRecord& scratch,
-                                 const std::string& sync_name) {
-  config::SyncRunRecord* r =
-      record == nullptr ? &scratch : &record->syncs.emplace_back();
-  r->sync_name = sync_name;
-  r->started = absl::Now();
-  r->finished = r->started;
+google::protobuf::Timestamp Now() { return ToTimestamp(absl::Now()); }
+
+tqs1::v1::SyncRun& NewRecord(tqs1::v1::LastRun* record,
+                             tqs1::v1::SyncRun& scratch,
+                             const std::string& sync_name) {
+  tqs1::v1::SyncRun* r = record == nullptr ? &scratch : record->add_syncs();
+  r->set_name(sync_name);
+  *r->mutable_started() = Now();
+  *r->mutable_finished() = r->started();
   return *r;
 }
 
-void CountInto(const tqs1::v1::ApplyReport& report, config::SyncRunRecord& r) {
-  r.rules_created = report.created();
-  r.rules_updated = report.updated();
-  r.rules_deleted = report.deleted();
-  r.addresses_blocked = report.addresses_blocked();
-  r.addresses_unblocked = report.addresses_unblocked();
+void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& r) {
+  r.set_rules_created(report.created());
+  r.set_rules_updated(report.updated());
+  r.set_rules_deleted(report.deleted());
+  r.set_addresses_blocked(static_cast<uint32_t>(report.addresses_blocked()));
+  r.set_addresses_unblocked(
+      static_cast<uint32_t>(report.addresses_unblocked()));
 }
 
 // The first SIGINT or SIGTERM during an apply asks it to stop before its
@@ -231,65 +234,125 @@ void LogRejected(const Plan& plan, log::Logger* logger) {
                          absl::StrJoin(examples, ", ")));
 }
 
-// Applies one plan (admitted again by sync::ApplyPlan against `policy`)
-// with a progress line on a terminal; prints the summary and fills `r`.
-// Stops before the next write once `stop` has received a signal.
-int ApplyOne(const Plan& plan, const tqs1::v1::DesiredState& policy,
-             Backends& backends, const Io& io, log::Logger* logger,
-             const StopSignals& stop, config::SyncRunRecord& r) {
-  sync::ApplyOptions options;
-  options.logger = logger;
-  options.should_stop = [&stop] { return stop.received() != 0; };
+// Asks the operator to approve `plan` (unless --auto-approve), printing
+// why when it cannot be applied now.
+sync::Approval Approve(const Plan& plan, const CommandLine& cl, const Io& io,
+                       const StopSignals& stop) {
+  if (cl.auto_approve) return sync::Approval::kApproved;
+  if (!io.interactive) return sync::Approval::kNoOneToAsk;
+  std::optional<std::string> answer =
+      io.ask(absl::StrCat("Apply these changes to site \"", plan.site_name(),
+                          "\" (sync \"", plan.sync_name(),
+                          "\")? Only 'yes' is accepted: "),
+             false);
+  if (stop.received() != 0) return sync::Approval::kInterrupted;
+  if (!answer.has_value() || *answer != "yes") return sync::Approval::kDeclined;
+  return sync::Approval::kApproved;
+}
+
+// `tqs1 apply` of one sync through sync::RunSync(): `given` is a plan read
+// from a plan file, or null to plan now (printing the plan and asking
+// unless --auto-approve). Prints what became of it with a progress line on
+// a terminal, fills `r` and returns the exit code. Stops before the next
+// write once `stop` has received a signal.
+int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
+              const CommandLine& cl, const Io& io, log::Logger* logger,
+              const StopSignals& stop, tqs1::v1::SyncRun& r) {
+  sync::RunSyncRequest request;
+  request.sync = &sync;
+  request.never_block = &backends.never_block;
+  request.plan_options = PlanOptionsFrom(cl);
+  request.plan = given;
+  if (given == nullptr) {
+    request.on_plan = [&](const Plan& plan) {
+      *io.out << reconciler::RenderPlanText(plan, RenderOptionsFrom(cl, io))
+              << "\n"
+              << std::flush;
+      LogRejected(plan, logger);
+    };
+  }
+  // Whether the apply step ran (a progress line may need clearing).
+  bool applying = given != nullptr && given->summary().blocked();
+  request.approve = [&](const Plan& plan) {
+    sync::Approval approval = Approve(plan, cl, io, stop);
+    applying = approval == sync::Approval::kApproved;
+    return approval;
+  };
+  request.apply_options.logger = logger;
+  request.apply_options.should_stop = [&stop] { return stop.received() != 0; };
   if (io.interactive) {
-    options.on_action = [&io](int index, int total,
-                              const tqs1::v1::Action& action) {
+    request.apply_options.on_action = [&io](int index, int total,
+                                            const tqs1::v1::Action& action) {
       *io.out << "\r  [" << index + 1 << "/" << total << "] " << action.name()
               << "\033[K" << std::flush;
     };
   }
-  absl::StatusOr<tqs1::v1::ApplyReport> report =
-      sync::ApplyPlan(plan, policy, *backends.sentinelone, options);
-  if (io.interactive) *io.out << "\r\033[K";
-  r.finished = absl::Now();
-  if (!report.ok()) {
-    std::optional<tqs1::v1::ApplyReport> partial =
-        sync::PartialApplyReport(report.status());
-    if (partial.has_value()) CountInto(*partial, r);
-    r.error = std::string(report.status().message());
-    if (report.status().code() == absl::StatusCode::kCancelled &&
-        stop.received() != 0) {
-      const int done =
-          partial.has_value()
-              ? partial->created() + partial->updated() + partial->deleted()
-              : 0;
-      *io.err << "Interrupted: sync \"" << plan.sync_name()
-              << "\" stopped after " << done << " of " << plan.actions_size()
-              << " actions; run apply again to finish.\n";
-      r.outcome = config::SyncOutcome::kInterrupted;
-      return ExitForSignal(stop.received());
-    }
-    PrintError(io, plan.sync_name(), report.status());
-    if (reconciler::IsGuardRefusal(report.status())) {
-      r.outcome = config::SyncOutcome::kGuardBlocked;
+  const sync::SyncRunResult run =
+      sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+  if (io.interactive && applying) *io.out << "\r\033[K";
+
+  *r.mutable_finished() = Now();
+  r.set_outcome(run.outcome);
+  r.set_failed_step(run.failed_step);
+  CountInto(run.report, r);
+  if (!run.status.ok()) r.set_error(std::string(run.status.message()));
+  // Before the apply step, messages name the sync as selected; after it,
+  // as planned.
+  const std::string& name = given != nullptr ? given->sync_name() : sync.name();
+  switch (run.outcome) {
+    case tqs1::v1::SYNC_OUTCOME_IN_SYNC:
+      return kExitOk;
+    case tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING:
+      *io.err << "Error: sync \"" << name
+              << "\": apply needs a confirmation and there is no terminal "
+                 "to ask on; review the plan above, then run `tqs1 apply "
+                 "--auto-approve` (or save it with `tqs1 plan --out FILE` "
+                 "and apply the file).\n";
+      return kExitError;
+    case tqs1::v1::SYNC_OUTCOME_DECLINED:
+      *io.out << "Apply cancelled: sync \"" << name << "\" was not applied.\n";
+      return kExitError;
+    case tqs1::v1::SYNC_OUTCOME_INTERRUPTED:
+      if (!applying) {
+        *io.err << "Interrupted: sync \"" << name
+                << "\" stopped before its first write.\n";
+      } else {
+        *io.err << "Interrupted: sync \"" << run.plan->sync_name()
+                << "\" stopped after "
+                << run.report.created() + run.report.updated() +
+                       run.report.deleted()
+                << " of " << run.plan->actions_size()
+                << " actions; run apply again to finish.\n";
+      }
+      return stop.received() != 0 ? ExitForSignal(stop.received()) : kExitError;
+    case tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED:
+      if (given == nullptr && run.plan->summary().blocked()) {
+        *io.err << "Error: sync \"" << name
+                << "\": a guard blocks this plan; nothing applied ("
+                << GuardsInWords(*run.plan) << ").\n";
+      } else {
+        PrintError(io, run.report.sync_name(), run.status);
+      }
       return kExitGuard;
-    }
-    r.outcome = config::SyncOutcome::kFailed;
-    return kExitError;
+    case tqs1::v1::SYNC_OUTCOME_APPLIED:
+      *io.out << "Apply complete for \"" << run.plan->sync_name()
+              << "\": " << run.report.created() << " created, "
+              << run.report.updated() << " updated, " << run.report.deleted()
+              << " deleted; "
+              << reconciler::FormatCount(run.plan->summary().newly_blocked())
+              << " addresses blocked, "
+              << reconciler::FormatCount(run.plan->summary().unblocked())
+              << " unblocked, in " << Seconds(run.report.duration_ms())
+              << ".\n";
+      return kExitOk;
+    default:
+      PrintError(io,
+                 run.failed_step == tqs1::v1::SYNC_STEP_APPLY
+                     ? run.report.sync_name()
+                     : name,
+                 run.status);
+      return kExitError;
   }
-  r.outcome = config::SyncOutcome::kApplied;
-  CountInto(*report, r);
-  *io.out << "Apply complete for \"" << plan.sync_name()
-          << "\": " << report->created() << " created, " << report->updated()
-          << " updated, " << report->deleted() << " deleted; "
-          << reconciler::FormatCount(plan.summary().newly_blocked())
-          << " addresses blocked, "
-          << reconciler::FormatCount(plan.summary().unblocked())
-          << " unblocked, in " << Seconds(report->duration_ms()) << ".\n";
-  log::LogTo(logger, log::LogLevel::kInfo,
-             absl::StrCat("applied sync \"", plan.sync_name(), "\": ",
-                          report->created(), " created, ", report->updated(),
-                          " updated, ", report->deleted(), " deleted"));
-  return kExitOk;
 }
 
 // The sync of `config` a plan names, or null.
@@ -494,11 +557,29 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
   for (const SyncConfig* sync : *syncs) {
     log::LogTo(logger, log::LogLevel::kInfo,
                absl::StrCat("planning sync \"", sync->name(), "\""));
-    absl::StatusOr<Plan> plan =
-        sync::PlanSync(*sync, backends.never_block, *backends.threatq,
-                       *backends.sentinelone, PlanOptionsFrom(cl));
-    if (!plan.ok()) {
-      PrintError(io, sync->name(), plan.status());
+    sync::RunSyncRequest request;
+    request.sync = sync;
+    request.never_block = &backends.never_block;
+    request.plan_options = PlanOptionsFrom(cl);
+    request.apply = false;
+    request.on_plan = [&](const Plan& plan) {
+      if (!cl.json) {
+        *io.out << reconciler::RenderPlanText(plan, RenderOptionsFrom(cl, io))
+                << "\n"
+                << std::flush;
+      }
+      LogRejected(plan, logger);
+      if (plan.summary().blocked()) {
+        any_blocked = true;
+        LogAlways(logger, absl::StrCat("sync \"", plan.sync_name(),
+                                       "\": a guard blocks the plan: ",
+                                       GuardsInWords(plan)));
+      }
+    };
+    sync::SyncRunResult run =
+        sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+    if (!run.plan.has_value()) {
+      PrintError(io, sync->name(), run.status);
       exit_code = WorseExit(exit_code, kExitError);
       // Every sync has an entry; a failed one says why and has no actions.
       Plan* failed = file.add_plans();
@@ -506,23 +587,11 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
       failed->set_sync_name(reconciler::SyncDisplayName(*sync));
       failed->set_collection(sync->collection());
       failed->set_site_name(sync->site());
-      failed->set_error(std::string(plan.status().message()));
+      failed->set_error(std::string(run.status.message()));
       continue;
     }
-    if (!cl.json) {
-      *io.out << reconciler::RenderPlanText(*plan, RenderOptionsFrom(cl, io))
-              << "\n"
-              << std::flush;
-    }
-    LogRejected(*plan, logger);
-    if (plan->summary().blocked()) {
-      any_blocked = true;
-      LogAlways(logger, absl::StrCat("sync \"", plan->sync_name(),
-                                     "\": a guard blocks the plan: ",
-                                     GuardsInWords(*plan)));
-    }
-    exit_code = WorseExit(exit_code, ExitFor(*plan));
-    *file.add_plans() = *std::move(plan);
+    exit_code = WorseExit(exit_code, ExitFor(*run.plan));
+    *file.add_plans() = *std::move(run.plan);
   }
   if (cl.json || !cl.out.empty()) {
     // Signed, so that `tqs1 apply FILE` can tell it is this instance's and
@@ -571,7 +640,7 @@ namespace {
 // `tqs1 apply PLANFILE`.
 int ApplyPlanFile(const Config& config, Backends& backends,
                   const CommandLine& cl, const Io& io, log::Logger* logger,
-                  config::LastRunRecord* record) {
+                  tqs1::v1::LastRun* record) {
   const std::string& path = cl.positional[0];
   if (std::vector<std::string> flags = FlagsAPlanFileFixes(cl);
       !flags.empty()) {
@@ -587,12 +656,12 @@ int ApplyPlanFile(const Config& config, Backends& backends,
   if (!file.has_value()) return kExitError;
 
   StopSignals stop;
-  config::SyncRunRecord scratch;
+  tqs1::v1::SyncRun scratch;
   int exit_code = kExitOk;
   for (const Plan& plan : file->plans()) {
-    config::SyncRunRecord& r = NewRecord(record, scratch, plan.sync_name());
+    tqs1::v1::SyncRun& r = NewRecord(record, scratch, plan.sync_name());
     if (stop.received() != 0) {
-      r.outcome = config::SyncOutcome::kInterrupted;
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
       continue;
     }
     const SyncConfig* sync = SyncNamed(config, plan.sync_name());
@@ -600,27 +669,12 @@ int ApplyPlanFile(const Config& config, Backends& backends,
       PrintError(io, plan.sync_name(),
                  absl::InvalidArgumentError(
                      "the plan file names a sync that is not in the config"));
-      r.error = "not in the config";
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+      r.set_error("not in the config");
       exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
-    if (!plan.error().empty()) {
-      PrintError(io, plan.sync_name(),
-                 absl::FailedPreconditionError(absl::StrCat(
-                     "it could not be planned, so the file holds nothing to "
-                     "apply for it: ",
-                     plan.error())));
-      r.error = plan.error();
-      exit_code = WorseExit(exit_code, kExitError);
-      continue;
-    }
-    if (plan.actions().empty() && !plan.summary().blocked()) {
-      r.outcome = config::SyncOutcome::kInSync;
-      continue;
-    }
-    const int code =
-        ApplyOne(plan, sync::SyncPolicy(*sync, backends.never_block), backends,
-                 io, logger, stop, r);
+    const int code = ApplySync(*sync, &plan, backends, cl, io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
@@ -631,7 +685,7 @@ int ApplyPlanFile(const Config& config, Backends& backends,
 }  // namespace
 
 int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
-             const Io& io, log::Logger* logger, config::LastRunRecord* record) {
+             const Io& io, log::Logger* logger, tqs1::v1::LastRun* record) {
   if (!cl.positional.empty()) {
     return ApplyPlanFile(config, backends, cl, io, logger, record);
   }
@@ -642,74 +696,16 @@ int RunApply(const Config& config, Backends& backends, const CommandLine& cl,
     return kExitError;
   }
   StopSignals stop;
-  config::SyncRunRecord scratch;
+  tqs1::v1::SyncRun scratch;
   int exit_code = kExitOk;
   for (const SyncConfig* sync : *syncs) {
-    config::SyncRunRecord& r = NewRecord(record, scratch, sync->name());
+    tqs1::v1::SyncRun& r = NewRecord(record, scratch, sync->name());
     if (stop.received() != 0) {
-      r.outcome = config::SyncOutcome::kInterrupted;
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
       continue;
-    }
-    absl::StatusOr<Plan> plan =
-        sync::PlanSync(*sync, backends.never_block, *backends.threatq,
-                       *backends.sentinelone, PlanOptionsFrom(cl));
-    if (!plan.ok()) {
-      PrintError(io, sync->name(), plan.status());
-      r.outcome = config::SyncOutcome::kFailed;
-      r.error = std::string(plan.status().message());
-      exit_code = WorseExit(exit_code, kExitError);
-      continue;
-    }
-    *io.out << reconciler::RenderPlanText(*plan, RenderOptionsFrom(cl, io))
-            << "\n"
-            << std::flush;
-    LogRejected(*plan, logger);
-    if (plan->summary().blocked()) {
-      *io.err << "Error: sync \"" << sync->name()
-              << "\": a guard blocks this plan; nothing applied ("
-              << GuardsInWords(*plan) << ").\n";
-      r.outcome = config::SyncOutcome::kGuardBlocked;
-      exit_code = WorseExit(exit_code, kExitGuard);
-      continue;
-    }
-    if (plan->summary().in_sync()) {
-      r.outcome = config::SyncOutcome::kInSync;
-      continue;
-    }
-    if (!cl.auto_approve) {
-      if (!io.interactive) {
-        *io.err << "Error: sync \"" << sync->name()
-                << "\": apply needs a confirmation and there is no terminal "
-                   "to ask on; review the plan above, then run `tqs1 apply "
-                   "--auto-approve` (or save it with `tqs1 plan --out FILE` "
-                   "and apply the file).\n";
-        r.outcome = config::SyncOutcome::kChangesPending;
-        exit_code = WorseExit(exit_code, kExitError);
-        continue;
-      }
-      std::optional<std::string> answer = io.ask(
-          absl::StrCat("Apply these changes to site \"", plan->site_name(),
-                       "\" (sync \"", plan->sync_name(),
-                       "\")? Only 'yes' is accepted: "),
-          false);
-      if (stop.received() != 0) {
-        *io.err << "Interrupted: sync \"" << sync->name()
-                << "\" stopped before its first write.\n";
-        r.outcome = config::SyncOutcome::kInterrupted;
-        exit_code = ExitForSignal(stop.received());
-        continue;
-      }
-      if (!answer.has_value() || *answer != "yes") {
-        *io.out << "Apply cancelled: sync \"" << sync->name()
-                << "\" was not applied.\n";
-        r.outcome = config::SyncOutcome::kDeclined;
-        exit_code = WorseExit(exit_code, kExitError);
-        continue;
-      }
     }
     const int code =
-        ApplyOne(*plan, sync::SyncPolicy(*sync, backends.never_block), backends,
-                 io, logger, stop, r);
+        ApplySync(*sync, nullptr, backends, cl, io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
