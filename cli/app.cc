@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
 #include "base/status_macros.h"
 #include "base/timestamp.h"
 #include "cli/config/paths.h"
@@ -40,6 +41,9 @@ namespace {
 using ::tqs1::v1::Config;
 using ::tqs1::v1::Plan;
 using ::tqs1::v1::SyncConfig;
+
+// A plan file of a million addresses is about 40 MB.
+constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;
 
 int Rank(int code) {
   switch (code) {
@@ -116,17 +120,6 @@ reconciler::RenderOptions RenderOptionsFrom(const CommandLine& cl,
 
 void PrintError(const Io& io, absl::string_view sync, const absl::Status& s) {
   *io.err << "Error: sync \"" << sync << "\": " << s.message() << "\n";
-}
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read plan file \"", path, "\""));
-  }
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  return buffer.str();
 }
 
 google::protobuf::Timestamp Now() { return ToTimestamp(absl::Now()); }
@@ -271,13 +264,17 @@ int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
       LogRejected(plan, logger);
     };
   }
-  // Whether the apply step ran (a progress line may need clearing).
-  bool applying = given != nullptr && given->summary().blocked();
-  request.approve = [&](const Plan& plan) {
-    sync::Approval approval = Approve(plan, cl, io, stop);
-    applying = approval == sync::Approval::kApproved;
-    return approval;
-  };
+  // Whether the apply step ran (a progress line may need clearing). A saved
+  // plan was reviewed when it was made: applying the file approves it.
+  bool applying = given != nullptr &&
+                  (given->summary().blocked() || given->actions_size() > 0);
+  if (given == nullptr) {
+    request.approve = [&](const Plan& plan) {
+      sync::Approval approval = Approve(plan, cl, io, stop);
+      applying = approval == sync::Approval::kApproved;
+      return approval;
+    };
+  }
   request.apply_options.logger = logger;
   request.apply_options.should_stop = [&stop] { return stop.received() != 0; };
   if (io.interactive) {
@@ -402,7 +399,8 @@ std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
             << "; nothing applied.\n";
     return std::nullopt;
   };
-  absl::StatusOr<std::string> text = ReadTextFile(path);
+  absl::StatusOr<std::string> text =
+      ReadFileUpTo(path, kMaxPlanFileBytes, "plan file ");
   if (!text.ok()) return fail(text.status().message());
   absl::StatusOr<tqs1::v1::PlanFile> file =
       reconciler::ParsePlanFileJson(*text);
@@ -612,8 +610,7 @@ int RunPlan(const Config& config, Backends& backends, const CommandLine& cl,
   if (cl.json) *io.out << *json;
   if (!cl.out.empty()) {
     // Atomic and fsynced; 0644: a plan holds addresses, never a secret.
-    if (absl::Status s = config::WriteFileAtomically(cl.out, *json, 0644);
-        !s.ok()) {
+    if (absl::Status s = WriteFileAtomically(cl.out, *json, 0644); !s.ok()) {
       *io.err << "Error: " << s.message() << "\n";
       return kExitError;
     }

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
 #include "base/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -30,28 +31,6 @@ using ::tqs1::v1::LastRun;
 
 constexpr absl::Duration kLockPollInterval = absl::Milliseconds(50);
 constexpr size_t kMaxLastRunBytes = 16 << 20;
-
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string Basename(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
-absl::Status WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "");
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 // The pid written in an open lock file, or 0.
 long HolderPid(int fd) {
@@ -65,77 +44,6 @@ long HolderPid(int fd) {
     return 0;
   }
   return pid;
-}
-
-// Fsyncs the folder `dir`, making a rename or link in it durable.
-absl::Status SyncFolder(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open folder ", dir));
-  }
-  const int result = fsync(fd);
-  const int err = errno;
-  close(fd);
-  if (result != 0) {
-    return absl::ErrnoToStatus(err, absl::StrCat("cannot sync folder ", dir));
-  }
-  return absl::OkStatus();
-}
-
-// WriteFileAtomically(), or with `replace` false, a write that fails with
-// kAlreadyExists when `path` exists (link(2) instead of rename(2)).
-absl::Status WriteAtomically(const std::string& path,
-                             absl::string_view contents, mode_t mode,
-                             bool replace, absl::string_view label) {
-  const std::string dir = Dirname(path);
-  std::string temp = absl::StrCat(dir, "/.", Basename(path), ".tmp-XXXXXX");
-  const int fd = mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("cannot write ", label, path,
-                            ": cannot create a temporary file in ", dir));
-  }
-  const std::string what = absl::StrCat("cannot write ", label, path);
-  absl::Status status;
-  if (fchmod(fd, mode) != 0) {
-    status = absl::ErrnoToStatus(errno, what);
-  } else if (absl::Status s = WriteAll(fd, contents); !s.ok()) {
-    status = absl::Status(s.code(), absl::StrCat(what, s.message()));
-  } else if (fsync(fd) != 0) {
-    status = absl::ErrnoToStatus(errno, what);
-  }
-  if (close(fd) != 0 && status.ok()) {
-    status = absl::ErrnoToStatus(errno, what);
-  }
-  if (status.ok()) {
-    if (replace) {
-      if (rename(temp.c_str(), path.c_str()) != 0) {
-        status = absl::ErrnoToStatus(errno, what);
-      }
-    } else if (link(temp.c_str(), path.c_str()) != 0) {
-      status = errno == EEXIST ? absl::AlreadyExistsError(absl::StrCat(
-                                     label, path, " already exists"))
-                               : absl::ErrnoToStatus(errno, what);
-    }
-  }
-  // After a rename the temporary name is gone; after link(), or on error,
-  // it is removed here.
-  if (!status.ok() || !replace) unlink(temp.c_str());
-  RETURN_IF_ERROR(status);
-  return SyncFolder(dir);
-}
-
-// Creates `dir` and its missing parents with `mode`.
-absl::Status MakeFolders(const std::string& dir, mode_t mode) {
-  struct stat st;
-  if (stat(dir.c_str(), &st) == 0) return absl::OkStatus();
-  const std::string parent = Dirname(dir);
-  if (parent != dir) RETURN_IF_ERROR(MakeFolders(parent, mode));
-  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot create folder ", dir));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status Corrupt(absl::string_view source, absl::string_view why) {
@@ -217,17 +125,11 @@ void ApplyLock::Release() {
 
 // Files
 
-absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents, mode_t mode) {
-  return WriteAtomically(std::string(path), contents, mode, /*replace=*/true,
-                         "");
-}
-
 absl::Status WriteConfigFile(absl::string_view path, absl::string_view yaml,
                              bool overwrite) {
-  const std::string file(path);
-  RETURN_IF_ERROR(MakeFolders(Dirname(file), 0700));
-  return WriteAtomically(file, yaml, 0600, overwrite, "config file ");
+  RETURN_IF_ERROR(MakeFolders(Dirname(path), 0700));
+  return overwrite ? WriteFileAtomically(path, yaml, 0600, "config file ")
+                   : CreateFileAtomically(path, yaml, 0600, "config file ");
 }
 
 // Last run
@@ -269,34 +171,16 @@ absl::Status SaveLastRun(absl::string_view path, const LastRun& record) {
 }
 
 absl::StatusOr<LastRun> LoadLastRun(absl::string_view path) {
-  const std::string file(path);
-  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("no last-run record at ", file));
-    }
-    return absl::ErrnoToStatus(
-        err, absl::StrCat("cannot read last-run record ", file));
+  absl::StatusOr<std::string> text =
+      ReadFileUpTo(path, kMaxLastRunBytes, "last-run record ");
+  if (absl::IsNotFound(text.status())) {
+    return absl::NotFoundError(absl::StrCat("no last-run record at ", path));
   }
-  std::string text;
-  char buffer[16384];
-  int err = 0;
-  while (true) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) err = errno;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxLastRunBytes) break;
+  if (absl::IsResourceExhausted(text.status())) {
+    return Corrupt(path, "too large");
   }
-  close(fd);
-  if (err != 0) {
-    return absl::ErrnoToStatus(
-        err, absl::StrCat("cannot read last-run record ", file));
-  }
-  if (text.size() > kMaxLastRunBytes) return Corrupt(file, "too large");
-  return LastRunFromJson(text, file);
+  if (!text.ok()) return text.status();
+  return LastRunFromJson(*text, path);
 }
 
 // Plan key
@@ -345,26 +229,11 @@ absl::StatusOr<std::string> LoadOrCreatePlanKey(absl::string_view path) {
       return absl::UnavailableError("cannot read /dev/urandom for a plan key");
     }
   }
-  std::string temp = absl::StrCat(file, ".tmp-XXXXXX");
-  int fd = mkstemp(temp.data());  // mode 0600
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot create plan key ", path));
-  }
-  const std::string text = absl::StrCat(absl::BytesToHexString(bytes), "\n");
-  bool written = write(fd, text.data(), text.size()) ==
-                     static_cast<ssize_t>(text.size()) &&
-                 fsync(fd) == 0;
-  close(fd);
-  // link() never replaces: when another process won the race, its key is
-  // the key.
-  int linked = written ? link(temp.c_str(), file.c_str()) : -1;
-  int link_errno = errno;
-  unlink(temp.c_str());
-  if (!written || (linked != 0 && link_errno != EEXIST)) {
-    return absl::ErrnoToStatus(written ? link_errno : EIO,
-                               absl::StrCat("cannot create plan key ", path));
-  }
+  // Never replaces: when another process won the race, its key is the key.
+  const absl::Status created = CreateFileAtomically(
+      path, absl::StrCat(absl::BytesToHexString(bytes), "\n"), 0600,
+      "plan key ");
+  if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
   return ReadPlanKey(path);
 }
 

@@ -1,4 +1,4 @@
-// tqs1's own state in the config folder: the apply lock, atomic file writes,
+// tqs1's own state in the config folder: the apply lock,
 // the last run's record, and the owner-only config file of `tqs1 init`.
 //
 //   ASSIGN_OR_RETURN(ConfigPaths paths, ResolveConfigPaths(flag_c, flag_n));
@@ -65,16 +65,6 @@ class ApplyLock {
   std::string path_;
   int fd_ = -1;
 };
-
-// Replaces the file at `path` with `contents`, so that a reader (or a crash)
-// sees either the old file or the new one, never a mix: writes a temporary
-// file ".<name>.tmp-XXXXXX" in the same folder, sets `mode` (exactly: the
-// umask does not apply), fsyncs it, renames it over `path` and fsyncs the
-// folder. On failure the temporary file is removed and `path` is untouched.
-// Errors come from errno (absl::ErrnoToStatus): "cannot write <path>:
-// <reason>".
-absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents, mode_t mode);
 
 // Writes a config file readable and writable by its owner only (0600),
 // atomically, creating missing parent folders (0700). Refuses to replace an

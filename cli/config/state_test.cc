@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/files.h"
 #include "base/timestamp.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
