@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "base/files.h"
+#include "base/net.h"
 #include "base/status_macros.h"
 #include "base/timestamp.h"
 #include "cli/config/paths.h"
@@ -24,7 +25,6 @@
 #include "cli/version.h"
 #include "providers/http/curl_transport.h"
 #include "providers/http/retrying_transport.h"
-#include "providers/http/url.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/threatq/threatq_client.h"
 #include "reconciler/address.h"
@@ -82,7 +82,7 @@ absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
 // clearer error).
 void AddHostAddresses(absl::string_view url, absl::string_view what,
                       std::vector<tqs1::v1::NeverBlock>& out) {
-  absl::StatusOr<http::ParsedUrl> parsed = http::ParseUrl(url);
+  absl::StatusOr<net::ParsedUrl> parsed = net::ParseUrl(url);
   if (!parsed.ok()) return;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/net.h"
 #include "nlohmann/json.hpp"
-#include "providers/http/url.h"
 
 namespace tqs1::threatq {
 namespace {
@@ -44,7 +44,7 @@ std::map<std::string, std::string> BodyFields(const emulator::Request& r) {
        absl::StrSplit(r.body, '&', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    fields[http::PercentDecode(kv.first)] = http::PercentDecode(kv.second);
+    fields[net::PercentDecode(kv.first)] = net::PercentDecode(kv.second);
   }
   return fields;
 }

@@ -1,68 +1,21 @@
 #include "cli/server/auth.h"
 
-#include <arpa/inet.h>
-
 #include <cstdint>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/net.h"
 
 namespace tqs1::server {
 
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "address \"", address, "\" ", why, " (expected HOST:PORT)"));
-  };
-  HostPort out;
-  absl::string_view port;
-  if (absl::StartsWith(address, "[")) {
-    size_t close = address.find(']');
-    if (close == absl::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':') {
-      return bad("has no port");
-    }
-    out.host = std::string(address.substr(1, close - 1));
-    port = address.substr(close + 2);
-  } else {
-    size_t colon = address.rfind(':');
-    if (colon == absl::string_view::npos) return bad("has no port");
-    out.host = std::string(address.substr(0, colon));
-    if (out.host.find(':') != std::string::npos) {
-      return bad("needs brackets around an IPv6 host");
-    }
-    port = address.substr(colon + 1);
-  }
-  if (out.host.empty()) return bad("has no host");
-  if (!absl::SimpleAtoi(port, &out.port) || out.port < 0 || out.port > 65535) {
-    return bad("has no valid port");
-  }
-  return out;
-}
-
-bool IsLoopbackHost(absl::string_view host) {
-  std::string h(host);
-  if (absl::AsciiStrToLower(h) == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    static const in6_addr kLoopback = IN6ADDR_LOOPBACK_INIT;
-    return std::equal(std::begin(v6.s6_addr), std::end(v6.s6_addr),
-                      std::begin(kLoopback.s6_addr));
-  }
-  return false;
-}
-
 absl::Status CheckListenPolicy(absl::string_view listen_address, bool tls,
                                bool has_token) {
-  absl::StatusOr<HostPort> hp = ParseHostPort(listen_address);
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(listen_address);
   if (!hp.ok()) return hp.status();
-  if (IsLoopbackHost(hp->host) || (tls && has_token)) return absl::OkStatus();
+  if (net::IsLoopbackHost(hp->host) || (tls && has_token)) {
+    return absl::OkStatus();
+  }
   std::string missing;
   if (!tls) missing = "TLS (--tls-cert and --tls-key)";
   if (!has_token) {

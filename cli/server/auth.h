@@ -27,22 +27,12 @@ namespace tqs1::server {
 // The metadata key of the token: "authorization: Bearer <token>".
 inline constexpr char kAuthorizationKey[] = "authorization";
 
-// Splits "HOST:PORT" or "[V6HOST]:PORT". kInvalidArgument naming `address`
-// when there is no port or the port is not 0..65535.
-struct HostPort {
-  std::string host;  // without brackets
-  int port = 0;
-};
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view address);
-
-// Whether `host` is a loopback host: "localhost", 127.0.0.0/8 or ::1.
-bool IsLoopbackHost(absl::string_view host);
-
-// The server's listening rule: a loopback address is always allowed; any
-// other (including 0.0.0.0 and ::) needs TLS and a token. kInvalidArgument
-// for a malformed address; kFailedPrecondition saying what is missing, e.g.
-// "listening on 0.0.0.0:50051 (not loopback) needs TLS (--tls-cert and
-// --tls-key) and a token (--token-file or --token-env)".
+// The server's listening rule: a loopback address (net::IsLoopbackHost) is
+// always allowed; any other (including 0.0.0.0 and ::) needs TLS and a
+// token. kInvalidArgument for a malformed address (net::ParseHostPort);
+// kFailedPrecondition saying what is missing, e.g. "listening on
+// 0.0.0.0:50051 (not loopback) needs TLS (--tls-cert and --tls-key) and a
+// token (--token-file or --token-env)".
 absl::Status CheckListenPolicy(absl::string_view listen_address, bool tls,
                                bool has_token);
 

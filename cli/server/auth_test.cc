@@ -7,52 +7,6 @@
 namespace tqs1::server {
 namespace {
 
-TEST(AuthTest, ParseHostPort) {
-  struct Case {
-    const char* address;
-    std::string host;
-    int port;
-  };
-  const Case good[] = {{"127.0.0.1:0", "127.0.0.1", 0},
-                       {"localhost:50051", "localhost", 50051},
-                       {"[::1]:443", "::1", 443},
-                       {"0.0.0.0:65535", "0.0.0.0", 65535}};
-  for (const Case& c : good) {
-    SCOPED_TRACE(c.address);
-    absl::StatusOr<HostPort> hp = ParseHostPort(c.address);
-    ASSERT_TRUE(hp.ok()) << hp.status();
-    EXPECT_EQ(hp->host, c.host);
-    EXPECT_EQ(hp->port, c.port);
-  }
-  struct Bad {
-    const char* address;
-    const char* message;
-  };
-  const Bad bad[] = {
-      {"127.0.0.1", "address \"127.0.0.1\" has no port (expected HOST:PORT)"},
-      {":80", "address \":80\" has no host (expected HOST:PORT)"},
-      {"h:70000", "address \"h:70000\" has no valid port (expected HOST:PORT)"},
-      {"::1:80",
-       "address \"::1:80\" needs brackets around an IPv6 host (expected "
-       "HOST:PORT)"},
-  };
-  for (const Bad& c : bad) {
-    SCOPED_TRACE(c.address);
-    EXPECT_EQ(ParseHostPort(c.address).status(),
-              absl::InvalidArgumentError(c.message));
-  }
-}
-
-TEST(AuthTest, Loopback) {
-  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "::1"}) {
-    EXPECT_TRUE(IsLoopbackHost(host)) << host;
-  }
-  for (const char* host :
-       {"0.0.0.0", "::", "10.0.0.1", "example.net", "128.0.0.1", "::2"}) {
-    EXPECT_FALSE(IsLoopbackHost(host)) << host;
-  }
-}
-
 TEST(AuthTest, ListenPolicy) {
   struct Case {
     const char* listen;

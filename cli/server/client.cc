@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/net.h"
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
 #include "google/protobuf/util/json_util.h"
@@ -92,9 +93,9 @@ absl::StatusOr<ClientOptions> ClientOptionsFrom(
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const ClientOptions& options) {
-  absl::StatusOr<HostPort> hp = ParseHostPort(options.server);
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(options.server);
   if (!hp.ok()) return hp.status();
-  const bool loopback = IsLoopbackHost(hp->host);
+  const bool loopback = net::IsLoopbackHost(hp->host);
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs both --tls-cert and --tls-key");

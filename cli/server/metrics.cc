@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/net.h"
 #include "cli/server/auth.h"
 #include "google/protobuf/util/time_util.h"
 #include "httplib.h"
@@ -181,7 +182,7 @@ std::string RenderMetrics(
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     absl::string_view listen, std::function<std::string()> render) {
-  absl::StatusOr<HostPort> hp = ParseHostPort(listen);
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->server_ = std::make_unique<httplib::Server>();

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/net.h"
 #include "base/status_macros.h"
 #include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
@@ -153,7 +154,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   }
   *io.out << "tqs1 serve: listening on " << (*server)->address();
   if ((*server)->metrics_port() > 0) {
-    absl::StatusOr<HostPort> hp = ParseHostPort(cl.metrics_listen);
+    absl::StatusOr<net::HostPort> hp = net::ParseHostPort(cl.metrics_listen);
     *io.out << "; metrics on http://" << (hp.ok() ? hp->host : "?") << ":"
             << (*server)->metrics_port() << "/metrics";
   }

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/net.h"
 #include "cli/server/auth.h"
 
 namespace tqs1::server {
@@ -83,7 +84,7 @@ absl::Duration JitteredInterval(absl::Duration interval, double jitter,
 absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
     const ServeOptions& options, tqs1::v1::Config config,
     cli::Backends backends, SupervisorOptions supervisor_options) {
-  absl::StatusOr<HostPort> hp = ParseHostPort(options.listen);
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(options.listen);
   if (!hp.ok()) return hp.status();
   const bool tls = !options.tls_cert_file.empty();
   if (absl::Status s =
@@ -107,7 +108,7 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
   ServiceOptions service_options;
   service_options.token = options.token;
   service_options.token_required_for_reads =
-      options.require_token_for_reads || !IsLoopbackHost(hp->host);
+      options.require_token_for_reads || !net::IsLoopbackHost(hp->host);
   service_options.watch_poll = options.watch_poll;
   self->service_ =
       std::make_unique<Tqs1Service>(self->supervisor_.get(), service_options);

@@ -10,6 +10,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "base/net.h"
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -117,9 +118,9 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
   if (!s1_c.ok()) return s1_c.status();
   backends.sentinelone = *std::move(s1_c);
 
-  absl::StatusOr<HostPort> hp = ParseHostPort(serve.listen);
-  if (!hp.ok() || !IsLoopbackHost(hp->host)) serve.listen = "127.0.0.1:0";
-  if (hp.ok() && IsLoopbackHost(hp->host) && hp->port != 0) {
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(serve.listen);
+  if (!hp.ok() || !net::IsLoopbackHost(hp->host)) serve.listen = "127.0.0.1:0";
+  if (hp.ok() && net::IsLoopbackHost(hp->host) && hp->port != 0) {
     serve.listen = absl::StrCat(hp->host, ":0");
   }
   supervisor.clock = &env->clock_;

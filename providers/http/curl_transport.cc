@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "providers/http/url.h"
+#include "base/net.h"
 
 namespace tqs1::http {
 namespace {
@@ -147,8 +147,8 @@ absl::Status CurlCodeToStatus(int curl_code, absl::string_view method,
       status_code = absl::StatusCode::kUnknown;
       break;
   }
-  std::string message = absl::StrCat(method, " ", UrlWithoutQuery(url), ": ",
-                                     curl_easy_strerror(code));
+  std::string message = absl::StrCat(method, " ", net::UrlWithoutQuery(url),
+                                     ": ", curl_easy_strerror(code));
   if (!detail.empty()) {
     std::string clean(detail);
     size_t q = url.find('?');
@@ -225,7 +225,7 @@ void CurlTransport::ReleaseHandle(void* handle) {
 
 absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   const std::string& method = request.method;
-  const std::string safe_url = UrlWithoutQuery(request.url);
+  const std::string safe_url = net::UrlWithoutQuery(request.url);
   if (!KnownMethod(method)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unsupported HTTP method \"", method, "\" for ", safe_url));
@@ -241,7 +241,7 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   }
   const std::string scheme = HostPart(url.get(), CURLUPART_SCHEME);
   const std::string host = HostPart(url.get(), CURLUPART_HOST);
-  if (absl::Status policy = CheckPlainHttpPolicy(
+  if (absl::Status policy = net::CheckPlainHttpPolicy(
           method, request.url, scheme, host, options_.allow_plain_http);
       !policy.ok()) {
     return policy;
@@ -338,8 +338,8 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
 
   absl::Status status;
   if (transfer.too_large) {
-    status = ResponseTooLargeError(method, request.url,
-                                   options_.max_response_body_bytes);
+    status = net::ResponseTooLargeError(method, request.url,
+                                        options_.max_response_body_bytes);
   } else if (code != CURLE_OK) {
     status = CurlCodeToStatus(code, method, request.url, error_buffer);
   } else {

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "providers/http/url.h"
+#include "base/net.h"
 
 namespace tqs1::http {
 
@@ -27,16 +27,16 @@ absl::StatusOr<HttpResponse> FakeTransport::Send(const HttpRequest& request) {
       method != "PATCH" && method != "DELETE") {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported HTTP method \"", method, "\" for ",
-                     UrlWithoutQuery(request.url)));
+                     net::UrlWithoutQuery(request.url)));
   }
-  absl::StatusOr<ParsedUrl> url = ParseUrl(request.url);
+  absl::StatusOr<net::ParsedUrl> url = net::ParseUrl(request.url);
   if (!url.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        method, " ", UrlWithoutQuery(request.url), ": malformed URL"));
+        method, " ", net::UrlWithoutQuery(request.url), ": malformed URL"));
   }
   if (absl::Status policy =
-          CheckPlainHttpPolicy(method, request.url, url->scheme, url->host,
-                               options_.allow_plain_http);
+          net::CheckPlainHttpPolicy(method, request.url, url->scheme, url->host,
+                                    options_.allow_plain_http);
       !policy.ok()) {
     return policy;
   }
@@ -54,14 +54,15 @@ absl::StatusOr<HttpResponse> FakeTransport::Send(const HttpRequest& request) {
   }
   if (!outcome.has_value()) {
     if (handler == nullptr) {
-      return absl::UnavailableError(absl::StrCat(
-          method, " ", UrlWithoutQuery(request.url), ": no response scripted"));
+      return absl::UnavailableError(
+          absl::StrCat(method, " ", net::UrlWithoutQuery(request.url),
+                       ": no response scripted"));
     }
     outcome = handler(request);
   }
   if (outcome->ok() && static_cast<int64_t>((*outcome)->body.size()) >
                            options_.max_response_body_bytes) {
-    absl::Status status = ResponseTooLargeError(
+    absl::Status status = net::ResponseTooLargeError(
         method, request.url, options_.max_response_body_bytes);
     return request.IsIdempotent() ? status : MarkOutcomeUnknown(status);
   }

@@ -5,10 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
+#include "base/net.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/http/http_transport_conformance.h"
-#include "providers/http/url.h"
 
 namespace tqs1::http {
 namespace {
@@ -95,7 +95,7 @@ absl::StatusOr<ConformanceBackend> MakeFakeBackend(emulator::Handler server,
   backend.base_url = "http://127.0.0.1:1";
   backend.transport = std::make_unique<FakeTransport>(
       [server](const HttpRequest& request) -> absl::StatusOr<HttpResponse> {
-        absl::StatusOr<ParsedUrl> url = ParseUrl(request.url);
+        absl::StatusOr<net::ParsedUrl> url = net::ParseUrl(request.url);
         if (!url.ok()) return url.status();
         emulator::Request in;
         in.method = request.method;
@@ -107,8 +107,8 @@ absl::StatusOr<ConformanceBackend> MakeFakeBackend(emulator::Handler server,
              absl::StrSplit(in.query, '&', absl::SkipEmpty())) {
           std::pair<std::string, std::string> kv =
               absl::StrSplit(pair, absl::MaxSplits('=', 1));
-          in.params.emplace_back(PercentDecode(kv.first),
-                                 PercentDecode(kv.second));
+          in.params.emplace_back(net::PercentDecode(kv.first),
+                                 net::PercentDecode(kv.second));
         }
         in.headers = request.headers;
         in.body = request.body;

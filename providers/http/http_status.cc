@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "providers/http/url.h"
+#include "base/net.h"
 
 namespace tqs1::http {
 
@@ -113,7 +113,7 @@ absl::Status HttpStatusToStatus(int http_status, absl::string_view method,
   std::string message =
       absl::StrCat(context, context.empty() ? "" : ": ", "HTTP ", http_status,
                    reason.empty() ? "" : " ", reason, " from ", method, " ",
-                   UrlWithoutQuery(url));
+                   net::UrlWithoutQuery(url));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
   return absl::Status(code, message);
 }

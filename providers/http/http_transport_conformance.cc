@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/net.h"
 #include "gmock/gmock.h"
-#include "providers/http/url.h"
 
 namespace tqs1::http {
 namespace {
@@ -164,7 +164,7 @@ TEST_P(HttpTransportConformanceTest, PlainHttpOnlyToLoopback) {
     request.url = url;
     absl::Status status = f.transport().Send(request).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-    ParsedUrl parsed = *ParseUrl(url);
+    net::ParsedUrl parsed = *net::ParseUrl(url);
     EXPECT_THAT(status.message(),
                 HasSubstr(absl::StrCat("refusing plain http:// to host \"",
                                        parsed.host, "\"")));

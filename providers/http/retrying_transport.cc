@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/net.h"
 #include "providers/http/http_status.h"
-#include "providers/http/url.h"
 
 namespace tqs1::http {
 namespace {
@@ -105,7 +105,7 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(
       log::LogTo(
           options_.logger, log::LogLevel::kWarning,
           absl::StrCat("giving up on ", request.method, " ",
-                       UrlWithoutQuery(request.url), " after ",
+                       net::UrlWithoutQuery(request.url), " after ",
                        Describe(outcome), ": the retry deadline of ",
                        absl::FormatDuration(options_.deadline), " would pass"));
       return outcome;
@@ -113,9 +113,9 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(
     log::LogTo(
         options_.logger, log::LogLevel::kInfo,
         absl::StrCat("retrying ", request.method, " ",
-                     UrlWithoutQuery(request.url), " after ", Describe(outcome),
-                     " in ", absl::FormatDuration(wait), " (attempt ",
-                     attempt + 1, " of ", max_attempts, ")"));
+                     net::UrlWithoutQuery(request.url), " after ",
+                     Describe(outcome), " in ", absl::FormatDuration(wait),
+                     " (attempt ", attempt + 1, " of ", max_attempts, ")"));
     clock_.SleepFor(wait);
   }
 }

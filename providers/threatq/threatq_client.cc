@@ -12,12 +12,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/net.h"
 #include "base/redact.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "providers/http/http_status.h"
-#include "providers/http/url.h"
 #include "providers/threatq/indicator_page.h"
 
 namespace tqs1::threatq {
@@ -103,14 +103,14 @@ absl::StatusOr<std::unique_ptr<ThreatQClient>> ThreatQClient::Create(
     return absl::InvalidArgumentError("ThreatQ: no HTTP transport");
   }
   const std::string base = StripBase(options.base_url);
-  absl::StatusOr<http::ParsedUrl> parsed = http::ParseUrl(base);
+  absl::StatusOr<net::ParsedUrl> parsed = net::ParseUrl(base);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("ThreatQ base URL: ", parsed.status().message()));
   }
   if (parsed->target != "/") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "ThreatQ base URL \"", http::UrlWithoutQuery(base),
+        "ThreatQ base URL \"", net::UrlWithoutQuery(base),
         "\" must be scheme://host[:port] (optionally ending in /api)"));
   }
   using Grant = ThreatQClientOptions::Grant;
@@ -199,7 +199,7 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     // (spec 7): some versions may want (b) all-JSON or (c) a form body.
     request.url =
         absl::StrCat(api_base_, "/token?grant_type=password&client_id=",
-                     http::PercentEncode(options_.client_id));
+                     net::PercentEncode(options_.client_id));
     request.headers.emplace_back("Content-Type", "application/json");
     request.body =
         json{{"email", options_.email}, {"password", options_.password}}.dump();
@@ -218,7 +218,7 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     request.body = "grant_type=client_credentials";
   }
   const std::string where =
-      absl::StrCat("POST ", http::UrlWithoutQuery(request.url));
+      absl::StrCat("POST ", net::UrlWithoutQuery(request.url));
   Log(LogLevel::kDebug,
       absl::StrCat("ThreatQ: requesting a token (",
                    options_.grant == ThreatQClientOptions::Grant::kPassword
@@ -233,7 +233,7 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     // error (it would carry the credentials elsewhere).
     return absl::FailedPreconditionError(Redact(absl::StrCat(
         kContext, ": ", where, " was redirected (HTTP ", status, " to \"",
-        http::UrlWithoutQuery(response->Header("Location").value_or("")),
+        net::UrlWithoutQuery(response->Header("Location").value_or("")),
         "\"); check the ThreatQ base URL")));
   }
   if (status == 400 || status == 401) {
@@ -315,7 +315,7 @@ absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
     if (response->status == 401 && attempt == 0) {
       Log(LogLevel::kInfo,
           absl::StrCat("ThreatQ: token refused (HTTP 401) by ", method, " ",
-                       http::UrlWithoutQuery(request.url),
+                       net::UrlWithoutQuery(request.url),
                        "; getting a new one"));
       {
         absl::MutexLock lock(&token_mu_);

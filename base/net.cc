@@ -1,4 +1,4 @@
-#include "providers/http/url.h"
+#include "base/net.h"
 
 #include <arpa/inet.h>
 
@@ -7,46 +7,87 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace tqs1::http {
+namespace tqs1::net {
+
+HostPortParts SplitHostPort(absl::string_view text) {
+  HostPortParts parts;
+  absl::string_view port;
+  if (absl::StartsWith(text, "[")) {
+    parts.bracketed = true;
+    const size_t close = text.find(']');
+    if (close == absl::string_view::npos) {
+      parts.shape = HostPortParts::Shape::kUnclosedBracket;
+      return parts;
+    }
+    parts.host = std::string(text.substr(1, close - 1));
+    const absl::string_view after = text.substr(close + 1);
+    if (after.empty()) return parts;
+    if (after[0] != ':') {
+      parts.shape = HostPortParts::Shape::kJunkAfterBracket;
+      return parts;
+    }
+    parts.has_port = true;
+    parts.port = std::string(after.substr(1));
+    return parts;
+  }
+  const size_t colon = text.rfind(':');
+  parts.host = std::string(text.substr(0, colon));
+  if (colon != absl::string_view::npos) {
+    parts.has_port = true;
+    parts.port = std::string(text.substr(colon + 1));
+  }
+  return parts;
+}
+
+UrlParts SplitUrl(absl::string_view url) {
+  UrlParts parts;
+  absl::string_view rest = url;
+  const size_t sep = url.find("://");
+  if (sep != absl::string_view::npos) {
+    parts.has_separator = true;
+    parts.scheme = absl::AsciiStrToLower(url.substr(0, sep));
+    rest = url.substr(sep + 3);
+  }
+  const size_t end = rest.find_first_of("/?#");
+  absl::string_view authority = rest.substr(0, end);
+  parts.target =
+      end == absl::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (parts.target[0] != '/') parts.target.insert(0, "/");
+  const size_t at = authority.rfind('@');
+  if (at != absl::string_view::npos) {
+    parts.has_user_info = true;
+    authority.remove_prefix(at + 1);
+  }
+  parts.authority = SplitHostPort(authority);
+  return parts;
+}
 
 absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad URL \"", UrlWithoutQuery(url), "\": ", why));
   };
-  size_t sep = url.find("://");
-  if (sep == absl::string_view::npos || sep == 0) return bad("no scheme");
-  ParsedUrl parsed;
-  parsed.scheme = absl::AsciiStrToLower(url.substr(0, sep));
-  absl::string_view rest = url.substr(sep + 3);
-  size_t end = rest.find_first_of("/?#");
-  absl::string_view authority = rest.substr(0, end);
-  parsed.target =
-      end == absl::string_view::npos ? "/" : std::string(rest.substr(end));
-  if (parsed.target[0] != '/') parsed.target.insert(0, "/");
-  size_t at = authority.rfind('@');
-  if (at != absl::string_view::npos) authority.remove_prefix(at + 1);
-  absl::string_view port;
-  if (absl::StartsWith(authority, "[")) {
-    size_t close = authority.find(']');
-    if (close == absl::string_view::npos) return bad("unclosed '['");
-    parsed.host = std::string(authority.substr(1, close - 1));
-    absl::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return bad("junk after IPv6 address");
-      port = after.substr(1);
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    parsed.host = std::string(authority.substr(0, colon));
-    if (colon != absl::string_view::npos) port = authority.substr(colon + 1);
+  UrlParts parts = SplitUrl(url);
+  if (parts.scheme.empty()) return bad("no scheme");
+  switch (parts.authority.shape) {
+    case HostPortParts::Shape::kOk:
+      break;
+    case HostPortParts::Shape::kUnclosedBracket:
+      return bad("unclosed '['");
+    case HostPortParts::Shape::kJunkAfterBracket:
+      return bad("junk after IPv6 address");
   }
+  ParsedUrl parsed;
+  parsed.scheme = std::move(parts.scheme);
+  parsed.host = std::move(parts.authority.host);
+  parsed.target = std::move(parts.target);
   if (parsed.host.empty()) return bad("no host");
   for (char c : parsed.host) {
     if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '\\') {
       return bad("invalid character in host");
     }
   }
+  const std::string& port = parts.authority.port;
   if (!port.empty()) {
     if (!absl::SimpleAtoi(port, &parsed.port) || parsed.port <= 0 ||
         parsed.port > 65535) {
@@ -54,6 +95,28 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
     }
   }
   return parsed;
+}
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address \"", address, "\" ", why, " (expected HOST:PORT)"));
+  };
+  const HostPortParts parts = SplitHostPort(address);
+  if (parts.shape != HostPortParts::Shape::kOk || !parts.has_port) {
+    return bad("has no port");
+  }
+  if (!parts.bracketed && parts.host.find(':') != std::string::npos) {
+    return bad("needs brackets around an IPv6 host");
+  }
+  if (parts.host.empty()) return bad("has no host");
+  HostPort out;
+  out.host = parts.host;
+  if (!absl::SimpleAtoi(parts.port, &out.port) || out.port < 0 ||
+      out.port > 65535) {
+    return bad("has no valid port");
+  }
+  return out;
 }
 
 std::string UrlWithoutQuery(absl::string_view url) {
@@ -152,4 +215,4 @@ std::string PercentDecode(absl::string_view value) {
   return out;
 }
 
-}  // namespace tqs1::http
+}  // namespace tqs1::net
