@@ -1,26 +1,18 @@
 #include "cli/demo.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/config/secrets.h"
-#include "emulators/sentinelone_emulator.h"
-#include "emulators/threatq_emulator.h"
+#include "cli/demo_scenario.h"
 #include "reconciler/ownership.h"
 #include "reconciler/render.h"
 
 namespace tqs1::cli {
 namespace {
-
-constexpr char kCollection[] = "Known C2 IPs";
-constexpr char kSiteName[] = "HQ";
-constexpr char kSiteId[] = "1758952600032266153";
-constexpr char kAccountId[] = "1286405255240245908";
-constexpr char kUser[] = "svc-tqs1@example.net";
-constexpr char kClientId[] = "demo-client-id";
-constexpr uint64_t kSeed = 20261128;
 
 // First octets of the demo's IPv4 addresses: public space, far from every
 // built-in never-block range.
@@ -106,41 +98,31 @@ std::vector<threatq::Indicator> DemoIndicators(uint64_t seed) {
 
 int RunDemo(const CommandLine& cl, const Io& io) {
   log::StderrLogger logger(log::LogLevel::kWarning);
-  std::mt19937_64 rng(kSeed);
-  const std::string password = absl::StrCat("demo-pw-", rng());
-  const std::string token = absl::StrCat("demo-token-", rng());
+  std::mt19937_64 rng(kDemoSeed);
+  config::Credentials secrets;
+  secrets.threatq_password = absl::StrCat("demo-pw-", rng());
+  secrets.sentinelone_api_token = absl::StrCat("demo-token-", rng());
 
-  // ThreatQ: a user and the collection.
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  if (!tq.ok()) {
-    *io.err << "Error: cannot start the ThreatQ emulator: "
-            << tq.status().message() << "\n";
+  // ThreatQ: a user and the collection. SentinelOne: the site.
+  std::vector<threatq::Indicator> indicators = DemoIndicators(kDemoSeed);
+  absl::StatusOr<DemoVendors> vendors = StartDemoVendors(
+      secrets.threatq_password, secrets.sentinelone_api_token, indicators);
+  if (!vendors.ok()) {
+    *io.err << "Error: " << vendors.status().message() << "\n";
     return kExitError;
   }
-  (*tq)->AddUser(kUser, password, kClientId);
-  std::vector<threatq::Indicator> indicators = DemoIndicators(kSeed);
-  const int collection = (*tq)->AddCollection(kCollection, indicators);
+  threatq::ThreatQEmulator* const tq = vendors->tq.get();
+  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
 
-  // SentinelOne: the site with an account rule it inherits, a rule made by
-  // hand, and a rule of the old connector (no tqs1 marker) holding part of
-  // the collection and a few addresses no longer in it.
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = token;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  if (!s1.ok()) {
-    *io.err << "Error: cannot start the SentinelOne emulator: "
-            << s1.status().message() << "\n";
-    return kExitError;
-  }
-  (*s1)->AddSite({kSiteId, kSiteName, kAccountId, "Acme"});
-  (*s1)->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
-                 SiteRule("Global deny list", "set by the SOC",
-                          tqs1::v1::RULE_ACTION_BLOCK,
-                          {"198.51.100.23", "198.51.100.24"}));
-  (*s1)->AddRule(
-      tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+  // The site's rules: an account rule it inherits, a rule made by hand, and
+  // a rule of the old connector (no tqs1 marker) holding part of the
+  // collection and a few addresses no longer in it.
+  s1->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kDemoAccountId,
+              SiteRule("Global deny list", "set by the SOC",
+                       tqs1::v1::RULE_ACTION_BLOCK,
+                       {"198.51.100.23", "198.51.100.24"}));
+  s1->AddRule(
+      tqs1::v1::RULE_SCOPE_SITE, kDemoSiteId,
       SiteRule("Allow backup servers", "made by hand",
                tqs1::v1::RULE_ACTION_ALLOW, {"192.0.2.10", "192.0.2.11"}));
   std::vector<std::string> legacy;
@@ -155,45 +137,28 @@ int RunDemo(const CommandLine& cl, const Io& io) {
   std::sort(legacy.begin(), legacy.end());
   legacy.erase(std::unique(legacy.begin(), legacy.end()), legacy.end());
   for (int k = 0; k < 30; ++k) legacy.push_back(RandomIpv4(rng));
-  (*s1)->AddRule(
-      tqs1::v1::RULE_SCOPE_SITE, kSiteId,
-      SiteRule(absl::StrCat(kCollection, " (1)"), "Blocked by ThreatQ",
+  s1->AddRule(
+      tqs1::v1::RULE_SCOPE_SITE, kDemoSiteId,
+      SiteRule(absl::StrCat(kDemoCollection, " (1)"), "Blocked by ThreatQ",
                tqs1::v1::RULE_ACTION_BLOCK, legacy));
 
   // The config a user would write.
-  tqs1::v1::Config config;
-  config.mutable_threatq()->set_url((*tq)->base_url());
-  config.mutable_threatq()->set_client_id(kClientId);
-  config.mutable_threatq()->set_username(kUser);
-  config.mutable_threatq()->mutable_password()->set_env(
-      "TQS1_THREATQ_PASSWORD");
-  config.mutable_sentinelone()->set_url((*s1)->base_url());
-  config.mutable_sentinelone()->mutable_api_token()->set_env("TQS1_S1_TOKEN");
-  tqs1::v1::SyncConfig* sync = config.add_syncs();
-  sync->set_name(absl::StrCat(kCollection, " -> ", kSiteName));
-  sync->set_collection(kCollection);
-  sync->set_site(kSiteName);
-  sync->mutable_rule()->set_description("Blocked by ThreatQ");
-  sync->mutable_rule()->set_direction(tqs1::v1::DIRECTION_ANY);
-  sync->mutable_rule()->set_enabled(true);
-
-  config::Credentials secrets;
-  secrets.threatq_password = password;
-  secrets.sentinelone_api_token = token;
+  const tqs1::v1::Config config = DemoConfig(tq->base_url(), s1->base_url());
   absl::StatusOr<Backends> backends = Connect(config, secrets, &logger);
   if (!backends.ok()) {
     *io.err << "Error: " << backends.status().message() << "\n";
     return kExitError;
   }
 
-  *io.out << "tqs1 demo: ThreatQ emulator at " << (*tq)->base_url()
-          << ", SentinelOne emulator at " << (*s1)->base_url() << "\n"
-          << "Collection \"" << kCollection
+  *io.out << "tqs1 demo: ThreatQ emulator at " << tq->base_url()
+          << ", SentinelOne emulator at " << s1->base_url() << "\n"
+          << "Collection \"" << kDemoCollection
           << "\": " << reconciler::FormatCount(indicators.size())
-          << " indicators. Site \"" << kSiteName
+          << " indicators. Site \"" << kDemoSite
           << "\": a hand-made rule, an inherited account rule, and the old "
              "connector's rule \""
-          << kCollection << " (1)\" (" << reconciler::FormatCount(legacy.size())
+          << kDemoCollection << " (1)\" ("
+          << reconciler::FormatCount(legacy.size())
           << " addresses, no tqs1 marker).\n";
 
   CommandLine step = cl;
@@ -215,7 +180,7 @@ int RunDemo(const CommandLine& cl, const Io& io) {
   for (int k = 0; k < 40; ++k) {
     changed.push_back({RandomIpv4(rng), "IP Address", "Active"});
   }
-  (*tq)->SetIndicators(collection, changed);
+  tq->SetIndicators(vendors->collection_id, changed);
   Heading(io,
           "Meanwhile in ThreatQ: 40 new indicators, 25 left the collection");
   Heading(io, "$ tqs1 plan");
@@ -232,13 +197,13 @@ int RunDemo(const CommandLine& cl, const Io& io) {
 
   size_t managed = 0;
   for (const tqs1::v1::Rule& rule :
-       (*s1)->Rules(tqs1::v1::RULE_SCOPE_SITE, kSiteId)) {
+       s1->Rules(tqs1::v1::RULE_SCOPE_SITE, kDemoSiteId)) {
     managed += reconciler::HasOwnershipMarker(rule.description());
   }
   Heading(io, "Done");
   *io.out << "The site holds " << managed << " tqs1 rules; "
-          << (*s1)->Events().size() << " writes and "
-          << (*s1)->server().Requests().size()
+          << s1->Events().size() << " writes and "
+          << s1->server().Requests().size()
           << " requests reached the SentinelOne emulator. The hand-made and "
              "inherited rules were never touched.\n";
   if (!ok) {

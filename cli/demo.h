@@ -11,6 +11,7 @@
 #ifndef TQS1_CLI_DEMO_H_
 #define TQS1_CLI_DEMO_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@
 #include "providers/threatq/collection_read_builder.h"
 
 namespace tqs1::cli {
+
+// The seed of the demo's collection and of its changes.
+inline constexpr uint64_t kDemoSeed = 20261128;
 
 // The demo collection: about 12,000 indicators (IPv4, IPv6, CIDR blocks,
 // duplicates, a few invalid values, other types, whitelisted ones), the

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/sentinelone/wire.h"
+#include "testing/builders.h"
 
 namespace tqs1::sentinelone {
 namespace {
@@ -19,12 +20,12 @@ using ::nlohmann::json;
 using ::testing::HasSubstr;
 using ::tqs1::emulator::Request;
 using ::tqs1::emulator::Response;
+using ::tqs1::testing::kAccountId;
+using ::tqs1::testing::kSiteId;
 
 constexpr char kToken[] = "emulator-token";
-constexpr char kSite[] = "1758952600032266153";
-constexpr char kAccount[] = "1286405255240245908";
 
-class EmulatorTest : public testing::Test {
+class EmulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     EmulatorOptions options;
@@ -33,7 +34,7 @@ class EmulatorTest : public testing::Test {
         SentinelOneEmulator::Start(options);
     ASSERT_TRUE(s1.ok()) << s1.status();
     s1_ = *std::move(s1);
-    s1_->AddSite({kSite, "HQ", kAccount, "Acme"});
+    s1_->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
   }
 
   Response Call(const std::string& method, const std::string& path_and_query,
@@ -64,7 +65,7 @@ class EmulatorTest : public testing::Test {
   static std::string CreateBody(const std::string& name,
                                 const std::string& extra_data = "") {
     return absl::StrCat(
-        R"({"filter":{"siteIds":[")", kSite, R"("]},"data":{"name":")", name,
+        R"({"filter":{"siteIds":[")", kSiteId, R"("]},"data":{"name":")", name,
         R"(","action":"Block","status":"Enabled")", extra_data, "}}");
   }
 
@@ -86,8 +87,8 @@ TEST_F(EmulatorTest, RequiresTheApiTokenHeader) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.auth);
-    Response r = Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite),
-                      "", c.auth);
+    Response r = Call(
+        "GET", absl::StrCat("/firewall-control?siteIds=", kSiteId), "", c.auth);
     EXPECT_EQ(r.status, c.status);
     if (c.status == 401) {
       EXPECT_EQ(Body(r)["errors"][0]["code"], kCodeUnauthenticated);
@@ -104,12 +105,12 @@ TEST_F(EmulatorTest, ListEnforcesFiltersAndPagingLimits) {
   const std::vector<Case> cases = {
       {"", 400, "At least one of these filters is required"},
       {"limit=10", 400, "At least one of these filters is required"},
-      {absl::StrCat("siteIds=", kSite, "&limit=0"), 400, "limit"},
-      {absl::StrCat("siteIds=", kSite, "&limit=1001"), 400, "limit"},
-      {absl::StrCat("siteIds=", kSite, "&limit=x"), 400, "limit"},
-      {absl::StrCat("siteIds=", kSite, "&skip=1001"), 400, "use cursor"},
-      {absl::StrCat("siteIds=", kSite, "&cursor=bogus"), 400, "cursor"},
-      {absl::StrCat("siteIds=", kSite, "&limit=1000&skip=1000"), 200, ""},
+      {absl::StrCat("siteIds=", kSiteId, "&limit=0"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSiteId, "&limit=1001"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSiteId, "&limit=x"), 400, "limit"},
+      {absl::StrCat("siteIds=", kSiteId, "&skip=1001"), 400, "use cursor"},
+      {absl::StrCat("siteIds=", kSiteId, "&cursor=bogus"), 400, "cursor"},
+      {absl::StrCat("siteIds=", kSiteId, "&limit=1000&skip=1000"), 200, ""},
       {"name=x", 200, ""},
   };
   for (const Case& c : cases) {
@@ -137,7 +138,7 @@ TEST_F(EmulatorTest, PagesWithOpaqueCursorsUntilNull) {
   int pages = 0;
   do {
     std::string query =
-        absl::StrCat("/firewall-control?siteIds=", kSite, "&limit=10");
+        absl::StrCat("/firewall-control?siteIds=", kSiteId, "&limit=10");
     if (!cursor.empty()) absl::StrAppend(&query, "&cursor=", cursor);
     json body = Body(Call("GET", query));
     ++pages;
@@ -146,7 +147,7 @@ TEST_F(EmulatorTest, PagesWithOpaqueCursorsUntilNull) {
     cursor = body["pagination"]["nextCursor"].is_null()
                  ? ""
                  : body["pagination"]["nextCursor"].get<std::string>();
-    EXPECT_THAT(cursor, testing::Not(HasSubstr("offset")));  // opaque
+    EXPECT_THAT(cursor, ::testing::Not(HasSubstr("offset")));  // opaque
   } while (!cursor.empty() && pages < 10);
   EXPECT_EQ(pages, 3);
   ASSERT_EQ(names.size(), 25u);
@@ -168,15 +169,15 @@ TEST_F(EmulatorTest, CreateValidatesLikeTheConsole) {
       {"not json", "JSON object"},
       {R"({"data":{"name":"a","action":"Block","status":"Enabled"}})",
        "filter"},
-      {absl::StrCat(R"({"filter":{"siteIds":[")", kSite, R"("]}})"), "data"},
+      {absl::StrCat(R"({"filter":{"siteIds":[")", kSiteId, R"("]}})"), "data"},
       {CreateBody(std::string(201, 'n')), "maximum length 200"},
       {CreateBody(""), "data.name"},
       {absl::StrCat(
-           R"({"filter":{"siteIds":[")", kSite,
+           R"({"filter":{"siteIds":[")", kSiteId,
            R"("]},"data":{"name":"a","action":"block","status":"Enabled"}})"),
        "data.action"},
       {absl::StrCat(
-           R"({"filter":{"siteIds":[")", kSite,
+           R"({"filter":{"siteIds":[")", kSiteId,
            R"("]},"data":{"name":"a","action":"Block","status":"enabled"}})"),
        "data.status"},
       {CreateBody("a", R"(,"direction":"Any")"), "data.direction"},
@@ -232,7 +233,7 @@ TEST_F(EmulatorTest, CreateReturnsAStringIdAndRejectsDuplicateNames) {
   ASSERT_TRUE(rule["id"].is_string());
   EXPECT_EQ(rule["id"].get<std::string>().size(), 18u);
   EXPECT_EQ(rule["scope"], "site");
-  EXPECT_EQ(rule["scopeId"], kSite);
+  EXPECT_EQ(rule["scopeId"], kSiteId);
 
   Response dup = Call("POST", "/firewall-control", CreateBody("A"));
   EXPECT_EQ(dup.status, 400);
@@ -244,7 +245,7 @@ TEST_F(EmulatorTest, CreateReturnsAStringIdAndRejectsDuplicateNames) {
             "4000010): Firewall rule name \"A\" already exists in this scope");
   // The same name at account scope is another scope.
   std::string account_body = absl::StrCat(
-      R"({"filter":{"accountIds":[")", kAccount,
+      R"({"filter":{"accountIds":[")", kAccountId,
       R"("]},"data":{"name":"A","action":"Block","status":"Enabled"}})");
   EXPECT_EQ(Call("POST", "/firewall-control", account_body).status, 200);
 }
@@ -254,20 +255,20 @@ TEST_F(EmulatorTest, SiteQueriesShowInheritedRulesWithTheirScope) {
   rule.set_name("inherited");
   rule.set_action(v1::RULE_ACTION_BLOCK);
   s1_->AddRule(v1::RULE_SCOPE_GLOBAL, "", rule);
-  s1_->AddRule(v1::RULE_SCOPE_ACCOUNT, kAccount, rule);
+  s1_->AddRule(v1::RULE_SCOPE_ACCOUNT, kAccountId, rule);
   s1_->AddRule(v1::RULE_SCOPE_ACCOUNT, "999999999999999999", rule);
   s1_->AddRule(v1::RULE_SCOPE_SITE, "111111111111111111", rule);
   ASSERT_EQ(Call("POST", "/firewall-control", CreateBody("own")).status, 200);
   json body =
-      Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite)));
+      Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId)));
   ASSERT_EQ(body["data"].size(), 3u) << body.dump();
   EXPECT_EQ(body["data"][0]["scope"], "site");
   EXPECT_EQ(body["data"][1]["scope"], "account");
-  EXPECT_EQ(body["data"][1]["scopeId"], kAccount);
+  EXPECT_EQ(body["data"][1]["scopeId"], kAccountId);
   EXPECT_EQ(body["data"][2]["scope"], "global");
   EXPECT_TRUE(body["data"][2]["scopeId"].is_null());
   // scopes=site narrows to the site's own rules.
-  body = Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSite,
+  body = Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId,
                                        "&scopes=site")));
   EXPECT_EQ(body["data"].size(), 1u);
 }
@@ -293,9 +294,10 @@ TEST_F(EmulatorTest, UpdateAndDeleteFollowTheirRules) {
 
   EXPECT_EQ(Call("DELETE", "/firewall-control", R"({"filter":{}})").status,
             400);
-  Response deleted = Call("DELETE", "/firewall-control",
-                          absl::StrCat(R"({"filter":{"ids":[")", id,
-                                       R"("],"siteIds":[")", kSite, R"("]}})"));
+  Response deleted =
+      Call("DELETE", "/firewall-control",
+           absl::StrCat(R"({"filter":{"ids":[")", id, R"("],"siteIds":[")",
+                        kSiteId, R"("]}})"));
   ASSERT_EQ(deleted.status, 200);
   EXPECT_EQ(Body(deleted)["data"]["affected"], 1);
   Response again = Call("DELETE", "/firewall-control",
@@ -321,12 +323,13 @@ TEST_F(EmulatorTest, HooksEditStateDirectlyAndAreLogged) {
       {"action", "Block"},
       {"status", "Enabled"},
       {"remoteHost", {{"type", "addresses"}, {"values", {"1.2.3.4"}}}}};
-  std::string id = s1_->AddRuleJson(v1::RULE_SCOPE_SITE, kSite, legacy);
+  std::string id = s1_->AddRuleJson(v1::RULE_SCOPE_SITE, kSiteId, legacy);
   ASSERT_TRUE(
       s1_->ModifyRule(id, [](json& r) { r["status"] = "Disabled"; }).ok());
-  EXPECT_EQ(s1_->RulesJson(v1::RULE_SCOPE_SITE, kSite)[0]["status"],
+  EXPECT_EQ(s1_->RulesJson(v1::RULE_SCOPE_SITE, kSiteId)[0]["status"],
             "Disabled");
-  EXPECT_EQ(s1_->Rules(v1::RULE_SCOPE_SITE, kSite)[0].name(), "Old connector");
+  EXPECT_EQ(s1_->Rules(v1::RULE_SCOPE_SITE, kSiteId)[0].name(),
+            "Old connector");
   ASSERT_TRUE(s1_->RemoveRule(id).ok());
   EXPECT_EQ(s1_->RemoveRule(id).code(), absl::StatusCode::kNotFound);
   std::vector<WriteEvent> events = s1_->Events();
@@ -337,7 +340,7 @@ TEST_F(EmulatorTest, HooksEditStateDirectlyAndAreLogged) {
 }
 
 TEST_F(EmulatorTest, SitesByNameAreCaseInsensitiveAndActiveOnly) {
-  s1_->AddSite({"100000000000000002", "hq", kAccount, "Acme"});
+  s1_->AddSite({"100000000000000002", "hq", kAccountId, "Acme"});
   s1_->AddSite({"100000000000000003", "HQ", "2", "Other", "expired"});
   json body = Body(Call("GET", "/sites?name=HQ&state=active"));
   ASSERT_TRUE(body["data"]["sites"].is_array());

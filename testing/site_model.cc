@@ -4,23 +4,21 @@
 #include "absl/strings/str_join.h"
 #include "reconciler/ownership.h"
 #include "reconciler/rule_edit.h"
+#include "testing/builders.h"
 
 namespace tqs1::reconciler::testing {
 namespace {
 
+// A site rule as the console returns it: addresses and CIDR blocks in two
+// host sets.
 tqs1::v1::Rule BaseRule(const std::string& id, const std::string& name,
+                        const std::string& description,
                         const std::vector<std::string>& values) {
-  tqs1::v1::Rule rule;
+  tqs1::v1::Rule rule = ::tqs1::testing::BlockRule(name, description, {});
   rule.set_id(id);
-  rule.set_name(name);
-  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(tqs1::v1::DIRECTION_ANY);
-  rule.add_os_types(tqs1::v1::OS_TYPE_WINDOWS);
-  rule.add_os_types(tqs1::v1::OS_TYPE_MACOS);
-  rule.add_os_types(tqs1::v1::OS_TYPE_LINUX);
   rule.set_scope(tqs1::v1::RULE_SCOPE_SITE);
   rule.set_scope_id(kSiteId);
+  rule.clear_remote_hosts();
   tqs1::v1::HostSet addresses, cidrs;
   addresses.set_type("addresses");
   cidrs.set_type("cidr");
@@ -49,17 +47,15 @@ tqs1::v1::DesiredState Desired(const std::string& collection,
 tqs1::v1::Rule ManagedRule(const std::string& id, const std::string& name,
                            const std::vector<std::string>& values,
                            bool marked) {
-  tqs1::v1::Rule rule = BaseRule(id, name, values);
-  rule.set_description(marked ? DescriptionWithMarker("Blocked by ThreatQ")
-                              : "Blocked by ThreatQ");
-  return rule;
+  return BaseRule(id, name,
+                  marked ? DescriptionWithMarker("Blocked by ThreatQ")
+                         : "Blocked by ThreatQ",
+                  values);
 }
 
 tqs1::v1::Rule ForeignRule(const std::string& id, const std::string& name,
                            const std::vector<std::string>& values) {
-  tqs1::v1::Rule rule = BaseRule(id, name, values);
-  rule.set_description("made by hand");
-  return rule;
+  return BaseRule(id, name, "made by hand", values);
 }
 
 tqs1::v1::ObservedState Site(const std::vector<tqs1::v1::Rule>& rules) {

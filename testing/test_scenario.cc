@@ -19,25 +19,6 @@ tqs1::v1::SyncConfig TestSync() {
   return sync;
 }
 
-namespace {
-
-Rule BlockRule(const std::string& name, const std::string& description,
-               const std::vector<std::string>& addresses) {
-  Rule rule;
-  rule.set_name(name);
-  rule.set_description(description);
-  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(tqs1::v1::DIRECTION_ANY);
-  rule.add_os_types(tqs1::v1::OS_TYPE_WINDOWS);
-  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  for (const std::string& a : addresses) hosts->add_values(a);
-  return rule;
-}
-
-}  // namespace
-
 void SetUpSite(sentinelone::FakeFirewallRules& fake) {
   fake.AddSite(kSiteId, kSiteName, kAccountId);
   fake.AddSite("1758952600032266999", "Branch", kAccountId);
@@ -48,19 +29,6 @@ void SetUpSite(sentinelone::FakeFirewallRules& fake) {
                              {"192.0.2.1"});
   inherited.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
   fake.PutRule(kSiteId, inherited);
-}
-
-std::vector<threatq::Indicator> IpIndicators(
-    const std::vector<std::string>& values) {
-  std::vector<threatq::Indicator> indicators;
-  indicators.reserve(values.size());
-  for (const std::string& v : values) {
-    const char* type = v.find('/') != std::string::npos   ? "CIDR Block"
-                       : v.find(':') != std::string::npos ? "IPv6 Address"
-                                                          : "IP Address";
-    indicators.push_back({v, type, "Active"});
-  }
-  return indicators;
 }
 
 std::vector<std::string> ManagedAddresses(

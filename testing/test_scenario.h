@@ -20,12 +20,17 @@
 #include "proto/state.pb.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/threatq/collection_read_builder.h"
+#include "testing/builders.h"
 
 namespace tqs1::sync::testing {
 
-inline constexpr char kSiteId[] = "1758952600032266153";
-inline constexpr char kSiteName[] = "HQ";
-inline constexpr char kAccountId[] = "1286405255240245908";
+// The shared site and builders (testing/builders.h).
+using ::tqs1::testing::BlockRule;
+using ::tqs1::testing::IpIndicators;
+using ::tqs1::testing::kAccountId;
+using ::tqs1::testing::kSiteId;
+using ::tqs1::testing::kSiteName;
+
 inline constexpr char kCollection[] = "Known C2";
 // The hand-made rule SetUpSite() puts into the site.
 inline constexpr char kHandMadeRuleName[] = "Block partner VPN";
@@ -37,11 +42,6 @@ tqs1::v1::SyncConfig TestSync();
 // blocks 192.0.2.77, an address the tests also put in the collection) and an
 // inherited account rule named like the sync's rules.
 void SetUpSite(sentinelone::FakeFirewallRules& fake);
-
-// Active indicators of the type each value looks like: "CIDR Block" with a
-// '/', "IPv6 Address" with a ':', "IP Address" otherwise.
-std::vector<threatq::Indicator> IpIndicators(
-    const std::vector<std::string>& values);
 
 // Every entry of the site's rules that tqs1 manages for kCollection (name
 // scheme and ownership marker), sorted, duplicates kept.

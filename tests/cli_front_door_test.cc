@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "reconciler/ownership.h"
+#include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
 
 namespace tqs1::e2e {
@@ -32,7 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kCollection[] = "Known C2 IPs";
+using ::tqs1::testing::kCollection;
 constexpr char kLegacyName[] = "tq-conn-sentinelone";
 
 // Runs `binary` (any path, e.g. a symlink to tqs1: argv[0] is that path)

@@ -12,12 +12,13 @@
 #include "absl/strings/str_replace.h"
 #include "cli/config/state.h"
 #include "gtest/gtest.h"
+#include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
 
 namespace tqs1::e2e {
 namespace {
 
-constexpr char kCollection[] = "Known C2 IPs";
+using ::tqs1::testing::kCollection;
 
 class ConfigTest : public E2eTest {
  protected:

@@ -13,9 +13,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "testing/builders.h"
 
 namespace tqs1::e2e {
 namespace {
@@ -39,10 +39,6 @@ std::string TestDir() {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
-}
-
-std::string Quoted(const std::string& s) {
-  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\\\""}}), "\"");
 }
 
 }  // namespace
@@ -185,81 +181,6 @@ RunResult Process::Collect() {
   return r;
 }
 
-// --- Emulators ---------------------------------------------------------
-
-absl::StatusOr<std::unique_ptr<Emulators>> Emulators::Start() {
-  std::unique_ptr<Emulators> e(new Emulators());
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  if (!tq.ok()) return tq.status();
-  e->tq_ = *std::move(tq);
-  e->tq_->AddUser(kUser, kPassword, kClientId);
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kToken;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  if (!s1.ok()) return s1.status();
-  e->s1_ = *std::move(s1);
-  return e;
-}
-
-std::string Emulators::AddSite(const std::string& name) {
-  std::string id = absl::StrFormat("17589526000322%05d", ++next_site_);
-  s1_->AddSite({id, name, kAccountId, "Acme"});
-  return id;
-}
-
-std::vector<tqs1::v1::Rule> Emulators::SiteRules(
-    const std::string& site_id) const {
-  return s1_->Rules(tqs1::v1::RULE_SCOPE_SITE, site_id);
-}
-
-int Emulators::ApiWrites() const {
-  int n = 0;
-  for (const sentinelone::WriteEvent& e : s1_->Events()) {
-    n += e.kind == "create" || e.kind == "update" || e.kind == "delete";
-  }
-  return n;
-}
-
-std::string Emulators::ConfigYaml(const std::vector<SyncSpec>& syncs) const {
-  std::string yaml = absl::StrCat(
-      "threatq:\n"
-      "  url: ",
-      tq_->base_url(),
-      "\n"
-      "  client_id: ",
-      Quoted(kClientId),
-      "\n"
-      "  username: ",
-      kUser,
-      "\n"
-      "  password_env: TQS1_THREATQ_PASSWORD\n"
-      "sentinelone:\n"
-      "  url: ",
-      s1_->base_url(),
-      "\n"
-      "  api_token_env: TQS1_S1_TOKEN\n"
-      "syncs:\n");
-  for (const SyncSpec& sync : syncs) {
-    absl::StrAppend(&yaml, "  - name: ", Quoted(sync.name),
-                    "\n"
-                    "    collection: ",
-                    Quoted(sync.collection),
-                    "\n"
-                    "    site: ",
-                    Quoted(sync.site),
-                    "\n"
-                    "    rule:\n"
-                    "      description: \"Blocked by ThreatQ\"\n"
-                    "      direction: any\n"
-                    "      os_types: [windows, macos, linux]\n"
-                    "      enabled: true\n",
-                    sync.extra);
-  }
-  return yaml;
-}
-
 std::vector<std::string> Ipv4Addresses(int first, int n) {
   std::vector<std::string> out;
   out.reserve(n);
@@ -272,26 +193,7 @@ std::vector<std::string> Ipv4Addresses(int first, int n) {
 }
 
 std::vector<threatq::Indicator> Ipv4Indicators(int first, int n) {
-  std::vector<threatq::Indicator> out;
-  for (std::string& a : Ipv4Addresses(first, n)) {
-    out.push_back({std::move(a), "IP Address", "Active"});
-  }
-  return out;
-}
-
-tqs1::v1::Rule HandMadeRule(const std::string& name,
-                            const std::vector<std::string>& addresses) {
-  tqs1::v1::Rule rule;
-  rule.set_name(name);
-  rule.set_description("made by hand");
-  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(tqs1::v1::DIRECTION_ANY);
-  rule.add_os_types(tqs1::v1::OS_TYPE_WINDOWS);
-  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  for (const std::string& a : addresses) hosts->add_values(a);
-  return rule;
+  return ::tqs1::testing::IpIndicators(Ipv4Addresses(first, n));
 }
 
 int AddressCount(const tqs1::v1::Rule& rule) {
@@ -305,7 +207,12 @@ int AddressCount(const tqs1::v1::Rule& rule) {
 // --- E2eTest -----------------------------------------------------------
 
 void E2eTest::SetUp() {
-  absl::StatusOr<std::unique_ptr<Emulators>> env = Emulators::Start();
+  ::tqs1::testing::VendorsEnvOptions options;
+  options.password = kPassword;
+  options.api_token = kToken;
+  options.seed = false;
+  absl::StatusOr<std::unique_ptr<::tqs1::testing::VendorsEnv>> env =
+      ::tqs1::testing::VendorsEnv::Start(options);
   ASSERT_TRUE(env.ok()) << env.status();
   env_ = *std::move(env);
   dir_ = TestDir();

@@ -1,8 +1,8 @@
 // A harness for end-to-end tests of the real `tqs1` binary: it starts the
-// ThreatQ and SentinelOne emulators in-process (127.0.0.1, ephemeral ports),
-// writes config files into the test's temporary folder, and runs the binary
-// as a subprocess with a controlled environment, returning its exit code and
-// what it printed.
+// ThreatQ and SentinelOne emulators in-process (testing/vendors_env.h,
+// unseeded: 127.0.0.1, ephemeral ports), writes config files into the test's
+// temporary folder, and runs the binary as a subprocess with a controlled
+// environment, returning its exit code and what it printed.
 //
 //   class MyTest : public E2eTest {};
 //   TEST_F(MyTest, FreshSite) {
@@ -32,19 +32,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "emulators/sentinelone_emulator.h"
-#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
+#include "proto/state.pb.h"
+#include "providers/threatq/collection_read_builder.h"
+#include "testing/vendors_env.h"
 
 namespace tqs1::e2e {
 
 // The secrets of every run; no output or file may contain them.
 inline constexpr char kPassword[] = "e2e-tq-Pa55w0rd-7f3c91";
 inline constexpr char kToken[] = "e2e-s1-T0ken-0d9a2b64c1";
-inline constexpr char kUser[] = "svc-tqs1@example.net";
-inline constexpr char kClientId[] = "e2e-client-id";
-// The account of every site AddSite() makes.
-inline constexpr char kAccountId[] = "1286405255240245908";
 
 // What one run of the binary did.
 struct RunResult {
@@ -96,50 +93,11 @@ class Process {
   std::string err_file_;
 };
 
-// One sync of a generated config.
-struct SyncSpec {
-  std::string name;
-  std::string collection;
-  std::string site;
-  // More YAML lines for this sync, each indented by 4 spaces by the
-  // caller, e.g. "    guards: {unblock_floor: 10}\n".
-  std::string extra;
-};
-
-// Both emulators, seeded by the test.
-class Emulators {
- public:
-  static absl::StatusOr<std::unique_ptr<Emulators>> Start();
-
-  threatq::ThreatQEmulator& tq() { return *tq_; }
-  sentinelone::SentinelOneEmulator& s1() { return *s1_; }
-
-  // Adds an active site of account kAccountId; returns its 18-digit id.
-  std::string AddSite(const std::string& name);
-  // The site's own rules (not inherited ones), top first.
-  std::vector<tqs1::v1::Rule> SiteRules(const std::string& site_id) const;
-  // Writes through the API (not test hooks) so far.
-  int ApiWrites() const;
-
-  // A config for these emulators (password_env and api_token_env).
-  std::string ConfigYaml(const std::vector<SyncSpec>& syncs) const;
-
- private:
-  Emulators() = default;
-  std::unique_ptr<threatq::ThreatQEmulator> tq_;
-  std::unique_ptr<sentinelone::SentinelOneEmulator> s1_;
-  int next_site_ = 0;
-};
-
 // `n` distinct public IPv4 addresses from 45.0.0.0 up, starting with the
 // `first`-th, as active "IP Address" indicators.
 std::vector<threatq::Indicator> Ipv4Indicators(int first, int n);
 // The same as plain strings.
 std::vector<std::string> Ipv4Addresses(int first, int n);
-
-// A rule made by hand in the console (no tqs1 marker).
-tqs1::v1::Rule HandMadeRule(const std::string& name,
-                            const std::vector<std::string>& addresses);
 
 // The number of addresses of a rule (all its host sets).
 int AddressCount(const tqs1::v1::Rule& rule);
@@ -150,7 +108,8 @@ class E2eTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  Emulators& env() { return *env_; }
+  // Both emulators, unseeded: the test adds collections and sites.
+  ::tqs1::testing::VendorsEnv& env() { return *env_; }
   // The test's own folder under TEST_TMPDIR.
   const std::string& dir() const { return dir_; }
 
@@ -168,7 +127,7 @@ class E2eTest : public ::testing::Test {
                 const EnvOverrides& env = {});
 
  private:
-  std::unique_ptr<Emulators> env_;
+  std::unique_ptr<::tqs1::testing::VendorsEnv> env_;
   std::string dir_;
   int runs_ = 0;
 };

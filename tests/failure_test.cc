@@ -13,6 +13,8 @@
 #include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
 #include "reconciler/ownership.h"
+#include "testing/builders.h"
+#include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
 
 namespace tqs1::e2e {
@@ -22,7 +24,7 @@ using ::tqs1::emulator::Fault;
 using ::tqs1::emulator::FaultKind;
 using ::tqs1::v1::Rule;
 
-constexpr char kCollection[] = "Known C2 IPs";
+using ::tqs1::testing::kCollection;
 constexpr char kRulesPath[] = "/web/api/v2.1/firewall-control";
 
 class FailureTest : public E2eTest {
@@ -33,9 +35,9 @@ class FailureTest : public E2eTest {
     collection_ =
         env().tq().AddCollection(kCollection, Ipv4Indicators(0, 12000));
     site_ = env().AddSite("HQ");
-    env().s1().AddRule(
-        tqs1::v1::RULE_SCOPE_SITE, site_,
-        HandMadeRule("Block scanners", {"198.51.100.7", "198.51.100.8"}));
+    env().s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, site_,
+                       testing::BlockRule("Block scanners", "made by hand",
+                                          {"198.51.100.7", "198.51.100.8"}));
     hand_made_ = SiteJson();
     return WriteConfig("c",
                        env().ConfigYaml({{"c2-hq", kCollection, "HQ", ""}}));

@@ -11,6 +11,8 @@
 #include "cli/config/state.h"
 #include "gtest/gtest.h"
 #include "reconciler/ownership.h"
+#include "testing/builders.h"
+#include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
 
 namespace tqs1::e2e {
@@ -18,7 +20,7 @@ namespace {
 
 using ::tqs1::v1::Rule;
 
-constexpr char kCollection[] = "Known C2 IPs";
+using ::tqs1::testing::kCollection;
 
 class PlanApplyTest : public E2eTest {
  protected:
@@ -29,7 +31,8 @@ class PlanApplyTest : public E2eTest {
     site_ = env().AddSite("HQ");
     hand_made_id_ = env().s1().AddRule(
         tqs1::v1::RULE_SCOPE_SITE, site_,
-        HandMadeRule("Block scanners", {"198.51.100.7", "198.51.100.8"}));
+        testing::BlockRule("Block scanners", "made by hand",
+                           {"198.51.100.7", "198.51.100.8"}));
     hand_made_ = HandMadeJson();
     return WriteConfig("c",
                        env().ConfigYaml({{"c2-hq", kCollection, "HQ", extra}}));

@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "reconciler/plan_file.h"
 #include "reconciler/render.h"
+#include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
 
 namespace tqs1::e2e {
@@ -30,7 +31,7 @@ namespace {
 
 using ::tqs1::v1::PlanFile;
 
-constexpr char kCollection[] = "Known C2 IPs";
+using ::tqs1::testing::kCollection;
 
 class SafetyTest : public E2eTest {
  protected:

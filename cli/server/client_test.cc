@@ -208,7 +208,7 @@ TEST_F(ClientTest, RemotePlanAndApply) {
     no_token.token.clear();
     EXPECT_EQ(RunRemoteApply(cl, no_token, t.io()), cli::kExitError);
     EXPECT_THAT(t.err.str(), HasSubstr("UNAUTHENTICATED: missing bearer"));
-    EXPECT_TRUE(env_->s1().Events().empty());
+    EXPECT_TRUE(env_->vendors().s1().Events().empty());
   }
   {
     Terminal t;
@@ -221,7 +221,7 @@ TEST_F(ClientTest, RemotePlanAndApply) {
     EXPECT_EQ(t.out.str(),
               "Apply complete for \"c2-hq\": 1 created, 0 updated, 0 "
               "deleted.\n");
-    EXPECT_EQ(env_->BlockedAddresses(), TestAddresses(5));
+    EXPECT_EQ(env_->vendors().BlockedAddresses(), TestAddresses(5));
   }
   {
     Terminal t;

@@ -15,6 +15,7 @@
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
 #include "cli/demo.h"
+#include "cli/demo_scenario.h"
 #include "cli/logging.h"
 #include "cli/server/auth.h"
 #include "cli/server/client.h"
@@ -59,40 +60,25 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
 // --demo: the `tqs1 demo` collection on a ThreatQ emulator and an empty
 // site on a SentinelOne emulator, both in-process on loopback.
 absl::StatusOr<ServeSetup> DemoSetup(const cli::CommandLine& cl) {
-  constexpr char kUser[] = "svc-tqs1@example.net";
-  constexpr char kPassword[] = "demo-password";
-  constexpr char kClientId[] = "demo-client-id";
-  constexpr char kS1Token[] = "demo-token";
   ServeSetup setup;
   ASSIGN_OR_RETURN(setup.logger,
                    cli::MakeLogger(cl.log_location, "tqs1", cl.verbosity));
-  ASSIGN_OR_RETURN(setup.tq, threatq::ThreatQEmulator::Start({}));
-  setup.tq->AddUser(kUser, kPassword, kClientId);
-  setup.tq->AddCollection("Known C2 IPs", cli::DemoIndicators(20261128));
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kS1Token;
-  ASSIGN_OR_RETURN(setup.s1,
-                   sentinelone::SentinelOneEmulator::Start(s1_options));
-  setup.s1->AddSite(
-      {"1758952600032266153", "HQ", "1286405255240245908", "Acme"});
-
-  tqs1::v1::Config& config = setup.config;
-  config.mutable_threatq()->set_url(setup.tq->base_url());
-  config.mutable_threatq()->set_client_id(kClientId);
-  config.mutable_threatq()->set_username(kUser);
-  config.mutable_sentinelone()->set_url(setup.s1->base_url());
-  tqs1::v1::SyncConfig* sync = config.add_syncs();
-  sync->set_name("demo");
-  sync->set_collection("Known C2 IPs");
-  sync->set_site("HQ");
-  sync->mutable_rule()->set_description("Blocked by ThreatQ");
-  sync->mutable_rule()->set_direction(tqs1::v1::DIRECTION_ANY);
-  sync->mutable_rule()->set_enabled(true);
   config::Credentials secrets;
-  secrets.threatq_password = kPassword;
-  secrets.sentinelone_api_token = kS1Token;
+  secrets.threatq_password = "demo-password";
+  secrets.sentinelone_api_token = "demo-token";
+  ASSIGN_OR_RETURN(cli::DemoVendors vendors,
+                   cli::StartDemoVendors(secrets.threatq_password,
+                                         secrets.sentinelone_api_token,
+                                         cli::DemoIndicators(cli::kDemoSeed)));
+  setup.tq = std::move(vendors.tq);
+  setup.s1 = std::move(vendors.s1);
+  setup.config = cli::DemoConfig(setup.tq->base_url(), setup.s1->base_url());
+  // The secrets live in this process, not in the environment.
+  setup.config.mutable_threatq()->clear_password();
+  setup.config.mutable_sentinelone()->clear_api_token();
+  setup.config.mutable_syncs(0)->set_name("demo");
   ASSIGN_OR_RETURN(setup.backends,
-                   cli::Connect(config, secrets, setup.logger.get()));
+                   cli::Connect(setup.config, secrets, setup.logger.get()));
   return setup;
 }
 

@@ -79,7 +79,7 @@ TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
   EXPECT_FALSE(after.has_last_successful_apply());
   EXPECT_EQ(after.last_error(), "");
   // Observing writes nothing.
-  EXPECT_TRUE(env->s1().Events().empty());
+  EXPECT_TRUE(env->vendors().s1().Events().empty());
 
   grpc::ClientContext context;
   tqs1::v1::GetDriftRequest request;
@@ -108,7 +108,7 @@ TEST(ServerTest, PlanReturnsThePlanAndChangesNothing) {
   EXPECT_EQ(plan.error(), "");
   EXPECT_EQ(plan.plan().summary().creates(), 3u);  // 5 addresses, 2 a rule
   EXPECT_EQ(plan.plan().summary().newly_blocked(), 5u);
-  EXPECT_TRUE(env->s1().Events().empty());
+  EXPECT_TRUE(env->vendors().s1().Events().empty());
   // A plan with the server's options is an observation.
   EXPECT_EQ(GetDrift(*stub).missing(), 5u);
 }
@@ -150,7 +150,7 @@ TEST(ServerTest, ApplyNeedsTheRightToken) {
     // Nothing about the config in a refusal.
     EXPECT_THAT(status.error_message(), Not(HasSubstr(kTestSync)));
     if (c.code != grpc::StatusCode::OK) {
-      EXPECT_TRUE(env->s1().Events().empty());
+      EXPECT_TRUE(env->vendors().s1().Events().empty());
     }
   }
 }
@@ -170,7 +170,7 @@ TEST(ServerTest, ApplyAppliesAndTheDriftFollows) {
   ASSERT_EQ(response.results_size(), 1);
   EXPECT_EQ(response.results(0).error(), "");
   EXPECT_EQ(response.results(0).report().created(), 3u);
-  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  EXPECT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
 
   tqs1::v1::SyncDrift drift = GetDrift(*stub);
   EXPECT_TRUE(drift.in_sync());
@@ -188,18 +188,18 @@ TEST(ServerTest, ScheduledApplyConvergesAndKeepsDriftOnSourceFailure) {
   ASSERT_NE(env, nullptr);
   auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
   env->supervisor().ReconcileAll(/*apply=*/true);
-  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
-  const size_t writes = env->s1().Events().size();
+  EXPECT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
+  const size_t writes = env->vendors().s1().Events().size();
 
   // ThreatQ fails: no plan, nothing unblocked, the last good drift stays.
   emulator::Fault fault;
   fault.kind = emulator::FaultKind::kServerError;
   fault.status = 503;
   fault.count = 1000;
-  env->tq().server().InjectFault(fault);
+  env->vendors().tq().server().InjectFault(fault);
   env->supervisor().ReconcileAll(/*apply=*/true);
-  EXPECT_EQ(env->s1().Events().size(), writes);
-  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  EXPECT_EQ(env->vendors().s1().Events().size(), writes);
+  EXPECT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
   tqs1::v1::SyncDrift drift = GetDrift(*stub);
   EXPECT_TRUE(drift.in_sync());
   EXPECT_NE(drift.last_error(), "");
@@ -222,7 +222,7 @@ TEST(ServerTest, WatchDriftSeesAChangeOnTheEmulatorAndEndsOnCancel) {
   env->supervisor().ReconcileAll(/*apply=*/false);
   std::vector<std::string> more = TestAddresses(7);
   more.erase(more.begin());  // one gone, two new
-  env->SetCollection(more);
+  env->vendors().SetCollection(more);
   env->supervisor().ReconcileAll(/*apply=*/false);
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_FALSE(event.drift().in_sync());
@@ -285,7 +285,7 @@ TEST(ServerTest, ASecondApplyIsAborted) {
               "apply` or another server); try again when it has finished");
     EXPECT_THAT(status.error_message(), Not(HasSubstr(env->lock_file())));
   }
-  EXPECT_TRUE(env->s1().Events().empty());
+  EXPECT_TRUE(env->vendors().s1().Events().empty());
   // Free again.
   EXPECT_TRUE(apply().ok());
   // While the server applies, a CLI apply cannot take the lock.
@@ -310,8 +310,8 @@ TEST(ServerTest, ShutdownStopsAnApplyBetweenWrites) {
         return false;
       });
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(env->s1().Events().size(), 1u);
-  EXPECT_EQ(env->BlockedAddresses().size(), 2u);
+  EXPECT_EQ(env->vendors().s1().Events().size(), 1u);
+  EXPECT_EQ(env->vendors().BlockedAddresses().size(), 2u);
 }
 
 TEST(ServerTest, HealthFollowsThreatQ) {
@@ -331,7 +331,7 @@ TEST(ServerTest, HealthFollowsThreatQ) {
   emulator::Fault fault;
   fault.kind = emulator::FaultKind::kServerError;
   fault.count = 1000;
-  env->tq().server().InjectFault(fault);
+  env->vendors().tq().server().InjectFault(fault);
   env->supervisor().ReconcileAll(/*apply=*/false);
   EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
@@ -340,7 +340,7 @@ TEST(ServerTest, HealthFollowsThreatQ) {
   EXPECT_FALSE(statuses[0].second.source_reachable);
   EXPECT_EQ(statuses[0].second.drift.missing(), 5u);  // last known good
 
-  env->tq().server().ClearFaults();
+  env->vendors().tq().server().ClearFaults();
   env->supervisor().ReconcileAll(/*apply=*/false);
   EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
@@ -401,24 +401,26 @@ TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
   ASSERT_NE(env, nullptr);
   auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
   env->supervisor().ReconcileAll(/*apply=*/true);
-  ASSERT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  ASSERT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
 
   // By hand in the console: a managed rule gains a /26 the collection does
   // not hold, and another managed rule is disabled.
   std::vector<tqs1::v1::Rule> rules =
-      env->s1().Rules(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId);
+      env->vendors().s1().Rules(tqs1::v1::RULE_SCOPE_SITE, testing::kSiteId);
   ASSERT_EQ(rules.size(), 3u);
   tqs1::v1::Rule extra = rules[0];
   extra.clear_id();
-  extra.set_name(absl::StrCat(kTestCollection, " (9)"));
+  extra.set_name(absl::StrCat(testing::kCollection, " (9)"));
   extra.clear_remote_hosts();
   tqs1::v1::HostSet* cidr = extra.add_remote_hosts();
   cidr->set_type("cidr");
   cidr->add_values("203.0.113.0/26");
-  env->s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId, extra);
+  env->vendors().s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, testing::kSiteId,
+                              extra);
   const std::string disabled_id = rules[1].id();
   ASSERT_TRUE(
-      env->s1()
+      env->vendors()
+          .s1()
           .ModifyRule(disabled_id,
                       [](nlohmann::json& rule) { rule["status"] = "Disabled"; })
           .ok());
@@ -459,7 +461,7 @@ TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
   EXPECT_EQ(drift.blocked_ipv4_addresses(), 5u);
   EXPECT_EQ(drift.extra_ipv4_addresses(), 0u);
   EXPECT_EQ(drift.disabled_rules(), 1u);
-  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  EXPECT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
   // The next observation agrees.
   env->supervisor().ReconcileAll(/*apply=*/false);
   tqs1::v1::SyncDrift again = GetDrift(*stub);
@@ -468,7 +470,7 @@ TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
   EXPECT_EQ(again.disabled_rules(), 1u);
   EXPECT_EQ(again.not_enforced(), drift.not_enforced());
   for (const tqs1::v1::Rule& rule :
-       env->s1().Rules(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId)) {
+       env->vendors().s1().Rules(tqs1::v1::RULE_SCOPE_SITE, testing::kSiteId)) {
     EXPECT_EQ(rule.enabled(), rule.id() != disabled_id) << rule.name();
   }
 }
@@ -624,7 +626,7 @@ TEST(ServerTest, TheScheduleRunsAtOnceAndStopsPromptly) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(env->supervisor().Statuses()[0].second.applies_ok, 1u);
-  EXPECT_EQ(env->BlockedAddresses(), TestAddresses(5));
+  EXPECT_EQ(env->vendors().BlockedAddresses(), TestAddresses(5));
   // The hour-long pause does not hold up a shutdown.
   const absl::Time start = absl::Now();
   env->server().Shutdown();

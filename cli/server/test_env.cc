@@ -5,7 +5,6 @@
 #include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <future>
 
@@ -19,24 +18,9 @@
 #include "providers/http/curl_transport.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/threatq/threatq_client.h"
-#include "reconciler/ownership.h"
 
 namespace tqs1::server {
 namespace {
-
-constexpr char kUser[] = "svc-tqs1@example.net";
-constexpr char kPassword[] = "test-password";
-constexpr char kClientId[] = "test-client";
-constexpr char kS1Token[] = "test-s1-token";
-
-std::vector<threatq::Indicator> Indicators(
-    const std::vector<std::string>& addresses) {
-  std::vector<threatq::Indicator> out;
-  for (const std::string& a : addresses) {
-    out.push_back({a, "IP Address", "Active"});
-  }
-  return out;
-}
 
 std::string TempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -61,32 +45,13 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
   env->lock_file_ =
       absl::StrCat(TempDir(), "/tqs1-", getpid(), "-", ++instance, ".lock");
 
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  if (!tq.ok()) return tq.status();
-  env->tq_ = *std::move(tq);
-  env->tq_->AddUser(kUser, kPassword, kClientId);
-  env->collection_id_ =
-      env->tq_->AddCollection(kTestCollection, Indicators(TestAddresses(5)));
-
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kS1Token;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  if (!s1.ok()) return s1.status();
-  env->s1_ = *std::move(s1);
-  env->s1_->AddSite({kTestSiteId, kTestSite, "1286405255240245908", "Acme"});
-
-  tqs1::v1::Config config;
-  config.mutable_threatq()->set_url(env->tq_->base_url());
-  config.mutable_sentinelone()->set_url(env->s1_->base_url());
-  tqs1::v1::SyncConfig* sync = config.add_syncs();
-  sync->set_name(kTestSync);
-  sync->set_collection(kTestCollection);
-  sync->set_site(kTestSite);
-  sync->mutable_rule()->set_description("Blocked by ThreatQ");
-  sync->mutable_rule()->set_direction(tqs1::v1::DIRECTION_ANY);
-  sync->mutable_rule()->set_enabled(true);
+  absl::StatusOr<std::unique_ptr<testing::VendorsEnv>> vendors =
+      testing::VendorsEnv::Start();
+  if (!vendors.ok()) return vendors.status();
+  env->vendors_ = *std::move(vendors);
+  env->vendors_->SetCollection(TestAddresses(5));
+  tqs1::v1::Config config = env->vendors_->Config();
+  config.mutable_syncs(0)->set_name(kTestSync);
 
   cli::Backends backends;
   http::CurlTransportOptions curl;
@@ -99,19 +64,19 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
   backends.threatq_transport = *std::move(t1);
   backends.sentinelone_transport = *std::move(t2);
   threatq::ThreatQClientOptions tq_client;
-  tq_client.base_url = env->tq_->base_url();
-  tq_client.client_id = kClientId;
+  tq_client.base_url = config.threatq().url();
+  tq_client.client_id = config.threatq().client_id();
   tq_client.grant = threatq::ThreatQClientOptions::Grant::kPassword;
-  tq_client.email = kUser;
-  tq_client.password = kPassword;
+  tq_client.email = config.threatq().username();
+  tq_client.password = env->vendors_->options().password;
   absl::StatusOr<std::unique_ptr<threatq::ThreatQClient>> tq_c =
       threatq::ThreatQClient::Create(backends.threatq_transport.get(),
                                      std::move(tq_client));
   if (!tq_c.ok()) return tq_c.status();
   backends.threatq = *std::move(tq_c);
   sentinelone::SentinelOneClientOptions s1_client;
-  s1_client.base_url = env->s1_->base_url();
-  s1_client.api_token = kS1Token;
+  s1_client.base_url = config.sentinelone().url();
+  s1_client.api_token = env->vendors_->options().api_token;
   absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneClient>> s1_c =
       sentinelone::SentinelOneClient::Create(
           std::move(s1_client), backends.sentinelone_transport.get());
@@ -136,23 +101,6 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
 ServerTestEnv::~ServerTestEnv() {
   // The server (and its backends) before the emulators they talk to.
   server_.reset();
-}
-
-void ServerTestEnv::SetCollection(const std::vector<std::string>& addresses) {
-  tq_->SetIndicators(collection_id_, Indicators(addresses));
-}
-
-std::vector<std::string> ServerTestEnv::BlockedAddresses() const {
-  std::vector<std::string> out;
-  for (const tqs1::v1::Rule& rule :
-       s1_->Rules(tqs1::v1::RULE_SCOPE_SITE, kTestSiteId)) {
-    if (!reconciler::HasOwnershipMarker(rule.description())) continue;
-    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
-      out.insert(out.end(), hosts.values().begin(), hosts.values().end());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 std::shared_ptr<grpc::Channel> ServerTestEnv::Channel() const {

@@ -1,7 +1,7 @@
-// For the tests of cli/server: both vendor emulators on loopback with a
-// small seeded scenario, the Backends a real config would get (libcurl
-// clients, no retries so that faults show at once), and a Tqs1Server
-// in-process on 127.0.0.1:0.
+// For the tests of cli/server: both vendor emulators on loopback
+// (testing/vendors_env.h, the collection holding 5 addresses), the Backends a
+// real config would get (libcurl clients, no retries so that faults show at
+// once), and a Tqs1Server in-process on 127.0.0.1:0.
 //
 //   ServeOptions serve;                       // listen is 127.0.0.1:0
 //   serve.token = "s3cret";
@@ -24,15 +24,12 @@
 #include "absl/status/statusor.h"
 #include "base/fake_clock.h"
 #include "cli/server/server.h"
-#include "emulators/sentinelone_emulator.h"
-#include "emulators/threatq_emulator.h"
+#include "testing/vendors_env.h"
 
 namespace tqs1::server {
 
+// The sync of the config: testing::kCollection to testing::kSiteName.
 inline constexpr char kTestSync[] = "c2-hq";
-inline constexpr char kTestCollection[] = "Known C2 IPs";
-inline constexpr char kTestSite[] = "HQ";
-inline constexpr char kTestSiteId[] = "1758952600032266153";
 
 // `n` distinct public IPv4 addresses, the same for the same `first`.
 std::vector<std::string> TestAddresses(int n, int first = 1);
@@ -48,17 +45,12 @@ class ServerTestEnv {
       ServeOptions serve, SupervisorOptions supervisor = {});
   ~ServerTestEnv();
 
-  threatq::ThreatQEmulator& tq() { return *tq_; }
-  sentinelone::SentinelOneEmulator& s1() { return *s1_; }
+  // The emulators: SetCollection(), BlockedAddresses(), faults.
+  testing::VendorsEnv& vendors() { return *vendors_; }
   Tqs1Server& server() { return *server_; }
   SyncSupervisor& supervisor() { return server_->supervisor(); }
   tqs1::FakeClock& fake_clock() { return clock_; }
   const std::string& lock_file() const { return lock_file_; }
-
-  // Replaces the collection's indicators with these IP addresses.
-  void SetCollection(const std::vector<std::string>& addresses);
-  // Addresses tqs1's rules of the site block, sorted.
-  std::vector<std::string> BlockedAddresses() const;
 
   // A plaintext channel to the server.
   std::shared_ptr<grpc::Channel> Channel() const;
@@ -67,9 +59,7 @@ class ServerTestEnv {
   ServerTestEnv() = default;
   tqs1::FakeClock clock_;
   std::string lock_file_;
-  std::unique_ptr<threatq::ThreatQEmulator> tq_;
-  std::unique_ptr<sentinelone::SentinelOneEmulator> s1_;
-  int collection_id_ = 0;
+  std::unique_ptr<testing::VendorsEnv> vendors_;
   std::unique_ptr<Tqs1Server> server_;
 };
 

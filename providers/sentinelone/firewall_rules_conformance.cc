@@ -9,32 +9,22 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "providers/sentinelone/wire.h"
+#include "testing/builders.h"
 
 namespace tqs1::sentinelone {
 namespace {
 
 using ::testing::HasSubstr;
+using ::tqs1::testing::kAccountId;
+using ::tqs1::testing::kSiteId;
 using ::tqs1::v1::ObservedState;
 using ::tqs1::v1::Rule;
 
-constexpr char kSite[] = "1758952600032266153";
 constexpr char kOtherSite[] = "1758952600032266154";
-constexpr char kAccount[] = "1286405255240245908";
 
-Rule MakeRule(const std::string& name, std::vector<std::string> values) {
-  Rule rule;
-  rule.set_name(name);
-  rule.set_description("Blocked by ThreatQ [managed-by:tqs1]");
-  rule.set_action(v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(v1::DIRECTION_ANY);
-  rule.add_os_types(v1::OS_TYPE_WINDOWS);
-  rule.add_os_types(v1::OS_TYPE_MACOS);
-  rule.add_os_types(v1::OS_TYPE_LINUX);
-  auto* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  for (std::string& v : values) hosts->add_values(std::move(v));
-  return rule;
+Rule MakeRule(const std::string& name, const std::vector<std::string>& values) {
+  return ::tqs1::testing::BlockRule(
+      name, "Blocked by ThreatQ [managed-by:tqs1]", values);
 }
 
 bool Is18Digits(const std::string& id) {
@@ -66,29 +56,29 @@ std::vector<std::string> Names(const std::vector<Rule>& rules) {
 }  // namespace
 
 std::string ConformanceParamName(
-    const testing::TestParamInfo<ConformanceParam>& info) {
+    const ::testing::TestParamInfo<ConformanceParam>& info) {
   return info.param.name;
 }
 
 void FirewallRulesConformanceTest::SetUp() {
   backend_ = GetParam().make();
   ASSERT_NE(backend_, nullptr);
-  backend_->AddSite(kSite, "HQ", kAccount, true);
-  backend_->AddSite(kOtherSite, "Branch", kAccount, true);
+  backend_->AddSite(kSiteId, "HQ", kAccountId, true);
+  backend_->AddSite(kOtherSite, "Branch", kAccountId, true);
 }
 
 TEST_P(FirewallRulesConformanceTest, FindSiteMatchesExactlyAndListsCandidates) {
-  backend().AddSite("100000000000000011", "hq", kAccount, true);
-  backend().AddSite("100000000000000012", "Twin", kAccount, true);
+  backend().AddSite("100000000000000011", "hq", kAccountId, true);
+  backend().AddSite("100000000000000012", "Twin", kAccountId, true);
   backend().AddSite("100000000000000013", "Twin", "2", true);
-  backend().AddSite("100000000000000014", "Gone", kAccount, false);
+  backend().AddSite("100000000000000014", "Gone", kAccountId, false);
   struct Case {
     std::string name;
     absl::StatusCode code;
     std::string id_or_message_part;
   };
   const std::vector<Case> cases = {
-      {"HQ", absl::StatusCode::kOk, kSite},
+      {"HQ", absl::StatusCode::kOk, kSiteId},
       {"hq", absl::StatusCode::kOk, "100000000000000011"},
       {"Hq", absl::StatusCode::kNotFound, "\"HQ\" (id 1758952600032266153"},
       {"Twin", absl::StatusCode::kFailedPrecondition,
@@ -109,7 +99,7 @@ TEST_P(FirewallRulesConformanceTest, FindSiteMatchesExactlyAndListsCandidates) {
 }
 
 TEST_P(FirewallRulesConformanceTest, ReadsAnEmptySiteAndAnUnknownOne) {
-  for (const char* site : {kSite, "199999999999999999"}) {
+  for (const char* site : {kSiteId, "199999999999999999"}) {
     SCOPED_TRACE(site);
     absl::StatusOr<ObservedState> observed = rules().ReadSite(site);
     ASSERT_TRUE(observed.ok()) << observed.status();
@@ -121,16 +111,16 @@ TEST_P(FirewallRulesConformanceTest, ReadsAnEmptySiteAndAnUnknownOne) {
 TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24",
                                           "2001:db8::/32", "2001:db8::1"});
-  absl::StatusOr<Rule> created = rules().CreateRule(kSite, wanted);
+  absl::StatusOr<Rule> created = rules().CreateRule(kSiteId, wanted);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_TRUE(Is18Digits(created->id())) << created->id();
   EXPECT_TRUE(SameRuleContent(*created, wanted)) << created->DebugString();
   EXPECT_EQ(created->scope(), v1::RULE_SCOPE_SITE);
-  EXPECT_EQ(created->scope_id(), kSite);
+  EXPECT_EQ(created->scope_id(), kSiteId);
 
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  std::vector<Rule> site_rules = SiteRules(*observed, kSite);
+  std::vector<Rule> site_rules = SiteRules(*observed, kSiteId);
   ASSERT_EQ(site_rules.size(), 1u);
   EXPECT_EQ(site_rules[0].id(), created->id());
   EXPECT_TRUE(SameRuleContent(site_rules[0], wanted));
@@ -138,17 +128,17 @@ TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   ASSERT_EQ(site_rules[0].remote_hosts_size(), 2);
   EXPECT_EQ(site_rules[0].remote_hosts(0).type(), "addresses");
   EXPECT_THAT(site_rules[0].remote_hosts(0).values(),
-              testing::ElementsAre("203.0.113.7", "2001:db8::1"));
+              ::testing::ElementsAre("203.0.113.7", "2001:db8::1"));
   EXPECT_EQ(site_rules[0].remote_hosts(1).type(), "cidr");
   EXPECT_THAT(site_rules[0].remote_hosts(1).values(),
-              testing::ElementsAre("192.0.2.0/24", "2001:db8::/32"));
+              ::testing::ElementsAre("192.0.2.0/24", "2001:db8::/32"));
 }
 
 TEST_P(FirewallRulesConformanceTest, DuplicateNameIsAlreadyExists) {
   Rule first = MakeRule("Known C2 IPs", {"203.0.113.7"});
-  ASSERT_TRUE(rules().CreateRule(kSite, first).ok());
+  ASSERT_TRUE(rules().CreateRule(kSiteId, first).ok());
   Rule second = MakeRule("Known C2 IPs", {"198.51.100.9"});
-  absl::StatusOr<Rule> dup = rules().CreateRule(kSite, second);
+  absl::StatusOr<Rule> dup = rules().CreateRule(kSiteId, second);
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists)
       << dup.status();
   EXPECT_THAT(dup.status().message(), HasSubstr("Known C2 IPs"));
@@ -156,26 +146,27 @@ TEST_P(FirewallRulesConformanceTest, DuplicateNameIsAlreadyExists) {
   // The same name in another site is fine.
   EXPECT_TRUE(rules().CreateRule(kOtherSite, second).ok());
 
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  std::vector<Rule> site_rules = SiteRules(*observed, kSite);
+  std::vector<Rule> site_rules = SiteRules(*observed, kSiteId);
   ASSERT_EQ(site_rules.size(), 1u);
   EXPECT_TRUE(SameRuleContent(site_rules[0], first));
 }
 
 TEST_P(FirewallRulesConformanceTest, NewRulesGoOnTop) {
   for (const char* name : {"A", "B", "C"}) {
-    ASSERT_TRUE(rules().CreateRule(kSite, MakeRule(name, {"192.0.2.1"})).ok());
+    ASSERT_TRUE(
+        rules().CreateRule(kSiteId, MakeRule(name, {"192.0.2.1"})).ok());
   }
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  EXPECT_THAT(Names(SiteRules(*observed, kSite)),
-              testing::ElementsAre("C", "B", "A"));
+  EXPECT_THAT(Names(SiteRules(*observed, kSiteId)),
+              ::testing::ElementsAre("C", "B", "A"));
 }
 
 TEST_P(FirewallRulesConformanceTest, UpdateReplacesEveryFieldIdempotently) {
   absl::StatusOr<Rule> created =
-      rules().CreateRule(kSite, MakeRule("Old", {"192.0.2.1", "10.0.0.0/8"}));
+      rules().CreateRule(kSiteId, MakeRule("Old", {"192.0.2.1", "10.0.0.0/8"}));
   ASSERT_TRUE(created.ok()) << created.status();
   Rule changed;
   changed.set_id(created->id());
@@ -190,14 +181,14 @@ TEST_P(FirewallRulesConformanceTest, UpdateReplacesEveryFieldIdempotently) {
   hosts->add_values("198.51.100.0/24");
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE(round);
-    absl::StatusOr<Rule> updated = rules().UpdateRule(kSite, changed);
+    absl::StatusOr<Rule> updated = rules().UpdateRule(kSiteId, changed);
     ASSERT_TRUE(updated.ok()) << updated.status();
     EXPECT_EQ(updated->id(), created->id());
     EXPECT_TRUE(SameRuleContent(*updated, changed)) << updated->DebugString();
   }
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  std::vector<Rule> site_rules = SiteRules(*observed, kSite);
+  std::vector<Rule> site_rules = SiteRules(*observed, kSiteId);
   ASSERT_EQ(site_rules.size(), 1u);
   EXPECT_TRUE(SameRuleContent(site_rules[0], changed))
       << site_rules[0].DebugString();
@@ -205,104 +196,106 @@ TEST_P(FirewallRulesConformanceTest, UpdateReplacesEveryFieldIdempotently) {
 
 TEST_P(FirewallRulesConformanceTest, UpdateErrors) {
   absl::StatusOr<Rule> a =
-      rules().CreateRule(kSite, MakeRule("A", {"192.0.2.1"}));
+      rules().CreateRule(kSiteId, MakeRule("A", {"192.0.2.1"}));
   absl::StatusOr<Rule> b =
-      rules().CreateRule(kSite, MakeRule("B", {"192.0.2.2"}));
+      rules().CreateRule(kSiteId, MakeRule("B", {"192.0.2.2"}));
   ASSERT_TRUE(a.ok() && b.ok());
 
   Rule gone = MakeRule("Gone", {"192.0.2.3"});
   gone.set_id("199999999999999999");
-  EXPECT_EQ(rules().UpdateRule(kSite, gone).status().code(),
+  EXPECT_EQ(rules().UpdateRule(kSiteId, gone).status().code(),
             absl::StatusCode::kNotFound);
 
   Rule rename = *b;
   rename.set_name("A");
-  absl::StatusOr<Rule> clash = rules().UpdateRule(kSite, rename);
+  absl::StatusOr<Rule> clash = rules().UpdateRule(kSiteId, rename);
   EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists)
       << clash.status();
 
   Rule too_long = *a;
   too_long.set_name(std::string(201, 'x'));
-  EXPECT_EQ(rules().UpdateRule(kSite, too_long).status().code(),
+  EXPECT_EQ(rules().UpdateRule(kSiteId, too_long).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  EXPECT_THAT(Names(SiteRules(*observed, kSite)),
-              testing::ElementsAre("B", "A"));
+  EXPECT_THAT(Names(SiteRules(*observed, kSiteId)),
+              ::testing::ElementsAre("B", "A"));
 }
 
 TEST_P(FirewallRulesConformanceTest, DeleteRemovesAndAbsentIsOk) {
   absl::StatusOr<Rule> a =
-      rules().CreateRule(kSite, MakeRule("A", {"192.0.2.1"}));
+      rules().CreateRule(kSiteId, MakeRule("A", {"192.0.2.1"}));
   absl::StatusOr<Rule> b =
-      rules().CreateRule(kSite, MakeRule("B", {"192.0.2.2"}));
+      rules().CreateRule(kSiteId, MakeRule("B", {"192.0.2.2"}));
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_TRUE(rules().DeleteRule(kSite, a->id()).ok());
-  EXPECT_TRUE(rules().DeleteRule(kSite, a->id()).ok());  // again: absent
-  EXPECT_TRUE(rules().DeleteRule(kSite, "199999999999999999").ok());
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  EXPECT_TRUE(rules().DeleteRule(kSiteId, a->id()).ok());
+  EXPECT_TRUE(rules().DeleteRule(kSiteId, a->id()).ok());  // again: absent
+  EXPECT_TRUE(rules().DeleteRule(kSiteId, "199999999999999999").ok());
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
-  EXPECT_THAT(Names(SiteRules(*observed, kSite)), testing::ElementsAre("B"));
+  EXPECT_THAT(Names(SiteRules(*observed, kSiteId)),
+              ::testing::ElementsAre("B"));
 }
 
 TEST_P(FirewallRulesConformanceTest, InheritedRulesAreClassifiedAndKept) {
   Rule account = MakeRule("Account block", {"192.0.2.10"});
   account.set_scope(v1::RULE_SCOPE_ACCOUNT);
-  const std::string account_id = backend().PutRule(kSite, account);
+  const std::string account_id = backend().PutRule(kSiteId, account);
   Rule global = MakeRule("Global block", {"192.0.2.11"});
   global.set_scope(v1::RULE_SCOPE_GLOBAL);
-  const std::string global_id = backend().PutRule(kSite, global);
+  const std::string global_id = backend().PutRule(kSiteId, global);
   Rule other = MakeRule("Other site", {"192.0.2.12"});
   other.set_scope(v1::RULE_SCOPE_SITE);
   backend().PutRule(kOtherSite, other);
   Rule hand_made = MakeRule("Hand made", {"192.0.2.13"});
   hand_made.set_description("");
   hand_made.set_scope(v1::RULE_SCOPE_SITE);
-  backend().PutRule(kSite, hand_made);
+  backend().PutRule(kSiteId, hand_made);
 
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   ASSERT_EQ(observed->rules_size(), 3) << observed->DebugString();
   // Site rules first, then account, then global (evaluation order).
   EXPECT_EQ(observed->rules(0).name(), "Hand made");
   EXPECT_EQ(observed->rules(0).scope(), v1::RULE_SCOPE_SITE);
-  EXPECT_EQ(observed->rules(0).scope_id(), kSite);
+  EXPECT_EQ(observed->rules(0).scope_id(), kSiteId);
   EXPECT_EQ(observed->rules(1).id(), account_id);
   EXPECT_EQ(observed->rules(1).scope(), v1::RULE_SCOPE_ACCOUNT);
-  EXPECT_EQ(observed->rules(1).scope_id(), kAccount);
+  EXPECT_EQ(observed->rules(1).scope_id(), kAccountId);
   EXPECT_EQ(observed->rules(2).id(), global_id);
   EXPECT_EQ(observed->rules(2).scope(), v1::RULE_SCOPE_GLOBAL);
   EXPECT_EQ(observed->rules(2).scope_id(), "");
 
   // A site-scoped delete never reaches an inherited rule.
-  EXPECT_TRUE(rules().DeleteRule(kSite, account_id).ok());
-  observed = rules().ReadSite(kSite);
+  EXPECT_TRUE(rules().DeleteRule(kSiteId, account_id).ok());
+  observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_EQ(observed->rules_size(), 3);
 
   // An inherited rule's name is free at site scope.
-  EXPECT_TRUE(
-      rules().CreateRule(kSite, MakeRule("Account block", {"192.0.2.1"})).ok());
+  EXPECT_TRUE(rules()
+                  .CreateRule(kSiteId, MakeRule("Account block", {"192.0.2.1"}))
+                  .ok());
 }
 
 TEST_P(FirewallRulesConformanceTest, EnforcesSentinelOneLimits) {
   Rule long_name = MakeRule(std::string(201, 'n'), {"192.0.2.1"});
-  EXPECT_EQ(rules().CreateRule(kSite, long_name).status().code(),
+  EXPECT_EQ(rules().CreateRule(kSiteId, long_name).status().code(),
             absl::StatusCode::kInvalidArgument);
   Rule max_name = MakeRule(std::string(200, 'n'), {"192.0.2.1"});
-  EXPECT_TRUE(rules().CreateRule(kSite, max_name).ok());
+  EXPECT_TRUE(rules().CreateRule(kSiteId, max_name).ok());
 
   std::vector<std::string> values;
   for (int i = 0; i < 5000; ++i) {
     values.push_back(absl::StrCat("10.", i / 256, ".", i % 256, ".1"));
   }
   Rule full = MakeRule("Full", values);
-  absl::StatusOr<Rule> created = rules().CreateRule(kSite, full);
+  absl::StatusOr<Rule> created = rules().CreateRule(kSiteId, full);
   ASSERT_TRUE(created.ok()) << created.status();
   values.push_back("10.200.0.1");
   Rule over = MakeRule("Over", values);
-  absl::StatusOr<Rule> refused = rules().CreateRule(kSite, over);
+  absl::StatusOr<Rule> refused = rules().CreateRule(kSiteId, over);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("5001"));
 
@@ -312,7 +305,7 @@ TEST_P(FirewallRulesConformanceTest, EnforcesSentinelOneLimits) {
                 .code(),
             absl::StatusCode::kInvalidArgument);
 
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   ASSERT_EQ(observed->rules_size(), 2);
   EXPECT_TRUE(SameRuleContent(observed->rules(0), full));
@@ -324,9 +317,9 @@ TEST_P(FirewallRulesConformanceTest, ReadsEveryRuleOfALargeSite) {
   for (int i = 0; i < kRules; ++i) {
     Rule rule = MakeRule(absl::StrCat("Rule ", i), {"192.0.2.1"});
     rule.set_scope(v1::RULE_SCOPE_SITE);
-    put.insert(backend().PutRule(kSite, rule));
+    put.insert(backend().PutRule(kSiteId, rule));
   }
-  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   ASSERT_EQ(observed->rules_size(), kRules);
   std::set<std::string> read;

@@ -23,6 +23,7 @@
 #include "providers/sentinelone/firewall_rules_conformance.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/sentinelone/wire.h"
+#include "testing/builders.h"
 
 namespace tqs1::sentinelone {
 namespace {
@@ -30,12 +31,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::tqs1::emulator::Fault;
 using ::tqs1::emulator::FaultKind;
+using ::tqs1::testing::kAccountId;
+using ::tqs1::testing::kSiteId;
 using ::tqs1::v1::ObservedState;
 using ::tqs1::v1::Rule;
 
 constexpr char kToken[] = "s1-token-9f8e7d6c5b4a-DO-NOT-LEAK";
-constexpr char kSite[] = "1758952600032266153";
-constexpr char kAccount[] = "1286405255240245908";
 constexpr char kRulesPath[] = "/web/api/v2.1/firewall-control";
 
 struct Stack {
@@ -123,7 +124,7 @@ class ClientBackend : public ConformanceBackend {
 
 INSTANTIATE_TEST_SUITE_P(
     ClientVsEmulator, FirewallRulesConformanceTest,
-    testing::Values(
+    ::testing::Values(
         ConformanceParam{"page_size_1000",
                          [] { return std::make_unique<ClientBackend>(1000); }},
         ConformanceParam{"page_size_97",
@@ -131,18 +132,9 @@ INSTANTIATE_TEST_SUITE_P(
     ConformanceParamName);
 
 Rule BlockRule(const std::string& name) {
-  Rule rule;
-  rule.set_name(name);
-  rule.set_description("Blocked by ThreatQ [managed-by:tqs1]");
-  rule.set_action(v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(v1::DIRECTION_ANY);
-  rule.add_os_types(v1::OS_TYPE_WINDOWS);
-  auto* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  hosts->add_values("203.0.113.7");
-  hosts->add_values("192.0.2.0/24");
-  return rule;
+  return ::tqs1::testing::BlockRule(name,
+                                    "Blocked by ThreatQ [managed-by:tqs1]",
+                                    {"203.0.113.7", "192.0.2.0/24"});
 }
 
 Fault MakeFault(FaultKind kind, std::string method, int count = 1) {
@@ -162,17 +154,17 @@ int CountRequests(SentinelOneEmulator& emulator, absl::string_view method) {
   return n;
 }
 
-class ClientFaultTest : public testing::Test {
+class ClientFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
     stack_ = MakeStack(1000);
     ASSERT_NE(stack_, nullptr);
-    emulator().AddSite({kSite, "HQ", kAccount, "Acme"});
+    emulator().AddSite({kSiteId, "HQ", kAccountId, "Acme"});
   }
   SentinelOneEmulator& emulator() { return *stack_->emulator; }
   SentinelOneClient& client() { return *stack_->client; }
   std::vector<Rule> SiteRules() {
-    return emulator().Rules(v1::RULE_SCOPE_SITE, kSite);
+    return emulator().Rules(v1::RULE_SCOPE_SITE, kSiteId);
   }
   int Events(absl::string_view kind) {
     int n = 0;
@@ -187,10 +179,10 @@ TEST_F(ClientFaultTest, TooManyRequestsWaitsRetryAfterOnTheInjectedClock) {
   Fault fault = MakeFault(FaultKind::kTooManyRequests, "GET", 2);
   fault.retry_after = absl::Seconds(3);
   emulator().server().InjectFault(fault);
-  absl::StatusOr<ObservedState> observed = client().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = client().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_THAT(stack_->clock.Sleeps(),
-              testing::ElementsAre(absl::Seconds(3), absl::Seconds(3)));
+              ::testing::ElementsAre(absl::Seconds(3), absl::Seconds(3)));
   EXPECT_EQ(CountRequests(emulator(), "GET"), 3);
 }
 
@@ -198,16 +190,16 @@ TEST_F(ClientFaultTest, TooManyRequestsOnCreateIsRetriedOnce) {
   // A 429 means the console did not process the request: safe to re-send.
   emulator().server().InjectFault(
       MakeFault(FaultKind::kTooManyRequests, "POST"));
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(SiteRules().size(), 1u);
   EXPECT_EQ(Events("create"), 1);
 }
 
 TEST_F(ClientFaultTest, ServerErrorOnReadIsRetried) {
-  emulator().AddRule(v1::RULE_SCOPE_SITE, kSite, BlockRule("A"));
+  emulator().AddRule(v1::RULE_SCOPE_SITE, kSiteId, BlockRule("A"));
   emulator().server().InjectFault(MakeFault(FaultKind::kServerError, "GET"));
-  absl::StatusOr<ObservedState> observed = client().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = client().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_EQ(observed->rules_size(), 1);
   std::vector<emulator::LoggedRequest> log = emulator().server().Requests();
@@ -218,7 +210,7 @@ TEST_F(ClientFaultTest, ServerErrorOnReadIsRetried) {
 
 TEST_F(ClientFaultTest, ServerErrorOnCreateIsSettledByReadingNotResending) {
   emulator().server().InjectFault(MakeFault(FaultKind::kServerError, "POST"));
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   // The harness answered 500 without applying: the re-read finds nothing.
   EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(created.status().message(),
@@ -226,7 +218,7 @@ TEST_F(ClientFaultTest, ServerErrorOnCreateIsSettledByReadingNotResending) {
   EXPECT_EQ(CountRequests(emulator(), "POST"), 1);
   EXPECT_TRUE(SiteRules().empty());
   // Running again converges.
-  ASSERT_TRUE(client().CreateRule(kSite, BlockRule("A")).ok());
+  ASSERT_TRUE(client().CreateRule(kSiteId, BlockRule("A")).ok());
   EXPECT_EQ(SiteRules().size(), 1u);
 }
 
@@ -234,17 +226,17 @@ TEST_F(ClientFaultTest, SlowAnswerWithinTheTimeoutIsFine) {
   Fault fault = MakeFault(FaultKind::kDelay, "GET");
   fault.delay = absl::Milliseconds(50);
   emulator().server().InjectFault(fault);
-  EXPECT_TRUE(client().ReadSite(kSite).ok());
+  EXPECT_TRUE(client().ReadSite(kSiteId).ok());
 }
 
 TEST(ClientSlowTest, SlowAnswerPastTheTimeoutIsDeadlineExceeded) {
   std::unique_ptr<Stack> stack = MakeStack(1000, absl::Milliseconds(100));
   ASSERT_NE(stack, nullptr);
-  stack->emulator->AddSite({kSite, "HQ", kAccount, "Acme"});
+  stack->emulator->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
   Fault fault = MakeFault(FaultKind::kDelay, "GET");
   fault.delay = absl::Milliseconds(400);
   stack->emulator->server().InjectFault(fault);
-  absl::StatusOr<ObservedState> observed = stack->client->ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = stack->client->ReadSite(kSiteId);
   EXPECT_EQ(observed.status().code(), absl::StatusCode::kDeadlineExceeded)
       << observed.status();
   EXPECT_THAT(observed.status().message(),
@@ -253,14 +245,14 @@ TEST(ClientSlowTest, SlowAnswerPastTheTimeoutIsDeadlineExceeded) {
 
 TEST_F(ClientFaultTest, DroppedConnectionOnReadIsRetried) {
   emulator().server().InjectFault(MakeFault(FaultKind::kDropConnection, "GET"));
-  EXPECT_TRUE(client().ReadSite(kSite).ok());
+  EXPECT_TRUE(client().ReadSite(kSiteId).ok());
   EXPECT_EQ(CountRequests(emulator(), "GET"), 2);
 }
 
 TEST_F(ClientFaultTest, DroppedConnectionOnCreateNeverMakesTwoRules) {
   emulator().server().InjectFault(
       MakeFault(FaultKind::kDropConnection, "POST"));
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   // Dropped before the handler ran: either reported (and nothing made) or,
   // if the transport knew it was never sent, retried once.
   if (created.ok()) {
@@ -268,7 +260,7 @@ TEST_F(ClientFaultTest, DroppedConnectionOnCreateNeverMakesTwoRules) {
   } else {
     EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable);
     EXPECT_TRUE(SiteRules().empty());
-    ASSERT_TRUE(client().CreateRule(kSite, BlockRule("A")).ok());
+    ASSERT_TRUE(client().CreateRule(kSiteId, BlockRule("A")).ok());
   }
   EXPECT_EQ(SiteRules().size(), 1u);
   EXPECT_EQ(Events("create"), 1);
@@ -276,7 +268,7 @@ TEST_F(ClientFaultTest, DroppedConnectionOnCreateNeverMakesTwoRules) {
 
 TEST_F(ClientFaultTest, LostCreateResponseYieldsExactlyOneRule) {
   emulator().server().InjectFault(MakeFault(FaultKind::kLoseResponse, "POST"));
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   ASSERT_TRUE(created.ok()) << created.status();
   std::vector<Rule> rules = SiteRules();
   ASSERT_EQ(rules.size(), 1u);
@@ -291,9 +283,9 @@ TEST_F(ClientFaultTest, LostCreateResponseWithOtherContentIsAlreadyExists) {
   // A hand-made rule holds the name; the console's refusal is lost too.
   Rule hand_made = BlockRule("A");
   hand_made.set_description("hand made");
-  emulator().AddRule(v1::RULE_SCOPE_SITE, kSite, hand_made);
+  emulator().AddRule(v1::RULE_SCOPE_SITE, kSiteId, hand_made);
   emulator().server().InjectFault(MakeFault(FaultKind::kLoseResponse, "POST"));
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   EXPECT_EQ(created.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(created.status().message(), HasSubstr("with different content"));
   ASSERT_EQ(SiteRules().size(), 1u);
@@ -301,19 +293,19 @@ TEST_F(ClientFaultTest, LostCreateResponseWithOtherContentIsAlreadyExists) {
 }
 
 TEST_F(ClientFaultTest, LostUpdateAndDeleteResponsesConverge) {
-  absl::StatusOr<Rule> created = client().CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = client().CreateRule(kSiteId, BlockRule("A"));
   ASSERT_TRUE(created.ok()) << created.status();
   Rule changed = *created;
   changed.mutable_remote_hosts(0)->add_values("198.51.100.1");
   emulator().server().InjectFault(MakeFault(FaultKind::kLoseResponse, "PUT"));
-  absl::StatusOr<Rule> updated = client().UpdateRule(kSite, changed);
+  absl::StatusOr<Rule> updated = client().UpdateRule(kSiteId, changed);
   ASSERT_TRUE(updated.ok()) << updated.status();
   ASSERT_EQ(SiteRules().size(), 1u);
   EXPECT_TRUE(SameRuleContent(SiteRules()[0], changed));
 
   emulator().server().InjectFault(
       MakeFault(FaultKind::kLoseResponse, "DELETE"));
-  EXPECT_TRUE(client().DeleteRule(kSite, created->id()).ok());
+  EXPECT_TRUE(client().DeleteRule(kSiteId, created->id()).ok());
   EXPECT_TRUE(SiteRules().empty());
   EXPECT_EQ(Events("delete"), 1);
 }
@@ -341,7 +333,7 @@ TEST_F(ClientFaultTest, DuplicateAnswerToOurOwnResentCreateIsSuccess) {
   absl::StatusOr<std::unique_ptr<SentinelOneClient>> client =
       SentinelOneClient::Create(options, &resending);
   ASSERT_TRUE(client.ok());
-  absl::StatusOr<Rule> created = (*client)->CreateRule(kSite, BlockRule("A"));
+  absl::StatusOr<Rule> created = (*client)->CreateRule(kSiteId, BlockRule("A"));
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_EQ(SiteRules().size(), 1u);
   EXPECT_EQ(SiteRules()[0].id(), created->id());
@@ -353,18 +345,18 @@ TEST_F(ClientFaultTest, DuplicateAnswerToOurOwnResentCreateIsSuccess) {
 TEST_F(ClientFaultTest, TokenNeverInLogsOrErrors) {
   std::vector<absl::Status> errors;
   emulator().server().InjectFault(MakeFault(FaultKind::kServerError, "POST"));
-  errors.push_back(client().CreateRule(kSite, BlockRule("A")).status());
+  errors.push_back(client().CreateRule(kSiteId, BlockRule("A")).status());
   emulator().server().InjectFault(MakeFault(FaultKind::kLoseResponse, "POST"));
-  errors.push_back(client().CreateRule(kSite, BlockRule("B")).status());
-  errors.push_back(client().CreateRule(kSite, BlockRule("B")).status());
+  errors.push_back(client().CreateRule(kSiteId, BlockRule("B")).status());
+  errors.push_back(client().CreateRule(kSiteId, BlockRule("B")).status());
   errors.push_back(client().FindSite("Nowhere").status());
   Rule gone = BlockRule("Gone");
   gone.set_id("199999999999999999");
-  errors.push_back(client().UpdateRule(kSite, gone).status());
+  errors.push_back(client().UpdateRule(kSiteId, gone).status());
   std::unique_ptr<Stack> wrong =
       MakeStack(1000, absl::Seconds(20), absl::StrCat(kToken, "-wrong"));
   ASSERT_NE(wrong, nullptr);
-  absl::Status unauthenticated = wrong->client->ReadSite(kSite).status();
+  absl::Status unauthenticated = wrong->client->ReadSite(kSiteId).status();
   EXPECT_EQ(unauthenticated.code(), absl::StatusCode::kUnauthenticated);
   errors.push_back(unauthenticated);
   int failures = 0;
@@ -381,16 +373,16 @@ TEST_F(ClientFaultTest, TokenNeverInLogsOrErrors) {
 
 TEST_F(ClientFaultTest, PagesWithCursorsAtTheMaximumPageSize) {
   for (int i = 0; i < 2500; ++i) {
-    emulator().AddRule(v1::RULE_SCOPE_SITE, kSite,
+    emulator().AddRule(v1::RULE_SCOPE_SITE, kSiteId,
                        BlockRule(absl::StrCat("R", i)));
   }
-  absl::StatusOr<ObservedState> observed = client().ReadSite(kSite);
+  absl::StatusOr<ObservedState> observed = client().ReadSite(kSiteId);
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_EQ(observed->rules_size(), 2500);
   std::vector<emulator::LoggedRequest> log = emulator().server().Requests();
   ASSERT_EQ(log.size(), 3u);
   EXPECT_THAT(log[0].query, HasSubstr("limit=1000"));
-  EXPECT_THAT(log[0].query, testing::Not(HasSubstr("cursor")));
+  EXPECT_THAT(log[0].query, ::testing::Not(HasSubstr("cursor")));
   EXPECT_THAT(log[1].query, HasSubstr("cursor="));
   EXPECT_THAT(log[2].query, HasSubstr("cursor="));
 }
@@ -408,11 +400,11 @@ TEST(ClientHttpsTest, TalksToTheEmulatorOverVerifiedTls) {
       MakeStack(1000, absl::Seconds(20), kToken, server, certs->ca_file);
   ASSERT_NE(stack, nullptr);
   ASSERT_TRUE(absl::StartsWith(stack->emulator->base_url(), "https://"));
-  stack->emulator->AddSite({kSite, "HQ", kAccount, "Acme"});
+  stack->emulator->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
   absl::StatusOr<std::string> site = stack->client->FindSite("HQ");
   ASSERT_TRUE(site.ok()) << site.status();
-  EXPECT_EQ(*site, kSite);
-  EXPECT_TRUE(stack->client->CreateRule(kSite, BlockRule("A")).ok());
+  EXPECT_EQ(*site, kSiteId);
+  EXPECT_TRUE(stack->client->CreateRule(kSiteId, BlockRule("A")).ok());
 }
 
 }  // namespace

@@ -35,19 +35,22 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "emulators/sentinelone_emulator.h"
-#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
+#include "testing/builders.h"
+#include "testing/vendors_env.h"
+#include "tests/soak/knobs.h"
 #include "tests/soak/site_invariants.h"
-#include "tests/soak/vendors.h"
 
 namespace tqs1::soak {
 namespace {
 
 const char* g_binary = nullptr;
 
+using ::tqs1::testing::kCollection;
+using ::tqs1::testing::kSiteId;
+using ::tqs1::testing::kSiteName;
+
 constexpr char kPassword[] = "crash-password";
-constexpr char kClientId[] = "crash-client";
 constexpr char kToken[] = "crash-token";
 
 // Starts `tqs1 args...` with the vendors' secrets in its environment and
@@ -62,8 +65,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
   }
   int null = open("/dev/null", O_RDONLY);
   if (null >= 0) dup2(null, STDIN_FILENO);
-  setenv("TQS1_THREATQ_PASSWORD", kPassword, 1);
-  setenv("TQS1_S1_TOKEN", kToken, 1);
+  setenv(testing::kPasswordEnv, kPassword, 1);
+  setenv(testing::kTokenEnv, kToken, 1);
   setenv("NO_COLOR", "1", 1);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(g_binary));
@@ -96,34 +99,25 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
   std::mt19937_64 rng(seed);
   AddressGenerator addresses(seed ^ 0xc4a5);
 
-  absl::StatusOr<Vendors> vendors = StartVendors(kPassword, kClientId, kToken);
+  testing::VendorsEnvOptions vendors_options;
+  vendors_options.password = kPassword;
+  vendors_options.api_token = kToken;
+  absl::StatusOr<std::unique_ptr<testing::VendorsEnv>> vendors =
+      testing::VendorsEnv::Start(vendors_options);
   ASSERT_TRUE(vendors.ok()) << vendors.status();
-  threatq::ThreatQEmulator* const tq = vendors->tq.get();
-  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
-  const int collection_id = vendors->collection_id;
-  tqs1::v1::Rule hand_made;
-  hand_made.set_name("Block partner VPN");
-  hand_made.set_description("made by hand");
-  hand_made.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  hand_made.add_remote_hosts()->set_type("addresses");
-  hand_made.mutable_remote_hosts(0)->add_values("198.51.100.7");
-  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId, hand_made);
+  threatq::ThreatQEmulator* const tq = &(*vendors)->tq();
+  sentinelone::SentinelOneEmulator* const s1 = &(*vendors)->s1();
+  const int collection_id = (*vendors)->collection_id();
+  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+              testing::BlockRule("Block partner VPN", "made by hand",
+                                 {"198.51.100.7"}));
 
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir = absl::StrCat(tmp ? tmp : "/tmp", "/crash");
   mkdir(dir.c_str(), 0700);
-  {
-    std::ofstream config(dir + "/tqs1.yaml");
-    config << "threatq:\n  url: " << tq->base_url()
-           << "\n  client_id: " << kClientId << "\n  username: " << kUser
-           << "\n  password_env: TQS1_THREATQ_PASSWORD\n"
-           << "sentinelone:\n  url: " << s1->base_url()
-           << "\n  api_token_env: TQS1_S1_TOKEN\n"
-           << "syncs:\n  - collection: \"" << kCollection
-           << "\"\n    site: HQ\n    rule: {description: \"Blocked by "
-              "ThreatQ\"}\n"
-           << "    guards: {max_unblock_fraction: 1}\n";
-  }
+  std::ofstream(dir + "/tqs1.yaml") << (*vendors)->ConfigYaml(
+      {{absl::StrCat(kCollection, " -> ", kSiteName), kCollection, kSiteName,
+        "    guards: {max_unblock_fraction: 1}\n"}});
   const std::string log = dir + "/tqs1.out";
   const std::vector<std::string> apply = {
       "apply", "--auto-approve", "-c", dir, "-ll", dir};
@@ -155,7 +149,9 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
       const size_t add = 1000 + rng() % 9000;
       for (size_t i = 0; i < add; ++i) wanted.insert(addresses.Next());
     }
-    ASSERT_TRUE(tq->SetIndicators(collection_id, AsIndicators(wanted)));
+    ASSERT_TRUE(tq->SetIndicators(
+        collection_id, testing::IpIndicators(std::vector<std::string>(
+                           wanted.begin(), wanted.end()))));
     checker.Consume(s1->Events());
     checker.StartRound(wanted, {"198.51.100.7"});
 

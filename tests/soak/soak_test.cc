@@ -31,8 +31,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/fake_clock.h"
-#include "emulators/sentinelone_emulator.h"
-#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
@@ -44,15 +42,24 @@
 #include "reconciler/ownership.h"
 #include "sync/plan_executor.h"
 #include "sync/sync_runner.h"
+#include "testing/builders.h"
+#include "testing/vendors_env.h"
 #include "tests/soak/fault_scheduler.h"
+#include "tests/soak/knobs.h"
 #include "tests/soak/site_invariants.h"
-#include "tests/soak/vendors.h"
 
 namespace tqs1::soak {
 namespace {
 
+using ::tqs1::testing::BlockRule;
+using ::tqs1::testing::IpIndicators;
+using ::tqs1::testing::kAccountId;
+using ::tqs1::testing::kClientId;
+using ::tqs1::testing::kCollection;
+using ::tqs1::testing::kSiteId;
+using ::tqs1::testing::kUser;
+
 constexpr char kPassword[] = "soak-password";
-constexpr char kClientId[] = "soak-client";
 constexpr char kToken[] = "soak-token";
 // Small rules, so that a few thousand addresses make many rules and writes.
 constexpr int kPerRule = 250;
@@ -65,22 +72,10 @@ uint64_t Seed() {
   return 20260515;
 }
 
-tqs1::v1::Rule ForeignRule(const std::string& name,
-                           std::vector<std::string> values) {
-  tqs1::v1::Rule rule;
-  rule.set_name(name);
-  rule.set_description("made by hand");
-  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  for (std::string& v : values) hosts->add_values(std::move(v));
-  return rule;
-}
-
 std::vector<threatq::Indicator> AsIndicators(
     const std::set<std::string>& values, const std::vector<std::string>& junk) {
-  std::vector<threatq::Indicator> out = soak::AsIndicators(values);
+  std::vector<threatq::Indicator> out =
+      IpIndicators(std::vector<std::string>(values.begin(), values.end()));
   for (const std::string& v : junk) out.push_back({v, "IP Address", "Active"});
   return out;
 }
@@ -98,25 +93,31 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   AddressGenerator addresses(seed ^ 0x5eed);
 
   // The two vendors.
-  absl::StatusOr<Vendors> vendors = StartVendors(kPassword, kClientId, kToken);
+  testing::VendorsEnvOptions vendors_options;
+  vendors_options.password = kPassword;
+  vendors_options.api_token = kToken;
+  absl::StatusOr<std::unique_ptr<testing::VendorsEnv>> vendors =
+      testing::VendorsEnv::Start(vendors_options);
   ASSERT_TRUE(vendors.ok()) << vendors.status();
-  threatq::ThreatQEmulator* const tq = vendors->tq.get();
-  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
-  const int collection_id = vendors->collection_id;
+  threatq::ThreatQEmulator* const tq = &(*vendors)->tq();
+  sentinelone::SentinelOneEmulator* const s1 = &(*vendors)->s1();
+  const int collection_id = (*vendors)->collection_id();
   // Rules tqs1 must leave alone: a hand-made site rule (blocking an address
   // the collection will also hold), a rule of the sync's name scheme
   // without the marker (a conflict), and inherited account rules, one of
   // them named like the sync's first rule.
   const std::string shared = addresses.Next();
-  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
-              ForeignRule("Block partner VPN", {shared, "198.51.100.7"}));
   s1->AddRule(
       tqs1::v1::RULE_SCOPE_SITE, kSiteId,
-      ForeignRule(reconciler::RuleName(kCollection, 7), {"198.51.100.8"}));
+      BlockRule("Block partner VPN", "made by hand", {shared, "198.51.100.7"}));
+  s1->AddRule(tqs1::v1::RULE_SCOPE_SITE, kSiteId,
+              BlockRule(reconciler::RuleName(kCollection, 7), "made by hand",
+                        {"198.51.100.8"}));
   s1->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
-              ForeignRule(kCollection, {"198.51.100.9"}));
-  s1->AddRule(tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
-              ForeignRule(reconciler::RuleName(kCollection, 1), {}));
+              BlockRule(kCollection, "made by hand", {"198.51.100.9"}));
+  s1->AddRule(
+      tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
+      BlockRule(reconciler::RuleName(kCollection, 1), "made by hand", {}));
 
   // The real clients over libcurl, each behind the fault scheduler of its
   // emulator and a RetryingTransport on a fake clock.

@@ -33,6 +33,7 @@
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/config/secrets.h"
+#include "cli/demo_scenario.h"
 #include "emulators/emulator_server.h"
 #include "emulators/sentinelone_emulator.h"
 #include "emulators/threatq_emulator.h"
@@ -45,14 +46,9 @@
 namespace tqs1::bench {
 namespace {
 
-constexpr char kCollection[] = "Known C2 IPs";
-constexpr char kSiteName[] = "HQ";
-constexpr char kSiteId[] = "1758952600032266153";
-constexpr char kAccountId[] = "1286405255240245908";
-constexpr char kUser[] = "svc-tqs1@example.net";
-constexpr char kClientId[] = "bench-client-id";
-constexpr char kPassword[] = "bench-password";
-constexpr char kToken[] = "bench-token";
+using ::tqs1::cli::kDemoCollection;
+using ::tqs1::cli::kDemoSite;
+using ::tqs1::cli::kDemoSiteId;
 
 // The k-th address: 45.0.0.0 + k (public space, clear of every built-in
 // never-block range for k < 2^24).
@@ -158,14 +154,8 @@ class Stopwatch {
 int Run(int64_t n) {
   log::StderrLogger logger(log::LogLevel::kWarning);
 
-  // ThreatQ: the user and a collection of n IPv4 addresses, in no order.
-  absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
-  if (!tq.ok()) {
-    std::cerr << "e2e_benchmark: ThreatQ emulator: " << tq.status() << "\n";
-    return 1;
-  }
-  (*tq)->AddUser(kUser, kPassword, kClientId);
+  // ThreatQ: the demo's user and a collection of n IPv4 addresses, in no
+  // order. SentinelOne: the demo's site, empty.
   std::vector<threatq::Indicator> indicators;
   indicators.reserve(static_cast<size_t>(n));
   for (int64_t k = 0; k < n; ++k) {
@@ -173,37 +163,22 @@ int Run(int64_t n) {
   }
   std::mt19937_64 rng(20261128);
   std::shuffle(indicators.begin(), indicators.end(), rng);
-  (*tq)->AddCollection(kCollection, std::move(indicators));
-
-  // SentinelOne: an empty site.
-  sentinelone::EmulatorOptions s1_options;
-  s1_options.api_token = kToken;
-  absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
-      sentinelone::SentinelOneEmulator::Start(s1_options);
-  if (!s1.ok()) {
-    std::cerr << "e2e_benchmark: SentinelOne emulator: " << s1.status() << "\n";
+  tqs1::config::Credentials secrets;
+  secrets.threatq_password = "bench-password";
+  secrets.sentinelone_api_token = "bench-token";
+  absl::StatusOr<cli::DemoVendors> vendors = cli::StartDemoVendors(
+      secrets.threatq_password, secrets.sentinelone_api_token,
+      std::move(indicators));
+  if (!vendors.ok()) {
+    std::cerr << "e2e_benchmark: " << vendors.status() << "\n";
     return 1;
   }
-  (*s1)->AddSite({kSiteId, kSiteName, kAccountId, "Acme"});
+  threatq::ThreatQEmulator* const tq = vendors->tq.get();
+  sentinelone::SentinelOneEmulator* const s1 = vendors->s1.get();
 
   // The config a user would write, built in code as `tqs1 demo` does.
-  tqs1::v1::Config config;
-  config.mutable_threatq()->set_url((*tq)->base_url());
-  config.mutable_threatq()->set_client_id(kClientId);
-  config.mutable_threatq()->set_username(kUser);
-  config.mutable_threatq()->mutable_password()->set_env(
-      "TQS1_THREATQ_PASSWORD");
-  config.mutable_sentinelone()->set_url((*s1)->base_url());
-  config.mutable_sentinelone()->mutable_api_token()->set_env("TQS1_S1_TOKEN");
-  tqs1::v1::SyncConfig* sync = config.add_syncs();
-  sync->set_name(absl::StrCat(kCollection, " -> ", kSiteName));
-  sync->set_collection(kCollection);
-  sync->set_site(kSiteName);
-  sync->mutable_rule()->set_description("Blocked by ThreatQ");
-  sync->mutable_rule()->set_enabled(true);
-  tqs1::config::Credentials secrets;
-  secrets.threatq_password = kPassword;
-  secrets.sentinelone_api_token = kToken;
+  const tqs1::v1::Config config =
+      cli::DemoConfig(tq->base_url(), s1->base_url());
   absl::StatusOr<cli::Backends> backends =
       cli::Connect(config, secrets, &logger);
   if (!backends.ok()) {
@@ -216,7 +191,7 @@ int Run(int64_t n) {
   io.out = &out;
   io.err = &err;
   cli::CommandLine cl;
-  TakeTraffic(**tq, **s1);
+  TakeTraffic(*tq, *s1);
 
   // 1. `tqs1 apply --auto-approve` to the empty site.
   cl.command = "apply";
@@ -224,8 +199,8 @@ int Run(int64_t n) {
   Stopwatch apply_watch;
   const int apply_code = cli::RunApply(config, *backends, cl, io, &logger);
   const double apply_s = apply_watch.Elapsed().wall;
-  const Traffic apply = TakeTraffic(**tq, **s1);
-  const int64_t apply_writes = static_cast<int64_t>((*s1)->Events().size());
+  const Traffic apply = TakeTraffic(*tq, *s1);
+  const int64_t apply_writes = static_cast<int64_t>(s1->Events().size());
   if (apply_code != cli::kExitOk) {
     std::cerr << "e2e_benchmark: apply exited " << apply_code << ":\n"
               << err.str() << out.str().substr(0, 4000) << "\n";
@@ -233,7 +208,7 @@ int Run(int64_t n) {
   }
   int64_t rules = 0, blocked = 0;
   for (const tqs1::v1::Rule& rule :
-       (*s1)->Rules(tqs1::v1::RULE_SCOPE_SITE, kSiteId)) {
+       s1->Rules(tqs1::v1::RULE_SCOPE_SITE, kDemoSiteId)) {
     if (!reconciler::HasOwnershipMarker(rule.description())) continue;
     ++rules;
     for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
@@ -255,9 +230,9 @@ int Run(int64_t n) {
   Stopwatch plan_watch;
   const int plan_code = cli::RunPlan(config, *backends, cl, io, &logger);
   const Spent replan_spent = plan_watch.Elapsed();
-  const Traffic replan = TakeTraffic(**tq, **s1);
+  const Traffic replan = TakeTraffic(*tq, *s1);
   const int64_t replan_writes =
-      static_cast<int64_t>((*s1)->Events().size()) - apply_writes;
+      static_cast<int64_t>(s1->Events().size()) - apply_writes;
   if (plan_code != cli::kExitOk) {
     std::cerr << "e2e_benchmark: the re-plan exited " << plan_code
               << " (0 = in sync):\n"
@@ -268,7 +243,7 @@ int Run(int64_t n) {
   // Where the re-plan's time goes: the same two reads again, alone.
   Stopwatch tq_watch;
   absl::StatusOr<threatq::CollectionRead> read =
-      backends->threatq->ReadCollection(kCollection);
+      backends->threatq->ReadCollection(kDemoCollection);
   const Spent read_tq = tq_watch.Elapsed();
   if (!read.ok() || static_cast<int64_t>(read->values.size()) != n) {
     std::cerr << "e2e_benchmark: reading the collection again failed: "
@@ -277,7 +252,7 @@ int Run(int64_t n) {
   }
   Stopwatch s1_watch;
   absl::StatusOr<std::string> site_id =
-      backends->sentinelone->FindSite(kSiteName);
+      backends->sentinelone->FindSite(kDemoSite);
   absl::StatusOr<tqs1::v1::ObservedState> site =
       site_id.ok() ? backends->sentinelone->ReadSite(*site_id)
                    : absl::StatusOr<tqs1::v1::ObservedState>(site_id.status());
@@ -287,7 +262,7 @@ int Run(int64_t n) {
               << site.status() << "\n";
     return 1;
   }
-  const Traffic reads = TakeTraffic(**tq, **s1);
+  const Traffic reads = TakeTraffic(*tq, *s1);
 
   std::cout << "| step | HTTP calls (ThreatQ + SentinelOne) | SentinelOne "
                "GET / writes | bytes sent to SentinelOne | rule writes | "
