@@ -11,10 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <limits>
 #include <map>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,19 +19,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
+#include "base/net.h"
 #include "base/status_macros.h"
+#include "cli/config/schema.h"
+#include "cli/config/yaml_guards.h"
 #include "reconciler/address.h"
-#include "yaml-cpp/eventhandler.h"
-#include "yaml-cpp/mark.h"
-#include "yaml-cpp/parser.h"
 #include "yaml-cpp/yaml.h"
 
 namespace tqs1::config {
@@ -51,137 +43,13 @@ using ::tqs1::v1::SyncConfig;
 using ::tqs1::v1::ThreatQConfig;
 using ::tqs1::v1::TlsConfig;
 
-using KeyList = absl::Span<const absl::string_view>;
-
 constexpr off_t kMaxConfigBytes = 1 << 20;
-
-// `s` in double quotes, escaped, cut after 60 bytes.
-std::string Quote(absl::string_view s) {
-  constexpr size_t kMax = 60;
-  if (s.size() <= kMax)
-    return absl::StrCat("\"", absl::Utf8SafeCHexEscape(s), "\"");
-  return absl::StrCat("\"", absl::Utf8SafeCHexEscape(s.substr(0, kMax)),
-                      "...\"");
-}
-
-// What a node holds, for "expected X, got <Describe(node)>".
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return Quote(node.Scalar());
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
-    default:
-      return "nothing";
-  }
-}
-
-int LineOf(const YAML::Node& node, int fallback) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() ? fallback : mark.line + 1;
-}
-
-std::string ChildPath(absl::string_view path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
-}
-
-std::string Where(absl::string_view path) {
-  return path.empty() ? "at the top level" : absl::StrCat("in ", path);
-}
-
-bool Contains(KeyList keys, absl::string_view key) {
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-// Case-insensitive Levenshtein distance.
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const bool same =
-          absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]);
-      row[j] =
-          std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The allowed key closest to `key`, if it is close enough to be a typo.
-std::optional<absl::string_view> Suggest(absl::string_view key,
-                                         KeyList allowed) {
-  const size_t limit = std::max<size_t>(2, key.size() / 4);
-  std::optional<absl::string_view> best;
-  size_t best_distance = limit + 1;
-  for (absl::string_view candidate : allowed) {
-    const size_t d = EditDistance(key, candidate);
-    if (d < best_distance) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  return best;
-}
 
 bool IsEnvVarName(absl::string_view name) {
   if (name.empty() || absl::ascii_isdigit(name[0])) return false;
   return std::all_of(name.begin(), name.end(),
                      [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
 }
-
-bool IsLoopbackHost(absl::string_view host) {
-  const std::string lower = absl::AsciiStrToLower(host);
-  if (lower == "localhost" || lower == "localhost.") return true;
-  const std::string text(host);
-  in_addr v4;
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  }
-  return false;
-}
-
-// A YAML value and where it is.
-struct Located {
-  YAML::Node node;
-  std::string path;  // e.g. "syncs[0].rule.enabled"; "" for the root
-  int line = 1;      // 1-based
-};
-
-struct Entry {
-  std::string key;
-  int key_line = 1;
-  Located value;
-};
-
-// The checked entries of a YAML map, in document order.
-struct MapView {
-  std::string path;
-  int line = 1;
-  std::vector<Entry> entries;
-
-  const Entry* Find(absl::string_view key) const {
-    for (const Entry& e : entries) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-};
-
-struct EnumValue {
-  absl::string_view name;
-  int value;
-};
 
 constexpr EnumValue kDirections[] = {
     {"any", tqs1::v1::DIRECTION_ANY},
@@ -229,160 +97,30 @@ constexpr absl::string_view kGuardKeys[] = {
     "min_desired_addresses", "max_unblock_fraction", "unblock_floor",
     "min_ipv4_prefix", "min_ipv6_prefix"};
 
-constexpr uint64_t kMaxUint64 = std::numeric_limits<uint64_t>::max();
-
-// The 1-based line of the first line that starts with ',' outside any flow
-// collection (e.g. ",a:\n  b: c"), or 0. Such text is invalid YAML, and
-// yaml-cpp 0.7 loops forever on it (found by //tests/fuzz:config_fuzzer), so
-// it is refused before yaml-cpp sees it.
-int LeadingFlowEntryLine(absl::string_view yaml) {
-  // A ',' separates entries of a flow collection: no YAML line outside
-  // "[...]" or "{...}" can start with one, and yaml-cpp 0.7 loops forever on
-  // some such documents. Quoted scalars and comments are skipped so that
-  // their contents do not count.
-  int line = 1, depth = 0;
-  bool line_start = true, in_comment = false;
-  char quote = 0;
-  char previous = '\n';
-  for (size_t k = 0; k < yaml.size(); ++k) {
-    const char c = yaml[k];
-    if (c == '\n') {
-      ++line;
-      line_start = true;
-      in_comment = false;
-      previous = c;
-      continue;
-    }
-    if (in_comment) continue;
-    if (quote != 0) {
-      if (quote == '"' && c == '\\') {
-        ++k;  // an escaped character
-      } else if (c == quote) {
-        if (quote == '\'' && k + 1 < yaml.size() && yaml[k + 1] == '\'') {
-          ++k;  // '' inside a single-quoted scalar
-        } else {
-          quote = 0;
-        }
-      }
-      previous = c;
-      continue;
-    }
-    if (line_start && (c == ' ' || c == '\t')) continue;
-    if (line_start && c == ',' && depth == 0) return line;
-    line_start = false;
-    if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
-      in_comment = true;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-    previous = c;
-  }
-  return 0;
-}
-
-// Records where each document yaml-cpp's parser reads starts.
-class DocumentStarts : public YAML::EventHandler {
+// The tqs1 schema, read with SchemaReader's checks.
+class ConfigParser : public SchemaReader {
  public:
-  const YAML::Mark& last() const { return last_; }
-
-  void OnDocumentStart(const YAML::Mark& mark) override { last_ = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
- private:
-  YAML::Mark last_ = YAML::Mark::null_mark();
-};
-
-// Where yaml-cpp's parser stops advancing through `yaml`, if it does.
-// yaml-cpp 0.7 ends a document at a token no rule reads (a stray ',') without
-// consuming it, so the next document starts at the same token, and so on:
-// YAML::LoadAll() never returns and keeps an empty document per round until
-// memory runs out (fixed in later yaml-cpp releases). A document that starts
-// where the previous one did is that loop. Throws what the parser throws.
-std::optional<YAML::Mark> StuckParserMark(const std::string& yaml) {
-  std::istringstream in(yaml);
-  YAML::Parser parser(in);
-  DocumentStarts starts;
-  int previous = -1;
-  while (parser.HandleNextDocument(starts)) {
-    if (starts.last().pos == previous) return starts.last();
-    previous = starts.last().pos;
-  }
-  return std::nullopt;
-}
-
-class ConfigParser {
- public:
-  explicit ConfigParser(absl::string_view source) : source_(source) {}
+  explicit ConfigParser(absl::string_view source)
+      : SchemaReader(source), source_(source) {}
 
   absl::StatusOr<Config> Parse(absl::string_view yaml) {
+    ASSIGN_OR_RETURN(const YAML::Node document,
+                     LoadOneYamlDocument(yaml, source_));
     try {
-      return ParseDocument(yaml);
-    } catch (const YAML::Exception& e) {
-      if (e.mark.is_null()) {
-        return Error(1, absl::StrCat("invalid YAML: ", e.msg));
-      }
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ":", e.mark.line + 1, ":", e.mark.column + 1,
-                       ": invalid YAML: ", e.msg));
+      return ParseDocument(document);
     } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ": cannot read the config: ", e.what()));
+      return YamlExceptionToStatus(e, source_);
     }
   }
 
  private:
-  absl::Status Error(int line, absl::string_view message) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_, ":", line, ": ", message));
-  }
-  absl::Status ErrorAt(const Located& v, absl::string_view message) const {
-    return Error(v.line, absl::StrCat(v.path, ": ", message));
-  }
-
-  absl::StatusOr<Config> ParseDocument(absl::string_view yaml) {
-    if (int line = LeadingFlowEntryLine(yaml); line > 0) {
-      return Error(
-          line, "invalid YAML: a line cannot start with ',' outside [] or {}");
-    }
-    const std::string text(yaml);
-    // Before LoadAll(), which would never return (see StuckParserMark).
-    if (std::optional<YAML::Mark> stuck = StuckParserMark(text)) {
-      const unsigned char c =
-          stuck->pos >= 0 && static_cast<size_t>(stuck->pos) < text.size()
-              ? text[stuck->pos]
-              : 0;
-      return absl::InvalidArgumentError(absl::StrCat(
-          source_, ":", stuck->line + 1, ":", stuck->column + 1,
-          ": invalid YAML: unexpected ",
-          absl::ascii_isgraph(c) ? absl::StrCat("'", std::string(1, c), "'")
-                                 : "character"));
-    }
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      return Error(
-          LineOf(docs[1], 1),
-          absl::StrCat("expected one YAML document, found ", docs.size()));
-    }
-    if (docs.empty() || docs[0].IsNull()) {
+  absl::StatusOr<Config> ParseDocument(const YAML::Node& document) const {
+    if (document.IsNull()) {
       return Error(1,
                    "the config is empty; expected the keys threatq, "
                    "sentinelone and syncs");
     }
-    const Located root{docs[0], "", LineOf(docs[0], 1)};
+    const Located root{document, "", LineOf(document, 1)};
     if (!root.node.IsMap()) {
       return Error(root.line,
                    absl::StrCat("expected a map with the keys threatq, "
@@ -416,159 +154,6 @@ class ConfigParser {
     return config;
   }
 
-  // Checks that `v` is a map (or empty) whose keys are all in `allowed`,
-  // each at most once.
-  absl::StatusOr<MapView> ReadMap(const Located& v, KeyList allowed) const {
-    MapView m;
-    m.path = v.path;
-    m.line = v.line;
-    if (v.node.IsNull()) return m;
-    if (!v.node.IsMap()) {
-      return ErrorAt(
-          v, absl::StrCat("expected a map of keys, got ", Describe(v.node)));
-    }
-    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-      const YAML::Node key_node = it->first;
-      const YAML::Node value = it->second;
-      const int key_line = LineOf(key_node, v.line);
-      if (!key_node.IsScalar()) {
-        return Error(key_line,
-                     absl::StrCat("expected a key name ", Where(v.path),
-                                  ", got ", Describe(key_node)));
-      }
-      const std::string& key = key_node.Scalar();
-      if (const Entry* first = m.Find(key)) {
-        return Error(key_line, absl::StrCat("duplicate key ", Quote(key), " ",
-                                            Where(v.path), " (first at line ",
-                                            first->key_line, ")"));
-      }
-      if (!Contains(allowed, key)) {
-        return UnknownKey(v.path, key, key_line, allowed);
-      }
-      // Scalars point at themselves; empty values, maps and lists at their
-      // key (the line a reader looks for).
-      const int value_line =
-          value.IsScalar() ? LineOf(value, key_line) : key_line;
-      m.entries.push_back(Entry{
-          key, key_line, Located{value, ChildPath(v.path, key), value_line}});
-    }
-    return m;
-  }
-
-  absl::Status UnknownKey(absl::string_view path, absl::string_view key,
-                          int line, KeyList allowed) const {
-    // "password: hunter2" where "password_env" or "password_file" belongs.
-    const std::string env_key = absl::StrCat(key, "_env");
-    const std::string file_key = absl::StrCat(key, "_file");
-    if (Contains(allowed, env_key) && Contains(allowed, file_key)) {
-      return Error(line, absl::StrCat(ChildPath(path, key),
-                                      ": secrets may not be written in the "
-                                      "config file; reference one with ",
-                                      env_key, " or ", file_key));
-    }
-    std::string message =
-        absl::StrCat("unknown key ", Quote(key), " ", Where(path));
-    if (std::optional<absl::string_view> s = Suggest(key, allowed)) {
-      absl::StrAppend(&message, " (did you mean ", Quote(*s), "?)");
-    } else {
-      absl::StrAppend(&message,
-                      " (expected one of: ", absl::StrJoin(allowed, ", "), ")");
-    }
-    return Error(line, message);
-  }
-
-  absl::StatusOr<const Entry*> Require(const MapView& m, absl::string_view key,
-                                       absl::string_view why = "") const {
-    if (const Entry* e = m.Find(key)) return e;
-    const std::string what =
-        absl::StrCat("missing required key ", Quote(key), why);
-    return Error(m.line,
-                 m.path.empty() ? what : absl::StrCat(m.path, ": ", what));
-  }
-
-  absl::StatusOr<std::string> ReadString(const Located& v,
-                                         bool allow_empty = false) const {
-    if (!v.node.IsScalar()) {
-      return ErrorAt(v,
-                     absl::StrCat("expected a string, got ", Describe(v.node)));
-    }
-    if (!allow_empty && v.node.Scalar().empty()) {
-      return ErrorAt(v, "must not be empty");
-    }
-    return v.node.Scalar();
-  }
-
-  absl::StatusOr<bool> ReadBool(const Located& v) const {
-    if (v.node.IsScalar()) {
-      const std::string s = absl::AsciiStrToLower(v.node.Scalar());
-      if (s == "true") return true;
-      if (s == "false") return false;
-    }
-    return ErrorAt(
-        v, absl::StrCat("expected true or false, got ", Describe(v.node)));
-  }
-
-  absl::StatusOr<uint64_t> ReadUint(const Located& v, uint64_t min,
-                                    uint64_t max) const {
-    uint64_t n = 0;
-    if (v.node.IsScalar()) {
-      const std::string& s = v.node.Scalar();
-      const bool digits =
-          !s.empty() && std::all_of(s.begin(), s.end(), absl::ascii_isdigit);
-      if (digits && absl::SimpleAtoi(s, &n) && n >= min && n <= max) return n;
-    }
-    const std::string range = max == kMaxUint64
-                                  ? absl::StrCat("of at least ", min)
-                                  : absl::StrCat("from ", min, " to ", max);
-    return ErrorAt(v, absl::StrCat("expected a whole number ", range, ", got ",
-                                   Describe(v.node)));
-  }
-
-  absl::StatusOr<double> ReadFraction(const Located& v) const {
-    double d = 0;
-    if (v.node.IsScalar() && absl::SimpleAtod(v.node.Scalar(), &d) && d > 0 &&
-        d <= 1) {
-      return d;
-    }
-    return ErrorAt(v, absl::StrCat("expected a number greater than 0 and at "
-                                   "most 1, got ",
-                                   Describe(v.node)));
-  }
-
-  absl::StatusOr<int> ReadEnum(const Located& v,
-                               absl::Span<const EnumValue> values) const {
-    std::vector<absl::string_view> names;
-    for (const EnumValue& e : values) names.push_back(e.name);
-    if (v.node.IsScalar()) {
-      const std::string s = absl::AsciiStrToLower(v.node.Scalar());
-      for (const EnumValue& e : values) {
-        if (e.name == s) return e.value;
-      }
-      return ErrorAt(
-          v, absl::StrCat("unknown value ", Quote(v.node.Scalar()),
-                          "; expected one of: ", absl::StrJoin(names, ", ")));
-    }
-    return ErrorAt(v,
-                   absl::StrCat("expected one of: ", absl::StrJoin(names, ", "),
-                                "; got ", Describe(v.node)));
-  }
-
-  // The elements of a list (none for an empty value).
-  absl::StatusOr<std::vector<Located>> ReadList(const Located& v) const {
-    std::vector<Located> out;
-    if (v.node.IsNull()) return out;
-    if (!v.node.IsSequence()) {
-      return ErrorAt(v,
-                     absl::StrCat("expected a list, got ", Describe(v.node)));
-    }
-    for (size_t i = 0; i < v.node.size(); ++i) {
-      const YAML::Node element = v.node[i];
-      out.push_back(Located{element, absl::StrCat(v.path, "[", i, "]"),
-                            LineOf(element, v.line)});
-    }
-    return out;
-  }
-
   absl::StatusOr<std::string> ReadUrl(const Located& v) const {
     ASSIGN_OR_RETURN(std::string url, ReadString(v));
     if (absl::Status s = ValidateApiUrl(url); !s.ok()) {
@@ -591,8 +176,8 @@ class ConfigParser {
                                 ", not both"));
     }
     if (env != nullptr) {
-      ASSIGN_OR_RETURN(std::string name, ReadString(env->value));
-      if (!IsEnvVarName(name)) {
+      ASSIGN_OR_RETURN(*out->mutable_env(), ReadString(env->value));
+      if (!IsEnvVarName(out->env())) {
         // The value is not shown: it may be the secret itself.
         return ErrorAt(env->value,
                        "expected the name of an environment variable "
@@ -600,7 +185,6 @@ class ConfigParser {
                        "the value is not shown in case it is the secret "
                        "itself");
       }
-      out->set_env(std::move(name));
     }
     if (file != nullptr) {
       ASSIGN_OR_RETURN(*out->mutable_file(), ReadString(file->value));
@@ -867,11 +451,8 @@ void Rebase(absl::string_view prefix, std::string* path) {
 
 absl::Status ValidateApiUrl(absl::string_view url) {
   if (url.empty()) return absl::InvalidArgumentError("must not be empty");
-  const size_t scheme_end = url.find("://");
-  const absl::string_view rest =
-      scheme_end == absl::string_view::npos ? url : url.substr(scheme_end + 3);
-  const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != absl::string_view::npos) {
+  const net::UrlParts parts = net::SplitUrl(url);
+  if (parts.has_user_info) {
     // Never shown: the user info may hold a password.
     return absl::InvalidArgumentError(
         "the URL embeds credentials (user:password@host); remove them and "
@@ -879,93 +460,64 @@ absl::Status ValidateApiUrl(absl::string_view url) {
   }
   // A query string may hold a token too: never shown either.
   const absl::string_view shown = url.substr(0, url.find_first_of("?#"));
-  if (scheme_end == absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(shown), " has no scheme; write ",
-                     Quote(absl::StrCat("https://", shown))));
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(Quote(shown), why));
+  };
+  if (!parts.has_separator) {
+    return bad(absl::StrCat(" has no scheme; write ",
+                            Quote(absl::StrCat("https://", shown))));
   }
-  const std::string scheme = absl::AsciiStrToLower(url.substr(0, scheme_end));
-  if (scheme != "https" && scheme != "http") {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(shown), " has the unsupported scheme ",
-                     Quote(scheme), "; use https://"));
+  if (parts.scheme != "https" && parts.scheme != "http") {
+    return bad(absl::StrCat(" has the unsupported scheme ", Quote(parts.scheme),
+                            "; use https://"));
   }
   if (shown.size() != url.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(shown),
-                     " must be a base URL, without a query (?...) or "
-                     "fragment (#...)"));
+    return bad(
+        " must be a base URL, without a query (?...) or fragment (#...)");
   }
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Quote(shown), " contains whitespace or control characters"));
+      return bad(" contains whitespace or control characters");
     }
   }
-  absl::string_view host = authority;
-  absl::string_view port;
-  bool has_port = false;
-  if (!authority.empty() && authority[0] == '[') {
-    const size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Quote(shown), " has an unterminated [IPv6] host"));
-    }
-    host = authority.substr(1, close - 1);
-    const absl::string_view after = authority.substr(close + 1);
+  const net::HostPortParts& host = parts.authority;
+  using Shape = net::HostPortParts::Shape;
+  if (host.shape == Shape::kUnclosedBracket) {
+    return bad(" has an unterminated [IPv6] host");
+  }
+  if (host.bracketed) {
     in6_addr v6;
-    if (inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Quote(shown), " has an invalid IPv6 address in brackets"));
+    if (inet_pton(AF_INET6, host.host.c_str(), &v6) != 1) {
+      return bad(" has an invalid IPv6 address in brackets");
     }
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return absl::InvalidArgumentError(
-            absl::StrCat(Quote(shown), " has an invalid host"));
-      }
-      port = after.substr(1);
-      has_port = true;
+    if (host.shape == Shape::kJunkAfterBracket) {
+      return bad(" has an invalid host");
     }
   } else {
-    const size_t colons = std::count(authority.begin(), authority.end(), ':');
-    if (colons > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Quote(shown),
-          ": write IPv6 addresses in brackets, e.g. https://[2001:db8::1]/"));
+    if (host.host.find(':') != std::string::npos) {
+      return bad(
+          ": write IPv6 addresses in brackets, e.g. https://[2001:db8::1]/");
     }
-    const size_t colon = authority.find(':');
-    if (colon != absl::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-      has_port = true;
-    }
-    const bool valid_host = std::all_of(host.begin(), host.end(), [](char c) {
-      return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
-    });
-    if (!valid_host) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Quote(shown), " has an invalid host name"));
-    }
+    const bool valid_name =
+        std::all_of(host.host.begin(), host.host.end(), [](char c) {
+          return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
+        });
+    if (!valid_name) return bad(" has an invalid host name");
   }
-  if (host.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(shown), " has no host"));
-  }
-  if (has_port) {
+  if (host.host.empty()) return bad(" has no host");
+  if (host.has_port) {
     int n = 0;
     const bool digits =
-        std::all_of(port.begin(), port.end(), absl::ascii_isdigit);
-    if (port.empty() || !digits || !absl::SimpleAtoi(port, &n) || n < 1 ||
-        n > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Quote(shown), " has an invalid port"));
+        std::all_of(host.port.begin(), host.port.end(), absl::ascii_isdigit);
+    if (host.port.empty() || !digits || !absl::SimpleAtoi(host.port, &n) ||
+        n < 1 || n > 65535) {
+      return bad(" has an invalid port");
     }
   }
-  if (scheme == "http" && !IsLoopbackHost(host)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Quote(shown),
+  if (parts.scheme == "http" && !net::IsLoopbackHost(host.host)) {
+    return bad(
         " uses http://, which sends credentials in clear text; use https:// "
-        "(http:// is allowed only to localhost, 127.0.0.0/8 and ::1)"));
+        "(http:// is allowed only to localhost, 127.0.0.0/8 and ::1)");
   }
   return absl::OkStatus();
 }
