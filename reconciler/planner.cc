@@ -301,63 +301,127 @@ std::string SyncDisplayName(const tqs1::v1::SyncConfig& sync) {
   return absl::StrCat(sync.collection(), " -> ", sync.site());
 }
 
-absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
-                                 const ObservedState& observed,
-                                 const PlanOptions& options) {
-  const tqs1::v1::SyncConfig& sync = desired.sync();
-  const std::string& collection = sync.collection();
-  const std::string sync_name = SyncDisplayName(sync);
-  if (collection.empty()) {
+namespace {
+
+// Everything ComputePlan works out, phase by phase: the inputs, what each
+// phase leaves for the next ones, and the plan being filled in.
+struct PlanWork {
+  PlanWork(const DesiredState& desired, const ObservedState& observed,
+           const PlanOptions& options)
+      : desired(desired),
+        observed(observed),
+        options(options),
+        sync(desired.sync()),
+        collection(sync.collection()),
+        sync_name(SyncDisplayName(sync)) {}
+
+  // Inputs.
+  const DesiredState& desired;
+  const ObservedState& observed;
+  const PlanOptions& options;
+  const tqs1::v1::SyncConfig& sync;
+  const std::string& collection;
+  const std::string sync_name;
+  uint64_t cap = 0;
+  RuleTemplate rule_template;
+  GuardSettings guards;
+
+  // The desired prefixes, sorted and unique.
+  std::vector<IpPrefix> want;
+  // Every rule name of the site; the managed rules by number, then id.
+  absl::flat_hash_set<std::string> names_in_use;
+  std::vector<Managed> managed;
+  // covered[i]: a managed rule keeps want[i]. What the managed rules block
+  // that is not wanted, sorted and unique; what they block before the plan.
+  std::vector<bool> covered;
+  std::vector<IpPrefix> unwanted;
+  uint64_t blocked_before = 0;
+  SpaceBeforeAfter space;
+  // Desired prefixes no managed rule keeps, and how many of them a rule over
+  // the limit shed.
+  std::vector<uint32_t> missing;
+  uint64_t moved_total = 0;
+  // The desired prefixes of each new rule, and its name.
+  std::vector<std::vector<uint32_t>> new_rules;
+  std::vector<std::string> new_names;
+
+  Plan plan;
+};
+
+// 0. The sync's settings, and the plan's header.
+absl::Status StartPlan(PlanWork& w) {
+  if (w.collection.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sync \"", sync_name, "\" names no collection"));
+        absl::StrCat("sync \"", w.sync_name, "\" names no collection"));
   }
+  const PlanOptions& options = w.options;
   if (options.max_addresses_per_rule() > kMaxAddressesPerRule) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_addresses_per_rule ", options.max_addresses_per_rule(),
         " is over SentinelOne's limit of ", kMaxAddressesPerRule));
   }
-  const uint64_t cap = options.max_addresses_per_rule() > 0
-                           ? options.max_addresses_per_rule()
-                           : kMaxAddressesPerRule;
-  const RuleTemplate rule_template = EffectiveTemplate(sync.rule());
-  const GuardSettings guards = GuardSettings::FromProto(sync.guards());
+  w.cap = options.max_addresses_per_rule() > 0
+              ? options.max_addresses_per_rule()
+              : kMaxAddressesPerRule;
+  w.rule_template = EffectiveTemplate(w.sync.rule());
+  w.guards = GuardSettings::FromProto(w.sync.guards());
 
-  Plan plan;
+  Plan& plan = w.plan;
   plan.set_format(tqs1::v1::PLAN_FORMAT_V1);
-  plan.set_sync_name(sync_name);
-  plan.set_collection(collection);
-  plan.set_site_name(observed.site_name().empty() ? sync.site()
-                                                  : observed.site_name());
-  plan.set_site_id(observed.site_id());
-  plan.set_observed_fingerprint(ObservedFingerprint(observed));
+  plan.set_sync_name(w.sync_name);
+  plan.set_collection(w.collection);
+  plan.set_site_name(w.observed.site_name().empty() ? w.sync.site()
+                                                    : w.observed.site_name());
+  plan.set_site_id(w.observed.site_id());
+  plan.set_observed_fingerprint(ObservedFingerprint(w.observed));
   *plan.mutable_options() = options;
+  return absl::OkStatus();
+}
 
-  // 1. The desired prefixes.
-  ASSIGN_OR_RETURN(NeverBlockList never_block, NeverBlockList::Create(desired));
-  NormalizedValues normalized = NormalizeValues(desired, never_block, guards);
-  const std::vector<IpPrefix>& want = normalized.prefixes;
-  *plan.mutable_inputs() = std::move(normalized.report);
-  *plan.mutable_inputs()->mutable_source() = desired.source();
+// 1. The desired prefixes.
+absl::Status NormalizeDesired(PlanWork& w) {
+  ASSIGN_OR_RETURN(NeverBlockList never_block,
+                   NeverBlockList::Create(w.desired));
+  NormalizedValues normalized =
+      NormalizeValues(w.desired, never_block, w.guards);
+  w.want = std::move(normalized.prefixes);
+  *w.plan.mutable_inputs() = std::move(normalized.report);
+  *w.plan.mutable_inputs()->mutable_source() = w.desired.source();
+  return absl::OkStatus();
+}
 
-  // 2. Classify the site's rules.
-  tqs1::v1::ObservedReport& observed_report = *plan.mutable_observed();
-  observed_report.set_rules(observed.rules_size());
-  absl::flat_hash_set<std::string> names_in_use;
-  std::vector<Managed> managed;
-  for (const Rule& rule : observed.rules()) {
-    names_in_use.insert(rule.name());
-    if (!IsSiteRule(rule, observed)) {
+// A managed rule disabled in the console: an emergency brake tqs1 keeps,
+// and says.
+void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
+  tqs1::v1::ObservedReport::DisabledRule* disabled = report.add_disabled();
+  disabled->set_rule_id(rule.id());
+  disabled->set_name(rule.name());
+  uint64_t entries = 0;
+  for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+    entries += hosts.values_size();
+  }
+  disabled->set_entries(entries);
+  report.set_not_enforced(report.not_enforced() + entries);
+}
+
+// 2. Classify the site's rules: inherited, foreign, conflicts, managed.
+void ClassifyRules(PlanWork& w) {
+  tqs1::v1::ObservedReport& observed_report = *w.plan.mutable_observed();
+  observed_report.set_rules(w.observed.rules_size());
+  for (const Rule& rule : w.observed.rules()) {
+    w.names_in_use.insert(rule.name());
+    if (!IsSiteRule(rule, w.observed)) {
       observed_report.set_inherited(observed_report.inherited() + 1);
       continue;
     }
-    std::optional<int> index = ManagedNameIndex(collection, rule.name());
+    std::optional<int> index = ManagedNameIndex(w.collection, rule.name());
     if (!index.has_value()) {
       observed_report.set_foreign(observed_report.foreign() + 1);
       continue;
     }
     bool marked = HasOwnershipMarker(rule.description());
-    if (!marked && !options.adopt()) {
-      tqs1::v1::Conflict* conflict = plan.add_conflicts();
+    if (!marked && !w.options.adopt()) {
+      tqs1::v1::Conflict* conflict = w.plan.add_conflicts();
       conflict->set_rule_id(rule.id());
       conflict->set_name(rule.name());
       conflict->set_reason(
@@ -369,57 +433,44 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     m.rule = &rule;
     m.index = *index;
     m.adopt = !marked;
-    managed.push_back(std::move(m));
-    // Disabled in the console: an emergency brake tqs1 keeps, and says.
-    if (!rule.enabled()) {
-      tqs1::v1::ObservedReport::DisabledRule* disabled =
-          observed_report.add_disabled();
-      disabled->set_rule_id(rule.id());
-      disabled->set_name(rule.name());
-      uint64_t entries = 0;
-      for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
-        entries += hosts.values_size();
-      }
-      disabled->set_entries(entries);
-      observed_report.set_not_enforced(observed_report.not_enforced() +
-                                       entries);
-    }
+    w.managed.push_back(std::move(m));
+    if (!rule.enabled()) ReportDisabled(rule, observed_report);
   }
   observed_report.set_disabled_rules(observed_report.disabled_size());
-  std::sort(managed.begin(), managed.end(),
+  std::sort(w.managed.begin(), w.managed.end(),
             [](const Managed& a, const Managed& b) {
               return std::tie(a.index, a.rule->id()) <
                      std::tie(b.index, b.rule->id());
             });
-  observed_report.set_managed(managed.size());
+  observed_report.set_managed(w.managed.size());
+}
 
-  // 3. What each managed rule keeps and loses; what is missing.
-  std::vector<bool> covered(want.size(), false);
-  std::vector<IpPrefix> unwanted;
+// 3. What each managed rule keeps and loses; what the site blocks before
+// the plan (entries and address space) and what of it is not enforced.
+void ReadManagedRules(PlanWork& w) {
+  tqs1::v1::ObservedReport& observed_report = *w.plan.mutable_observed();
+  w.covered.assign(w.want.size(), false);
   // Only when a rule is disabled: what disabled and enabled rules hold.
   const bool any_disabled = observed_report.disabled_rules() > 0;
   std::vector<IpPrefix> disabled_held, enabled_held;
-  DesiredIndex index(want);
-  for (Managed& m : managed) {
+  DesiredIndex index(w.want);
+  for (Managed& m : w.managed) {
     std::vector<IpPrefix>* held = nullptr;
     if (any_disabled) held = m.rule->enabled() ? &enabled_held : &disabled_held;
-    ReadEntries(index, m, covered, unwanted, held);
+    ReadEntries(index, m, w.covered, w.unwanted, held);
   }
   uint64_t kept_total = 0;
-  for (const Managed& m : managed) kept_total += m.keep.size();
+  for (const Managed& m : w.managed) kept_total += m.keep.size();
+  std::vector<IpPrefix>& unwanted = w.unwanted;
   SortPrefixes(unwanted);
   unwanted.erase(std::unique(unwanted.begin(), unwanted.end()), unwanted.end());
-  const uint64_t blocked_before = kept_total + unwanted.size();
-  const uint64_t unblocked = unwanted.size();
-  observed_report.set_blocked(blocked_before);
+  w.blocked_before = kept_total + unwanted.size();
+  observed_report.set_blocked(w.blocked_before);
   // Address space: before (what the managed rules block), after (the
   // desired set), and their union.
-  const SpaceBeforeAfter space = MeasureSpace(want, covered, unwanted);
-  const AddressSpace& space_before = space.before;
-  const AddressSpace& space_after = space.after;
-  const AddressSpace& space_union = space.both;
-  observed_report.set_blocked_ipv4_addresses(space_before.ipv4_addresses);
-  observed_report.set_blocked_ipv6_networks(space_before.ipv6_networks);
+  w.space = MeasureSpace(w.want, w.covered, unwanted);
+  observed_report.set_blocked_ipv4_addresses(w.space.before.ipv4_addresses);
+  observed_report.set_blocked_ipv6_networks(w.space.before.ipv6_networks);
   if (any_disabled) {
     // Not enforced: what disabled rules hold and no enabled rule covers.
     SortPrefixes(disabled_held);
@@ -431,50 +482,54 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
         not_enforced.ipv4_addresses);
     observed_report.set_not_enforced_ipv6_networks(not_enforced.ipv6_networks);
   }
+}
 
-  // A rule over the limit (made by hand, or by an older limit) sheds its
-  // excess, which is placed again like any missing address.
-  for (Managed& m : managed) {
-    while (m.keep.size() > cap) {
-      covered[m.keep.back()] = false;
+// 3 (cont.). A rule over the limit (made by hand, or by an older limit)
+// sheds its excess, which is placed again like any missing address; what
+// is missing; each managed rule's settings drift.
+void FindMissing(PlanWork& w) {
+  for (Managed& m : w.managed) {
+    while (m.keep.size() > w.cap) {
+      w.covered[m.keep.back()] = false;
       m.remove.push_back(*m.keep_text.back());
       m.keep.pop_back();
       m.keep_text.pop_back();
       ++m.moved_out;
     }
   }
-  std::vector<uint32_t> missing;
-  for (uint32_t i = 0; i < want.size(); ++i) {
-    if (!covered[i]) missing.push_back(i);
+  for (uint32_t i = 0; i < w.want.size(); ++i) {
+    if (!w.covered[i]) w.missing.push_back(i);
   }
-  uint64_t moved_total = 0;
-  for (const Managed& m : managed) moved_total += m.moved_out;
+  for (const Managed& m : w.managed) w.moved_total += m.moved_out;
 
-  for (Managed& m : managed) {
+  for (Managed& m : w.managed) {
     RuleSettings settings =
-        DesiredSettings(rule_template, m.rule->name(), m.rule->enabled());
+        DesiredSettings(w.rule_template, m.rule->name(), m.rule->enabled());
     m.drift = SettingsDrift(*m.rule, settings);
   }
+}
 
-  // 4. Place the missing prefixes: rules rewritten anyway first, then new
-  // rules, the last partial chunk into the fullest untouched rule that can
-  // take it whole.
+// 4. Place the missing prefixes: rules rewritten anyway first, then new
+// rules, the last partial chunk into the fullest untouched rule that can
+// take it whole.
+void PlaceMissing(PlanWork& w) {
+  const std::vector<uint32_t>& missing = w.missing;
+  const uint64_t cap = w.cap;
   size_t next = 0;
   auto take = [&missing, &next](std::vector<uint32_t>& into, uint64_t n) {
     into.insert(into.end(), missing.begin() + next, missing.begin() + next + n);
     next += n;
   };
-  for (Managed& m : managed) {
+  for (Managed& m : w.managed) {
     if (!m.NeedsWrite()) continue;
     uint64_t room = cap - m.keep.size();
     take(m.add, std::min<uint64_t>(room, missing.size() - next));
   }
-  std::vector<std::vector<uint32_t>> new_rules;
   if (uint64_t rest = missing.size() - next; rest > 0) {
     uint64_t chunks = (rest + cap - 1) / cap;
     uint64_t last = rest - cap * (chunks - 1);
     Managed* fit = nullptr;
-    for (Managed& m : managed) {
+    for (Managed& m : w.managed) {
       if (m.NeedsWrite()) continue;
       uint64_t room = cap - m.keep.size();
       if (room >= last && (fit == nullptr || room < cap - fit->keep.size())) {
@@ -486,49 +541,88 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
       --chunks;
     }
     for (uint64_t c = 0; c < chunks; ++c) {
-      new_rules.emplace_back();
-      take(new_rules.back(), std::min<uint64_t>(cap, missing.size() - next));
+      w.new_rules.emplace_back();
+      take(w.new_rules.back(), std::min<uint64_t>(cap, missing.size() - next));
     }
   }
+}
 
-  // 5. Names for new rules: never one in use in the site, so no order of
-  // the writes can produce two rules of one name.
-  std::vector<std::string> new_names;
-  if (managed.empty() && new_rules.size() == 1 &&
-      !names_in_use.contains(collection)) {
-    new_names.push_back(collection);
+// 5. Names for new rules: never one in use in the site, so no order of
+// the writes can produce two rules of one name.
+absl::Status NameNewRules(PlanWork& w) {
+  const std::string& collection = w.collection;
+  if (w.managed.empty() && w.new_rules.size() == 1 &&
+      !w.names_in_use.contains(collection)) {
+    w.new_names.push_back(collection);
   } else {
     int number = 1;
-    for (size_t k = 0; k < new_rules.size(); ++k) {
-      while (names_in_use.contains(RuleName(collection, number))) ++number;
-      new_names.push_back(RuleName(collection, number++));
+    for (size_t k = 0; k < w.new_rules.size(); ++k) {
+      while (w.names_in_use.contains(RuleName(collection, number))) ++number;
+      w.new_names.push_back(RuleName(collection, number++));
     }
   }
-  for (const std::string& name : new_names) {
+  for (const std::string& name : w.new_names) {
     if (int length = CharacterCount(name); length > kMaxRuleNameLength) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "collection name \"", collection, "\" of sync \"", sync_name,
+          "collection name \"", collection, "\" of sync \"", w.sync_name,
           "\" is too long for SentinelOne rule names: the plan needs rule \"",
           name, "\" (", length, " characters; the limit is ",
           kMaxRuleNameLength, ")"));
     }
   }
+  return absl::OkStatus();
+}
 
-  // 6. The actions, in the order that never unblocks a wanted address.
+// Why the write of managed rule `m` is in the plan, in words.
+void AddReasons(const Managed& m, uint64_t cap, Action& a) {
+  if (m.adopt) {
+    a.add_reasons("takes ownership of a rule without the tqs1 marker");
+  }
+  if (!m.add.empty()) {
+    a.add_reasons(
+        absl::StrCat("adds ", Count(m.add.size(), "address", "addresses")));
+  }
+  if (m.removed_unwanted > 0) {
+    a.add_reasons(absl::StrCat(
+        "removes ", Count(m.removed_unwanted, "address", "addresses"),
+        " no longer in the collection"));
+  }
+  if (m.removed_duplicate > 0) {
+    a.add_reasons(absl::StrCat(
+        "removes ",
+        Count(m.removed_duplicate, "duplicate entry", "duplicate entries")));
+  }
+  if (m.removed_invalid > 0) {
+    a.add_reasons(absl::StrCat("removes ",
+                               Count(m.removed_invalid, "entry", "entries"),
+                               " that are not valid addresses"));
+  }
+  if (m.moved_out > 0) {
+    a.add_reasons(
+        absl::StrCat("moves ", Count(m.moved_out, "address", "addresses"),
+                     " to other rules (over the limit of ", cap, ")"));
+  }
+  for (const std::string& d : m.drift) a.add_reasons(d);
+}
+
+// 6. The actions, in the order that never unblocks a wanted address:
+// creates, updates that add, updates that only remove or fix settings,
+// deletes.
+void AddActions(PlanWork& w) {
   std::vector<Action> creates, adding, fixing, deletes;
-  for (size_t k = 0; k < new_rules.size(); ++k) {
+  for (size_t k = 0; k < w.new_rules.size(); ++k) {
     Action a;
     a.set_kind(tqs1::v1::ACTION_KIND_CREATE);
-    a.set_name(new_names[k]);
-    *a.mutable_settings() =
-        DesiredSettings(rule_template, new_names[k], rule_template.enabled());
-    AppendPrefixes(want, new_rules[k], a.mutable_add());
-    a.set_count_after(new_rules[k].size());
+    a.set_name(w.new_names[k]);
+    *a.mutable_settings() = DesiredSettings(w.rule_template, w.new_names[k],
+                                            w.rule_template.enabled());
+    AppendPrefixes(w.want, w.new_rules[k], a.mutable_add());
+    a.set_count_after(w.new_rules[k].size());
     a.add_reasons(absl::StrCat(
-        "new rule for ", Count(new_rules[k].size(), "address", "addresses")));
+        "new rule for ", Count(w.new_rules[k].size(), "address", "addresses")));
     creates.push_back(std::move(a));
   }
-  for (Managed& m : managed) {
+  for (Managed& m : w.managed) {
     if (!m.NeedsWrite() && m.add.empty()) continue;
     Action a;
     a.set_rule_id(m.rule->id());
@@ -537,36 +631,9 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     a.set_count_after(m.keep.size() + m.add.size());
     std::sort(m.remove.begin(), m.remove.end());
     a.mutable_remove()->Assign(m.remove.begin(), m.remove.end());
-    AppendPrefixes(want, m.add, a.mutable_add());
+    AppendPrefixes(w.want, m.add, a.mutable_add());
     a.set_adopts(m.adopt);
-    if (m.adopt) {
-      a.add_reasons("takes ownership of a rule without the tqs1 marker");
-    }
-    if (!m.add.empty()) {
-      a.add_reasons(
-          absl::StrCat("adds ", Count(m.add.size(), "address", "addresses")));
-    }
-    if (m.removed_unwanted > 0) {
-      a.add_reasons(absl::StrCat(
-          "removes ", Count(m.removed_unwanted, "address", "addresses"),
-          " no longer in the collection"));
-    }
-    if (m.removed_duplicate > 0) {
-      a.add_reasons(absl::StrCat(
-          "removes ",
-          Count(m.removed_duplicate, "duplicate entry", "duplicate entries")));
-    }
-    if (m.removed_invalid > 0) {
-      a.add_reasons(absl::StrCat("removes ",
-                                 Count(m.removed_invalid, "entry", "entries"),
-                                 " that are not valid addresses"));
-    }
-    if (m.moved_out > 0) {
-      a.add_reasons(
-          absl::StrCat("moves ", Count(m.moved_out, "address", "addresses"),
-                       " to other rules (over the limit of ", cap, ")"));
-    }
-    for (const std::string& d : m.drift) a.add_reasons(d);
+    AddReasons(m, w.cap, a);
 
     if (a.count_after() == 0) {
       a.set_kind(tqs1::v1::ACTION_KIND_DELETE);
@@ -576,73 +643,80 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     }
     a.set_kind(tqs1::v1::ACTION_KIND_UPDATE);
     *a.mutable_settings() =
-        DesiredSettings(rule_template, m.rule->name(), m.rule->enabled());
+        DesiredSettings(w.rule_template, m.rule->name(), m.rule->enabled());
     (m.add.empty() ? fixing : adding).push_back(std::move(a));
   }
   for (auto* group : {&creates, &adding, &fixing, &deletes}) {
-    for (Action& a : *group) *plan.add_actions() = std::move(a);
+    for (Action& a : *group) *w.plan.add_actions() = std::move(a);
   }
+}
 
-  // 7. Guards.
+// 7. Guard "empty-source". True when it blocks the plan.
+bool EmptySourceGuard(PlanWork& w) {
+  const AddressSpace& space_before = w.space.before;
+  const AddressSpace& space_after = w.space.after;
+  const uint64_t blocked_before = w.blocked_before;
+  tqs1::v1::GuardVerdict* v = w.plan.add_guards();
+  v->set_guard("empty-source");
+  bool tripped = w.want.size() < w.guards.min_desired_addresses &&
+                 blocked_before > 0 && !w.unwanted.empty();
+  v->set_tripped(tripped);
+  v->set_overridden(tripped && w.options.allow_empty());
+  v->set_entries(w.want.size());
+  v->set_entries_total(blocked_before);
+  v->set_ipv4_addresses(space_after.ipv4_addresses);
+  v->set_ipv4_addresses_total(space_before.ipv4_addresses);
+  v->set_ipv6_networks(space_after.ipv6_networks);
+  v->set_ipv6_networks_total(space_before.ipv6_networks);
+  if (tripped) {
+    std::string site_blocks =
+        EntriesAreAddresses(blocked_before, space_before)
+            ? absl::StrCat(blocked_before)
+            : absl::StrCat(FormatCount(blocked_before), " entries (",
+                           FormatSpace(space_before), ")");
+    v->set_message(absl::StrCat(
+        "the collection yields ", w.want.size(), " addresses (minimum ",
+        w.guards.min_desired_addresses, ") while the site blocks ", site_blocks,
+        ": a renamed, emptied or unreadable collection must not unblock "
+        "everything"));
+  } else {
+    v->set_message(
+        absl::StrCat("the collection yields ", w.want.size(), " addresses"));
+  }
+  return tripped && !w.options.allow_empty();
+}
+
+// 7. Guard "unblock-share". True when it blocks the plan.
+bool UnblockShareGuard(PlanWork& w) {
+  tqs1::v1::GuardVerdict* v = w.plan.add_guards();
+  v->set_guard("unblock-share");
+  // Weighed by address space, per family: unblocked = |before ∪ after| -
+  // |after|, out of |before|.
+  UnblockWeights u;
+  u.entries = w.unwanted.size();
+  u.entries_total = w.blocked_before;
+  u.space = w.space.both - w.space.after;
+  u.space_total = w.space.before;
+  bool tripped =
+      OverShare(u.space.ipv4_addresses, u.space_total.ipv4_addresses,
+                w.guards) ||
+      OverShare(u.space.ipv6_networks, u.space_total.ipv6_networks, w.guards);
+  v->set_tripped(tripped);
+  v->set_overridden(tripped && w.options.allow_mass_unblock());
+  v->set_entries(u.entries);
+  v->set_entries_total(u.entries_total);
+  v->set_ipv4_addresses(u.space.ipv4_addresses);
+  v->set_ipv4_addresses_total(u.space_total.ipv4_addresses);
+  v->set_ipv6_networks(u.space.ipv6_networks);
+  v->set_ipv6_networks_total(u.space_total.ipv6_networks);
+  v->set_message(UnblockShareMessage(u, w.guards));
+  return tripped && !w.options.allow_mass_unblock();
+}
+
+// 8. Summary.
+void Summarize(PlanWork& w, bool blocked) {
+  Plan& plan = w.plan;
   tqs1::v1::PlanSummary& summary = *plan.mutable_summary();
-  bool blocked = false;
-  {
-    tqs1::v1::GuardVerdict* v = plan.add_guards();
-    v->set_guard("empty-source");
-    bool tripped = want.size() < guards.min_desired_addresses &&
-                   blocked_before > 0 && unblocked > 0;
-    v->set_tripped(tripped);
-    v->set_overridden(tripped && options.allow_empty());
-    v->set_entries(want.size());
-    v->set_entries_total(blocked_before);
-    v->set_ipv4_addresses(space_after.ipv4_addresses);
-    v->set_ipv4_addresses_total(space_before.ipv4_addresses);
-    v->set_ipv6_networks(space_after.ipv6_networks);
-    v->set_ipv6_networks_total(space_before.ipv6_networks);
-    if (tripped) {
-      std::string site_blocks =
-          EntriesAreAddresses(blocked_before, space_before)
-              ? absl::StrCat(blocked_before)
-              : absl::StrCat(FormatCount(blocked_before), " entries (",
-                             FormatSpace(space_before), ")");
-      v->set_message(absl::StrCat(
-          "the collection yields ", want.size(), " addresses (minimum ",
-          guards.min_desired_addresses, ") while the site blocks ", site_blocks,
-          ": a renamed, emptied or unreadable collection must not unblock "
-          "everything"));
-    } else {
-      v->set_message(
-          absl::StrCat("the collection yields ", want.size(), " addresses"));
-    }
-    blocked |= tripped && !options.allow_empty();
-  }
-  {
-    tqs1::v1::GuardVerdict* v = plan.add_guards();
-    v->set_guard("unblock-share");
-    // Weighed by address space, per family: unblocked = |before ∪ after| -
-    // |after|, out of |before|.
-    UnblockWeights w;
-    w.entries = unblocked;
-    w.entries_total = blocked_before;
-    w.space = space_union - space_after;
-    w.space_total = space_before;
-    bool tripped =
-        OverShare(w.space.ipv4_addresses, w.space_total.ipv4_addresses,
-                  guards) ||
-        OverShare(w.space.ipv6_networks, w.space_total.ipv6_networks, guards);
-    v->set_tripped(tripped);
-    v->set_overridden(tripped && options.allow_mass_unblock());
-    v->set_entries(w.entries);
-    v->set_entries_total(w.entries_total);
-    v->set_ipv4_addresses(w.space.ipv4_addresses);
-    v->set_ipv4_addresses_total(w.space_total.ipv4_addresses);
-    v->set_ipv6_networks(w.space.ipv6_networks);
-    v->set_ipv6_networks_total(w.space_total.ipv6_networks);
-    v->set_message(UnblockShareMessage(w, guards));
-    blocked |= tripped && !options.allow_mass_unblock();
-  }
-
-  // 8. Summary.
   for (const Action& a : plan.actions()) {
     switch (a.kind()) {
       case tqs1::v1::ACTION_KIND_CREATE:
@@ -661,18 +735,37 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
     summary.set_addresses_removed(summary.addresses_removed() +
                                   a.remove_size());
   }
-  summary.set_newly_blocked(missing.size() - moved_total);
-  summary.set_unblocked(unblocked);
-  const AddressSpace newly_blocked_space = space_union - space_before;
-  const AddressSpace unblocked_space = space_union - space_after;
+  summary.set_newly_blocked(w.missing.size() - w.moved_total);
+  summary.set_unblocked(w.unwanted.size());
+  const AddressSpace newly_blocked_space = w.space.both - w.space.before;
+  const AddressSpace unblocked_space = w.space.both - w.space.after;
   summary.set_newly_blocked_ipv4_addresses(newly_blocked_space.ipv4_addresses);
   summary.set_newly_blocked_ipv6_networks(newly_blocked_space.ipv6_networks);
   summary.set_unblocked_ipv4_addresses(unblocked_space.ipv4_addresses);
   summary.set_unblocked_ipv6_networks(unblocked_space.ipv6_networks);
-  summary.set_disabled_rules(observed_report.disabled_rules());
+  summary.set_disabled_rules(plan.observed().disabled_rules());
   summary.set_in_sync(plan.actions().empty());
   summary.set_blocked(blocked);
-  return plan;
+}
+
+}  // namespace
+
+absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
+                                 const ObservedState& observed,
+                                 const PlanOptions& options) {
+  PlanWork w(desired, observed, options);
+  RETURN_IF_ERROR(StartPlan(w));
+  RETURN_IF_ERROR(NormalizeDesired(w));
+  ClassifyRules(w);
+  ReadManagedRules(w);
+  FindMissing(w);
+  PlaceMissing(w);
+  RETURN_IF_ERROR(NameNewRules(w));
+  AddActions(w);
+  bool blocked = EmptySourceGuard(w);
+  blocked |= UnblockShareGuard(w);
+  Summarize(w, blocked);
+  return std::move(w.plan);
 }
 
 }  // namespace tqs1::reconciler
