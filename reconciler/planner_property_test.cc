@@ -3,7 +3,6 @@
 // every write. Reproduce a failure with TQS1_TEST_SEED=<seed printed>.
 #include <algorithm>
 #include <cstdlib>
-#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "reconciler/address.h"
+#include "reconciler/invariants.h"
 #include "reconciler/ownership.h"
 #include "reconciler/planner.h"
 #include "testing/site_model.h"
@@ -144,10 +144,8 @@ Scenario Generate(uint64_t seed) {
   return s;
 }
 
-bool IsManaged(const Rule& rule) {
-  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
-         ManagedNameIndex(kCollection, rule.name()).has_value() &&
-         HasOwnershipMarker(rule.description());
+bool IsManaged(const Rule& rule, const ObservedState& site) {
+  return IsManagedRule(rule, site, kCollection);
 }
 
 std::set<IpPrefix> Parsed(const std::vector<std::string>& values) {
@@ -170,7 +168,7 @@ std::set<IpPrefix> DesiredSet(const std::vector<std::string>& values) {
 std::set<IpPrefix> Blocked(const ObservedState& site) {
   std::set<IpPrefix> out;
   for (const Rule& rule : site.rules()) {
-    if (!IsManaged(rule)) continue;
+    if (!IsManaged(rule, site)) continue;
     std::set<IpPrefix> p = Parsed(Entries(rule));
     out.insert(p.begin(), p.end());
   }
@@ -209,7 +207,7 @@ uint64_t LowerBound(const Scenario& s, const std::set<IpPrefix>& desired) {
   uint64_t rho = 0, room = 0;
   std::set<IpPrefix> held;
   for (const Rule& rule : s.site.rules()) {
-    if (!IsManaged(rule)) continue;
+    if (!IsManaged(rule, s.site)) continue;
     std::vector<std::string> entries = Entries(rule);
     uint64_t kept = 0;
     bool loses = rule.direction() != tqs1::v1::DIRECTION_ANY;
@@ -234,14 +232,6 @@ uint64_t LowerBound(const Scenario& s, const std::set<IpPrefix>& desired) {
   return rho + (overflow + s.cap - 1) / s.cap;
 }
 
-std::map<std::string, std::string> NotOurs(const ObservedState& site) {
-  std::map<std::string, std::string> out;
-  for (const Rule& rule : site.rules()) {
-    if (!IsManaged(rule)) out[rule.id()] = rule.SerializeAsString();
-  }
-  return out;
-}
-
 TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
   const uint64_t base = BaseSeed();
   for (int c = 0; c < kCases; ++c) {
@@ -258,11 +248,6 @@ TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
 
     const std::set<IpPrefix> desired = DesiredSet(s.desired_values);
     const std::set<IpPrefix> before = Blocked(s.site);
-    std::set<IpPrefix> must_stay;
-    std::set_intersection(desired.begin(), desired.end(), before.begin(),
-                          before.end(),
-                          std::inserter(must_stay, must_stay.begin()));
-    const std::map<std::string, std::string> others = NotOurs(s.site);
 
     // Address space, against a brute-force count.
     {
@@ -289,7 +274,7 @@ TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
       // Disabled managed rules: counted, with their entries.
       uint64_t disabled = 0, held = 0;
       for (const Rule& rule : s.site.rules()) {
-        if (!IsManaged(rule) || rule.enabled()) continue;
+        if (!IsManaged(rule, s.site) || rule.enabled()) continue;
         ++disabled;
         held += Entries(rule).size();
       }
@@ -298,42 +283,20 @@ TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
       EXPECT_EQ(plan->observed().not_enforced(), held);
     }
 
+    // Every invariant after every write (reconciler/invariants.h).
     SiteModel model(s.site);
+    ObservedState previous = s.site;
     bool failed = false;
     absl::Status applied =
         model.ApplyAll(*plan, [&](const tqs1::v1::Action& a) {
           if (failed) return;
           SCOPED_TRACE(absl::StrCat("after ", a.name()));
-          const ObservedState& now = model.state();
-          std::set<std::string> names;
-          for (const Rule& rule : now.rules()) {
-            if (rule.scope() != tqs1::v1::RULE_SCOPE_SITE) continue;
-            if (!names.insert(rule.name()).second) {
-              ADD_FAILURE() << "two rules named \"" << rule.name() << "\"";
-              failed = true;
-            }
-            bool written = a.kind() == tqs1::v1::ACTION_KIND_CREATE
-                               ? rule.name() == a.name()
-                               : rule.id() == a.rule_id();
-            if (IsManaged(rule) && written &&
-                Entries(rule).size() > static_cast<size_t>(s.cap)) {
-              ADD_FAILURE()
-                  << "rule \"" << rule.name() << "\" written over the cap";
-              failed = true;
-            }
-          }
-          if (NotOurs(now) != others) {
-            ADD_FAILURE() << "a rule that is not tqs1's changed";
+          for (const std::string& violation : Violations(
+                   previous, model.state(), desired, {kCollection, s.cap})) {
+            ADD_FAILURE() << violation;
             failed = true;
           }
-          std::set<IpPrefix> blocked = Blocked(now);
-          for (const IpPrefix& p : must_stay) {
-            if (!blocked.count(p)) {
-              ADD_FAILURE() << p.ToString() << " was unblocked mid-apply";
-              failed = true;
-              break;
-            }
-          }
+          previous = model.state();
         });
     ASSERT_TRUE(applied.ok()) << applied;
     ASSERT_FALSE(failed);
@@ -342,7 +305,7 @@ TEST(PlannerPropertyTest, ReplayedPlansKeepEveryInvariant) {
     // template's settings.
     std::vector<std::string> all;
     for (const Rule& rule : model.state().rules()) {
-      if (!IsManaged(rule)) continue;
+      if (!IsManaged(rule, model.state())) continue;
       std::vector<std::string> e = Entries(rule);
       all.insert(all.end(), e.begin(), e.end());
       EXPECT_EQ(rule.direction(), tqs1::v1::DIRECTION_ANY) << rule.name();

@@ -3,23 +3,42 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "reconciler/ownership.h"
+#include "reconciler/invariants.h"
 
 namespace tqs1::sync::testing {
 
+namespace {
+
 using ::tqs1::v1::Rule;
+
+// The rules of `site` that are tqs1's (`managed`) or not.
+std::vector<Rule> Select(const tqs1::v1::ObservedState& site,
+                         absl::string_view collection, bool managed) {
+  std::vector<Rule> out;
+  for (const Rule& rule : site.rules()) {
+    if (reconciler::IsManagedRule(rule, site, collection) == managed) {
+      out.push_back(rule);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 InvariantChecker::InvariantChecker(sentinelone::FakeFirewallRules& fake,
                                    std::string site_id, std::string collection,
                                    int max_per_rule)
     : fake_(fake),
       site_id_(std::move(site_id)),
-      collection_(std::move(collection)),
-      max_per_rule_(max_per_rule) {}
+      scope_{std::move(collection), max_per_rule} {}
 
-bool InvariantChecker::IsManaged(const Rule& rule) const {
-  return reconciler::ManagedNameIndex(collection_, rule.name()).has_value() &&
-         reconciler::HasOwnershipMarker(rule.description());
+tqs1::v1::ObservedState InvariantChecker::SiteNow() const {
+  tqs1::v1::ObservedState site;
+  site.set_site_id(site_id_);
+  for (Rule& rule : fake_.SiteRules(site_id_)) {
+    *site.add_rules() = std::move(rule);
+  }
+  return site;
 }
 
 void InvariantChecker::Violation(std::string what) {
@@ -27,69 +46,34 @@ void InvariantChecker::Violation(std::string what) {
 }
 
 void InvariantChecker::StartRound(std::set<std::string> desired) {
-  desired_ = std::move(desired);
-  protected_.clear();
-  RefreshForeign();
+  absl::StatusOr<std::set<reconciler::IpPrefix>> prefixes =
+      reconciler::WantedPrefixes(desired);
+  if (!prefixes.ok()) Violation(std::string(prefixes.status().message()));
+  wanted_ =
+      prefixes.ok() ? *std::move(prefixes) : std::set<reconciler::IpPrefix>();
+  const tqs1::v1::ObservedState now = SiteNow();
+  foreign_ = Select(now, scope_.collection, /*managed=*/false);
+  managed_ = Select(now, scope_.collection, /*managed=*/true);
   Check();
 }
 
 void InvariantChecker::RefreshForeign() {
-  foreign_.clear();
-  for (const Rule& rule : fake_.SiteRules(site_id_)) {
-    if (!IsManaged(rule)) foreign_[rule.id()] = rule.SerializeAsString();
-  }
+  foreign_ = Select(SiteNow(), scope_.collection, /*managed=*/false);
 }
 
 void InvariantChecker::Check() {
   ++checks_;
-  const std::vector<Rule> rules = fake_.SiteRules(site_id_);
-  std::set<std::string> names;
-  std::set<std::string> blocked;
-  std::set<std::string> seen_foreign;
-  for (const Rule& rule : rules) {
-    if (!names.insert(rule.name()).second) {
-      Violation(absl::StrCat("two rules are named \"", rule.name(), "\""));
-    }
-    auto foreign = foreign_.find(rule.id());
-    if (foreign != foreign_.end()) {
-      seen_foreign.insert(rule.id());
-      if (foreign->second != rule.SerializeAsString()) {
-        Violation(absl::StrCat("foreign rule \"", rule.name(), "\" (id ",
-                               rule.id(), ") was changed"));
-      }
-      continue;
-    }
-    if (!IsManaged(rule)) {
-      Violation(absl::StrCat("rule \"", rule.name(), "\" (id ", rule.id(),
-                             ") appeared without being tqs1's"));
-      continue;
-    }
-    int entries = 0;
-    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
-      for (const std::string& value : hosts.values()) {
-        ++entries;
-        blocked.insert(value);
-      }
-    }
-    if (entries > max_per_rule_) {
-      Violation(absl::StrCat("rule \"", rule.name(), "\" holds ", entries,
-                             " entries, over the limit of ", max_per_rule_));
-    }
+  tqs1::v1::ObservedState before;
+  before.set_site_id(site_id_);
+  for (const auto* rules : {&foreign_, &managed_}) {
+    for (const Rule& rule : *rules) *before.add_rules() = rule;
   }
-  for (const auto& [id, unused] : foreign_) {
-    if (seen_foreign.count(id) == 0) {
-      Violation(absl::StrCat("foreign rule ", id, " was deleted"));
-    }
+  const tqs1::v1::ObservedState now = SiteNow();
+  for (std::string& line :
+       reconciler::Violations(before, now, wanted_, scope_)) {
+    Violation(std::move(line));
   }
-  for (const std::string& address : protected_) {
-    if (blocked.count(address) == 0) {
-      Violation(absl::StrCat("wanted address ", address,
-                             " was unblocked after being blocked"));
-    }
-  }
-  for (const std::string& address : blocked) {
-    if (desired_.count(address) > 0) protected_.insert(address);
-  }
+  managed_ = Select(now, scope_.collection, /*managed=*/true);
 }
 
 void InvariantChecker::AfterWrite(const absl::Status& status) {

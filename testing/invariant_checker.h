@@ -1,12 +1,17 @@
 // A FirewallRules decorator for tests: forwards every call to a
 // FakeFirewallRules and, after every write (successful or not, since a write
 // may be applied and its answer lost), checks on the fake's own state the
-// invariants an apply must keep at every instant:
+// invariants an apply must keep at every instant (reconciler::Violations,
+// reconciler/invariants.h):
 // - no two rules of the site share a name;
 // - no rule tqs1 does not own is touched, and every new rule is tqs1's;
-// - no managed rule holds more entries than the per-rule limit;
+// - no managed rule is written with more entries than the per-rule limit;
 // - no wanted address is unblocked: an address of the desired set that a
 //   managed rule has blocked at any point since StartRound() stays blocked.
+// Each check compares the site with the rules tqs1 does not own as they
+// were at StartRound() (or RefreshForeign()) and the managed rules as they
+// were at the check before, so a lasting violation is reported again at
+// every check.
 //
 //   FakeFirewallRules fake;  ...
 //   InvariantChecker checked(fake, kSiteId, "Known C2", /*max_per_rule=*/20);
@@ -18,7 +23,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +33,8 @@
 #include "proto/state.pb.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/sentinelone/firewall_rules.h"
+#include "reconciler/address.h"
+#include "reconciler/invariants.h"
 
 namespace tqs1::sync::testing {
 
@@ -78,20 +84,20 @@ class InvariantChecker : public sentinelone::FirewallRules {
                           absl::string_view rule_id) override;
 
  private:
-  bool IsManaged(const tqs1::v1::Rule& rule) const;
+  // The rules of the site now.
+  tqs1::v1::ObservedState SiteNow() const;
   void Violation(std::string what);
   void AfterWrite(const absl::Status& status);
 
   sentinelone::FakeFirewallRules& fake_;
   const std::string site_id_;
-  const std::string collection_;
-  const int max_per_rule_;
+  const reconciler::InvariantScope scope_;
   std::function<void(Method)> before_write_;
-  std::set<std::string> desired_;
-  // Wanted addresses blocked at some point of the round.
-  std::set<std::string> protected_;
-  // Rules tqs1 does not own, by id, serialized.
-  std::map<std::string, std::string> foreign_;
+  std::set<reconciler::IpPrefix> wanted_;
+  // The site's rules tqs1 does not own, as of StartRound() or
+  // RefreshForeign(), and its managed rules as of the last check.
+  std::vector<tqs1::v1::Rule> foreign_;
+  std::vector<tqs1::v1::Rule> managed_;
   std::vector<std::string> violations_;
   int64_t checks_ = 0;
   int64_t writes_ = 0;

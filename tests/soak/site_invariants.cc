@@ -1,54 +1,26 @@
 #include "tests/soak/site_invariants.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "reconciler/ownership.h"
+#include "providers/sentinelone/wire.h"
 
 namespace tqs1::soak {
 namespace {
 
-std::string StringField(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
+using ::tqs1::v1::Rule;
+
+// reconciler::Violations checks four invariants on every API write.
+constexpr int kInvariants = 4;
 
 }  // namespace
 
 EventLogChecker::EventLogChecker(std::string site_id, std::string collection,
                                  int max_per_rule)
-    : site_id_(std::move(site_id)),
-      collection_(std::move(collection)),
-      max_per_rule_(max_per_rule) {}
-
-EventLogChecker::RuleState EventLogChecker::Read(
-    const nlohmann::json& object) const {
-  RuleState rule;
-  rule.name = StringField(object, "name");
-  rule.scope = StringField(object, "scope");
-  rule.scope_id = StringField(object, "scopeId");
-  rule.managed =
-      reconciler::HasOwnershipMarker(StringField(object, "description")) &&
-      reconciler::ManagedNameIndex(collection_, rule.name).has_value();
-  auto hosts = object.find("remoteHosts");
-  if (hosts != object.end() && hosts->is_array()) {
-    for (const nlohmann::json& entry : *hosts) {
-      auto values = entry.find("values");
-      if (!entry.is_object() || values == entry.end() || !values->is_array()) {
-        continue;
-      }
-      for (const nlohmann::json& v : *values) {
-        if (v.is_string()) rule.values.push_back(v.get<std::string>());
-      }
-    }
-  }
-  return rule;
-}
-
-bool EventLogChecker::IsSiteRule(const RuleState& rule) const {
-  return rule.scope == "site" && rule.scope_id == site_id_;
+    : scope_{std::move(collection), max_per_rule} {
+  site_.set_site_id(std::move(site_id));
 }
 
 void EventLogChecker::Violation(const std::string& what) {
@@ -56,41 +28,29 @@ void EventLogChecker::Violation(const std::string& what) {
   if (violations_.size() < 50) violations_.push_back(what);
 }
 
-void EventLogChecker::Check(bool ok, const std::string& what) {
-  if (ok) {
-    ++checks_passed_;
-  } else {
-    Violation(what);
-  }
-}
-
-void EventLogChecker::Block(const RuleState& rule, int delta,
-                            const std::string& where) {
-  if (!rule.managed || !IsSiteRule(rule)) return;
-  for (const std::string& value : rule.values) {
-    int& count = blocked_[value];
-    count += delta;
-    if (delta > 0) {
-      if (wanted_.contains(value)) protected_.insert(value);
-      if (forbidden_.contains(value)) {
-        Violation(absl::StrCat(where, ": forbidden value ", value,
-                               " written into rule \"", rule.name, "\""));
-      }
-    } else if (count == 0) {
-      blocked_.erase(value);
-    }
-  }
-}
-
 void EventLogChecker::StartRound(std::set<std::string> wanted,
                                  std::set<std::string> forbidden) {
-  wanted_ = absl::flat_hash_set<std::string>(wanted.begin(), wanted.end());
+  absl::StatusOr<std::set<reconciler::IpPrefix>> prefixes =
+      reconciler::WantedPrefixes(wanted);
+  if (!prefixes.ok()) Violation(std::string(prefixes.status().message()));
+  wanted_ =
+      prefixes.ok() ? *std::move(prefixes) : std::set<reconciler::IpPrefix>();
   forbidden_ =
       absl::flat_hash_set<std::string>(forbidden.begin(), forbidden.end());
-  protected_.clear();
-  for (const auto& [value, count] : blocked_) {
-    if (count > 0 && wanted_.contains(value)) protected_.insert(value);
+}
+
+void EventLogChecker::Apply(const std::string& id, const Rule* after) {
+  auto* rules = site_.mutable_rules();
+  for (int k = 0; k < rules->size(); ++k) {
+    if (rules->Get(k).id() != id) continue;
+    if (after != nullptr) {
+      *rules->Mutable(k) = *after;
+    } else {
+      rules->DeleteSubrange(k, 1);
+    }
+    return;
   }
+  if (after != nullptr) *rules->Add() = *after;
 }
 
 void EventLogChecker::Consume(
@@ -101,83 +61,58 @@ void EventLogChecker::Consume(
                                            event.kind, " ", event.rule_id, ")");
     const bool api = event.kind == "create" || event.kind == "update" ||
                      event.kind == "delete";
-    std::optional<RuleState> before;
-    if (auto it = rules_.find(event.rule_id); it != rules_.end()) {
-      before = it->second;
-    }
-    std::optional<RuleState> after;
-    if (event.after.has_value()) after = Read(*event.after);
-
-    if (api) {
-      ++writes_;
-      // Ownership: the API touches only tqs1's rules and creates only
-      // tqs1's rules.
-      if (before.has_value()) {
-        Check(before->managed && IsSiteRule(*before),
-              absl::StrCat(where, ": touched rule \"", before->name,
-                           "\", which tqs1 does not own"));
+    std::optional<Rule> after;
+    if (event.after.has_value()) {
+      absl::StatusOr<Rule> rule =
+          sentinelone::RuleFromJson(*event.after, "emulator write log");
+      if (!rule.ok()) {
+        Violation(absl::StrCat(where, ": ", rule.status().message()));
+        continue;
       }
-      if (after.has_value()) {
-        Check(after->managed && IsSiteRule(*after),
-              absl::StrCat(where, ": wrote rule \"", after->name,
-                           "\" without tqs1's marker or name scheme"));
-        Check(static_cast<int>(after->values.size()) <= max_per_rule_,
-              absl::StrCat(where, ": rule \"", after->name, "\" holds ",
-                           after->values.size(), " values"));
-      }
+      after = *std::move(rule);
     }
-    // Apply the event to the model: added values first, so a move between
-    // two rules never counts as an unblock.
-    if (after.has_value()) Block(*after, +1, where);
-    if (before.has_value()) Block(*before, -1, where);
-    if (after.has_value()) {
-      rules_[event.rule_id] = *after;
-    } else {
-      rules_.erase(event.rule_id);
-    }
-    if (!api) continue;
-
-    // No unblocked wanted address.
-    int64_t unblocked = 0;
-    std::string example;
-    if (before.has_value()) {
-      for (const std::string& value : before->values) {
-        if (protected_.contains(value) && !blocked_.contains(value)) {
-          ++unblocked;
-          example = value;
+    if (after.has_value() &&
+        reconciler::IsManagedRule(*after, site_, scope_.collection)) {
+      for (const tqs1::v1::HostSet& hosts : after->remote_hosts()) {
+        for (const std::string& value : hosts.values()) {
+          if (forbidden_.contains(value)) {
+            Violation(absl::StrCat(where, ": forbidden value ", value,
+                                   " written into rule \"", after->name(),
+                                   "\""));
+          }
         }
       }
     }
-    Check(unblocked == 0, absl::StrCat(where, ": unblocked ", unblocked,
-                                       " wanted addresses, e.g. ", example));
-    // Unique names among the site's rules, and none equal to an inherited
-    // rule's name when the write set it.
-    std::set<std::string> names;
-    std::string duplicate;
-    for (const auto& [id, rule] : rules_) {
-      if (IsSiteRule(rule) && !names.insert(rule.name).second) {
-        duplicate = rule.name;
+    if (!api) {
+      Apply(event.rule_id, after.has_value() ? &*after : nullptr);
+      continue;
+    }
+
+    ++writes_;
+    const tqs1::v1::ObservedState before = site_;
+    for (const Rule& rule : before.rules()) {
+      if (rule.id() == event.rule_id &&
+          !reconciler::IsManagedRule(rule, before, scope_.collection)) {
+        Violation(absl::StrCat(where, ": touched rule \"", rule.name(),
+                               "\", which tqs1 does not own"));
       }
     }
-    Check(duplicate.empty(),
-          absl::StrCat(where, ": two site rules named \"", duplicate, "\""));
-    if (after.has_value()) {
-      bool clash = false;
-      for (const auto& [id, rule] : rules_) {
-        clash |= id != event.rule_id && !IsSiteRule(rule) &&
-                 rule.name == after->name;
-      }
-      Check(!clash, absl::StrCat(where, ": rule \"", after->name,
-                                 "\" has the name of an inherited rule"));
+    Apply(event.rule_id, after.has_value() ? &*after : nullptr);
+    const std::vector<std::string> lines =
+        reconciler::Violations(before, site_, wanted_, scope_);
+    for (const std::string& line : lines) {
+      Violation(absl::StrCat(where, ": ", line));
     }
+    if (lines.empty()) checks_passed_ += kInvariants;
   }
 }
 
 std::vector<std::string> EventLogChecker::ManagedValues() const {
   std::vector<std::string> out;
-  for (const auto& [id, rule] : rules_) {
-    if (rule.managed && IsSiteRule(rule)) {
-      out.insert(out.end(), rule.values.begin(), rule.values.end());
+  for (const Rule& rule : site_.rules()) {
+    if (!reconciler::IsManagedRule(rule, site_, scope_.collection)) continue;
+    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+      out.insert(out.end(), hosts.values().begin(), hosts.values().end());
     }
   }
   std::sort(out.begin(), out.end());
@@ -186,7 +121,9 @@ std::vector<std::string> EventLogChecker::ManagedValues() const {
 
 int EventLogChecker::ManagedRules() const {
   int n = 0;
-  for (const auto& [id, rule] : rules_) n += rule.managed && IsSiteRule(rule);
+  for (const Rule& rule : site_.rules()) {
+    n += reconciler::IsManagedRule(rule, site_, scope_.collection);
+  }
   return n;
 }
 

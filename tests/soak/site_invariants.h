@@ -1,17 +1,22 @@
 // Checks the safety invariants of an apply on the SentinelOne emulator's
 // own write log (SentinelOneEmulator::Events()), event by event, so a
 // violation is caught at the write that caused it, whoever made the write
-// (an in-process client or a tqs1 process killed half way):
+// (an in-process client or a tqs1 process killed half way). The log is
+// replayed into a model of the site, and every API write is checked with
+// reconciler::Violations (reconciler/invariants.h) between the site before
+// and after it:
 // - no two rules of the site share a name, and no write gives a site rule
 //   the name of a rule it inherits;
 // - no rule tqs1 does not own (no marker or not the sync's name scheme) is
 //   created, changed or deleted by the API, and every rule the API creates
 //   is tqs1's;
-// - no managed rule holds more than the per-rule limit, nor any value of a
-//   forbidden list (never-block, junk);
+// - no managed rule is written with more than the per-rule limit;
 // - no wanted address is unblocked: an address of the round's wanted set
-//   that a managed rule blocked at any point since StartRound() stays
-//   blocked by some managed rule after every write.
+//   that a managed rule blocked before a write stays blocked by some
+//   managed rule after it.
+// On top of those, from the log itself: no API write addresses a rule tqs1
+// does not own, and no managed rule holds a value of a forbidden list
+// (never-block, junk), whoever wrote it.
 //
 //   EventLogChecker checker(kSiteId, "Known C2", /*max_per_rule=*/200);
 //   checker.StartRound(wanted, forbidden);
@@ -23,15 +28,15 @@
 #define TQS1_TESTS_SOAK_SITE_INVARIANTS_H_
 
 #include <cstdint>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "emulators/sentinelone_emulator.h"
-#include "nlohmann/json.hpp"
+#include "proto/state.pb.h"
+#include "reconciler/address.h"
+#include "reconciler/invariants.h"
 
 namespace tqs1::soak {
 
@@ -54,8 +59,8 @@ class EventLogChecker {
   // Every violation so far, in words (at most 50 kept; count() has all).
   const std::vector<std::string>& Violations() const { return violations_; }
   int64_t violation_count() const { return violation_count_; }
-  // Invariant checks passed (each write checked counts once per
-  // invariant), and API writes seen.
+  // Invariant checks passed (an API write that keeps every invariant
+  // counts once per invariant), and API writes seen.
   int64_t checks_passed() const { return checks_passed_; }
   int64_t writes() const { return writes_; }
 
@@ -65,30 +70,16 @@ class EventLogChecker {
   int ManagedRules() const;
 
  private:
-  struct RuleState {
-    std::string name;
-    std::string scope;     // "site", "account", "global"
-    std::string scope_id;  // may be empty
-    bool managed = false;
-    std::vector<std::string> values;
-  };
-  RuleState Read(const nlohmann::json& object) const;
-  bool IsSiteRule(const RuleState& rule) const;
-  void Block(const RuleState& rule, int delta, const std::string& where);
   void Violation(const std::string& what);
-  void Check(bool ok, const std::string& what);
+  // Replaces (or with no `after`, removes) rule `id` of the model.
+  void Apply(const std::string& id, const tqs1::v1::Rule* after);
 
-  const std::string site_id_;
-  const std::string collection_;
-  const int max_per_rule_;
+  const reconciler::InvariantScope scope_;
   size_t consumed_ = 0;
-  std::map<std::string, RuleState> rules_;  // by id
-  // How many managed rules of the site hold each value.
-  absl::flat_hash_map<std::string, int> blocked_;
-  absl::flat_hash_set<std::string> wanted_;
+  // The emulator's rules as the log has told them so far.
+  tqs1::v1::ObservedState site_;
+  std::set<reconciler::IpPrefix> wanted_;
   absl::flat_hash_set<std::string> forbidden_;
-  // Wanted values blocked at some point of the round.
-  absl::flat_hash_set<std::string> protected_;
   std::vector<std::string> violations_;
   int64_t violation_count_ = 0;
   int64_t checks_passed_ = 0;
