@@ -5,7 +5,8 @@
 //   ASSIGN_OR_RETURN(config::Credentials secrets,
 //                    config::ResolveCredentials(config));
 //   ASSIGN_OR_RETURN(Backends backends, Connect(config, secrets, &logger));
-//   int code = RunPlan(config, backends, command_line, io, &logger);
+//   int code = RunPlan(config, backends, PlanCommandFrom(command_line), io,
+//                      &logger);
 #ifndef TQS1_CLI_APP_H_
 #define TQS1_CLI_APP_H_
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/logger.h"
 #include "cli/args.h"
 #include "cli/config/secrets.h"
@@ -28,6 +30,7 @@
 #include "providers/http/http_transport.h"
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
+#include "reconciler/render.h"
 
 namespace tqs1::cli {
 
@@ -78,21 +81,58 @@ absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger);
 
+// `tqs1 plan`, as the command line asks for it.
+struct PlanCommand {
+  // --sync: the syncs to plan, in config order (all when empty).
+  std::vector<std::string> syncs;
+  // --adopt, --allow-empty, --allow-mass-unblock.
+  tqs1::v1::PlanOptions options;
+  bool json = false;               // --json: print the signed JSON plan file
+  std::string out;                 // --out FILE: save the signed plan file
+  bool detailed_exitcode = false;  // exit 2 when changes are pending
+  // --show-addresses, --show-rejected (color comes from Io).
+  reconciler::RenderOptions render;
+  // -c and -n as given: where the plan-signing key lives, and the words of
+  // the `tqs1 apply` hint.
+  std::string config_arg = ".";
+  std::string name_arg;
+};
+PlanCommand PlanCommandFrom(const CommandLine& cl);
+
+// `tqs1 apply [PLANFILE]`, as the command line asks for it.
+struct ApplyCommand {
+  std::vector<std::string> syncs;
+  tqs1::v1::PlanOptions options;
+  // A saved plan to apply; empty: plan now.
+  std::string plan_file;
+  bool auto_approve = false;
+  // Warn when a plan file is older.
+  absl::Duration plan_max_age = absl::Hours(24);
+  reconciler::RenderOptions render;
+  std::string config_arg = ".";
+  std::string name_arg;
+  // The flags given that a saved plan fixes ("--sync", "--adopt", ...):
+  // refused with a plan file.
+  std::vector<std::string> fixed_flags;
+};
+ApplyCommand ApplyCommandFrom(const CommandLine& cl);
+
 // `tqs1 plan`: one plan per selected sync, printed (or JSON), optionally
 // saved. Returns an exit code.
 int RunPlan(const tqs1::v1::Config& config, Backends& backends,
-            const CommandLine& cl, const Io& io, log::Logger* logger);
+            const PlanCommand& command, const Io& io, log::Logger* logger);
 
 // `tqs1 apply [PLANFILE]`. The caller holds the apply lock. Returns an exit
 // code; adds what became of each sync to `record` (when not null).
 int RunApply(const tqs1::v1::Config& config, Backends& backends,
-             const CommandLine& cl, const Io& io, log::Logger* logger,
+             const ApplyCommand& command, const Io& io, log::Logger* logger,
              tqs1::v1::LastRun* record = nullptr);
 
-// The syncs `cl.syncs` selects (all when empty); kInvalidArgument naming an
-// unknown one and listing the known ones.
+// The syncs `names` selects (all when empty); kInvalidArgument naming an
+// unknown one ("--sync \"x\" is not in the config; ...") and listing the
+// known ones.
 absl::StatusOr<std::vector<const tqs1::v1::SyncConfig*>> SelectSyncs(
-    const tqs1::v1::Config& config, const CommandLine& cl);
+    const tqs1::v1::Config& config, const std::vector<std::string>& names);
 
 }  // namespace tqs1::cli
 

@@ -166,11 +166,13 @@ int RunDemo(const CommandLine& cl, const Io& io) {
   bool ok = true;
 
   Heading(io, "$ tqs1 plan");
-  ok &= RunPlan(config, *backends, step, io, &logger) == kExitOk;
+  ok &=
+      RunPlan(config, *backends, PlanCommandFrom(step), io, &logger) == kExitOk;
 
   Heading(io, "$ tqs1 apply --auto-approve --adopt");
   step.adopt = true;
-  ok &= RunApply(config, *backends, step, io, &logger) == kExitOk;
+  ok &= RunApply(config, *backends, ApplyCommandFrom(step), io, &logger) ==
+        kExitOk;
   step.adopt = false;
 
   // The collection moves on: 40 new indicators, 25 gone.
@@ -184,14 +186,16 @@ int RunDemo(const CommandLine& cl, const Io& io) {
   Heading(io,
           "Meanwhile in ThreatQ: 40 new indicators, 25 left the collection");
   Heading(io, "$ tqs1 plan");
-  ok &= RunPlan(config, *backends, step, io, &logger) == kExitOk;
+  ok &=
+      RunPlan(config, *backends, PlanCommandFrom(step), io, &logger) == kExitOk;
 
   Heading(io, "$ tqs1 apply --auto-approve");
-  ok &= RunApply(config, *backends, step, io, &logger) == kExitOk;
+  ok &= RunApply(config, *backends, ApplyCommandFrom(step), io, &logger) ==
+        kExitOk;
 
   Heading(io, "$ tqs1 plan --detailed-exitcode");
   step.detailed_exitcode = true;
-  int last = RunPlan(config, *backends, step, io, &logger);
+  int last = RunPlan(config, *backends, PlanCommandFrom(step), io, &logger);
   ok &= last == kExitOk;
   *io.out << "(exit code " << last << ": in sync)\n";
 

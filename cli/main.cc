@@ -93,7 +93,7 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     return kExitError;
   }
   if (cl.command == "plan") {
-    return RunPlan(*config, *backends, cl, io, logger);
+    return RunPlan(*config, *backends, PlanCommandFrom(cl), io, logger);
   }
 
   // One apply at a time per state folder (cron overlapping a manual run).
@@ -106,7 +106,8 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
   tqs1::v1::LastRun record;
   record.set_command("apply");
   *record.mutable_started() = ToTimestamp(absl::Now());
-  int code = RunApply(*config, *backends, cl, io, logger, &record);
+  int code =
+      RunApply(*config, *backends, ApplyCommandFrom(cl), io, logger, &record);
   *record.mutable_finished() = ToTimestamp(absl::Now());
   if (absl::Status s = config::SaveLastRun(paths.LastRunFile(), record);
       !s.ok()) {

@@ -249,7 +249,7 @@ TEST_F(SafetyTest, AFailedSyncHasItsEntryInTheJsonPlan) {
 // the exit code; `prompts` gets each question asked.
 int ApplyOnTerminal(const std::string& dir, const std::string& answer,
                     std::vector<std::string>& prompts, std::string& out,
-                    config::LastRunRecord& record) {
+                    tqs1::v1::LastRun& record) {
   absl::StatusOr<tqs1::v1::Config> config =
       config::LoadConfigFile(dir + "/tqs1.yaml");
   EXPECT_TRUE(config.ok()) << config.status();
@@ -271,7 +271,8 @@ int ApplyOnTerminal(const std::string& dir, const std::string& answer,
   cli::CommandLine cl;
   cl.command = "apply";
   cl.config = dir;
-  int code = cli::RunApply(*config, *backends, cl, io, nullptr, &record);
+  int code = cli::RunApply(*config, *backends, cli::ApplyCommandFrom(cl), io,
+                           nullptr, &record);
   out = out_stream.str();
   return code;
 }
@@ -285,7 +286,7 @@ TEST_F(SafetyTest, ADeclinedApplyExitsOneAndIsRecorded) {
                              {"c2-branch", kCollection, "Branch", ""}}));
   std::vector<std::string> prompts;
   std::string out;
-  config::LastRunRecord record;
+  tqs1::v1::LastRun record;
   EXPECT_EQ(ApplyOnTerminal(dir, "no", prompts, out, record), 1) << out;
   ASSERT_EQ(prompts.size(), 2u);
   EXPECT_EQ(prompts[0],
@@ -298,15 +299,15 @@ TEST_F(SafetyTest, ADeclinedApplyExitsOneAndIsRecorded) {
                        "Apply cancelled: sync \"c2-hq\" was not "
                        "applied.\n"))
       << out;
-  ASSERT_EQ(record.syncs.size(), 2u);
-  EXPECT_EQ(record.syncs[0].outcome, config::SyncOutcome::kDeclined);
-  EXPECT_EQ(record.syncs[1].outcome, config::SyncOutcome::kDeclined);
+  ASSERT_EQ(record.syncs_size(), 2);
+  EXPECT_EQ(record.syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_DECLINED);
+  EXPECT_EQ(record.syncs(1).outcome(), tqs1::v1::SYNC_OUTCOME_DECLINED);
   EXPECT_EQ(env().ApiWrites(), 0);
 
   record = {};
   prompts.clear();
   EXPECT_EQ(ApplyOnTerminal(dir, "yes", prompts, out, record), 0) << out;
-  EXPECT_EQ(record.syncs[0].outcome, config::SyncOutcome::kApplied);
+  EXPECT_EQ(record.syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_APPLIED);
 }
 
 TEST_F(SafetyTest, ARuleDisabledInTheConsoleIsSaidNotHidden) {
@@ -377,12 +378,12 @@ TEST_P(InterruptTest, TheFirstSignalStopsBeforeTheNextWrite) {
       << log;
   EXPECT_TRUE(Contains(log, "Interrupted: sync \"c2-hq\" stopped after"))
       << log;
-  absl::StatusOr<config::LastRunRecord> record =
+  absl::StatusOr<tqs1::v1::LastRun> record =
       config::LoadLastRun(dir + "/tqs1.last-run.json");
   ASSERT_TRUE(record.ok()) << record.status();
-  ASSERT_EQ(record->syncs.size(), 1u);
-  EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kInterrupted);
-  EXPECT_EQ(record->syncs[0].rules_created,
+  ASSERT_EQ(record->syncs_size(), 1);
+  EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
+  EXPECT_EQ(record->syncs(0).rules_created(),
             static_cast<uint64_t>(env().ApiWrites()));
 
   RunResult again = Run({"apply", "--auto-approve", "-c", dir});

@@ -197,7 +197,8 @@ int Run(int64_t n) {
   cl.command = "apply";
   cl.auto_approve = true;
   Stopwatch apply_watch;
-  const int apply_code = cli::RunApply(config, *backends, cl, io, &logger);
+  const int apply_code =
+      cli::RunApply(config, *backends, cli::ApplyCommandFrom(cl), io, &logger);
   const double apply_s = apply_watch.Elapsed().wall;
   const Traffic apply = TakeTraffic(*tq, *s1);
   const int64_t apply_writes = static_cast<int64_t>(s1->Events().size());
@@ -228,7 +229,8 @@ int Run(int64_t n) {
   cl.command = "plan";
   cl.detailed_exitcode = true;
   Stopwatch plan_watch;
-  const int plan_code = cli::RunPlan(config, *backends, cl, io, &logger);
+  const int plan_code =
+      cli::RunPlan(config, *backends, cli::PlanCommandFrom(cl), io, &logger);
   const Spent replan_spent = plan_watch.Elapsed();
   const Traffic replan = TakeTraffic(*tq, *s1);
   const int64_t replan_writes =

@@ -1,0 +1,311 @@
+// `tqs1 apply [PLANFILE]`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "base/files.h"
+#include "base/timestamp.h"
+#include "cli/app.h"
+#include "cli/command_output.h"
+#include "cli/stop_signals.h"
+#include "cli/version.h"
+#include "reconciler/plan_file.h"
+#include "reconciler/planner.h"
+#include "reconciler/render.h"
+#include "sync/sync_runner.h"
+
+namespace tqs1::cli {
+namespace {
+
+using ::tqs1::v1::Config;
+using ::tqs1::v1::Plan;
+using ::tqs1::v1::SyncConfig;
+
+// A plan file of a million addresses is about 40 MB.
+constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;
+
+google::protobuf::Timestamp Now() { return ToTimestamp(absl::Now()); }
+
+tqs1::v1::SyncRun& NewRecord(tqs1::v1::LastRun* record,
+                             tqs1::v1::SyncRun& scratch,
+                             const std::string& sync_name) {
+  tqs1::v1::SyncRun* r = record == nullptr ? &scratch : record->add_syncs();
+  r->set_name(sync_name);
+  *r->mutable_started() = Now();
+  *r->mutable_finished() = r->started();
+  return *r;
+}
+
+void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& r) {
+  r.set_rules_created(report.created());
+  r.set_rules_updated(report.updated());
+  r.set_rules_deleted(report.deleted());
+  r.set_addresses_blocked(static_cast<uint32_t>(report.addresses_blocked()));
+  r.set_addresses_unblocked(
+      static_cast<uint32_t>(report.addresses_unblocked()));
+}
+
+// Asks the operator to approve `plan` (unless --auto-approve), printing
+// why when it cannot be applied now.
+sync::Approval Approve(const Plan& plan, const ApplyCommand& command,
+                       const Io& io, const StopSignals& stop) {
+  if (command.auto_approve) return sync::Approval::kApproved;
+  if (!io.interactive) return sync::Approval::kNoOneToAsk;
+  std::optional<std::string> answer =
+      io.ask(absl::StrCat("Apply these changes to site \"", plan.site_name(),
+                          "\" (sync \"", plan.sync_name(),
+                          "\")? Only 'yes' is accepted: "),
+             false);
+  if (stop.received() != 0) return sync::Approval::kInterrupted;
+  if (!answer.has_value() || *answer != "yes") return sync::Approval::kDeclined;
+  return sync::Approval::kApproved;
+}
+
+// `tqs1 apply` of one sync through sync::RunSync(): `given` is a plan read
+// from a plan file, or null to plan now (printing the plan and asking
+// unless --auto-approve). Prints what became of it with a progress line on
+// a terminal, fills `r` and returns the exit code. Stops before the next
+// write once `stop` has received a signal.
+int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
+              const ApplyCommand& command, const Io& io, log::Logger* logger,
+              const StopSignals& stop, tqs1::v1::SyncRun& r) {
+  sync::RunSyncRequest request;
+  request.sync = &sync;
+  request.never_block = &backends.never_block;
+  request.plan_options = command.options;
+  request.plan = given;
+  if (given == nullptr) {
+    request.on_plan = [&](const Plan& plan) {
+      *io.out << reconciler::RenderPlanText(plan, WithColor(command.render, io))
+              << "\n"
+              << std::flush;
+      LogRejected(plan, logger);
+    };
+  }
+  // Whether the apply step ran (a progress line may need clearing). A saved
+  // plan was reviewed when it was made: applying the file approves it.
+  bool applying = given != nullptr &&
+                  (given->summary().blocked() || given->actions_size() > 0);
+  if (given == nullptr) {
+    request.approve = [&](const Plan& plan) {
+      sync::Approval approval = Approve(plan, command, io, stop);
+      applying = approval == sync::Approval::kApproved;
+      return approval;
+    };
+  }
+  request.apply_options.logger = logger;
+  request.apply_options.should_stop = [&stop] { return stop.received() != 0; };
+  if (io.interactive) {
+    request.apply_options.on_action = [&io](int index, int total,
+                                            const tqs1::v1::Action& action) {
+      *io.out << "\r  [" << index + 1 << "/" << total << "] " << action.name()
+              << "\033[K" << std::flush;
+    };
+  }
+  const sync::SyncRunResult run =
+      sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+  if (io.interactive && applying) *io.out << "\r\033[K";
+
+  *r.mutable_finished() = Now();
+  r.set_outcome(run.outcome);
+  r.set_failed_step(run.failed_step);
+  CountInto(run.report, r);
+  if (!run.status.ok()) r.set_error(std::string(run.status.message()));
+  // Before the apply step, messages name the sync as selected; after it,
+  // as planned.
+  const std::string& name = given != nullptr ? given->sync_name() : sync.name();
+  switch (run.outcome) {
+    case tqs1::v1::SYNC_OUTCOME_IN_SYNC:
+      return kExitOk;
+    case tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING:
+      *io.err << "Error: sync \"" << name
+              << "\": apply needs a confirmation and there is no terminal "
+                 "to ask on; review the plan above, then run `tqs1 apply "
+                 "--auto-approve` (or save it with `tqs1 plan --out FILE` "
+                 "and apply the file).\n";
+      return kExitError;
+    case tqs1::v1::SYNC_OUTCOME_DECLINED:
+      *io.out << "Apply cancelled: sync \"" << name << "\" was not applied.\n";
+      return kExitError;
+    case tqs1::v1::SYNC_OUTCOME_INTERRUPTED:
+      if (!applying) {
+        *io.err << "Interrupted: sync \"" << name
+                << "\" stopped before its first write.\n";
+      } else {
+        *io.err << "Interrupted: sync \"" << run.plan->sync_name()
+                << "\" stopped after "
+                << run.report.created() + run.report.updated() +
+                       run.report.deleted()
+                << " of " << run.plan->actions_size()
+                << " actions; run apply again to finish.\n";
+      }
+      return stop.received() != 0 ? ExitForSignal(stop.received()) : kExitError;
+    case tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED:
+      if (given == nullptr && run.plan->summary().blocked()) {
+        *io.err << "Error: sync \"" << name
+                << "\": a guard blocks this plan; nothing applied ("
+                << GuardsInWords(*run.plan) << ").\n";
+      } else {
+        PrintError(io, run.report.sync_name(), run.status);
+      }
+      return kExitGuard;
+    case tqs1::v1::SYNC_OUTCOME_APPLIED:
+      *io.out << "Apply complete for \"" << run.plan->sync_name()
+              << "\": " << run.report.created() << " created, "
+              << run.report.updated() << " updated, " << run.report.deleted()
+              << " deleted; "
+              << reconciler::FormatCount(run.plan->summary().newly_blocked())
+              << " addresses blocked, "
+              << reconciler::FormatCount(run.plan->summary().unblocked())
+              << " unblocked, in " << Seconds(run.report.duration_ms())
+              << ".\n";
+      return kExitOk;
+    default:
+      PrintError(io,
+                 run.failed_step == tqs1::v1::SYNC_STEP_APPLY
+                     ? run.report.sync_name()
+                     : name,
+                 run.status);
+      return kExitError;
+  }
+}
+
+// The sync of `config` a plan names, or null.
+const SyncConfig* SyncNamed(const Config& config, absl::string_view name) {
+  for (const SyncConfig& sync : config.syncs()) {
+    if (reconciler::SyncDisplayName(sync) == name) return &sync;
+  }
+  return nullptr;
+}
+
+// Reads, verifies and checks a saved plan file; prints what is wrong.
+std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
+                                               const ApplyCommand& command,
+                                               const Io& io) {
+  auto fail = [&](absl::string_view message) {
+    *io.err << "Error: plan file \"" << path << "\": " << message
+            << "; nothing applied.\n";
+    return std::nullopt;
+  };
+  absl::StatusOr<std::string> text =
+      ReadFileUpTo(path, kMaxPlanFileBytes, "plan file ");
+  if (!text.ok()) return fail(text.status().message());
+  absl::StatusOr<tqs1::v1::PlanFile> file =
+      reconciler::ParsePlanFileJson(*text);
+  if (!file.ok()) return fail(file.status().message());
+  absl::StatusOr<std::string> key =
+      PlanKey(command.config_arg, command.name_arg);
+  if (!key.ok()) return fail(key.status().message());
+  if (absl::Status s = reconciler::VerifyPlanFile(*key, *file, path); !s.ok()) {
+    *io.err << "Error: " << s.message() << "\n";
+    return std::nullopt;
+  }
+  if (file->plans().empty()) {
+    return fail("it holds no syncs (was the config's syncs list empty?)");
+  }
+  absl::Time created;
+  std::string why;
+  if (!absl::ParseTime(absl::RFC3339_full, file->created_at(), &created,
+                       &why)) {
+    return fail(absl::StrCat("its creation time \"", file->created_at(),
+                             "\" is not an RFC 3339 time"));
+  }
+  const absl::Duration age = absl::Now() - created;
+  if (age > command.plan_max_age) {
+    const absl::Duration shown = absl::Trunc(age, absl::Seconds(1));
+    *io.err << "Warning: plan file \"" << path << "\" was made "
+            << (shown == absl::ZeroDuration() ? "under a second"
+                                              : absl::FormatDuration(shown))
+            << " ago (" << file->created_at() << ", --plan-max-age "
+            << absl::FormatDuration(command.plan_max_age)
+            << "); it is applied only if the site is unchanged since.\n";
+  }
+  if (file->tqs1_version() != kVersion) {
+    *io.err << "Warning: plan file \"" << path << "\" was made by tqs1 "
+            << file->tqs1_version() << "; this is tqs1 " << kVersion << ".\n";
+  }
+  return *std::move(file);
+}
+
+// `tqs1 apply PLANFILE`.
+int ApplyPlanFile(const Config& config, Backends& backends,
+                  const ApplyCommand& command, const Io& io,
+                  log::Logger* logger, tqs1::v1::LastRun* record) {
+  const std::string& path = command.plan_file;
+  if (const std::vector<std::string>& flags = command.fixed_flags;
+      !flags.empty()) {
+    *io.err
+        << "Error: " << absl::StrJoin(flags, ", ")
+        << " cannot change a saved plan: which syncs it holds and its guard "
+           "overrides are decided when it is made (`tqs1 plan "
+        << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
+        << "signed file records them; nothing applied.\n";
+    return kExitError;
+  }
+  std::optional<tqs1::v1::PlanFile> file = LoadPlanFile(path, command, io);
+  if (!file.has_value()) return kExitError;
+
+  StopSignals stop;
+  tqs1::v1::SyncRun scratch;
+  int exit_code = kExitOk;
+  for (const Plan& plan : file->plans()) {
+    tqs1::v1::SyncRun& r = NewRecord(record, scratch, plan.sync_name());
+    if (stop.received() != 0) {
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
+      continue;
+    }
+    const SyncConfig* sync = SyncNamed(config, plan.sync_name());
+    if (sync == nullptr) {
+      PrintError(io, plan.sync_name(),
+                 absl::InvalidArgumentError(
+                     "the plan file names a sync that is not in the config"));
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+      r.set_error("not in the config");
+      exit_code = WorseExit(exit_code, kExitError);
+      continue;
+    }
+    const int code =
+        ApplySync(*sync, &plan, backends, command, io, logger, stop, r);
+    // An interrupted apply exits 130/143; the syncs after it are recorded
+    // as interrupted.
+    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int RunApply(const Config& config, Backends& backends,
+             const ApplyCommand& command, const Io& io, log::Logger* logger,
+             tqs1::v1::LastRun* record) {
+  if (!command.plan_file.empty()) {
+    return ApplyPlanFile(config, backends, command, io, logger, record);
+  }
+  absl::StatusOr<std::vector<const SyncConfig*>> syncs =
+      SelectSyncs(config, command.syncs);
+  if (!syncs.ok()) {
+    *io.err << "Error: " << syncs.status().message() << "\n";
+    return kExitError;
+  }
+  StopSignals stop;
+  tqs1::v1::SyncRun scratch;
+  int exit_code = kExitOk;
+  for (const SyncConfig* sync : *syncs) {
+    tqs1::v1::SyncRun& r = NewRecord(record, scratch, sync->name());
+    if (stop.received() != 0) {
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
+      continue;
+    }
+    const int code =
+        ApplySync(*sync, nullptr, backends, command, io, logger, stop, r);
+    // An interrupted apply exits 130/143; the syncs after it are recorded
+    // as interrupted.
+    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
+  }
+  return exit_code;
+}
+
+}  // namespace tqs1::cli

@@ -1,0 +1,89 @@
+#include "cli/command_output.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "base/status_macros.h"
+#include "cli/config/paths.h"
+#include "cli/config/state.h"
+#include "cli/logging.h"
+
+namespace tqs1::cli {
+
+using ::tqs1::v1::Plan;
+
+std::string Seconds(uint64_t ms) {
+  return absl::StrFormat("%.1f s", static_cast<double>(ms) / 1000);
+}
+
+reconciler::RenderOptions WithColor(reconciler::RenderOptions render,
+                                    const Io& io) {
+  render.color = io.color;
+  return render;
+}
+
+void PrintError(const Io& io, absl::string_view sync, const absl::Status& s) {
+  *io.err << "Error: sync \"" << sync << "\": " << s.message() << "\n";
+}
+
+std::string GuardsInWords(const Plan& plan) {
+  std::vector<std::string> words;
+  for (const tqs1::v1::GuardVerdict& v : plan.guards()) {
+    if (!v.tripped()) continue;
+    words.push_back(absl::StrCat("guard \"", v.guard(), "\"",
+                                 v.overridden() ? " (overridden)" : "", ": ",
+                                 v.message()));
+  }
+  return absl::StrJoin(words, "; ");
+}
+
+// A line a log file holds at every -v level (on the console, progress:
+// from -v2 on, since the plan on standard output already says it).
+void LogAlways(log::Logger* logger, const std::string& message) {
+  if (auto* cli = dynamic_cast<CliLogger*>(logger);
+      cli != nullptr && cli->writes_file()) {
+    cli->Always(message);
+    return;
+  }
+  log::LogTo(logger, log::LogLevel::kInfo, message);
+}
+
+// One line in the log for the values a plan will not block.
+void LogRejected(const Plan& plan, log::Logger* logger) {
+  const tqs1::v1::InputReport& in = plan.inputs();
+  const uint64_t rejected = in.rejected_size() + in.rejected_truncated();
+  if (rejected == 0) return;
+  std::vector<std::string> examples;
+  for (const tqs1::v1::RejectedValue& r : in.rejected()) {
+    if (examples.size() == 3) break;
+    examples.push_back(absl::StrCat("\"", r.value(), "\" (", r.reason(), ")"));
+  }
+  LogAlways(logger,
+            absl::StrCat("sync \"", plan.sync_name(),
+                         "\": ", reconciler::FormatCount(rejected),
+                         " values not blocked (", in.invalid(), " invalid, ",
+                         in.never_blocked(), " never-blocked), e.g. ",
+                         absl::StrJoin(examples, ", ")));
+}
+
+absl::StatusOr<std::string> PlanKey(const std::string& config_arg,
+                                    const std::string& name_arg) {
+  ASSIGN_OR_RETURN(config::ConfigPaths paths,
+                   config::ResolveConfigPaths(config_arg, name_arg));
+  return config::LoadOrCreatePlanKey(paths.PlanKeyFile());
+}
+
+std::string ShellWord(absl::string_view word) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+                             "XYZ0123456789_-./:=@%+,") ==
+          absl::string_view::npos) {
+    return std::string(word);
+  }
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+}  // namespace tqs1::cli

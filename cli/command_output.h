@@ -1,0 +1,49 @@
+// What the plan and apply commands print and log, shared by both. Internal
+// to //cli:app.
+#ifndef TQS1_CLI_COMMAND_OUTPUT_H_
+#define TQS1_CLI_COMMAND_OUTPUT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "base/logger.h"
+#include "cli/app.h"
+#include "proto/plan.pb.h"
+#include "reconciler/render.h"
+
+namespace tqs1::cli {
+
+// "1.5 s".
+std::string Seconds(uint64_t ms);
+
+// `render` with the terminal's color.
+reconciler::RenderOptions WithColor(reconciler::RenderOptions render,
+                                    const Io& io);
+
+// "Error: sync \"<sync>\": <message>" on the terminal's error stream.
+void PrintError(const Io& io, absl::string_view sync, const absl::Status& s);
+
+// The guards a plan trips (and which were overridden), in words.
+std::string GuardsInWords(const tqs1::v1::Plan& plan);
+
+// A line a log file holds at every -v level (on the console, progress:
+// from -v2 on, since the plan on standard output already says it).
+void LogAlways(log::Logger* logger, const std::string& message);
+
+// One line in the log for the values a plan will not block.
+void LogRejected(const tqs1::v1::Plan& plan, log::Logger* logger);
+
+// This instance's plan-signing key (created on first use), for the
+// instance that -c `config_arg` and -n `name_arg` name.
+absl::StatusOr<std::string> PlanKey(const std::string& config_arg,
+                                    const std::string& name_arg);
+
+// A shell-safe rendering of one argument for a hint.
+std::string ShellWord(absl::string_view word);
+
+}  // namespace tqs1::cli
+
+#endif  // TQS1_CLI_COMMAND_OUTPUT_H_

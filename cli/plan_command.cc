@@ -1,0 +1,120 @@
+// `tqs1 plan`.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/files.h"
+#include "cli/app.h"
+#include "cli/command_output.h"
+#include "cli/version.h"
+#include "reconciler/plan_file.h"
+#include "reconciler/planner.h"
+#include "reconciler/render.h"
+#include "sync/sync_runner.h"
+
+namespace tqs1::cli {
+
+using ::tqs1::v1::Config;
+using ::tqs1::v1::Plan;
+using ::tqs1::v1::SyncConfig;
+
+int RunPlan(const Config& config, Backends& backends,
+            const PlanCommand& command, const Io& io, log::Logger* logger) {
+  absl::StatusOr<std::vector<const SyncConfig*>> syncs =
+      SelectSyncs(config, command.syncs);
+  if (!syncs.ok()) {
+    *io.err << "Error: " << syncs.status().message() << "\n";
+    return kExitError;
+  }
+  int exit_code = kExitOk;
+  bool any_blocked = false;
+  tqs1::v1::PlanFile file;
+  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  file.set_created_at(
+      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
+  file.set_tqs1_version(kVersion);
+  for (const SyncConfig* sync : *syncs) {
+    log::LogTo(logger, log::LogLevel::kInfo,
+               absl::StrCat("planning sync \"", sync->name(), "\""));
+    sync::RunSyncRequest request;
+    request.sync = sync;
+    request.never_block = &backends.never_block;
+    request.plan_options = command.options;
+    request.apply = false;
+    request.on_plan = [&](const Plan& plan) {
+      if (!command.json) {
+        *io.out << reconciler::RenderPlanText(plan,
+                                              WithColor(command.render, io))
+                << "\n"
+                << std::flush;
+      }
+      LogRejected(plan, logger);
+      if (plan.summary().blocked()) {
+        any_blocked = true;
+        LogAlways(logger, absl::StrCat("sync \"", plan.sync_name(),
+                                       "\": a guard blocks the plan: ",
+                                       GuardsInWords(plan)));
+      }
+    };
+    sync::SyncRunResult run =
+        sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+    if (!run.plan.has_value()) {
+      PrintError(io, sync->name(), run.status);
+      exit_code = WorseExit(exit_code, kExitError);
+      // Every sync has an entry; a failed one says why and has no actions.
+      Plan* failed = file.add_plans();
+      failed->set_format(tqs1::v1::PLAN_FORMAT_V1);
+      failed->set_sync_name(reconciler::SyncDisplayName(*sync));
+      failed->set_collection(sync->collection());
+      failed->set_site_name(sync->site());
+      failed->set_error(std::string(run.status.message()));
+      continue;
+    }
+    exit_code = WorseExit(exit_code, ExitFor(*run.plan));
+    *file.add_plans() = *std::move(run.plan);
+  }
+  if (command.json || !command.out.empty()) {
+    // Signed, so that `tqs1 apply FILE` can tell it is this instance's and
+    // unchanged.
+    absl::StatusOr<std::string> key =
+        PlanKey(command.config_arg, command.name_arg);
+    absl::Status signed_ok =
+        key.ok() ? reconciler::SignPlanFile(*key, file) : key.status();
+    if (!signed_ok.ok()) {
+      *io.err << "Error: cannot sign the plan: " << signed_ok.message() << "\n";
+      return kExitError;
+    }
+  }
+  absl::StatusOr<std::string> json = reconciler::RenderPlanFileJson(file);
+  if (!json.ok()) {
+    *io.err << "Error: " << json.status().message() << "\n";
+    return kExitError;
+  }
+  if (command.json) *io.out << *json;
+  if (!command.out.empty()) {
+    // Atomic and fsynced; 0644: a plan holds addresses, never a secret.
+    if (absl::Status s = WriteFileAtomically(command.out, *json, 0644);
+        !s.ok()) {
+      *io.err << "Error: " << s.message() << "\n";
+      return kExitError;
+    }
+    if (!command.json && any_blocked) {
+      *io.out << "Saved the plan to \"" << command.out
+              << "\"; a guard blocks it, so apply would refuse it.\n";
+    } else if (!command.json) {
+      std::string hint = "tqs1 apply";
+      if (command.config_arg != ".")
+        absl::StrAppend(&hint, " -c ", ShellWord(command.config_arg));
+      if (!command.name_arg.empty())
+        absl::StrAppend(&hint, " -n ", ShellWord(command.name_arg));
+      absl::StrAppend(&hint, " ", ShellWord(command.out));
+      *io.out << "Saved the plan to \"" << command.out << "\"; apply it with `"
+              << hint << "`.\n";
+    }
+  }
+  if (!command.detailed_exitcode && exit_code == kExitChanges)
+    exit_code = kExitOk;
+  return exit_code;
+}
+
+}  // namespace tqs1::cli
