@@ -140,15 +140,15 @@ TEST_F(ConfigTest, OldConnectorCronLine) {
       << log;
   // The state lives beside the config.
   EXPECT_EQ(access((dir + "/tqs1.lock").c_str(), F_OK), 0);
-  absl::StatusOr<config::LastRunRecord> record =
+  absl::StatusOr<tqs1::v1::LastRun> record =
       config::LoadLastRun(dir + "/tqs1.last-run.json");
   ASSERT_TRUE(record.ok()) << record.status();
-  EXPECT_EQ(record->command, "apply");
-  ASSERT_EQ(record->syncs.size(), 1u);
-  EXPECT_EQ(record->syncs[0].sync_name, "c2-hq");
-  EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kApplied);
-  EXPECT_EQ(record->syncs[0].rules_created, 1u);
-  EXPECT_EQ(record->syncs[0].addresses_blocked, 300u);
+  EXPECT_EQ(record->command(), "apply");
+  ASSERT_EQ(record->syncs_size(), 1);
+  EXPECT_EQ(record->syncs(0).name(), "c2-hq");
+  EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_APPLIED);
+  EXPECT_EQ(record->syncs(0).rules_created(), 1u);
+  EXPECT_EQ(record->syncs(0).addresses_blocked(), 300u);
 
   // The next cron run: in sync, appended to the same log.
   r = Run({"apply", "--auto-approve", "-c", dir + "/", "-ll", log_dir + "/",
@@ -157,8 +157,8 @@ TEST_F(ConfigTest, OldConnectorCronLine) {
   EXPECT_GT(ReadFile(log_dir + "/tqs1.log").size(), log.size());
   record = config::LoadLastRun(dir + "/tqs1.last-run.json");
   ASSERT_TRUE(record.ok()) << record.status();
-  ASSERT_EQ(record->syncs.size(), 1u);
-  EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kInSync);
+  ASSERT_EQ(record->syncs_size(), 1);
+  EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_IN_SYNC);
 
   // -n selects another config and its own state.
   const std::string yaml = ReadFile(dir + "/tqs1.yaml");

@@ -137,13 +137,13 @@ TEST_P(MidApplyFailureTest, ARerunConverges) {
                          "re-plan and apply again to converge"))
         << first;
     EXPECT_FALSE(Contains(first.out, "Apply complete")) << first;
-    absl::StatusOr<config::LastRunRecord> record =
+    absl::StatusOr<tqs1::v1::LastRun> record =
         config::LoadLastRun(dir + "/tqs1.last-run.json");
     ASSERT_TRUE(record.ok()) << record.status();
-    ASSERT_EQ(record->syncs.size(), 1u);
-    EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kFailed);
-    EXPECT_EQ(record->syncs[0].rules_created, 1u);
-    EXPECT_TRUE(Contains(first.err, record->syncs[0].error)) << first;
+    ASSERT_EQ(record->syncs_size(), 1);
+    EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_FAILED);
+    EXPECT_EQ(record->syncs(0).rules_created(), 1u);
+    EXPECT_TRUE(Contains(first.err, record->syncs(0).error())) << first;
   }
   EXPECT_EQ(env().s1().server().PendingFaults(), 0);
   EXPECT_EQ(env().ApiWrites(), c.writes);

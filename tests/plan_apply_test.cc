@@ -313,10 +313,10 @@ TEST_F(PlanApplyTest, ApplyWithoutTerminalPlansThenNeedsAutoApprove) {
             "and apply the file).\n");
   EXPECT_TRUE(Contains(r.out, "  + create \"Known C2 IPs\"  +100")) << r;
   EXPECT_EQ(env().ApiWrites(), 0);
-  absl::StatusOr<config::LastRunRecord> record =
+  absl::StatusOr<tqs1::v1::LastRun> record =
       config::LoadLastRun(dir + "/tqs1.last-run.json");
   ASSERT_TRUE(record.ok()) << record.status();
-  EXPECT_EQ(record->syncs[0].outcome, config::SyncOutcome::kChangesPending);
+  EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING);
 
   // In sync: nothing to confirm, so no terminal is needed.
   ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);

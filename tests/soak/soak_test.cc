@@ -251,10 +251,13 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
     tq_faults.set_rate(0);
     s1_faults.set_rate(0);
     if (!converged) {
-      absl::StatusOr<sync::SyncResult> result =
-          sync::ApplySync(sync, {}, **tq_client, **s1_client, plan_options, {});
-      ASSERT_TRUE(result.ok()) << result.status() << "\nearlier errors:\n"
-                               << absl::StrJoin(errors, "\n");
+      sync::RunSyncRequest request;
+      request.sync = &sync;
+      request.plan_options = plan_options;
+      const sync::SyncRunResult result =
+          sync::RunSync(request, **tq_client, **s1_client);
+      ASSERT_TRUE(result.status.ok()) << result.status << "\nearlier errors:\n"
+                                      << absl::StrJoin(errors, "\n");
     }
     absl::StatusOr<tqs1::v1::Plan> again =
         sync::PlanSync(sync, {}, **tq_client, **s1_client, plan_options);
