@@ -92,18 +92,13 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
   const int64_t max_rounds = EnvInt("TQS1_CRASH_ROUNDS", 12);
   const int64_t max_seconds = EnvInt("TQS1_CRASH_SECONDS", 40);
   const int64_t initial = EnvInt("TQS1_CRASH_ADDRESSES", 30000);
-  std::cout << "crash: seed " << seed << " (TQS1_TEST_SEED=" << seed
-            << " reproduces)" << std::endl;
-  SCOPED_TRACE(
-      absl::StrCat("seed ", seed, "; rerun with TQS1_TEST_SEED=", seed));
+  SCOPED_TRACE(AnnounceSeed("crash", seed));
   std::mt19937_64 rng(seed);
   AddressGenerator addresses(seed ^ 0xc4a5);
 
-  testing::VendorsEnvOptions vendors_options;
-  vendors_options.password = kPassword;
-  vendors_options.api_token = kToken;
   absl::StatusOr<std::unique_ptr<testing::VendorsEnv>> vendors =
-      testing::VendorsEnv::Start(vendors_options);
+      testing::VendorsEnv::Start(
+          {/*password=*/kPassword, /*api_token=*/kToken});
   ASSERT_TRUE(vendors.ok()) << vendors.status();
   threatq::ThreatQEmulator* const tq = &(*vendors)->tq();
   sentinelone::SentinelOneEmulator* const s1 = &(*vendors)->s1();
@@ -128,11 +123,7 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
   std::set<std::string> wanted;
   int64_t rounds = 0, kills = 0, killed_before_writes = 0, finished_first = 0;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed_s = [&] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::steady_clock::now() - start)
-        .count();
-  };
+  auto elapsed_s = [&] { return SecondsSince(start); };
   for (; rounds < max_rounds && elapsed_s() < max_seconds; ++rounds) {
     SCOPED_TRACE(absl::StrCat("round ", rounds, "; output in ", log));
     // A large change: the first round fills an empty site; later ones drop

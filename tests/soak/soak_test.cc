@@ -84,20 +84,16 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   const uint64_t seed = Seed();
   const int64_t max_rounds = EnvInt("TQS1_SOAK_ROUNDS", 300);
   const int64_t max_seconds = EnvInt("TQS1_SOAK_SECONDS", 40);
-  std::cout << "soak: seed " << seed << " (TQS1_TEST_SEED=" << seed
-            << " reproduces), up to " << max_rounds << " rounds or "
-            << max_seconds << " s" << std::endl;
-  SCOPED_TRACE(
-      absl::StrCat("seed ", seed, "; rerun with TQS1_TEST_SEED=", seed));
+  SCOPED_TRACE(AnnounceSeed(
+      "soak", seed,
+      absl::StrCat(", up to ", max_rounds, " rounds or ", max_seconds, " s")));
   std::mt19937_64 rng(seed);
   AddressGenerator addresses(seed ^ 0x5eed);
 
   // The two vendors.
-  testing::VendorsEnvOptions vendors_options;
-  vendors_options.password = kPassword;
-  vendors_options.api_token = kToken;
   absl::StatusOr<std::unique_ptr<testing::VendorsEnv>> vendors =
-      testing::VendorsEnv::Start(vendors_options);
+      testing::VendorsEnv::Start(
+          {/*password=*/kPassword, /*api_token=*/kToken});
   ASSERT_TRUE(vendors.ok()) << vendors.status();
   threatq::ThreatQEmulator* const tq = &(*vendors)->tq();
   sentinelone::SentinelOneEmulator* const s1 = &(*vendors)->s1();
@@ -175,11 +171,7 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   int64_t rounds = 0, runs = 0, failed_runs = 0, writes_before = 0;
   std::map<std::string, int64_t> shapes;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed_s = [&] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::steady_clock::now() - start)
-        .count();
-  };
+  auto elapsed_s = [&] { return SecondsSince(start); };
   for (; rounds < max_rounds && elapsed_s() < max_seconds; ++rounds) {
     SCOPED_TRACE(absl::StrCat("round ", rounds));
     // 1. The collection changes.

@@ -22,18 +22,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "proto/plan.pb.h"
 #include "proto/state.pb.h"
 #include "reconciler/ownership.h"
 #include "reconciler/planner.h"
+#include "tools/bench/bench_util.h"
 
 namespace tqs1::bench {
 namespace {
@@ -185,16 +186,6 @@ int64_t NaiveWrites(const Case& c) {
   return writes;
 }
 
-std::string Count(int64_t v) {
-  std::string digits = absl::StrCat(v < 0 ? -v : v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
-
 int Run(int64_t n) {
   std::cout << "| churn | removed | added | ρ (rules losing an address) "
                "| F (their room) | W* | tqs1 writes | naive re-chunking "
@@ -258,17 +249,8 @@ int Run(int64_t n) {
 }  // namespace tqs1::bench
 
 int main(int argc, char** argv) {
-  int64_t n = 1000000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const std::string flag = "--addresses=";
-    if (arg.rfind(flag, 0) != 0 ||
-        !absl::SimpleAtoi(arg.substr(flag.size()), &n) || n < 100000 ||
-        n > 8000000) {
-      std::cerr << "usage: churn_benchmark [--addresses=N]  (100000 <= N <= "
-                   "8000000, default 1000000)\n";
-      return 2;
-    }
-  }
-  return tqs1::bench::Run(n);
+  const std::optional<int64_t> n = tqs1::bench::AddressesFlag(
+      argc, argv, "churn_benchmark", 100000, 8000000);
+  if (!n.has_value()) return 2;
+  return tqs1::bench::Run(*n);
 }

@@ -20,13 +20,13 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/logger.h"
@@ -42,6 +42,7 @@
 #include "providers/threatq/collection_read_builder.h"
 #include "providers/threatq/indicator_source.h"
 #include "reconciler/ownership.h"
+#include "tools/bench/bench_util.h"
 
 namespace tqs1::bench {
 namespace {
@@ -86,16 +87,6 @@ Traffic TakeTraffic(threatq::ThreatQEmulator& tq,
   tq.server().ClearRequests();
   s1.server().ClearRequests();
   return t;
-}
-
-std::string Count(int64_t v) {
-  std::string digits = absl::StrCat(v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 std::string Bytes(int64_t v) {
@@ -323,17 +314,8 @@ int Run(int64_t n) {
 }  // namespace tqs1::bench
 
 int main(int argc, char** argv) {
-  int64_t n = 1000000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const std::string flag = "--addresses=";
-    if (arg.rfind(flag, 0) != 0 ||
-        !absl::SimpleAtoi(arg.substr(flag.size()), &n) || n < 1 ||
-        n > 16000000) {
-      std::cerr << "usage: e2e_benchmark [--addresses=N]  (1 <= N <= "
-                   "16000000, default 1000000)\n";
-      return 2;
-    }
-  }
-  return tqs1::bench::Run(n);
+  const std::optional<int64_t> n =
+      tqs1::bench::AddressesFlag(argc, argv, "e2e_benchmark", 1, 16000000);
+  if (!n.has_value()) return 2;
+  return tqs1::bench::Run(*n);
 }
