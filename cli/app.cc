@@ -172,13 +172,12 @@ absl::StatusOr<Backends> Connect(const Config& config,
   return b;
 }
 
-PlanCommand PlanCommandFrom(const CommandLine& cl) {
-  PlanCommand command;
+namespace {
+
+SyncCommand SyncCommandFrom(const CommandLine& cl) {
+  SyncCommand command;
   command.syncs = cl.syncs;
   command.options = PlanOptionsFrom(cl);
-  command.json = cl.json;
-  command.out = cl.out;
-  command.detailed_exitcode = cl.detailed_exitcode;
   command.render.address_examples = cl.show_addresses;
   command.render.show_rejected = cl.show_rejected;
   command.config_arg = cl.config;
@@ -186,17 +185,23 @@ PlanCommand PlanCommandFrom(const CommandLine& cl) {
   return command;
 }
 
+}  // namespace
+
+PlanCommand PlanCommandFrom(const CommandLine& cl) {
+  PlanCommand command;
+  static_cast<SyncCommand&>(command) = SyncCommandFrom(cl);
+  command.json = cl.json;
+  command.out = cl.out;
+  command.detailed_exitcode = cl.detailed_exitcode;
+  return command;
+}
+
 ApplyCommand ApplyCommandFrom(const CommandLine& cl) {
   ApplyCommand command;
-  command.syncs = cl.syncs;
-  command.options = PlanOptionsFrom(cl);
+  static_cast<SyncCommand&>(command) = SyncCommandFrom(cl);
   if (!cl.positional.empty()) command.plan_file = cl.positional[0];
   command.auto_approve = cl.auto_approve;
   command.plan_max_age = cl.plan_max_age;
-  command.render.address_examples = cl.show_addresses;
-  command.render.show_rejected = cl.show_rejected;
-  command.config_arg = cl.config;
-  command.name_arg = cl.name;
   command.fixed_flags = FlagsAPlanFileFixes(cl);
   return command;
 }

@@ -81,15 +81,12 @@ absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger);
 
-// `tqs1 plan`, as the command line asks for it.
-struct PlanCommand {
-  // --sync: the syncs to plan, in config order (all when empty).
+// What `tqs1 plan` and `tqs1 apply` both take from the command line.
+struct SyncCommand {
+  // --sync: the syncs to run, in config order (all when empty).
   std::vector<std::string> syncs;
   // --adopt, --allow-empty, --allow-mass-unblock.
   tqs1::v1::PlanOptions options;
-  bool json = false;               // --json: print the signed JSON plan file
-  std::string out;                 // --out FILE: save the signed plan file
-  bool detailed_exitcode = false;  // exit 2 when changes are pending
   // --show-addresses, --show-rejected (color comes from Io).
   reconciler::RenderOptions render;
   // -c and -n as given: where the plan-signing key lives, and the words of
@@ -97,20 +94,22 @@ struct PlanCommand {
   std::string config_arg = ".";
   std::string name_arg;
 };
+
+// `tqs1 plan`, as the command line asks for it.
+struct PlanCommand : SyncCommand {
+  bool json = false;               // --json: print the signed JSON plan file
+  std::string out;                 // --out FILE: save the signed plan file
+  bool detailed_exitcode = false;  // exit 2 when changes are pending
+};
 PlanCommand PlanCommandFrom(const CommandLine& cl);
 
 // `tqs1 apply [PLANFILE]`, as the command line asks for it.
-struct ApplyCommand {
-  std::vector<std::string> syncs;
-  tqs1::v1::PlanOptions options;
+struct ApplyCommand : SyncCommand {
   // A saved plan to apply; empty: plan now.
   std::string plan_file;
   bool auto_approve = false;
   // Warn when a plan file is older.
   absl::Duration plan_max_age = absl::Hours(24);
-  reconciler::RenderOptions render;
-  std::string config_arg = ".";
-  std::string name_arg;
   // The flags given that a saved plan fixes ("--sync", "--adopt", ...):
   // refused with a plan file.
   std::vector<std::string> fixed_flags;

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/files.h"
 #include "base/net.h"
 
 namespace tqs1::server {
@@ -80,6 +81,17 @@ absl::StatusOr<std::string> ResolveToken(absl::string_view file,
     ref.set_env(std::string(env));
   }
   return config::ResolveSecret(ref, "token", options);
+}
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view option) {
+  // A PEM file is a few kilobytes; a bundle of CAs well under a megabyte.
+  absl::StatusOr<std::string> text = ReadFileUpTo(path, 16 << 20);
+  if (!text.ok() || text->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", option, " \"", path, "\""));
+  }
+  return text;
 }
 
 }  // namespace tqs1::server

@@ -60,6 +60,12 @@ absl::StatusOr<std::string> ResolveToken(
     absl::string_view file, absl::string_view env,
     const config::SecretOptions& options = {});
 
+// A TLS certificate, key or CA file given with `option` ("--tls-cert"):
+// kInvalidArgument "cannot read --tls-cert \"<path>\"" when it cannot be
+// read or is empty.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view option);
+
 }  // namespace tqs1::server
 
 #endif  // TQS1_CLI_SERVER_AUTH_H_

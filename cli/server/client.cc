@@ -27,18 +27,6 @@ using ::tqs1::cli::kExitGuard;
 using ::tqs1::cli::kExitOk;
 using ::tqs1::cli::WorseExit;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     absl::string_view option) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  if (!file || text.str().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", option, " \"", path, "\""));
-  }
-  return text.str();
-}
-
 std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                           absl::FromUnixSeconds(t.seconds()),
@@ -108,16 +96,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   }
   grpc::SslCredentialsOptions ssl;
   if (!options.tls_ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file, "--tls-ca");
+    absl::StatusOr<std::string> ca =
+        ReadPemFile(options.tls_ca_file, "--tls-ca");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *std::move(ca);
   }
   if (!options.tls_cert_file.empty()) {
     absl::StatusOr<std::string> cert =
-        ReadFile(options.tls_cert_file, "--tls-cert");
+        ReadPemFile(options.tls_cert_file, "--tls-cert");
     if (!cert.ok()) return cert.status();
     absl::StatusOr<std::string> key =
-        ReadFile(options.tls_key_file, "--tls-key");
+        ReadPemFile(options.tls_key_file, "--tls-key");
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);

@@ -19,18 +19,6 @@
 namespace tqs1::server {
 namespace {
 
-absl::StatusOr<std::string> ReadPemFile(const std::string& path,
-                                        absl::string_view option) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  if (!file || text.str().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", option, " \"", path, "\""));
-  }
-  return text.str();
-}
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const ServeOptions& options) {
   const bool has_cert = !options.tls_cert_file.empty();
