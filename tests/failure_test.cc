@@ -27,6 +27,15 @@ using ::tqs1::v1::Rule;
 using ::tqs1::testing::kCollection;
 constexpr char kRulesPath[] = "/web/api/v2.1/firewall-control";
 
+// A fault of `kind` on the next `method` request to the site's rules.
+Fault RulesFault(FaultKind kind, const char* method) {
+  Fault fault;
+  fault.kind = kind;
+  fault.method = method;
+  fault.path_prefix = kRulesPath;
+  return fault;
+}
+
 class FailureTest : public E2eTest {
  protected:
   // 12,000 addresses (three rules to create) and a site with a hand-made
@@ -99,32 +108,19 @@ TEST_P(MidApplyFailureTest, ARerunConverges) {
   const MidApplyCase& c = GetParam();
   const std::string dir = Seed();
   // The first create passes (a zero delay takes it), the second fails.
-  Fault pass;
-  pass.kind = FaultKind::kDelay;
+  Fault pass = RulesFault(FaultKind::kDelay, "POST");
   pass.delay = absl::ZeroDuration();
-  pass.method = "POST";
-  pass.path_prefix = kRulesPath;
   env().s1().server().InjectFault(pass);
-  Fault fail;
-  fail.kind = c.kind;
-  fail.method = "POST";
-  fail.path_prefix = kRulesPath;
-  env().s1().server().InjectFault(fail);
+  env().s1().server().InjectFault(RulesFault(c.kind, "POST"));
   if (c.fail_reread) {
     // Two reads pass (the plan's, and the check before applying), the
     // re-read after the lost create fails.
-    Fault reads;
-    reads.kind = FaultKind::kDelay;
+    Fault reads = RulesFault(FaultKind::kDelay, "GET");
     reads.delay = absl::ZeroDuration();
-    reads.method = "GET";
-    reads.path_prefix = kRulesPath;
     reads.count = 2;
     env().s1().server().InjectFault(reads);
-    Fault reread;
-    reread.kind = FaultKind::kServerError;
+    Fault reread = RulesFault(FaultKind::kServerError, "GET");
     reread.status = 403;
-    reread.method = "GET";
-    reread.path_prefix = kRulesPath;
     env().s1().server().InjectFault(reread);
   }
 
@@ -193,11 +189,8 @@ TEST_F(FailureTest, RetriedUpdateSucceeds) {
   ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);
   env().tq().SetIndicators(collection_, Ipv4Indicators(0, 12010));
   // An update is idempotent: a 503 is retried and the apply succeeds.
-  Fault fault;
-  fault.kind = FaultKind::kServerError;
+  Fault fault = RulesFault(FaultKind::kServerError, "PUT");
   fault.status = 503;
-  fault.method = "PUT";
-  fault.path_prefix = kRulesPath;
   env().s1().server().InjectFault(fault);
   RunResult r = Run({"apply", "--auto-approve", "-c", dir});
   EXPECT_EQ(r.exit_code, 0) << r;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,14 @@ struct Expected {
   std::string last_run_file;
 };
 
+// The paths of instance `name` whose config file is `dir`/`file`: its state
+// beside it in `dir`.
+Expected In(const std::string& dir, const std::string& file,
+            const std::string& name) {
+  return {dir + "/" + file, dir, name, dir + "/" + name + ".lock",
+          dir + "/" + name + ".last-run.json"};
+}
+
 void ExpectPaths(const absl::StatusOr<ConfigPaths>& paths, const Expected& e) {
   ASSERT_TRUE(paths.ok()) << paths.status();
   EXPECT_EQ(paths->config_file, e.config_file);
@@ -54,59 +63,46 @@ void ExpectPaths(const absl::StatusOr<ConfigPaths>& paths, const Expected& e) {
   EXPECT_EQ(paths->LastRunFile(), e.last_run_file);
 }
 
+// Flags in, paths out.
+struct PathsCase {
+  std::string config_flag;
+  std::string name_flag;
+  Expected expected;
+};
+
+// Checks `resolve(config_flag, name_flag)` (ResolveConfigPaths or
+// NewConfigPaths) against each case.
+template <typename Resolve>
+void ExpectCases(Resolve resolve, const std::vector<PathsCase>& cases) {
+  for (const PathsCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
+    ExpectPaths(resolve(c.config_flag, c.name_flag), c.expected);
+  }
+}
+
 TEST_F(PathsTest, Resolves) {
   Touch("tqs1.yaml");
   Touch("prod.yml");
   Touch("other.conf");
   ASSERT_EQ(mkdir((root_ + "/sub").c_str(), 0700), 0);
   const std::string r = root_;
-  struct Case {
-    std::string config_flag;
-    std::string name_flag;
-    Expected expected;
-  };
-  const Case kCases[] = {
-      {r,
-       "",
-       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-        r + "/tqs1.last-run.json"}},
-      {r + "/",
-       "",
-       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-        r + "/tqs1.last-run.json"}},
-      {r + "/sub/..//./",
-       "",
-       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-        r + "/tqs1.last-run.json"}},
-      {r,
-       "prod",
-       {r + "/prod.yml", r, "prod", r + "/prod.lock",
-        r + "/prod.last-run.json"}},
-      {r + "/tqs1.yaml",
-       "",
-       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-        r + "/tqs1.last-run.json"}},
-      {r + "/prod.yml",
-       "",
-       {r + "/prod.yml", r, "prod", r + "/prod.lock",
-        r + "/prod.last-run.json"}},
-      {r + "/other.conf",
-       "blue",
-       {r + "/other.conf", r, "blue", r + "/blue.lock",
-        r + "/blue.last-run.json"}},
-  };
-  for (const Case& c : kCases) {
-    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
-    ExpectPaths(ResolveConfigPaths(c.config_flag, c.name_flag), c.expected);
-  }
+  ExpectCases(ResolveConfigPaths,
+              {
+                  {r, "", In(r, "tqs1.yaml", "tqs1")},
+                  {r + "/", "", In(r, "tqs1.yaml", "tqs1")},
+                  {r + "/sub/..//./", "", In(r, "tqs1.yaml", "tqs1")},
+                  {r, "prod", In(r, "prod.yml", "prod")},
+                  {r + "/tqs1.yaml", "", In(r, "tqs1.yaml", "tqs1")},
+                  {r + "/prod.yml", "", In(r, "prod.yml", "prod")},
+                  {r + "/other.conf", "blue", In(r, "other.conf", "blue")},
+              });
 }
 
 TEST_F(PathsTest, DefaultsToTheCurrentDirectory) {
   Touch("tqs1.yaml");
   ASSERT_EQ(chdir(root_.c_str()), 0);
   const std::string r = root_;
-  const Expected expected = {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-                             r + "/tqs1.last-run.json"};
+  const Expected expected = In(r, "tqs1.yaml", "tqs1");
   ExpectPaths(ResolveConfigPaths("", ""), expected);
   ExpectPaths(ResolveConfigPaths(".", ""), expected);
   ExpectPaths(ResolveConfigPaths("tqs1.yaml", ""), expected);
@@ -159,29 +155,13 @@ TEST_F(PathsTest, Errors) {
 
 TEST_F(PathsTest, NewConfigPaths) {
   const std::string r = root_;
-  struct Case {
-    std::string config_flag;
-    std::string name_flag;
-    Expected expected;
-  };
-  const Case kCases[] = {
-      {r,
-       "",
-       {r + "/tqs1.yaml", r, "tqs1", r + "/tqs1.lock",
-        r + "/tqs1.last-run.json"}},
-      {r + "/new-folder",
-       "prod",
-       {r + "/new-folder/prod.yaml", r + "/new-folder", "prod",
-        r + "/new-folder/prod.lock", r + "/new-folder/prod.last-run.json"}},
-      {r + "/edge.yaml",
-       "",
-       {r + "/edge.yaml", r, "edge", r + "/edge.lock",
-        r + "/edge.last-run.json"}},
-  };
-  for (const Case& c : kCases) {
-    SCOPED_TRACE(absl::StrCat(c.config_flag, " -n ", c.name_flag));
-    ExpectPaths(NewConfigPaths(c.config_flag, c.name_flag), c.expected);
-  }
+  ExpectCases(NewConfigPaths,
+              {
+                  {r, "", In(r, "tqs1.yaml", "tqs1")},
+                  {r + "/new-folder", "prod",
+                   In(r + "/new-folder", "prod.yaml", "prod")},
+                  {r + "/edge.yaml", "", In(r, "edge.yaml", "edge")},
+              });
 }
 
 }  // namespace
