@@ -28,6 +28,11 @@ class Logger {
  public:
   virtual ~Logger() = default;
   virtual void Log(LogLevel level, absl::string_view message) = 0;
+  // A line a log file holds at every verbosity (a run's start and end, the
+  // guards that tripped). Elsewhere it is progress: kInfo by default.
+  virtual void Always(absl::string_view message) {
+    Log(LogLevel::kInfo, message);
+  }
 };
 
 // Writes "<letter> tqs1: <message>\n" to stderr for messages at or above
@@ -47,6 +52,11 @@ class StderrLogger : public Logger {
 // optional, unowned Logger*.
 inline void LogTo(Logger* logger, LogLevel level, absl::string_view message) {
   if (logger != nullptr) logger->Log(level, message);
+}
+
+// Logger::Always() on `logger` when it is not null.
+inline void LogAlwaysTo(Logger* logger, absl::string_view message) {
+  if (logger != nullptr) logger->Always(message);
 }
 
 }  // namespace tqs1::log

@@ -40,18 +40,6 @@ std::string GuardsInWords(const Plan& plan) {
   return absl::StrJoin(words, "; ");
 }
 
-// A line a log file holds at every -v level (on the console, progress:
-// from -v2 on, since the plan on standard output already says it).
-void LogAlways(log::Logger* logger, const std::string& message) {
-  if (auto* cli = dynamic_cast<CliLogger*>(logger);
-      cli != nullptr && cli->writes_file()) {
-    cli->Always(message);
-    return;
-  }
-  log::LogTo(logger, log::LogLevel::kInfo, message);
-}
-
-// One line in the log for the values a plan will not block.
 void LogRejected(const Plan& plan, log::Logger* logger) {
   const tqs1::v1::InputReport& in = plan.inputs();
   const uint64_t rejected = in.rejected_size() + in.rejected_truncated();
@@ -61,12 +49,12 @@ void LogRejected(const Plan& plan, log::Logger* logger) {
     if (examples.size() == 3) break;
     examples.push_back(absl::StrCat("\"", r.value(), "\" (", r.reason(), ")"));
   }
-  LogAlways(logger,
-            absl::StrCat("sync \"", plan.sync_name(),
-                         "\": ", reconciler::FormatCount(rejected),
-                         " values not blocked (", in.invalid(), " invalid, ",
-                         in.never_blocked(), " never-blocked), e.g. ",
-                         absl::StrJoin(examples, ", ")));
+  log::LogAlwaysTo(
+      logger, absl::StrCat("sync \"", plan.sync_name(),
+                           "\": ", reconciler::FormatCount(rejected),
+                           " values not blocked (", in.invalid(), " invalid, ",
+                           in.never_blocked(), " never-blocked), e.g. ",
+                           absl::StrJoin(examples, ", ")));
 }
 
 absl::StatusOr<std::string> PlanKey(const std::string& config_arg,

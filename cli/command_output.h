@@ -29,10 +29,6 @@ void PrintError(const Io& io, absl::string_view sync, const absl::Status& s);
 // The guards a plan trips (and which were overridden), in words.
 std::string GuardsInWords(const tqs1::v1::Plan& plan);
 
-// A line a log file holds at every -v level (on the console, progress:
-// from -v2 on, since the plan on standard output already says it).
-void LogAlways(log::Logger* logger, const std::string& message);
-
 // One line in the log for the values a plan will not block.
 void LogRejected(const tqs1::v1::Plan& plan, log::Logger* logger);
 

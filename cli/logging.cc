@@ -53,9 +53,6 @@ class ConsoleLogger : public CliLogger {
   void Log(log::LogLevel level, absl::string_view message) override {
     stderr_.Log(level, message);
   }
-  void Always(absl::string_view message) override {
-    stderr_.Log(log::LogLevel::kInfo, message);
-  }
   bool writes_file() const override { return false; }
 
  private:

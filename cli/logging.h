@@ -38,11 +38,10 @@ log::LogLevel LevelForVerbosity(int verbosity);
 // that a log file holds at every level. Thread-safe.
 class CliLogger : public log::Logger {
  public:
-  // Writes `message` whatever the verbosity, with the letter 'I': the start
-  // and end line of a run. On the console (-ll stdout) these are progress
-  // lines, shown from -v2 on, so that cron's mail of a quiet run stays
-  // empty.
-  virtual void Always(absl::string_view message) = 0;
+  // Always() writes `message` to a log file whatever the verbosity, with
+  // the letter 'I': the start and end line of a run. On the console (-ll
+  // stdout) these are progress lines (log::Logger's default), shown from -v2
+  // on, so that cron's mail of a quiet run stays empty.
   // Whether this logger writes a file (-ll DIR), not the console.
   virtual bool writes_file() const = 0;
 };

@@ -51,9 +51,9 @@ int RunPlan(const Config& config, Backends& backends,
       LogRejected(plan, logger);
       if (plan.summary().blocked()) {
         any_blocked = true;
-        LogAlways(logger, absl::StrCat("sync \"", plan.sync_name(),
-                                       "\": a guard blocks the plan: ",
-                                       GuardsInWords(plan)));
+        log::LogAlwaysTo(logger, absl::StrCat("sync \"", plan.sync_name(),
+                                              "\": a guard blocks the plan: ",
+                                              GuardsInWords(plan)));
       }
     };
     sync::SyncRunResult run =
