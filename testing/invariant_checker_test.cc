@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "reconciler/ownership.h"
+#include "testing/builders.h"
 
 namespace tqs1::sync::testing {
 namespace {
@@ -19,21 +20,13 @@ using ::testing::UnorderedElementsAre;
 using ::tqs1::sentinelone::FakeFirewallRules;
 using ::tqs1::v1::Rule;
 
-constexpr char kSite[] = "1758952600032266153";
+constexpr const char* kSite = ::tqs1::testing::kSiteId;
 
+// A block rule with tqs1's ownership marker (`marked`) or without it.
 Rule MakeRule(const std::string& name, bool marked,
               const std::vector<std::string>& addresses) {
-  Rule rule;
-  rule.set_name(name);
-  rule.set_description(marked ? reconciler::DescriptionWithMarker("x") : "x");
-  rule.set_action(tqs1::v1::RULE_ACTION_BLOCK);
-  rule.set_enabled(true);
-  rule.set_direction(tqs1::v1::DIRECTION_ANY);
-  rule.add_os_types(tqs1::v1::OS_TYPE_LINUX);
-  tqs1::v1::HostSet* hosts = rule.add_remote_hosts();
-  hosts->set_type("addresses");
-  for (const std::string& a : addresses) hosts->add_values(a);
-  return rule;
+  return ::tqs1::testing::BlockRule(
+      name, marked ? reconciler::DescriptionWithMarker("x") : "x", addresses);
 }
 
 class InvariantCheckerTest : public ::testing::Test {
