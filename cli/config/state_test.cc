@@ -1,8 +1,6 @@
 #include "cli/config/state.h"
 
 #include <dirent.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,71 +185,7 @@ TEST_F(StateTest, LockInAMissingFolder) {
             "cannot open lock file " + path + ": No such file or directory");
 }
 
-// WriteFileAtomically, WriteConfigFile
-
-TEST_F(StateTest, WriteFileAtomicallyCreatesAndReplaces) {
-  const std::string path = Path("record.json");
-  ASSERT_TRUE(WriteFileAtomically(path, "one", 0640).ok());
-  EXPECT_EQ(ReadFile(path), "one");
-  EXPECT_EQ(ModeOf(path), 0640u);
-  ASSERT_TRUE(WriteFileAtomically(path, "two", 0604).ok());
-  EXPECT_EQ(ReadFile(path), "two");
-  EXPECT_EQ(ModeOf(path), 0604u);
-  ASSERT_TRUE(WriteFileAtomically(path, "", 0600).ok());
-  EXPECT_EQ(ReadFile(path), "");
-  EXPECT_THAT(Names(), ElementsAre("record.json"));
-}
-
-TEST_F(StateTest, WriteFileAtomicallyErrors) {
-  ASSERT_EQ(mkdir(Path("a-folder").c_str(), 0700), 0);
-  struct Case {
-    std::string path;
-    absl::StatusCode code;
-    std::string message;
-  };
-  const Case kCases[] = {
-      {Path("nope/file"), absl::StatusCode::kNotFound,
-       "cannot write " + Path("nope/file") +
-           ": cannot create a temporary file in " + Path("nope") +
-           ": No such file or directory"},
-      {Path("a-folder"), absl::StatusCode::kFailedPrecondition,
-       "cannot write " + Path("a-folder") + ": Is a directory"},
-  };
-  for (const Case& c : kCases) {
-    SCOPED_TRACE(c.path);
-    const absl::Status status = WriteFileAtomically(c.path, "x", 0644);
-    EXPECT_EQ(status.code(), c.code);
-    EXPECT_EQ(status.message(), c.message);
-  }
-  EXPECT_THAT(Names(), ElementsAre("a-folder"));
-}
-
-// A write that fails half-way (the file size limit) leaves the old file and
-// no temporary file. Runs in a child: the limit is per process.
-TEST_F(StateTest, WriteFileAtomicallyFailureKeepsTheOldFile) {
-  const std::string path = Path("record.json");
-  ASSERT_TRUE(WriteFileAtomically(path, "old contents", 0644).ok());
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit = {4096, 4096};
-    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(10);
-    const absl::Status status =
-        WriteFileAtomically(path, std::string(1 << 20, 'n'), 0644);
-    if (status.ok()) _exit(11);
-    if (status.message() != "cannot write " + path + ": File too large") {
-      _exit(12);
-    }
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ(ReadFile(path), "old contents");
-  EXPECT_THAT(Names(), ElementsAre("record.json"));
-}
+// WriteConfigFile (WriteFileAtomically: base/files_test.cc)
 
 TEST_F(StateTest, WriteConfigFileIsOwnerOnly) {
   const std::string path = Path("etc/tq_labs/tqs1.yaml");
