@@ -123,10 +123,10 @@ std::vector<std::string> SyncNames(const tqs1::v1::Config& config) {
 SyncRunResult RunSync(const RunSyncRequest& request,
                       threatq::IndicatorSource& source,
                       sentinelone::FirewallRules& site) {
-  static const std::vector<tqs1::v1::NeverBlock> kNone;
+  const std::vector<tqs1::v1::NeverBlock> none;
   const SyncConfig& sync = *request.sync;
   const std::vector<tqs1::v1::NeverBlock>& never_block =
-      request.never_block != nullptr ? *request.never_block : kNone;
+      request.never_block != nullptr ? *request.never_block : none;
   SyncRunResult run;
   run.report.set_sync_name(reconciler::SyncDisplayName(sync));
   auto fail = [&run](SyncStep step, absl::Status status) {
