@@ -109,6 +109,14 @@ struct Stack {
     }
     return n;
   }
+  // Reading collection "C2" fails with `code` and exactly the message
+  // `before` + the emulator's base URL + `after`.
+  void ExpectReadOfC2Fails(absl::StatusCode code, absl::string_view before,
+                           absl::string_view after) {
+    absl::Status status = client->ReadCollection("C2").status();
+    EXPECT_EQ(status.code(), code);
+    EXPECT_EQ(status.message(), absl::StrCat(before, tq->base_url(), after));
+  }
 
   tqs1::FakeClock clock;
   log::CapturingLogger logger;
@@ -233,14 +241,11 @@ TEST(ThreatQClientEmulatorTest, WrongPasswordIsUnauthenticatedWithoutSecrets) {
   ASSERT_TRUE(s.ok());
   s.tq->AddUser(kEmail, "another-password", kClientId);  // ours is now wrong
   s.tq->AddCollection("C2", Ips(3));
-  absl::Status status = s.client->ReadCollection("C2").status();
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(status.message(),
-            absl::StrCat("ThreatQ refused the credentials: HTTP 400 Bad "
-                         "Request from POST ",
-                         s.tq->base_url(),
-                         "/api/token: invalid_grant: The user credentials were "
-                         "incorrect."));
+  s.ExpectReadOfC2Fails(absl::StatusCode::kUnauthenticated,
+                        "ThreatQ refused the credentials: HTTP 400 Bad "
+                        "Request from POST ",
+                        "/api/token: invalid_grant: The user credentials were "
+                        "incorrect.");
 }
 
 TEST(ThreatQClientEmulatorTest, EmulatorRefusesLowerCaseBearerAndNoToken) {
@@ -398,14 +403,11 @@ TEST(ThreatQClientEmulatorTest, OversizedPageFailsTheRead) {
   Stack s(options);
   ASSERT_TRUE(s.ok());
   s.tq->AddCollection("C2", Ips(250));
-  absl::Status status = s.client->ReadCollection("C2").status();
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(status.message(),
-            absl::StrCat("ThreatQ: reading data collection \"C2\" at offset "
-                         "0: POST ",
-                         s.tq->base_url(),
-                         "/api/indicators/query: response body is larger "
-                         "than 4000 bytes"));
+  s.ExpectReadOfC2Fails(absl::StatusCode::kResourceExhausted,
+                        "ThreatQ: reading data collection \"C2\" at offset "
+                        "0: POST ",
+                        "/api/indicators/query: response body is larger "
+                        "than 4000 bytes");
 }
 
 TEST(ThreatQClientEmulatorTest, SecretsNeverInLogsOrErrors) {
