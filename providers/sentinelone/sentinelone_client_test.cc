@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "providers/http/fake_transport.h"
 #include "providers/sentinelone/wire.h"
+#include "testing/builders.h"
 
 namespace tqs1::sentinelone {
 namespace {
@@ -26,7 +27,7 @@ using ::tqs1::http::HttpResponse;
 using ::tqs1::v1::Rule;
 
 constexpr char kToken[] = "tok-3c1f00d5-never-print-me";
-constexpr char kSite[] = "1758952600032266153";
+constexpr const char* kSite = ::tqs1::testing::kSiteId;
 constexpr char kBase[] = "http://127.0.0.1:9";
 
 HttpResponse Answer(int status, std::string body) {
@@ -75,7 +76,7 @@ std::string RuleJson(const Rule& rule, const std::string& id) {
   return data.dump();
 }
 
-class ClientTest : public testing::Test {
+class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override { Reset(1000); }
   void Reset(int page_size, int max_pages = 20000, size_t max_bytes = 1 << 20) {
@@ -180,7 +181,7 @@ TEST_F(ClientTest, SendsTheDocumentedRequests) {
       EXPECT_EQ(json::parse(sent[i].body), json::parse(want[i].body));
     }
     EXPECT_THAT(sent[i].headers,
-                testing::Contains(std::pair<std::string, std::string>(
+                ::testing::Contains(std::pair<std::string, std::string>(
                     "Authorization", std::string("ApiToken ") + kToken)));
   }
 }
@@ -291,11 +292,12 @@ TEST_F(ClientTest, ARejectedTokenSaysWhereItCameFrom) {
       R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})"));
   s = (*client)->ReadSite(kSite).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(std::string(s.message()),
-              testing::StartsWith("the API token from $TQS1_S1_TOKEN was "
-                                  "refused this request by the console (HTTP "
-                                  "403: the token's user lacks a permission): "
-                                  "SentinelOne GET /firewall-control"));
+  EXPECT_THAT(
+      std::string(s.message()),
+      ::testing::StartsWith("the API token from $TQS1_S1_TOKEN was "
+                            "refused this request by the console (HTTP "
+                            "403: the token's user lacks a permission): "
+                            "SentinelOne GET /firewall-control"));
 
   // Other errors do not blame the token; without an origin nothing changes.
   transport_.Enqueue(Answer(404, "{}"));
@@ -303,7 +305,7 @@ TEST_F(ClientTest, ARejectedTokenSaysWhereItCameFrom) {
   EXPECT_THAT(std::string(s.message()), Not(HasSubstr("API token")));
   transport_.Enqueue(Answer(401, "{}"));
   EXPECT_THAT(std::string(client_->FindSite("HQ").status().message()),
-              testing::StartsWith("SentinelOne GET /sites: HTTP 401"));
+              ::testing::StartsWith("SentinelOne GET /sites: HTTP 401"));
 }
 
 TEST_F(ClientTest, GivesUpAfterMaxPages) {
