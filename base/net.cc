@@ -11,7 +11,6 @@ namespace tqs1::net {
 
 HostPortParts SplitHostPort(absl::string_view text) {
   HostPortParts parts;
-  absl::string_view port;
   if (absl::StartsWith(text, "[")) {
     parts.bracketed = true;
     const size_t close = text.find(']');

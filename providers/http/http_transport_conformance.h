@@ -5,7 +5,7 @@
 // A backend test file instantiates it:
 //   INSTANTIATE_TEST_SUITE_P(
 //       Curl, HttpTransportConformanceTest,
-//       testing::Values(ConformanceBackendFactory{"curl", MakeCurlBackend}),
+//       ::testing::Values(ConformanceBackendFactory{"curl", MakeCurlBackend}),
 //       [](const auto& info) { return info.param.name; });
 #ifndef TQS1_PROVIDERS_HTTP_HTTP_TRANSPORT_CONFORMANCE_H_
 #define TQS1_PROVIDERS_HTTP_HTTP_TRANSPORT_CONFORMANCE_H_
@@ -48,7 +48,7 @@ inline void PrintTo(const ConformanceBackendFactory& factory,
 }
 
 class HttpTransportConformanceTest
-    : public testing::TestWithParam<ConformanceBackendFactory> {};
+    : public ::testing::TestWithParam<ConformanceBackendFactory> {};
 
 }  // namespace tqs1::http
 

@@ -6,7 +6,7 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(
 //       Fake, FirewallRulesConformanceTest,
-//       testing::Values(ConformanceParam{"fake", [] {
+//       ::testing::Values(ConformanceParam{"fake", [] {
 //         return std::make_unique<FakeBackend>();   // a ConformanceBackend
 //       }}),
 //       ConformanceParamName);
@@ -48,11 +48,11 @@ struct ConformanceParam {
 
 // For INSTANTIATE_TEST_SUITE_P's name generator.
 std::string ConformanceParamName(
-    const testing::TestParamInfo<ConformanceParam>& info);
+    const ::testing::TestParamInfo<ConformanceParam>& info);
 
 // The suite. Its tests live in firewall_rules_conformance.cc.
 class FirewallRulesConformanceTest
-    : public testing::TestWithParam<ConformanceParam> {
+    : public ::testing::TestWithParam<ConformanceParam> {
  protected:
   void SetUp() override;
   FirewallRules& rules() { return backend_->rules(); }

@@ -4,7 +4,7 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(
 //       Fake, IndicatorSourceConformanceTest,
-//       testing::Values(IndicatorSourceFactory{"fake", MakeFakeSource}),
+//       ::testing::Values(IndicatorSourceFactory{"fake", MakeFakeSource}),
 //       [](const auto& info) { return info.param.name; });
 #ifndef TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_CONFORMANCE_H_
 #define TQS1_PROVIDERS_THREATQ_INDICATOR_SOURCE_CONFORMANCE_H_
@@ -47,7 +47,7 @@ inline void PrintTo(const IndicatorSourceFactory& factory, std::ostream* os) {
 }
 
 class IndicatorSourceConformanceTest
-    : public testing::TestWithParam<IndicatorSourceFactory> {};
+    : public ::testing::TestWithParam<IndicatorSourceFactory> {};
 
 }  // namespace tqs1::threatq
 

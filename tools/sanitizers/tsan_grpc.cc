@@ -1,6 +1,6 @@
-// ThreadSanitizer suppressions for Debian's gRPC and the parts of absl it
-// passes between its threads, none of which is built with
-// -fsanitize=thread.
+// ThreadSanitizer suppressions for Debian's gRPC, the parts of absl it
+// passes between its threads, and OpenSSL under gRPC's TLS, none of which
+// is built with -fsanitize=thread.
 //
 // TSan still checks the memory that these libraries' own code hands to
 // intercepted libc functions (memcpy, memcmp, recvmsg, operator new and
@@ -12,7 +12,10 @@
 // grpc_slice_copy on an executor thread against recvmsg on the polling
 // thread, or the delete in absl::Status::UnrefNonInlined of an error
 // against its allocation (absl::Status::SetPayload, absl::Cord) on the
-// thread that created it.
+// thread that created it. The same holds for OpenSSL's buffers during a
+// TLS handshake of gRPC's threads: a free in libssl on one gRPC thread
+// against a memcpy in libcrypto on another, ordered by OpenSSL's own
+// (uninstrumented) locks.
 //
 // `called_from_lib` makes TSan ignore the memory accesses of interceptors
 // called directly from the named libraries, and nothing else: gRPC's locks
@@ -26,5 +29,7 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libgpr.so\n"
          "called_from_lib:libupb.so\n"
          "called_from_lib:libabsl_status.so\n"
-         "called_from_lib:libabsl_cord.so\n";
+         "called_from_lib:libabsl_cord.so\n"
+         "called_from_lib:libssl.so\n"
+         "called_from_lib:libcrypto.so\n";
 }
