@@ -10,7 +10,7 @@
 
 namespace tqs1::threatq {
 
-std::vector<std::string> DefaultNeverBlockStatuses() { return {"Whitelisted"}; }
+std::vector<std::string> DefaultBlockStatuses() { return {"Active"}; }
 
 bool IsIpIndicatorType(absl::string_view type) {
   return absl::EqualsIgnoreCase(type, "IP Address") ||
@@ -19,8 +19,16 @@ bool IsIpIndicatorType(absl::string_view type) {
 }
 
 CollectionReadBuilder::CollectionReadBuilder(
-    std::vector<std::string> never_block_statuses)
-    : never_block_statuses_(std::move(never_block_statuses)) {}
+    std::vector<std::string> block_statuses)
+    : block_statuses_(std::move(block_statuses)) {
+  block_statuses_.erase(
+      std::remove_if(block_statuses_.begin(), block_statuses_.end(),
+                     [](const std::string& status) {
+                       return absl::EqualsIgnoreCase(status,
+                                                     kNeverBlockedStatus);
+                     }),
+      block_statuses_.end());
+}
 
 void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
                                 absl::string_view status,
@@ -31,11 +39,12 @@ void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
     (*report.mutable_skipped_types())[std::string(type)]++;
     return;
   }
-  for (const std::string& excluded : never_block_statuses_) {
-    if (absl::EqualsIgnoreCase(status, excluded)) {
-      (*report.mutable_skipped_statuses())[std::string(status)]++;
-      return;
-    }
+  const bool block = std::any_of(
+      block_statuses_.begin(), block_statuses_.end(),
+      [&](const std::string& s) { return absl::EqualsIgnoreCase(status, s); });
+  if (!block) {
+    (*report.mutable_skipped_statuses())[std::string(status)]++;
+    return;
   }
   read_.values.emplace_back(value);
   read_.indicator_ids.push_back(indicator_id);

@@ -1,12 +1,13 @@
 // What every IndicatorSource does with the indicators it reads, in one
 // place so that ThreatQClient and FakeIndicatorSource cannot disagree:
-// keep the IP types, set aside other types and never-block statuses (with
-// counts), and word "no such collection" / "several collections" errors.
+// keep the IP types of the statuses to block, set aside other types and
+// statuses (with counts), and word "no such collection" / "several
+// collections" errors.
 //
-//   CollectionReadBuilder builder({"Whitelisted"});
+//   CollectionReadBuilder builder({"Active"});
 //   builder.Add("203.0.113.7", "IP Address", "Active", 1207);  // kept, id
 //   builder.Add("evil.example", "FQDN", "Active");         // skipped type
-//   builder.Add("198.51.100.1", "IP Address", "Whitelisted");  // skipped
+//   builder.Add("198.51.100.1", "IP Address", "Expired");  // skipped status
 //   CollectionRead read = std::move(builder).Finish();
 #ifndef TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
 #define TQS1_PROVIDERS_THREATQ_COLLECTION_READ_BUILDER_H_
@@ -28,8 +29,15 @@ struct Indicator {
   std::string status;  // e.g. "Active", "Whitelisted"
 };
 
-// The statuses never blocked unless configured otherwise.
-std::vector<std::string> DefaultNeverBlockStatuses();
+// The statuses blocked unless configured otherwise: {"Active"}, which
+// ThreatQ defines as "being exported to detection tools". Expired, Review
+// and Indirect (pDNS-derived, often CDN addresses) are not meant for
+// blocking.
+std::vector<std::string> DefaultBlockStatuses();
+
+// The status never blocked whatever the configuration says: ThreatQ means
+// "Whitelisted" indicators never to be deployed.
+inline constexpr absl::string_view kNeverBlockedStatus = "Whitelisted";
 
 // Whether `type` is "IP Address", "IPv6 Address" or "CIDR Block". Compared
 // case-insensitively (defensive: an instance that renders "IP address"
@@ -39,11 +47,12 @@ bool IsIpIndicatorType(absl::string_view type);
 // Accumulates one collection read. Thread-compatible.
 class CollectionReadBuilder {
  public:
-  // Statuses compare case-insensitively.
-  explicit CollectionReadBuilder(std::vector<std::string> never_block_statuses);
+  // Statuses compare case-insensitively; kNeverBlockedStatus among
+  // `block_statuses` is ignored.
+  explicit CollectionReadBuilder(std::vector<std::string> block_statuses);
 
   // Counts the indicator as read, then: a non-IP type is counted under
-  // skipped_types[type]; an IP type with a never-block status under
+  // skipped_types[type]; an IP type whose status is not one to block under
   // skipped_statuses[status]; anything else keeps its value, as is, and its
   // ThreatQ `indicator_id` beside it (0: unknown).
   void Add(absl::string_view value, absl::string_view type,
@@ -52,7 +61,7 @@ class CollectionReadBuilder {
   CollectionRead Finish() &&;
 
  private:
-  std::vector<std::string> never_block_statuses_;
+  std::vector<std::string> block_statuses_;
   CollectionRead read_;
 };
 

@@ -15,14 +15,17 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 TEST(CollectionReadBuilderTest, KeepsIpTypesAndCountsTheRest) {
-  CollectionReadBuilder builder(DefaultNeverBlockStatuses());
+  CollectionReadBuilder builder(DefaultBlockStatuses());
   const Indicator kIn[] = {
       {"203.0.113.7", "IP Address", "Active"},
-      {"2001:db8::1", "IPv6 Address", "Review"},
-      {"198.51.100.0/24", "CIDR Block", "Expired"},
+      {"2001:db8::1", "IPv6 Address", "active"},  // case-insensitive status
+      {"198.51.100.0/24", "CIDR Block", "Active"},
       {"192.0.2.1", "ip address", "Active"},       // case-insensitive type
       {"192.0.2.2", "IP Address", "Whitelisted"},  // never blocked
-      {"192.0.2.3", "IP Address", "whitelisted"},  // case-insensitive status
+      {"192.0.2.3", "IP Address", "Expired"},      // not meant for blocking
+      {"192.0.2.4", "IP Address", "Review"},
+      {"192.0.2.5", "IP Address", "Indirect"},
+      {"192.0.2.6", "IP Address", "False Positive"},  // a custom status
       {"evil.example", "FQDN", "Active"},
       {"http://x", "URL", "Whitelisted"},     // counted as a type, not a status
       {"not an ip", "IP Address", "Active"},  // kept as is: validated later
@@ -32,16 +35,17 @@ TEST(CollectionReadBuilderTest, KeepsIpTypesAndCountsTheRest) {
   EXPECT_THAT(read.values,
               ElementsAre("203.0.113.7", "2001:db8::1", "198.51.100.0/24",
                           "192.0.2.1", "not an ip"));
-  EXPECT_EQ(read.report.indicators_read(), 9u);
+  EXPECT_EQ(read.report.indicators_read(), 12u);
   EXPECT_THAT(read.report.skipped_types(),
               UnorderedElementsAre(Pair("FQDN", 1), Pair("URL", 1)));
-  EXPECT_THAT(
-      read.report.skipped_statuses(),
-      UnorderedElementsAre(Pair("Whitelisted", 1), Pair("whitelisted", 1)));
+  EXPECT_THAT(read.report.skipped_statuses(),
+              UnorderedElementsAre(Pair("Whitelisted", 1), Pair("Expired", 1),
+                                   Pair("Review", 1), Pair("Indirect", 1),
+                                   Pair("False Positive", 1)));
 }
 
 TEST(CollectionReadBuilderTest, KeepsEachValuesIndicatorIdBesideIt) {
-  CollectionReadBuilder builder(DefaultNeverBlockStatuses());
+  CollectionReadBuilder builder(DefaultBlockStatuses());
   builder.Add("203.0.113.7", "IP Address", "Active", 11);
   builder.Add("evil.example", "FQDN", "Active", 12);          // skipped
   builder.Add("192.0.2.2", "IP Address", "Whitelisted", 13);  // skipped
@@ -54,16 +58,24 @@ TEST(CollectionReadBuilderTest, KeepsEachValuesIndicatorIdBesideIt) {
 }
 
 TEST(CollectionReadBuilderTest, ConfigurableStatuses) {
-  CollectionReadBuilder builder({"Whitelisted", "False Positive"});
-  builder.Add("192.0.2.1", "IP Address", "False Positive");
+  CollectionReadBuilder builder({"Active", "Review"});
+  builder.Add("192.0.2.1", "IP Address", "Review");
+  builder.Add("192.0.2.2", "IP Address", "Active");
+  builder.Add("192.0.2.3", "IP Address", "Expired");
+  CollectionRead read = std::move(builder).Finish();
+  EXPECT_THAT(read.values, ElementsAre("192.0.2.1", "192.0.2.2"));
+  EXPECT_THAT(read.report.skipped_statuses(),
+              UnorderedElementsAre(Pair("Expired", 1)));
+}
+
+TEST(CollectionReadBuilderTest, WhitelistedIsNeverBlockedEvenWhenListed) {
+  CollectionReadBuilder builder({"Active", "whitelisted"});
+  builder.Add("192.0.2.1", "IP Address", "Whitelisted");
   builder.Add("192.0.2.2", "IP Address", "Active");
   CollectionRead read = std::move(builder).Finish();
   EXPECT_THAT(read.values, ElementsAre("192.0.2.2"));
   EXPECT_THAT(read.report.skipped_statuses(),
-              UnorderedElementsAre(Pair("False Positive", 1)));
-  CollectionReadBuilder none({});
-  none.Add("192.0.2.3", "IP Address", "Whitelisted");
-  EXPECT_THAT(std::move(none).Finish().values, ElementsAre("192.0.2.3"));
+              UnorderedElementsAre(Pair("Whitelisted", 1)));
 }
 
 TEST(NearMatchesTest, Table) {

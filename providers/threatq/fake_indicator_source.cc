@@ -5,8 +5,8 @@
 namespace tqs1::threatq {
 
 FakeIndicatorSource::FakeIndicatorSource(
-    std::vector<std::string> never_block_statuses)
-    : never_block_statuses_(std::move(never_block_statuses)) {}
+    std::vector<std::string> block_statuses)
+    : block_statuses_(std::move(block_statuses)) {}
 
 void FakeIndicatorSource::SetCollection(absl::string_view name,
                                         std::vector<Indicator> indicators) {
@@ -67,7 +67,7 @@ absl::StatusOr<CollectionRead> FakeIndicatorSource::ReadCollection(
   }
   if (matches == 0) return NoSuchCollectionError(collection, names);
   if (matches > 1) return DuplicateCollectionError(collection, matches);
-  CollectionReadBuilder builder(never_block_statuses_);
+  CollectionReadBuilder builder(block_statuses_);
   // Indicator ids as the emulator numbers them: 100000 + position.
   uint64_t id = kFirstIndicatorId;
   for (const Indicator& i : *match) {

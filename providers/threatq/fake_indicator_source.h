@@ -30,8 +30,8 @@ class FakeIndicatorSource : public IndicatorSource {
   // has kFirstIndicatorId + k, as ThreatQEmulator numbers them.
   static constexpr uint64_t kFirstIndicatorId = 100000;
 
-  explicit FakeIndicatorSource(std::vector<std::string> never_block_statuses =
-                                   DefaultNeverBlockStatuses());
+  explicit FakeIndicatorSource(
+      std::vector<std::string> block_statuses = DefaultBlockStatuses());
 
   // Replaces the indicators of every collection named `name`, or adds one.
   void SetCollection(absl::string_view name, std::vector<Indicator> indicators);
@@ -51,7 +51,7 @@ class FakeIndicatorSource : public IndicatorSource {
   int ReadCount() const;
 
  private:
-  const std::vector<std::string> never_block_statuses_;
+  const std::vector<std::string> block_statuses_;
   mutable absl::Mutex mu_;
   std::vector<std::pair<std::string, std::vector<Indicator>>> collections_
       ABSL_GUARDED_BY(mu_);

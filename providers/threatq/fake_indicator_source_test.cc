@@ -50,11 +50,12 @@ TEST(FakeIndicatorSourceTest, NumbersIndicatorsAsTheEmulatorDoes) {
   EXPECT_THAT(read->indicator_ids, ElementsAre(100000u, 100002u));
 }
 
-TEST(FakeIndicatorSourceTest, NeverBlockStatusesAreConfigurable) {
+TEST(FakeIndicatorSourceTest, BlockStatusesAreConfigurable) {
   FakeIndicatorSource source({"Review"});
   source.SetCollection("C2", {{"192.0.2.1", "IP Address", "Review"},
-                              {"192.0.2.2", "IP Address", "Whitelisted"}});
-  EXPECT_THAT(source.ReadCollection("C2")->values, ElementsAre("192.0.2.2"));
+                              {"192.0.2.2", "IP Address", "Active"},
+                              {"192.0.2.3", "IP Address", "Whitelisted"}});
+  EXPECT_THAT(source.ReadCollection("C2")->values, ElementsAre("192.0.2.1"));
 }
 
 absl::StatusOr<IndicatorSourceBackend> MakeFakeSource(

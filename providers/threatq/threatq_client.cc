@@ -446,7 +446,7 @@ absl::StatusOr<CollectionRead> ThreatQClient::Read(
   ASSIGN_OR_RETURN(std::string body, QueryBodyFor(collection));
   const std::string path = "/indicators/query";
   const std::string endpoint = absl::StrCat("POST ", api_base_, path);
-  CollectionReadBuilder builder(options_.never_block_statuses);
+  CollectionReadBuilder builder(options_.block_statuses);
   std::optional<int64_t> first_total;
   absl::flat_hash_set<int64_t> seen_ids;
   auto context_at = [&](int64_t offset) {

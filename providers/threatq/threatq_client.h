@@ -67,8 +67,9 @@ struct ThreatQClientOptions {
   int page_size = 1000;
   // A read that needs more pages than this fails (a server that never ends).
   int max_pages = 20000;
-  // Indicators of these statuses are never blocked (case-insensitive).
-  std::vector<std::string> never_block_statuses = DefaultNeverBlockStatuses();
+  // Only indicators of these statuses are blocked (case-insensitive;
+  // "Whitelisted" never is); the others are counted per status.
+  std::vector<std::string> block_statuses = DefaultBlockStatuses();
   // A token is renewed this long before its expires_in runs out.
   absl::Duration token_margin = absl::Seconds(60);
 
