@@ -96,6 +96,9 @@ std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
   if (cl.adopt) flags.push_back("--adopt");
   if (cl.allow_empty) flags.push_back("--allow-empty");
   if (cl.allow_mass_unblock) flags.push_back("--allow-mass-unblock");
+  if (cl.allow_disabled_firewall) {
+    flags.push_back("--allow-disabled-firewall");
+  }
   return flags;
 }
 
@@ -114,6 +117,7 @@ tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
   options.set_adopt(cl.adopt);
   options.set_allow_empty(cl.allow_empty);
   options.set_allow_mass_unblock(cl.allow_mass_unblock);
+  options.set_allow_disabled_firewall(cl.allow_disabled_firewall);
   return options;
 }
 
@@ -143,10 +147,9 @@ absl::StatusOr<Backends> Connect(const Config& config,
   if (config.threatq().page_size() > 0) {
     tq.page_size = static_cast<int>(config.threatq().page_size());
   }
-  if (config.threatq().never_block_statuses_size() > 0) {
-    tq.never_block_statuses.assign(
-        config.threatq().never_block_statuses().begin(),
-        config.threatq().never_block_statuses().end());
+  if (config.threatq().block_statuses_size() > 0) {
+    tq.block_statuses.assign(config.threatq().block_statuses().begin(),
+                             config.threatq().block_statuses().end());
   }
   tq.logger = logger;
   ASSIGN_OR_RETURN(b.threatq, threatq::ThreatQClient::Create(

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -84,13 +85,25 @@ constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "client_secret_file",
                                               "ca_file",
                                               "insecure_skip_verify",
+                                              "block_statuses",
                                               "never_block_statuses",
                                               "page_size"};
-constexpr absl::string_view kSentinelOneKeys[] = {"url", "api_token_env",
-                                                  "api_token_file", "ca_file",
-                                                  "insecure_skip_verify"};
+constexpr absl::string_view kSentinelOneKeys[] = {"url",
+                                                  "api_token_env",
+                                                  "api_token_file",
+                                                  "ca_file",
+                                                  "insecure_skip_verify",
+                                                  "rule_page_size",
+                                                  "writes_per_second"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name", "collection", "site", "rule", "never_block", "refuse", "guards"};
+    "name", "collection",  "site",   "site_id", "account",
+    "rule", "never_block", "refuse", "guards",  "ipv6"};
+
+constexpr EnumValue kIpv6Modes[] = {
+    {"auto", tqs1::v1::IPV6_MODE_AUTO},
+    {"on", tqs1::v1::IPV6_MODE_ON},
+    {"off", tqs1::v1::IPV6_MODE_OFF},
+};
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
                                            "os_types", "enabled"};
 constexpr absl::string_view kGuardKeys[] = {
@@ -276,9 +289,36 @@ class ConfigParser : public SchemaReader {
     RETURN_IF_ERROR(ReadTls(m, tq->mutable_tls()));
     if (tq->tls().ByteSizeLong() == 0) tq->clear_tls();
     if (const Entry* e = m.Find("never_block_statuses")) {
+      // Known, so that the error explains the change instead of
+      // suggesting a spelling.
+      return ErrorAt(
+          e->value,
+          "never_block_statuses (a list of statuses never blocked) was "
+          "replaced by block_statuses, the statuses that are blocked "
+          "(default [Active]); list the statuses to block instead, e.g. "
+          "block_statuses: [Active, Review]");
+    }
+    if (const Entry* e = m.Find("block_statuses")) {
       ASSIGN_OR_RETURN(const std::vector<Located> items, ReadList(e->value));
+      if (items.empty()) {
+        return ErrorAt(e->value,
+                       "expected at least one status (e.g. Active); an empty "
+                       "list would block nothing");
+      }
       for (const Located& item : items) {
-        ASSIGN_OR_RETURN(*tq->add_never_block_statuses(), ReadString(item));
+        ASSIGN_OR_RETURN(std::string status, ReadString(item));
+        if (absl::EqualsIgnoreCase(status, "Whitelisted")) {
+          return ErrorAt(item,
+                         "\"Whitelisted\" indicators are never blocked: "
+                         "ThreatQ means them never to be deployed");
+        }
+        for (const std::string& seen : tq->block_statuses()) {
+          if (absl::EqualsIgnoreCase(seen, status)) {
+            return ErrorAt(item,
+                           absl::StrCat("duplicate value ", Quote(status)));
+          }
+        }
+        tq->add_block_statuses(std::move(status));
       }
     }
     if (const Entry* e = m.Find("page_size")) {
@@ -300,6 +340,14 @@ class ConfigParser : public SchemaReader {
     }
     RETURN_IF_ERROR(ReadTls(m, s1->mutable_tls()));
     if (s1->tls().ByteSizeLong() == 0) s1->clear_tls();
+    if (const Entry* e = m.Find("rule_page_size")) {
+      ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, 1000));
+      s1->set_rule_page_size(static_cast<uint32_t>(n));
+    }
+    if (const Entry* e = m.Find("writes_per_second")) {
+      ASSIGN_OR_RETURN(const double d, ReadNumber(e->value, 100));
+      s1->set_writes_per_second(d);
+    }
     return absl::OkStatus();
   }
 
@@ -363,6 +411,19 @@ class ConfigParser : public SchemaReader {
     return absl::OkStatus();
   }
 
+  // A SentinelOne id: digits, written as a string or a bare integer.
+  absl::StatusOr<std::string> ReadSiteId(const Located& v) const {
+    ASSIGN_OR_RETURN(std::string id, ReadString(v));
+    if (id.size() > 30 || !std::all_of(id.begin(), id.end(), [](char c) {
+          return absl::ascii_isdigit(c);
+        })) {
+      return ErrorAt(v, absl::StrCat(Quote(id),
+                                     " is not a SentinelOne site id (digits, "
+                                     "e.g. \"1234567890123456789\")"));
+    }
+    return id;
+  }
+
   // Parses one sync; `name_line` receives the line that names it.
   absl::Status ParseSync(const Located& v, SyncConfig* sync,
                          int* name_line) const {
@@ -380,10 +441,39 @@ class ConfigParser : public SchemaReader {
     ASSIGN_OR_RETURN(const Entry* collection, Require(m, "collection"));
     ASSIGN_OR_RETURN(*sync->mutable_collection(),
                      ReadString(collection->value));
-    ASSIGN_OR_RETURN(const Entry* site, Require(m, "site"));
-    ASSIGN_OR_RETURN(*sync->mutable_site(), ReadString(site->value));
+    const Entry* site_id = m.Find("site_id");
+    if (site_id != nullptr) {
+      ASSIGN_OR_RETURN(*sync->mutable_site_id(), ReadSiteId(site_id->value));
+    }
+    if (const Entry* site = m.Find("site")) {
+      ASSIGN_OR_RETURN(*sync->mutable_site(), ReadString(site->value));
+    } else if (site_id == nullptr) {
+      return Error(m.line, absl::StrCat(v.path,
+                                        ": missing required key \"site\" "
+                                        "(the SentinelOne site's name), or "
+                                        "\"site_id\""));
+    }
+    if (const Entry* e = m.Find("account")) {
+      if (site_id != nullptr) {
+        return Error(e->key_line,
+                     absl::StrCat(v.path,
+                                  ": set site_id or account, not both (a "
+                                  "site id names one site already)"));
+      }
+      ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(e->value));
+    }
     if (sync->name().empty()) {
-      sync->set_name(absl::StrCat(sync->collection(), " -> ", sync->site()));
+      // "<collection> -> <site>", as before site ids and accounts.
+      sync->set_name(absl::StrCat(
+          sync->collection(), " -> ",
+          !sync->site_id().empty() ? absl::StrCat("site ", sync->site_id())
+          : !sync->account().empty()
+              ? absl::StrCat(sync->account(), "/", sync->site())
+              : sync->site()));
+    }
+    if (const Entry* e = m.Find("ipv6")) {
+      ASSIGN_OR_RETURN(const int mode, ReadEnum(e->value, kIpv6Modes));
+      sync->set_ipv6(static_cast<tqs1::v1::Ipv6Mode>(mode));
     }
     if (const Entry* e = m.Find("rule")) {
       RETURN_IF_ERROR(ParseRule(e->value, sync->mutable_rule()));
@@ -416,14 +506,17 @@ class ConfigParser : public SchemaReader {
       SyncConfig* sync = config->add_syncs();
       int name_line = item.line;
       RETURN_IF_ERROR(ParseSync(item, sync, &name_line));
-      const auto target = std::make_pair(sync->collection(), sync->site());
+      const auto target = std::make_pair(
+          sync->collection(),
+          sync->site_id().empty()
+              ? absl::StrCat("name ", sync->account(), "/", sync->site())
+              : absl::StrCat("id ", sync->site_id()));
       if (auto it = by_target.find(target); it != by_target.end()) {
         return ErrorAt(
-            item,
-            absl::StrCat("collection ", Quote(sync->collection()),
-                         " is already synced to site ", Quote(sync->site()),
-                         " by syncs[", it->second.index, "] (line ",
-                         it->second.line, ")"));
+            item, absl::StrCat("collection ", Quote(sync->collection()),
+                               " is already synced to site ", SiteLabel(*sync),
+                               " by syncs[", it->second.index, "] (line ",
+                               it->second.line, ")"));
       }
       by_target.emplace(target, Seen{i, item.line});
       if (auto it = by_name.find(sync->name()); it != by_name.end()) {
@@ -448,6 +541,16 @@ void Rebase(absl::string_view prefix, std::string* path) {
 }
 
 }  // namespace
+
+std::string SiteLabel(const tqs1::v1::SyncConfig& sync) {
+  if (!sync.site_id().empty()) {
+    if (sync.site().empty()) return absl::StrCat("id ", sync.site_id());
+    return absl::StrCat(Quote(sync.site()), " (id ", sync.site_id(), ")");
+  }
+  if (sync.account().empty()) return Quote(sync.site());
+  return absl::StrCat(Quote(sync.site()), " of account ",
+                      Quote(sync.account()));
+}
 
 absl::Status ValidateApiUrl(absl::string_view url) {
   if (url.empty()) return absl::InvalidArgumentError("must not be empty");

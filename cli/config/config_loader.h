@@ -19,20 +19,28 @@
 //                                        # client_secret_env/_file
 //     ca_file: /etc/ssl/certs/tq.pem
 //     insecure_skip_verify: false
-//     never_block_statuses: [Whitelisted]
+//     block_statuses: [Active]         # the statuses blocked (never
+//                                        # Whitelisted); others are skipped
 //     page_size: 1000
 //   sentinelone:
 //     url: https://usea1.sentinelone.net # required
 //     api_token_env: TQS1_S1_TOKEN       # or api_token_file (required)
 //     ca_file: /etc/ssl/certs/s1.pem
 //     insecure_skip_verify: false
+//     rule_page_size: 200                # rules per listing page, 1-1000
+//     writes_per_second: 2               # pace of creates/updates/deletes
 //   never_block: [192.0.2.10, 10.0.0.0/8]
 //   refuse: [private, cgnat]             # also documentation, unique_local,
 //                                        # short_prefix (see below)
 //   syncs:                               # required, at least one
 //     - name: c2-hq                      # default "<collection> -> <site>"
 //       collection: "Known C2 IPs"       # required
-//       site: "HQ"                       # required
+//       site: "HQ"                       # required unless site_id
+//       site_id: "1234567890123456789"   # the site by id (no name lookup)
+//       account: "ACME"                  # name or id: picks one of several
+//                                        # sites of that name (not with
+//                                        # site_id)
+//       ipv6: auto                       # auto | on | off
 //       rule:
 //         description: "Blocked by ThreatQ"
 //         direction: any                 # any | inbound | outbound
@@ -55,6 +63,8 @@
 // a value that could be a secret.
 #ifndef TQS1_CLI_CONFIG_CONFIG_LOADER_H_
 #define TQS1_CLI_CONFIG_CONFIG_LOADER_H_
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -108,6 +118,10 @@ absl::StatusOr<tqs1::v1::Config> LoadConfigFile(absl::string_view path);
 //   and ::1)
 // Used by ParseConfigYaml() and by `tqs1 init` for typed-in hosts.
 absl::Status ValidateApiUrl(absl::string_view url);
+
+// How messages name a sync's site: "\"HQ\"", "\"Default site\" of account
+// \"ACME\"" or "id 1234567890123456789" (with its name when given too).
+std::string SiteLabel(const tqs1::v1::SyncConfig& sync);
 
 }  // namespace tqs1::config
 

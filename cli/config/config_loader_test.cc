@@ -95,17 +95,21 @@ threatq:
   client_secret_file: /run/secrets/tq
   ca_file: tq.pem
   insecure_skip_verify: TRUE
-  never_block_statuses: [Whitelisted, Review]
+  block_statuses: [Active, Review]
   page_size: 500
 sentinelone:
   url: "http://[::1]:9000"
   api_token_file: s1.token
   insecure_skip_verify: false
+  rule_page_size: 100
+  writes_per_second: 0.5
 never_block: [192.0.2.10, "2001:DB8::/32"]
 syncs:
   - name: c2-hq
     collection: Known C2 IPs
     site: HQ
+    account: ACME
+    ipv6: "off"
     rule:
       description: ""
       direction: Outbound
@@ -123,6 +127,9 @@ syncs:
       min_ipv6_prefix: 48
   - collection: Botnet
     site: Branch
+    ipv6: On
+  - collection: Botnet
+    site_id: 225494730938493804
 )";
   absl::StatusOr<Config> config = ParseConfigYaml(kYaml, "all.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
@@ -132,18 +139,22 @@ syncs:
       client_id: "cid"
       client_secret { file: "/run/secrets/tq" }
       tls { ca_file: "tq.pem" insecure_skip_verify: true }
-      never_block_statuses: [ "Whitelisted", "Review" ]
+      block_statuses: [ "Active", "Review" ]
       page_size: 500
     }
     sentinelone {
       url: "http://[::1]:9000"
       api_token { file: "s1.token" }
+      rule_page_size: 100
+      writes_per_second: 0.5
     }
     never_block: [ "192.0.2.10", "2001:db8::/32" ]
     syncs {
       name: "c2-hq"
       collection: "Known C2 IPs"
       site: "HQ"
+      account: "ACME"
+      ipv6: IPV6_MODE_OFF
       rule {
         direction: DIRECTION_OUTBOUND
         os_types: [ OS_TYPE_WINDOWS_LEGACY, OS_TYPE_LINUX ]
@@ -162,6 +173,13 @@ syncs:
       name: "Botnet -> Branch"
       collection: "Botnet"
       site: "Branch"
+      ipv6: IPV6_MODE_ON
+      rule { enabled: true }
+    }
+    syncs {
+      name: "Botnet -> site 225494730938493804"
+      collection: "Botnet"
+      site_id: "225494730938493804"
       rule { enabled: true }
     }
   )pb"));
@@ -332,7 +350,8 @@ std::vector<ErrorCase> ErrorCases() {
       {"no collection", v + "syncs:\n  - site: HQ\n",
        "tqs1.yaml:10: syncs[0]: missing required key \"collection\""},
       {"no site", v + "syncs:\n  - name: x\n    collection: C2\n",
-       "tqs1.yaml:10: syncs[0]: missing required key \"site\""},
+       "tqs1.yaml:10: syncs[0]: missing required key \"site\" (the "
+       "SentinelOne site's name), or \"site_id\""},
       {"sync not a map", v + "syncs:\n  - C2 to HQ\n",
        "tqs1.yaml:10: syncs[0]: expected a map with the keys collection, "
        "site and rule, got \"C2 to HQ\""},
@@ -389,6 +408,48 @@ std::vector<ErrorCase> ErrorCases() {
        "tqs1.yaml:7: sentinelone.url: the URL embeds credentials "
        "(user:password@host); remove them and reference secrets with the "
        "*_env or *_file keys"},
+      // Sites and statuses.
+      {"site id not digits", v + sync_head + "    site_id: HQ-1\n",
+       "tqs1.yaml:12: syncs[0].site_id: \"HQ-1\" is not a SentinelOne site "
+       "id (digits, e.g. \"1234567890123456789\")"},
+      {"site id and account",
+       v + sync_head + "    site_id: 12\n    account: ACME\n",
+       "tqs1.yaml:13: syncs[0]: set site_id or account, not both (a site id "
+       "names one site already)"},
+      {"ipv6 mode", v + sync_head + "    ipv6: maybe\n",
+       "tqs1.yaml:12: syncs[0].ipv6: unknown value \"maybe\"; expected one "
+       "of: auto, on, off"},
+      {"same site by id twice",
+       v + "syncs:\n  - collection: C2\n    site_id: 12\n"
+           "  - collection: C2\n    site_id: \"12\"\n    site: HQ\n",
+       "tqs1.yaml:12: syncs[1]: collection \"C2\" is already synced to site "
+       "\"HQ\" (id 12) by syncs[0] (line 10)"},
+      {"never_block_statuses migrates",
+       absl::StrCat(kThreatQ, "  never_block_statuses: [Whitelisted]\n",
+                    kSentinelOne, kOneSync),
+       "tqs1.yaml:6: threatq.never_block_statuses: never_block_statuses (a "
+       "list of statuses never blocked) was replaced by block_statuses, the "
+       "statuses that are blocked (default [Active]); list the statuses to "
+       "block instead, e.g. block_statuses: [Active, Review]"},
+      {"whitelisted is never blocked",
+       absl::StrCat(kThreatQ, "  block_statuses: [Active, whitelisted]\n",
+                    kSentinelOne, kOneSync),
+       "tqs1.yaml:6: threatq.block_statuses[1]: \"Whitelisted\" indicators "
+       "are never blocked: ThreatQ means them never to be deployed"},
+      {"empty block statuses",
+       absl::StrCat(kThreatQ, "  block_statuses: []\n", kSentinelOne, kOneSync),
+       "tqs1.yaml:6: threatq.block_statuses: expected at least one status "
+       "(e.g. Active); an empty list would block nothing"},
+      {"writes per second",
+       absl::StrCat(kThreatQ, kSentinelOne, "  writes_per_second: 0\n",
+                    kOneSync),
+       "tqs1.yaml:9: sentinelone.writes_per_second: expected a number "
+       "greater than 0 and at most 100, got \"0\""},
+      {"rule page size",
+       absl::StrCat(kThreatQ, kSentinelOne, "  rule_page_size: 5000\n",
+                    kOneSync),
+       "tqs1.yaml:9: sentinelone.rule_page_size: expected a whole number "
+       "from 1 to 1000, got \"5000\""},
       // Document shape and syntax.
       {"empty document", "# nothing yet\n",
        "tqs1.yaml:1: the config is empty; expected the keys threatq, "

@@ -208,15 +208,16 @@ absl::StatusOr<uint64_t> SchemaReader::ReadUint(const Located& v, uint64_t min,
                                  Describe(v.node)));
 }
 
-absl::StatusOr<double> SchemaReader::ReadFraction(const Located& v) const {
+absl::StatusOr<double> SchemaReader::ReadNumber(const Located& v,
+                                                double max) const {
   double d = 0;
   if (v.node.IsScalar() && absl::SimpleAtod(v.node.Scalar(), &d) && d > 0 &&
-      d <= 1) {
+      d <= max) {
     return d;
   }
   return ErrorAt(v, absl::StrCat("expected a number greater than 0 and at "
-                                 "most 1, got ",
-                                 Describe(v.node)));
+                                 "most ",
+                                 max, ", got ", Describe(v.node)));
 }
 
 absl::StatusOr<int> SchemaReader::ReadEnum(

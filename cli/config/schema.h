@@ -104,8 +104,12 @@ class SchemaReader {
   // Decimal digits only, in [min, max].
   absl::StatusOr<uint64_t> ReadUint(const Located& v, uint64_t min,
                                     uint64_t max) const;
+  // A number in (0, max].
+  absl::StatusOr<double> ReadNumber(const Located& v, double max) const;
   // A number in (0, 1].
-  absl::StatusOr<double> ReadFraction(const Located& v) const;
+  absl::StatusOr<double> ReadFraction(const Located& v) const {
+    return ReadNumber(v, 1);
+  }
   // One of `values`' names, in any case; returns its value.
   absl::StatusOr<int> ReadEnum(const Located& v,
                                absl::Span<const EnumValue> values) const;
