@@ -26,6 +26,18 @@ std::optional<std::string> NameOf(const json& object, const char* key) {
   return std::nullopt;
 }
 
+// The id of a type or status given without a name: "<key>_id", else the
+// "id" of a nested "<key>" object.
+std::optional<int64_t> IdOf(const json& object, const std::string& key) {
+  if (auto it = object.find(key + "_id"); it != object.end()) {
+    if (std::optional<int64_t> id = JsonCount(*it)) return id;
+  }
+  if (auto it = object.find(key); it != object.end() && it->is_object()) {
+    if (auto id = it->find("id"); id != it->end()) return JsonCount(*id);
+  }
+  return std::nullopt;
+}
+
 std::optional<int64_t> CountFromText(absl::string_view text) {
   int64_t v = 0;
   if (absl::SimpleAtoi(text, &v) && v >= 0) return v;
@@ -55,9 +67,11 @@ class PlainPageHandler {
   }
   std::optional<int64_t> total() const { return total_; }
   std::optional<int64_t> offset() const { return offset_; }
+  std::optional<int64_t> limit() const { return limit_; }
+  std::optional<std::string>& next_cursor() { return next_cursor_; }
   std::vector<IndicatorRow>& rows() { return rows_; }
 
-  bool null() { return Scalar(Value::kOther); }
+  bool null() { return Scalar(Value::kNull); }
   bool boolean(bool) { return Scalar(Value::kOther); }
   bool number_integer(number_integer_t v) {
     // nlohmann reports non-negative integers as unsigned: this one is < 0.
@@ -103,7 +117,8 @@ class PlainPageHandler {
         if (row_key_ == RowKey::kValue) return false;
         return Skip();
       case State::kTopValue:
-        // data, total and offset as objects are refused.
+        // data, total, offset, limit and nextCursorMark as objects are
+        // refused (the tree parse decides).
         if (top_key_ != TopKey::kOther) return false;
         return Skip();
       case State::kNameValue:
@@ -179,7 +194,13 @@ class PlainPageHandler {
         }
         if (k == "total") return TopKeyOnce(TopKey::kTotal, total_.has_value());
         if (k == "offset") {
-          return TopKeyOnce(TopKey::kOffset, offset_.has_value());
+          return TopKeyOnce(TopKey::kOffset, std::exchange(seen_offset_, true));
+        }
+        if (k == "limit") {
+          return TopKeyOnce(TopKey::kLimit, std::exchange(seen_limit_, true));
+        }
+        if (k == "nextCursorMark") {
+          return TopKeyOnce(TopKey::kCursor, std::exchange(seen_cursor_, true));
         }
         // The vendor SDK treats "errors" as a failure even on 2xx: the tree
         // parse words it.
@@ -221,9 +242,9 @@ class PlainPageHandler {
     kNameValue,  // after a key of that nested object
     kDone,
   };
-  enum class TopKey { kData, kTotal, kOffset, kOther };
+  enum class TopKey { kData, kTotal, kOffset, kLimit, kCursor, kOther };
   enum class RowKey { kValue = 1, kType = 2, kStatus = 4, kId = 8, kOther = 0 };
-  enum class Value { kString, kCount, kOther };
+  enum class Value { kString, kCount, kNull, kOther };
   static constexpr unsigned kRequiredRowKeys =
       static_cast<unsigned>(RowKey::kValue) |
       static_cast<unsigned>(RowKey::kType) |
@@ -273,10 +294,20 @@ class PlainPageHandler {
     switch (state_) {
       case State::kTopValue:
         if (top_key_ == TopKey::kData) return false;  // not an array
-        if (top_key_ == TopKey::kTotal || top_key_ == TopKey::kOffset) {
+        if (top_key_ == TopKey::kOffset && kind == Value::kNull) {
+          // null: no offset echoed
+        } else if (top_key_ == TopKey::kTotal || top_key_ == TopKey::kOffset) {
           std::optional<int64_t> count = CountOf(kind);
           if (!count.has_value()) return false;
           (top_key_ == TopKey::kTotal ? total_ : offset_) = count;
+        } else if (top_key_ == TopKey::kLimit) {
+          limit_ = CountOf(kind);
+        } else if (top_key_ == TopKey::kCursor) {
+          if (kind == Value::kString) {
+            next_cursor_ = std::move(*text_);
+          } else if (kind != Value::kNull) {
+            return false;  // the tree parse words it
+          }
         }
         state_ = State::kTop;
         return true;
@@ -325,8 +356,13 @@ class PlainPageHandler {
   bool name_key_ = false;
   bool name_seen_ = false;
   bool seen_data_ = false;
+  bool seen_offset_ = false;
+  bool seen_limit_ = false;
+  bool seen_cursor_ = false;
   std::optional<int64_t> total_;
   std::optional<int64_t> offset_;
+  std::optional<int64_t> limit_;
+  std::optional<std::string> next_cursor_;
   std::optional<int64_t> count_;
   string_t* text_ = nullptr;
   std::vector<IndicatorRow> rows_;
@@ -355,27 +391,28 @@ void AppendJsonErrorText(const json& value, std::string& out) {
   }
 }
 
-std::optional<IndicatorPage> ParsePlainIndicatorPage(absl::string_view body,
-                                                     int64_t offset) {
+std::optional<IndicatorPage> ParsePlainIndicatorPage(
+    absl::string_view body, std::optional<int64_t> offset) {
   PlainPageHandler handler;
   if (!json::sax_parse(body.begin(), body.end(), &handler) ||
       !handler.Complete()) {
     return std::nullopt;
   }
-  if (handler.offset().has_value() && handler.offset() != offset) {
+  if (offset.has_value() && handler.offset().has_value() &&
+      handler.offset() != offset) {
     return std::nullopt;
   }
   IndicatorPage page;
   page.total = *handler.total();
   page.rows = std::move(handler.rows());
+  page.next_cursor = std::move(handler.next_cursor());
+  page.limit = handler.limit();
   return page;
 }
 
-absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(absl::string_view body,
-                                                     int64_t offset,
-                                                     absl::string_view context,
-                                                     absl::string_view where,
-                                                     int http_status) {
+absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(
+    absl::string_view body, std::optional<int64_t> offset,
+    absl::string_view context, absl::string_view where, int http_status) {
   const json root = json::parse(body.begin(), body.end(), nullptr,
                                 /*allow_exceptions=*/false);
   if (root.is_discarded()) {
@@ -407,9 +444,10 @@ absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(absl::string_view body,
         context, ": response from ", where,
         " has no \"total\" count; cannot tell when the list ends"));
   }
-  if (auto echoed = root.find("offset"); echoed != root.end()) {
+  if (auto echoed = root.find("offset");
+      offset.has_value() && echoed != root.end() && !echoed->is_null()) {
     std::optional<int64_t> at = JsonCount(*echoed);
-    if (!at.has_value() || *at != offset) {
+    if (!at.has_value() || *at != *offset) {
       return absl::DataLossError(
           absl::StrCat(context, ": ", where, " answered for offset ",
                        echoed->dump(), "; the server ignores paging"));
@@ -417,6 +455,18 @@ absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(absl::string_view body,
   }
   IndicatorPage page;
   page.total = *total;
+  if (auto cursor = root.find("nextCursorMark"); cursor != root.end()) {
+    if (cursor->is_string()) {
+      page.next_cursor = cursor->get<std::string>();
+    } else if (!cursor->is_null()) {
+      return absl::DataLossError(
+          absl::StrCat(context, ": response from ", where,
+                       " has a \"nextCursorMark\" that is not a string"));
+    }
+  }
+  if (auto limit = root.find("limit"); limit != root.end()) {
+    page.limit = JsonCount(*limit);
+  }
   page.rows.reserve(data->size());
   int64_t index = 0;
   for (const json& item : *data) {
@@ -433,22 +483,34 @@ absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(absl::string_view body,
           absl::StrCat(context, ": ", which(), " has no string \"value\""));
     }
     std::optional<std::string> type = NameOf(item, "type");
+    std::optional<int64_t> type_id;
     if (!type.has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          context, ": ", which(),
-          " has no \"type\" (a name or an object with a \"name\")"));
+      type_id = IdOf(item, "type");
+      if (!type_id.has_value()) {
+        return absl::DataLossError(
+            absl::StrCat(context, ": ", which(),
+                         " has no \"type\" (a name, an object with a "
+                         "\"name\", or a \"type_id\")"));
+      }
     }
     std::optional<std::string> status = NameOf(item, "status");
+    std::optional<int64_t> status_id;
     if (!status.has_value()) {
-      // Without a status we cannot tell a whitelisted address: refuse.
-      return absl::DataLossError(absl::StrCat(
-          context, ": ", which(),
-          " has no \"status\" (a name or an object with a \"name\")"));
+      status_id = IdOf(item, "status");
+      if (!status_id.has_value()) {
+        // Without a status we cannot tell a whitelisted address: refuse.
+        return absl::DataLossError(
+            absl::StrCat(context, ": ", which(),
+                         " has no \"status\" (a name, an object with a "
+                         "\"name\", or a \"status_id\")"));
+      }
     }
     IndicatorRow& row = page.rows.emplace_back();
     row.value = value->get<std::string>();
-    row.type = *std::move(type);
-    row.status = *std::move(status);
+    row.type = type.value_or("");
+    row.status = status.value_or("");
+    row.unnamed_type_id = type_id;
+    row.unnamed_status_id = status_id;
     if (auto id = item.find("id"); id != item.end()) row.id = JsonCount(*id);
     ++index;
   }
@@ -456,7 +518,7 @@ absl::StatusOr<IndicatorPage> ParseIndicatorPageTree(absl::string_view body,
 }
 
 absl::StatusOr<IndicatorPage> ParseIndicatorPage(absl::string_view body,
-                                                 int64_t offset,
+                                                 std::optional<int64_t> offset,
                                                  absl::string_view context,
                                                  absl::string_view where,
                                                  int http_status) {

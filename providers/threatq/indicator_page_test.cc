@@ -25,12 +25,18 @@ constexpr char kWhere[] =
 
 IndicatorRow Row(std::string value, std::string type, std::string status,
                  std::optional<int64_t> id) {
-  return IndicatorRow{std::move(value), std::move(type), std::move(status), id};
+  IndicatorRow row;
+  row.value = std::move(value);
+  row.type = std::move(type);
+  row.status = std::move(status);
+  row.id = id;
+  return row;
 }
 
 // Both parsers on one body: whenever the streaming parse accepts, the tree
 // parse accepts too and gives the same page.
-void ExpectParsersAgree(const std::string& body, int64_t offset) {
+void ExpectParsersAgree(const std::string& body,
+                        std::optional<int64_t> offset) {
   std::optional<IndicatorPage> plain = ParsePlainIndicatorPage(body, offset);
   absl::StatusOr<IndicatorPage> tree =
       ParseIndicatorPageTree(body, offset, kContext, kWhere);
@@ -39,6 +45,8 @@ void ExpectParsersAgree(const std::string& body, int64_t offset) {
                          << tree.status() << "\nbody: " << body;
   EXPECT_EQ(plain->total, tree->total) << body;
   EXPECT_EQ(plain->rows, tree->rows) << body;
+  EXPECT_EQ(plain->next_cursor, tree->next_cursor) << body;
+  EXPECT_EQ(plain->limit, tree->limit) << body;
 }
 
 TEST(IndicatorPageTest, ReadsFlatAndNestedRowsWithTheStreamingParse) {
@@ -112,14 +120,22 @@ TEST(IndicatorPageTest, MalformedPagesGetThePreciseError) {
        R"( "status": "Active"}]})",
        absl::StrCat(prefix, "indicator #1 of ", kWhere,
                     " has no string \"value\"")},
-      {R"({"total": 1, "data": [{"value": "192.0.2.1", "type": {"id": 1},)"
-       R"( "status": "Active"}]})",
+      {R"({"total": 1, "data": [{"value": "192.0.2.1", "type": {"x": 1},)"
+       R"( "type_id": "n/a", "status": "Active"}]})",
        absl::StrCat(prefix, "indicator #0 of ", kWhere,
-                    " has no \"type\" (a name or an object with a \"name\")")},
+                    " has no \"type\" (a name, an object with a \"name\", "
+                    "or a \"type_id\")")},
       {R"({"total": 1, "data": [{"value": "192.0.2.1", "type": "IP Address"}]})",
        absl::StrCat(prefix, "indicator #0 of ", kWhere,
-                    " has no \"status\" (a name or an object with a "
-                    "\"name\")")},
+                    " has no \"status\" (a name, an object with a "
+                    "\"name\", or a \"status_id\")")},
+      {R"({"total": 1, "data": [], "nextCursorMark": 7})",
+       absl::StrCat(prefix, "response from ", kWhere,
+                    " has a \"nextCursorMark\" that is not a string")},
+      // Rows naming type or status only by id are left for the client.
+      {R"({"total": 1, "data": [{"value": "192.0.2.1", "type": {"id": 1},)"
+       R"( "status": "Active"}]})",
+       ""},
       // Duplicate members: the tree parse's reading (the last one) is
       // authoritative, so the streaming parse leaves them to it.
       {R"({"total": 1, "total": 0, "data": []})", ""},
@@ -142,6 +158,61 @@ TEST(IndicatorPageTest, MalformedPagesGetThePreciseError) {
       EXPECT_EQ(page.status().code(), absl::StatusCode::kDataLoss);
       EXPECT_EQ(page.status().message(), c.error);
     }
+  }
+}
+
+TEST(IndicatorPageTest, IdOnlyTypesAndStatusesAreKeptForNaming) {
+  absl::StatusOr<IndicatorPage> page = ParseIndicatorPage(
+      R"({"total": 3, "data": [)"
+      R"({"id": 1, "value": "192.0.2.1", "type_id": 15, "status_id": "1"},)"
+      R"({"id": 2, "value": "192.0.2.2", "type": {"id": 16},)"
+      R"( "status": {"id": 5, "description": "never"}},)"
+      R"({"id": 3, "value": "192.0.2.3", "type_id": 15,)"
+      R"( "type": {"id": 15, "name": "IP Address"}, "status": "Active"}]})",
+      0, kContext, kWhere);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->rows.size(), 3u);
+  IndicatorRow first = Row("192.0.2.1", "", "", 1);
+  first.unnamed_type_id = 15;
+  first.unnamed_status_id = 1;
+  IndicatorRow second = Row("192.0.2.2", "", "", 2);
+  second.unnamed_type_id = 16;
+  second.unnamed_status_id = 5;
+  // A name wins: the id is not kept.
+  EXPECT_THAT(
+      page->rows,
+      ElementsAre(first, second, Row("192.0.2.3", "IP Address", "Active", 3)));
+}
+
+TEST(IndicatorPageTest, CursorLimitAndOffsetEchoes) {
+  struct Case {
+    std::string body;
+    std::optional<int64_t> offset;
+    std::optional<std::string> cursor;
+    std::optional<int64_t> limit;
+  };
+  const Case kCases[] = {
+      {R"({"total": "2345", "limit": "500", "offset": "0", "data": []})", 0,
+       std::nullopt, 500},
+      {R"({"total": 4090, "nextCursorMark": "AoJ9+x/=", "limit": 100,)"
+       R"( "data": []})",
+       std::nullopt, "AoJ9+x/=", 100},
+      {R"({"total": 1, "nextCursorMark": null, "offset": null, "data": []})", 0,
+       std::nullopt, std::nullopt},
+      // Asked by cursor: an echoed offset is not checked.
+      {R"({"total": 1, "offset": 9000, "nextCursorMark": "b", "data": []})",
+       std::nullopt, "b", std::nullopt},
+      {R"({"total": 1, "limit": "all", "data": []})", 0, std::nullopt,
+       std::nullopt},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.body);
+    absl::StatusOr<IndicatorPage> page =
+        ParseIndicatorPage(c.body, c.offset, kContext, kWhere);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->next_cursor, c.cursor);
+    EXPECT_EQ(page->limit, c.limit);
+    ExpectParsersAgree(c.body, c.offset);
   }
 }
 
@@ -219,6 +290,10 @@ TEST(IndicatorPageTest, StreamingAndTreeParsesAgreeOnRandomPages) {
         members.push_back(
             absl::StrCat("\"id\": ", chance(70) ? absl::StrCat(i) : any()));
       if (chance(20)) members.push_back(absl::StrCat("\"extra\": ", any()));
+      if (chance(10)) members.push_back(absl::StrCat("\"type_id\": ", any()));
+      if (chance(10)) {
+        members.push_back(absl::StrCat("\"status_id\": ", any()));
+      }
       if (chance(3)) members.push_back(members[rng() % members.size()]);
       std::shuffle(members.begin(), members.end(), rng);
       rows.push_back(absl::StrCat("{", absl::StrJoin(members, ", "), "}"));
@@ -235,13 +310,19 @@ TEST(IndicatorPageTest, StreamingAndTreeParsesAgreeOnRandomPages) {
     if (chance(50))
       top.push_back(absl::StrCat("\"offset\": ", chance(10) ? any() : "0"));
     if (chance(30)) top.push_back(absl::StrCat("\"limit\": ", any()));
+    if (chance(20)) {
+      top.push_back(absl::StrCat("\"nextCursorMark\": ",
+                                 chance(50) ? "\"AoJ9+x/=\"" : any()));
+    }
     if (chance(3)) top.push_back(absl::StrCat("\"errors\": ", any()));
     if (chance(3) && !top.empty()) top.push_back(top[rng() % top.size()]);
     std::shuffle(top.begin(), top.end(), rng);
     std::string body = absl::StrCat("{", absl::StrJoin(top, ", "), "}");
     if (chance(2)) body.resize(rng() % (body.size() + 1));
-    if (ParsePlainIndicatorPage(body, 0).has_value()) ++accepted;
-    ExpectParsersAgree(body, 0);
+    const std::optional<int64_t> offset =
+        chance(20) ? std::nullopt : std::optional<int64_t>(0);
+    if (ParsePlainIndicatorPage(body, offset).has_value()) ++accepted;
+    ExpectParsersAgree(body, offset);
     if (HasFailure()) return;
   }
   // The generator must exercise both paths.
