@@ -4,6 +4,7 @@
 #include <future>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -28,8 +29,11 @@ using ::tqs1::log::LogLevel;
 
 constexpr int kServerMaxPageSize = 1000;
 // UNCERTAIN (spec 1.3): sources disagree on expires_in; when the field is
-// missing we assume the vendor SDK's fixed 30 minutes.
+// missing, null or not a positive number of seconds we assume the vendor
+// SDK's fixed 30 minutes.
 constexpr int64_t kDefaultTokenSeconds = 30 * 60;
+// The limit sent on every GET list (saved searches, types, statuses).
+constexpr int kListLimit = 1000;
 constexpr size_t kMaxDetail = 200;
 
 bool LooksLikeHtml(const http::HttpResponse& response) {
@@ -128,6 +132,10 @@ absl::StatusOr<std::unique_ptr<ThreatQClient>> ThreatQClient::Create(
   if (options.page_size < 1 || options.max_pages < 1) {
     return absl::InvalidArgumentError(
         "ThreatQ page_size and max_pages must be at least 1");
+  }
+  if (options.max_read_attempts < 1) {
+    return absl::InvalidArgumentError(
+        "ThreatQ max_read_attempts must be at least 1");
   }
   options.page_size = std::min(options.page_size, kServerMaxPageSize);
   std::string api_base = absl::StrCat(base, "/api");
@@ -265,16 +273,34 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     return absl::DataLossError(absl::StrCat(kContext, ": response from ", where,
                                             " has no string \"access_token\""));
   }
+  TokenInfo info;
+  info.grant = options_.grant == ThreatQClientOptions::Grant::kPassword
+                   ? "password"
+                   : "client_credentials";
+  if (auto type = body->find("token_type");
+      type != body->end() && type->is_string()) {
+    info.token_type = type->get<std::string>();
+  }
+  info.refresh_token = body->contains("refresh_token");
   int64_t lifetime = kDefaultTokenSeconds;
   if (auto expires = body->find("expires_in"); expires != body->end()) {
-    std::optional<int64_t> seconds = JsonCount(*expires);
-    if (!seconds.has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          kContext, ": response from ", where,
-          " has an \"expires_in\" that is not a number of seconds"));
+    info.expires_in = expires->dump();
+    if (info.expires_in.size() > 40) {
+      info.expires_in = absl::StrCat(info.expires_in.substr(0, 40), "…");
     }
-    lifetime = *seconds;
+    std::optional<int64_t> seconds = JsonCount(*expires);
+    if (seconds.has_value() && *seconds > 0) {
+      lifetime = *seconds;
+      info.expires_in_known = true;
+    }
   }
+  if (!info.expires_in_known) {
+    Log(LogLevel::kInfo,
+        absl::StrCat("ThreatQ: the token's lifetime is unknown (expires_in ",
+                     info.expires_in.empty() ? "absent" : info.expires_in,
+                     " from ", where, "); assuming 30 minutes"));
+  }
+  info.lifetime = absl::Seconds(lifetime);
   // Renew `token_margin` early, but keep at least half of a short lifetime.
   const absl::Duration life = absl::Seconds(lifetime);
   const std::string token = access->get<std::string>();
@@ -283,10 +309,22 @@ absl::StatusOr<std::string> ThreatQClient::FetchToken() {
     token_expiry_ =
         clock_.Now() + std::max(life - options_.token_margin, life / 2);
     token_ = token;
+    token_info_ = std::move(info);
   }
   Log(LogLevel::kDebug,
       absl::StrCat("ThreatQ: got a token valid for ", lifetime, "s"));
   return token;
+}
+
+absl::StatusOr<TokenInfo> ThreatQClient::Login() {
+  RETURN_IF_ERROR(FetchToken().status());
+  absl::MutexLock lock(&token_mu_);
+  return *token_info_;
+}
+
+std::optional<TokenInfo> ThreatQClient::LastTokenInfo() const {
+  absl::MutexLock lock(&token_mu_);
+  return token_info_;
 }
 
 absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
@@ -332,50 +370,139 @@ absl::StatusOr<http::HttpResponse> ThreatQClient::Call(
   }
 }
 
-absl::StatusOr<std::string> ThreatQClient::QueryBodyFor(
-    absl::string_view collection) {
-  constexpr absl::string_view kContext = "ThreatQ: listing data collections";
-  const std::string path = "/search/query";
-  const std::string where = absl::StrCat("GET ", api_base_, path);
-  // UNCERTAIN (spec 2.2): the SDK calls this once without paging. If the
-  // answer says it holds more ("total" above what came), page on with
-  // limit/offset rather than miss the collection.
+struct ThreatQClient::Listing {
   std::vector<json> items;
-  std::optional<int64_t> total;
+  std::optional<int64_t> total;  // the last page's "total", if a count
+  std::string where;             // "GET https://tq/api/search/query"
+};
+
+absl::StatusOr<ThreatQClient::Listing> ThreatQClient::ListAll(
+    const std::string& path, absl::string_view context) {
+  // UNCERTAIN (spec 2.2): whether these lists page, and by how much. Ask
+  // for 1000 explicitly and page by offset: on with a "total" until it is
+  // reached, without one until a page shorter than the limit (the echoed
+  // one when the server clamps).
+  Listing out;
+  out.where = absl::StrCat("GET ", api_base_, path);
+  absl::flat_hash_set<std::string> seen_ids;
   for (int page = 0;; ++page) {
     if (page >= options_.max_pages) {
       return absl::DataLossError(absl::StrCat(
-          kContext, ": ", where, " did not end after ", page, " pages"));
+          context, ": ", out.where, " did not end after ", page, " pages"));
     }
     const std::string target =
-        page == 0 ? path
-                  : absl::StrCat(path, "?limit=", options_.page_size,
-                                 "&offset=", items.size());
+        absl::StrCat(path, "?limit=", kListLimit, "&offset=", out.items.size());
     ASSIGN_OR_RETURN(http::HttpResponse response,
-                     Call("GET", target, "", kContext));
-    ASSIGN_OR_RETURN(json root, ParseJson(response, kContext, where));
+                     Call("GET", target, "", context));
+    ASSIGN_OR_RETURN(json root, ParseJson(response, context, out.where));
     if (!root.is_object() || !root.contains("data") ||
         !root["data"].is_array()) {
-      return absl::DataLossError(absl::StrCat(kContext, ": response from ",
-                                              where, " has no \"data\" array"));
+      return absl::DataLossError(absl::StrCat(
+          context, ": response from ", out.where, " has no \"data\" array"));
     }
-    const size_t before = items.size();
-    for (json& item : root["data"]) items.push_back(std::move(item));
-    if (auto it = root.find("total"); it != root.end()) total = JsonCount(*it);
-    if (!total.has_value() || static_cast<int64_t>(items.size()) >= *total ||
-        items.size() == before) {
+    const size_t got = root["data"].size();
+    size_t fresh = 0;
+    for (json& item : root["data"]) {
+      // An id already listed: the server ignores the offset.
+      if (item.is_object() && item.contains("id") &&
+          !seen_ids.insert(item["id"].dump()).second) {
+        continue;
+      }
+      out.items.push_back(std::move(item));
+      ++fresh;
+    }
+    if (auto it = root.find("total"); it != root.end()) {
+      out.total = JsonCount(*it);
+    }
+    size_t limit = kListLimit;
+    if (auto it = root.find("limit"); it != root.end()) {
+      if (std::optional<int64_t> echoed = JsonCount(*it);
+          echoed.has_value() && *echoed > 0 && *echoed < kListLimit) {
+        limit = static_cast<size_t>(*echoed);
+      }
+    }
+    if (got == 0 || fresh == 0 || got > kListLimit) break;
+    if (out.total.has_value()
+            ? static_cast<int64_t>(out.items.size()) >= *out.total
+            : got < limit) {
       break;
     }
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<NamedId>> ThreatQClient::ListNamedIds(
+    const std::string& path, absl::string_view context) {
+  ASSIGN_OR_RETURN(Listing listing, ListAll(path, context));
+  std::vector<NamedId> out;
+  for (const json& item : listing.items) {
+    if (!item.is_object()) continue;
+    auto id = item.find("id");
+    auto name = item.find("name");
+    if (id == item.end() || name == item.end() || !name->is_string()) continue;
+    std::optional<int64_t> count = JsonCount(*id);
+    if (!count.has_value()) continue;
+    out.push_back({*count, name->get<std::string>()});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<NamedId>> ThreatQClient::ListIndicatorTypes() {
+  return ListNamedIds("/indicator/types", "ThreatQ: listing indicator types");
+}
+
+absl::StatusOr<std::vector<NamedId>> ThreatQClient::ListIndicatorStatuses() {
+  return ListNamedIds("/indicator/statuses",
+                      "ThreatQ: listing indicator statuses");
+}
+
+absl::StatusOr<std::vector<json>> ThreatQClient::NamedSearches(int& unnamed) {
+  constexpr absl::string_view kContext = "ThreatQ: listing data collections";
+  ASSIGN_OR_RETURN(Listing listing, ListAll("/search/query", kContext));
+  std::vector<json> named;
+  unnamed = 0;
+  for (json& item : listing.items) {
+    if (item.is_object() && item.contains("name") && item["name"].is_string()) {
+      named.push_back(std::move(item));
+    } else {
+      // The SDK can save unnamed searches to the same list (spec 2.2).
+      ++unnamed;
+    }
+  }
+  if (unnamed > 0) {
+    Log(LogLevel::kInfo,
+        absl::StrCat("ThreatQ: ", unnamed, " of ", listing.items.size(),
+                     " saved searches from ", listing.where,
+                     " have no string \"name\"; skipped"));
+  }
+  return named;
+}
+
+absl::StatusOr<CollectionList> ThreatQClient::ListCollections() {
+  CollectionList out;
+  ASSIGN_OR_RETURN(std::vector<json> named, NamedSearches(out.unnamed));
+  for (const json& item : named) {
+    CollectionInfo& info = out.collections.emplace_back();
+    info.name = item["name"].get<std::string>();
+    if (auto id = item.find("id"); id != item.end() && !id->is_null()) {
+      info.id = id->is_string() ? id->get<std::string>() : id->dump();
+    }
+    if (auto hash = item.find("hash");
+        hash != item.end() && hash->is_string()) {
+      info.hash = hash->get<std::string>();
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ThreatQClient::QueryBodyFor(
+    absl::string_view collection) {
+  const std::string where = absl::StrCat("GET ", api_base_, "/search/query");
+  int unnamed = 0;
+  ASSIGN_OR_RETURN(std::vector<json> items, NamedSearches(unnamed));
   std::vector<std::string> names;
   std::vector<const json*> matches;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const json& item = items[i];
-    if (!item.is_object() || !item.contains("name") ||
-        !item["name"].is_string()) {
-      return absl::DataLossError(absl::StrCat(
-          kContext, ": item #", i, " from ", where, " has no string \"name\""));
-    }
+  for (const json& item : items) {
     names.push_back(item["name"].get<std::string>());
     // Exact, case-sensitive, as the vendor SDK matches.
     if (names.back() == collection) matches.push_back(&item);
@@ -392,7 +519,16 @@ absl::StatusOr<std::string> ThreatQClient::QueryBodyFor(
   // `json` may arrive as a JSON string or as an object (spec 2.2).
   json saved;
   auto field = item.find("json");
-  if (field != item.end() && field->is_string()) {
+  if (field == item.end() || field->is_null() ||
+      (field->is_string() && field->get<std::string>().empty())) {
+    return absl::DataLossError(
+        absl::StrCat(about, " is empty (\"json\" is ",
+                     field == item.end() ? "absent"
+                     : field->is_null()  ? "null"
+                                         : "\"\"",
+                     "); save the collection again in ThreatQ"));
+  }
+  if (field->is_string()) {
     saved = json::parse(field->get<std::string>(), nullptr, false);
     if (saved.is_discarded()) {
       return absl::DataLossError(
@@ -441,101 +577,305 @@ absl::StatusOr<CollectionRead> ThreatQClient::ReadCollection(
   return out;
 }
 
+struct ThreatQClient::ReadCache {
+  // Whether the server answered cursorMark with a nextCursorMark; unknown
+  // before the first answer.
+  std::optional<bool> cursor_offered;
+  // Filled on the first row that needs them.
+  std::optional<absl::flat_hash_map<int64_t, std::string>> types;
+  std::optional<absl::flat_hash_map<int64_t, std::string>> statuses;
+};
+
+struct ThreatQClient::Pass {
+  std::optional<CollectionRead> read;  // set when the pass completed
+  std::string restart;                 // else why it must start again
+  int64_t first_total = 0;
+  int64_t last_total = 0;
+  bool by_cursor = false;
+};
+
+namespace {
+
+bool IsHex(char c) {
+  return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+}
+
+// A cursor mark as it is meant (cursor marks are opaque): a mark that came
+// percent-encoded (every '%' starts a %XX escape) is decoded once; '+' is
+// kept (base64 has it).
+std::string CursorMark(absl::string_view sent) {
+  if (!absl::StrContains(sent, '%')) return std::string(sent);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (sent[i] == '%' &&
+        (i + 2 >= sent.size() || !IsHex(sent[i + 1]) || !IsHex(sent[i + 2]))) {
+      return std::string(sent);
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (sent[i] == '%') {
+      int value = 0;
+      absl::SimpleHexAtoi(sent.substr(i + 1, 2), &value);
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      out.push_back(sent[i]);
+    }
+  }
+  return out;
+}
+
+absl::flat_hash_map<int64_t, std::string> ById(
+    const std::vector<NamedId>& list) {
+  absl::flat_hash_map<int64_t, std::string> out;
+  for (const NamedId& item : list) out.emplace(item.id, item.name);
+  return out;
+}
+
+}  // namespace
+
+absl::Status ThreatQClient::NameById(IndicatorRow& row, ReadCache& cache,
+                                     absl::string_view context,
+                                     absl::string_view which) {
+  struct Kind {
+    std::optional<int64_t>& id;
+    std::string& name;
+    std::optional<absl::flat_hash_map<int64_t, std::string>>& names;
+    const char* field;
+    const char* path;
+    bool is_type;
+  };
+  for (Kind kind : {Kind{row.unnamed_type_id, row.type, cache.types, "type_id",
+                         "/indicator/types", true},
+                    Kind{row.unnamed_status_id, row.status, cache.statuses,
+                         "status_id", "/indicator/statuses", false}}) {
+    if (!kind.id.has_value()) continue;
+    if (!kind.names.has_value()) {
+      absl::StatusOr<std::vector<NamedId>> list =
+          kind.is_type ? ListIndicatorTypes() : ListIndicatorStatuses();
+      if (!list.ok()) return list.status();
+      kind.names = ById(*list);
+      Log(LogLevel::kInfo,
+          absl::StrCat("ThreatQ: indicators come with a ", kind.field,
+                       " but no name; naming them from GET ", api_base_,
+                       kind.path, " (", list->size(), " listed)"));
+    }
+    auto it = kind.names->find(*kind.id);
+    if (it == kind.names->end()) {
+      return absl::DataLossError(
+          absl::StrCat(context, ": ", which, " has ", kind.field, " ", *kind.id,
+                       ", which GET ", api_base_, kind.path, " does not list"));
+    }
+    kind.name = it->second;
+    kind.id.reset();
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CollectionRead> ThreatQClient::Read(
     absl::string_view collection) {
   ASSIGN_OR_RETURN(std::string body, QueryBodyFor(collection));
+  ReadCache cache;
+  Pass pass;
+  for (int attempt = 1; attempt <= options_.max_read_attempts; ++attempt) {
+    ASSIGN_OR_RETURN(pass, ReadPass(collection, body, cache));
+    if (pass.read.has_value()) {
+      CollectionRead& read = *pass.read;
+      Log(LogLevel::kInfo,
+          absl::StrCat(
+              "ThreatQ: data collection \"", collection,
+              "\": ", read.report.indicators_read(), " indicators read (",
+              pass.by_cursor ? "by cursor" : "by offset", ", sorted by id; ",
+              "total ", pass.first_total, " at the first page, ",
+              pass.last_total, " at the last",
+              attempt > 1 ? absl::StrCat("; read ", attempt, " times") : "",
+              "), ", read.values.size(), " IP values kept"));
+      return *std::move(pass.read);
+    }
+    Log(LogLevel::kWarning,
+        absl::StrCat("ThreatQ: data collection \"", collection,
+                     "\" changed while being read (", pass.restart, "; total ",
+                     pass.first_total, " at the first page, ", pass.last_total,
+                     " at the last)",
+                     attempt < options_.max_read_attempts
+                         ? absl::StrCat("; reading it again from the start "
+                                        "(attempt ",
+                                        attempt + 1, " of ",
+                                        options_.max_read_attempts, ")")
+                         : ""));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "ThreatQ: data collection \"", collection,
+      "\" kept changing while being read (", options_.max_read_attempts,
+      options_.max_read_attempts == 1 ? " attempt" : " attempts",
+      "; the last: ", pass.restart, "; total ", pass.first_total,
+      " at its first page, ", pass.last_total,
+      " at its last); refusing a partial list; read it again later"));
+}
+
+absl::StatusOr<ThreatQClient::Pass> ThreatQClient::ReadPass(
+    absl::string_view collection, const std::string& body, ReadCache& cache) {
   const std::string path = "/indicators/query";
   const std::string endpoint = absl::StrCat("POST ", api_base_, path);
   CollectionReadBuilder builder(options_.block_statuses);
-  std::optional<int64_t> first_total;
   absl::flat_hash_set<int64_t> seen_ids;
+  Pass pass;
   auto context_at = [&](int64_t offset) {
     return absl::StrCat("ThreatQ: reading data collection \"", collection,
                         "\" at offset ", offset);
   };
   auto fetch = [&, this](int64_t offset) {
-    return Call(
-        "POST",
-        absl::StrCat(path, "?limit=", options_.page_size, "&offset=", offset),
-        body, context_at(offset));
+    return Call("POST",
+                absl::StrCat(path, "?limit=", options_.page_size,
+                             "&offset=", offset, "&sort=id"),
+                body, context_at(offset));
   };
-  // Still one request at a time, but the next page is asked for while this
-  // one is parsed: ThreatQ's work on page n+1 overlaps ours on page n. The
-  // next offset is guessed from the size of the page before (pages keep
-  // their size until the last one); a wrong guess costs one request whose
-  // answer is dropped. No guess before the total is known, so a collection
-  // of one page costs one request.
+  // In offset paging, still one request at a time, but the next page is
+  // asked for while this one is parsed: ThreatQ's work on page n+1 overlaps
+  // ours on page n. The next offset is guessed from the size of the page
+  // before (pages keep their size until the last one); a wrong guess costs
+  // one request whose answer is dropped. No guess before the total is
+  // known, so a collection of one page costs one request.
   struct Prefetch {
     int64_t offset;
     std::future<absl::StatusOr<http::HttpResponse>> response;
   };
   std::optional<Prefetch> prefetch;
-  int64_t offset = 0;
+  bool by_cursor = cache.cursor_offered.value_or(true);
+  std::string cursor = "*";  // as meant (decoded)
+  int64_t offset = 0;        // rows received so far
   int64_t last_rows = 0;
+  std::optional<int64_t> total;  // the latest page's
   for (int page = 0;; ++page) {
+    // The first page of a cursor read is also the offset-0 page of the
+    // offset read it falls back to.
+    const bool cursor_page = by_cursor && page > 0;
     const std::string where =
-        absl::StrCat(endpoint, " (page ", page + 1, ", offset ", offset, ")");
-    const std::string context = context_at(offset);
+        cursor_page
+            ? absl::StrCat(endpoint, " (page ", page + 1, ", by cursor)")
+            : absl::StrCat(endpoint, " (page ", page + 1, ", offset ", offset,
+                           ")");
+    const std::string context =
+        cursor_page
+            ? absl::StrCat("ThreatQ: reading data collection \"", collection,
+                           "\" after ", offset, " indicators (by cursor)")
+            : context_at(offset);
     if (page >= options_.max_pages) {
       return absl::DataLossError(absl::StrCat(
           "ThreatQ: reading data collection \"", collection, "\": ", endpoint,
           " did not end after ", page, " pages (", offset, " of ",
-          first_total.value_or(0), " indicators); refusing a partial list"));
+          total.value_or(0), " indicators); refusing a partial list"));
     }
     absl::StatusOr<http::HttpResponse> answer;
-    const bool guessed = prefetch.has_value() && prefetch->offset == offset;
-    if (guessed) answer = prefetch->response.get();
-    prefetch.reset();  // a wrong guess: waits for its answer and drops it
-    if (!guessed) answer = fetch(offset);
+    if (by_cursor) {
+      answer = Call("POST",
+                    absl::StrCat(path, "?limit=", options_.page_size,
+                                 "&sort=id&cursorMark=",
+                                 page == 0 ? "*" : net::PercentEncode(cursor)),
+                    body, context);
+      if (page == 0 && !cache.cursor_offered.has_value() && !answer.ok() &&
+          answer.status().code() == absl::StatusCode::kInvalidArgument) {
+        Log(LogLevel::kInfo,
+            absl::StrCat("ThreatQ: ", endpoint, " refused cursorMark (",
+                         answer.status().message(), "); paging by offset"));
+        cache.cursor_offered = false;
+        by_cursor = false;
+        answer = fetch(0);
+      }
+    } else {
+      const bool guessed = prefetch.has_value() && prefetch->offset == offset;
+      if (guessed) answer = prefetch->response.get();
+      prefetch.reset();  // a wrong guess: waits for its answer and drops it
+      if (!guessed) answer = fetch(offset);
+    }
     ASSIGN_OR_RETURN(http::HttpResponse response, std::move(answer));
     if (const int64_t guess = offset + last_rows;
-        first_total.has_value() && last_rows > 0 && guess < *first_total &&
+        !by_cursor && total.has_value() && last_rows > 0 && guess < *total &&
         page + 1 < options_.max_pages) {
       prefetch = Prefetch{guess, std::async(std::launch::async, fetch, guess)};
     }
     if (LooksLikeHtml(response)) return HtmlError(response, context, where);
-    ASSIGN_OR_RETURN(IndicatorPage indicators,
-                     ParseIndicatorPage(response.body, offset, context, where,
-                                        response.status));
-    const int64_t total = indicators.total;
-    if (!first_total.has_value()) first_total = total;
-    if (total != *first_total) {
-      return absl::UnavailableError(
-          absl::StrCat("ThreatQ: data collection \"", collection,
-                       "\" changed while being read (", *first_total, " then ",
-                       total, " indicators); read it again"));
+    ASSIGN_OR_RETURN(
+        IndicatorPage indicators,
+        ParseIndicatorPage(
+            response.body,
+            cursor_page ? std::nullopt : std::optional<int64_t>(offset),
+            context, where, response.status));
+    if (page == 0) {
+      pass.first_total = indicators.total;
+      if (by_cursor) {
+        if (!cache.cursor_offered.has_value()) {
+          Log(LogLevel::kDebug,
+              absl::StrCat("ThreatQ: ", endpoint,
+                           indicators.next_cursor.has_value()
+                               ? " offers cursor paging"
+                               : " sent no nextCursorMark; paging by offset"));
+        }
+        cache.cursor_offered = indicators.next_cursor.has_value();
+        by_cursor = *cache.cursor_offered;
+      }
     }
-    for (const IndicatorRow& row : indicators.rows) {
+    pass.last_total = indicators.total;
+    pass.by_cursor = by_cursor;
+    if (!by_cursor && total.has_value() && indicators.total < *total) {
+      pass.restart = absl::StrCat("the total went from ", *total, " to ",
+                                  indicators.total, " at offset ", offset);
+      return pass;
+    }
+    if (total.has_value() && indicators.total > *total) {
+      Log(LogLevel::kDebug,
+          absl::StrCat("ThreatQ: data collection \"", collection,
+                       "\" grew from ", *total, " to ", indicators.total,
+                       " indicators while being read; reading on"));
+    }
+    total = indicators.total;
+    int64_t index = 0;
+    for (IndicatorRow& row : indicators.rows) {
       if (row.id.has_value() && !seen_ids.insert(*row.id).second) {
-        return absl::UnavailableError(
-            absl::StrCat("ThreatQ: data collection \"", collection,
-                         "\" changed while being read (indicator id ", *row.id,
-                         " came twice); read it again"));
+        pass.restart = absl::StrCat("indicator id ", *row.id, " came twice");
+        return pass;
+      }
+      if (row.unnamed_type_id.has_value() ||
+          row.unnamed_status_id.has_value()) {
+        RETURN_IF_ERROR(
+            NameById(row, cache, context,
+                     absl::StrCat("indicator #", index, " of ", where)));
       }
       builder.Add(row.value, row.type, row.status,
                   row.id.has_value() && *row.id > 0
                       ? static_cast<uint64_t>(*row.id)
                       : 0);
+      ++index;
     }
     const int64_t rows = static_cast<int64_t>(indicators.rows.size());
-    Log(LogLevel::kDebug,
-        absl::StrCat("ThreatQ: ", where, ": ", rows, " indicators of ", total));
+    Log(LogLevel::kDebug, absl::StrCat("ThreatQ: ", where, ": ", rows,
+                                       " indicators of ", *total));
     offset += rows;  // rows received, not the limit asked (spec notes)
     last_rows = rows;
-    if (offset >= total) break;
+    if (by_cursor) {
+      // Kibana's rules (spec 2.4): empty data or an unchanged cursor ends.
+      if (rows == 0) break;
+      if (!indicators.next_cursor.has_value()) {
+        if (offset >= *total) break;
+        pass.restart =
+            absl::StrCat("the cursor ended after ", offset, " of ", *total,
+                         " indicators (", where, " sent no nextCursorMark)");
+        return pass;
+      }
+      std::string next = CursorMark(*indicators.next_cursor);
+      if (next == cursor) break;
+      cursor = std::move(next);
+      continue;
+    }
+    if (offset >= *total) break;
     if (rows == 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "ThreatQ: data collection \"", collection, "\": ", where,
-          " came back empty before the end (", offset, " of ", total,
-          " indicators); it may have shrunk while being read; read it again"));
+      pass.restart = absl::StrCat(where, " came back empty before the end (",
+                                  offset, " of ", *total, " indicators)");
+      return pass;
     }
   }
-  CollectionRead read = std::move(builder).Finish();
-  Log(LogLevel::kInfo,
-      absl::StrCat("ThreatQ: data collection \"", collection,
-                   "\": ", read.report.indicators_read(), " indicators read, ",
-                   read.values.size(), " IP values kept"));
-  return read;
+  pass.read = std::move(builder).Finish();
+  return pass;
 }
 
 }  // namespace tqs1::threatq

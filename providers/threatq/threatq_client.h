@@ -1,6 +1,9 @@
 // IndicatorSource over ThreatQ's REST API (spec/threatq-api.md): gets an
 // OAuth token, finds the data collection by exact name, and reads its
-// indicators page by page to the end.
+// indicators page by page to the end, sorted by id: by cursor when the
+// server offers it (cursorMark, spec 2.4), else by offset. A collection that
+// changes underneath is read again from the start, a bounded number of
+// times; a read never ends with a shorter list.
 //
 //   ThreatQClientOptions options;
 //   options.base_url = "https://threatq.example.net";
@@ -13,6 +16,9 @@
 //                    ThreatQClient::Create(&transport, options));
 //   ASSIGN_OR_RETURN(CollectionRead read,
 //                    client->ReadCollection("Block - C2 IPs"));
+//
+// The calls `tqs1 check` makes are public too: Login(), ListIndicatorTypes(),
+// ListIndicatorStatuses(), ListCollections().
 //
 // Retries of 429/5xx/network errors belong to the transport (wire a
 // RetryingTransport); the client itself only re-authenticates once on 401.
@@ -33,8 +39,10 @@
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "base/logger.h"
+#include "nlohmann/json.hpp"
 #include "providers/http/http_transport.h"
 #include "providers/threatq/collection_read_builder.h"
+#include "providers/threatq/indicator_page.h"
 #include "providers/threatq/indicator_source.h"
 
 namespace tqs1::threatq {
@@ -67,6 +75,10 @@ struct ThreatQClientOptions {
   int page_size = 1000;
   // A read that needs more pages than this fails (a server that never ends).
   int max_pages = 20000;
+  // How many times a collection is read from the start when it changes
+  // underneath (a shrinking total, an id seen twice, an empty page before
+  // the end) before the read fails with kUnavailable.
+  int max_read_attempts = 3;
   // Only indicators of these statuses are blocked (case-insensitive;
   // "Whitelisted" never is); the others are counted per status.
   std::vector<std::string> block_statuses = DefaultBlockStatuses();
@@ -77,6 +89,47 @@ struct ThreatQClientOptions {
   tqs1::Clock* clock = nullptr;
   // Not owned; may be null. Must outlive the client.
   log::Logger* logger = nullptr;
+};
+
+// One indicator type or status of the instance (ids differ between
+// instances; names are what tqs1 goes by).
+struct NamedId {
+  int64_t id = 0;
+  std::string name;
+
+  bool operator==(const NamedId& other) const {
+    return id == other.id && name == other.name;
+  }
+};
+
+// One saved search (data collection) as GET /api/search/query lists it.
+struct CollectionInfo {
+  std::string id;    // the item's "id" as text ("12"); "" when absent
+  std::string name;  // exact, as the server sends it
+  std::string hash;  // the item's "hash"; "" when absent
+
+  bool operator==(const CollectionInfo& other) const {
+    return id == other.id && name == other.name && hash == other.hash;
+  }
+};
+
+struct CollectionList {
+  std::vector<CollectionInfo> collections;  // the named items, in order
+  int unnamed = 0;  // items skipped for want of a string "name"
+};
+
+// What the last token answer said; holds no secret.
+struct TokenInfo {
+  std::string grant;       // "password" or "client_credentials"
+  std::string token_type;  // as sent ("bearer"); "" when absent
+  // "expires_in" as received, as JSON text ("3600", "\"3600\"", "null");
+  // "" when absent.
+  std::string expires_in;
+  // Whether expires_in was a usable number of seconds; when not, the token
+  // is taken to live 30 minutes (and re-login on 401 covers the rest).
+  bool expires_in_known = false;
+  absl::Duration lifetime;     // the lifetime assumed
+  bool refresh_token = false;  // whether a "refresh_token" came
 };
 
 class ThreatQClient : public IndicatorSource {
@@ -90,14 +143,69 @@ class ThreatQClient : public IndicatorSource {
   // See IndicatorSource. Beyond its codes: kFailedPrecondition also when the
   // token request is redirected (usually a wrong base URL) or the
   // collection's saved search is not on indicators; kUnavailable also when
-  // the collection changed while being read (read again);
+  // the collection kept changing through max_read_attempts reads;
   // kResourceExhausted when a response is larger than the transport allows;
   // kDeadlineExceeded from the transport. Messages name the endpoint and,
   // for indicator pages, the offset.
+  //
+  // Paging (spec 2.3, 2.4): every page asks `sort=id`. The first asks
+  // `cursorMark=*`; when its answer carries "nextCursorMark" the read
+  // follows the cursor (decoded once if it came percent-encoded, encoded
+  // once for the query string) until an empty "data" or an unchanged
+  // cursor. Otherwise (or when the server refuses cursorMark with HTTP 400)
+  // the first answer's rows are the page at offset 0 and the read goes on
+  // by offset, by rows received, until the latest "total": a total that
+  // grows is read on to the new total. A total that shrinks, an indicator
+  // id that comes twice, an empty page before the end, or a cursor that
+  // ends early means the collection changed: it is read again from the
+  // start, at most max_read_attempts times in all, each restart logged with
+  // its totals; then kUnavailable "kept changing". UNCERTAIN: offset paging
+  // cannot notice one already-read indicator leaving while another joins
+  // between two pages (the total stays, one row shifts past the offset);
+  // cursor paging does not have that gap.
+  //
+  // Rows that give only a type or status id (no name) are named through
+  // GET /api/indicator/types and /statuses, asked once per read.
   absl::StatusOr<CollectionRead> ReadCollection(
       absl::string_view collection) override;
 
+  // Gets a new token now and says what the answer held. Errors as for the
+  // token in ReadCollection.
+  absl::StatusOr<TokenInfo> Login();
+  // The answer of the last successful token request, if any.
+  std::optional<TokenInfo> LastTokenInfo() const;
+
+  // GET /api/indicator/types and /api/indicator/statuses, every page (an
+  // explicit limit of 1000, then by offset until a short page or "total"):
+  // the items with a numeric "id" and a string "name", in server order.
+  // kDataLoss when an answer is not a {"data": [...]} object; the codes of
+  // ReadCollection for HTTP errors.
+  absl::StatusOr<std::vector<NamedId>> ListIndicatorTypes();
+  absl::StatusOr<std::vector<NamedId>> ListIndicatorStatuses();
+
+  // GET /api/search/query, every page as above: the named saved searches
+  // and the count of unnamed ones (skipped, logged). Errors as above.
+  absl::StatusOr<CollectionList> ListCollections();
+
  private:
+  struct ReadCache;  // per read: the paging mode learned, id -> name lists
+  struct Pass;       // one read from the start
+  struct Listing;    // every item of a paged GET list
+
+  // GET `path` with limit/offset until a short page, "total", an empty
+  // page or a page of ids already seen.
+  absl::StatusOr<Listing> ListAll(const std::string& path,
+                                  absl::string_view context);
+  absl::StatusOr<std::vector<NamedId>> ListNamedIds(const std::string& path,
+                                                    absl::string_view context);
+  // The saved searches with a string "name"; `unnamed` counts the others.
+  absl::StatusOr<std::vector<nlohmann::json>> NamedSearches(int& unnamed);
+  absl::StatusOr<Pass> ReadPass(absl::string_view collection,
+                                const std::string& body, ReadCache& cache);
+  // Fills in the type and status names of a row that gave only ids.
+  absl::Status NameById(IndicatorRow& row, ReadCache& cache,
+                        absl::string_view context, absl::string_view which);
+
   ThreatQClient(http::HttpTransport* transport, ThreatQClientOptions options,
                 std::string api_base);
 
@@ -133,6 +241,7 @@ class ThreatQClient : public IndicatorSource {
   mutable absl::Mutex token_mu_;
   std::optional<std::string> token_ ABSL_GUARDED_BY(token_mu_);
   absl::Time token_expiry_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
+  std::optional<TokenInfo> token_info_ ABSL_GUARDED_BY(token_mu_);
 };
 
 }  // namespace tqs1::threatq

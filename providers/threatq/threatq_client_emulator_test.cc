@@ -167,9 +167,11 @@ TEST(ThreatQClientEmulatorTest, PagesToTheEndWithServerClampedPages) {
     if (r.path == "/api/indicators/query") queries.push_back(r.query);
   }
   ASSERT_EQ(queries.size(), 15u);  // ceil(1000 / 70)
-  EXPECT_EQ(queries[0], "limit=1000&offset=0");
-  EXPECT_EQ(queries[1], "limit=1000&offset=70");
-  EXPECT_EQ(queries[14], "limit=1000&offset=980");
+  // The first page asks for a cursor; without one offered, the read goes
+  // on by offset from the rows received.
+  EXPECT_EQ(queries[0], "limit=1000&sort=id&cursorMark=*");
+  EXPECT_EQ(queries[1], "limit=1000&offset=70&sort=id");
+  EXPECT_EQ(queries[14], "limit=1000&offset=980&sort=id");
   EXPECT_EQ(s.Count("POST", "/api/token"), 1);  // the token is cached
 }
 

@@ -186,12 +186,15 @@ TEST(ThreatQClientTest, PasswordGrantAndReadRequestsOnTheWire) {
   // 2. The listing, with the literal "Bearer" although token_type is
   // "bearer".
   EXPECT_EQ(sent[1].method, "GET");
-  EXPECT_EQ(sent[1].url, "https://tq.test/api/search/query");
+  EXPECT_EQ(sent[1].url,
+            "https://tq.test/api/search/query?limit=1000&offset=0");
   EXPECT_EQ(HeaderOf(sent[1], "Authorization"),
             absl::StrCat("Bearer ", kToken, "-1"));
-  // 3. One page: the saved api_query plus the fields.
+  // 3. One page: the saved api_query plus the fields, sorted by id, asking
+  // for a cursor (this server offers none: its rows are the offset-0 page).
   EXPECT_EQ(sent[2].method, "POST");
-  EXPECT_EQ(sent[2].url, absl::StrCat(kPages, "?limit=1000&offset=0"));
+  EXPECT_EQ(sent[2].url,
+            absl::StrCat(kPages, "?limit=1000&sort=id&cursorMark=*"));
   EXPECT_TRUE(sent[2].IsIdempotent());
   EXPECT_EQ(json::parse(sent[2].body),
             (json{{"criteria", json::object()},
@@ -334,11 +337,6 @@ TEST(ThreatQClientTest, TokenFailures) {
        absl::StatusCode::kDataLoss,
        "ThreatQ: getting a token: response from POST "
        "https://tq.test/api/token has no string \"access_token\""},
-      {"bad expiry", Reply(200, R"({"access_token": "t", "expires_in": "x"})"),
-       absl::StatusCode::kDataLoss,
-       "ThreatQ: getting a token: response from POST "
-       "https://tq.test/api/token has an \"expires_in\" that is not a number "
-       "of seconds"},
       {"html 200", Reply(200, "<!DOCTYPE html><p>Login</p>", "text/html"),
        absl::StatusCode::kDataLoss,
        "ThreatQ: getting a token: expected JSON from POST "
@@ -458,11 +456,9 @@ TEST(ThreatQClientTest, BadListings) {
       {"no data", "{}", absl::StatusCode::kDataLoss,
        "ThreatQ: listing data collections: response from GET "
        "https://tq.test/api/search/query has no \"data\" array"},
-      {"nameless item", R"({"data": [{"id": 1}]})", absl::StatusCode::kDataLoss,
-       "ThreatQ: listing data collections: item #0 from GET "
-       "https://tq.test/api/search/query has no string \"name\""},
       {"no json", R"({"data": [{"name": "C2"}]})", absl::StatusCode::kDataLoss,
-       kAbout + " has no \"json\" object"},
+       kAbout + " is empty (\"json\" is absent); save the collection again in "
+                "ThreatQ"},
       {"bad json string", R"({"data": [{"name": "C2", "json": "{oops"}]})",
        absl::StatusCode::kDataLoss,
        kAbout + " has a malformed \"json\" string"},
@@ -549,23 +545,27 @@ TEST(ThreatQClientTest, BadPages) {
       {"no type", item({{"value", "192.0.2.1"}, {"status", "Active"}}),
        absl::StatusCode::kDataLoss,
        "indicator #0 of " + kWhere +
-           " has no \"type\" (a name or an object with a \"name\")"},
-      {"type without name",
+           " has no \"type\" (a name, an object with a \"name\", or a "
+           "\"type_id\")"},
+      {"type without name or id",
        item({{"value", "192.0.2.1"},
-             {"type", {{"id", 15}}},
+             {"type", {{"class", "network"}}},
              {"status", "Active"}}),
        absl::StatusCode::kDataLoss,
        "indicator #0 of " + kWhere +
-           " has no \"type\" (a name or an object with a \"name\")"},
+           " has no \"type\" (a name, an object with a \"name\", or a "
+           "\"type_id\")"},
       {"no status", item({{"value", "192.0.2.1"}, {"type", "IP Address"}}),
        absl::StatusCode::kDataLoss,
        "indicator #0 of " + kWhere +
-           " has no \"status\" (a name or an object with a \"name\")"},
+           " has no \"status\" (a name, an object with a \"name\", or a "
+           "\"status_id\")"},
       {"status number",
        item({{"value", "192.0.2.1"}, {"type", "IP Address"}, {"status", 5}}),
        absl::StatusCode::kDataLoss,
        "indicator #0 of " + kWhere +
-           " has no \"status\" (a name or an object with a \"name\")"},
+           " has no \"status\" (a name, an object with a \"name\", or a "
+           "\"status_id\")"},
       {"errors on 200",
        Reply(200, R"({"total": 0, "data": [], "errors": ["bad filter"]})"),
        absl::StatusCode::kDataLoss,
@@ -637,8 +637,10 @@ TEST(ThreatQClientTest, PagingAdvancesByRowsReceived) {
     if (absl::StartsWith(r.url, kPages))
       pages.push_back(r.url.substr(r.url.find('?')));
   }
-  EXPECT_THAT(pages, ElementsAre("?limit=4&offset=0", "?limit=4&offset=3",
-                                 "?limit=4&offset=6", "?limit=4&offset=9"));
+  EXPECT_THAT(
+      pages,
+      ElementsAre("?limit=4&sort=id&cursorMark=*", "?limit=4&offset=3&sort=id",
+                  "?limit=4&offset=6&sort=id", "?limit=4&offset=9&sort=id"));
 }
 
 TEST(ThreatQClientTest, PageSizeIsClampedToTheServerMaximum) {
@@ -647,7 +649,7 @@ TEST(ThreatQClientTest, PageSizeIsClampedToTheServerMaximum) {
   Harness h(o);
   ASSERT_TRUE(h.Read().ok());
   EXPECT_EQ(h.transport.Requests().at(2).url,
-            absl::StrCat(kPages, "?limit=1000&offset=0"));
+            absl::StrCat(kPages, "?limit=1000&sort=id&cursorMark=*"));
 }
 
 TEST(ThreatQClientTest, PagingGuards) {
@@ -676,19 +678,24 @@ TEST(ThreatQClientTest, PagingGuards) {
       {"empty page before the end",
        [&](int64_t offset) { return rows(offset, offset == 0 ? 2 : 0, 5); },
        absl::StatusCode::kUnavailable,
-       absl::StrCat("ThreatQ: data collection \"C2\": POST ", kPages,
+       absl::StrCat("ThreatQ: data collection \"C2\" kept changing while "
+                    "being read (3 attempts; the last: POST ",
+                    kPages,
                     " (page 2, offset 2) came back empty before the end (2 of "
-                    "5 indicators); it may have shrunk while being read; read "
-                    "it again")},
-      {"total changes",
-       [&](int64_t offset) { return rows(offset, 2, offset == 0 ? 5 : 6); },
+                    "5 indicators); total 5 at its first page, 5 at its "
+                    "last); refusing a partial list; read it again later")},
+      {"total shrinks every time",
+       [&](int64_t offset) { return rows(offset, 2, offset == 0 ? 6 : 5); },
        absl::StatusCode::kUnavailable,
-       "ThreatQ: data collection \"C2\" changed while being read (5 then 6 "
-       "indicators); read it again"},
-      {"same page again", [&](int64_t) { return rows(0, 2, 5); },
+       "ThreatQ: data collection \"C2\" kept changing while being read (3 "
+       "attempts; the last: the total went from 6 to 5 at offset 2; total 6 "
+       "at its first page, 5 at its last); refusing a partial list; read it "
+       "again later"},
+      {"the server ignores the offset", [&](int64_t) { return rows(0, 2, 5); },
        absl::StatusCode::kUnavailable,
-       "ThreatQ: data collection \"C2\" changed while being read (indicator "
-       "id 0 came twice); read it again"},
+       "ThreatQ: data collection \"C2\" kept changing while being read (3 "
+       "attempts; the last: indicator id 0 came twice; total 5 at its first "
+       "page, 5 at its last); refusing a partial list; read it again later"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.name);
