@@ -55,8 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           tqs1::threatq::ParseIndicatorPageTree(fuzzed, 0, "fuzz", "page");
       Check(tree.ok(), "the tree parse accepts what the streaming one does",
             tree.status().ToString());
-      Check(tree->total == plain->total && tree->rows == plain->rows,
-            "both page parses read the same page");
+      Check(*tree == *plain, "both page parses read the same page");
     }
   }
 
@@ -82,15 +81,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.password = kPassword;
   options.client_id = "cid";
   options.max_pages = 4;
+  options.max_read_attempts = 2;
   absl::StatusOr<std::unique_ptr<tqs1::threatq::ThreatQClient>> client =
       tqs1::threatq::ThreatQClient::Create(&transport, options);
   Check(client.ok(), "the client is created", client.status().ToString());
 
   absl::StatusOr<tqs1::threatq::CollectionRead> read =
       (*client)->ReadCollection(kCollection);
-  // At most max_pages pages of the collection list and of indicators, each
-  // request maybe after a token request: a bounded number of requests.
-  Check(transport.requests() <= 2 * 2 * options.max_pages,
+  // At most max_pages pages of the collection list, of the type and status
+  // lists, and of indicators in each read attempt (plus the offset page
+  // after a refused cursor request), each request maybe after a token
+  // request: a bounded number of requests.
+  const int pages = options.max_pages + 2 * options.max_pages +
+                    options.max_read_attempts * (options.max_pages + 1);
+  Check(transport.requests() <= 2 * pages + 1,
         "a read sends a bounded number of requests");
   if (!read.ok()) {
     const absl::string_view message = read.status().message();
