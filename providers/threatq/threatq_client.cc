@@ -672,6 +672,52 @@ absl::Status ThreatQClient::NameById(IndicatorRow& row, ReadCache& cache,
   return absl::OkStatus();
 }
 
+absl::StatusOr<QueryProbe> ThreatQClient::ProbeQuery(
+    absl::string_view collection) {
+  ASSIGN_OR_RETURN(std::string body, QueryBodyFor(collection));
+  const std::string where =
+      absl::StrCat("POST ", api_base_, "/indicators/query (page 1, offset 0)");
+  const std::string context = absl::StrCat(
+      "ThreatQ: reading data collection \"", collection, "\" at offset 0");
+  ASSIGN_OR_RETURN(
+      http::HttpResponse response,
+      Call("POST",
+           absl::StrCat("/indicators/query?limit=", options_.page_size,
+                        "&sort=id&cursorMark=*"),
+           body, context));
+  if (LooksLikeHtml(response)) return HtmlError(response, context, where);
+  ASSIGN_OR_RETURN(
+      IndicatorPage page,
+      ParseIndicatorPage(response.body, 0, context, where, response.status));
+  QueryProbe probe;
+  const json root = json::parse(response.body, nullptr, false);
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    probe.keys.push_back(it.key());
+  }
+  probe.total = page.total;
+  probe.echoed_limit = page.limit;
+  probe.cursor_offered = page.next_cursor.has_value();
+  probe.rows = static_cast<int>(page.rows.size());
+  const json& data = root["data"];
+  ReadCache cache;
+  for (size_t i = 0; i < page.rows.size(); ++i) {
+    IndicatorRow& row = page.rows[i];
+    const json& item = data[i];
+    if (row.unnamed_type_id.has_value() || row.unnamed_status_id.has_value()) {
+      ++probe.id_only_rows;
+      RETURN_IF_ERROR(NameById(row, cache, context,
+                               absl::StrCat("indicator #", i, " of ", where)));
+    } else if (item["type"].is_object() || item["status"].is_object()) {
+      ++probe.nested_rows;
+    } else {
+      ++probe.flat_rows;
+    }
+    ++probe.by_type[row.type];
+    ++probe.by_status[row.status];
+  }
+  return probe;
+}
+
 absl::StatusOr<CollectionRead> ThreatQClient::Read(
     absl::string_view collection) {
   ASSIGN_OR_RETURN(std::string body, QueryBodyFor(collection));

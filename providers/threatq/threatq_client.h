@@ -18,7 +18,7 @@
 //                    client->ReadCollection("Block - C2 IPs"));
 //
 // The calls `tqs1 check` makes are public too: Login(), ListIndicatorTypes(),
-// ListIndicatorStatuses(), ListCollections().
+// ListIndicatorStatuses(), ListCollections(), ProbeQuery().
 //
 // Retries of 429/5xx/network errors belong to the transport (wire a
 // RetryingTransport); the client itself only re-authenticates once on 401.
@@ -27,6 +27,7 @@
 #ifndef TQS1_PROVIDERS_THREATQ_THREATQ_CLIENT_H_
 #define TQS1_PROVIDERS_THREATQ_THREATQ_CLIENT_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +133,23 @@ struct TokenInfo {
   bool refresh_token = false;  // whether a "refresh_token" came
 };
 
+// What the first page of a collection's real query showed (for `tqs1
+// check`): asked with `sort=id&cursorMark=*` and the configured page size.
+struct QueryProbe {
+  std::vector<std::string> keys;  // the answer's top-level keys, in order
+  int64_t total = 0;
+  std::optional<int64_t> echoed_limit;  // "limit", when a count
+  bool cursor_offered = false;          // whether "nextCursorMark" came
+  int rows = 0;
+  int flat_rows = 0;     // type and status given as names
+  int nested_rows = 0;   // type or status given as {"name": ...}
+  int id_only_rows = 0;  // type or status given by id only
+  // Counts on this page by type and by status name (ids named through the
+  // instance's lists).
+  std::map<std::string, int> by_type;
+  std::map<std::string, int> by_status;
+};
+
 class ThreatQClient : public IndicatorSource {
  public:
   // `transport` is not owned and must outlive the client. kInvalidArgument
@@ -186,6 +204,10 @@ class ThreatQClient : public IndicatorSource {
   // GET /api/search/query, every page as above: the named saved searches
   // and the count of unnamed ones (skipped, logged). Errors as above.
   absl::StatusOr<CollectionList> ListCollections();
+
+  // Finds `collection` as ReadCollection does and reads the first page of
+  // its query only. Errors as ReadCollection's for that page.
+  absl::StatusOr<QueryProbe> ProbeQuery(absl::string_view collection);
 
  private:
   struct ReadCache;  // per read: the paging mode learned, id -> name lists

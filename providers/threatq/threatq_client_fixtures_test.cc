@@ -1210,6 +1210,42 @@ TEST(ThreatQFixturesTest, ListsOfTypesAndStatusesForCheck) {
             "https://tq.test/api/indicator/statuses has no \"data\" array");
 }
 
+TEST(ThreatQFixturesTest, ProbeQueryDescribesTheFirstPage) {
+  Tq tq([](ThreatQClientOptions& o) { o.page_size = 5; });
+  ServeTypesAndStatuses(tq);
+  tq.routes[kQuery] = [](const HttpRequest&) {
+    return Json({{"total", 4090},
+                 {"limit", 2},
+                 {"nextCursorMark", "AoJ9"},
+                 {"data",
+                  {Row(1, "192.0.2.1"),
+                   {{"id", 2},
+                    {"value", "192.0.2.2"},
+                    {"type", {{"id", 15}, {"name", "IP Address"}}},
+                    {"status", {{"id", 2}, {"name", "Expired"}}}},
+                   {{"id", 3},
+                    {"value", "x.example"},
+                    {"type_id", 9},
+                    {"status_id", 1}}}}});
+  };
+  absl::StatusOr<QueryProbe> probe = tq.client->ProbeQuery("C2");
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  EXPECT_THAT(probe->keys, ElementsAre("data", "limit", "nextCursorMark",
+                                       "total"));  // nlohmann sorts keys
+  EXPECT_EQ(probe->total, 4090);
+  EXPECT_EQ(probe->echoed_limit, 2);
+  EXPECT_TRUE(probe->cursor_offered);
+  EXPECT_EQ(probe->rows, 3);
+  EXPECT_EQ(probe->flat_rows, 1);
+  EXPECT_EQ(probe->nested_rows, 1);
+  EXPECT_EQ(probe->id_only_rows, 1);
+  EXPECT_THAT(probe->by_type,
+              ElementsAre(Pair("FQDN", 1), Pair("IP Address", 2)));
+  EXPECT_THAT(probe->by_status,
+              ElementsAre(Pair("Active", 2), Pair("Expired", 1)));
+  EXPECT_THAT(tq.Queries(kQuery), ElementsAre("?limit=5&sort=id&cursorMark=*"));
+}
+
 TEST(ThreatQFixturesTest, NoSecretInAnyLogLine) {
   Tq tq;
   ServeTypesAndStatuses(tq);
