@@ -31,9 +31,11 @@ TEST_P(IndicatorSourceConformanceTest, KeepsIpTypesAndReportsTheRest) {
                      {{"Other", {{"192.0.2.99", "IP Address", "Active"}}},
                       {"Block - C2 IPs",
                        {{"203.0.113.7", "IP Address", "Active"},
-                        {"2001:db8::1", "IPv6 Address", "Review"},
-                        {"198.51.100.0/24", "CIDR Block", "Expired"},
+                        {"2001:db8::1", "IPv6 Address", "Active"},
+                        {"198.51.100.0/24", "CIDR Block", "Active"},
                         {"192.0.2.2", "IP Address", "Whitelisted"},
+                        {"192.0.2.3", "IP Address", "Review"},
+                        {"192.0.2.4", "IP Address", "Expired"},
                         {"evil.example", "FQDN", "Active"},
                         {"http://evil.example/x", "URL", "Active"},
                         {"evil2.example", "FQDN", "Whitelisted"},
@@ -46,11 +48,13 @@ TEST_P(IndicatorSourceConformanceTest, KeepsIpTypesAndReportsTheRest) {
   // In collection order, unvalidated.
   EXPECT_THAT(read->values, ElementsAre("203.0.113.7", "2001:db8::1",
                                         "198.51.100.0/24", " not-an-ip "));
-  EXPECT_EQ(read->report.indicators_read(), 8u);
+  EXPECT_EQ(read->report.indicators_read(), 10u);
   EXPECT_THAT(read->report.skipped_types(),
               UnorderedElementsAre(Pair("FQDN", 2), Pair("URL", 1)));
+  // By default only Active indicators are blocked.
   EXPECT_THAT(read->report.skipped_statuses(),
-              UnorderedElementsAre(Pair("Whitelisted", 1)));
+              UnorderedElementsAre(Pair("Whitelisted", 1), Pair("Review", 1),
+                                   Pair("Expired", 1)));
 }
 
 TEST_P(IndicatorSourceConformanceTest, ReadsLargeCollectionsToTheEnd) {
