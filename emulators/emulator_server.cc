@@ -328,15 +328,21 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   if (fault.has_value()) {
     switch (fault->kind) {
       case FaultKind::kTooManyRequests:
-        response = JsonResponse(429, R"({"errors": ["Too Many Requests"]})");
-        response.headers.emplace_back(
-            "Retry-After",
-            absl::StrCat(absl::ToInt64Seconds(fault->retry_after)));
+        response = JsonResponse(
+            429, fault->body.empty() ? R"({"errors": ["Too Many Requests"]})"
+                                     : fault->body);
+        if (!fault->omit_retry_after) {
+          response.headers.emplace_back(
+              "Retry-After",
+              absl::StrCat(absl::ToInt64Seconds(fault->retry_after)));
+        }
         call_handler = false;
         break;
       case FaultKind::kServerError:
         response = JsonResponse(fault->status,
-                                R"({"errors": ["Injected server error"]})");
+                                fault->body.empty()
+                                    ? R"({"errors": ["Injected server error"]})"
+                                    : fault->body);
         call_handler = false;
         break;
       case FaultKind::kDelay:

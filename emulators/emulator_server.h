@@ -78,8 +78,9 @@ Response JsonResponse(int status, std::string body);
 void AppendJsonString(absl::string_view text, std::string& out);
 
 enum class FaultKind {
-  // Answer 429 with "Retry-After: <retry_after seconds>"; the handler is
-  // not called.
+  // Answer 429 with "Retry-After: <retry_after seconds>" (none when
+  // `omit_retry_after`) and `body` (a JSON error list when empty); the
+  // handler is not called.
   kTooManyRequests,
   // Answer `status` (default 500); the handler is not called.
   kServerError,
@@ -103,7 +104,13 @@ struct Fault {
   std::string method;
   std::string path_prefix;
   int count = 1;
-  absl::Duration retry_after = absl::Seconds(1);   // kTooManyRequests
+  absl::Duration retry_after = absl::Seconds(1);  // kTooManyRequests
+  // kTooManyRequests: send no Retry-After header at all, as some gateways
+  // (and, per GOSDK, SentinelOne) do.
+  bool omit_retry_after = false;
+  // kTooManyRequests and kServerError: the JSON body to send instead of the
+  // harness's own (e.g. a vendor's error envelope).
+  std::string body;
   int status = 500;                                // kServerError
   absl::Duration delay = absl::Milliseconds(100);  // kDelay
 };

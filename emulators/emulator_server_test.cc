@@ -194,6 +194,31 @@ TEST(EmulatorServerTest, FaultsMatchMethodPathAndCount) {
   EXPECT_EQ(server->PendingFaults(), 0);
 }
 
+TEST(EmulatorServerTest, TooManyRequestsWithoutRetryAfterAndOwnBody) {
+  std::unique_ptr<EmulatorServer> server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  Fault bare;
+  bare.kind = FaultKind::kTooManyRequests;
+  bare.omit_retry_after = true;
+  bare.body = R"({"errors":[{"code":4290010,"title":"Too Many Requests"}]})";
+  server->InjectFault(bare);
+  Fault error;
+  error.kind = FaultKind::kServerError;
+  error.status = 502;
+  error.body = R"({"message":"Bad gateway"})";
+  server->InjectFault(error);
+  httplib::Client client("127.0.0.1", server->port());
+  auto limited = client.Get("/x");
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_FALSE(limited->has_header("Retry-After"));
+  EXPECT_EQ(limited->body, bare.body);
+  auto failed = client.Get("/x");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 502);
+  EXPECT_EQ(failed->body, error.body);
+}
+
 TEST(EmulatorServerTest, DropAndLoseCloseTheConnectionWithoutResponse) {
   int handled = 0;
   absl::Mutex mu;
