@@ -29,6 +29,10 @@ using ::tqs1::v1::RuleScope;
 constexpr absl::string_view kApiPrefix = "/web/api/v2.1";
 constexpr int kMaxSkip = 1000;
 constexpr int kDefaultLimit = 10;
+// UNCERTAIN: the code of a rate-limited answer; nothing public shows one.
+constexpr int kCodeTooManyRequests = 4290010;
+// What GET /user answers (the token's user).
+constexpr char kUserId[] = "1000000000000000001";
 
 // Field access that never throws and never reads past a missing key (the
 // test hooks may store anything).
@@ -323,6 +327,50 @@ Response PageOf(const std::vector<json>& items, const Page& page,
   return Ok(wrap(std::move(slice)), pagination);
 }
 
+// The first remoteHosts value of `data` that is an IPv6 address or prefix
+// (holds a ':'), or "".
+std::string FirstIpv6Value(const json& data) {
+  auto hosts = data.find("remoteHosts");
+  if (hosts == data.end() || !hosts->is_array()) return "";
+  for (const json& host : *hosts) {
+    auto values = host.is_object() ? host.find("values") : host.end();
+    if (!host.is_object() || values == host.end() || !values->is_array()) {
+      continue;
+    }
+    for (const json& v : *values) {
+      if (v.is_string() && absl::StrContains(v.get<std::string>(), ":")) {
+        return v.get<std::string>();
+      }
+    }
+  }
+  return "";
+}
+
+bool IsRuleWrite(const Request& request) {
+  absl::string_view path = request.path;
+  return (request.method == "POST" || request.method == "PUT" ||
+          request.method == "DELETE") &&
+         absl::ConsumePrefix(&path, kApiPrefix) &&
+         absl::StartsWith(path, "/firewall-control");
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+json ConfigJson(const EmulatedFirewallConfig& config) {
+  return {{"enabled", config.enabled},
+          {"inheritedFrom", config.inherited_from.empty()
+                                ? json(nullptr)
+                                : json(config.inherited_from)},
+          {"inherits", config.inherits},
+          {"inheritSettings", config.inherits},
+          {"inheritAllFirewallRules", config.inherit_all_firewall_rules},
+          {"locationAware", false},
+          {"reportBlocked", true},
+          {"selectedTags", json::array()}};
+}
+
 }  // namespace
 
 SentinelOneEmulator::SentinelOneEmulator(EmulatorOptions options)
@@ -341,6 +389,10 @@ absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> SentinelOneEmulator::Start(
   std::unique_ptr<SentinelOneEmulator> emulator(
       new SentinelOneEmulator(std::move(options)));
   SentinelOneEmulator* self = emulator.get();
+  self->SetModes(self->options_.modes);
+  if (self->options_.default_sites_in_two_accounts) {
+    self->AddDefaultSitesInTwoAccounts();
+  }
   absl::StatusOr<std::unique_ptr<emulator::EmulatorServer>> server =
       emulator::EmulatorServer::Start(
           self->options_.server,
@@ -348,6 +400,143 @@ absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> SentinelOneEmulator::Start(
   if (!server.ok()) return server.status();
   emulator->server_ = *std::move(server);
   return emulator;
+}
+
+void SentinelOneEmulator::SetModes(ConsoleModes modes) {
+  absl::MutexLock lock(&mu_);
+  modes_ = std::move(modes);
+  writes_seen_ = 0;
+}
+
+ConsoleModes SentinelOneEmulator::modes() const {
+  absl::MutexLock lock(&mu_);
+  return modes_;
+}
+
+void SentinelOneEmulator::ThrottleNext(int n) {
+  absl::MutexLock lock(&mu_);
+  throttle_next_ = std::max(0, n);
+}
+
+absl::Status SentinelOneEmulator::SetFirewallConfig(
+    absl::string_view site_id, EmulatedFirewallConfig config) {
+  absl::MutexLock lock(&mu_);
+  auto site = sites_.find(std::string(site_id));
+  if (site == sites_.end()) {
+    return absl::NotFoundError(absl::StrCat("no site ", site_id));
+  }
+  site->second.firewall = std::move(config);
+  return absl::OkStatus();
+}
+
+std::vector<EmulatedSite> SentinelOneEmulator::AddDefaultSitesInTwoAccounts() {
+  std::vector<EmulatedSite> sites(3);
+  sites[0] = {"1758952600032266201", "Default site", kFirstAccountId, "Acme"};
+  sites[0].is_default = true;
+  sites[1] = {"1758952600032266202", "Default site", kSecondAccountId,
+              "Globex"};
+  sites[1].is_default = true;
+  sites[1].sku = "Control";
+  sites[2] = {"1758952600032266203", "default site", kSecondAccountId, "Globex",
+              "expired"};
+  for (const EmulatedSite& site : sites) AddSite(site);
+  return sites;
+}
+
+absl::StatusOr<std::vector<std::string>>
+SentinelOneEmulator::AddOddForeignRules(absl::string_view site_id) {
+  absl::MutexLock lock(&mu_);
+  auto site = sites_.find(std::string(site_id));
+  if (site == sites_.end()) {
+    return absl::NotFoundError(absl::StrCat("no site ", site_id));
+  }
+  const std::string account_id = site->second.account_id;
+  auto rule = [](const char* name, json extra) {
+    json r = {{"name", name},
+              {"description", "Added by the SOC"},
+              {"action", "Block"},
+              {"status", "Enabled"},
+              {"direction", "any"},
+              {"osTypes", {"windows"}},
+              {"remoteHosts",
+               {{{"type", "addresses"}, {"values", {"198.51.100.20"}}}}},
+              {"creator", "soc-analyst@example.com"}};
+    for (auto it = extra.begin(); it != extra.end(); ++it) {
+      if (it.value().is_null() && it.key().front() == '-') {
+        r.erase(it.key().substr(1));
+      } else {
+        r[it.key()] = it.value();
+      }
+    }
+    return r;
+  };
+  const json kRemove = nullptr;  // {"-key": null} removes "key"
+  struct Odd {
+    RuleScope scope;
+    std::string scope_id;
+    json object;
+  };
+  std::vector<Odd> odd = {
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: null in values",
+            {{"remoteHosts",
+              {{{"type", "addresses"},
+                {"values", {"198.51.100.20", nullptr}}}}}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: host entries without a type",
+            {{"remoteHosts",
+              json::array({json::object(), {{"values", {"198.51.100.21"}}}})},
+             {"remoteHost", json::object()}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: null lists", {{"osTypes", nullptr},
+                                    {"osType", nullptr},
+                                    {"remoteHosts", nullptr},
+                                    {"remoteHost", json::object()}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: read-only", {{"editable", false}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: network quarantine",
+            {{"ruleCategory", "network_quarantine"}, {"action", "Allow"}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule("Foreign: legacy singular fields",
+            {{"-osTypes", kRemove},
+             {"-remoteHosts", kRemove},
+             {"osType", "windows"},
+             {"remoteHost",
+              {{"type", "addresses"}, {"values", {"198.51.100.22"}}}}})},
+      {v1::RULE_SCOPE_SITE, std::string(site_id),
+       rule(
+           "Foreign: any, fqdn and range",
+           {{"osTypes", {"windows_legacy", "macos"}},
+            {"remoteHosts",
+             {{{"type", "any"}, {"values", nullptr}},
+              {{"type", "fqdn"}, {"values", {"updates.example.com"}}},
+              {{"type", "range"}, {"values", {"10.0.0.1-10.0.0.9"}}}}},
+            {"localHost", json::object()},
+            {"localPort", json::object()},
+            {"remotePort", json::object()},
+            {"application", json::object()},
+            {"location", {{"type", "all"}, {"values", nullptr}}},
+            {"protocol", nullptr},
+            {"tagIds", {"1400000000000000001"}},
+            {"tagNames", {"SOC policy"}},
+            {"tags", {{{"id", "1400000000000000001"}, {"name", "SOC policy"}}}},
+            {"tag", {{"id", "1400000000000000001"}, {"name", "SOC policy"}}}})},
+      {v1::RULE_SCOPE_ACCOUNT, account_id,
+       rule("Foreign: account policy", {{"editable", false}})},
+      {v1::RULE_SCOPE_GLOBAL, "",
+       rule("Foreign: global policy",
+            {{"editable", false}, {"direction", "outbound"}})},
+  };
+  std::vector<std::string> ids;
+  for (Odd& o : odd) {
+    o.object["createdAt"] = Now();
+    o.object["updatedAt"] = Now();
+    std::string id = InsertOnTop(o.scope, o.scope_id, std::move(o.object));
+    Record("hook_add", id, std::nullopt, rules_.front().object);
+    ids.push_back(std::move(id));
+  }
+  return ids;
 }
 
 std::string SentinelOneEmulator::base_url() const {
@@ -498,7 +687,22 @@ Response SentinelOneEmulator::Handle(const Request& request) {
   return HandleLocked(request);
 }
 
+std::optional<Response> SentinelOneEmulator::Throttle(const Request& request) {
+  bool limited = false;
+  if (throttle_next_ > 0) {
+    --throttle_next_;
+    limited = true;
+  } else if (modes_.throttle_every_kth_write > 0 && IsRuleWrite(request)) {
+    limited = ++writes_seen_ % modes_.throttle_every_kth_write == 0;
+  }
+  if (!limited) return std::nullopt;
+  // No Retry-After: GOSDK falls back to 5 s when it is missing.
+  return Error(429, kCodeTooManyRequests, "Too Many Requests",
+               "API rate limit exceeded, please try again later");
+}
+
 Response SentinelOneEmulator::HandleLocked(const Request& request) {
+  if (std::optional<Response> limited = Throttle(request)) return *limited;
   // Auth first, as the console does. The scheme is matched
   // case-insensitively (SOAR sends "APIToken"), the token exactly.
   const std::string auth = request.Header("Authorization").value_or("");
@@ -513,6 +717,25 @@ Response SentinelOneEmulator::HandleLocked(const Request& request) {
     return Error(404, kCodeNotFound, "Not Found", "No such endpoint");
   }
   if (path == "/sites" && request.method == "GET") return ListSites(request);
+  if (path == "/firewall-control/configuration" && request.method == "GET") {
+    return FirewallConfiguration(request);
+  }
+  if (path == "/users/api-token-details" && request.method == "POST") {
+    return TokenDetails(request);
+  }
+  if (path == "/system/info" && request.method == "GET") {
+    return Ok({{"version", options_.console_version},
+               {"build", "tqs1-emulator"},
+               {"release", "tqs1-emulator"},
+               {"patch", "0"}});
+  }
+  if (path == "/user" && request.method == "GET") {
+    return Ok({{"id", kUserId},
+               {"email", "tqs1-service@example.invalid"},
+               {"fullName", "tqs1 service user"},
+               {"scope", "account"},
+               {"lowestRole", "Admin"}});
+  }
   if (path == "/firewall-control") {
     if (request.method == "GET") return ListRules(request);
     if (request.method == "POST") return CreateRule(request);
@@ -536,8 +759,10 @@ Response SentinelOneEmulator::ListSites(const Request& request) {
   std::optional<std::string> name = request.Param("name");
   std::optional<std::string> state = request.Param("state");
   std::vector<std::string> account_ids = CsvParam(request, "accountIds");
+  std::vector<std::string> site_ids = CsvParam(request, "siteIds");
   std::vector<json> items;
   for (const auto& [id, site] : sites_) {
+    if (!site_ids.empty() && !Contains(site_ids, site.id)) continue;
     // UNCERTAIN (spec §2): whether `name` is case-sensitive. The emulator
     // matches case-insensitively, the harder case for the client, which
     // compares exactly itself.
@@ -552,8 +777,8 @@ Response SentinelOneEmulator::ListSites(const Request& request) {
                      {"accountName", site.account_name},
                      {"state", site.state},
                      {"siteType", "Paid"},
-                     {"sku", "Complete"},
-                     {"isDefault", false}});
+                     {"sku", site.sku},
+                     {"isDefault", site.is_default}});
   }
   return PageOf(items, std::get<Page>(paging), [](std::vector<json> slice) {
     return json{{"allSites", {{"activeLicenses", 0}, {"totalLicenses", 0}}},
@@ -661,6 +886,7 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
       !detail.empty()) {
     return Validation(detail);
   }
+  if (std::optional<Response> refused = RefuseIpv6(*data)) return *refused;
   // UNCERTAIN (spec §7.6): the effect of `tenant` with siteIds. The
   // emulator creates site rules from exactly one site id; tenant=true alone
   // makes a global rule.
@@ -736,6 +962,7 @@ Response SentinelOneEmulator::UpdateRule(const Request& request,
       !detail.empty()) {
     return Validation(detail);
   }
+  if (std::optional<Response> refused = RefuseIpv6(*data)) return *refused;
   if (NameTaken(Str(merged, "scope"), At(merged, "scopeId"),
                 merged["name"].get<std::string>(), id)) {
     return Validation(DuplicateDetail(merged["name"].get<std::string>()));
@@ -805,6 +1032,48 @@ Response SentinelOneEmulator::DeleteRules(const Request& request) {
     }
   }
   return Ok({{"affected", affected}});
+}
+
+std::optional<Response> SentinelOneEmulator::RefuseIpv6(const json& data) {
+  if (!modes_.refuse_ipv6) return std::nullopt;
+  const std::string value = FirstIpv6Value(data);
+  if (value.empty()) return std::nullopt;
+  return Validation(absl::StrCat("data.remoteHosts.values: '", value,
+                                 "' is not a valid IPv4 address, range or "
+                                 "CIDR block"));
+}
+
+Response SentinelOneEmulator::FirewallConfiguration(const Request& request) {
+  const std::vector<std::string> site_ids = CsvParam(request, "siteIds");
+  // Without a scope the console answers for the tenant (Global).
+  if (site_ids.empty()) return Ok(ConfigJson({}));
+  if (site_ids.size() != 1) {
+    return Validation("siteIds: exactly one site id expected");
+  }
+  auto site = sites_.find(site_ids[0]);
+  if (site == sites_.end()) {
+    return Validation(absl::StrCat("siteIds: no site with id ", site_ids[0]));
+  }
+  return Ok(ConfigJson(site->second.firewall));
+}
+
+Response SentinelOneEmulator::TokenDetails(const Request& request) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  json token = body.is_object() ? At(At(body, "data"), "apiToken") : nullptr;
+  if (!token.is_string()) {
+    return Validation("data.apiToken: Missing data for required field.");
+  }
+  // The token itself never appears in an answer.
+  if (token.get<std::string>() != options_.api_token) {
+    return Validation("data.apiToken: not a valid API token");
+  }
+  if (modes_.token_expires_in == absl::InfiniteDuration()) {
+    return Ok({{"createdAt", Rfc3339(absl::Now() - absl::Hours(24 * 30))},
+               {"expiresAt", nullptr}});
+  }
+  const absl::Time expires = absl::Now() + modes_.token_expires_in;
+  return Ok({{"createdAt", Rfc3339(expires - absl::Hours(24 * 180))},
+             {"expiresAt", Rfc3339(expires)}});
 }
 
 }  // namespace tqs1::sentinelone

@@ -5,6 +5,12 @@
 // filters and paging limits, cursor paging, 5000 values per rule, 200
 // character names, unique names within a scope, 18-digit string ids, new
 // rules on top, inherited account/global rules visible to site queries.
+// Also served: GET /firewall-control/configuration?siteIds= (per site, see
+// EmulatedFirewallConfig), POST /users/api-token-details, GET /system/info
+// and GET /user. Behaviours of real consoles that break naive clients
+// (several accounts, IPv6 refusal, 429 without Retry-After, odd foreign
+// rules) are opt-in: ConsoleModes, ThrottleNext(),
+// AddDefaultSitesInTwoAccounts(), AddOddForeignRules().
 // Not test-only: `tqs1 demo` starts it in-process.
 //
 //   EmulatorOptions options;
@@ -34,11 +40,43 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "emulators/emulator_server.h"
 #include "nlohmann/json.hpp"
 #include "proto/state.pb.h"
 
 namespace tqs1::sentinelone {
+
+// Behaviours of a real console (spec/fidelity-audit.md) that the emulator
+// shows only when asked: every one is off by default. Set at Start()
+// (EmulatorOptions::modes) or at any time (SetModes()).
+struct ConsoleModes {
+  // Creates and updates whose remoteHosts values hold an IPv6 address or
+  // prefix (a value with ':') are refused: HTTP 400, code 4000010
+  // "Validation Error", the detail naming the value. The audit's UNCERTAIN
+  // #3: nothing public says the console takes IPv6 there.
+  bool refuse_ipv6 = false;
+  // Every k-th write (POST, PUT or DELETE under /firewall-control) answers
+  // HTTP 429 with a JSON error envelope and no Retry-After header, and has
+  // no effect; 0: never. See also ThrottleNext().
+  int throttle_every_kth_write = 0;
+  // What POST /users/api-token-details answers: expiresAt = now + this
+  // (negative: already expired; InfiniteDuration: null, a token that never
+  // expires); createdAt 180 days before expiresAt. Always served.
+  absl::Duration token_expires_in = absl::Hours(24 * 180);
+};
+
+// A site's Firewall Control configuration, as GET
+// /firewall-control/configuration?siteIds= answers it. The default is what
+// tqs1 needs: enabled, its own policy.
+struct EmulatedFirewallConfig {
+  bool enabled = true;
+  // "inheritedFrom": empty is null (the site has its own policy), else e.g.
+  // "Global" or "Account".
+  std::string inherited_from;
+  bool inherits = false;
+  bool inherit_all_firewall_rules = false;
+};
 
 struct EmulatorOptions {
   // The token the emulator accepts ("Authorization: ApiToken <token>").
@@ -46,6 +84,13 @@ struct EmulatorOptions {
   std::string api_token;
   // HTTPS and keep-alive settings of the harness.
   emulator::ServerOptions server;
+  // Opt-in behaviours; all off by default.
+  ConsoleModes modes;
+  // Seeds, at Start(), a "Default site" in each of two accounts
+  // (AddDefaultSitesInTwoAccounts()).
+  bool default_sites_in_two_accounts = false;
+  // What GET /system/info answers as "version".
+  std::string console_version = "23.4.2.14";
 };
 
 // A site of the emulated console.
@@ -56,6 +101,13 @@ struct EmulatedSite {
   std::string account_name;
   // "active", "expired" or "deleted".
   std::string state = "active";
+  // "isDefault": the account's default site (every account has one, named
+  // "Default site" unless renamed).
+  bool is_default = false;
+  // "sku": the licence ("Core", "Control", "Complete"; Firewall Control
+  // needs Control or better).
+  std::string sku = "Complete";
+  EmulatedFirewallConfig firewall = {};
 };
 
 // One change of a rule, through the API or a test hook, in order.
@@ -92,6 +144,39 @@ class SentinelOneEmulator {
 
   // Adds or replaces a site.
   void AddSite(EmulatedSite site);
+
+  // The opt-in behaviours (ConsoleModes), replaced as a whole.
+  void SetModes(ConsoleModes modes);
+  ConsoleModes modes() const;
+
+  // The next `n` requests (any endpoint, before authentication, as a front
+  // end would) answer HTTP 429 with a JSON error envelope and no
+  // Retry-After header; they have no effect.
+  void ThrottleNext(int n);
+
+  // Sets site `site_id`'s Firewall Control configuration. kNotFound if
+  // there is no such site.
+  absl::Status SetFirewallConfig(absl::string_view site_id,
+                                 EmulatedFirewallConfig config);
+
+  // The multi-account fixture: an active "Default site" (isDefault) in
+  // account kFirstAccountId ("Acme Corp") and another in kSecondAccountId
+  // ("Globex MSSP client"), plus an expired "default site" of the second
+  // account. Returns the three sites added.
+  static constexpr char kFirstAccountId[] = "1286405255240245908";
+  static constexpr char kSecondAccountId[] = "1286405255240245999";
+  std::vector<EmulatedSite> AddDefaultSitesInTwoAccounts();
+
+  // Seeds site `site_id` (and its account) with rules someone else made, in
+  // shapes the real console sends (spec/fidelity-audit.md §4): a values
+  // array holding null, a remoteHosts entry {} and one without a type,
+  // osTypes null, remoteHosts null, editable false, ruleCategory
+  // "network_quarantine", deprecated singular fields only (osType,
+  // remoteHost), "any"/"fqdn"/"range" entries, and an account rule and a
+  // global rule visible to the site. None carries tqs1's marker. Returns
+  // their ids, in the order above. kNotFound if there is no such site.
+  absl::StatusOr<std::vector<std::string>> AddOddForeignRules(
+      absl::string_view site_id);
 
   // Test hooks: change the state directly, bypassing the API's validation
   // (so a legacy or hand-made rule may break today's rules). Each is logged
@@ -145,6 +230,16 @@ class SentinelOneEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response DeleteRules(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response FirewallConfiguration(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response TokenDetails(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The 400 refusing an IPv6 value of `data` under refuse_ipv6, if any.
+  std::optional<emulator::Response> RefuseIpv6(const nlohmann::json& data)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A 429 answer when a throttle applies to `request`, counting it.
+  std::optional<emulator::Response> Throttle(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Index of rule `id` in rules_, or -1.
   int FindRule(absl::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -170,6 +265,9 @@ class SentinelOneEmulator {
   std::vector<StoredRule> rules_ ABSL_GUARDED_BY(mu_);
   std::vector<WriteEvent> events_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  ConsoleModes modes_ ABSL_GUARDED_BY(mu_);
+  int throttle_next_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t writes_seen_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tqs1::sentinelone

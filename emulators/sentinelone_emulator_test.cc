@@ -2,12 +2,18 @@
 // sockets); the HTTP(S) path is covered by sentinelone_client_emulator_test.
 #include "emulators/sentinelone_emulator.h"
 
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/sentinelone/wire.h"
@@ -346,6 +352,302 @@ TEST_F(EmulatorTest, SitesByNameAreCaseInsensitiveAndActiveOnly) {
   ASSERT_TRUE(body["data"]["sites"].is_array());
   EXPECT_EQ(body["data"]["sites"].size(), 2u);
   EXPECT_TRUE(body["pagination"]["nextCursor"].is_null());
+}
+
+TEST_F(EmulatorTest, ListedRulesCarryCategoryEditableAndOrder) {
+  ASSERT_EQ(Call("POST", "/firewall-control", CreateBody("A")).status, 200);
+  ASSERT_EQ(Call("POST", "/firewall-control", CreateBody("B")).status, 200);
+  json body =
+      Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId)));
+  ASSERT_EQ(body["data"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(body["data"][i]["ruleCategory"], "firewall");
+    EXPECT_EQ(body["data"][i]["editable"], true);
+    EXPECT_EQ(body["data"][i]["order"], i + 1);
+  }
+}
+
+TEST_F(EmulatorTest, DefaultSitesInTwoAccounts) {
+  std::vector<EmulatedSite> added = s1_->AddDefaultSitesInTwoAccounts();
+  ASSERT_EQ(added.size(), 3u);
+  struct Case {
+    std::string query;
+    std::vector<std::string> ids;
+  };
+  const std::vector<Case> cases = {
+      {"name=Default site&state=active", {added[0].id, added[1].id}},
+      {"name=Default site", {added[0].id, added[1].id, added[2].id}},
+      {absl::StrCat("name=Default site&state=active&accountIds=",
+                    SentinelOneEmulator::kSecondAccountId),
+       {added[1].id}},
+      {absl::StrCat("siteIds=", added[0].id, ",", kSiteId),
+       {added[0].id, kSiteId}},
+      {"state=expired", {added[2].id}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    json body = Body(Call("GET", absl::StrCat("/sites?", c.query)));
+    std::vector<std::string> ids;
+    for (const json& site : body["data"]["sites"]) ids.push_back(site["id"]);
+    EXPECT_THAT(ids, ::testing::UnorderedElementsAreArray(c.ids));
+  }
+  json body = Body(Call(
+      "GET", absl::StrCat("/sites?siteIds=", added[0].id, ",", added[1].id)));
+  ASSERT_EQ(body["data"]["sites"].size(), 2u);
+  for (const json& site : body["data"]["sites"]) {
+    EXPECT_EQ(site["name"], "Default site");
+    EXPECT_EQ(site["isDefault"], true);
+    EXPECT_EQ(site["state"], "active");
+  }
+  EXPECT_NE(body["data"]["sites"][0]["accountId"],
+            body["data"]["sites"][1]["accountId"]);
+  EXPECT_NE(body["data"]["sites"][0]["accountName"],
+            body["data"]["sites"][1]["accountName"]);
+  EXPECT_NE(body["data"]["sites"][0]["sku"], body["data"]["sites"][1]["sku"]);
+  // The seeded site keeps the defaults of today.
+  json hq = Body(Call("GET", absl::StrCat("/sites?siteIds=", kSiteId)));
+  EXPECT_EQ(hq["data"]["sites"][0]["isDefault"], false);
+  EXPECT_EQ(hq["data"]["sites"][0]["sku"], "Complete");
+}
+
+TEST_F(EmulatorTest, FirewallConfigurationPerSite) {
+  const std::string path =
+      absl::StrCat("/firewall-control/configuration?siteIds=", kSiteId);
+  json config = Body(Call("GET", path))["data"];
+  EXPECT_EQ(config["enabled"], true);
+  EXPECT_TRUE(config["inheritedFrom"].is_null());
+  EXPECT_EQ(config["inherits"], false);
+  EXPECT_EQ(config["inheritAllFirewallRules"], false);
+
+  EmulatedFirewallConfig disabled;
+  disabled.enabled = false;
+  disabled.inherited_from = "Global";
+  disabled.inherits = true;
+  disabled.inherit_all_firewall_rules = true;
+  ASSERT_TRUE(s1_->SetFirewallConfig(kSiteId, disabled).ok());
+  config = Body(Call("GET", path))["data"];
+  EXPECT_EQ(config["enabled"], false);
+  EXPECT_EQ(config["inheritedFrom"], "Global");
+  EXPECT_EQ(config["inherits"], true);
+  EXPECT_EQ(config["inheritAllFirewallRules"], true);
+
+  EXPECT_EQ(s1_->SetFirewallConfig("199999999999999999", disabled).code(),
+            absl::StatusCode::kNotFound);
+  Response unknown =
+      Call("GET", "/firewall-control/configuration?siteIds=199999999999999999");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_THAT(unknown.body, HasSubstr("199999999999999999"));
+  EXPECT_EQ(Call("GET", "/firewall-control/configuration").status, 200);
+}
+
+TEST_F(EmulatorTest, RefusesIpv6OnlyWhenAsked) {
+  const std::string v6 =
+      R"(,"remoteHosts":[{"type":"addresses","values":["192.0.2.1","2001:db8::1"]}])";
+  const std::string v6_prefix =
+      R"(,"remoteHosts":[{"type":"cidr","values":["2001:db8::/32"]}])";
+  const std::string v4 =
+      R"(,"remoteHosts":[{"type":"addresses","values":["192.0.2.1"]}])";
+  Response accepted = Call("POST", "/firewall-control", CreateBody("v6", v6));
+  ASSERT_EQ(accepted.status, 200) << accepted.body;  // the default
+  const std::string id = Body(accepted)["data"]["id"];
+
+  ConsoleModes modes;
+  modes.refuse_ipv6 = true;
+  s1_->SetModes(modes);
+  const size_t events = s1_->Events().size();
+  struct Case {
+    std::string method;
+    std::string path;
+    std::string body;
+    std::string value;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/firewall-control", CreateBody("v6b", v6), "2001:db8::1"},
+      {"POST", "/firewall-control", CreateBody("v6c", v6_prefix),
+       "2001:db8::/32"},
+      {"PUT", absl::StrCat("/firewall-control/", id),
+       absl::StrCat(R"({"data":{"name":"v6")", v6_prefix, "}}"),
+       "2001:db8::/32"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    Response r = Call(c.method, c.path, c.body);
+    EXPECT_EQ(r.status, 400);
+    json error = Body(r)["errors"][0];
+    EXPECT_EQ(error["code"], kCodeValidation);
+    EXPECT_EQ(error["title"], "Validation Error");
+    EXPECT_THAT(error["detail"].get<std::string>(),
+                HasSubstr(absl::StrCat("'", c.value, "'")));
+  }
+  EXPECT_EQ(s1_->Events().size(), events);  // nothing written
+  EXPECT_EQ(Call("POST", "/firewall-control", CreateBody("v4", v4)).status,
+            200);
+  EXPECT_EQ(Call("PUT", absl::StrCat("/firewall-control/", id),
+                 absl::StrCat(R"({"data":{"name":"v6")", v4, "}}"))
+                .status,
+            200);
+}
+
+TEST_F(EmulatorTest, ThrottlesWithoutRetryAfter) {
+  s1_->ThrottleNext(2);
+  const std::string list = absl::StrCat("/firewall-control?siteIds=", kSiteId);
+  for (int i = 0; i < 2; ++i) {
+    // Before authentication, as a front end would.
+    Response r = Call("GET", list, "", i == 0 ? "" : "ApiToken wrong");
+    EXPECT_EQ(r.status, 429);
+    EXPECT_TRUE(
+        r.headers.empty() ||
+        std::none_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+          return absl::EqualsIgnoreCase(h.first, "Retry-After");
+        }));
+    EXPECT_EQ(Body(r)["errors"][0]["title"], "Too Many Requests");
+  }
+  EXPECT_EQ(Call("GET", list).status, 200);
+
+  ConsoleModes modes;
+  modes.throttle_every_kth_write = 3;
+  s1_->SetModes(modes);
+  std::vector<int> statuses;
+  for (int i = 0; i < 7; ++i) {
+    statuses.push_back(
+        Call("POST", "/firewall-control", CreateBody(absl::StrCat("W", i)))
+            .status);
+    EXPECT_EQ(Call("GET", list).status, 200);  // reads are not counted
+  }
+  EXPECT_THAT(statuses,
+              ::testing::ElementsAre(200, 200, 429, 200, 200, 429, 200));
+  EXPECT_EQ(Body(Call("GET", list))["pagination"]["totalItems"], 5);
+}
+
+TEST_F(EmulatorTest, OddForeignRulesInRealShapes) {
+  EXPECT_EQ(s1_->AddOddForeignRules("199999999999999999").status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<std::string>> ids =
+      s1_->AddOddForeignRules(kSiteId);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_EQ(ids->size(), 9u);
+  json body =
+      Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId,
+                                    "&limit=100")));
+  ASSERT_EQ(body["data"].size(), 9u) << body.dump();
+  std::map<std::string, json> by_name;
+  for (const json& r : body["data"]) by_name[r["name"]] = r;
+  auto rule = [&](const std::string& name) -> const json& {
+    EXPECT_TRUE(by_name.count(name)) << name;
+    return by_name[name];
+  };
+  EXPECT_TRUE(
+      rule("Foreign: null in values")["remoteHosts"][0]["values"][1].is_null());
+  EXPECT_EQ(rule("Foreign: host entries without a type")["remoteHosts"][0],
+            json::object());
+  EXPECT_FALSE(
+      rule("Foreign: host entries without a type")["remoteHosts"][1].contains(
+          "type"));
+  EXPECT_TRUE(rule("Foreign: null lists")["osTypes"].is_null());
+  EXPECT_TRUE(rule("Foreign: null lists")["remoteHosts"].is_null());
+  EXPECT_EQ(rule("Foreign: read-only")["editable"], false);
+  EXPECT_EQ(rule("Foreign: network quarantine")["ruleCategory"],
+            "network_quarantine");
+  const json& legacy = rule("Foreign: legacy singular fields");
+  EXPECT_FALSE(legacy.contains("osTypes"));
+  EXPECT_FALSE(legacy.contains("remoteHosts"));
+  EXPECT_EQ(legacy["osType"], "windows");
+  EXPECT_EQ(legacy["remoteHost"]["values"][0], "198.51.100.22");
+  const json& mixed = rule("Foreign: any, fqdn and range");
+  EXPECT_TRUE(mixed["remoteHosts"][0]["values"].is_null());
+  EXPECT_EQ(mixed["remoteHosts"][1]["type"], "fqdn");
+  EXPECT_EQ(mixed["remoteHosts"][2]["type"], "range");
+  EXPECT_EQ(mixed["localHost"], json::object());
+  EXPECT_TRUE(mixed["location"]["values"].is_null());
+  EXPECT_EQ(rule("Foreign: account policy")["scope"], "account");
+  EXPECT_EQ(rule("Foreign: account policy")["scopeId"], kAccountId);
+  EXPECT_EQ(rule("Foreign: global policy")["scope"], "global");
+  EXPECT_TRUE(rule("Foreign: global policy")["scopeId"].is_null());
+  for (const auto& [name, r] : by_name) {
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(r["order"].is_number_integer());
+    EXPECT_THAT(r["description"].get<std::string>(),
+                ::testing::Not(HasSubstr("tqs1")));
+    if (name != "Foreign: network quarantine") {
+      EXPECT_EQ(r["ruleCategory"], "firewall");
+    }
+  }
+  // A read-only rule cannot be changed.
+  Response r = Call("PUT", absl::StrCat("/firewall-control/", (*ids)[3]),
+                    R"({"data":{"status":"Disabled"}})");
+  EXPECT_EQ(r.status, 403);
+}
+
+TEST_F(EmulatorTest, TokenDetailsSystemInfoAndUser) {
+  const std::string request =
+      absl::StrCat(R"({"data":{"apiToken":")", kToken, R"("}})");
+  auto expires_in_days = [&]() -> std::optional<double> {
+    json data = Body(Call("POST", "/users/api-token-details", request))["data"];
+    EXPECT_TRUE(data["createdAt"].is_string()) << data.dump();
+    if (data["expiresAt"].is_null()) return std::nullopt;
+    absl::Time expires;
+    std::string error;
+    EXPECT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ",
+                                data["expiresAt"].get<std::string>(), &expires,
+                                &error))
+        << error;
+    return absl::ToDoubleHours(expires - absl::Now()) / 24;
+  };
+  EXPECT_NEAR(expires_in_days().value_or(-1), 180, 0.1);  // the default
+  ConsoleModes modes;
+  modes.token_expires_in = absl::Hours(24 * 10);
+  s1_->SetModes(modes);
+  EXPECT_NEAR(expires_in_days().value_or(-1), 10, 0.1);
+  modes.token_expires_in = -absl::Hours(24);
+  s1_->SetModes(modes);
+  EXPECT_NEAR(expires_in_days().value_or(0), -1, 0.1);
+  modes.token_expires_in = absl::InfiniteDuration();
+  s1_->SetModes(modes);
+  EXPECT_FALSE(expires_in_days().has_value());
+
+  Response wrong = Call("POST", "/users/api-token-details",
+                        R"({"data":{"apiToken":"not-the-token-xyz"}})");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_THAT(wrong.body, ::testing::Not(HasSubstr("not-the-token-xyz")));
+  EXPECT_EQ(Call("POST", "/users/api-token-details", "{}").status, 400);
+
+  json info = Body(Call("GET", "/system/info"))["data"];
+  EXPECT_EQ(info["version"], "23.4.2.14");
+  EXPECT_TRUE(info["build"].is_string());
+  json user = Body(Call("GET", "/user"))["data"];
+  EXPECT_TRUE(user["id"].is_string());
+  EXPECT_TRUE(user["scope"].is_string());
+  EXPECT_EQ(Call("GET", "/user", "", "ApiToken wrong").status, 401);
+}
+
+TEST(EmulatorStartTest, ModesAndFixturesFromTheOptions) {
+  EmulatorOptions options;
+  options.api_token = kToken;
+  options.modes.refuse_ipv6 = true;
+  options.default_sites_in_two_accounts = true;
+  absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> s1 =
+      SentinelOneEmulator::Start(options);
+  ASSERT_TRUE(s1.ok()) << s1.status();
+  EXPECT_TRUE((*s1)->modes().refuse_ipv6);
+  Request request;
+  request.method = "GET";
+  request.path = "/web/api/v2.1/sites";
+  request.params = {{"name", "Default site"}, {"state", "active"}};
+  request.headers.emplace_back("Authorization",
+                               absl::StrCat("ApiToken ", kToken));
+  json body = json::parse((*s1)->Handle(request).body, nullptr, false);
+  EXPECT_EQ(body["data"]["sites"].size(), 2u);
+  // Off by default.
+  EmulatorOptions plain;
+  plain.api_token = kToken;
+  absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> s2 =
+      SentinelOneEmulator::Start(plain);
+  ASSERT_TRUE(s2.ok()) << s2.status();
+  EXPECT_FALSE((*s2)->modes().refuse_ipv6);
+  EXPECT_EQ((*s2)->modes().throttle_every_kth_write, 0);
+  body = json::parse((*s2)->Handle(request).body, nullptr, false);
+  EXPECT_EQ(body["data"]["sites"].size(), 0u);
 }
 
 TEST(EmulatorStartTest, NeedsAToken) {
