@@ -1,6 +1,7 @@
 #include "emulators/threatq_emulator.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/net.h"
 #include "nlohmann/json.hpp"
@@ -65,7 +67,105 @@ int StatusId(const std::string& status) {
   return 100 + static_cast<int>(std::hash<std::string>()(status) % 100);
 }
 
+constexpr int kFirstIndicatorId = 100000;
+// The id of the unnamed saved search (ThreatQModes::unnamed_saved_search).
+constexpr int kUnnamedSearchId = 99999;
+
+// The types and statuses every instance has, in id order.
+const std::vector<std::string>& DefaultTypes() {
+  static const auto* types =
+      new std::vector<std::string>{"IP Address", "IPv6 Address", "CIDR Block"};
+  return *types;
+}
+const std::vector<std::string>& DefaultStatuses() {
+  static const auto* statuses = new std::vector<std::string>{
+      "Active", "Expired", "Indirect", "Review", "Whitelisted"};
+  return *statuses;
+}
+
+// Cursor marks: base64 of bytes chosen so that the text holds '+', '/' and
+// '=' (a client must percent-encode them), then the last id served.
+constexpr absl::string_view kCursorPrefix = "\xfb\xef\xbe\xff\xff\xffid:";
+
+std::string EncodeCursorMark(int64_t last_id) {
+  std::string raw = absl::StrCat(kCursorPrefix, last_id);
+  if (raw.size() % 3 == 0) raw.push_back('.');  // keeps an '=' of padding
+  return absl::Base64Escape(raw);
+}
+
+// The last id served, -1 for "*", nullopt for a cursor not made here.
+std::optional<int64_t> DecodeCursorMark(absl::string_view mark) {
+  if (mark == "*") return -1;
+  std::string raw;
+  if (!absl::Base64Unescape(mark, &raw)) return std::nullopt;
+  absl::string_view rest = raw;
+  if (!absl::ConsumePrefix(&rest, kCursorPrefix)) return std::nullopt;
+  absl::ConsumeSuffix(&rest, ".");
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(rest, &id)) return std::nullopt;
+  return id;
+}
+
+// limit and offset query parameters, each defaulting to `limit` / 0.
+bool ReadLimitOffset(const emulator::Request& request, int64_t& limit,
+                     int64_t& offset, std::string& error) {
+  if (std::optional<std::string> p = request.Param("limit")) {
+    if (!absl::SimpleAtoi(*p, &limit) || limit < 1) {
+      error = "The limit must be a positive integer.";
+      return false;
+    }
+  }
+  if (std::optional<std::string> p = request.Param("offset")) {
+    if (!absl::SimpleAtoi(*p, &offset) || offset < 0) {
+      error = "The offset must be a non-negative integer.";
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+ThreatQEmulator::ThreatQEmulator(ThreatQEmulatorOptions options)
+    : options_(std::move(options)) {
+  absl::MutexLock lock(&mu_);
+  modes_ = options_.modes;
+}
+
+void ThreatQEmulator::SetModes(ThreatQModes modes) {
+  absl::MutexLock lock(&mu_);
+  modes_ = std::move(modes);
+  for (Collection& c : collections_) c.pages_served = c.grown = 0;
+}
+
+ThreatQModes ThreatQEmulator::modes() const {
+  absl::MutexLock lock(&mu_);
+  return modes_;
+}
+
+std::vector<Indicator> ThreatQEmulator::Indicators(int id) const {
+  absl::MutexLock lock(&mu_);
+  for (const Collection& c : collections_) {
+    if (c.id == id) return c.indicators;
+  }
+  return {};
+}
+
+void ThreatQEmulator::GrowAfterPage(Collection& c) {
+  ++c.pages_served;
+  if (modes_.grow_every_pages <= 0 || modes_.grow_by <= 0 ||
+      c.grown >= modes_.grow_times ||
+      c.pages_served % modes_.grow_every_pages != 0) {
+    return;
+  }
+  ++c.grown;
+  for (int i = 0; i < modes_.grow_by; ++i) {
+    const int n = grown_values_++;
+    c.indicators.push_back({absl::StrCat("198.", 18 + (n >> 16), ".",
+                                         (n >> 8) & 0xff, ".", n & 0xff),
+                            "IP Address", "Active"});
+  }
+}
 
 absl::StatusOr<std::unique_ptr<ThreatQEmulator>> ThreatQEmulator::Start(
     ThreatQEmulatorOptions options) {
@@ -155,7 +255,11 @@ emulator::Response ThreatQEmulator::Handle(const emulator::Request& request) {
   if (!Authorized(request)) return Errors(401, "Unauthenticated.");
   emulator::Response response;
   if (request.path == "/api/search/query" && request.method == "GET") {
-    response = Search();
+    response = Search(request);
+  } else if ((request.path == "/api/indicator/types" ||
+              request.path == "/api/indicator/statuses") &&
+             request.method == "GET") {
+    response = NamedIds(request, request.path == "/api/indicator/types");
   } else if (request.path == "/api/indicators/query" &&
              request.method == "POST") {
     response = Query(request);
@@ -223,18 +327,43 @@ emulator::Response ThreatQEmulator::Token(const emulator::Request& request) {
   std::string token = absl::StrCat("tqemu-access-", tokens_issued_, "-",
                                    absl::ToUnixNanos(absl::Now()) % 1000003);
   tokens_[token] = absl::Now() + options_.token_lifetime;
+  json answer = {
+      {"access_token", token},
+      {"token_type", "bearer"},
+      {"expires_in", absl::ToInt64Seconds(options_.token_lifetime)},
+      {"refresh_token", absl::StrCat("tqemu-refresh-", tokens_issued_)}};
+  switch (modes_.expires_in) {
+    case ExpiresInForm::kNumber:
+      break;
+    case ExpiresInForm::kString:
+      answer["expires_in"] =
+          absl::StrCat(absl::ToInt64Seconds(options_.token_lifetime));
+      break;
+    case ExpiresInForm::kNull:
+      answer["expires_in"] = nullptr;
+      break;
+    case ExpiresInForm::kAbsent:
+      answer.erase("expires_in");
+      break;
+  }
   // token_type in lower case, as some instances answer.
-  return Json(
-      200,
-      json{{"access_token", token},
-           {"token_type", "bearer"},
-           {"expires_in", absl::ToInt64Seconds(options_.token_lifetime)},
-           {"refresh_token", absl::StrCat("tqemu-refresh-", tokens_issued_)}});
+  return Json(200, answer);
 }
 
-emulator::Response ThreatQEmulator::Search() {
+emulator::Response ThreatQEmulator::Search(const emulator::Request& request) {
   absl::MutexLock lock(&mu_);
   json data = json::array();
+  if (modes_.unnamed_saved_search) {
+    json saved = {
+        {"ui_query",
+         {{"objects", {{"current", "indicators"}, {"selected", json::array()}}},
+          {"criteria", json::object()},
+          {"filters", json::object()}}},
+        {"api_query",
+         {{"criteria", json::object()}, {"filters", json::object()}}}};
+    data.push_back(
+        {{"id", kUnnamedSearchId}, {"name", nullptr}, {"json", saved.dump()}});
+  }
   for (const Collection& c : collections_) {
     json saved = {
         {"ui_query",
@@ -247,21 +376,71 @@ emulator::Response ThreatQEmulator::Search() {
           {"filters", {{"+and", json::array({{{kCollectionKey, c.id}}})}}}}}};
     data.push_back({{"id", c.id}, {"name", c.name}, {"json", saved.dump()}});
   }
-  return Json(200, json{{"total", data.size()}, {"data", data}});
+  if (modes_.search_page_size <= 0) {
+    return Json(200, json{{"total", data.size()}, {"data", data}});
+  }
+  int64_t limit = modes_.search_page_size;
+  int64_t offset = 0;
+  std::string error;
+  if (!ReadLimitOffset(request, limit, offset, error)) {
+    return Errors(400, error);
+  }
+  limit = std::min<int64_t>(limit, modes_.search_page_size);
+  json page = json::array();
+  for (int64_t i = offset;
+       i < static_cast<int64_t>(data.size()) && i < offset + limit; ++i) {
+    page.push_back(data[i]);
+  }
+  json out = {{"limit", limit}, {"offset", offset}, {"data", page}};
+  if (!modes_.search_omit_total) out["total"] = data.size();
+  return Json(200, out);
+}
+
+emulator::Response ThreatQEmulator::NamedIds(const emulator::Request& request,
+                                             bool types) {
+  int64_t limit = options_.default_page_size;
+  int64_t offset = 0;
+  std::string error;
+  if (!ReadLimitOffset(request, limit, offset, error)) {
+    return Errors(400, error);
+  }
+  limit = std::min<int64_t>(limit, options_.max_page_size);
+  std::map<int, std::string> by_id;
+  for (const std::string& name : types ? DefaultTypes() : DefaultStatuses()) {
+    by_id[types ? TypeId(name) : StatusId(name)] = name;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const Collection& c : collections_) {
+      for (const Indicator& in : c.indicators) {
+        const std::string& name = types ? in.type : in.status;
+        by_id[types ? TypeId(name) : StatusId(name)] = name;
+      }
+    }
+  }
+  const std::optional<std::string> name = request.Param("name");
+  json all = json::array();
+  for (const auto& [id, item] : by_id) {
+    if (name.has_value() && *name != item) continue;
+    all.push_back({{"id", id}, {"name", item}});
+  }
+  json page = json::array();
+  for (int64_t i = offset;
+       i < static_cast<int64_t>(all.size()) && i < offset + limit; ++i) {
+    page.push_back(all[i]);
+  }
+  return Json(200, json{{"total", all.size()},
+                        {"limit", limit},
+                        {"offset", offset},
+                        {"data", page}});
 }
 
 emulator::Response ThreatQEmulator::Query(const emulator::Request& request) {
   int64_t limit = options_.default_page_size;
   int64_t offset = 0;
-  if (std::optional<std::string> p = request.Param("limit")) {
-    if (!absl::SimpleAtoi(*p, &limit) || limit < 1) {
-      return Errors(400, "The limit must be a positive integer.");
-    }
-  }
-  if (std::optional<std::string> p = request.Param("offset")) {
-    if (!absl::SimpleAtoi(*p, &offset) || offset < 0) {
-      return Errors(400, "The offset must be a non-negative integer.");
-    }
+  std::string error;
+  if (!ReadLimitOffset(request, limit, offset, error)) {
+    return Errors(400, error);
   }
   limit = std::min<int64_t>(limit, options_.max_page_size);
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
@@ -281,22 +460,61 @@ emulator::Response ThreatQEmulator::Query(const emulator::Request& request) {
     }
   }
   absl::MutexLock lock(&mu_);
-  const Collection* collection = nullptr;
-  for (const Collection& c : collections_) {
+  Collection* collection = nullptr;
+  for (Collection& c : collections_) {
     if (c.id == id) collection = &c;
   }
   const int64_t total =
       collection == nullptr
           ? 0
           : static_cast<int64_t>(collection->indicators.size());
+  const int64_t query = queries_++;
+  // The rows of this page, as indexes into the collection (id = first id +
+  // index), and the cursor mark to send.
+  std::vector<int64_t> rows;
+  std::optional<std::string> next_cursor;
+  const std::optional<std::string> cursor_mark =
+      modes_.cursor_paging ? request.Param("cursorMark") : std::nullopt;
+  if (cursor_mark.has_value()) {
+    std::optional<int64_t> last_id = DecodeCursorMark(*cursor_mark);
+    if (!last_id.has_value()) {
+      return Errors(400, "The cursorMark is not valid.");
+    }
+    // Ids ascending after the last one served; the cursor overrides offset.
+    for (int64_t i = std::max<int64_t>(0, *last_id - kFirstIndicatorId + 1);
+         i < total && static_cast<int64_t>(rows.size()) < limit; ++i) {
+      rows.push_back(i);
+    }
+    next_cursor = rows.empty()
+                      ? *cursor_mark
+                      : EncodeCursorMark(kFirstIndicatorId + rows.back());
+  } else {
+    const bool unstable = modes_.unstable_default_order &&
+                          request.Param("sort").value_or("") != "id";
+    // An unsorted index: each request sees the rows rotated anew.
+    const int64_t shift = unstable && total > 0 ? (query * 7919) % total : 0;
+    for (int64_t i = offset; i < total && i < offset + limit; ++i) {
+      rows.push_back((i + shift) % total);
+    }
+  }
   // Pages of 1,000 indicators are the bulk of a large read: written as text
   // directly rather than built as a JSON tree first.
-  std::string out = absl::StrCat(R"({"total":)", total, R"(,"limit":)", limit,
-                                 R"(,"offset":)", offset, R"(,"data":[)");
-  for (int64_t i = offset; i < total && i < offset + limit; ++i) {
+  std::string out = absl::StrCat(R"({"total":)", total, R"(,"limit":)", limit);
+  // A page asked by a cursor other than "*" echoes no offset.
+  if (!cursor_mark.has_value() || *cursor_mark == "*") {
+    absl::StrAppend(&out, R"(,"offset":)",
+                    cursor_mark.has_value() ? 0 : offset);
+  }
+  if (next_cursor.has_value()) {
+    out.append(R"(,"nextCursorMark":)");
+    emulator::AppendJsonString(*next_cursor, out);
+  }
+  out.append(R"(,"data":[)");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int64_t i = rows[r];
     const Indicator& in = collection->indicators[i];
-    if (i > offset) out.push_back(',');
-    absl::StrAppend(&out, R"({"id":)", 100000 + i, R"(,"value":)");
+    if (r > 0) out.push_back(',');
+    absl::StrAppend(&out, R"({"id":)", kFirstIndicatorId + i, R"(,"value":)");
     emulator::AppendJsonString(in.value, out);
     if (flat) {
       out.append(R"(,"type":)");
@@ -317,6 +535,7 @@ emulator::Response ThreatQEmulator::Query(const emulator::Request& request) {
     out.push_back('}');
   }
   out.append("]}");
+  if (collection != nullptr) GrowAfterPage(*collection);
   return emulator::JsonResponse(200, std::move(out));
 }
 

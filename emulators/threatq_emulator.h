@@ -21,6 +21,12 @@
 //                              bad client.
 //   GET  /api/search/query     every collection: {"data": [{id, name,
 //                              json}], "total": n}; `json` is a JSON string.
+//   GET  /api/indicator/types, /api/indicator/statuses
+//                              {"total", "limit", "offset", "data": [{id,
+//                              name}]} by limit/offset (types also by
+//                              name=): the three IP types, the five
+//                              default statuses and any other the
+//                              collections hold, ids as in nested rows.
 //   POST /api/indicators/query?limit=&offset=
 //                              pages of the collection named by the body's
 //                              api_query; limit clamped to max_page_size;
@@ -28,6 +34,9 @@
 //                              are flat ("type": "IP Address") when the body
 //                              lists "fields", nested ({"id", "name"} plus
 //                              type_id/status_id) otherwise.
+// sort=id gives ids ascending. Real instances' habits (cursor paging, a
+// collection that grows while read, an unstable default order, an unnamed
+// saved search, a paged search list, odd expires_in) are ThreatQModes.
 // Every endpoint but /api/token needs "Authorization: Bearer <token>" with
 // the literal word "Bearer" (ThreatQ rejects lower-case "bearer"), else 401.
 // Unknown paths: 404.
@@ -49,6 +58,51 @@
 
 namespace tqs1::threatq {
 
+// How a token answer states "expires_in".
+enum class ExpiresInForm {
+  kNumber,  // 3600 (the default)
+  kString,  // "3600"
+  kNull,    // null
+  kAbsent,  // no such key
+};
+
+// Behaviours of real instances (spec/fidelity-audit.md) that the emulator
+// shows only when asked: every one is off by default. Set at Start()
+// (ThreatQEmulatorOptions::modes) or at any time (SetModes()).
+struct ThreatQModes {
+  // Cursor paging (spec 2.4): POST /api/indicators/query with
+  // cursorMark=* answers the first page (ids ascending) with
+  // "nextCursorMark", an opaque base64 string holding '+', '/' and '='
+  // (so it must be percent-encoded); passing it back as cursorMark gives
+  // the next page, without "offset". The page after the last has empty
+  // data and the same cursor. A cursor that does not decode is HTTP 400.
+  // Off: cursorMark is ignored and no nextCursorMark is sent.
+  bool cursor_paging = false;
+  // Without sort=id, rows come in an order that changes from one request
+  // to the next (rotated by the request count), as an unsorted index may
+  // serve them: offset paging then skips and repeats rows silently. Off:
+  // id order, sort or not.
+  bool unstable_default_order = false;
+  // A collection that grows while it is read: after every
+  // `grow_every_pages`-th page served from a collection, `grow_by` new
+  // Active "IP Address" indicators (198.18.0.0/15, ids above all others)
+  // are added to it, at most `grow_times` times per collection. 0: never.
+  int grow_every_pages = 0;
+  int grow_by = 0;
+  int grow_times = 1;
+  // GET /api/search/query lists, first, a saved search whose name is null
+  // (the SDK saves unnamed searches to the same list).
+  bool unnamed_saved_search = false;
+  // GET /api/search/query pages by limit (clamped to this, echoed) and
+  // offset; 0: the whole list whatever is asked, as by default.
+  int search_page_size = 0;
+  // ... and its answers carry no "total".
+  bool search_omit_total = false;
+  // The form of "expires_in" in token answers (the token still lives
+  // token_lifetime).
+  ExpiresInForm expires_in = ExpiresInForm::kNumber;
+};
+
 struct ThreatQEmulatorOptions {
   emulator::ServerOptions server;
   // The server's own page size cap, and the page size when none is asked.
@@ -56,6 +110,8 @@ struct ThreatQEmulatorOptions {
   int default_page_size = 500;
   // expires_in of issued tokens.
   absl::Duration token_lifetime = absl::Hours(1);
+  // Opt-in behaviours; all off by default.
+  ThreatQModes modes;
 };
 
 // Thread-safe.
@@ -97,24 +153,42 @@ class ThreatQEmulator {
   // Tokens issued so far.
   int TokensIssued() const;
 
+  // The opt-in behaviours (ThreatQModes), replaced as a whole; the growth
+  // counts start again.
+  void SetModes(ThreatQModes modes);
+  ThreatQModes modes() const;
+
+  // The indicators of collection `id` now (grown ones included); empty
+  // when there is none.
+  std::vector<Indicator> Indicators(int id) const;
+
+  // Serves one request (what the harness calls). Public so tests of the
+  // emulator need no sockets.
+  emulator::Response Handle(const emulator::Request& request);
+
  private:
   struct Collection {
     int id = 0;
     std::string name;
     std::string object_type = "indicators";
     std::vector<Indicator> indicators;
+    // Pages served and growth steps done (ThreatQModes::grow_*).
+    int pages_served = 0;
+    int grown = 0;
   };
   struct User {
     std::string password;
     std::string client_id;
   };
 
-  explicit ThreatQEmulator(ThreatQEmulatorOptions options)
-      : options_(std::move(options)) {}
-  emulator::Response Handle(const emulator::Request& request);
+  explicit ThreatQEmulator(ThreatQEmulatorOptions options);
   emulator::Response Token(const emulator::Request& request);
-  emulator::Response Search();
+  emulator::Response Search(const emulator::Request& request);
   emulator::Response Query(const emulator::Request& request);
+  // GET /api/indicator/types or /api/indicator/statuses.
+  emulator::Response NamedIds(const emulator::Request& request, bool types);
+  // Adds grown indicators to `c` after a page served, per the modes.
+  void GrowAfterPage(Collection& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Authorized(const emulator::Request& request);
 
   const ThreatQEmulatorOptions options_;
@@ -128,6 +202,9 @@ class ThreatQEmulator {
   int tokens_issued_ ABSL_GUARDED_BY(mu_) = 0;
   int expire_after_ ABSL_GUARDED_BY(mu_) = -1;
   int next_collection_id_ ABSL_GUARDED_BY(mu_) = 1;
+  ThreatQModes modes_ ABSL_GUARDED_BY(mu_);
+  int64_t queries_ ABSL_GUARDED_BY(mu_) = 0;
+  int grown_values_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tqs1::threatq
