@@ -96,9 +96,6 @@ std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
   if (cl.adopt) flags.push_back("--adopt");
   if (cl.allow_empty) flags.push_back("--allow-empty");
   if (cl.allow_mass_unblock) flags.push_back("--allow-mass-unblock");
-  if (cl.allow_disabled_firewall) {
-    flags.push_back("--allow-disabled-firewall");
-  }
   return flags;
 }
 
@@ -117,7 +114,6 @@ tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
   options.set_adopt(cl.adopt);
   options.set_allow_empty(cl.allow_empty);
   options.set_allow_mass_unblock(cl.allow_mass_unblock);
-  options.set_allow_disabled_firewall(cl.allow_disabled_firewall);
   return options;
 }
 
@@ -160,6 +156,9 @@ absl::StatusOr<Backends> Connect(const Config& config,
   s1.api_token = secrets.sentinelone_api_token;
   s1.credential_origin = config::SecretOrigin(config.sentinelone().api_token());
   s1.logger = logger;
+  if (config.sentinelone().rule_page_size() > 0) {
+    s1.rule_page_size = static_cast<int>(config.sentinelone().rule_page_size());
+  }
   ASSIGN_OR_RETURN(b.sentinelone,
                    sentinelone::SentinelOneClient::Create(
                        std::move(s1), b.sentinelone_transport.get()));

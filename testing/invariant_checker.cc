@@ -83,8 +83,8 @@ void InvariantChecker::AfterWrite(const absl::Status& status) {
 }
 
 absl::StatusOr<std::string> InvariantChecker::FindSite(
-    absl::string_view site_name) {
-  return fake_.FindSite(site_name);
+    const sentinelone::SiteSelector& site) {
+  return fake_.FindSite(site);
 }
 
 absl::StatusOr<tqs1::v1::ObservedState> InvariantChecker::ReadSite(

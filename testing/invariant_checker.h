@@ -73,7 +73,8 @@ class InvariantChecker : public sentinelone::FirewallRules {
   int64_t FailedWrites() const { return failed_writes_; }
 
   // FirewallRules.
-  absl::StatusOr<std::string> FindSite(absl::string_view site_name) override;
+  absl::StatusOr<std::string> FindSite(
+      const sentinelone::SiteSelector& site) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       absl::string_view site_id) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(

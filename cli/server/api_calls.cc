@@ -33,8 +33,8 @@ absl::StatusOr<threatq::CollectionRead> CountingIndicatorSource::ReadCollection(
 }
 
 absl::StatusOr<std::string> CountingFirewallRules::FindSite(
-    absl::string_view site_name) {
-  absl::StatusOr<std::string> result = base_->FindSite(site_name);
+    const sentinelone::SiteSelector& site) {
+  absl::StatusOr<std::string> result = base_->FindSite(site);
   counter_->Record(kSentinelOne, "find_site", result.status());
   return result;
 }

@@ -71,7 +71,8 @@ class CountingFirewallRules : public sentinelone::FirewallRules {
   CountingFirewallRules(sentinelone::FirewallRules* base,
                         ApiCallCounter* counter)
       : base_(base), counter_(counter) {}
-  absl::StatusOr<std::string> FindSite(absl::string_view site_name) override;
+  absl::StatusOr<std::string> FindSite(
+      const sentinelone::SiteSelector& site) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       absl::string_view site_id) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(

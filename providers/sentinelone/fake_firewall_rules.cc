@@ -116,19 +116,25 @@ std::string FakeFirewallRules::NewId() {
 }
 
 absl::StatusOr<std::string> FakeFirewallRules::FindSite(
-    absl::string_view site_name) {
+    const SiteSelector& want) {
   absl::MutexLock lock(&mu_);
-  requests_.push_back(absl::StrCat("FindSite ", site_name));
+  requests_.push_back(absl::StrCat("FindSite ", want.id.empty() ? "" : "id ",
+                                   want.id.empty() ? want.name : want.id));
   if (absl::Status s = TakeFaultBefore(Method::kFindSite); !s.ok()) return s;
-  // Like the console's name filter (which tqs1 treats as possibly
+  // Like the console's filters (a name filter which tqs1 treats as possibly
   // case-insensitive): candidates that PickSite then narrows exactly.
   std::vector<SiteSummary> candidates;
   for (const auto& [id, site] : sites_) {
-    if (site.active && absl::EqualsIgnoreCase(site.name, site_name)) {
-      candidates.push_back({id, site.name, ""});
+    const bool listed =
+        want.id.empty()
+            ? site.active && absl::EqualsIgnoreCase(site.name, want.name)
+            : id == want.id;
+    if (listed) {
+      candidates.push_back({id, site.name, site.account_id, "",
+                            site.active ? "active" : "expired"});
     }
   }
-  absl::StatusOr<std::string> picked = PickSite(site_name, candidates);
+  absl::StatusOr<std::string> picked = PickSite(want, candidates);
   if (absl::Status s = TakeFaultAfter(Method::kFindSite); !s.ok()) return s;
   return picked;
 }

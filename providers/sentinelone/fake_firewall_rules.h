@@ -75,7 +75,9 @@ class FakeFirewallRules : public FirewallRules {
   int64_t WriteCount() const;
 
   // FirewallRules.
-  absl::StatusOr<std::string> FindSite(absl::string_view site_name) override;
+  // An account in the selector matches a site's account id (the fake's
+  // accounts have no names).
+  absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       absl::string_view site_id) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(

@@ -2,13 +2,14 @@
 // control rules of a SentinelOne site. SentinelOneClient implements it over
 // HTTP; FakeFirewallRules in memory, for tests.
 //
-//   ASSIGN_OR_RETURN(std::string site_id, rules.FindSite("HQ"));
+//   ASSIGN_OR_RETURN(std::string site_id, rules.FindSite({"HQ"}));
 //   ASSIGN_OR_RETURN(ObservedState observed, rules.ReadSite(site_id));
 //   ASSIGN_OR_RETURN(Rule created, rules.CreateRule(site_id, rule));
 #ifndef TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 #define TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -16,6 +17,32 @@
 #include "proto/state.pb.h"
 
 namespace tqs1::sentinelone {
+
+// Which site a sync means. Site names repeat across accounts (every
+// account has a "Default site"): `id` names one site, `account` picks among
+// sites of one name.
+struct SiteSelector {
+  // A name alone converts implicitly: most callers have only a name.
+  SiteSelector(absl::string_view site_name)  // NOLINT(runtime/explicit)
+      : name(site_name) {}
+  SiteSelector(const std::string& site_name)  // NOLINT(runtime/explicit)
+      : name(site_name) {}
+  SiteSelector(const char* site_name)  // NOLINT(runtime/explicit)
+      : name(site_name) {}
+  SiteSelector(std::string site_name, std::string site_id,
+               std::string account_name_or_id)
+      : name(std::move(site_name)),
+        id(std::move(site_id)),
+        account(std::move(account_name_or_id)) {}
+
+  // The site's exact name; may be empty when `id` is set.
+  std::string name;
+  // The site's id: read by id, no name lookup (the name, when given too,
+  // must match).
+  std::string id;
+  // An account name or id: only sites of that account are candidates.
+  std::string account;
+};
 
 // Errors common to every method:
 //   kUnauthenticated     the API token was refused.
@@ -27,10 +54,12 @@ class FirewallRules {
  public:
   virtual ~FirewallRules() = default;
 
-  // The id of the active site named exactly `site_name`.
-  // kNotFound when none matches, kFailedPrecondition when several do (both
-  // messages list the candidates).
-  virtual absl::StatusOr<std::string> FindSite(absl::string_view site_name) = 0;
+  // The id of the active site `site` selects: by id, or named exactly
+  // `site.name` (in `site.account` when set). kNotFound when none matches,
+  // kFailedPrecondition when several do (the message lists each candidate
+  // with its account and id, and names the `site_id:` and `account:` keys)
+  // or when the site of `site.id` is not active or has another name.
+  virtual absl::StatusOr<std::string> FindSite(const SiteSelector& site) = 0;
 
   // Every firewall rule the site query returns, inherited ones included
   // (each Rule says its scope), read to the end. Never a partial list.

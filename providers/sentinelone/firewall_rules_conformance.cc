@@ -73,22 +73,48 @@ TEST_P(FirewallRulesConformanceTest, FindSiteMatchesExactlyAndListsCandidates) {
   backend().AddSite("100000000000000013", "Twin", "2", true);
   backend().AddSite("100000000000000014", "Gone", kAccountId, false);
   struct Case {
-    std::string name;
+    SiteSelector site;
     absl::StatusCode code;
     std::string id_or_message_part;
   };
   const std::vector<Case> cases = {
-      {"HQ", absl::StatusCode::kOk, kSiteId},
-      {"hq", absl::StatusCode::kOk, "100000000000000011"},
-      {"Hq", absl::StatusCode::kNotFound, "\"HQ\" (id 1758952600032266153"},
-      {"Twin", absl::StatusCode::kFailedPrecondition,
-       "\"Twin\" (id 100000000000000013"},
-      {"Gone", absl::StatusCode::kNotFound, "(no similar names)"},
-      {"Nowhere & co", absl::StatusCode::kNotFound, "(no similar names)"},
+      {{"HQ"}, absl::StatusCode::kOk, kSiteId},
+      {{"hq"}, absl::StatusCode::kOk, "100000000000000011"},
+      {{"Hq"}, absl::StatusCode::kNotFound, "site id 1758952600032266153)"},
+      {{"Twin"},
+       absl::StatusCode::kFailedPrecondition,
+       "site id 100000000000000013)"},
+      {{"Twin"},
+       absl::StatusCode::kFailedPrecondition,
+       "account id 2, site id 100000000000000013); set site_id: (one of the "
+       "site ids above) or account: (an account name or id) in the sync"},
+      {{"Twin", "", "2"}, absl::StatusCode::kOk, "100000000000000013"},
+      {{"Twin", "", kAccountId}, absl::StatusCode::kOk, "100000000000000012"},
+      {{"HQ", "", "2"},
+       absl::StatusCode::kNotFound,
+       "no active SentinelOne site in account \"2\" is named exactly \"HQ\""},
+      {{"", "100000000000000013", ""},
+       absl::StatusCode::kOk,
+       "100000000000000013"},
+      {{"Twin", "100000000000000012", ""},
+       absl::StatusCode::kOk,
+       "100000000000000012"},
+      {{"HQ", "100000000000000012", ""},
+       absl::StatusCode::kFailedPrecondition,
+       "site_id 100000000000000012 is named \"Twin\", not \"HQ\""},
+      {{"", "100000000000000014", ""},
+       absl::StatusCode::kFailedPrecondition,
+       ", not active"},
+      {{"", "100000000000000099", ""},
+       absl::StatusCode::kNotFound,
+       "no SentinelOne site has the id 100000000000000099"},
+      {{"Gone"}, absl::StatusCode::kNotFound, "(no similar names)"},
+      {{"Nowhere & co"}, absl::StatusCode::kNotFound, "(no similar names)"},
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<std::string> id = rules().FindSite(c.name);
+    SCOPED_TRACE(
+        absl::StrCat(c.site.name, "/", c.site.id, "/", c.site.account));
+    absl::StatusOr<std::string> id = rules().FindSite(c.site);
     EXPECT_EQ(id.status().code(), c.code) << id.status();
     if (id.ok()) {
       EXPECT_EQ(*id, c.id_or_message_part);

@@ -83,10 +83,11 @@ absl::StatusOr<std::unique_ptr<SentinelOneClient>> SentinelOneClient::Create(
   if (options.api_token.empty()) {
     return absl::InvalidArgumentError("SentinelOne client: no API token");
   }
-  if (options.page_size < 1 || options.page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("SentinelOne client: page size ", options.page_size,
-                     " is outside 1..1000"));
+  for (int size : {options.page_size, options.rule_page_size}) {
+    if (size < 1 || size > kMaxPageSize) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SentinelOne client: page size ", size, " is outside 1..1000"));
+    }
   }
   if (options.max_pages < 1) {
     return absl::InvalidArgumentError("SentinelOne client: max_pages < 1");
@@ -118,8 +119,8 @@ void SentinelOneClient::Log(log::LogLevel level,
 }
 
 absl::StatusOr<std::string> SentinelOneClient::FindSite(
-    absl::string_view site_name) {
-  return Redact(DoFindSite(site_name));
+    const SiteSelector& site) {
+  return Redact(DoFindSite(site));
 }
 
 absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(
@@ -183,6 +184,7 @@ absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
 
 absl::Status SentinelOneClient::ReadAllPages(
     absl::string_view path_and_filters, absl::string_view endpoint,
+    int page_size,
     const std::function<absl::StatusOr<const json*>(const json&)>& items_of,
     const std::function<absl::Status(const json&)>& on_item) {
   const std::string label = absl::StrCat("SentinelOne ", endpoint);
@@ -195,8 +197,7 @@ absl::Status SentinelOneClient::ReadAllPages(
           label, ": still more pages after ", options_.max_pages,
           " pages; refusing to page on (a cursor that never ends?)"));
     }
-    std::string path =
-        absl::StrCat(path_and_filters, "&limit=", options_.page_size);
+    std::string path = absl::StrCat(path_and_filters, "&limit=", page_size);
     if (cursor.has_value())
       absl::StrAppend(&path, "&cursor=", UrlEncode(*cursor));
     ASSIGN_OR_RETURN(json answer, Call("GET", path, endpoint, std::nullopt));
@@ -238,13 +239,17 @@ absl::Status SentinelOneClient::ReadAllPages(
 }
 
 absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
-    absl::string_view site_name) {
+    const SiteSelector& site) {
   constexpr absl::string_view kEndpoint = "GET /sites";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   std::vector<SiteSummary> candidates;
+  // By id: every state, so that an expired site is named as such.
+  const std::string query =
+      site.id.empty()
+          ? absl::StrCat("/sites?name=", UrlEncode(site.name), "&state=active")
+          : absl::StrCat("/sites?siteIds=", UrlEncode(site.id));
   RETURN_IF_ERROR(ReadAllPages(
-      absl::StrCat("/sites?name=", UrlEncode(site_name), "&state=active"),
-      kEndpoint,
+      query, kEndpoint, options_.page_size,
       [&label](const json& answer) -> absl::StatusOr<const json*> {
         auto data = answer.find("data");
         if (data == answer.end() || !data->is_object()) {
@@ -259,32 +264,14 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
         return &*sites;
       },
       [&](const json& item) -> absl::Status {
-        if (!item.is_object()) {
-          return absl::DataLossError(absl::StrCat(
-              label, ": a site should be an object, got ", item.type_name()));
-        }
-        SiteSummary site;
-        auto id = item.find("id");
-        if (id == item.end() || !id->is_string()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": site without an id string"));
-        }
-        site.id = id->get<std::string>();
-        auto name = item.find("name");
-        if (name == item.end() || !name->is_string()) {
-          return absl::DataLossError(absl::StrCat(label, ": site ", site.id,
-                                                  " without a name string"));
-        }
-        site.name = name->get<std::string>();
-        auto account = item.find("accountName");
-        if (account != item.end() && account->is_string()) {
-          site.account_name = account->get<std::string>();
-        }
-        candidates.push_back(std::move(site));
+        ASSIGN_OR_RETURN(SiteSummary summary, SiteFromWire(item, label));
+        candidates.push_back(std::move(summary));
         return absl::OkStatus();
       }));
-  ASSIGN_OR_RETURN(std::string id, PickSite(site_name, candidates));
-  site_names_[id] = std::string(site_name);
+  ASSIGN_OR_RETURN(std::string id, PickSite(site, candidates));
+  for (const SiteSummary& s : candidates) {
+    if (s.id == id) site_names_[id] = s.name;
+  }
   return id;
 }
 
@@ -307,6 +294,7 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   // inherited rules and manages only scope == site && scopeId == X.
   RETURN_IF_ERROR(ReadAllPages(
       absl::StrCat("/firewall-control?siteIds=", UrlEncode(site_id)), kEndpoint,
+      options_.rule_page_size,
       [&label](const json& answer) -> absl::StatusOr<const json*> {
         auto data = answer.find("data");
         if (data == answer.end()) {

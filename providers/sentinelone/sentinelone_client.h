@@ -7,7 +7,7 @@
 //   options.logger = &logger;
 //   ASSIGN_OR_RETURN(std::unique_ptr<SentinelOneClient> s1,
 //                    SentinelOneClient::Create(options, &transport));
-//   ASSIGN_OR_RETURN(std::string site_id, s1->FindSite("HQ"));
+//   ASSIGN_OR_RETURN(std::string site_id, s1->FindSite({"HQ"}));
 //   ASSIGN_OR_RETURN(ObservedState observed, s1->ReadSite(site_id));
 //
 // Writes whose answer is lost (the transport says IsOutcomeUnknown, a 5xx,
@@ -46,8 +46,11 @@ struct SentinelOneClientOptions {
   // says it: "the API token from $TQS1_S1_TOKEN was rejected by the console
   // (HTTP 401): SentinelOne GET /sites: ...".
   std::string credential_origin;
-  // Items per list request, 1..1000.
+  // Sites per /sites request, 1..1000.
   int page_size = 1000;
+  // Rules per /firewall-control request, 1..1000: a page of full rules of
+  // 5,000 values each is heavy (the response cap, gateway time limits).
+  int rule_page_size = 200;
   // Where to log (never the token or bodies); may be null.
   log::Logger* logger = nullptr;
   // Larger response bodies are refused with kDataLoss.
@@ -68,7 +71,7 @@ class SentinelOneClient : public FirewallRules {
 
   // FirewallRules. Error codes as documented there, plus kAborted from
   // ReadSite when the site changed while it was paged through (re-read).
-  absl::StatusOr<std::string> FindSite(absl::string_view site_name) override;
+  absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       absl::string_view site_id) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
@@ -84,7 +87,7 @@ class SentinelOneClient : public FirewallRules {
 
   // The FirewallRules calls before their errors pass through Redact(): any
   // message may quote what the server sent, which may hold the token.
-  absl::StatusOr<std::string> DoFindSite(absl::string_view site_name);
+  absl::StatusOr<std::string> DoFindSite(const SiteSelector& site);
   absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(absl::string_view site_id);
   absl::StatusOr<tqs1::v1::Rule> DoCreateRule(absl::string_view site_id,
                                               const tqs1::v1::Rule& rule);
@@ -100,10 +103,12 @@ class SentinelOneClient : public FirewallRules {
       absl::string_view method, absl::string_view path,
       absl::string_view endpoint, const std::optional<nlohmann::json>& body);
 
-  // Pages through a list endpoint: `path_and_filters` plus limit/cursor;
-  // `items_of` picks the item array out of each answer.
+  // Pages through a list endpoint: `path_and_filters` plus limit (=
+  // `page_size`) and cursor; `items_of` picks the item array out of each
+  // answer.
   absl::Status ReadAllPages(
       absl::string_view path_and_filters, absl::string_view endpoint,
+      int page_size,
       const std::function<absl::StatusOr<const nlohmann::json*>(
           const nlohmann::json&)>& items_of,
       const std::function<absl::Status(const nlohmann::json&)>& on_item);

@@ -83,6 +83,7 @@ std::unique_ptr<Stack> MakeStack(
   client_options.base_url = stack->emulator->base_url();
   client_options.api_token = std::move(token);
   client_options.page_size = page_size;
+  client_options.rule_page_size = page_size;
   client_options.logger = &stack->logger;
   absl::StatusOr<std::unique_ptr<SentinelOneClient>> client =
       SentinelOneClient::Create(client_options, stack->transport.get());

@@ -84,6 +84,7 @@ class ClientTest : public ::testing::Test {
     options.base_url = std::string(kBase) + "/";
     options.api_token = kToken;
     options.page_size = page_size;
+    options.rule_page_size = page_size;
     options.max_pages = max_pages;
     options.max_response_bytes = max_bytes;
     options.logger = &logger_;
@@ -130,6 +131,7 @@ TEST_F(ClientTest, CreateValidatesOptions) {
     options.base_url = c.url;
     options.api_token = c.token;
     options.page_size = c.page_size;
+    options.rule_page_size = c.page_size;
     absl::Status s = SentinelOneClient::Create(options, &transport_).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(s.message()), HasSubstr(c.message));
@@ -318,6 +320,44 @@ TEST_F(ClientTest, GivesUpAfterMaxPages) {
          "still more pages after 3 pages");
 }
 
+// Real site lists carry many more fields, ids may come as bare integers,
+// and every account has a "Default site".
+TEST_F(ClientTest, FindSiteReadsRealSiteListsAndNamesEveryCandidate) {
+  constexpr char kTwoDefaults[] = R"({"data":{"allSites":{"activeLicenses":3,
+    "totalLicenses":100},"sites":[
+    {"id":225494730938493804,"name":"Default site","accountId":"11",
+     "accountName":"Acme","isDefault":true,"state":"active","sku":"Control",
+     "suite":"Control","siteType":"Paid","expiration":null,
+     "unlimitedExpiration":true,"licenses":{"bundles":[]},
+     "registrationToken":"eyJ...","creator":"x","creatorId":"9"},
+    {"id":"225494730938493805","name":"Default site","accountId":12,
+     "accountName":"Globex","isDefault":true,"state":"active"}]},
+    "pagination":{"nextCursor":null,"totalItems":2}})";
+  transport_.Enqueue(Answer(200, kTwoDefaults));
+  absl::Status ambiguous = client_->FindSite("Default site").status();
+  Expect(ambiguous, absl::StatusCode::kFailedPrecondition,
+         "2 active SentinelOne sites are named \"Default site\": \"Default "
+         "site\" (account \"Acme\", account id 11, site id "
+         "225494730938493804), \"Default site\" (account \"Globex\", account "
+         "id 12, site id 225494730938493805); set site_id:");
+  EXPECT_THAT(transport_.Requests().back().url,
+              HasSubstr("/sites?name=Default%20site&state=active"));
+
+  transport_.Enqueue(Answer(200, kTwoDefaults));
+  absl::StatusOr<std::string> by_account =
+      client_->FindSite({"Default site", "", "Globex"});
+  ASSERT_TRUE(by_account.ok()) << by_account.status();
+  EXPECT_EQ(*by_account, "225494730938493805");
+
+  transport_.Enqueue(Answer(200, kTwoDefaults));
+  absl::StatusOr<std::string> by_id =
+      client_->FindSite({"", "225494730938493804", ""});
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(*by_id, "225494730938493804");
+  EXPECT_THAT(transport_.Requests().back().url,
+              HasSubstr("/sites?siteIds=225494730938493804"));
+}
+
 TEST_F(ClientTest, FindSiteRejectsBadShapes) {
   transport_.Enqueue(Answer(200, R"({"data":[],"pagination":{}})"));
   Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
@@ -325,7 +365,7 @@ TEST_F(ClientTest, FindSiteRejectsBadShapes) {
   transport_.Enqueue(
       Answer(200, R"({"data":{"sites":[{"name":"HQ"}]},"pagination":{}})"));
   Expect(client_->FindSite("HQ").status(), absl::StatusCode::kDataLoss,
-         "site without an id string");
+         "missing field \"site id\"");
 }
 
 TEST_F(ClientTest, CreateWithUnknownOutcomeIsSettledByReading) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "providers/http/http_status.h"
 
 namespace tqs1::sentinelone {
@@ -457,34 +458,100 @@ bool SameRuleContent(const Rule& a, const Rule& b) {
          CanonicalHosts(a) == CanonicalHosts(b);
 }
 
+absl::StatusOr<SiteSummary> SiteFromWire(const json& item,
+                                         absl::string_view endpoint) {
+  if (!item.is_object()) {
+    return absl::DataLossError(absl::StrCat(
+        endpoint, ": a site should be an object, got ", item.type_name()));
+  }
+  SiteSummary site;
+  ASSIGN_OR_RETURN(site.id, IdField(item, "id", endpoint, "site id"));
+  auto name = item.find("name");
+  if (name == item.end() || !name->is_string()) {
+    return absl::DataLossError(
+        absl::StrCat(endpoint, ": site ", site.id, " without a name string"));
+  }
+  site.name = name->get<std::string>();
+  if (item.contains("accountId") && !item["accountId"].is_null()) {
+    ASSIGN_OR_RETURN(site.account_id,
+                     IdField(item, "accountId", endpoint,
+                             absl::StrCat("site ", site.id, " accountId")));
+  }
+  ASSIGN_OR_RETURN(
+      site.account_name,
+      StringField(item, "accountName", /*required=*/false, endpoint,
+                  absl::StrCat("site ", site.id, " accountName")));
+  ASSIGN_OR_RETURN(site.state,
+                   StringField(item, "state", /*required=*/false, endpoint,
+                               absl::StrCat("site ", site.id, " state")));
+  return site;
+}
+
 absl::StatusOr<std::string> PickSite(
-    absl::string_view name, const std::vector<SiteSummary>& candidates) {
+    const SiteSelector& want, const std::vector<SiteSummary>& candidates) {
   auto describe = [](const SiteSummary& s) {
-    std::string out = absl::StrCat("\"", s.name, "\" (id ", s.id);
-    if (!s.account_name.empty())
-      absl::StrAppend(&out, ", account ", s.account_name);
-    return absl::StrCat(out, ")");
+    std::string out = absl::StrCat("\"", s.name, "\" (");
+    if (!s.account_name.empty() || !s.account_id.empty()) {
+      absl::StrAppend(&out, "account \"", s.account_name, "\"");
+      if (!s.account_id.empty()) {
+        absl::StrAppend(&out, ", account id ", s.account_id);
+      }
+      absl::StrAppend(&out, ", ");
+    }
+    return absl::StrCat(out, "site id ", s.id, ")");
+  };
+  if (!want.id.empty()) {
+    for (const SiteSummary& s : candidates) {
+      if (s.id != want.id) continue;
+      if (!s.state.empty() && s.state != "active") {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the SentinelOne site of site_id ", want.id, ", ",
+                         describe(s), ", is ", s.state, ", not active"));
+      }
+      if (!want.name.empty() && s.name != want.name) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the SentinelOne site of site_id ", want.id, " is named \"", s.name,
+            "\", not \"", want.name,
+            "\" as the sync's site: says; correct site: or leave it out"));
+      }
+      return s.id;
+    }
+    return absl::NotFoundError(
+        absl::StrCat("no SentinelOne site has the id ", want.id,
+                     " (the sync's site_id:) that this API token can see"));
+  }
+  auto in_account = [&](const SiteSummary& s) {
+    return want.account.empty() || s.account_id == want.account ||
+           s.account_name == want.account;
   };
   std::vector<const SiteSummary*> exact;
+  std::vector<const SiteSummary*> other_accounts;
   for (const SiteSummary& s : candidates) {
-    if (s.name == name) exact.push_back(&s);
+    if (s.name != want.name) continue;
+    (in_account(s) ? exact : other_accounts).push_back(&s);
   }
   if (exact.size() == 1) return exact.front()->id;
+  std::string where;
+  if (!want.account.empty()) {
+    where = absl::StrCat(" in account \"", want.account, "\"");
+  }
   if (exact.empty()) {
     std::vector<std::string> similar;
     for (const SiteSummary& s : candidates) similar.push_back(describe(s));
     return absl::NotFoundError(absl::StrCat(
-        "no active SentinelOne site is named exactly \"", name, "\"",
+        "no active SentinelOne site", where, " is named exactly \"", want.name,
+        "\"",
         similar.empty()
             ? std::string(" (no similar names)")
             : absl::StrCat(" (similar: ", absl::StrJoin(similar, ", "), ")")));
   }
   std::vector<std::string> listed;
   for (const SiteSummary* s : exact) listed.push_back(describe(*s));
-  return absl::FailedPreconditionError(
-      absl::StrCat(exact.size(), " active SentinelOne sites are named \"", name,
-                   "\": ", absl::StrJoin(listed, ", "),
-                   "; rename one of them, tqs1 needs a unique site name"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      exact.size(), " active SentinelOne sites", where, " are named \"",
+      want.name, "\": ", absl::StrJoin(listed, ", "),
+      "; set site_id: (one of the site ids above) or account: (an account "
+      "name or id) in the sync to say which"));
 }
 
 std::string UrlEncode(absl::string_view value) {

@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "proto/state.pb.h"
+#include "providers/sentinelone/firewall_rules.h"
 
 namespace tqs1::sentinelone {
 
@@ -110,15 +111,26 @@ tqs1::v1::RuleScope ScopeFromWire(absl::string_view text);
 struct SiteSummary {
   std::string id;
   std::string name;
+  std::string account_id;
   std::string account_name;
+  // "active", "expired", "deleted"; empty when not said.
+  std::string state;
 };
 
-// Picks the one site named exactly `name` (case-sensitive) among
-// `candidates` (what a name query returned, possibly case-insensitive
-// matches). kNotFound when none matches, kFailedPrecondition when several
-// do; both messages list the candidates.
+// One item of a /sites answer: `id` a string or an integer, `name` a
+// string, the account and state when present. kDataLoss otherwise.
+absl::StatusOr<SiteSummary> SiteFromWire(const nlohmann::json& item,
+                                         absl::string_view endpoint);
+
+// Picks the one site `want` selects among `candidates` (what a name or id
+// query returned, possibly case-insensitive name matches): the one of id
+// `want.id` (active, and named `want.name` when that is given), or the one
+// named exactly `want.name` (case-sensitive) of account `want.account` (an
+// id or a name) when that is given. kNotFound when none matches,
+// kFailedPrecondition when several do or the site of `want.id` does not
+// fit; the messages list the candidates with their accounts and ids.
 absl::StatusOr<std::string> PickSite(
-    absl::string_view name, const std::vector<SiteSummary>& candidates);
+    const SiteSelector& want, const std::vector<SiteSummary>& candidates);
 
 // `value` percent-encoded for a URL query (RFC 3986 unreserved kept).
 std::string UrlEncode(absl::string_view value);
