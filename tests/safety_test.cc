@@ -211,8 +211,8 @@ TEST_F(SafetyTest, FlagsThatAPlanFileFixesAreRefused) {
   const std::string dir = Setup(100);
   const std::string path = dir + "/p.json";
   ASSERT_EQ(Run({"plan", "--out", path, "-c", dir}).exit_code, 0);
-  for (const char* flag : {"--allow-empty", "--allow-mass-unblock",
-                           "--allow-disabled-firewall", "--adopt"}) {
+  for (const char* flag :
+       {"--allow-empty", "--allow-mass-unblock", "--adopt"}) {
     SCOPED_TRACE(flag);
     RunResult r = Run({"apply", path, flag, "-c", dir});
     EXPECT_EQ(r.exit_code, 1) << r;

@@ -88,22 +88,13 @@ constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "block_statuses",
                                               "never_block_statuses",
                                               "page_size"};
-constexpr absl::string_view kSentinelOneKeys[] = {"url",
-                                                  "api_token_env",
-                                                  "api_token_file",
-                                                  "ca_file",
-                                                  "insecure_skip_verify",
-                                                  "rule_page_size",
-                                                  "writes_per_second"};
+constexpr absl::string_view kSentinelOneKeys[] = {
+    "url",     "api_token_env",        "api_token_file",
+    "ca_file", "insecure_skip_verify", "rule_page_size"};
 constexpr absl::string_view kSyncKeys[] = {
     "name", "collection",  "site",   "site_id", "account",
-    "rule", "never_block", "refuse", "guards",  "ipv6"};
+    "rule", "never_block", "refuse", "guards"};
 
-constexpr EnumValue kIpv6Modes[] = {
-    {"auto", tqs1::v1::IPV6_MODE_AUTO},
-    {"on", tqs1::v1::IPV6_MODE_ON},
-    {"off", tqs1::v1::IPV6_MODE_OFF},
-};
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
                                            "os_types", "enabled"};
 constexpr absl::string_view kGuardKeys[] = {
@@ -344,10 +335,6 @@ class ConfigParser : public SchemaReader {
       ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, 1000));
       s1->set_rule_page_size(static_cast<uint32_t>(n));
     }
-    if (const Entry* e = m.Find("writes_per_second")) {
-      ASSIGN_OR_RETURN(const double d, ReadNumber(e->value, 100));
-      s1->set_writes_per_second(d);
-    }
     return absl::OkStatus();
   }
 
@@ -470,10 +457,6 @@ class ConfigParser : public SchemaReader {
           : !sync->account().empty()
               ? absl::StrCat(sync->account(), "/", sync->site())
               : sync->site()));
-    }
-    if (const Entry* e = m.Find("ipv6")) {
-      ASSIGN_OR_RETURN(const int mode, ReadEnum(e->value, kIpv6Modes));
-      sync->set_ipv6(static_cast<tqs1::v1::Ipv6Mode>(mode));
     }
     if (const Entry* e = m.Find("rule")) {
       RETURN_IF_ERROR(ParseRule(e->value, sync->mutable_rule()));

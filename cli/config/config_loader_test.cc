@@ -102,14 +102,12 @@ sentinelone:
   api_token_file: s1.token
   insecure_skip_verify: false
   rule_page_size: 100
-  writes_per_second: 0.5
 never_block: [192.0.2.10, "2001:DB8::/32"]
 syncs:
   - name: c2-hq
     collection: Known C2 IPs
     site: HQ
     account: ACME
-    ipv6: "off"
     rule:
       description: ""
       direction: Outbound
@@ -127,7 +125,6 @@ syncs:
       min_ipv6_prefix: 48
   - collection: Botnet
     site: Branch
-    ipv6: On
   - collection: Botnet
     site_id: 225494730938493804
 )";
@@ -146,7 +143,6 @@ syncs:
       url: "http://[::1]:9000"
       api_token { file: "s1.token" }
       rule_page_size: 100
-      writes_per_second: 0.5
     }
     never_block: [ "192.0.2.10", "2001:db8::/32" ]
     syncs {
@@ -154,7 +150,6 @@ syncs:
       collection: "Known C2 IPs"
       site: "HQ"
       account: "ACME"
-      ipv6: IPV6_MODE_OFF
       rule {
         direction: DIRECTION_OUTBOUND
         os_types: [ OS_TYPE_WINDOWS_LEGACY, OS_TYPE_LINUX ]
@@ -173,7 +168,6 @@ syncs:
       name: "Botnet -> Branch"
       collection: "Botnet"
       site: "Branch"
-      ipv6: IPV6_MODE_ON
       rule { enabled: true }
     }
     syncs {
@@ -416,9 +410,6 @@ std::vector<ErrorCase> ErrorCases() {
        v + sync_head + "    site_id: 12\n    account: ACME\n",
        "tqs1.yaml:13: syncs[0]: set site_id or account, not both (a site id "
        "names one site already)"},
-      {"ipv6 mode", v + sync_head + "    ipv6: maybe\n",
-       "tqs1.yaml:12: syncs[0].ipv6: unknown value \"maybe\"; expected one "
-       "of: auto, on, off"},
       {"same site by id twice",
        v + "syncs:\n  - collection: C2\n    site_id: 12\n"
            "  - collection: C2\n    site_id: \"12\"\n    site: HQ\n",
@@ -440,11 +431,6 @@ std::vector<ErrorCase> ErrorCases() {
        absl::StrCat(kThreatQ, "  block_statuses: []\n", kSentinelOne, kOneSync),
        "tqs1.yaml:6: threatq.block_statuses: expected at least one status "
        "(e.g. Active); an empty list would block nothing"},
-      {"writes per second",
-       absl::StrCat(kThreatQ, kSentinelOne, "  writes_per_second: 0\n",
-                    kOneSync),
-       "tqs1.yaml:9: sentinelone.writes_per_second: expected a number "
-       "greater than 0 and at most 100, got \"0\""},
       {"rule page size",
        absl::StrCat(kThreatQ, kSentinelOne, "  rule_page_size: 5000\n",
                     kOneSync),
