@@ -11,7 +11,12 @@
 // from the one HTTP status table):
 //   429                       any request (the server did not process it);
 //                             waits Retry-After (seconds or HTTP-date),
-//                             capped at max_retry_after, else backoff.
+//                             capped at max_retry_after; without a usable
+//                             one, 5 s doubling to 60 s (RetryOptions).
+//                             A 429 has its own, larger, budget of attempts
+//                             and time: rate limits are often per minute.
+//                             Each 429 is logged at kWarning with what it
+//                             carried (Retry-After, a redacted body excerpt).
 //   408, 5xx (not 501)        idempotent requests only: a non-idempotent
 //                             request may have been applied; the caller
 //                             must re-read instead.
@@ -28,11 +33,14 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "base/clock.h"
 #include "base/logger.h"
 #include "providers/http/http_transport.h"
@@ -51,11 +59,27 @@ struct RetryOptions {
   // No retry starts (or sleeps) past this much time after the first
   // attempt began.
   absl::Duration deadline = absl::Minutes(5);
+  // After a 429 without a usable Retry-After, retry n (n = 0, 1, ... counts
+  // this request's 429s) waits b = min(max_rate_limit_backoff,
+  // rate_limit_backoff * 2^n), plus up to rate_limit_jitter * b (upward
+  // only: never less than b, at most b * (1 + rate_limit_jitter)).
+  absl::Duration rate_limit_backoff = absl::Seconds(5);
+  absl::Duration max_rate_limit_backoff = absl::Seconds(60);
+  double rate_limit_jitter = 0.2;
+  // Used instead of max_attempts and deadline when the last answer was a
+  // 429 (the server did not process the request; its window may be a
+  // minute long). Both count from the first attempt, whatever it answered.
+  int max_rate_limit_attempts = 8;
+  absl::Duration rate_limit_deadline = absl::Minutes(10);
+  // Texts taken out of the body excerpt of a logged 429, besides the
+  // credentials the request itself carries (a password sent in a body).
+  std::vector<std::string> secrets;
   // Seed of the jitter; the same seed gives the same waits.
   uint64_t seed = 0x7471733172657472;  // "tqs1retr"
   // Not owned; null: RealClock(). Must outlive the transport.
   Clock* clock = nullptr;
-  // Not owned; may be null. Each retry is logged at kInfo.
+  // Not owned; may be null. Each retry is logged at kInfo, each 429 and
+  // each deadline that stops retrying at kWarning.
   log::Logger* logger = nullptr;
 };
 
@@ -68,6 +92,11 @@ class RetryingTransport : public HttpTransport {
 
  private:
   absl::Duration Backoff(int retry);
+  absl::Duration RateLimitBackoff(int rate_limited);
+  void LogRateLimited(const HttpRequest& request, const HttpResponse& response,
+                      int attempt, int max_attempts,
+                      const std::optional<std::string>& retry_after,
+                      absl::Duration wait, absl::string_view stop);
 
   const std::unique_ptr<HttpTransport> base_;
   const RetryOptions options_;
@@ -81,6 +110,21 @@ class RetryingTransport : public HttpTransport {
 // zero). nullopt when it is neither.
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
                                               absl::Time now);
+
+// A one-line excerpt of a response body for a log line: control characters
+// and runs of white space become one space, every occurrence of `secrets`
+// is replaced by "[redacted]" before anything is cut, and the text is cut
+// to at most `max_bytes` (on a UTF-8 boundary, "..." appended). Prefixed
+// with the body's size: `312 bytes: {"errors":[...]}`, or "empty".
+std::string BodyExcerpt(absl::string_view body,
+                        absl::Span<const absl::string_view> secrets,
+                        size_t max_bytes = 200);
+
+// The credentials `request` carries, for redaction: the values of its
+// Authorization, Cookie and other token, key, secret or auth headers (also
+// without their scheme, and Basic credentials decoded), and the values of
+// such query parameters.
+std::vector<std::string> RequestSecrets(const HttpRequest& request);
 
 }  // namespace tqs1::http
 
