@@ -408,18 +408,52 @@ void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
 void ClassifyRules(PlanWork& w) {
   tqs1::v1::ObservedReport& observed_report = *w.plan.mutable_observed();
   observed_report.set_rules(w.observed.rules_size());
+  auto refuse = [&w](const Rule& rule, std::string reason) {
+    tqs1::v1::Conflict* conflict = w.plan.add_conflicts();
+    conflict->set_rule_id(rule.id());
+    conflict->set_name(rule.name());
+    conflict->set_reason(std::move(reason));
+    conflict->set_blocks(true);
+  };
   for (const Rule& rule : w.observed.rules()) {
     w.names_in_use.insert(rule.name());
+    std::optional<int> index = ManagedNameIndex(w.collection, rule.name());
+    bool marked = HasOwnershipMarker(rule.description());
     if (!IsSiteRule(rule, w.observed)) {
       observed_report.set_inherited(observed_report.inherited() + 1);
+      // Left alone, a rule of this sync read with an unusable scope would
+      // be recreated on every run.
+      if (index.has_value() && marked) {
+        refuse(rule, absl::StrCat(
+                         "has tqs1's marker and a name of this sync but does "
+                         "not read as a rule of this site (scope ",
+                         tqs1::v1::RuleScope_Name(rule.scope()),
+                         ", scope id \"", rule.scope_id(),
+                         "\"); tqs1 cannot tell whether it owns it, and "
+                         "would recreate it on every run: check the rule in "
+                         "the console"));
+      }
       continue;
     }
-    std::optional<int> index = ManagedNameIndex(w.collection, rule.name());
     if (!index.has_value()) {
       observed_report.set_foreign(observed_report.foreign() + 1);
       continue;
     }
-    bool marked = HasOwnershipMarker(rule.description());
+    if (!rule.unreadable().empty()) {
+      refuse(rule, absl::StrCat("has a name of this sync but could not be "
+                                "read: ",
+                                rule.unreadable(),
+                                "; tqs1 will not rewrite a rule it cannot "
+                                "read: fix or rename it in the console"));
+      continue;
+    }
+    if (rule.read_only() && marked) {
+      refuse(rule,
+             "has tqs1's marker and a name of this sync but the console "
+             "says it cannot be edited at this scope (editable: false): "
+             "make it editable or rename it in the console");
+      continue;
+    }
     if (!marked && !w.options.adopt()) {
       tqs1::v1::Conflict* conflict = w.plan.add_conflicts();
       conflict->set_rule_id(rule.id());
@@ -713,6 +747,24 @@ bool UnblockShareGuard(PlanWork& w) {
   return tripped && !w.options.allow_mass_unblock();
 }
 
+// Rules of this sync that tqs1 cannot manage safely (Conflict.blocks)
+// stop the plan; no switch lets it through: the console must be fixed.
+bool UnmanageableRuleGuard(PlanWork& w) {
+  int blocking = 0;
+  for (const tqs1::v1::Conflict& c : w.plan.conflicts()) {
+    if (c.blocks()) ++blocking;
+  }
+  if (blocking == 0) return false;
+  tqs1::v1::GuardVerdict* v = w.plan.add_guards();
+  v->set_guard("unmanageable-rule");
+  v->set_tripped(true);
+  v->set_entries(blocking);
+  v->set_message(absl::StrCat(
+      blocking, blocking == 1 ? " rule" : " rules",
+      " of this sync cannot be managed safely (see the conflicts)"));
+  return true;
+}
+
 // 8. Summary.
 void Summarize(PlanWork& w, bool blocked) {
   Plan& plan = w.plan;
@@ -764,6 +816,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   AddActions(w);
   bool blocked = EmptySourceGuard(w);
   blocked |= UnblockShareGuard(w);
+  blocked |= UnmanageableRuleGuard(w);
   Summarize(w, blocked);
   return std::move(w.plan);
 }

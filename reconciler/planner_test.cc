@@ -225,6 +225,44 @@ TEST(ComputePlanTest, DisabledRuleStaysDisabled) {
   EXPECT_EQ(plan->actions(0).reasons(0), "description differs");
 }
 
+// Rules of this sync that tqs1 cannot manage safely stop the plan: left
+// alone, each would be recreated (a new "(n)" rule) on every run.
+TEST(ComputePlanTest, UnmanageableRulesOfTheSyncBlockThePlan) {
+  Rule no_scope = ManagedRule("1", "C (1)", Ips(2));
+  no_scope.set_scope(tqs1::v1::RULE_SCOPE_UNSPECIFIED);
+  Rule unreadable = ManagedRule("2", "C (2)", {});
+  unreadable.set_unreadable("field \"values[]\" should be a string, got null");
+  Rule read_only = ManagedRule("3", "C (3)", Ips(2));
+  read_only.set_read_only(true);
+  // Someone else's odd rules are no reason to stop.
+  Rule foreign = ForeignRule("4", "Scanners", {"192.0.2.9"});
+  foreign.set_unreadable("odd");
+  Rule foreign_read_only = ForeignRule("5", "Other", {"192.0.2.8"});
+  foreign_read_only.set_read_only(true);
+  const std::vector<Rule> rules = {no_scope, unreadable, read_only, foreign,
+                                   foreign_read_only};
+  for (const Rule& rule : rules) {
+    SCOPED_TRACE(rule.id());
+    const bool blocks = rule.id() <= "3";
+    absl::StatusOr<Plan> plan =
+        ComputePlan(Desired("C", Ips(2)), Site({rule}), {});
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(plan->summary().blocked(), blocks);
+    if (!blocks) {
+      EXPECT_EQ(plan->conflicts_size(), 0);
+      continue;
+    }
+    ASSERT_EQ(plan->conflicts_size(), 1);
+    EXPECT_TRUE(plan->conflicts(0).blocks());
+    EXPECT_EQ(plan->conflicts(0).rule_id(), rule.id());
+    ASSERT_GE(plan->guards_size(), 1);
+    const tqs1::v1::GuardVerdict& guard = plan->guards(plan->guards_size() - 1);
+    EXPECT_EQ(guard.guard(), "unmanageable-rule");
+    EXPECT_TRUE(guard.tripped());
+    EXPECT_FALSE(guard.overridden());
+  }
+}
+
 TEST(ComputePlanTest, LegacyRuleReportedAsConflictWithoutAdoption) {
   ObservedState site = Site({ManagedRule("1", "C", Ips(2), /*marked=*/false)});
   absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), site, {});

@@ -309,6 +309,15 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
         return &*data;
       },
       [&](const json& item) -> absl::Status {
+        // Network Quarantine rules share the listing; they are not
+        // firewall rules and never tqs1's.
+        if (item.is_object()) {
+          auto category = item.find("ruleCategory");
+          if (category != item.end() && category->is_string() &&
+              *category != "firewall") {
+            return absl::OkStatus();
+          }
+        }
         ASSIGN_OR_RETURN(Rule rule, RuleFromJson(item, label));
         if (!ids.insert(rule.id()).second) {
           // Cursor pages shifted under us: a rule was added or removed

@@ -355,6 +355,11 @@ absl::Status ValidateRuleForWrite(const Rule& rule) {
   return absl::OkStatus();
 }
 
+namespace {
+absl::Status RuleBodyFromJson(const json& item, absl::string_view endpoint,
+                              absl::string_view where, Rule& rule);
+}  // namespace
+
 absl::StatusOr<Rule> RuleFromJson(const json& item,
                                   absl::string_view endpoint) {
   if (!item.is_object()) {
@@ -390,7 +395,7 @@ absl::StatusOr<Rule> RuleFromJson(const json& item,
   rule.set_direction(DirectionFromWire(*direction));
   absl::StatusOr<std::string> scope = string_field("scope", false);
   if (!scope.ok()) return scope.status();
-  rule.set_scope(ScopeFromWire(*scope));
+  rule.set_scope(ScopeFromWire(absl::AsciiStrToLower(*scope)));
   // scopeId: null for global rules; defensively accept an integer.
   auto scope_id = item.find("scopeId");
   if (scope_id != item.end() && !scope_id->is_null()) {
@@ -399,7 +404,27 @@ absl::StatusOr<Rule> RuleFromJson(const json& item,
     if (!sid.ok()) return sid.status();
     rule.set_scope_id(*std::move(sid));
   }
+  auto editable = item.find("editable");
+  if (editable != item.end() && editable->is_boolean()) {
+    rule.set_read_only(!editable->get<bool>());
+  }
+  // The rest may be odd in a rule someone else made (the spec allows null
+  // values; consoles send entries without a type): such a rule is kept
+  // with what was read so far and says why it is unreadable; the planner
+  // decides whether that matters.
+  if (absl::Status body = RuleBodyFromJson(item, endpoint, where, rule);
+      !body.ok()) {
+    rule.clear_os_types();
+    rule.clear_remote_hosts();
+    rule.set_unreadable(std::string(body.message()));
+  }
+  return rule;
+}
 
+namespace {
+
+absl::Status RuleBodyFromJson(const json& item, absl::string_view endpoint,
+                              absl::string_view where, Rule& rule) {
   auto os_types = item.find("osTypes");
   if (os_types != item.end() && !os_types->is_null()) {
     if (!os_types->is_array()) {
@@ -448,8 +473,10 @@ absl::StatusOr<Rule> RuleFromJson(const json& item,
       }
     }
   }
-  return rule;
+  return absl::OkStatus();
 }
+
+}  // namespace
 
 bool SameRuleContent(const Rule& a, const Rule& b) {
   return a.name() == b.name() && a.description() == b.description() &&

@@ -234,6 +234,28 @@ TEST(RuleFromJsonTest, WrongTypesAndMissingFieldsAreDataLoss) {
        "E: field \"rule 1 name\" should be a string, got number"},
       {R"({"id": "1", "name": "a", "action": ["Block"]})",
        "E: field \"rule 1 action\" should be a string, got array"},
+      {R"({"id": "1", "name": "a", "scopeId": true})",
+       "E: field \"rule 1 scopeId\" should be an id string, got boolean"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.item);
+    absl::StatusOr<Rule> rule = RuleFromJson(json::parse(c.item), "E");
+    ASSERT_FALSE(rule.ok());
+    EXPECT_EQ(rule.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(rule.status().message(), c.message);
+  }
+}
+
+// A rule someone else made may be odd past its id and name (the spec
+// allows null values; consoles send host entries without a type): it is
+// kept, with its name, description and scope, and says why it is
+// unreadable, so that one odd rule never makes the whole site unreadable.
+TEST(RuleFromJsonTest, OddRulesAreKeptAsUnreadable) {
+  struct Case {
+    std::string item;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
       {R"({"id": "1", "name": "a", "osTypes": "windows"})",
        "E: field \"rule 1 osTypes\" should be an array, got string"},
       {R"({"id": "1", "name": "a", "osTypes": [1]})",
@@ -248,16 +270,33 @@ TEST(RuleFromJsonTest, WrongTypesAndMissingFieldsAreDataLoss) {
       {R"({"id": "1", "name": "a", "remoteHosts": [{"type": "cidr", "values": [1]}]})",
        "E: field \"rule 1 remoteHosts[].values[]\" should be a string, got "
        "number"},
-      {R"({"id": "1", "name": "a", "scopeId": true})",
-       "E: field \"rule 1 scopeId\" should be an id string, got boolean"},
+      {R"({"id": "1", "name": "a", "remoteHosts": [{}]})",
+       "E: missing field \"rule 1 remoteHosts[].type\""},
+      {R"({"id": "1", "name": "a", "remoteHosts": [{"type": "addresses", "values": ["192.0.2.1", null]}]})",
+       "E: field \"rule 1 remoteHosts[].values[]\" should be a string, got "
+       "null"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.item);
     absl::StatusOr<Rule> rule = RuleFromJson(json::parse(c.item), "E");
-    ASSERT_FALSE(rule.ok());
-    EXPECT_EQ(rule.status().code(), absl::StatusCode::kDataLoss);
-    EXPECT_EQ(rule.status().message(), c.message);
+    ASSERT_TRUE(rule.ok()) << rule.status();
+    EXPECT_EQ(rule->id(), "1");
+    EXPECT_EQ(rule->name(), "a");
+    EXPECT_EQ(rule->unreadable(), c.message);
+    EXPECT_EQ(rule->remote_hosts_size(), 0);
+    EXPECT_EQ(rule->os_types_size(), 0);
   }
+}
+
+TEST(RuleFromJsonTest, ScopeIgnoresCaseAndEditableFalseIsReadOnly) {
+  absl::StatusOr<Rule> rule =
+      RuleFromJson(json::parse(R"({"id": "1", "name": "a", "scope": "Site",
+                      "scopeId": "9", "editable": false})"),
+                   "E");
+  ASSERT_TRUE(rule.ok()) << rule.status();
+  EXPECT_EQ(rule->scope(), tqs1::v1::RULE_SCOPE_SITE);
+  EXPECT_TRUE(rule->read_only());
+  EXPECT_TRUE(rule->unreadable().empty());
 }
 
 TEST(RuleToWireDataTest, SplitsAddressesAndCidrs) {
