@@ -421,9 +421,13 @@ void ClassifyRules(PlanWork& w) {
     bool marked = HasOwnershipMarker(rule.description());
     if (!IsSiteRule(rule, w.observed)) {
       observed_report.set_inherited(observed_report.inherited() + 1);
-      // Left alone, a rule of this sync read with an unusable scope would
-      // be recreated on every run.
-      if (index.has_value() && marked) {
+      // Left alone, a rule of this sync read without a usable scope (none,
+      // or a site scope of another site) would be recreated on every run.
+      // A rule of another scope (account, global, group) is inherited.
+      const bool unusable_scope =
+          rule.scope() == tqs1::v1::RULE_SCOPE_UNSPECIFIED ||
+          rule.scope() == tqs1::v1::RULE_SCOPE_SITE;
+      if (index.has_value() && marked && unusable_scope) {
         refuse(rule, absl::StrCat(
                          "has tqs1's marker and a name of this sync but does "
                          "not read as a rule of this site (scope ",

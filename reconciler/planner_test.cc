@@ -234,16 +234,24 @@ TEST(ComputePlanTest, UnmanageableRulesOfTheSyncBlockThePlan) {
   unreadable.set_unreadable("field \"values[]\" should be a string, got null");
   Rule read_only = ManagedRule("3", "C (3)", Ips(2));
   read_only.set_read_only(true);
+  Rule other_site = ManagedRule("31", "C (4)", Ips(2));
+  other_site.set_scope_id("999");
+  // An account rule of the sync is inherited, not ambiguous.
+  Rule account = ManagedRule("6", "C (5)", Ips(2));
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  account.set_scope_id("77");
   // Someone else's odd rules are no reason to stop.
   Rule foreign = ForeignRule("4", "Scanners", {"192.0.2.9"});
   foreign.set_unreadable("odd");
   Rule foreign_read_only = ForeignRule("5", "Other", {"192.0.2.8"});
   foreign_read_only.set_read_only(true);
-  const std::vector<Rule> rules = {no_scope, unreadable, read_only, foreign,
-                                   foreign_read_only};
+  const std::vector<Rule> rules = {no_scope,   unreadable, read_only,
+                                   other_site, foreign,    foreign_read_only,
+                                   account};
   for (const Rule& rule : rules) {
     SCOPED_TRACE(rule.id());
-    const bool blocks = rule.id() <= "3";
+    const bool blocks = rule.id() == "1" || rule.id() == "2" ||
+                        rule.id() == "3" || rule.id() == "31";
     absl::StatusOr<Plan> plan =
         ComputePlan(Desired("C", Ips(2)), Site({rule}), {});
     ASSERT_TRUE(plan.ok()) << plan.status();

@@ -81,8 +81,9 @@ TEST_F(ConfigTest, OperatorErrorsHaveExactMessages) {
        {{"site: \"HQ\"", "site: \"hq\""}},
        {},
        "Error: sync \"c2-hq\": finding SentinelOne site \"hq\": no active "
-       "SentinelOne site is named exactly \"hq\" (similar: \"HQ\" (id "
-       "1758952600032200001, account Acme))\n"},
+       "SentinelOne site is named exactly \"hq\" (similar: \"HQ\" (account "
+       "\"Acme\", account id 1286405255240245908, site id "
+       "1758952600032200001))\n"},
       {"missing site",
        {{"site: \"HQ\"", "site: \"HQ-West\""}},
        {},
