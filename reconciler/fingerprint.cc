@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -67,15 +68,27 @@ std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
     digest.AddNumber(rule->action());
     digest.AddNumber(rule->enabled());
     digest.AddNumber(rule->direction());
-    digest.AddNumber(rule->os_types_size());
-    for (int os : rule->os_types()) digest.AddNumber(os);
+    // Sets, not lists: the order in which a console lists OS types and
+    // values (or splits values into host sets) is no change.
+    std::vector<int> os(rule->os_types().begin(), rule->os_types().end());
+    std::sort(os.begin(), os.end());
+    digest.AddNumber(os.size());
+    for (int type : os) digest.AddNumber(type);
     digest.AddNumber(rule->scope());
     digest.Add(rule->scope_id());
-    digest.AddNumber(rule->remote_hosts_size());
+    digest.AddNumber(rule->read_only());
+    digest.Add(rule->unreadable());
+    std::vector<std::pair<absl::string_view, absl::string_view>> entries;
     for (const tqs1::v1::HostSet& hosts : rule->remote_hosts()) {
-      digest.Add(hosts.type());
-      digest.AddNumber(hosts.values_size());
-      for (const std::string& value : hosts.values()) digest.Add(value);
+      for (const std::string& value : hosts.values()) {
+        entries.emplace_back(hosts.type(), value);
+      }
+    }
+    std::sort(entries.begin(), entries.end());
+    digest.AddNumber(entries.size());
+    for (const auto& [type, value] : entries) {
+      digest.Add(type);
+      digest.Add(value);
     }
   }
   return absl::StrCat("sha256:", digest.Finish());

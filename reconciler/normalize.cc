@@ -266,6 +266,11 @@ NormalizedValues NormalizeValues(
       reject(k, value, std::string(prefix.status().message()));
       continue;
     }
+    if (options.ipv6_off && prefix->family() == IpPrefix::Family::kV6) {
+      report.set_refused(report.refused() + 1);
+      reject(k, value, kIpv6OffReason);
+      continue;
+    }
     int min_length = prefix->family() == IpPrefix::Family::kV4
                          ? guards.min_ipv4_prefix
                          : guards.min_ipv6_prefix;
@@ -346,6 +351,7 @@ NormalizedValues NormalizeValues(const tqs1::v1::DesiredState& desired,
       options.refuse |= 1u << category;
     }
   }
+  options.ipv6_off = desired.sync().ipv6() == tqs1::v1::IPV6_MODE_OFF;
   return NormalizeValues(desired.values(), never_block, guards, options);
 }
 

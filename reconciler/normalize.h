@@ -108,16 +108,24 @@ struct NormalizeOptions {
   // Categories refused instead of blocked with a warning: a mask of
   // (1 << InputCategory) bits.
   uint32_t refuse = 0;
+  // The sync writes no IPv6 values (ipv6: off): every IPv6 value is
+  // rejected with the reason kIpv6OffReason and counted as refused.
+  bool ipv6_off = false;
 };
+
+// Why an IPv6 value is rejected when the sync's ipv6 mode is off.
+inline constexpr char kIpv6OffReason[] =
+    "IPv6 is off for this sync (ipv6: off)";
 
 NormalizedValues NormalizeValues(
     const google::protobuf::RepeatedPtrField<std::string>& values,
     const NeverBlockList& never_block, const GuardSettings& guards,
     const NormalizeOptions& options = {});
 
-// NormalizeValues over `desired.values()`, with its indicator ids and the
+// NormalizeValues over `desired.values()`, with its indicator ids, the
 // sync's `refuse` list (the config loader merges the config-wide list into
-// every sync's).
+// every sync's) and its ipv6 mode (IPV6_MODE_OFF rejects IPv6 values; AUTO,
+// which the sync layer resolves before planning, counts as ON).
 NormalizedValues NormalizeValues(const tqs1::v1::DesiredState& desired,
                                  const NeverBlockList& never_block,
                                  const GuardSettings& guards);

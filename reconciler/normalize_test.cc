@@ -238,5 +238,38 @@ TEST(NormalizeTest, RefusedCategoriesAreRejectedWithTheirReason) {
   EXPECT_TRUE(n.report.warnings(2).refused());
 }
 
+// With ipv6: off, IPv6 values are rejected, not blocked; AUTO counts as ON
+// (the sync layer resolves it before planning).
+TEST(NormalizeTest, Ipv6OffRejectsIpv6Values) {
+  for (tqs1::v1::Ipv6Mode mode :
+       {tqs1::v1::IPV6_MODE_AUTO, tqs1::v1::IPV6_MODE_ON,
+        tqs1::v1::IPV6_MODE_OFF}) {
+    SCOPED_TRACE(tqs1::v1::Ipv6Mode_Name(mode));
+    tqs1::v1::DesiredState desired;
+    desired.mutable_sync()->set_ipv6(mode);
+    for (const char* v : {"198.51.100.7", "2001:DB8::1", "2001:db8:1::/48"}) {
+      desired.add_values(v);
+    }
+    for (uint64_t id : {7, 8, 9}) desired.add_indicator_ids(id);
+    absl::StatusOr<NeverBlockList> never = NeverBlockList::Create(desired);
+    ASSERT_TRUE(never.ok());
+    NormalizedValues n = NormalizeValues(desired, *never, GuardSettings());
+    if (mode != tqs1::v1::IPV6_MODE_OFF) {
+      EXPECT_EQ(n.prefixes.size(), 3u);
+      EXPECT_EQ(n.report.rejected_size(), 0);
+      continue;
+    }
+    EXPECT_EQ(Text(n.prefixes), (std::vector<std::string>{"198.51.100.7"}));
+    EXPECT_EQ(n.report.refused(), 2u);
+    EXPECT_EQ(n.report.invalid(), 0u);
+    ASSERT_EQ(n.report.rejected_size(), 2);
+    EXPECT_EQ(n.report.rejected(0).value(), "2001:DB8::1");
+    EXPECT_EQ(n.report.rejected(0).reason(),
+              "IPv6 is off for this sync (ipv6: off)");
+    EXPECT_EQ(n.report.rejected(0).indicator_id(), 8u);
+    EXPECT_EQ(n.report.rejected(1).indicator_id(), 9u);
+  }
+}
+
 }  // namespace
 }  // namespace tqs1::reconciler
