@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/redact.h"
@@ -482,22 +483,37 @@ absl::Status SentinelOneClient::DoDeleteRule(absl::string_view site_id,
   absl::StatusOr<json> answer =
       Call("DELETE", "/firewall-control", kEndpoint, body);
   absl::Status error = answer.status();
+  // Anything but `affected: 1` (0, a string, no count) says nothing sure
+  // about the rule: re-read the site and decide, as for a lost answer.
+  bool settle_by_reading = false;
   if (answer.ok()) {
+    std::string affected_text = "no \"data.affected\"";
     auto data = answer->find("data");
     if (data != answer->end() && data->is_object()) {
       auto affected = data->find("affected");
-      if (affected != data->end() && affected->is_number_integer()) {
-        Log(log::LogLevel::kInfo,
-            absl::StrCat("deleted rule ", rule_id, " of site ", site_id, " (",
-                         affected->get<int64_t>(), " affected)"));
-        return absl::OkStatus();
+      if (affected != data->end()) {
+        int64_t n = -1;
+        if (affected->is_number_integer()) {
+          n = affected->get<int64_t>();
+        } else if (affected->is_string() &&
+                   !absl::SimpleAtoi(affected->get<std::string>(), &n)) {
+          n = -1;
+        }
+        if (n == 1) {
+          Log(log::LogLevel::kInfo,
+              absl::StrCat("deleted rule ", rule_id, " of site ", site_id));
+          return absl::OkStatus();
+        }
+        affected_text = absl::StrCat("\"affected\": ", DumpJson(*affected));
       }
     }
-    error = absl::DataLossError(
-        absl::StrCat(label, ": field \"data.affected\" should be an integer"));
+    error = absl::AbortedError(absl::StrCat(
+        label, ": rule ", rule_id, " of site ", site_id,
+        " is still there after a delete that answered ", affected_text));
+    settle_by_reading = true;
   }
   if (error.code() == absl::StatusCode::kNotFound) return absl::OkStatus();
-  if (!MayHaveBeenApplied(error)) return error;
+  if (!settle_by_reading && !MayHaveBeenApplied(error)) return error;
   absl::StatusOr<std::optional<Rule>> existing = ReReadFor(
       site_id, [rule_id](const Rule& r) { return r.id() == rule_id; });
   if (!existing.ok()) {

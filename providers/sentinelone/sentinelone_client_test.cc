@@ -368,6 +368,43 @@ TEST_F(ClientTest, FindSiteRejectsBadShapes) {
          "missing field \"site id\"");
 }
 
+// `affected: 1` is a delete done; any other answer (0, a string, none)
+// is settled by re-reading the site, as a lost answer is.
+TEST_F(ClientTest, DeleteSettlesAnythingButOneAffectedByReading) {
+  struct Case {
+    std::string what;
+    std::string answer;
+    std::string listed;  // the re-read's page; "unused": no re-read
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"one", R"({"data":{"affected":1},"errors":null})", "unused",
+       absl::StatusCode::kOk, ""},
+      {"one as a string", R"({"data":{"affected":"1"}})", "unused",
+       absl::StatusCode::kOk, ""},
+      {"zero, rule gone", R"({"data":{"affected":0}})", RulesPage({}),
+       absl::StatusCode::kOk, ""},
+      {"zero, rule still there", R"({"data":{"affected":0}})",
+       RulesPage({"42"}), absl::StatusCode::kAborted,
+       "rule 42 of site " + std::string(kSite) +
+           " is still there after a delete that answered \"affected\": 0"},
+      {"no count, rule still there", R"({"data":{}})", RulesPage({"42"}),
+       absl::StatusCode::kAborted,
+       "after a delete that answered no \"data.affected\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    transport_.Enqueue(Answer(200, c.answer));
+    if (c.listed != "unused") transport_.Enqueue(Answer(200, c.listed));
+    absl::Status deleted = client_->DeleteRule(kSite, "42");
+    EXPECT_EQ(deleted.code(), c.code) << deleted;
+    EXPECT_THAT(std::string(deleted.message()), HasSubstr(c.message));
+    EXPECT_EQ(client_->ReadSite(kSite).status().code(),
+              absl::StatusCode::kUnavailable);  // script fully consumed
+  }
+}
+
 TEST_F(ClientTest, CreateWithUnknownOutcomeIsSettledByReading) {
   const Rule rule = BlockRule("A");
   struct Case {

@@ -615,7 +615,10 @@ std::string CursorMark(absl::string_view sent) {
   for (size_t i = 0; i < sent.size(); ++i) {
     if (sent[i] == '%') {
       int value = 0;
-      absl::SimpleHexAtoi(sent.substr(i + 1, 2), &value);
+      // Both digits were checked above.
+      if (!absl::SimpleHexAtoi(sent.substr(i + 1, 2), &value)) {
+        return std::string(sent);
+      }
       out.push_back(static_cast<char>(value));
       i += 2;
     } else {
