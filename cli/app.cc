@@ -14,6 +14,7 @@
 #include "cli/logging.h"
 #include "cli/version.h"
 #include "providers/http/curl_transport.h"
+#include "providers/http/paced_transport.h"
 #include "providers/http/retrying_transport.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/threatq/threatq_client.h"
@@ -47,8 +48,11 @@ std::unique_ptr<http::HttpTransport> WithRetries(
   return std::make_unique<http::RetryingTransport>(std::move(base), retry);
 }
 
+// libcurl, then (when `writes_per_second` > 0) write pacing, then retries:
+// a retried write waits its turn like any other.
 absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
-    const tqs1::v1::TlsConfig& tls, log::Logger* logger) {
+    const tqs1::v1::TlsConfig& tls, double writes_per_second,
+    log::Logger* logger) {
   http::CurlTransportOptions options;
   options.version = kVersion;
   options.ca_bundle_file = tls.ca_file();
@@ -56,7 +60,12 @@ absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
   options.logger = logger;
   ASSIGN_OR_RETURN(std::unique_ptr<http::CurlTransport> curl,
                    http::CurlTransport::Create(options));
-  return WithRetries(std::move(curl), logger);
+  if (writes_per_second <= 0) return WithRetries(std::move(curl), logger);
+  http::PaceOptions pace;
+  pace.writes_per_second = writes_per_second;
+  pace.logger = logger;
+  return WithRetries(
+      std::make_unique<http::PacedTransport>(std::move(curl), pace), logger);
 }
 
 // The addresses `url`'s host resolves to, as never-block entries. A host
@@ -96,6 +105,9 @@ std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
   if (cl.adopt) flags.push_back("--adopt");
   if (cl.allow_empty) flags.push_back("--allow-empty");
   if (cl.allow_mass_unblock) flags.push_back("--allow-mass-unblock");
+  if (cl.allow_disabled_firewall) {
+    flags.push_back("--allow-disabled-firewall");
+  }
   return flags;
 }
 
@@ -114,6 +126,7 @@ tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
   options.set_adopt(cl.adopt);
   options.set_allow_empty(cl.allow_empty);
   options.set_allow_mass_unblock(cl.allow_mass_unblock);
+  options.set_allow_disabled_firewall(cl.allow_disabled_firewall);
   return options;
 }
 
@@ -121,10 +134,16 @@ absl::StatusOr<Backends> Connect(const Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger) {
   Backends b;
+  // ThreatQ is only read: nothing to pace.
   ASSIGN_OR_RETURN(b.threatq_transport,
-                   MakeTransport(config.threatq().tls(), logger));
-  ASSIGN_OR_RETURN(b.sentinelone_transport,
-                   MakeTransport(config.sentinelone().tls(), logger));
+                   MakeTransport(config.threatq().tls(), 0, logger));
+  const double writes_per_second =
+      config.sentinelone().writes_per_second() > 0
+          ? config.sentinelone().writes_per_second()
+          : kDefaultWritesPerSecond;
+  ASSIGN_OR_RETURN(
+      b.sentinelone_transport,
+      MakeTransport(config.sentinelone().tls(), writes_per_second, logger));
 
   threatq::ThreatQClientOptions tq;
   tq.base_url = config.threatq().url();
@@ -148,8 +167,11 @@ absl::StatusOr<Backends> Connect(const Config& config,
                              config.threatq().block_statuses().end());
   }
   tq.logger = logger;
-  ASSIGN_OR_RETURN(b.threatq, threatq::ThreatQClient::Create(
-                                  b.threatq_transport.get(), std::move(tq)));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<threatq::ThreatQClient> threatq,
+      threatq::ThreatQClient::Create(b.threatq_transport.get(), std::move(tq)));
+  b.threatq_client = threatq.get();
+  b.threatq = std::move(threatq);
 
   sentinelone::SentinelOneClientOptions s1;
   s1.base_url = config.sentinelone().url();
@@ -159,9 +181,11 @@ absl::StatusOr<Backends> Connect(const Config& config,
   if (config.sentinelone().rule_page_size() > 0) {
     s1.rule_page_size = static_cast<int>(config.sentinelone().rule_page_size());
   }
-  ASSIGN_OR_RETURN(b.sentinelone,
+  ASSIGN_OR_RETURN(std::unique_ptr<sentinelone::SentinelOneClient> s1_client,
                    sentinelone::SentinelOneClient::Create(
                        std::move(s1), b.sentinelone_transport.get()));
+  b.sentinelone_client = s1_client.get();
+  b.sentinelone = std::move(s1_client);
 
   for (const std::string& prefix : config.never_block()) {
     tqs1::v1::NeverBlock* entry = &b.never_block.emplace_back();

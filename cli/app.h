@@ -32,7 +32,18 @@
 #include "providers/threatq/indicator_source.h"
 #include "reconciler/render.h"
 
+namespace tqs1::threatq {
+class ThreatQClient;
+}
+namespace tqs1::sentinelone {
+class SentinelOneClient;
+}
+
 namespace tqs1::cli {
+
+// SentinelOne writes started a second when the config sets none: about
+// what the console's rate limit lets one token sustain.
+inline constexpr double kDefaultWritesPerSecond = 2;
 
 // Exit codes (also in `tqs1 help` and README.md).
 inline constexpr int kExitOk = 0;
@@ -70,13 +81,20 @@ struct Backends {
   std::unique_ptr<http::HttpTransport> sentinelone_transport;
   std::unique_ptr<threatq::IndicatorSource> threatq;
   std::unique_ptr<sentinelone::FirewallRules> sentinelone;
+  // The same clients as `threatq` and `sentinelone`, for what only the
+  // real clients offer (`tqs1 check`'s probes); null when the backends are
+  // fakes. Not owned.
+  threatq::ThreatQClient* threatq_client = nullptr;
+  sentinelone::SentinelOneClient* sentinelone_client = nullptr;
   // Never blocked by any sync: the config's list and the vendors' own
   // addresses.
   std::vector<tqs1::v1::NeverBlock> never_block;
 };
 
-// Builds transports (libcurl with retries, TLS per config) and clients.
-// Resolves the vendor hosts to add them to the never-block list.
+// Builds transports (libcurl with retries, TLS per config; SentinelOne
+// writes paced at sentinelone.writes_per_second, default
+// kDefaultWritesPerSecond) and clients. Resolves the vendor hosts to add
+// them to the never-block list.
 absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger);

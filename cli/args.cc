@@ -56,6 +56,7 @@ const std::vector<std::string>& Options() {
                                    "--adopt",
                                    "--allow-empty",
                                    "--allow-mass-unblock",
+                                   "--allow-disabled-firewall",
                                    "--no-color",
                                    "-h",
                                    "-V",
@@ -243,7 +244,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     } else if (arg == "--json" || arg == "--detailed-exitcode" ||
                arg == "--auto-approve" || arg == "--adopt" ||
                arg == "--allow-empty" || arg == "--allow-mass-unblock" ||
-               arg == "--no-color") {
+               arg == "--allow-disabled-firewall" || arg == "--no-color") {
       if (absl::Status s = flag_only(); !s.ok()) return s;
       if (arg == "--json") cl.json = true;
       if (arg == "--detailed-exitcode") cl.detailed_exitcode = true;
@@ -251,6 +252,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       if (arg == "--adopt") cl.adopt = true;
       if (arg == "--allow-empty") cl.allow_empty = true;
       if (arg == "--allow-mass-unblock") cl.allow_mass_unblock = true;
+      if (arg == "--allow-disabled-firewall") {
+        cl.allow_disabled_firewall = true;
+      }
       if (arg == "--no-color") cl.no_color = true;
     } else if (absl::StartsWith(arg, "-") && arg != "-") {
       return Bad(absl::StrCat("unknown option \"", arg, "\"",
@@ -451,6 +455,10 @@ Remote (a `tqs1 serve`):
            "                        also needs --allow-mass-unblock\n"
            "  --allow-mass-unblock  let a plan unblock more than the "
            "guard's share\n"
+           "  --allow-disabled-firewall   plan for a site whose Firewall "
+           "Control is\n"
+           "                        disabled (its rules are not enforced "
+           "until it is on)\n"
            "  --show-addresses N    list up to N addresses per action\n"
            "  --show-rejected N     list up to N (or all) rejected values "
            "with their\n"
@@ -478,7 +486,8 @@ Remote (a `tqs1 serve`):
            "apply of this\n"
            "                        instance to finish\n"
            "  --adopt, --allow-empty, --allow-mass-unblock, "
-           "--show-addresses N,\n  --show-rejected N: as for plan\n"
+           "--allow-disabled-firewall,\n  --show-addresses N, "
+           "--show-rejected N: as for plan\n"
            "  (with PLANFILE, --sync, --adopt and --allow-* are refused: "
            "they are decided\n   when the plan is made)\n"
            "  (with --server: needs --auto-approve and no PLANFILE)\n" +

@@ -55,6 +55,8 @@ struct CommandLine {
   bool adopt = false;               // take over the old connector's rules
   bool allow_empty = false;         // override the empty-source guard
   bool allow_mass_unblock = false;  // override the unblock-share guard
+  // Override the firewall-disabled guard.
+  bool allow_disabled_firewall = false;
   bool no_color = false;
   // apply: --lock-timeout DURATION ("30s", "500ms", "0s": one try): how
   // long to wait for another apply of this instance to finish.

@@ -21,6 +21,14 @@ TEST(ParseCommandLineTest, OldConnectorCronLine) {
   EXPECT_EQ(cl->verbosity, 3);
 }
 
+TEST(ParseCommandLineTest, AllowDisabledFirewall) {
+  absl::StatusOr<CommandLine> cl =
+      ParseCommandLine({"apply", "--allow-disabled-firewall"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_TRUE(cl->allow_disabled_firewall);
+  EXPECT_FALSE(cl->allow_mass_unblock);
+}
+
 TEST(ParseCommandLineTest, OptionsInEveryForm) {
   absl::StatusOr<CommandLine> cl = ParseCommandLine(
       {"plan", "--config=/etc/x.yaml", "--verbosity", "2", "-n", "prod",

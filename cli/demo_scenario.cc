@@ -16,6 +16,8 @@ tqs1::v1::Config DemoConfig(const std::string& threatq_url,
   config.mutable_threatq()->mutable_password()->set_env(kDemoPasswordEnv);
   config.mutable_sentinelone()->set_url(sentinelone_url);
   config.mutable_sentinelone()->mutable_api_token()->set_env(kDemoTokenEnv);
+  // The emulator has no rate limit to stay under.
+  config.mutable_sentinelone()->set_writes_per_second(kEmulatorWritesPerSecond);
   tqs1::v1::SyncConfig* sync = config.add_syncs();
   sync->set_name(absl::StrCat(kDemoCollection, " -> ", kDemoSite));
   sync->set_collection(kDemoCollection);

@@ -34,6 +34,9 @@ inline constexpr char kDemoClientId[] = "demo-client-id";
 // The environment variables DemoConfig() reads the two secrets from.
 inline constexpr char kDemoPasswordEnv[] = "TQS1_THREATQ_PASSWORD";
 inline constexpr char kDemoTokenEnv[] = "TQS1_S1_TOKEN";
+// SentinelOne writes a second in the demo config: the most the config
+// accepts (the emulators have no rate limit).
+inline constexpr double kEmulatorWritesPerSecond = 1000;
 // The config a user would write for the demo's vendors at these URLs:
 // ThreatQ user kDemoUser of OAuth client kDemoClientId with the password
 // from $TQS1_THREATQ_PASSWORD, the SentinelOne API token from

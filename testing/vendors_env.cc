@@ -97,6 +97,9 @@ std::string VendorsEnv::ConfigYaml(const std::vector<SyncSpec>& syncs) const {
       "  api_token_env: ",
       config.sentinelone().api_token().env(),
       "\n"
+      "  writes_per_second: ",
+      config.sentinelone().writes_per_second(),
+      "\n"
       "syncs:\n");
   for (const SyncSpec& sync : syncs) {
     absl::StrAppend(&yaml, "  - name: ", Quoted(sync.name),

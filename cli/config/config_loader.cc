@@ -58,6 +58,12 @@ constexpr EnumValue kDirections[] = {
     {"outbound", tqs1::v1::DIRECTION_OUTBOUND},
 };
 
+constexpr EnumValue kIpv6Modes[] = {
+    {"auto", tqs1::v1::IPV6_MODE_AUTO},
+    {"on", tqs1::v1::IPV6_MODE_ON},
+    {"off", tqs1::v1::IPV6_MODE_OFF},
+};
+
 constexpr EnumValue kOsTypes[] = {
     {"windows", tqs1::v1::OS_TYPE_WINDOWS},
     {"windows_legacy", tqs1::v1::OS_TYPE_WINDOWS_LEGACY},
@@ -88,12 +94,16 @@ constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "block_statuses",
                                               "never_block_statuses",
                                               "page_size"};
-constexpr absl::string_view kSentinelOneKeys[] = {
-    "url",     "api_token_env",        "api_token_file",
-    "ca_file", "insecure_skip_verify", "rule_page_size"};
+constexpr absl::string_view kSentinelOneKeys[] = {"url",
+                                                  "api_token_env",
+                                                  "api_token_file",
+                                                  "ca_file",
+                                                  "insecure_skip_verify",
+                                                  "rule_page_size",
+                                                  "writes_per_second"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name", "collection",  "site",   "site_id", "account",
-    "rule", "never_block", "refuse", "guards"};
+    "name", "collection", "site",        "site_id", "account",
+    "ipv6", "rule",       "never_block", "refuse",  "guards"};
 
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
                                            "os_types", "enabled"};
@@ -335,6 +345,10 @@ class ConfigParser : public SchemaReader {
       ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, 1000));
       s1->set_rule_page_size(static_cast<uint32_t>(n));
     }
+    if (const Entry* e = m.Find("writes_per_second")) {
+      ASSIGN_OR_RETURN(const double n, ReadNumber(e->value, 1000));
+      s1->set_writes_per_second(n);
+    }
     return absl::OkStatus();
   }
 
@@ -457,6 +471,10 @@ class ConfigParser : public SchemaReader {
           : !sync->account().empty()
               ? absl::StrCat(sync->account(), "/", sync->site())
               : sync->site()));
+    }
+    if (const Entry* e = m.Find("ipv6")) {
+      ASSIGN_OR_RETURN(const int mode, ReadEnum(e->value, kIpv6Modes));
+      sync->set_ipv6(static_cast<tqs1::v1::Ipv6Mode>(mode));
     }
     if (const Entry* e = m.Find("rule")) {
       RETURN_IF_ERROR(ParseRule(e->value, sync->mutable_rule()));

@@ -28,6 +28,7 @@
 //     ca_file: /etc/ssl/certs/s1.pem
 //     insecure_skip_verify: false
 //     rule_page_size: 200                # rules per listing page, 1-1000
+//     writes_per_second: 2               # writes started a second, at most
 //   never_block: [192.0.2.10, 10.0.0.0/8]
 //   refuse: [private, cgnat]             # also documentation, unique_local,
 //                                        # short_prefix (see below)
@@ -39,6 +40,9 @@
 //       account: "ACME"                  # name or id: picks one of several
 //                                        # sites of that name (not with
 //                                        # site_id)
+//       ipv6: auto                       # auto | on | off: auto follows
+//                                        # `tqs1 check --write-probe`'s
+//                                        # finding, else on
 //       rule:
 //         description: "Blocked by ThreatQ"
 //         direction: any                 # any | inbound | outbound

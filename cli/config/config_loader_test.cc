@@ -102,12 +102,14 @@ sentinelone:
   api_token_file: s1.token
   insecure_skip_verify: false
   rule_page_size: 100
+  writes_per_second: 0.5
 never_block: [192.0.2.10, "2001:DB8::/32"]
 syncs:
   - name: c2-hq
     collection: Known C2 IPs
     site: HQ
     account: ACME
+    ipv6: OFF
     rule:
       description: ""
       direction: Outbound
@@ -143,6 +145,7 @@ syncs:
       url: "http://[::1]:9000"
       api_token { file: "s1.token" }
       rule_page_size: 100
+      writes_per_second: 0.5
     }
     never_block: [ "192.0.2.10", "2001:db8::/32" ]
     syncs {
@@ -150,6 +153,7 @@ syncs:
       collection: "Known C2 IPs"
       site: "HQ"
       account: "ACME"
+      ipv6: IPV6_MODE_OFF
       rule {
         direction: DIRECTION_OUTBOUND
         os_types: [ OS_TYPE_WINDOWS_LEGACY, OS_TYPE_LINUX ]
@@ -436,6 +440,15 @@ std::vector<ErrorCase> ErrorCases() {
                     kOneSync),
        "tqs1.yaml:9: sentinelone.rule_page_size: expected a whole number "
        "from 1 to 1000, got \"5000\""},
+      {"no writes a second",
+       absl::StrCat(kThreatQ, kSentinelOne, "  writes_per_second: 0\n",
+                    kOneSync),
+       "tqs1.yaml:9: sentinelone.writes_per_second: expected a number "
+       "greater than 0 and at most 1000, got \"0\""},
+      {"unknown ipv6 mode",
+       absl::StrCat(Vendors(), kOneSync, "    ipv6: maybe\n"),
+       "tqs1.yaml:12: syncs[0].ipv6: unknown value \"maybe\"; expected one "
+       "of: auto, on, off"},
       // Document shape and syntax.
       {"empty document", "# nothing yet\n",
        "tqs1.yaml:1: the config is empty; expected the keys threatq, "

@@ -128,6 +128,8 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   supervisor.plan_options.set_adopt(cl.adopt);
   supervisor.plan_options.set_allow_empty(cl.allow_empty);
   supervisor.plan_options.set_allow_mass_unblock(cl.allow_mass_unblock);
+  supervisor.plan_options.set_allow_disabled_firewall(
+      cl.allow_disabled_firewall);
 
   absl::StatusOr<std::unique_ptr<Tqs1Server>> server =
       Tqs1Server::Start(options, std::move(setup->config),
