@@ -10,6 +10,15 @@
 //   ASSIGN_OR_RETURN(std::string site_id, s1->FindSite({"HQ"}));
 //   ASSIGN_OR_RETURN(ObservedState observed, s1->ReadSite(site_id));
 //
+// Read-only calls for `tqs1 check` and `tqs1 init` (not in FirewallRules):
+//
+//   ASSIGN_OR_RETURN(std::vector<SiteListing> sites, s1->ListSites());
+//   ASSIGN_OR_RETURN(ConsoleInfo console, s1->SystemInfo());
+//   ASSIGN_OR_RETURN(ApiTokenDetails token, s1->TokenDetails());
+//   if (token.expires_at.has_value())
+//     days_left = (*token.expires_at - clock.Now()) / absl::Hours(24);
+//   ASSIGN_OR_RETURN(ConsoleUser user, s1->CurrentUser());
+//
 // Writes whose answer is lost (the transport says IsOutcomeUnknown, a 5xx,
 // an unreadable success body, or a duplicate-name answer to our own create,
 // which libcurl may have re-sent) are settled by re-reading the site, never
@@ -23,10 +32,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "base/logger.h"
 #include "nlohmann/json.hpp"
 #include "proto/state.pb.h"
@@ -60,6 +71,57 @@ struct SentinelOneClientOptions {
   int max_pages = 20000;
 };
 
+// One site as GET /sites lists it. Read leniently: a field the console
+// leaves out (or sends in an odd type) is empty, never an error.
+struct SiteListing {
+  std::string id;  // an integer id is kept as its decimal text
+  std::string name;
+  std::string account_id;
+  std::string account_name;
+  // "active", "expired", "deleted".
+  std::string state;
+  // Every account has one default site; nullopt when not said.
+  std::optional<bool> is_default;
+  // The licence: e.g. "Control" or "Complete" (Firewall Control requires
+  // Control), "Trial" or "Paid".
+  std::string sku;
+  std::string suite;
+  std::string site_type;
+  // The names of `licenses.bundles[]`, when the console lists them.
+  std::vector<std::string> license_bundles;
+};
+
+// GET /system/info: the console's version as found (numbers kept as text).
+struct ConsoleInfo {
+  std::string version;
+  std::string build;
+  std::string release;
+  std::string patch;
+};
+
+// POST /users/api-token-details for the client's own token. The caller
+// computes days left from its own clock.
+struct ApiTokenDetails {
+  // What the console sent ("" when null or missing)...
+  std::string created_at_text;
+  std::string expires_at_text;
+  // ...and as a time: nullopt when null, missing or not an RFC 3339 time
+  // (a token that never expires has no expiresAt).
+  std::optional<absl::Time> created_at;
+  std::optional<absl::Time> expires_at;
+};
+
+// GET /user: the user the token belongs to, and its scope.
+struct ConsoleUser {
+  std::string id;
+  std::string email;
+  std::string full_name;
+  // "tenant", "account", "site" or "group": how far the token reaches.
+  std::string scope;
+  // e.g. "Admin", "Viewer".
+  std::string lowest_role;
+};
+
 // Thread-compatible, like FirewallRules.
 class SentinelOneClient : public FirewallRules {
  public:
@@ -81,6 +143,24 @@ class SentinelOneClient : public FirewallRules {
   absl::Status DeleteRule(absl::string_view site_id,
                           absl::string_view rule_id) override;
 
+  // Read-only calls for `tqs1 check` and `tqs1 init`. Answers are read
+  // leniently: a missing or odd field is empty, never an error. Errors:
+  // those common to FirewallRules (401 kUnauthenticated, 403
+  // kPermissionDenied, 429/5xx kUnavailable), a body that is not JSON (an
+  // HTML login or gateway page) kDataLoss naming the endpoint, other HTTP
+  // errors by the HTTP table (a 404 of an older console kNotFound).
+
+  // Every site the token sees, in every state, read to the end
+  // (GET /sites). Items that are not objects are skipped.
+  absl::StatusOr<std::vector<SiteListing>> ListSites();
+  // The console's version (GET /system/info).
+  absl::StatusOr<ConsoleInfo> SystemInfo();
+  // The token's creation and expiry (POST /users/api-token-details with the
+  // token in the body, as the spec has it; never logged).
+  absl::StatusOr<ApiTokenDetails> TokenDetails();
+  // The token's user and scope (GET /user).
+  absl::StatusOr<ConsoleUser> CurrentUser();
+
  private:
   SentinelOneClient(SentinelOneClientOptions options,
                     http::HttpTransport* transport);
@@ -95,6 +175,12 @@ class SentinelOneClient : public FirewallRules {
                                               const tqs1::v1::Rule& rule);
   absl::Status DoDeleteRule(absl::string_view site_id,
                             absl::string_view rule_id);
+  absl::StatusOr<std::vector<SiteListing>> DoListSites();
+  // The answer's `data` object of a GET or POST to `path` (the answer
+  // itself when it has none).
+  absl::StatusOr<nlohmann::json> DataObject(
+      absl::string_view method, absl::string_view path,
+      absl::string_view endpoint, const std::optional<nlohmann::json>& body);
 
   // Sends one request to `path` (below /web/api/v2.1, query included) and
   // returns the parsed JSON object of a 2xx answer. `endpoint` names the
@@ -103,7 +189,8 @@ class SentinelOneClient : public FirewallRules {
       absl::string_view method, absl::string_view path,
       absl::string_view endpoint, const std::optional<nlohmann::json>& body);
 
-  // Pages through a list endpoint: `path_and_filters` plus limit (=
+  // Pages through a list endpoint: `path_and_filters` (with or without a
+  // query) plus limit (=
   // `page_size`) and cursor; `items_of` picks the item array out of each
   // answer.
   absl::Status ReadAllPages(

@@ -1,0 +1,368 @@
+// SentinelOneClient over the fake transport against answers shaped like a
+// real console's (fidelity-audit.md §4, SentinelOne): the read-only calls of
+// tqs1 check (sites with every extra field, console version, token details,
+// the token's user), odd and missing fields, HTML pages instead of JSON.
+// The fixtures are written from the described shapes, not the emulator's.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "base/capturing_logger.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "providers/http/fake_transport.h"
+#include "providers/sentinelone/sentinelone_client.h"
+
+namespace tqs1::sentinelone {
+namespace {
+
+using ::nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::tqs1::http::HttpRequest;
+using ::tqs1::http::HttpResponse;
+
+constexpr char kToken[] = "tok-5e1f-fixture-never-print-me";
+constexpr char kBase[] = "http://127.0.0.1:9";
+
+HttpResponse Answer(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+constexpr char kGatewayPage[] =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>"
+    "\r\n</body>\r\n</html>\r\n";
+constexpr char kSsoPage[] =
+    "<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+    "<form action=\"/sso/saml\"></form></body></html>";
+
+class FixturesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SentinelOneClientOptions options;
+    options.base_url = kBase;
+    options.api_token = kToken;
+    options.logger = &logger_;
+    absl::StatusOr<std::unique_ptr<SentinelOneClient>> client =
+        SentinelOneClient::Create(options, &transport_);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+  void TearDown() override {
+    for (const absl::Status& s : statuses_) {
+      EXPECT_FALSE(absl::StrContains(s.ToString(), kToken)) << s;
+    }
+    EXPECT_FALSE(logger_.Contains(kToken));
+  }
+  void Expect(const absl::Status& s, absl::StatusCode code,
+              const std::string& part) {
+    statuses_.push_back(s);
+    EXPECT_EQ(s.code(), code) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(part));
+  }
+
+  http::FakeTransport transport_{nullptr, {.allow_plain_http = true}};
+  log::CapturingLogger logger_;
+  std::unique_ptr<SentinelOneClient> client_;
+  std::vector<absl::Status> statuses_;
+};
+
+// Audit §4.1: a realistic /sites answer, every extra field, over two pages.
+TEST_F(FixturesTest, ListSitesReadsEveryFieldOfARealSiteList) {
+  json first = {
+      {"data",
+       {{"allSites", {{"activeLicenses", 764}, {"totalLicenses", 800}}},
+        {"sites",
+         {{{"id", "1758952600032266153"},
+           {"name", "Default site"},
+           {"accountId", "1286405255240245908"},
+           {"accountName", "Acme"},
+           {"state", "active"},
+           {"siteType", "Paid"},
+           {"sku", "Control"},
+           {"suite", "Control"},
+           {"isDefault", true},
+           {"expiration", nullptr},
+           {"unlimitedExpiration", true},
+           {"unlimitedLicenses", false},
+           {"activeLicenses", 12},
+           {"totalLicenses", 40},
+           {"registrationToken", "eyJ1cmwiOiAi..."},
+           {"creator", "Jane Admin"},
+           {"creatorId", "1000000000000000009"},
+           {"createdAt", "2023-05-01T10:00:00.000000Z"},
+           {"licenses",
+            {{"bundles",
+              {{{"name", "control"},
+                {"displayName", "Control"},
+                {"majorVersion", 1},
+                {"surfaces", {{{"name", "Total Agents"}, {"count", 40}}}}}}},
+             {"modules", json::array()},
+             {"settings", json::array()}}}}}}}},
+      {"errors", nullptr},
+      {"pagination", {{"nextCursor", "c2l0ZXM6Mg=="}, {"totalItems", 2}}}};
+  json second = {
+      {"data",
+       {{"allSites", {{"activeLicenses", 764}, {"totalLicenses", 800}}},
+        {"sites",
+         {{{"id", 1758952600032266999},  // a bare integer id
+           {"name", "Default site"},
+           {"accountId", "2000000000000000001"},
+           {"accountName", "Beta"},
+           {"state", "expired"},
+           {"sku", "Complete"},
+           {"isDefault", false}}}}}},
+      {"pagination", {{"nextCursor", nullptr}, {"totalItems", 2}}}};
+  transport_.Enqueue(Answer(200, first.dump()));
+  transport_.Enqueue(Answer(200, second.dump()));
+
+  absl::StatusOr<std::vector<SiteListing>> sites = client_->ListSites();
+  ASSERT_TRUE(sites.ok()) << sites.status();
+  ASSERT_EQ(sites->size(), 2u);
+  const SiteListing& a = (*sites)[0];
+  EXPECT_EQ(a.id, "1758952600032266153");
+  EXPECT_EQ(a.name, "Default site");
+  EXPECT_EQ(a.account_id, "1286405255240245908");
+  EXPECT_EQ(a.account_name, "Acme");
+  EXPECT_EQ(a.state, "active");
+  EXPECT_EQ(a.is_default, std::optional<bool>(true));
+  EXPECT_EQ(a.sku, "Control");
+  EXPECT_EQ(a.suite, "Control");
+  EXPECT_EQ(a.site_type, "Paid");
+  EXPECT_THAT(a.license_bundles, ElementsAre("control"));
+  const SiteListing& b = (*sites)[1];
+  EXPECT_EQ(b.id, "1758952600032266999");
+  EXPECT_EQ(b.state, "expired");
+  EXPECT_EQ(b.is_default, std::optional<bool>(false));
+  EXPECT_EQ(b.sku, "Complete");
+  EXPECT_TRUE(b.license_bundles.empty());
+
+  // Every state (no name or state filter), paged by cursor.
+  std::vector<HttpRequest> sent = transport_.Requests();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].method, "GET");
+  EXPECT_EQ(sent[0].url, absl::StrCat(kBase, "/web/api/v2.1/sites?limit=1000"));
+  EXPECT_EQ(sent[1].url, absl::StrCat(kBase,
+                                      "/web/api/v2.1/sites?limit=1000&cursor="
+                                      "c2l0ZXM6Mg%3D%3D"));
+}
+
+// Audit §4.3: odd site lists never fail the listing; what is missing is
+// empty.
+TEST_F(FixturesTest, ListSitesIsLenientAboutOddSites) {
+  transport_.Enqueue(Answer(200,
+                            R"({"data":{"sites":[
+           {"id":"1","name":"Bare"},
+           {"id":null,"name":7,"accountId":3,"state":null,
+            "isDefault":"TRUE","sku":null,"licenses":{"bundles":[{},"x"]}},
+           "not a site", null,
+           {"isDefault":{"odd":1},"licenses":[]}
+         ]},"pagination":{"nextCursor":null,"totalItems":3}})"));
+  absl::StatusOr<std::vector<SiteListing>> sites = client_->ListSites();
+  ASSERT_TRUE(sites.ok()) << sites.status();
+  ASSERT_EQ(sites->size(), 3u);
+  EXPECT_EQ((*sites)[0].name, "Bare");
+  EXPECT_EQ((*sites)[0].is_default, std::nullopt);
+  EXPECT_EQ((*sites)[0].state, "");
+  EXPECT_EQ((*sites)[1].id, "");
+  EXPECT_EQ((*sites)[1].name, "7");
+  EXPECT_EQ((*sites)[1].account_id, "3");
+  EXPECT_EQ((*sites)[1].is_default, std::optional<bool>(true));
+  EXPECT_TRUE((*sites)[1].license_bundles.empty());
+  EXPECT_EQ((*sites)[2].is_default, std::nullopt);
+
+  transport_.Enqueue(Answer(
+      200,
+      R"({"data":{"allSites":{},"sites":[]},"pagination":{"totalItems":0}})"));
+  sites = client_->ListSites();
+  ASSERT_TRUE(sites.ok()) << sites.status();
+  EXPECT_TRUE(sites->empty());
+}
+
+TEST_F(FixturesTest, ListSitesNamesTheEndpointWhenTheAnswerIsNotASiteList) {
+  transport_.Enqueue(Answer(200, kSsoPage));
+  Expect(client_->ListSites().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /sites: expected JSON, got an HTML page");
+  transport_.Enqueue(Answer(502, kGatewayPage));
+  Expect(client_->ListSites().status(), absl::StatusCode::kUnavailable,
+         "SentinelOne GET /sites: HTTP 502: HTML page");
+  transport_.Enqueue(Answer(200, R"({"data":[],"pagination":{}})"));
+  Expect(client_->ListSites().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /sites: field \"data\" should be an object");
+  // Without pagination the list may not be complete: never guess.
+  transport_.Enqueue(Answer(200, R"({"data":{"sites":[]}})"));
+  Expect(client_->ListSites().status(), absl::StatusCode::kDataLoss,
+         "missing field \"pagination\"");
+}
+
+TEST_F(FixturesTest, SystemInfoReadsTheVersionAsFound) {
+  struct Case {
+    std::string name, body;
+    ConsoleInfo want;
+  };
+  const std::vector<Case> cases = {
+      {"full",
+       R"({"data":{"version":"23.4.2.14","build":"102","release":"23.4 SP2",
+                   "patch":"3","latestAgentVersion":"23.4.4.223"}})",
+       {"23.4.2.14", "102", "23.4 SP2", "3"}},
+      {"numbers as numbers",
+       R"({"data":{"version":23.4,"build":102,"patch":3}})",
+       {"23.4", "102", "", "3"}},
+      {"version only",
+       R"({"data":{"version":"Z-SP1"}})",
+       {"Z-SP1", "", "", ""}},
+      {"no data envelope",
+       R"({"version":"22.1.1","build":"7"})",
+       {"22.1.1", "7", "", ""}},
+      {"odd types",
+       R"({"data":{"version":null,"build":{},"release":[]}})",
+       {"", "", "", ""}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    transport_.Enqueue(Answer(200, c.body));
+    absl::StatusOr<ConsoleInfo> info = client_->SystemInfo();
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(info->version, c.want.version);
+    EXPECT_EQ(info->build, c.want.build);
+    EXPECT_EQ(info->release, c.want.release);
+    EXPECT_EQ(info->patch, c.want.patch);
+    EXPECT_EQ(transport_.Requests().back().method, "GET");
+    EXPECT_EQ(transport_.Requests().back().url,
+              absl::StrCat(kBase, "/web/api/v2.1/system/info"));
+  }
+  transport_.Enqueue(Answer(200, kSsoPage));
+  Expect(client_->SystemInfo().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /system/info: expected JSON, got an HTML page");
+  transport_.Enqueue(Answer(200, "[1,2]"));
+  Expect(client_->SystemInfo().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /system/info: expected a JSON object");
+  transport_.Enqueue(Answer(502, kGatewayPage));
+  Expect(client_->SystemInfo().status(), absl::StatusCode::kUnavailable,
+         "SentinelOne GET /system/info: HTTP 502");
+  transport_.Enqueue(Answer(
+      404,
+      R"({"errors":[{"code":4040010,"title":"Not Found","detail":null}]})"));
+  Expect(client_->SystemInfo().status(), absl::StatusCode::kNotFound,
+         "SentinelOne GET /system/info: HTTP 404: Not Found (code 4040010)");
+}
+
+// Audit §4.14: token details, expiring soon, expired, never, odd.
+TEST_F(FixturesTest, TokenDetailsReturnsTheParsedTimestamps) {
+  struct Case {
+    std::string name, body;
+    std::string created_text, expires_text;
+    std::optional<absl::Time> created, expires;
+  };
+  const absl::Time created = absl::FromUnixSeconds(1780000000);  // 2026-05
+  const absl::Time expires = absl::FromUnixSeconds(1796000000);  // 2026-11
+  const std::vector<Case> cases = {
+      {"expiring",
+       R"({"data":{"createdAt":"2026-05-28T20:26:40Z",
+                   "expiresAt":"2026-11-30T00:53:20Z"}})",
+       "2026-05-28T20:26:40Z", "2026-11-30T00:53:20Z", created, expires},
+      {"fractional seconds and an offset",
+       R"({"data":{"createdAt":"2026-05-28T20:26:40.250000Z",
+                   "expiresAt":"2026-11-30T02:53:20+02:00"}})",
+       "2026-05-28T20:26:40.250000Z", "2026-11-30T02:53:20+02:00",
+       created + absl::Milliseconds(250), expires},
+      {"no zone (read as UTC)",
+       R"({"data":{"createdAt":"2026-05-28T20:26:40.000",
+                   "expiresAt":"2026-11-30 00:53:20"}})",
+       "2026-05-28T20:26:40.000", "2026-11-30 00:53:20", created, expires},
+      {"never expires",
+       R"({"data":{"createdAt":"2026-05-28T20:26:40Z","expiresAt":null}})",
+       "2026-05-28T20:26:40Z", "", created, std::nullopt},
+      {"odd", R"({"data":{"createdAt":1780000000,"expiresAt":"soon"}})",
+       "1780000000", "soon", std::nullopt, std::nullopt},
+      {"empty", R"({"data":{}})", "", "", std::nullopt, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    transport_.Enqueue(Answer(200, c.body));
+    absl::StatusOr<ApiTokenDetails> details = client_->TokenDetails();
+    ASSERT_TRUE(details.ok()) << details.status();
+    EXPECT_EQ(details->created_at_text, c.created_text);
+    EXPECT_EQ(details->expires_at_text, c.expires_text);
+    EXPECT_EQ(details->created_at, c.created);
+    EXPECT_EQ(details->expires_at, c.expires);
+  }
+  // POST with the token in the body, as the spec has it.
+  const HttpRequest sent = transport_.Requests().back();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url,
+            absl::StrCat(kBase, "/web/api/v2.1/users/api-token-details"));
+  EXPECT_EQ(json::parse(sent.body), json({{"data", {{"apiToken", kToken}}}}));
+}
+
+TEST_F(FixturesTest, TokenDetailsErrorsNameTheEndpointAndNeverTheToken) {
+  // A console that quotes the token back in its refusal.
+  transport_.Enqueue(Answer(
+      400,
+      json{{"errors",
+            {{{"code", 4000010},
+              {"title", "Validation Error"},
+              {"detail", absl::StrCat("not a valid API token: ", kToken)}}}}}
+          .dump()));
+  Expect(client_->TokenDetails().status(), absl::StatusCode::kInvalidArgument,
+         "SentinelOne POST /users/api-token-details: HTTP 400: Validation "
+         "Error (code 4000010): not a valid API token: ");
+  transport_.Enqueue(Answer(200, kSsoPage));
+  Expect(client_->TokenDetails().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne POST /users/api-token-details: expected JSON, got an "
+         "HTML page");
+  transport_.Enqueue(Answer(
+      401, R"({"errors":[{"code":4010010,"title":"Authentication Failed"}]})"));
+  Expect(client_->TokenDetails().status(), absl::StatusCode::kUnauthenticated,
+         "HTTP 401: Authentication Failed (code 4010010)");
+}
+
+TEST_F(FixturesTest, CurrentUserReadsTheTokensUserAndScope) {
+  transport_.Enqueue(
+      Answer(200,
+             R"({"data":{"id":"1000000000000000001","email":"svc@example.com",
+                  "fullName":"Sync service","scope":"account",
+                  "lowestRole":"Admin","twoFaEnabled":false,
+                  "scopeRoles":[{"id":"1","name":"Acme","roleName":"Admin",
+                                 "accountName":"Acme"}],
+                  "siteRoles":[],"dateJoined":"2024-01-01T00:00:00Z"}})"));
+  absl::StatusOr<ConsoleUser> user = client_->CurrentUser();
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->id, "1000000000000000001");
+  EXPECT_EQ(user->email, "svc@example.com");
+  EXPECT_EQ(user->full_name, "Sync service");
+  EXPECT_EQ(user->scope, "account");
+  EXPECT_EQ(user->lowest_role, "Admin");
+  EXPECT_EQ(transport_.Requests().back().url,
+            absl::StrCat(kBase, "/web/api/v2.1/user"));
+
+  transport_.Enqueue(Answer(200, R"({"data":{"id":12,"scope":null}})"));
+  user = client_->CurrentUser();
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->id, "12");
+  EXPECT_EQ(user->scope, "");
+  EXPECT_EQ(user->email, "");
+
+  transport_.Enqueue(
+      Answer(403,
+             R"({"errors":[{"code":4030010,"title":"Insufficient permissions",
+                     "detail":"User does not have required permissions"}]})"));
+  Expect(client_->CurrentUser().status(), absl::StatusCode::kPermissionDenied,
+         "SentinelOne GET /user: HTTP 403: Insufficient permissions (code "
+         "4030010)");
+  transport_.Enqueue(Answer(200, "not json"));
+  Expect(client_->CurrentUser().status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /user: malformed JSON");
+}
+
+}  // namespace
+}  // namespace tqs1::sentinelone
