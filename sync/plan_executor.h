@@ -23,43 +23,30 @@
 // plan, a saved file, a gRPC request). Nothing is written unless the whole
 // plan is admitted.
 // Then the actions run strictly in plan order (the planner orders them so
-// that no wanted address is ever unblocked and no two rules share a name),
-// one write each, stopping at the first failure. Nothing is retried here:
-// the transport retries what is safe to retry, and a re-run re-plans from
-// the real site and converges (apply is idempotent in that sense).
+// that no wanted address is ever unblocked and no two rules share a name,
+// and IPv4 actions before IPv6 ones), one write each, stopping at the first
+// failure, with one exception: the console refusing the IPv6 values of a
+// write (a CREATE or UPDATE of an IPv6 rule answered with a 400, i.e.
+// kInvalidArgument: IsIpv6Refusal() in plan_runner.h) is recorded and the
+// apply goes on, skipping each later action that would unblock what a
+// refused write was to hold (the rule is in plan_runner.h, "Skipping").
+// Nothing is retried here: the transport retries what is safe to retry,
+// and a re-run re-plans from the real site and converges (apply is
+// idempotent in that sense).
 #ifndef TQS1_SYNC_PLAN_EXECUTOR_H_
 #define TQS1_SYNC_PLAN_EXECUTOR_H_
 
-#include <functional>
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "base/clock.h"
-#include "base/logger.h"
 #include "proto/plan.pb.h"
 #include "proto/state.pb.h"
 #include "providers/sentinelone/firewall_rules.h"
+#include "sync/apply_options.h"
 
 namespace tqs1::sync {
-
-struct ApplyOptions {
-  // Called just before action `index` (0-based) of `total` is written, in
-  // plan order, on the calling thread. For progress displays.
-  std::function<void(int index, int total, const tqs1::v1::Action& action)>
-      on_action;
-  // Consulted before each write (never during one). Returning true stops the
-  // apply cleanly: ApplyPlan returns kCancelled and the writes done so far
-  // stay (the site is left between two actions of the plan, a state the
-  // planner's ordering makes safe).
-  std::function<bool()> should_stop;
-  // Receives one line per write (debug) and a summary (info). Unowned; may
-  // be null.
-  tqs1::log::Logger* logger = nullptr;
-  // For ApplyReport.duration_ms. Unowned; null means tqs1::RealClock().
-  tqs1::Clock* clock = nullptr;
-};
 
 // Applies `plan` to the site `plan.site_id()` through `site`, after
 // admitting it against `policy` (the sync's config and never-block entries:
@@ -83,8 +70,17 @@ struct ApplyOptions {
 //                       number, kind and rule name and followed by what was
 //                       done before it. The write's outcome may be unknown
 //                       (a lost answer); re-planning reads the truth.
-// Stops carry the partial ApplyReport: see PartialApplyReport(). Refusals
-// and stops are not logged here: the caller reports them once.
+// Refused IPv6 writes (every other action ran, or was skipped because it
+// would unblock what a refused write was to hold):
+//   kFailedPrecondition naming each refused write (the first ten, then how
+//                       many more), each skipped action and the console's
+//                       first answer, and suggesting `ipv6: off` for the
+//                       sync. ApplyReport.ipv6_refused holds one line per
+//                       refused write (the action and the console's
+//                       answer), then one per skipped action.
+// Stops and refused writes carry the partial ApplyReport: see
+// PartialApplyReport(). Refusals and stops are not logged here: the caller
+// reports them once.
 //
 // Thread-compatible: `site` must not be used concurrently; two applies to
 // one site must be serialized by the caller (the fingerprint check narrows

@@ -9,12 +9,15 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "base/capturing_logger.h"
 #include "base/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/threatq/fake_indicator_source.h"
+#include "sync/plan_runner.h"
 #include "sync/sync_runner.h"
 #include "testing/test_scenario.h"
 
@@ -27,6 +30,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using ::tqs1::sentinelone::FakeFirewallRules;
 using ::tqs1::sync::testing::ActionsLine;
+using ::tqs1::sync::testing::BlockRule;
 using ::tqs1::sync::testing::IpIndicators;
 using ::tqs1::sync::testing::kCollection;
 using ::tqs1::sync::testing::kHandMadeRuleName;
@@ -36,6 +40,7 @@ using ::tqs1::sync::testing::RuleNames;
 using ::tqs1::sync::testing::SetUpSite;
 using ::tqs1::sync::testing::TestSync;
 using ::tqs1::v1::Action;
+using ::tqs1::v1::AddressFamily;
 using ::tqs1::v1::ApplyReport;
 using ::tqs1::v1::Plan;
 using ::tqs1::v1::Rule;
@@ -500,6 +505,460 @@ TEST_F(PlanExecutorTest, PlanWithoutSiteIsInvalid) {
 TEST(PartialApplyReportTest, AbsentOnOtherStatuses) {
   EXPECT_FALSE(PartialApplyReport(absl::OkStatus()).has_value());
   EXPECT_FALSE(PartialApplyReport(absl::UnavailableError("x")).has_value());
+}
+
+constexpr AddressFamily kV4 = tqs1::v1::ADDRESS_FAMILY_IPV4;
+constexpr AddressFamily kV6 = tqs1::v1::ADDRESS_FAMILY_IPV6;
+
+// The answer of a console that takes no IPv6 value, as SentinelOneClient
+// reports it (the emulator's refuse_ipv6 mode).
+std::string RefusalAnswer(absl::string_view endpoint, absl::string_view value) {
+  return absl::StrCat(
+      "SentinelOne ", endpoint,
+      ": HTTP 400: Validation Error (code 4000010): data.remoteHosts.values: "
+      "'",
+      value, "' is not a valid IPv4 address, range or CIDR block");
+}
+
+// A console that refuses every rule written with an IPv6 value in it, with
+// a 400 (kInvalidArgument) naming the first; the rest goes to `site`.
+class RefusesIpv6 : public sentinelone::FirewallRules {
+ public:
+  explicit RefusesIpv6(FakeFirewallRules& site) : site_(site) {}
+
+  // The writes refused so far: "CreateRule <name>", "UpdateRule <id>".
+  const std::vector<std::string>& Refused() const { return refused_; }
+
+  absl::StatusOr<std::string> FindSite(
+      const sentinelone::SiteSelector& selector) override {
+    return site_.FindSite(selector);
+  }
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
+      absl::string_view site_id) override {
+    return site_.ReadSite(site_id);
+  }
+  absl::StatusOr<Rule> CreateRule(absl::string_view site_id,
+                                  const Rule& rule) override {
+    if (std::string v6 = FirstIpv6(rule); !v6.empty()) {
+      refused_.push_back(absl::StrCat("CreateRule ", rule.name()));
+      return absl::InvalidArgumentError(
+          RefusalAnswer("POST /firewall-control", v6));
+    }
+    return site_.CreateRule(site_id, rule);
+  }
+  absl::StatusOr<Rule> UpdateRule(absl::string_view site_id,
+                                  const Rule& rule) override {
+    if (std::string v6 = FirstIpv6(rule); !v6.empty()) {
+      refused_.push_back(absl::StrCat("UpdateRule ", rule.id()));
+      return absl::InvalidArgumentError(
+          RefusalAnswer(absl::StrCat("PUT /firewall-control/", rule.id()), v6));
+    }
+    return site_.UpdateRule(site_id, rule);
+  }
+  absl::Status DeleteRule(absl::string_view site_id,
+                          absl::string_view rule_id) override {
+    return site_.DeleteRule(site_id, rule_id);
+  }
+
+ private:
+  static std::string FirstIpv6(const Rule& rule) {
+    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+      for (const std::string& v : hosts.values()) {
+        if (v.find(':') != std::string::npos) return v;
+      }
+    }
+    return "";
+  }
+
+  FakeFirewallRules& site_;
+  std::vector<std::string> refused_;
+};
+
+std::vector<std::string> Entries(const Rule& rule) {
+  std::vector<std::string> out;
+  for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+    out.insert(out.end(), hosts.values().begin(), hosts.values().end());
+  }
+  return out;
+}
+
+// One action of a plan made by hand, and the rule it writes.
+struct Step {
+  Action action;
+  Rule write;
+};
+
+Step Create(const std::string& name, AddressFamily family,
+            const std::vector<std::string>& add) {
+  Step step;
+  step.action.set_kind(tqs1::v1::ACTION_KIND_CREATE);
+  step.action.set_name(name);
+  step.action.set_family(family);
+  for (const std::string& a : add) step.action.add_add(a);
+  step.write = BlockRule(name, "managed", add);
+  return step;
+}
+
+// Updates `rule` (as the site holds it) to hold its entries but `remove`,
+// then `add`.
+Step Update(const Rule& rule, AddressFamily family,
+            const std::vector<std::string>& add,
+            const std::vector<std::string>& remove) {
+  Step step;
+  step.action.set_kind(tqs1::v1::ACTION_KIND_UPDATE);
+  step.action.set_rule_id(rule.id());
+  step.action.set_name(rule.name());
+  step.action.set_family(family);
+  for (const std::string& a : add) step.action.add_add(a);
+  for (const std::string& r : remove) step.action.add_remove(r);
+  std::vector<std::string> after;
+  for (const std::string& e : Entries(rule)) {
+    if (std::find(remove.begin(), remove.end(), e) == remove.end()) {
+      after.push_back(e);
+    }
+  }
+  after.insert(after.end(), add.begin(), add.end());
+  step.write = BlockRule(rule.name(), "managed", after);
+  step.write.set_id(rule.id());
+  return step;
+}
+
+Step Delete(const Rule& rule, AddressFamily family) {
+  Step step;
+  step.action.set_kind(tqs1::v1::ACTION_KIND_DELETE);
+  step.action.set_rule_id(rule.id());
+  step.action.set_name(rule.name());
+  step.action.set_family(family);
+  for (const std::string& e : Entries(rule)) step.action.add_remove(e);
+  return step;
+}
+
+// The runner's tests: plans made by hand (actions with their family set),
+// against a console that refuses IPv6 values.
+class RunAdmittedPlanTest : public ::testing::Test {
+ protected:
+  RunAdmittedPlanTest() : console_(site_) { SetUpSite(site_); }
+
+  // Puts a rule named `name` with `entries` and id `id` into the site.
+  Rule Put(const std::string& id, const std::string& name,
+           const std::vector<std::string>& entries) {
+    Rule rule = BlockRule(name, "managed", entries);
+    rule.set_id(id);
+    site_.PutRule(kSiteId, rule);
+    for (const Rule& r : site_.SiteRules(kSiteId)) {
+      if (r.id() == id) return r;
+    }
+    ADD_FAILURE() << "rule " << id << " was not put";
+    return rule;
+  }
+
+  RunOutcome Run(const std::vector<Step>& steps,
+                 const ApplyOptions& options = {}) {
+    reconciler::AdmittedPlan admitted;
+    admitted.plan.set_sync_name("Known C2 -> HQ");
+    admitted.plan.set_site_id(kSiteId);
+    admitted.plan.set_site_name("HQ");
+    for (const Step& step : steps) {
+      *admitted.plan.add_actions() = step.action;
+      admitted.writes.push_back(step.write);
+    }
+    return RunAdmittedPlan(admitted, console_, options, clock_.Now());
+  }
+
+  // "name: entries" of each site rule tqs1's tests made, sorted by name.
+  std::vector<std::string> Rules() {
+    std::vector<std::string> out;
+    for (const Rule& rule : site_.SiteRules(kSiteId)) {
+      if (rule.name() == kHandMadeRuleName) continue;
+      out.push_back(
+          absl::StrCat(rule.name(), ": ", absl::StrJoin(Entries(rule), " ")));
+    }
+    return Sorted(out);
+  }
+
+  FakeFirewallRules site_;
+  RefusesIpv6 console_;
+  tqs1::FakeClock clock_;
+};
+
+TEST(IsIpv6RefusalTest, OnlyA400OnACreateOrUpdateOfAnIpv6Rule) {
+  const absl::Status bad_request = absl::InvalidArgumentError("HTTP 400");
+  struct Case {
+    std::string name;
+    tqs1::v1::ActionKind kind;
+    AddressFamily family;
+    absl::Status status;
+    bool refusal;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"create IPv6, 400", tqs1::v1::ACTION_KIND_CREATE, kV6, bad_request,
+            true},
+           {"update IPv6, 400", tqs1::v1::ACTION_KIND_UPDATE, kV6, bad_request,
+            true},
+           {"delete IPv6, 400", tqs1::v1::ACTION_KIND_DELETE, kV6, bad_request,
+            false},
+           {"create IPv4, 400", tqs1::v1::ACTION_KIND_CREATE, kV4, bad_request,
+            false},
+           {"create, no family, 400", tqs1::v1::ACTION_KIND_CREATE,
+            tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED, bad_request, false},
+           {"create IPv6, 503", tqs1::v1::ACTION_KIND_CREATE, kV6,
+            absl::UnavailableError("HTTP 503"), false},
+           {"create IPv6, duplicate name", tqs1::v1::ACTION_KIND_CREATE, kV6,
+            absl::AlreadyExistsError("taken"), false},
+           {"create IPv6, 403", tqs1::v1::ACTION_KIND_CREATE, kV6,
+            absl::PermissionDeniedError("HTTP 403"), false},
+       }) {
+    SCOPED_TRACE(c.name);
+    Action action;
+    action.set_kind(c.kind);
+    action.set_family(c.family);
+    EXPECT_EQ(IsIpv6Refusal(action, c.status), c.refusal);
+  }
+}
+
+// IPv6 addresses move out of a rule that held both families into a new
+// IPv6 rule, which the console refuses: the IPv4 work is done, the removal
+// from the old rule and the delete of a rule whose prefix covers a refused
+// entry are skipped, an unrelated IPv6 delete runs, and the apply fails
+// naming each refusal and suggesting ipv6: off.
+TEST_F(RunAdmittedPlanTest, RefusedIpv6WriteSkipsOnlyWhatWouldUnblockIt) {
+  const Rule mixed =
+      Put("201", "Known C2 (1)", {"192.0.2.1", "2001:db8::1", "2001:db8::2"});
+  const Rule gone_v4 = Put("202", "Known C2 (4)", {"198.51.100.1"});
+  const Rule wide_v6 = Put("203", "Known C2 (5)", {"2001:db8:5::/48"});
+  const Rule gone_v6 = Put("204", "Known C2 (6)", {"2001:db8:9::1"});
+  const std::vector<Step> steps = {
+      Create("Known C2 (2)", kV4, {"192.0.2.2"}),
+      Create("Known C2 (3)", kV6,
+             {"2001:db8::1", "2001:db8::2", "2001:db8:5:1::/64"}),
+      Update(mixed, kV4, {}, {"2001:db8::1", "2001:db8::2"}),
+      Delete(gone_v4, kV4),
+      Delete(wide_v6, kV6),
+      Delete(gone_v6, kV6),
+  };
+  std::vector<int> started;
+  ApplyOptions options;
+  options.on_action = [&](int index, int, const Action&) {
+    started.push_back(index);
+  };
+
+  RunOutcome run = Run(steps, options);
+
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      std::string(run.status.message()),
+      "the console refused the IPv6 values of 1 write: action 2 of 6 (create "
+      "\"Known C2 (3)\"); 2 actions skipped so as not to unblock what the "
+      "refused writes were to hold: action 3 of 6 (update \"Known C2 (1)\", "
+      "rule 201); action 5 of 6 (delete \"Known C2 (5)\", rule 203); every "
+      "other action ran (done: 1 created, 0 updated, 2 deleted, 1 IPv6 write "
+      "refused, 2 actions skipped); the console answered: SentinelOne POST "
+      "/firewall-control: HTTP 400: Validation Error (code 4000010): "
+      "data.remoteHosts.values: '2001:db8::1' is not a valid IPv4 address, "
+      "range or CIDR block; if this console does not take IPv6 values, set "
+      "`ipv6: off` for sync \"Known C2 -> HQ\" and apply again");
+  EXPECT_THAT(
+      run.report.ipv6_refused(),
+      ElementsAre(
+          "action 2 of 6 (create \"Known C2 (3)\") refused by the console: "
+          "SentinelOne POST /firewall-control: HTTP 400: Validation Error "
+          "(code 4000010): data.remoteHosts.values: '2001:db8::1' is not a "
+          "valid IPv4 address, range or CIDR block",
+          "action 3 of 6 (update \"Known C2 (1)\", rule 201) skipped: it would "
+          "unblock 2001:db8::1, which action 2 was to hold",
+          "action 5 of 6 (delete \"Known C2 (5)\", rule 203) skipped: it would "
+          "unblock 2001:db8:5::/48, which action 2 was to hold"));
+  EXPECT_EQ(run.report.created(), 1);
+  EXPECT_EQ(run.report.updated(), 0);
+  EXPECT_EQ(run.report.deleted(), 2);
+  EXPECT_EQ(run.report.addresses_blocked(), 1);
+  EXPECT_EQ(run.report.addresses_unblocked(), 2);
+  EXPECT_THAT(console_.Refused(), ElementsAre("CreateRule Known C2 (3)"));
+  EXPECT_THAT(started, ElementsAre(0, 1, 3, 5));  // not the skipped ones
+  // Every address wanted and blocked before is still blocked.
+  EXPECT_THAT(
+      Rules(),
+      ElementsAre("Known C2 (1): 192.0.2.1 2001:db8::1 2001:db8::2",
+                  "Known C2 (2): 192.0.2.2", "Known C2 (5): 2001:db8:5::/48"));
+}
+
+// What a skipped action was to add counts as unwritten too: a later action
+// that would remove it is skipped in turn, whatever its family.
+TEST_F(RunAdmittedPlanTest, SkipsAreTransitive) {
+  const Rule v6 = Put("301", "Known C2 (1)", {"2001:db8::5"});
+  const Rule mixed = Put("302", "Known C2 (2)", {"192.0.2.8", "2001:db8::7"});
+  const Rule v4 = Put("303", "Known C2 (3)", {"192.0.2.9", "192.0.2.10"});
+  const std::vector<Step> steps = {
+      // Takes 2001:db8::7 over from (2): refused.
+      Update(v6, kV6, {"2001:db8::7"}, {}),
+      // Sheds 2001:db8::7 and takes 192.0.2.9 over from (3): skipped.
+      Update(mixed, kV4, {"192.0.2.9"}, {"2001:db8::7"}),
+      // Sheds 192.0.2.9 (and an unwanted address): skipped, as (2) did not
+      // take it.
+      Update(v4, kV4, {}, {"192.0.2.10", "192.0.2.9"}),
+  };
+
+  RunOutcome run = Run(steps);
+
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      run.report.ipv6_refused(),
+      ElementsAre(StartsWith("action 1 of 3 (update \"Known C2 (1)\", rule "
+                             "301) refused by the console: SentinelOne PUT "
+                             "/firewall-control/301: HTTP 400"),
+                  "action 2 of 3 (update \"Known C2 (2)\", rule 302) skipped: "
+                  "it would unblock 2001:db8::7, which action 1 was to hold",
+                  "action 3 of 3 (update \"Known C2 (3)\", rule 303) skipped: "
+                  "it would unblock 192.0.2.9, which action 2 was to hold"));
+  EXPECT_EQ(run.report.updated(), 0);
+  EXPECT_EQ(site_.WriteCount(), 0);
+}
+
+// The entries compared are addresses and prefixes, not text: another
+// spelling, host bits past the length, and an entry that is no address at
+// all (skipped: the safe side).
+TEST_F(RunAdmittedPlanTest, RemovedEntriesAreReadAsPrefixes) {
+  struct Case {
+    std::string name;
+    std::string entry;  // held by the rule a later action deletes
+    bool skipped;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"same address, upper case", "2001:DB8::1", true},
+           {"inside the refused prefix", "2001:db8:7::1", true},
+           {"a prefix with host bits set", "2001:db8:7::1/32", true},
+           {"unreadable", "not an address", true},
+           {"another IPv6 network", "2001:db8:8::1", false},
+           {"an IPv4 address", "192.0.2.1", false},
+       }) {
+    SCOPED_TRACE(c.name);
+    FakeFirewallRules site;
+    SetUpSite(site);
+    RefusesIpv6 console(site);
+    Rule old = BlockRule("Known C2 (1)", "managed", {c.entry});
+    old.set_id("401");
+    site.PutRule(kSiteId, old);
+    reconciler::AdmittedPlan admitted;
+    admitted.plan.set_sync_name("Known C2 -> HQ");
+    admitted.plan.set_site_id(kSiteId);
+    for (const Step& step :
+         {Create("Known C2 (2)", kV6, {"2001:db8::1", "2001:db8:7::/48"}),
+          Delete(old, kV4)}) {
+      *admitted.plan.add_actions() = step.action;
+      admitted.writes.push_back(step.write);
+    }
+
+    RunOutcome run = RunAdmittedPlan(admitted, console, {}, absl::Now());
+
+    EXPECT_EQ(run.status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(run.report.deleted(), c.skipped ? 0 : 1);
+    ASSERT_EQ(run.report.ipv6_refused_size(), c.skipped ? 2 : 1);
+    if (c.skipped) {
+      EXPECT_EQ(run.report.ipv6_refused(1),
+                absl::StrCat("action 2 of 2 (delete \"Known C2 (1)\", rule "
+                             "401) skipped: it would unblock ",
+                             c.entry, ", which action 1 was to hold"));
+    }
+  }
+}
+
+// Only the console's refusal of IPv6 values lets the apply go on; any other
+// failure, of an IPv6 write too, stops it at once as before.
+TEST_F(RunAdmittedPlanTest, OtherFailuresStillStopAtOnce) {
+  struct Case {
+    std::string name;
+    Step step;
+    FakeFirewallRules::Method method;
+    absl::Status failure;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"IPv6 create, console down",
+            Create("Known C2 (2)", kV6, {"2001:db8::1"}),
+            FakeFirewallRules::Method::kCreateRule,
+            absl::UnavailableError("console down")},
+           {"IPv4 create, 400", Create("Known C2 (2)", kV4, {"192.0.2.1"}),
+            FakeFirewallRules::Method::kCreateRule,
+            absl::InvalidArgumentError("HTTP 400: bad")},
+       }) {
+    SCOPED_TRACE(c.name);
+    FakeFirewallRules site;
+    SetUpSite(site);
+    site.FailNext(c.method, c.failure);
+    reconciler::AdmittedPlan admitted;
+    admitted.plan.set_sync_name("Known C2 -> HQ");
+    admitted.plan.set_site_id(kSiteId);
+    for (const Step& step :
+         {c.step, Create("Known C2 (3)", kV4, {"192.0.2.200"})}) {
+      *admitted.plan.add_actions() = step.action;
+      admitted.writes.push_back(step.write);
+    }
+
+    RunOutcome run = RunAdmittedPlan(admitted, site, {}, absl::Now());
+
+    EXPECT_EQ(run.status.code(), c.failure.code());
+    EXPECT_EQ(std::string(run.status.message()),
+              absl::StrCat("action 1 of 2 (create \"Known C2 (2)\") failed: ",
+                           c.failure.message(),
+                           "; done before it: 0 created, 0 updated, 0 "
+                           "deleted; re-plan and apply again to converge"));
+    EXPECT_TRUE(run.report.ipv6_refused().empty());
+    EXPECT_EQ(site.WriteCount(), 0);
+  }
+}
+
+// A stop after a refusal says so, and its report keeps the refusal.
+TEST_F(RunAdmittedPlanTest, StopsAfterARefusalCarryIt) {
+  const std::vector<Step> steps = {
+      Create("Known C2 (2)", kV6, {"2001:db8::1"}),
+      Create("Known C2 (3)", kV4, {"192.0.2.1"}),
+  };
+  ApplyOptions options;
+  int asked = 0;
+  options.should_stop = [&] { return ++asked == 2; };
+
+  RunOutcome run = Run(steps, options);
+
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(std::string(run.status.message()),
+            "apply cancelled before action 2 of 2 (create \"Known C2 (3)\"); "
+            "done: 0 created, 0 updated, 0 deleted, 1 IPv6 write refused; "
+            "re-plan and apply again to finish");
+  ASSERT_EQ(run.report.ipv6_refused_size(), 1);
+  EXPECT_THAT(run.report.ipv6_refused(0),
+              StartsWith("action 1 of 2 (create \"Known C2 (2)\") refused by "
+                         "the console: "));
+}
+
+// More than ten refused writes: the message names ten and counts the rest;
+// the report lists each.
+TEST_F(RunAdmittedPlanTest, ManyRefusalsAreCountedInTheMessage) {
+  std::vector<Step> steps;
+  for (int k = 0; k < 12; ++k) {
+    steps.push_back(Create(absl::StrCat("Known C2 (", k + 2, ")"), kV6,
+                           {absl::StrCat("2001:db8::", k + 1)}));
+  }
+
+  RunOutcome run = Run(steps);
+
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status.message()),
+              HasSubstr("of 12 writes: action 1 of 12 (create \"Known C2 "
+                        "(2)\"); "));
+  EXPECT_THAT(std::string(run.status.message()),
+              HasSubstr("action 10 of 12 (create \"Known C2 (11)\"); and 2 "
+                        "more (listed in the apply report); every other "
+                        "action ran"));
+  EXPECT_EQ(run.report.ipv6_refused_size(), 12);
+}
+
+// No refusal: the runner is the plain in-order apply.
+TEST_F(RunAdmittedPlanTest, WithoutRefusalsEveryActionRuns) {
+  const Rule old = Put("501", "Known C2 (1)", {"2001:db8::1"});
+  RunOutcome run =
+      Run({Create("Known C2 (2)", kV4, {"192.0.2.1"}), Delete(old, kV6)});
+  EXPECT_TRUE(run.status.ok()) << run.status;
+  EXPECT_TRUE(run.report.ipv6_refused().empty());
+  EXPECT_THAT(Rules(), ElementsAre("Known C2 (2): 192.0.2.1"));
 }
 
 }  // namespace
