@@ -36,7 +36,8 @@ absl::StatusOr<Plan> PlanSteps(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
-    const tqs1::v1::PlanOptions& options, SyncStep* failed) {
+    const tqs1::v1::PlanOptions& options, const Ipv6AutoResolver& ipv6_auto,
+    SyncStep* failed) {
   // ThreatQ first: without the desired set there is nothing to plan, and a
   // failed read must never look like an empty collection.
   absl::StatusOr<threatq::CollectionRead> read =
@@ -70,7 +71,8 @@ absl::StatusOr<Plan> PlanSteps(
   // FindSite names the site; keep that even if the read leaves it out.
   if (observed->site_id().empty()) observed->set_site_id(*site_id);
 
-  tqs1::v1::DesiredState desired = SyncPolicy(sync, never_block);
+  tqs1::v1::DesiredState desired =
+      SyncPolicy(DecideIpv6(sync, *site_id, ipv6_auto), never_block);
   desired.mutable_values()->Reserve(static_cast<int>(read->values.size()));
   for (std::string& value : read->values) {
     desired.add_values(std::move(value));
@@ -96,7 +98,18 @@ absl::StatusOr<Plan> PlanSync(
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
     const tqs1::v1::PlanOptions& options) {
   SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
-  return PlanSteps(sync, never_block, source, site, options, &failed);
+  return PlanSteps(sync, never_block, source, site, options, {}, &failed);
+}
+
+SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,
+                      const Ipv6AutoResolver& resolver) {
+  SyncConfig decided = sync;
+  if (sync.ipv6() != tqs1::v1::IPV6_MODE_AUTO) return decided;
+  const tqs1::v1::Ipv6Mode mode =
+      resolver ? resolver(site_id) : tqs1::v1::IPV6_MODE_AUTO;
+  decided.set_ipv6(mode == tqs1::v1::IPV6_MODE_OFF ? tqs1::v1::IPV6_MODE_OFF
+                                                   : tqs1::v1::IPV6_MODE_ON);
+  return decided;
 }
 
 SyncSelection SelectSyncs(const tqs1::v1::Config& config,
@@ -154,8 +167,9 @@ SyncRunResult RunSync(const RunSyncRequest& request,
     }
   } else {
     SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
-    absl::StatusOr<Plan> plan = PlanSteps(sync, never_block, source, site,
-                                          request.plan_options, &failed);
+    absl::StatusOr<Plan> plan =
+        PlanSteps(sync, never_block, source, site, request.plan_options,
+                  request.ipv6_auto, &failed);
     if (!plan.ok()) return fail(failed, plan.status());
     run.plan = *std::move(plan);
   }
@@ -195,8 +209,11 @@ SyncRunResult RunSync(const RunSyncRequest& request,
   }
 
   // 6. The one way into a write.
-  absl::StatusOr<tqs1::v1::ApplyReport> report = ApplyPlan(
-      plan, SyncPolicy(sync, never_block), site, request.apply_options);
+  absl::StatusOr<tqs1::v1::ApplyReport> report =
+      ApplyPlan(plan,
+                SyncPolicy(DecideIpv6(sync, plan.site_id(), request.ipv6_auto),
+                           never_block),
+                site, request.apply_options);
   if (report.ok()) {
     run.report = *std::move(report);
     run.outcome = tqs1::v1::SYNC_OUTCOME_APPLIED;

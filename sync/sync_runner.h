@@ -68,6 +68,20 @@ absl::StatusOr<tqs1::v1::Plan> PlanSync(
     tqs1::sentinelone::FirewallRules& site,
     const tqs1::v1::PlanOptions& options);
 
+// Decides a sync's `ipv6: auto` for the site it targets (by site id): what
+// `tqs1 check --write-probe` learned of that site, IPV6_MODE_ON or
+// IPV6_MODE_OFF. An unset resolver, or one answering IPV6_MODE_AUTO (nothing
+// learned), means on.
+using Ipv6AutoResolver =
+    std::function<tqs1::v1::Ipv6Mode(absl::string_view site_id)>;
+
+// `sync` with `ipv6: auto` decided by `resolver` for `site_id`; other syncs
+// unchanged. A plan and its admission both use the decided sync, so a plan
+// made before the probe learned otherwise is refused as no longer derived.
+tqs1::v1::SyncConfig DecideIpv6(const tqs1::v1::SyncConfig& sync,
+                                absl::string_view site_id,
+                                const Ipv6AutoResolver& resolver);
+
 // The syncs of `config` that `names` selects (all when `names` is empty),
 // in config order. `unknown` is the first name that is no sync of the
 // config, if any (then `syncs` is empty); callers word the error.
@@ -110,6 +124,8 @@ struct RunSyncRequest {
   std::function<Approval(const tqs1::v1::Plan&)> approve;
   // Progress, stop and logging of the apply step.
   ApplyOptions apply_options;
+  // Decides `ipv6: auto` once the site is known (DecideIpv6()).
+  Ipv6AutoResolver ipv6_auto;
 };
 
 // What RunSync() did.

@@ -15,6 +15,7 @@
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/threatq/fake_indicator_source.h"
 #include "reconciler/admission.h"
+#include "reconciler/normalize.h"
 #include "reconciler/ownership.h"
 #include "sync/plan_executor.h"
 #include "testing/invariant_checker.h"
@@ -399,6 +400,45 @@ TEST_F(SyncRunnerTest, ReRunsAfterInjectedFailuresConvergeSafely) {
   EXPECT_THAT(
       ManagedAddresses(site_),
       ElementsAreArray(std::vector<std::string>(wanted.begin(), wanted.end())));
+}
+
+TEST_F(SyncRunnerTest, Ipv6AutoFollowsTheResolverForTheSiteFound) {
+  source_.SetCollection(kCollection,
+                        IpIndicators({"192.0.2.1", "2001:db8::7"}));
+  tqs1::v1::SyncConfig sync = TestSync();
+  sync.set_ipv6(tqs1::v1::IPV6_MODE_AUTO);
+  std::vector<std::string> asked;
+  RunSyncRequest request;
+  request.sync = &sync;
+  request.plan_options = options_;
+  request.ipv6_auto = [&asked](absl::string_view site_id) {
+    asked.emplace_back(site_id);
+    return tqs1::v1::IPV6_MODE_OFF;
+  };
+
+  SyncRunResult run = RunSync(request, source_, site_);
+
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  // Asked for the site found, at plan time and again at admission.
+  EXPECT_THAT(asked, ElementsAre(kSiteId, kSiteId));
+  ASSERT_EQ(run.plan->inputs().rejected_size(), 1);
+  EXPECT_EQ(run.plan->inputs().rejected(0).value(), "2001:db8::7");
+  EXPECT_EQ(run.plan->inputs().rejected(0).reason(),
+            reconciler::kIpv6OffReason);
+  EXPECT_THAT(ManagedAddresses(site_), ElementsAre("192.0.2.1"));
+
+  // Nothing learned (AUTO) or no resolver: on.
+  for (const Ipv6AutoResolver& resolver :
+       {Ipv6AutoResolver(
+            [](absl::string_view) { return tqs1::v1::IPV6_MODE_AUTO; }),
+        Ipv6AutoResolver()}) {
+    EXPECT_EQ(DecideIpv6(sync, kSiteId, resolver).ipv6(),
+              tqs1::v1::IPV6_MODE_ON);
+  }
+  // An explicit mode is never overridden.
+  sync.set_ipv6(tqs1::v1::IPV6_MODE_ON);
+  EXPECT_EQ(DecideIpv6(sync, kSiteId, request.ipv6_auto).ipv6(),
+            tqs1::v1::IPV6_MODE_ON);
 }
 
 }  // namespace
