@@ -21,6 +21,20 @@ int64_t EntryCount(const Rule& rule) {
   return n;
 }
 
+// True when the rule's address entries are of both families.
+bool HoldsBothFamilies(const Rule& rule) {
+  bool v4 = false, v6 = false;
+  for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+    for (const std::string& value : hosts.values()) {
+      absl::StatusOr<IpPrefix> prefix = ParseIpPrefix(value);
+      if (!prefix.ok()) continue;
+      (prefix->family() == IpPrefix::Family::kV4 ? v4 : v6) = true;
+      if (v4 && v6) return true;
+    }
+  }
+  return false;
+}
+
 bool SameRule(const Rule& a, const Rule& b) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
@@ -84,11 +98,16 @@ void CheckRules(
                                  ") lost tqs1's marker or name scheme"));
     }
     if (!ours) continue;
+    const bool written = !(was_ours && SameRule(*old, rule));
     if (int64_t entries = EntryCount(rule);
-        entries > scope.max_per_rule && !(was_ours && SameRule(*old, rule))) {
+        entries > scope.max_per_rule && written) {
       out.push_back(absl::StrCat("rule \"", rule.name(), "\" holds ", entries,
                                  " entries, over the limit of ",
                                  scope.max_per_rule));
+    }
+    if (written && HoldsBothFamilies(rule)) {
+      out.push_back(absl::StrCat("rule \"", rule.name(), "\" (id ", rule.id(),
+                                 ") holds both IPv4 and IPv6 entries"));
     }
   }
 }

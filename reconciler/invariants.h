@@ -16,6 +16,9 @@
 //   counts as changing a rule tqs1 does not own;
 // - no managed rule is written with more entries than the per-rule limit (a
 //   rule made over the limit by hand and left as it was is not a write);
+// - no managed rule is written holding both IPv4 and IPv6 entries (a rule
+//   that held both before the plan and is left as it was is not a write;
+//   once every write has run, no managed rule holds both);
 // - no wanted address that a managed rule blocked before is unblocked after.
 //
 // Pure: no I/O, no clock, no globals.
@@ -64,6 +67,7 @@ absl::StatusOr<std::set<IpPrefix>> WantedPrefixes(
 //   rule "Known C2 (1)" (id 301) appeared without being tqs1's
 //   rule "Known C2 (1)" (id 301) lost tqs1's marker or name scheme
 //   rule "Known C2" holds 5001 entries, over the limit of 5000
+//   rule "Known C2 (2)" (id 302) holds both IPv4 and IPv6 entries
 //   wanted address 192.0.2.1 was unblocked after being blocked
 // Empty when every invariant holds. An address is blocked when a managed
 // rule holds it as an entry (compared as parsed prefixes); `wanted` is the

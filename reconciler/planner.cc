@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,13 +47,38 @@ struct Managed {
   uint64_t removed_unwanted = 0;
   uint64_t removed_duplicate = 0;
   uint64_t removed_invalid = 0;
-  uint64_t moved_out = 0;  // over the per-rule limit
+  uint64_t moved_out = 0;     // over the per-rule limit
+  uint64_t moved_family = 0;  // of the family the rule does not keep
+  // Valid address entries it holds, by family (duplicates included).
+  uint64_t held_v4 = 0;
+  uint64_t held_v6 = 0;
+  // The family the rule holds after the plan: the majority of what it keeps
+  // (IPv4 on a tie); UNSPECIFIED while it keeps nothing and is given
+  // nothing.
+  tqs1::v1::AddressFamily family = tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED;
   std::vector<std::string> drift;
   // Desired prefixes it gains.
   std::vector<uint32_t> add;
 
   bool NeedsWrite() const { return !remove.empty() || !drift.empty() || adopt; }
+  // It sheds wanted prefixes (over the limit, or of the other family): they
+  // must be blocked elsewhere before this rule is written.
+  bool Sheds() const { return moved_out > 0 || moved_family > 0; }
 };
+
+tqs1::v1::AddressFamily FamilyOf(const IpPrefix& prefix) {
+  return prefix.family() == IpPrefix::Family::kV4
+             ? tqs1::v1::ADDRESS_FAMILY_IPV4
+             : tqs1::v1::ADDRESS_FAMILY_IPV6;
+}
+
+// The two families, in the order their actions run.
+constexpr tqs1::v1::AddressFamily kFamilies[] = {tqs1::v1::ADDRESS_FAMILY_IPV4,
+                                                 tqs1::v1::ADDRESS_FAMILY_IPV6};
+
+int FamilySlot(tqs1::v1::AddressFamily family) {
+  return family == tqs1::v1::ADDRESS_FAMILY_IPV6 ? 1 : 0;
+}
 
 std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
   return absl::StrCat(FormatCount(n), " ", n == 1 ? one : many);
@@ -154,6 +180,7 @@ void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
         continue;
       }
       if (held != nullptr) held->push_back(*prefix);
+      ++(prefix->family() == IpPrefix::Family::kV4 ? m.held_v4 : m.held_v6);
       int64_t i = desired.Find(*prefix);
       if (i < 0) {
         m.remove.push_back(value);
@@ -337,12 +364,16 @@ struct PlanWork {
   std::vector<IpPrefix> unwanted;
   uint64_t blocked_before = 0;
   SpaceBeforeAfter space;
-  // Desired prefixes no managed rule keeps, and how many of them a rule over
-  // the limit shed.
+  // Desired prefixes no managed rule keeps, and how many of them a rule
+  // shed (over the limit, or of the family it does not keep). The same, per
+  // family (kFamilies order): those a rule shed, and the others.
   std::vector<uint32_t> missing;
   uint64_t moved_total = 0;
-  // The desired prefixes of each new rule, and its name.
+  std::vector<uint32_t> shed[2];
+  std::vector<uint32_t> fresh[2];
+  // The desired prefixes of each new rule, its family and its name.
   std::vector<std::vector<uint32_t>> new_rules;
+  std::vector<tqs1::v1::AddressFamily> new_families;
   std::vector<std::string> new_names;
 
   Plan plan;
@@ -522,13 +553,41 @@ void ReadManagedRules(PlanWork& w) {
   }
 }
 
-// 3 (cont.). A rule over the limit (made by hand, or by an older limit)
-// sheds its excess, which is placed again like any missing address; what
-// is missing; each managed rule's settings drift.
+// 3 (cont.). Each managed rule's family: a rule holding both keeps the
+// family most of its kept prefixes are of (IPv4 on a tie) and sheds the
+// others; a rule over the limit (made by hand, or by an older limit) sheds
+// its excess. What a rule sheds is placed again like any missing prefix.
+// What is missing, per family; each managed rule's settings drift.
 void FindMissing(PlanWork& w) {
+  std::vector<bool> shed(w.want.size(), false);
   for (Managed& m : w.managed) {
+    uint64_t v4 = 0;
+    for (uint32_t i : m.keep) {
+      v4 += w.want[i].family() == IpPrefix::Family::kV4 ? 1 : 0;
+    }
+    const uint64_t v6 = m.keep.size() - v4;
+    if (!m.keep.empty()) {
+      m.family = v6 > v4 ? tqs1::v1::ADDRESS_FAMILY_IPV6
+                         : tqs1::v1::ADDRESS_FAMILY_IPV4;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < m.keep.size(); ++k) {
+      const uint32_t i = m.keep[k];
+      if (FamilyOf(w.want[i]) == m.family) {
+        m.keep[kept] = i;
+        m.keep_text[kept++] = m.keep_text[k];
+        continue;
+      }
+      w.covered[i] = false;
+      shed[i] = true;
+      m.remove.push_back(*m.keep_text[k]);
+      ++m.moved_family;
+    }
+    m.keep.resize(kept);
+    m.keep_text.resize(kept);
     while (m.keep.size() > w.cap) {
       w.covered[m.keep.back()] = false;
+      shed[m.keep.back()] = true;
       m.remove.push_back(*m.keep_text.back());
       m.keep.pop_back();
       m.keep_text.pop_back();
@@ -536,9 +595,14 @@ void FindMissing(PlanWork& w) {
     }
   }
   for (uint32_t i = 0; i < w.want.size(); ++i) {
-    if (!w.covered[i]) w.missing.push_back(i);
+    if (w.covered[i]) continue;
+    w.missing.push_back(i);
+    const int slot = FamilySlot(FamilyOf(w.want[i]));
+    (shed[i] ? w.shed[slot] : w.fresh[slot]).push_back(i);
   }
-  for (const Managed& m : w.managed) w.moved_total += m.moved_out;
+  for (const Managed& m : w.managed) {
+    w.moved_total += m.moved_out + m.moved_family;
+  }
 
   for (Managed& m : w.managed) {
     RuleSettings settings =
@@ -547,42 +611,125 @@ void FindMissing(PlanWork& w) {
   }
 }
 
-// 4. Place the missing prefixes: rules rewritten anyway first, then new
+// The prefixes of one family still to place: those a rule shed (only a rule
+// that sheds nothing may take them, so that no two rules wait on each
+// other), and the others (any rule may take them).
+struct ToPlace {
+  const std::vector<uint32_t>* shed = nullptr;
+  const std::vector<uint32_t>* fresh = nullptr;
+  size_t next_shed = 0;
+  size_t next_fresh = 0;
+
+  uint64_t Left() const {
+    return shed->size() - next_shed + fresh->size() - next_fresh;
+  }
+  // Moves up to `room` prefixes into `into`: a rule that sheds takes only
+  // prefixes nobody shed; any other rule takes the shed ones first.
+  void Take(std::vector<uint32_t>& into, uint64_t room, bool sheds) {
+    if (!sheds) TakeFrom(*shed, next_shed, into, room);
+    TakeFrom(*fresh, next_fresh, into, room);
+  }
+  // The rest, in prefix order.
+  std::vector<uint32_t> Rest() const {
+    std::vector<uint32_t> rest;
+    std::merge(shed->begin() + next_shed, shed->end(),
+               fresh->begin() + next_fresh, fresh->end(),
+               std::back_inserter(rest));
+    return rest;
+  }
+
+ private:
+  static void TakeFrom(const std::vector<uint32_t>& from, size_t& next,
+                       std::vector<uint32_t>& into, uint64_t& room) {
+    const uint64_t n = std::min<uint64_t>(room, from.size() - next);
+    into.insert(into.end(), from.begin() + next, from.begin() + next + n);
+    next += n;
+    room -= n;
+  }
+};
+
+// How many prefixes of one family the rules of that family rewritten anyway
+// cannot take: max(0, missing - room, shed - room of rules that shed
+// nothing).
+uint64_t Overflow(const PlanWork& w, int slot) {
+  uint64_t room = 0, room_no_shed = 0;
+  for (const Managed& m : w.managed) {
+    if (m.family != kFamilies[slot] || !m.NeedsWrite()) continue;
+    const uint64_t r = w.cap - m.keep.size();
+    room += r;
+    if (!m.Sheds()) room_no_shed += r;
+  }
+  const uint64_t missing = w.shed[slot].size() + w.fresh[slot].size();
+  uint64_t over = missing > room ? missing - room : 0;
+  if (w.shed[slot].size() > room_no_shed) {
+    over = std::max<uint64_t>(over, w.shed[slot].size() - room_no_shed);
+  }
+  return over;
+}
+
+// 4. Place the missing prefixes, each family only into rules of that
+// family: rules rewritten anyway first (a rewritten rule that keeps
+// nothing takes the family that would otherwise need a new rule), then new
 // rules, the last partial chunk into the fullest untouched rule that can
 // take it whole.
 void PlaceMissing(PlanWork& w) {
-  const std::vector<uint32_t>& missing = w.missing;
   const uint64_t cap = w.cap;
-  size_t next = 0;
-  auto take = [&missing, &next](std::vector<uint32_t>& into, uint64_t n) {
-    into.insert(into.end(), missing.begin() + next, missing.begin() + next + n);
-    next += n;
-  };
+  uint64_t overflow[2] = {Overflow(w, 0), Overflow(w, 1)};
+  ToPlace place[2];
+  for (int slot = 0; slot < 2; ++slot) {
+    place[slot].shed = &w.shed[slot];
+    place[slot].fresh = &w.fresh[slot];
+  }
   for (Managed& m : w.managed) {
     if (!m.NeedsWrite()) continue;
-    uint64_t room = cap - m.keep.size();
-    take(m.add, std::min<uint64_t>(room, missing.size() - next));
+    if (m.family == tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED) {
+      // A rule that keeps nothing: the family that needs room most, else
+      // the one with most left to place.
+      int slot = overflow[1] > overflow[0] ? 1 : 0;
+      if (overflow[slot] > 0) {
+        overflow[slot] -= std::min(overflow[slot], cap);
+      } else {
+        slot = place[1].Left() > place[0].Left() ? 1 : 0;
+        if (place[slot].Left() == 0) continue;
+      }
+      m.family = kFamilies[slot];
+    }
+    place[FamilySlot(m.family)].Take(m.add, cap - m.keep.size(), m.Sheds());
   }
-  if (uint64_t rest = missing.size() - next; rest > 0) {
-    uint64_t chunks = (rest + cap - 1) / cap;
-    uint64_t last = rest - cap * (chunks - 1);
+  for (int slot = 0; slot < 2; ++slot) {
+    const std::vector<uint32_t> rest = place[slot].Rest();
+    if (rest.empty()) continue;
+    uint64_t chunks = (rest.size() + cap - 1) / cap;
+    uint64_t last = rest.size() - cap * (chunks - 1);
     Managed* fit = nullptr;
     for (Managed& m : w.managed) {
-      if (m.NeedsWrite()) continue;
+      if (m.NeedsWrite() || !m.add.empty()) continue;
+      if (m.family != kFamilies[slot] &&
+          m.family != tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED) {
+        continue;
+      }
       uint64_t room = cap - m.keep.size();
       if (room >= last && (fit == nullptr || room < cap - fit->keep.size())) {
         fit = &m;
       }
     }
+    size_t next = 0;
+    auto take = [&rest, &next](std::vector<uint32_t>& into, uint64_t n) {
+      into.insert(into.end(), rest.begin() + next, rest.begin() + next + n);
+      next += n;
+    };
     if (fit != nullptr) {
+      fit->family = kFamilies[slot];
       take(fit->add, last);
       --chunks;
     }
     for (uint64_t c = 0; c < chunks; ++c) {
       w.new_rules.emplace_back();
-      take(w.new_rules.back(), std::min<uint64_t>(cap, missing.size() - next));
+      w.new_families.push_back(kFamilies[slot]);
+      take(w.new_rules.back(), std::min<uint64_t>(cap, rest.size() - next));
     }
   }
+  for (Managed& m : w.managed) std::sort(m.add.begin(), m.add.end());
 }
 
 // 5. Names for new rules: never one in use in the site, so no order of
@@ -640,14 +787,33 @@ void AddReasons(const Managed& m, uint64_t cap, Action& a) {
         absl::StrCat("moves ", Count(m.moved_out, "address", "addresses"),
                      " to other rules (over the limit of ", cap, ")"));
   }
+  if (m.moved_family > 0) {
+    const bool v4_moves = m.family == tqs1::v1::ADDRESS_FAMILY_IPV6;
+    a.add_reasons(absl::StrCat(
+        "moves ",
+        Count(m.moved_family, v4_moves ? "IPv4 address" : "IPv6 address",
+              v4_moves ? "IPv4 addresses" : "IPv6 addresses"),
+        " to ", v4_moves ? "IPv4" : "IPv6",
+        " rules (IPv4 and IPv6 never share a rule)"));
+  }
   for (const std::string& d : m.drift) a.add_reasons(d);
 }
 
+// The family a deleted rule held: most of its address entries' (IPv4 on a
+// tie); UNSPECIFIED when it held none.
+tqs1::v1::AddressFamily HeldFamily(const Managed& m) {
+  if (m.held_v4 + m.held_v6 == 0) return tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED;
+  return m.held_v6 > m.held_v4 ? tqs1::v1::ADDRESS_FAMILY_IPV6
+                               : tqs1::v1::ADDRESS_FAMILY_IPV4;
+}
+
 // 6. The actions, in the order that never unblocks a wanted address:
-// creates, updates that add, updates that only remove or fix settings,
-// deletes.
+// creates, updates that add (of rules that shed nothing: they take what
+// other rules shed), updates that add and shed, updates that only remove or
+// fix settings, deletes; inside each phase IPv4 rules before IPv6 rules, so
+// that a console refusing IPv6 has done the IPv4 work of the phase first.
 void AddActions(PlanWork& w) {
-  std::vector<Action> creates, adding, fixing, deletes;
+  std::vector<Action> creates, adding, adding_shedding, fixing, deletes;
   for (size_t k = 0; k < w.new_rules.size(); ++k) {
     Action a;
     a.set_kind(tqs1::v1::ACTION_KIND_CREATE);
@@ -656,6 +822,7 @@ void AddActions(PlanWork& w) {
                                             w.rule_template.enabled());
     AppendPrefixes(w.want, w.new_rules[k], a.mutable_add());
     a.set_count_after(w.new_rules[k].size());
+    a.set_family(w.new_families[k]);
     a.add_reasons(absl::StrCat(
         "new rule for ", Count(w.new_rules[k].size(), "address", "addresses")));
     creates.push_back(std::move(a));
@@ -675,16 +842,26 @@ void AddActions(PlanWork& w) {
 
     if (a.count_after() == 0) {
       a.set_kind(tqs1::v1::ACTION_KIND_DELETE);
+      a.set_family(HeldFamily(m));
       a.add_reasons("no addresses left");
       deletes.push_back(std::move(a));
       continue;
     }
     a.set_kind(tqs1::v1::ACTION_KIND_UPDATE);
+    a.set_family(m.family);
     *a.mutable_settings() =
         DesiredSettings(w.rule_template, m.rule->name(), m.rule->enabled());
-    (m.add.empty() ? fixing : adding).push_back(std::move(a));
+    if (m.add.empty()) {
+      fixing.push_back(std::move(a));
+    } else {
+      (m.Sheds() ? adding_shedding : adding).push_back(std::move(a));
+    }
   }
-  for (auto* group : {&creates, &adding, &fixing, &deletes}) {
+  for (auto* group : {&creates, &adding, &adding_shedding, &fixing, &deletes}) {
+    std::stable_sort(group->begin(), group->end(),
+                     [](const Action& a, const Action& b) {
+                       return FamilySlot(a.family()) < FamilySlot(b.family());
+                     });
     for (Action& a : *group) *w.plan.add_actions() = std::move(a);
   }
 }

@@ -13,17 +13,30 @@
 //   the ownership marker. A scheme name without the marker is a conflict,
 //   left alone, unless PlanOptions.adopt takes it over. Rules of other
 //   scopes are inherited and never touched; other names are foreign.
-// - Sticky first-fit chunking: an address stays in the rule that holds it;
-//   removed addresses leave their rules; added addresses fill the rules
-//   being rewritten anyway, then new rules (the last partial one goes into
-//   the fullest existing rule that can take it whole, if any). An emptied
-//   rule is deleted. This reaches the lower bound on writes
-//   W* = rho + ceil(max(0, a - F) / cap).
+// - IPv4 and IPv6 never share a rule (a console that refuses IPv6 then
+//   refuses only IPv6 rules). A managed rule holding both keeps the family
+//   most of its kept addresses are of (IPv4 on a tie) and moves the others.
+//   Every action says the family its rule holds (Action.family).
+// - Sticky first-fit chunking, per family: an address stays in the rule
+//   that holds it; removed addresses leave their rules; added addresses fill
+//   the rules of their family being rewritten anyway (a rewritten rule that
+//   keeps nothing takes the family that needs room), then new rules of
+//   their family (the last partial one goes into the fullest existing rule
+//   of the family that can take it whole, if any). An address a rule sheds
+//   (over the limit, or of the other family) goes only into a rule that
+//   sheds nothing, so no two rules wait on each other. An emptied rule is
+//   deleted. This reaches the fewest writes under these constraints: rho
+//   (rules that must be written) plus, per family, ceil(max(0, a - F,
+//   s - F0) / cap) new rules (a: addresses to place, F: room in rewritten
+//   rules, s: shed addresses, F0: room in rewritten rules that shed
+//   nothing), less the rewritten rules that keep nothing.
 // - Names: a new rule takes the lowest free number; no name in use by any
 //   rule of the site is ever reused in the same plan, so no intermediate
 //   state has two rules of one name. Existing rules are never renamed.
-// - No unblock window: creates and updates that add run first, then updates
-//   that only remove or fix settings, then deletes.
+// - No unblock window: creates, then updates that add (rules that shed
+//   nothing), then updates that add and shed, then updates that only remove
+//   or fix settings, then deletes; inside each phase IPv4 actions run
+//   before IPv6 actions.
 // - Guards: an empty source, or unblocking more than a share of what the
 //   site blocks, marks the plan blocked unless overridden.
 #ifndef TQS1_RECONCILER_PLANNER_H_

@@ -78,9 +78,53 @@ TEST(ComputePlanTest, Table) {
         ManagedRule("2", "C (2)", Ips(1, 3))},
        ""},
       {"in sync whatever the entries' text and order",
+       {"2001:db8::1", "2001:db8::2"},
+       {ManagedRule("1", "C", {"2001:DB8:0::2", "2001:db8::1"})},
+       ""},
+      {"a rule holding both families keeps IPv4 on a tie, moves IPv6 first",
        {"2001:db8::1", "192.0.2.1"},
        {ManagedRule("1", "C", {"2001:DB8:0::1", "192.0.2.1"})},
-       ""},
+       "+ create C (1) +1\n~ update C -1"},
+      {"a rule holding both families keeps its majority family",
+       {"2001:db8::1", "2001:db8::2", "192.0.2.1"},
+       {ManagedRule("1", "C", {"2001:db8::1", "192.0.2.1", "2001:db8::2"})},
+       "+ create C (1) +1\n~ update C -1"},
+      {"fresh site, both families: one rule each, IPv4 first",
+       {"2001:db8::1", "192.0.2.1", "192.0.2.2"},
+       {},
+       "+ create C (1) +2\n+ create C (2) +1"},
+      {"new addresses go only into rules of their family",
+       {"192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"},
+       {ManagedRule("1", "C (1)", {"192.0.2.1"}),
+        ManagedRule("2", "C (2)", {"2001:db8::1"})},
+       "~ update C (1) +1\n~ update C (2) +1"},
+      {"growth of one family never fills the other family's rule",
+       {"192.0.2.1", "192.0.2.2", "2001:db8::1"},
+       {ManagedRule("1", "C (1)", {"2001:db8::1"})},
+       "+ create C (2) +2"},
+      {"moved prefixes go into a rule that sheds nothing, which runs first",
+       Concat(Ips(2), {"2001:db8::1", "2001:db8::2", "2001:db8::3"}),
+       {ManagedRule("1", "C (1)", Concat(Ips(2), {"2001:db8::1"})),
+        ManagedRule("2", "C (2)",
+                    {"2001:db8::2", "2001:db8::3", "2001:db8::99"})},
+       "~ update C (2) +1 -1\n~ update C (1) -1"},
+      {"a rule that sheds takes only prefixes nobody shed",
+       Concat(Ips(3), {"2001:db8::1", "2001:db8::2"}),
+       {ManagedRule("1", "C (1)", {"10.0.0.0", "10.0.0.1", "2001:db8::1"}),
+        ManagedRule("2", "C (2)", {"2001:db8::2", "10.0.0.99"})},
+       "~ update C (2) +1 -1\n~ update C (1) +1 -1"},
+      {"two mixed rules trade nothing: what each sheds goes to a new rule",
+       {"10.0.0.0", "10.0.0.1", "2001:db8::1", "2001:db8::2", "10.0.0.2",
+        "2001:db8::3"},
+       {ManagedRule("1", "C (1)", {"10.0.0.0", "10.0.0.1", "2001:db8::1"}),
+        ManagedRule("2", "C (2)", {"2001:db8::2", "2001:db8::3", "10.0.0.2"})},
+       "+ create C (3) +1\n+ create C (4) +1\n~ update C (1) -1\n"
+       "~ update C (2) -1"},
+      {"a rewritten rule that keeps nothing takes the family that needs room",
+       {"10.0.0.0", "10.0.0.1", "10.0.0.2", "2001:db8::1"},
+       {ManagedRule("1", "C (1)", {"10.0.0.99"}),
+        ManagedRule("2", "C (2)", {"10.0.0.0", "10.0.0.1", "10.0.0.2"})},
+       "~ update C (1) +1 -1"},
       {"growth: a full rule stays, the rest goes to a new rule",
        Ips(5),
        {ManagedRule("1", "C", Ips(3))},
@@ -197,18 +241,55 @@ TEST(ComputePlanTest, CreateCarriesTemplateAndMarker) {
   desired.mutable_sync()->mutable_rule()->set_enabled(false);
   absl::StatusOr<Plan> plan = ComputePlan(desired, Site({}), {});
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->actions_size(), 1);
+  // IPv4 and IPv6 never share a rule: two creates, IPv4 first.
+  ASSERT_EQ(plan->actions_size(), 2);
   const tqs1::v1::Action& a = plan->actions(0);
-  EXPECT_EQ(a.settings().name(), "Known C2 IPs");
+  EXPECT_EQ(a.settings().name(), "Known C2 IPs (1)");
+  EXPECT_EQ(a.family(), tqs1::v1::ADDRESS_FAMILY_IPV4);
   EXPECT_EQ(a.settings().description(), "Blocked by ThreatQ [managed by tqs1]");
   EXPECT_EQ(a.settings().action(), tqs1::v1::RULE_ACTION_BLOCK);
   EXPECT_FALSE(a.settings().enabled());
   EXPECT_EQ(a.settings().direction(), tqs1::v1::DIRECTION_OUTBOUND);
   ASSERT_EQ(a.settings().os_types_size(), 1);
-  EXPECT_EQ(Strings(a.add()),
-            (std::vector<std::string>{"198.51.100.7", "::2/127"}));
-  EXPECT_EQ(a.reasons(0), "new rule for 2 addresses");
+  EXPECT_EQ(Strings(a.add()), (std::vector<std::string>{"198.51.100.7"}));
+  EXPECT_EQ(a.reasons(0), "new rule for 1 address");
+  const tqs1::v1::Action& v6 = plan->actions(1);
+  EXPECT_EQ(v6.settings().name(), "Known C2 IPs (2)");
+  EXPECT_EQ(v6.family(), tqs1::v1::ADDRESS_FAMILY_IPV6);
+  EXPECT_EQ(Strings(v6.add()), (std::vector<std::string>{"::2/127"}));
+  EXPECT_EQ(v6.settings().description(), a.settings().description());
   EXPECT_EQ(plan->sync_name(), "Known C2 IPs -> HQ");
+}
+
+// Every action says the family its rule holds; inside each phase IPv4
+// actions run before IPv6 actions.
+TEST(ComputePlanTest, ActionsCarryTheirFamilyIPv4First) {
+  ObservedState site = Site(
+      {ManagedRule("1", "C (1)", {"2001:db8::1", "2001:db8::9"}),
+       ManagedRule("2", "C (2)", {"10.0.0.1", "10.0.0.9"}),
+       ManagedRule("3", "C (3)", {"2001:db8::5"}),
+       ManagedRule("4", "C (4)", {"10.0.0.5"}),
+       ManagedRule("5", "C (5)", {"2001:db8::7", "2001:db8::8", "10.0.0.7"})});
+  absl::StatusOr<Plan> plan = ComputePlan(
+      Desired("C", {"2001:db8::1", "2001:db8::2", "10.0.0.1", "10.0.0.2",
+                    "2001:db8::7", "2001:db8::8", "10.0.0.7"}),
+      site, Cap(3));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan),
+            "~ update C (2) +2 -1\n~ update C (1) +1 -1\n~ update C (5) -1\n"
+            "- delete C (4) -1\n- delete C (3) -1");
+  std::vector<tqs1::v1::AddressFamily> families;
+  for (const tqs1::v1::Action& a : plan->actions()) {
+    families.push_back(a.family());
+  }
+  EXPECT_EQ(families,
+            (std::vector<tqs1::v1::AddressFamily>{
+                tqs1::v1::ADDRESS_FAMILY_IPV4, tqs1::v1::ADDRESS_FAMILY_IPV6,
+                tqs1::v1::ADDRESS_FAMILY_IPV6, tqs1::v1::ADDRESS_FAMILY_IPV4,
+                tqs1::v1::ADDRESS_FAMILY_IPV6}));
+  EXPECT_EQ(plan->actions(2).reasons(0),
+            "moves 1 IPv4 address to IPv4 rules (IPv4 and IPv6 never share a "
+            "rule)");
 }
 
 TEST(ComputePlanTest, DisabledRuleStaysDisabled) {
