@@ -119,6 +119,41 @@ TEST(AdmissionTest, HonoursOnlyTheOverridesThePlanRecords) {
   EXPECT_TRUE(AdmitPlan(plan, Policy(), site).ok());
 }
 
+tqs1::v1::FirewallConfiguration Firewall(bool enabled) {
+  tqs1::v1::FirewallConfiguration firewall;
+  firewall.set_known(true);
+  firewall.set_enabled(enabled);
+  return firewall;
+}
+
+// The firewall-disabled guard is evaluated again from the site as re-read:
+// a plan made while Firewall Control was enabled is refused once it is
+// disabled, unless the plan records the override.
+TEST(AdmissionTest, RefusesAPlanOnceTheSitesFirewallIsDisabled) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(3))});
+  *site.mutable_firewall() = Firewall(true);
+  Plan plan = PlanFor(Ips(4), site);
+  ASSERT_FALSE(plan.summary().blocked());
+  ASSERT_TRUE(AdmitPlan(plan, Policy(), site).ok());
+
+  ObservedState disabled = site;
+  *disabled.mutable_firewall() = Firewall(false);
+  absl::StatusOr<AdmittedPlan> admitted = AdmitPlan(plan, Policy(), disabled);
+  EXPECT_EQ(admitted.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(IsGuardRefusal(admitted.status()));
+  EXPECT_THAT(admitted.status().message(), HasSubstr("\"firewall-disabled\""));
+
+  // The override counts only when the plan records it.
+  tqs1::v1::PlanOptions allow;
+  allow.set_allow_disabled_firewall(true);
+  Plan overridden = PlanFor(Ips(4), site, allow);
+  absl::StatusOr<AdmittedPlan> let_through =
+      AdmitPlan(overridden, Policy(), disabled);
+  ASSERT_TRUE(let_through.ok()) << let_through.status();
+  ASSERT_GE(let_through->plan.guards_size(), 3);
+  EXPECT_TRUE(let_through->plan.guards(2).overridden());
+}
+
 TEST(AdmissionTest, RefusesActionsForRulesTheSiteDoesNotHold) {
   ObservedState site = Site({ManagedRule("1", "C", Ips(3))});
   Plan plan = PlanFor(Ips(4), site);

@@ -435,6 +435,39 @@ void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
   report.set_not_enforced(report.not_enforced() + entries);
 }
 
+// The site as the plan names it: "site \"HQ\" (id 9000...)".
+std::string SiteWords(const PlanWork& w) {
+  std::string words = absl::StrCat("site \"", w.plan.site_name(), "\"");
+  if (!w.plan.site_id().empty()) {
+    absl::StrAppend(&words, " (id ", w.plan.site_id(), ")");
+  }
+  return words;
+}
+
+// 1 (cont.). The site's Firewall Control configuration as read, and a
+// warning line for each way the site inherits its parent's firewall.
+void ReportFirewall(PlanWork& w) {
+  const tqs1::v1::FirewallConfiguration& firewall = w.observed.firewall();
+  tqs1::v1::ObservedReport& observed_report = *w.plan.mutable_observed();
+  *observed_report.mutable_firewall() = firewall;
+  if (!firewall.known()) return;
+  if (!firewall.inherited_from().empty()) {
+    observed_report.add_warnings(absl::StrCat(
+        SiteWords(w), " inherits its firewall policy from \"",
+        firewall.inherited_from(),
+        "\" (Firewall Control configuration, inheritedFrom): the site's own "
+        "rules may not be enforced as planned"));
+  }
+  if (firewall.inherits_rules()) {
+    observed_report.add_warnings(absl::StrCat(
+        SiteWords(w),
+        " inherits every firewall rule of its parent (Firewall Control "
+        "configuration, inheritAllFirewallRules): the parent's rules apply "
+        "there too, and the site's own rules may not be enforced as "
+        "planned"));
+  }
+}
+
 // 2. Classify the site's rules: inherited, foreign, conflicts, managed.
 void ClassifyRules(PlanWork& w) {
   tqs1::v1::ObservedReport& observed_report = *w.plan.mutable_observed();
@@ -928,6 +961,25 @@ bool UnblockShareGuard(PlanWork& w) {
   return tripped && !w.options.allow_mass_unblock();
 }
 
+// 7. Guard "firewall-disabled": Firewall Control is disabled for the site
+// (as read; an unknown configuration is not disabled), so rules written
+// there are not enforced. Only a tripped guard adds a verdict. True when it
+// blocks the plan.
+bool FirewallDisabledGuard(PlanWork& w) {
+  const tqs1::v1::FirewallConfiguration& firewall = w.observed.firewall();
+  if (!firewall.known() || firewall.enabled()) return false;
+  tqs1::v1::GuardVerdict* v = w.plan.add_guards();
+  v->set_guard("firewall-disabled");
+  v->set_tripped(true);
+  v->set_overridden(w.options.allow_disabled_firewall());
+  v->set_message(absl::StrCat(
+      "Firewall Control is disabled for ", SiteWords(w),
+      " (Firewall Control configuration, enabled: false): rules written "
+      "there are not enforced; enable Firewall Control for the site, or "
+      "override with --allow-disabled-firewall"));
+  return !w.options.allow_disabled_firewall();
+}
+
 // Rules of this sync that tqs1 cannot manage safely (Conflict.blocks)
 // stop the plan; no switch lets it through: the console must be fixed.
 bool UnmanageableRuleGuard(PlanWork& w) {
@@ -989,6 +1041,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   PlanWork w(desired, observed, options);
   RETURN_IF_ERROR(StartPlan(w));
   RETURN_IF_ERROR(NormalizeDesired(w));
+  ReportFirewall(w);
   ClassifyRules(w);
   ReadManagedRules(w);
   FindMissing(w);
@@ -997,6 +1050,7 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired,
   AddActions(w);
   bool blocked = EmptySourceGuard(w);
   blocked |= UnblockShareGuard(w);
+  blocked |= FirewallDisabledGuard(w);
   blocked |= UnmanageableRuleGuard(w);
   Summarize(w, blocked);
   return std::move(w.plan);

@@ -38,7 +38,15 @@
 //   or fix settings, then deletes; inside each phase IPv4 actions run
 //   before IPv6 actions.
 // - Guards: an empty source, or unblocking more than a share of what the
-//   site blocks, marks the plan blocked unless overridden.
+//   site blocks, marks the plan blocked unless overridden; so does Firewall
+//   Control disabled for the site ("firewall-disabled", overridden by
+//   PlanOptions.allow_disabled_firewall; an unknown configuration is not
+//   disabled). A rule of the sync tqs1 cannot manage safely blocks it with
+//   no override ("unmanageable-rule").
+// - The site's Firewall Control configuration is copied into
+//   ObservedReport.firewall; a site that inherits its parent's firewall
+//   policy or all its parent's rules gets a warning line in
+//   ObservedReport.warnings.
 #ifndef TQS1_RECONCILER_PLANNER_H_
 #define TQS1_RECONCILER_PLANNER_H_
 

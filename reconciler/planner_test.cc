@@ -352,6 +352,101 @@ TEST(ComputePlanTest, UnmanageableRulesOfTheSyncBlockThePlan) {
   }
 }
 
+tqs1::v1::FirewallConfiguration Firewall(bool known, bool enabled,
+                                         const std::string& inherited_from,
+                                         bool inherits_rules) {
+  tqs1::v1::FirewallConfiguration firewall;
+  firewall.set_known(known);
+  firewall.set_enabled(enabled);
+  firewall.set_inherited_from(inherited_from);
+  firewall.set_inherits_rules(inherits_rules);
+  return firewall;
+}
+
+// Firewall Control disabled for the site: rules written there are not
+// enforced, so the plan stops unless overridden; an unknown configuration
+// (a source that does not say) is not disabled.
+TEST(ComputePlanTest, FirewallDisabledGuard) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(2))});
+  *site.mutable_firewall() = Firewall(true, false, "", false);
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(3)), site, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan), "~ update C +1");
+  EXPECT_TRUE(plan->summary().blocked());
+  ASSERT_EQ(plan->guards_size(), 3);
+  const tqs1::v1::GuardVerdict& guard = plan->guards(2);
+  EXPECT_EQ(guard.guard(), "firewall-disabled");
+  EXPECT_TRUE(guard.tripped());
+  EXPECT_FALSE(guard.overridden());
+  EXPECT_EQ(guard.message(),
+            "Firewall Control is disabled for site \"HQ\" (id "
+            "900000000000000001) (Firewall Control configuration, enabled: "
+            "false): rules written there are not enforced; enable Firewall "
+            "Control for the site, or override with --allow-disabled-firewall");
+  EXPECT_TRUE(plan->observed().firewall().known());
+  EXPECT_FALSE(plan->observed().firewall().enabled());
+
+  PlanOptions allow;
+  allow.set_allow_disabled_firewall(true);
+  plan = ComputePlan(Desired("C", Ips(3)), site, allow);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(plan->summary().blocked());
+  ASSERT_EQ(plan->guards_size(), 3);
+  EXPECT_TRUE(plan->guards(2).tripped());
+  EXPECT_TRUE(plan->guards(2).overridden());
+  EXPECT_TRUE(plan->options().allow_disabled_firewall());
+
+  // Enabled, or not known: no verdict, not blocked.
+  for (const tqs1::v1::FirewallConfiguration& firewall :
+       {Firewall(true, true, "", false), Firewall(false, false, "", false)}) {
+    SCOPED_TRACE(firewall.DebugString());
+    *site.mutable_firewall() = firewall;
+    plan = ComputePlan(Desired("C", Ips(3)), site, {});
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_FALSE(plan->summary().blocked());
+    EXPECT_EQ(plan->guards_size(), 2);
+    EXPECT_EQ(plan->observed().firewall().DebugString(),
+              firewall.DebugString());
+    EXPECT_EQ(plan->observed().warnings_size(), 0);
+  }
+}
+
+// A site that inherits its parent's firewall policy, or all its rules: a
+// warning line each, never a guard.
+TEST(ComputePlanTest, FirewallInheritanceIsAWarning) {
+  ObservedState site = Site({ManagedRule("1", "C", Ips(2))});
+  *site.mutable_firewall() = Firewall(true, true, "Global", true);
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), site, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(plan->summary().blocked());
+  EXPECT_TRUE(plan->summary().in_sync());
+  ASSERT_EQ(plan->observed().warnings_size(), 2);
+  EXPECT_EQ(plan->observed().warnings(0),
+            "site \"HQ\" (id 900000000000000001) inherits its firewall "
+            "policy from \"Global\" (Firewall Control configuration, "
+            "inheritedFrom): the site's own rules may not be enforced as "
+            "planned");
+  EXPECT_EQ(plan->observed().warnings(1),
+            "site \"HQ\" (id 900000000000000001) inherits every firewall "
+            "rule of its parent (Firewall Control configuration, "
+            "inheritAllFirewallRules): the parent's rules apply there too, "
+            "and the site's own rules may not be enforced as planned");
+  EXPECT_EQ(plan->observed().firewall().inherited_from(), "Global");
+
+  *site.mutable_firewall() = Firewall(true, true, "Account", false);
+  plan = ComputePlan(Desired("C", Ips(2)), site, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->observed().warnings_size(), 1);
+  EXPECT_NE(plan->observed().warnings(0).find("from \"Account\""),
+            std::string::npos);
+
+  // Not known: nothing is said.
+  *site.mutable_firewall() = Firewall(false, false, "Global", true);
+  plan = ComputePlan(Desired("C", Ips(2)), site, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->observed().warnings_size(), 0);
+}
+
 TEST(ComputePlanTest, LegacyRuleReportedAsConflictWithoutAdoption) {
   ObservedState site = Site({ManagedRule("1", "C", Ips(2), /*marked=*/false)});
   absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(2)), site, {});
