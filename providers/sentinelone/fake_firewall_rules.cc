@@ -33,6 +33,15 @@ void FakeFirewallRules::AddSite(absl::string_view id, absl::string_view name,
   site.active = active;
 }
 
+void FakeFirewallRules::SetFirewallConfiguration(
+    absl::string_view site_id, v1::FirewallConfiguration config) {
+  absl::MutexLock lock(&mu_);
+  auto site = sites_.find(site_id);
+  // A test that configures a site it never added is wrong.
+  if (site == sites_.end()) std::abort();
+  site->second.firewall = std::move(config);
+}
+
 std::string FakeFirewallRules::PutRule(absl::string_view site_id, Rule rule) {
   absl::MutexLock lock(&mu_);
   auto site = sites_.find(site_id);
@@ -150,6 +159,7 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(
   // An unknown site id matches no rule, as the console's filter does.
   if (site != sites_.end()) {
     observed.set_site_name(site->second.name);
+    *observed.mutable_firewall() = site->second.firewall;
     for (const Rule& r : site->second.rules) *observed.add_rules() = r;
     auto account = account_rules_.find(site->second.account_id);
     if (account != account_rules_.end()) {

@@ -55,6 +55,12 @@ class FakeFirewallRules : public FirewallRules {
   // it aborts).
   std::string PutRule(absl::string_view site_id, tqs1::v1::Rule rule);
 
+  // What ReadSite reports as the site's Firewall Control configuration
+  // (ObservedState.firewall). Until set it is unknown (known false). The
+  // site must exist (it aborts otherwise).
+  void SetFirewallConfiguration(absl::string_view site_id,
+                                tqs1::v1::FirewallConfiguration config);
+
   // The rules of `site_id`'s own scope, top first.
   std::vector<tqs1::v1::Rule> SiteRules(absl::string_view site_id) const;
 
@@ -93,6 +99,7 @@ class FakeFirewallRules : public FirewallRules {
     std::string account_id;
     bool active = true;
     std::deque<tqs1::v1::Rule> rules;  // top first
+    tqs1::v1::FirewallConfiguration firewall;
   };
   struct Faults {
     std::deque<absl::Status> before;

@@ -26,6 +26,11 @@ class FakeBackend : public ConformanceBackend {
   std::string PutRule(const std::string& site_id, const Rule& rule) override {
     return fake_.PutRule(site_id, rule);
   }
+  void SetFirewallConfiguration(
+      const std::string& site_id,
+      const v1::FirewallConfiguration& config) override {
+    fake_.SetFirewallConfiguration(site_id, config);
+  }
 
  private:
   FakeFirewallRules fake_;

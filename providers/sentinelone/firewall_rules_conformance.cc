@@ -134,6 +134,42 @@ TEST_P(FirewallRulesConformanceTest, ReadsAnEmptySiteAndAnUnknownOne) {
   }
 }
 
+TEST_P(FirewallRulesConformanceTest, ReadSiteReportsTheFirewallConfiguration) {
+  struct Case {
+    std::string name;
+    bool enabled;
+    std::string inherited_from;
+    bool inherits_rules;
+  };
+  const std::vector<Case> cases = {
+      {"enabled, own policy", true, "", false},
+      {"disabled", false, "", false},
+      {"inherits from Global", true, "Global", false},
+      {"inherits every rule of its account", true, "Account", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::FirewallConfiguration config;
+    config.set_known(true);
+    config.set_enabled(c.enabled);
+    config.set_inherited_from(c.inherited_from);
+    config.set_inherits_rules(c.inherits_rules);
+    backend().SetFirewallConfiguration(kSiteId, config);
+    absl::StatusOr<ObservedState> observed = rules().ReadSite(kSiteId);
+    ASSERT_TRUE(observed.ok()) << observed.status();
+    EXPECT_TRUE(observed->firewall().known());
+    EXPECT_EQ(observed->firewall().enabled(), c.enabled);
+    EXPECT_EQ(observed->firewall().inherited_from(), c.inherited_from);
+    EXPECT_EQ(observed->firewall().inherits_rules(), c.inherits_rules);
+  }
+  // A site nobody knows has no configuration to report, and its read still
+  // succeeds.
+  absl::StatusOr<ObservedState> unknown =
+      rules().ReadSite("199999999999999999");
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_FALSE(unknown->firewall().known());
+}
+
 TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24",
                                           "2001:db8::/32", "2001:db8::1"});

@@ -38,6 +38,11 @@ class ConformanceBackend {
   // `site_id`, ACCOUNT into the site's account, GLOBAL. Returns its id.
   virtual std::string PutRule(const std::string& site_id,
                               const tqs1::v1::Rule& rule) = 0;
+  // Sets the site's Firewall Control configuration (`config.known` true):
+  // enabled, inherited_from (empty: its own policy), inherits_rules.
+  virtual void SetFirewallConfiguration(
+      const std::string& site_id,
+      const tqs1::v1::FirewallConfiguration& config) = 0;
 };
 
 struct ConformanceParam {

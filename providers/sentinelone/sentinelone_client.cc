@@ -424,8 +424,42 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
   return id;
 }
 
+absl::StatusOr<v1::FirewallConfiguration>
+SentinelOneClient::ReadFirewallConfiguration(absl::string_view site_id) {
+  constexpr absl::string_view kEndpoint = "GET /firewall-control/configuration";
+  absl::StatusOr<json> answer =
+      Call("GET",
+           absl::StrCat("/firewall-control/configuration?siteIds=",
+                        UrlEncode(site_id)),
+           kEndpoint, std::nullopt);
+  std::string unknown_reason;
+  v1::FirewallConfiguration config;
+  if (answer.ok()) {
+    config = FirewallConfigurationFromWire(*answer, site_id, &unknown_reason);
+  } else {
+    switch (answer.status().code()) {
+      case absl::StatusCode::kInvalidArgument:   // 400
+      case absl::StatusCode::kPermissionDenied:  // 403
+      case absl::StatusCode::kNotFound:          // 404 (an older console)
+        unknown_reason = std::string(answer.status().message());
+        break;
+      default:
+        return answer.status();
+    }
+  }
+  if (!config.known() &&
+      firewall_unknown_logged_.insert(std::string(site_id)).second) {
+    Log(log::LogLevel::kWarning,
+        absl::StrCat("the Firewall Control configuration of site ", site_id,
+                     " is unknown (SentinelOne ", kEndpoint, ": ",
+                     unknown_reason,
+                     "); whether it is enabled or inherited is not checked"));
+  }
+  return config;
+}
+
 absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
-    absl::string_view site_id) {
+    absl::string_view site_id, bool with_firewall) {
   constexpr absl::string_view kEndpoint = "GET /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   if (site_id.empty()) {
@@ -479,6 +513,10 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
         *observed.add_rules() = std::move(rule);
         return absl::OkStatus();
       }));
+  if (with_firewall) {
+    ASSIGN_OR_RETURN(*observed.mutable_firewall(),
+                     ReadFirewallConfiguration(site_id));
+  }
   Log(log::LogLevel::kDebug,
       absl::StrCat("read ", observed.rules_size(), " rules of site ", site_id));
   return observed;
@@ -486,7 +524,8 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
 
 absl::StatusOr<std::optional<Rule>> SentinelOneClient::ReReadFor(
     absl::string_view site_id, const std::function<bool(const Rule&)>& found) {
-  ASSIGN_OR_RETURN(ObservedState observed, DoReadSite(site_id));
+  ASSIGN_OR_RETURN(ObservedState observed,
+                   DoReadSite(site_id, /*with_firewall=*/false));
   for (const Rule& rule : observed.rules()) {
     if (IsSiteRule(rule, site_id) && found(rule)) return rule;
   }

@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,12 @@ class SentinelOneClient : public FirewallRules {
 
   // FirewallRules. Error codes as documented there, plus kAborted from
   // ReadSite when the site changed while it was paged through (re-read).
+  // ReadSite also reads the site's Firewall Control configuration
+  // (GET /firewall-control/configuration?siteIds=) into
+  // ObservedState.firewall; when the console refuses it (HTTP 400, 403,
+  // 404) or does not say whether it is enabled, the configuration is
+  // unknown (known false), logged once per site at warning, and the read
+  // goes on.
   absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       absl::string_view site_id) override;
@@ -168,7 +175,14 @@ class SentinelOneClient : public FirewallRules {
   // The FirewallRules calls before their errors pass through Redact(): any
   // message may quote what the server sent, which may hold the token.
   absl::StatusOr<std::string> DoFindSite(const SiteSelector& site);
-  absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(absl::string_view site_id);
+  // `with_firewall` false skips the configuration (re-reads that settle a
+  // write need only the rules).
+  absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(absl::string_view site_id,
+                                                     bool with_firewall = true);
+  // The site's Firewall Control configuration; unknown (known false) when
+  // the console refuses to say (400, 403, 404) or its answer does not say.
+  absl::StatusOr<tqs1::v1::FirewallConfiguration> ReadFirewallConfiguration(
+      absl::string_view site_id);
   absl::StatusOr<tqs1::v1::Rule> DoCreateRule(absl::string_view site_id,
                                               const tqs1::v1::Rule& rule);
   absl::StatusOr<tqs1::v1::Rule> DoUpdateRule(absl::string_view site_id,
@@ -222,6 +236,8 @@ class SentinelOneClient : public FirewallRules {
   http::HttpTransport* const transport_;
   // Names of sites found by FindSite, for ObservedState.site_name.
   std::map<std::string, std::string> site_names_;
+  // Sites whose unknown firewall configuration was logged already.
+  std::set<std::string> firewall_unknown_logged_;
 };
 
 }  // namespace tqs1::sentinelone

@@ -117,6 +117,18 @@ class ClientBackend : public ConformanceBackend {
         return stack_->emulator->AddRule(v1::RULE_SCOPE_SITE, site_id, rule);
     }
   }
+  void SetFirewallConfiguration(
+      const std::string& site_id,
+      const v1::FirewallConfiguration& config) override {
+    EmulatedFirewallConfig emulated;
+    emulated.enabled = config.enabled();
+    emulated.inherited_from = config.inherited_from();
+    emulated.inherits = !config.inherited_from().empty();
+    emulated.inherit_all_firewall_rules = config.inherits_rules();
+    if (!stack_->emulator->SetFirewallConfig(site_id, emulated).ok()) {
+      std::abort();
+    }
+  }
 
  private:
   std::unique_ptr<Stack> stack_;
@@ -184,7 +196,8 @@ TEST_F(ClientFaultTest, TooManyRequestsWaitsRetryAfterOnTheInjectedClock) {
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_THAT(stack_->clock.Sleeps(),
               ::testing::ElementsAre(absl::Seconds(3), absl::Seconds(3)));
-  EXPECT_EQ(CountRequests(emulator(), "GET"), 3);
+  // Two refused and the rule page, then the firewall configuration.
+  EXPECT_EQ(CountRequests(emulator(), "GET"), 4);
 }
 
 TEST_F(ClientFaultTest, TooManyRequestsOnCreateIsRetriedOnce) {
@@ -204,9 +217,10 @@ TEST_F(ClientFaultTest, ServerErrorOnReadIsRetried) {
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_EQ(observed->rules_size(), 1);
   std::vector<emulator::LoggedRequest> log = emulator().server().Requests();
-  ASSERT_EQ(log.size(), 2u);
+  ASSERT_EQ(log.size(), 3u);  // the rule page twice, the configuration
   EXPECT_EQ(log[0].response_status, 500);
   EXPECT_EQ(log[1].response_status, 200);
+  EXPECT_EQ(log[2].path, "/web/api/v2.1/firewall-control/configuration");
 }
 
 TEST_F(ClientFaultTest, ServerErrorOnCreateIsSettledByReadingNotResending) {
@@ -247,7 +261,8 @@ TEST(ClientSlowTest, SlowAnswerPastTheTimeoutIsDeadlineExceeded) {
 TEST_F(ClientFaultTest, DroppedConnectionOnReadIsRetried) {
   emulator().server().InjectFault(MakeFault(FaultKind::kDropConnection, "GET"));
   EXPECT_TRUE(client().ReadSite(kSiteId).ok());
-  EXPECT_EQ(CountRequests(emulator(), "GET"), 2);
+  // The rule page twice, then the configuration.
+  EXPECT_EQ(CountRequests(emulator(), "GET"), 3);
 }
 
 TEST_F(ClientFaultTest, DroppedConnectionOnCreateNeverMakesTwoRules) {
@@ -381,7 +396,7 @@ TEST_F(ClientFaultTest, PagesWithCursorsAtTheMaximumPageSize) {
   ASSERT_TRUE(observed.ok()) << observed.status();
   EXPECT_EQ(observed->rules_size(), 2500);
   std::vector<emulator::LoggedRequest> log = emulator().server().Requests();
-  ASSERT_EQ(log.size(), 3u);
+  ASSERT_EQ(log.size(), 4u);  // three rule pages, the configuration
   EXPECT_THAT(log[0].query, HasSubstr("limit=1000"));
   EXPECT_THAT(log[0].query, ::testing::Not(HasSubstr("cursor")));
   EXPECT_THAT(log[1].query, HasSubstr("cursor="));

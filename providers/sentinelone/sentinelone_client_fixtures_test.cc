@@ -364,5 +364,157 @@ TEST_F(FixturesTest, CurrentUserReadsTheTokensUserAndScope) {
          "SentinelOne GET /user: malformed JSON");
 }
 
+constexpr char kSite[] = "1758952600032266153";
+
+// Answers the rule listing with an empty page and the configuration with
+// `config` (status and body).
+http::FakeTransport::Handler ConsoleWithConfiguration(HttpResponse config) {
+  return [config](const HttpRequest& request) -> absl::StatusOr<HttpResponse> {
+    if (absl::StrContains(request.url, "/firewall-control/configuration?")) {
+      return config;
+    }
+    return Answer(200, R"({"data":[],"pagination":{"nextCursor":null}})");
+  };
+}
+
+// Audit §4.13: the configuration variants a console may send.
+TEST_F(FixturesTest, ReadSiteReadsTheFirewallConfigurationLeniently) {
+  struct Case {
+    std::string name;
+    HttpResponse answer;
+    bool known, enabled;
+    std::string inherited_from;
+    bool inherits_rules;
+  };
+  const std::vector<Case> cases = {
+      {"enabled, own policy",
+       Answer(200, R"({"data":{"enabled":true,"locationAware":false,
+                      "reportBlocked":true,"inheritSettings":false,
+                      "inherits":false,"inheritAllFirewallRules":false,
+                      "inheritedFrom":null,"selectedTags":[]},"errors":null})"),
+       true, true, "", false},
+      {"disabled",
+       Answer(200, R"({"data":{"enabled":false,"inheritedFrom":null}})"), true,
+       false, "", false},
+      {"inherits from Global",
+       Answer(200, R"({"data":{"enabled":true,"inherits":true,
+                      "inheritSettings":true,"inheritedFrom":"Global"}})"),
+       true, true, "Global", false},
+      {"inherits every rule of its account",
+       Answer(200, R"({"data":{"enabled":true,"inheritedFrom":"Account",
+                      "inheritAllFirewallRules":true}})"),
+       true, true, "Account", true},
+      {"inherits without naming from where",
+       Answer(200, R"({"data":{"enabled":true,"inheritSettings":true,
+                      "inheritedFrom":null}})"),
+       true, true, "parent scope", false},
+      {"booleans as text",
+       Answer(
+           200,
+           R"({"data":{"enabled":"False","inheritAllFirewallRules":"true"}})"),
+       true, false, "", true},
+      {"tenant-level answer: a list holding the site's configuration",
+       Answer(200, absl::StrCat(R"({"data":[{"scopeId":null,"enabled":false,
+                      "inheritedFrom":null},{"scopeId":")",
+                                kSite, R"(","enabled":true,
+                      "inheritedFrom":"Global"}]})")),
+       true, true, "Global", false},
+      {"tenant-level answer: a list of one",
+       Answer(200, R"({"data":[{"enabled":true,"inheritedFrom":null}]})"), true,
+       true, "", false},
+      {"tenant-level answer: several, none for the site",
+       Answer(200, R"({"data":[{"enabled":true},{"enabled":false}]})"), false,
+       false, "", false},
+      {"no enabled", Answer(200, R"({"data":{"inheritedFrom":"Global"}})"),
+       false, false, "", false},
+      {"enabled null", Answer(200, R"({"data":{"enabled":null}})"), false,
+       false, "", false},
+      {"no data", Answer(200, R"({"errors":null})"), false, false, "", false},
+      {"data null", Answer(200, R"({"data":null})"), false, false, "", false},
+      {"403",
+       Answer(403,
+              R"({"errors":[{"code":4030010,"title":"Insufficient permissions",
+                      "detail":"User does not have required permissions"}]})"),
+       false, false, "", false},
+      {"400",
+       Answer(400, R"({"errors":[{"code":4000010,"title":"Validation Error",
+                      "detail":"siteIds: not a valid scope"}]})"),
+       false, false, "", false},
+      {"404 of an older console", Answer(404, kGatewayPage), false, false, "",
+       false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    transport_.SetHandler(ConsoleWithConfiguration(c.answer));
+    absl::StatusOr<v1::ObservedState> observed = client_->ReadSite(kSite);
+    ASSERT_TRUE(observed.ok()) << observed.status();
+    EXPECT_EQ(observed->firewall().known(), c.known);
+    EXPECT_EQ(observed->firewall().enabled(), c.enabled);
+    EXPECT_EQ(observed->firewall().inherited_from(), c.inherited_from);
+    EXPECT_EQ(observed->firewall().inherits_rules(), c.inherits_rules);
+    EXPECT_EQ(transport_.Requests().back().url,
+              absl::StrCat(kBase,
+                           "/web/api/v2.1/firewall-control/configuration?"
+                           "siteIds=",
+                           kSite));
+  }
+}
+
+TEST_F(FixturesTest, AnUnknownConfigurationIsLoggedOnceAtWarning) {
+  transport_.SetHandler(ConsoleWithConfiguration(Answer(
+      403,
+      R"({"errors":[{"code":4030010,"title":"Insufficient permissions"}]})")));
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::ObservedState> observed = client_->ReadSite(kSite);
+    ASSERT_TRUE(observed.ok()) << observed.status();
+    EXPECT_FALSE(observed->firewall().known());
+  }
+  int warnings = 0;
+  for (const std::string& line : logger_.Lines()) {
+    if (absl::StartsWith(line, "W ") &&
+        absl::StrContains(line, "Firewall Control configuration of site")) {
+      ++warnings;
+      EXPECT_THAT(line, HasSubstr(kSite));
+      EXPECT_THAT(line, HasSubstr("HTTP 403: Insufficient permissions"));
+    }
+  }
+  EXPECT_EQ(warnings, 1) << logger_.Text();
+}
+
+TEST_F(FixturesTest,
+       AConfigurationThatCannotBeReadForOtherReasonsFailsTheRead) {
+  // The console is failing or the token refused: retry later, as for the
+  // rules themselves.
+  transport_.SetHandler(ConsoleWithConfiguration(Answer(503, kGatewayPage)));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kUnavailable,
+         "SentinelOne GET /firewall-control/configuration: HTTP 503");
+  transport_.SetHandler(ConsoleWithConfiguration(Answer(200, kSsoPage)));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /firewall-control/configuration: expected JSON, got "
+         "an HTML page");
+  transport_.SetHandler(ConsoleWithConfiguration(Answer(401, "{}")));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kUnauthenticated,
+         "GET /firewall-control/configuration: HTTP 401");
+}
+
+TEST_F(FixturesTest, ReReadsThatSettleAWriteSkipTheConfiguration) {
+  // A lost create answer: the client re-reads the rules only.
+  transport_.Enqueue(http::MarkOutcomeUnknown(absl::UnavailableError("reset")));
+  transport_.SetHandler(
+      ConsoleWithConfiguration(Answer(200, R"({"data":{"enabled":true}})")));
+  v1::Rule rule;
+  rule.set_name("tqs1 block 1");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  rule.add_remote_hosts()->set_type("addresses");
+  rule.mutable_remote_hosts(0)->add_values("203.0.113.7");
+  absl::StatusOr<v1::Rule> created = client_->CreateRule(kSite, rule);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable);
+  std::vector<HttpRequest> sent = transport_.Requests();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].method, "POST");
+  EXPECT_THAT(sent[1].url, HasSubstr("/firewall-control?siteIds="));
+}
+
 }  // namespace
 }  // namespace tqs1::sentinelone

@@ -143,6 +143,7 @@ TEST_F(ClientTest, SendsTheDocumentedRequests) {
       200, R"({"data":{"sites":[{"id":")" + std::string(kSite) +
                R"(","name":"H Q"}]},"pagination":{"nextCursor":null}})"));
   transport_.Enqueue(Answer(200, RulesPage({})));
+  transport_.Enqueue(Answer(200, R"({"data":{"enabled":true}})"));
   transport_.Enqueue(Answer(
       200,
       R"({"data":)" + RuleJson(BlockRule("A"), "225494730938493804") + "}"));
@@ -158,7 +159,7 @@ TEST_F(ClientTest, SendsTheDocumentedRequests) {
   ASSERT_TRUE(client_->DeleteRule(kSite, update.id()).ok());
 
   std::vector<HttpRequest> sent = transport_.Requests();
-  ASSERT_EQ(sent.size(), 5u);
+  ASSERT_EQ(sent.size(), 6u);
   const std::string api = std::string(kBase) + "/web/api/v2.1";
   struct Want {
     std::string method, url, body;
@@ -167,6 +168,7 @@ TEST_F(ClientTest, SendsTheDocumentedRequests) {
   const std::vector<Want> want = {
       {"GET", api + "/sites?name=H%20Q&state=active&limit=1000", ""},
       {"GET", api + "/firewall-control?siteIds=" + kSite + "&limit=1000", ""},
+      {"GET", api + "/firewall-control/configuration?siteIds=" + kSite, ""},
       {"POST", api + "/firewall-control",
        json{{"data", data}, {"filter", {{"siteIds", {kSite}}}}}.dump()},
       {"PUT", api + "/firewall-control/225494730938493804",

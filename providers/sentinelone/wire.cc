@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -579,6 +580,92 @@ absl::StatusOr<std::string> PickSite(
       want.name, "\": ", absl::StrJoin(listed, ", "),
       "; set site_id: (one of the site ids above) or account: (an account "
       "name or id) in the sync to say which"));
+}
+
+namespace {
+
+// A boolean, or "true"/"false" in any case; nullopt otherwise.
+std::optional<bool> LenientBool(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_string()) {
+    const std::string& text = it->get_ref<const std::string&>();
+    if (absl::EqualsIgnoreCase(text, "true")) return true;
+    if (absl::EqualsIgnoreCase(text, "false")) return false;
+  }
+  return std::nullopt;
+}
+
+std::string LenientId(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_unsigned()) return absl::StrCat(it->get<uint64_t>());
+  if (it->is_number_integer()) return absl::StrCat(it->get<int64_t>());
+  return "";
+}
+
+// The configuration object of `data` meant for `site_id`, or null.
+const json* ConfigurationFor(const json& data, absl::string_view site_id,
+                             std::string* why_not) {
+  if (data.is_object()) return &data;
+  if (!data.is_array()) {
+    *why_not = absl::StrCat("\"data\" is ", data.type_name(),
+                            ", not a configuration object");
+    return nullptr;
+  }
+  std::vector<const json*> objects;
+  for (const json& item : data) {
+    if (!item.is_object()) continue;
+    if (LenientId(item, "scopeId") == site_id ||
+        LenientId(item, "siteId") == site_id) {
+      return &item;
+    }
+    objects.push_back(&item);
+  }
+  if (objects.size() == 1) return objects.front();
+  *why_not = absl::StrCat("\"data\" lists ", objects.size(),
+                          " configurations, none for site ", site_id);
+  return nullptr;
+}
+
+}  // namespace
+
+v1::FirewallConfiguration FirewallConfigurationFromWire(
+    const json& answer, absl::string_view site_id,
+    std::string* unknown_reason) {
+  v1::FirewallConfiguration config;
+  std::string why_not = "no \"data\"";
+  const json* item = nullptr;
+  if (answer.is_object()) {
+    auto data = answer.find("data");
+    if (data != answer.end()) item = ConfigurationFor(*data, site_id, &why_not);
+  }
+  if (item == nullptr) {
+    *unknown_reason = why_not;
+    return config;
+  }
+  std::optional<bool> enabled = LenientBool(*item, "enabled");
+  if (!enabled.has_value()) {
+    *unknown_reason = "the answer does not say whether it is enabled";
+    return config;
+  }
+  config.set_known(true);
+  config.set_enabled(*enabled);
+  auto from = item->find("inheritedFrom");
+  if (from != item->end() && from->is_string()) {
+    config.set_inherited_from(
+        std::string(absl::StripAsciiWhitespace(from->get<std::string>())));
+  }
+  if (config.inherited_from().empty() &&
+      (LenientBool(*item, "inherits").value_or(false) ||
+       LenientBool(*item, "inheritSettings").value_or(false))) {
+    config.set_inherited_from("parent scope");
+  }
+  config.set_inherits_rules(
+      LenientBool(*item, "inheritAllFirewallRules").value_or(false));
+  return config;
 }
 
 std::string UrlEncode(absl::string_view value) {

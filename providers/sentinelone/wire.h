@@ -132,6 +132,19 @@ absl::StatusOr<SiteSummary> SiteFromWire(const nlohmann::json& item,
 absl::StatusOr<std::string> PickSite(
     const SiteSelector& want, const std::vector<SiteSummary>& candidates);
 
+// The site's Firewall Control configuration from the answer of
+// GET /firewall-control/configuration?siteIds=`site_id`. `data` is one
+// configuration object, or a list of them (the one whose scopeId or siteId
+// is `site_id`, else the only one). Read leniently: `enabled` true or false
+// (or "true"/"false"); `inheritedFrom` a scope name or null; a site that
+// `inherits` (or `inheritSettings`) without naming a scope inherits from
+// "parent scope"; `inheritAllFirewallRules`. When the answer does not say
+// whether Firewall Control is enabled, the result is unknown (known false)
+// and `unknown_reason` says why. Never fails.
+tqs1::v1::FirewallConfiguration FirewallConfigurationFromWire(
+    const nlohmann::json& answer, absl::string_view site_id,
+    std::string* unknown_reason);
+
 // `value` percent-encoded for a URL query (RFC 3986 unreserved kept).
 std::string UrlEncode(absl::string_view value);
 
