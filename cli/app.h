@@ -31,6 +31,7 @@
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
 #include "reconciler/render.h"
+#include "sync/sync_runner.h"
 
 namespace tqs1::threatq {
 class ThreatQClient;
@@ -89,7 +90,19 @@ struct Backends {
   // Never blocked by any sync: the config's list and the vendors' own
   // addresses.
   std::vector<tqs1::v1::NeverBlock> never_block;
+  // Decides each sync's `ipv6: auto` (Ipv6FromProbes()); unset: on.
+  sync::Ipv6AutoResolver ipv6_auto;
 };
+
+// `ipv6: auto` as `tqs1 check --write-probe` learned it for the console at
+// `console_url`: IPV6_MODE_OFF when the findings saved in `state_dir` for
+// the site say the console refused IPv6 values, IPV6_MODE_ON when they say
+// it took them, IPV6_MODE_AUTO (on) when nothing was learned. A findings
+// file that cannot be read is logged as a warning and counts as nothing
+// learned.
+sync::Ipv6AutoResolver Ipv6FromProbes(std::string state_dir,
+                                      std::string console_url,
+                                      log::Logger* logger);
 
 // Builds transports (libcurl with retries, TLS per config; SentinelOne
 // writes paced at sentinelone.writes_per_second, default
@@ -138,6 +151,14 @@ ApplyCommand ApplyCommandFrom(const CommandLine& cl);
 // saved. Returns an exit code.
 int RunPlan(const tqs1::v1::Config& config, Backends& backends,
             const PlanCommand& command, const Io& io, log::Logger* logger);
+
+// `tqs1 check [--write-probe]` (cli/check/check.h) with the config's
+// backends; the write probe's findings go to `state_dir`. Returns 0, or 1
+// on any FAIL line.
+int RunCheckCommand(const tqs1::v1::Config& config, Backends& backends,
+                    const config::Credentials& secrets, const CommandLine& cl,
+                    const std::string& state_dir, const Io& io,
+                    log::Logger* logger);
 
 // `tqs1 apply [PLANFILE]`. The caller holds the apply lock. Returns an exit
 // code; adds what became of each sync to `record` (when not null).

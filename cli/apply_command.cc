@@ -76,6 +76,7 @@ int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
   request.sync = &sync;
   request.never_block = &backends.never_block;
   request.plan_options = command.options;
+  request.ipv6_auto = backends.ipv6_auto;
   request.plan = given;
   if (given == nullptr) {
     request.on_plan = [&](const Plan& plan) {

@@ -17,8 +17,9 @@ namespace tqs1::cli {
 namespace {
 
 const std::set<std::string>& Commands() {
-  static const auto* commands = new std::set<std::string>{
-      "plan", "apply", "serve", "drift", "demo", "init", "version", "help"};
+  static const auto* commands =
+      new std::set<std::string>{"plan", "apply", "check",   "serve", "drift",
+                                "demo", "init",  "version", "help"};
   return *commands;
 }
 
@@ -48,6 +49,7 @@ const std::vector<std::string>& Options() {
                                    "--watch",
                                    "--apply",
                                    "--demo",
+                                   "--write-probe",
                                    "--show-addresses",
                                    "--show-rejected",
                                    "--json",
@@ -219,11 +221,13 @@ absl::StatusOr<CommandLine> ParseCommandLine(
         return Bad(absl::StrCat("--interval \"", *v,
                                 "\" is not a duration such as 5m or 90s"));
       }
-    } else if (arg == "--watch" || arg == "--apply" || arg == "--demo") {
+    } else if (arg == "--watch" || arg == "--apply" || arg == "--demo" ||
+               arg == "--write-probe") {
       if (absl::Status s = flag_only(); !s.ok()) return s;
       if (arg == "--watch") cl.watch = true;
       if (arg == "--apply") cl.apply_on_schedule = true;
       if (arg == "--demo") cl.serve_demo = true;
+      if (arg == "--write-probe") cl.write_probe = true;
     } else if (arg == "--show-addresses") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
@@ -541,6 +545,29 @@ Remote (a `tqs1 serve`):
            "runs plan, apply and plan again.\nNeeds no config and no "
            "network.\n";
   }
+  if (command == "check") {
+    return "Usage: tqs1 check [--write-probe] [--sync NAME] [options]\n\n"
+           "Probes ThreatQ and SentinelOne as the config sets them up and "
+           "prints one\nline per probe: PASS, WARN or FAIL and what it "
+           "found (token, types and\nstatuses, the collection and its "
+           "first page, the console, the token's\nexpiry, each site, its "
+           "Firewall Control configuration and rules). Reads\nonly; "
+           "secrets never appear, so the output can go into a support "
+           "ticket.\nExit 1 on any FAIL.\n\n"
+           "  --write-probe   also write to each selected sync's site: "
+           "create, read back,\n"
+           "                  update and delete Disabled rules named "
+           "tqs1-probe-<hex>\n"
+           "                  (documentation addresses only), always "
+           "cleaned up, even\n"
+           "                  on Ctrl-C; what it learns (does the console "
+           "take IPv6?)\n"
+           "                  is saved in the state folder for `ipv6: "
+           "auto`\n"
+           "  --demo          check the built-in emulators of `tqs1 demo` "
+           "instead\n" +
+           common;
+  }
   if (command == "init") {
     return "Usage: tqs1 init [-c FOLDER] [-n NAME]\n\n"
            "Asks for the ThreatQ host, client id, username and password "
@@ -555,6 +582,7 @@ Usage: tqs1 COMMAND [options]
 Commands:
   plan      show what apply would change (a dry run)
   apply     apply the changes (asks first; --auto-approve for cron)
+  check     probe both vendors for first contact (--write-probe to test writes)
   demo      plan and apply against built-in emulators of both APIs
   serve     run as a daemon: gRPC service, schedule, health, metrics
   drift     ask a `tqs1 serve` how far each site has drifted

@@ -82,6 +82,8 @@ struct CommandLine {
   // serve: --demo serves the `tqs1 demo` scenario on in-process emulators
   // instead of a config (to try clients and tooling).
   bool serve_demo = false;
+  // check: --write-probe writes (and removes) probe rules in each site.
+  bool write_probe = false;
   std::string metrics_listen;  // serve: --metrics-listen ADDR:PORT
   // TLS: serve: the server's certificate and key (--tls-cert, --tls-key)
   // and --tls-client-ca; clients: their own certificate and key, and

@@ -1,8 +1,14 @@
 #include "cli/demo.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <random>
 #include <set>
+#include <system_error>
+#include <system_error>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -215,6 +221,43 @@ int RunDemo(const CommandLine& cl, const Io& io) {
     return kExitError;
   }
   return kExitOk;
+}
+
+int RunCheckDemo(const CommandLine& cl, const Io& io) {
+  log::StderrLogger logger(log::LogLevel::kWarning);
+  std::mt19937_64 rng(kDemoSeed);
+  config::Credentials secrets;
+  secrets.threatq_password = absl::StrCat("demo-pw-", rng());
+  secrets.sentinelone_api_token = absl::StrCat("demo-token-", rng());
+  absl::StatusOr<DemoVendors> vendors =
+      StartDemoVendors(secrets.threatq_password, secrets.sentinelone_api_token,
+                       DemoIndicators(kDemoSeed));
+  if (!vendors.ok()) {
+    *io.err << "Error: " << vendors.status().message() << "\n";
+    return kExitError;
+  }
+  const tqs1::v1::Config config =
+      DemoConfig(vendors->tq->base_url(), vendors->s1->base_url());
+  absl::StatusOr<Backends> backends = Connect(config, secrets, &logger);
+  if (!backends.ok()) {
+    *io.err << "Error: " << backends.status().message() << "\n";
+    return kExitError;
+  }
+  // What a write probe learns stays in a folder of this run only.
+  char state_dir[] = "/tmp/tqs1-check-demo.XXXXXX";
+  if (mkdtemp(state_dir) == nullptr) {
+    *io.err << "Error: cannot make a temporary folder: " << std::strerror(errno)
+            << "\n";
+    return kExitError;
+  }
+  *io.out << "tqs1 check --demo: ThreatQ emulator at "
+          << vendors->tq->base_url() << ", SentinelOne emulator at "
+          << vendors->s1->base_url() << "\n";
+  const int code =
+      RunCheckCommand(config, *backends, secrets, cl, state_dir, io, &logger);
+  std::error_code ignored;
+  std::filesystem::remove_all(state_dir, ignored);
+  return code;
 }
 
 }  // namespace tqs1::cli

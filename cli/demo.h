@@ -32,6 +32,11 @@ std::vector<threatq::Indicator> DemoIndicators(uint64_t seed);
 // Runs the demo; returns kExitOk when every step did what it should.
 int RunDemo(const CommandLine& cl, const Io& io);
 
+// `tqs1 check --demo`: the probes of `tqs1 check` (with --write-probe, the
+// write probe too) against the demo's emulators, seeded as `tqs1 demo`
+// starts them. Returns RunCheckCommand()'s code.
+int RunCheckDemo(const CommandLine& cl, const Io& io);
+
 }  // namespace tqs1::cli
 
 #endif  // TQS1_CLI_DEMO_H_

@@ -70,7 +70,8 @@ const char* ExitMeaning(int code) {
   }
 }
 
-// plan or apply with a config that was found, once the logger exists.
+// plan, apply or check with a config that was found, once the logger
+// exists.
 int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
              const Io& io, log::Logger* logger) {
   absl::StatusOr<tqs1::v1::Config> config =
@@ -91,6 +92,12 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
   if (!backends.ok()) {
     *io.err << "Error: " << backends.status().message() << "\n";
     return kExitError;
+  }
+  backends->ipv6_auto =
+      Ipv6FromProbes(paths.state_dir, config->sentinelone().url(), logger);
+  if (cl.command == "check") {
+    return RunCheckCommand(*config, *backends, *secrets, cl, paths.state_dir,
+                           io, logger);
   }
   if (cl.command == "plan") {
     return RunPlan(*config, *backends, PlanCommandFrom(cl), io, logger);
@@ -205,6 +212,7 @@ int Main(int argc, char** argv) {
   io.ask = Ask;
 
   if (cl->command == "demo") return RunDemo(*cl, io);
+  if (cl->command == "check" && cl->serve_demo) return RunCheckDemo(*cl, io);
   if (cl->command == "init") return RunInit(*cl, io);
   if (cl->command == "serve") return server::RunServe(*cl, io);
   if (cl->command == "drift" || !cl->server.empty()) {

@@ -40,6 +40,7 @@ int RunPlan(const Config& config, Backends& backends,
     request.sync = sync;
     request.never_block = &backends.never_block;
     request.plan_options = command.options;
+    request.ipv6_auto = backends.ipv6_auto;
     request.apply = false;
     request.on_plan = [&](const Plan& plan) {
       if (!command.json) {

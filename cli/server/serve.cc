@@ -53,6 +53,8 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
                    config::ResolveCredentials(setup.config, secret_options));
   ASSIGN_OR_RETURN(setup.backends,
                    cli::Connect(setup.config, secrets, setup.logger.get()));
+  setup.backends.ipv6_auto = cli::Ipv6FromProbes(
+      paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
   setup.lock_file = paths.LockFile();
   return setup;
 }

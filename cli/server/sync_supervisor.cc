@@ -168,6 +168,7 @@ sync::SyncRunResult SyncSupervisor::RunLocked(
   request.sync = &sync;
   request.never_block = &backends_->never_block;
   request.plan_options = options;
+  request.ipv6_auto = backends_->ipv6_auto;
   request.apply = apply;
   request.apply_options.logger = options_.logger;
   request.apply_options.clock = options_.clock;
