@@ -42,6 +42,9 @@ TEST(OwnershipTest, Marker) {
   EXPECT_TRUE(HasOwnershipMarker("Blocked by ThreatQ [managed by tqs1]"));
   EXPECT_FALSE(HasOwnershipMarker("Blocked by ThreatQ"));
   EXPECT_FALSE(HasOwnershipMarker("[managed by tqs]"));
+  // Contained, not only at the end: a console or an operator may add text.
+  EXPECT_TRUE(HasOwnershipMarker("[managed by tqs1] Blocked by ThreatQ"));
+  EXPECT_TRUE(HasOwnershipMarker("Blocked [managed by tqs1] (ticket 42)\n"));
 }
 
 TEST(OwnershipTest, CharacterCountCountsCodePoints) {

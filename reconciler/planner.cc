@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -103,11 +104,15 @@ RuleSettings DesiredSettings(const RuleTemplate& rule, std::string name,
   return s;
 }
 
-// What differs between a managed rule's settings and the template's.
+// What differs between a managed rule's settings and the template's, as a
+// console that normalizes what it stores would still call equal: the
+// description compared with surrounding whitespace trimmed, OS types as a
+// set. (Entries are compared as parsed prefixes by ReadEntries.)
 std::vector<std::string> SettingsDrift(const Rule& rule,
                                        const RuleSettings& want) {
   std::vector<std::string> drift;
-  if (rule.description() != want.description()) {
+  if (absl::StripAsciiWhitespace(rule.description()) !=
+      absl::StripAsciiWhitespace(want.description())) {
     drift.push_back("description differs");
   }
   if (rule.action() != want.action()) drift.push_back("action is not Block");

@@ -1,5 +1,7 @@
 #include "reconciler/planner.h"
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -290,6 +292,83 @@ TEST(ComputePlanTest, ActionsCarryTheirFamilyIPv4First) {
   EXPECT_EQ(plan->actions(2).reasons(0),
             "moves 1 IPv4 address to IPv4 rules (IPv4 and IPv6 never share a "
             "rule)");
+}
+
+// A console that normalizes what it stores must not make every run rewrite
+// every rule: a managed rule already right modulo trimmed description, OS
+// types as a set and entries as parsed prefixes needs no action.
+TEST(ComputePlanTest, DriftConvergesModuloNormalization) {
+  struct DriftCase {
+    std::string name;
+    std::function<void(Rule&)> edit;
+    bool ipv4_rule = false;  // edits the IPv4 rule, else the IPv6 one
+  };
+  const std::vector<DriftCase> cases = {
+      {"description with surrounding whitespace",
+       [](Rule& r) {
+         r.set_description(absl::StrCat("  ", r.description(), " \n"));
+       }},
+      {"OS types in another order, repeated",
+       [](Rule& r) {
+         std::vector<int> os(r.os_types().begin(), r.os_types().end());
+         std::reverse(os.begin(), os.end());
+         os.push_back(os.front());
+         r.mutable_os_types()->Assign(os.begin(), os.end());
+       }},
+      {"a host address written as a /32",
+       [](Rule& r) { r.mutable_remote_hosts(0)->set_values(0, "10.0.0.2/32"); },
+       true},
+      {"IPv6 in capitals and uncompressed",
+       [](Rule& r) {
+         r.mutable_remote_hosts(0)->set_values(1, "2001:0DB8:0:0:0:0:0:A");
+       }},
+      {"entries with surrounding whitespace",
+       [](Rule& r) {
+         r.mutable_remote_hosts(0)->set_values(2, " 2001:db8::b ");
+       }},
+  };
+  const std::vector<std::string> v4 = {"10.0.0.1", "10.0.0.2"};
+  const std::vector<std::string> v6 = {"2001:db8::c", "2001:db8::a",
+                                       "2001:db8::b"};
+  for (const DriftCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Rule one = ManagedRule("1", "C (1)", {"10.0.0.2", "10.0.0.1"});
+    Rule two = ManagedRule("2", "C (2)", v6);
+    c.edit(c.ipv4_rule ? one : two);
+    absl::StatusOr<Plan> plan =
+        ComputePlan(Desired("C", Concat(v4, v6)), Site({one, two}), {});
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(ActionsText(*plan), "");
+    EXPECT_TRUE(plan->summary().in_sync());
+  }
+  // The same edits that do change something are still drift.
+  Rule edited = ManagedRule("1", "C", {"10.0.0.1"});
+  edited.set_description("Blocked by ThreatQ  [managed by tqs1]");
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", {"10.0.0.1"}), Site({edited}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan), "~ update C");
+  EXPECT_EQ(plan->actions(0).reasons(0), "description differs");
+  Rule fewer_os = ManagedRule("1", "C", {"10.0.0.1"});
+  fewer_os.mutable_os_types()->RemoveLast();
+  plan = ComputePlan(Desired("C", {"10.0.0.1"}), Site({fewer_os}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan), "~ update C");
+  EXPECT_EQ(plan->actions(0).reasons(0), "OS types differ");
+}
+
+// The marker is found anywhere in the description: a console (or an
+// operator) that adds text after it does not turn the rule into a conflict.
+TEST(ComputePlanTest, OwnershipMarkerIsFoundAnywhereInTheDescription) {
+  Rule rule = ManagedRule("1", "C", {"10.0.0.1"});
+  rule.set_description("Blocked by ThreatQ [managed by tqs1] (see ticket 42)");
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", {"10.0.0.1"}), Site({rule}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->conflicts_size(), 0);
+  EXPECT_EQ(plan->observed().managed(), 1u);
+  // Managed, so its description is put back (one visible write).
+  EXPECT_EQ(ActionsText(*plan), "~ update C");
 }
 
 TEST(ComputePlanTest, DisabledRuleStaysDisabled) {
