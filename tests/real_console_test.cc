@@ -1,14 +1,17 @@
 // End-to-end: the real binary against emulators in the opt-in modes that
 // behave like real consoles and instances (spec/fidelity-audit.md): a
 // ThreatQ collection that grows and reorders while it is read, cursor
-// paging, site names repeated across accounts, foreign rules in odd
-// shapes, and a 429 without Retry-After.
+// paging, site names repeated across accounts, a site whose Firewall
+// Control is disabled or inherited, a console that refuses IPv6 (and
+// `ipv6: auto` following what `tqs1 check --write-probe` learned of it),
+// foreign rules in odd shapes, and a 429 without Retry-After.
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "emulators/sentinelone_emulator.h"
 #include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
@@ -21,6 +24,7 @@
 namespace tqs1::e2e {
 namespace {
 
+using ::tqs1::sentinelone::EmulatedFirewallConfig;
 using ::tqs1::sentinelone::EmulatedSite;
 using ::tqs1::sentinelone::SentinelOneEmulator;
 using ::tqs1::testing::kCollection;
@@ -34,6 +38,16 @@ std::vector<std::string> CollectionValues(threatq::ThreatQEmulator& tq,
   }
   std::sort(values.begin(), values.end());
   return values;
+}
+
+// `n` public IPv6 addresses as active "IPv6 Address" indicators.
+std::vector<threatq::Indicator> Ipv6Indicators(int n) {
+  std::vector<threatq::Indicator> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(
+        {absl::StrFormat("2a0b:4d07:%x::1", i + 1), "IPv6 Address", "Active"});
+  }
+  return out;
 }
 
 class RealConsoleTest : public E2eTest {
@@ -115,6 +129,95 @@ TEST_F(RealConsoleTest, AmbiguousSiteNamesListEveryCandidateAndTheKeys) {
       Run({"apply", "--auto-approve", "-c", WriteConfig("by-id", yaml)});
   ASSERT_EQ(by_id_apply.exit_code, 0) << by_id_apply;
   EXPECT_EQ(env().BlockedAddresses(first).size(), 10u);
+}
+
+TEST_F(RealConsoleTest, DisabledFirewallControlIsAGuardAndInheritanceWarns) {
+  env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
+  const std::string site = env().AddSite("HQ");
+  EmulatedFirewallConfig off;
+  off.enabled = false;
+  ASSERT_TRUE(env().s1().SetFirewallConfig(site, off).ok());
+  const std::string dir = OneSync("HQ");
+  RunResult plan = Run({"plan", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 3) << plan;
+  EXPECT_TRUE(Contains(plan.out + plan.err, "firewall-disabled")) << plan;
+  RunResult apply = Run({"apply", "--auto-approve", "-c", dir});
+  EXPECT_EQ(apply.exit_code, 3) << apply;
+  EXPECT_EQ(env().ApiWrites(), 0);
+
+  RunResult allowed = Run(
+      {"plan", "--detailed-exitcode", "--allow-disabled-firewall", "-c", dir});
+  EXPECT_EQ(allowed.exit_code, 2) << allowed;
+
+  EmulatedFirewallConfig inherited;
+  inherited.inherited_from = "Global";
+  inherited.inherits = true;
+  ASSERT_TRUE(env().s1().SetFirewallConfig(site, inherited).ok());
+  RunResult warned = Run({"plan", "--detailed-exitcode", "-c", dir});
+  EXPECT_EQ(warned.exit_code, 2) << warned;
+  EXPECT_TRUE(Contains(warned.out, "Global")) << warned;
+}
+
+TEST_F(RealConsoleTest, ARefusedIpv6WriteLeavesTheIpv4WorkDone) {
+  std::vector<threatq::Indicator> indicators = Ipv4Indicators(0, 7000);
+  for (threatq::Indicator& i : Ipv6Indicators(30)) indicators.push_back(i);
+  env().tq().AddCollection(kCollection, indicators);
+  const std::string site = env().AddSite("HQ");
+  sentinelone::ConsoleModes modes;
+  modes.refuse_ipv6 = true;
+  env().s1().SetModes(modes);
+
+  RunResult apply = Run({"apply", "--auto-approve", "-c", OneSync("HQ")});
+  EXPECT_EQ(apply.exit_code, 1) << apply;
+  EXPECT_TRUE(Contains(apply.out + apply.err, "IPv6")) << apply;
+  std::vector<std::string> want = Ipv4Addresses(0, 7000);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(env().BlockedAddresses(site), want);
+  for (const tqs1::v1::Rule& rule : env().SiteRules(site)) {
+    for (const auto& hosts : rule.remote_hosts()) {
+      for (const std::string& v : hosts.values()) {
+        EXPECT_EQ(v.find(':'), std::string::npos) << rule.name();
+      }
+    }
+  }
+
+  // ipv6: off: the IPv6 values are rejected, the rest is in sync.
+  RunResult off = Run(
+      {"apply", "--auto-approve", "-c", OneSync("HQ", "    ipv6: \"off\"\n")});
+  EXPECT_EQ(off.exit_code, 0) << off;
+  RunResult plan = Run({"plan", "--detailed-exitcode", "-c",
+                        OneSync("HQ", "    ipv6: \"off\"\n")});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(plan.out, "30")) << plan;
+}
+
+TEST_F(RealConsoleTest, Ipv6AutoFollowsWhatTheWriteProbeLearned) {
+  std::vector<threatq::Indicator> indicators = Ipv4Indicators(0, 20);
+  for (threatq::Indicator& i : Ipv6Indicators(5)) indicators.push_back(i);
+  env().tq().AddCollection(kCollection, indicators);
+  const std::string site = env().AddSite("HQ");
+  sentinelone::ConsoleModes modes;
+  modes.refuse_ipv6 = true;
+  env().s1().SetModes(modes);
+  const std::string dir = OneSync("HQ", "    ipv6: auto\n");
+
+  RunResult check = Run({"check", "--write-probe", "-c", dir});
+  EXPECT_TRUE(Contains(check.out, "sentinelone.probe.saved")) << check;
+  EXPECT_TRUE(Contains(check.out, "ipv6 accepted: no")) << check;
+  // The probe leaves nothing behind.
+  for (const tqs1::v1::Rule& rule : env().SiteRules(site)) {
+    EXPECT_EQ(rule.name().find("tqs1-probe-"), std::string::npos)
+        << rule.name();
+  }
+
+  RunResult apply = Run({"apply", "--auto-approve", "-c", dir});
+  ASSERT_EQ(apply.exit_code, 0) << apply;
+  std::vector<std::string> want = Ipv4Addresses(0, 20);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(env().BlockedAddresses(site), want);
+  RunResult plan = Run({"plan", "--detailed-exitcode", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(plan.out, "ipv6: off")) << plan;
 }
 
 TEST_F(RealConsoleTest, OddForeignRulesDoNotStopThePlan) {
