@@ -46,8 +46,10 @@ absl::StatusOr<RawAnswer> HttpRawRuleCalls::Send(absl::string_view method,
   request.headers.emplace_back("Authorization",
                                absl::StrCat("ApiToken ", api_token_));
   request.headers.emplace_back("Accept", "application/json");
-  request.headers.emplace_back("Content-Type", "application/json");
-  request.body = sentinelone::DumpJson(body);
+  if (!body.is_null()) {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = sentinelone::DumpJson(body);
+  }
   absl::StatusOr<http::HttpResponse> response = transport_->Send(request);
   if (!response.ok()) return response.status();
   return RawAnswer{response->status, std::move(response->body)};
@@ -74,6 +76,14 @@ absl::StatusOr<RawAnswer> HttpRawRuleCalls::Delete(absl::string_view site_id,
       {"filter",
        {{"ids", {std::string(rule_id)}}, {"siteIds", {std::string(site_id)}}}}};
   return Send("DELETE", "/firewall-control", body);
+}
+
+absl::StatusOr<RawAnswer> HttpRawRuleCalls::FirstRules(
+    absl::string_view site_id, int limit) {
+  return Send("GET",
+              absl::StrCat("/firewall-control?siteIds=",
+                           sentinelone::UrlEncode(site_id), "&limit=", limit),
+              json());
 }
 
 std::string SummarizeAnswer(const RawAnswer& answer) {

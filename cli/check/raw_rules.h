@@ -45,6 +45,10 @@ class RawRuleCalls {
   // [site_id]}}.
   virtual absl::StatusOr<RawAnswer> Delete(absl::string_view site_id,
                                            absl::string_view rule_id) = 0;
+  // GET /firewall-control?siteIds=<site_id>&limit=<limit>: the first page
+  // of the site's rules, every field as the console sends it.
+  virtual absl::StatusOr<RawAnswer> FirstRules(absl::string_view site_id,
+                                               int limit) = 0;
 };
 
 class HttpRawRuleCalls : public RawRuleCalls {
@@ -61,6 +65,8 @@ class HttpRawRuleCalls : public RawRuleCalls {
                                 const nlohmann::json& data) override;
   absl::StatusOr<RawAnswer> Delete(absl::string_view site_id,
                                    absl::string_view rule_id) override;
+  absl::StatusOr<RawAnswer> FirstRules(absl::string_view site_id,
+                                       int limit) override;
 
  private:
   HttpRawRuleCalls(http::HttpTransport* transport, std::string api_base,
@@ -68,6 +74,7 @@ class HttpRawRuleCalls : public RawRuleCalls {
       : transport_(transport),
         api_base_(std::move(api_base)),
         api_token_(std::move(api_token)) {}
+  // `body` null: none.
   absl::StatusOr<RawAnswer> Send(absl::string_view method,
                                  absl::string_view path,
                                  const nlohmann::json& body);
