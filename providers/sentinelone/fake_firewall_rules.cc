@@ -144,6 +144,17 @@ absl::StatusOr<std::string> FakeFirewallRules::FindSite(
     }
   }
   absl::StatusOr<std::string> picked = PickSite(want, candidates);
+  if (picked.status().code() == absl::StatusCode::kNotFound &&
+      want.id.empty()) {
+    // Near matches among every active site, as the client lists them.
+    std::vector<SiteSummary> active;
+    for (const auto& [id, site] : sites_) {
+      if (site.active) {
+        active.push_back({id, site.name, site.account_id, "", "active"});
+      }
+    }
+    picked = NoSuchSiteError(want, active);
+  }
   if (absl::Status s = TakeFaultAfter(Method::kFindSite); !s.ok()) return s;
   return picked;
 }

@@ -108,8 +108,23 @@ TEST_P(FirewallRulesConformanceTest, FindSiteMatchesExactlyAndListsCandidates) {
       {{"", "100000000000000099", ""},
        absl::StatusCode::kNotFound,
        "no SentinelOne site has the id 100000000000000099"},
-      {{"Gone"}, absl::StatusCode::kNotFound, "(no similar names)"},
-      {{"Nowhere & co"}, absl::StatusCode::kNotFound, "(no similar names)"},
+      {{"Gone"},
+       absl::StatusCode::kNotFound,
+       "(no near matches among 5 active sites)"},
+      {{"Nowhere & co"}, absl::StatusCode::kNotFound, "(no near matches"},
+      // Near matches among every active site: case-insensitive, substring.
+      {{"Hq"},
+       absl::StatusCode::kNotFound,
+       "is named exactly \"Hq\"; near matches: \""},
+      {{"Hq"}, absl::StatusCode::kNotFound, "\"HQ\" ("},
+      {{"Hq"}, absl::StatusCode::kNotFound, "\"hq\" ("},
+      {{"HQ-West"}, absl::StatusCode::kNotFound, "\"HQ\" (account \""},
+      {{"Bran"},
+       absl::StatusCode::kNotFound,
+       "near matches: \"Branch\" (account \""},
+      {{"twin site"},
+       absl::StatusCode::kNotFound,
+       "site id 100000000000000013)"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(

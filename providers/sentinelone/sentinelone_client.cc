@@ -212,15 +212,16 @@ absl::Status SentinelOneClient::DeleteRule(absl::string_view site_id,
 }
 
 absl::StatusOr<std::vector<SiteListing>> SentinelOneClient::ListSites() {
-  return Redact(DoListSites());
+  return Redact(DoListSites("/sites"));
 }
 
-absl::StatusOr<std::vector<SiteListing>> SentinelOneClient::DoListSites() {
+absl::StatusOr<std::vector<SiteListing>> SentinelOneClient::DoListSites(
+    absl::string_view query) {
   constexpr absl::string_view kEndpoint = "GET /sites";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   std::vector<SiteListing> sites;
   RETURN_IF_ERROR(ReadAllPages(
-      "/sites", kEndpoint, options_.page_size,
+      query, kEndpoint, options_.page_size,
       [&label](const json& answer) -> absl::StatusOr<const json*> {
         auto data = answer.find("data");
         if (data == answer.end() || !data->is_object()) {
@@ -371,7 +372,10 @@ absl::Status SentinelOneClient::ReadAllPages(
                        "string or null, got ",
                        next->type_name()));
     }
-    const std::string& next_cursor = next->get_ref<const std::string&>();
+    // Decoded once here, encoded once when sent: never double-encoded
+    // (a console that sends "YXJy%3D%3D" means "YXJy==").
+    const std::string next_cursor =
+        CursorFromWire(next->get_ref<const std::string&>());
     if (!seen_cursors.insert(next_cursor).second) {
       return absl::DataLossError(
           absl::StrCat(label, ": pagination cursor repeats on page ", page,
@@ -417,7 +421,12 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
         candidates.push_back(std::move(summary));
         return absl::OkStatus();
       }));
-  ASSIGN_OR_RETURN(std::string id, PickSite(site, candidates));
+  absl::StatusOr<std::string> picked = PickSite(site, candidates);
+  if (picked.status().code() == absl::StatusCode::kNotFound &&
+      site.id.empty()) {
+    return NoSuchSite(site);
+  }
+  ASSIGN_OR_RETURN(std::string id, std::move(picked));
   for (const SiteSummary& s : candidates) {
     if (s.id == id) site_names_[id] = s.name;
   }
@@ -456,6 +465,27 @@ SentinelOneClient::ReadFirewallConfiguration(absl::string_view site_id) {
                      "); whether it is enabled or inherited is not checked"));
   }
   return config;
+}
+
+absl::Status SentinelOneClient::NoSuchSite(const SiteSelector& site) {
+  absl::StatusOr<std::vector<SiteListing>> active =
+      DoListSites("/sites?state=active");
+  if (!active.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat("no active SentinelOne site",
+                     site.account.empty()
+                         ? ""
+                         : absl::StrCat(" in account \"", site.account, "\""),
+                     " is named exactly \"", site.name,
+                     "\" (listing the active sites for near matches failed: ",
+                     active.status().message(), ")"));
+  }
+  std::vector<SiteSummary> sites;
+  for (const SiteListing& s : *active) {
+    if (!s.state.empty() && s.state != "active") continue;
+    sites.push_back({s.id, s.name, s.account_id, s.account_name, s.state});
+  }
+  return NoSuchSiteError(site, sites);
 }
 
 absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(

@@ -189,7 +189,11 @@ class SentinelOneClient : public FirewallRules {
                                               const tqs1::v1::Rule& rule);
   absl::Status DoDeleteRule(absl::string_view site_id,
                             absl::string_view rule_id);
-  absl::StatusOr<std::vector<SiteListing>> DoListSites();
+  // Every site `query` ("/sites" plus filters) lists.
+  absl::StatusOr<std::vector<SiteListing>> DoListSites(absl::string_view query);
+  // kNotFound for `site` (by name), with near matches among every active
+  // site the token sees.
+  absl::Status NoSuchSite(const SiteSelector& site);
   // The answer's `data` object of a GET or POST to `path` (the answer
   // itself when it has none).
   absl::StatusOr<nlohmann::json> DataObject(

@@ -516,5 +516,94 @@ TEST_F(FixturesTest, ReReadsThatSettleAWriteSkipTheConfiguration) {
   EXPECT_THAT(sent[1].url, HasSubstr("/firewall-control?siteIds="));
 }
 
+// Audit §4.6: a cursor that arrives percent-encoded is decoded once before
+// it is sent back (encoded once): never "%253D", never a bare "==".
+TEST_F(FixturesTest, APercentEncodedCursorIsDecodedExactlyOnce) {
+  auto page = [](const std::string& id, json cursor) {
+    return json{{"data",
+                 {{{"id", id},
+                   {"name", "r" + id},
+                   {"action", "Block"},
+                   {"status", "Enabled"},
+                   {"scope", "site"},
+                   {"scopeId", kSite}}}},
+                {"pagination", {{"nextCursor", cursor}, {"totalItems", 4}}}}
+        .dump();
+  };
+  transport_.Enqueue(Answer(200, page("1", "YXJy%3D%3D")));
+  transport_.Enqueue(Answer(200, page("2", "YWJj%2B%2F%253D")));
+  transport_.Enqueue(Answer(200, page("3", "cGxhaW4+/w==")));
+  transport_.Enqueue(Answer(200, page("4", nullptr)));
+  transport_.Enqueue(Answer(200, R"({"data":{"enabled":true}})"));
+  absl::StatusOr<v1::ObservedState> observed = client_->ReadSite(kSite);
+  ASSERT_TRUE(observed.ok()) << observed.status();
+  EXPECT_EQ(observed->rules_size(), 4);
+  std::vector<HttpRequest> sent = transport_.Requests();
+  ASSERT_EQ(sent.size(), 5u);
+  const std::string rules = absl::StrCat(
+      kBase, "/web/api/v2.1/firewall-control?siteIds=", kSite, "&limit=200");
+  EXPECT_EQ(sent[0].url, rules);
+  EXPECT_EQ(sent[1].url, rules + "&cursor=YXJy%3D%3D");
+  EXPECT_EQ(sent[2].url, rules + "&cursor=YWJj%2B%2F%253D");
+  EXPECT_EQ(sent[3].url, rules + "&cursor=cGxhaW4%2B%2Fw%3D%3D");
+}
+
+TEST_F(FixturesTest, ACursorThatRepeatsOnceDecodedIsRefused) {
+  // The same cursor, once encoded and once not: the console is looping.
+  auto page = [](const std::string& cursor) {
+    return json{{"data", json::array()},
+                {"pagination", {{"nextCursor", cursor}}}}
+        .dump();
+  };
+  transport_.Enqueue(Answer(200, page("YXJy==")));
+  transport_.Enqueue(Answer(200, page("YXJy%3D%3D")));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         "pagination cursor repeats on page 2");
+}
+
+// A missing site's error names near matches among every active site
+// (case-insensitive, substring), as the ThreatQ collection lookup does.
+TEST_F(FixturesTest, AMissingSiteSuggestsNearMatchesAmongEveryActiveSite) {
+  // The name query finds nothing (an exact, case-sensitive console)...
+  transport_.Enqueue(
+      Answer(200, R"({"data":{"sites":[]},"pagination":{"nextCursor":null}})"));
+  // ...the active sites, over two pages, hold near matches.
+  transport_.Enqueue(Answer(200,
+                            R"({"data":{"sites":[
+           {"id":"11","name":"HQ","accountId":"1","accountName":"Acme",
+            "state":"active","isDefault":false},
+           {"id":"12","name":"Branch","accountId":"1","accountName":"Acme",
+            "state":"active"}]},
+         "pagination":{"nextCursor":"bmV4dA%3D%3D"}})"));
+  transport_.Enqueue(Answer(200,
+                            R"json({"data":{"sites":[
+           {"id":13,"name":"hq (old)","accountId":"2","accountName":"Beta",
+            "state":"active"},
+           {"id":"14","name":"hq","state":"expired"}]},
+         "pagination":{"nextCursor":null}})json"));
+  absl::Status missing = client_->FindSite({"Hq"}).status();
+  Expect(missing, absl::StatusCode::kNotFound,
+         "no active SentinelOne site is named exactly \"Hq\"; near matches: "
+         "\"HQ\" (account \"Acme\", account id 1, site id 11), \"hq (old)\" "
+         "(account \"Beta\", account id 2, site id 13)");
+  EXPECT_THAT(std::string(missing.message()),
+              ::testing::Not(HasSubstr("site id 14")));
+  std::vector<HttpRequest> sent = transport_.Requests();
+  ASSERT_EQ(sent.size(), 3u);
+  const std::string sites = absl::StrCat(kBase, "/web/api/v2.1/sites?");
+  EXPECT_EQ(sent[0].url, sites + "name=Hq&state=active&limit=1000");
+  EXPECT_EQ(sent[1].url, sites + "state=active&limit=1000");
+  EXPECT_EQ(sent[2].url, sites + "state=active&limit=1000&cursor=bmV4dA%3D%3D");
+
+  // When listing the active sites fails too, the lookup's answer stands.
+  transport_.Enqueue(
+      Answer(200, R"({"data":{"sites":[]},"pagination":{"nextCursor":null}})"));
+  transport_.Enqueue(Answer(502, kGatewayPage));
+  Expect(client_->FindSite({"Hq"}).status(), absl::StatusCode::kNotFound,
+         "no active SentinelOne site is named exactly \"Hq\" (listing the "
+         "active sites for near matches failed: SentinelOne GET /sites: HTTP "
+         "502: HTML page");
+}
+
 }  // namespace
 }  // namespace tqs1::sentinelone

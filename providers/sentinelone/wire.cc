@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -515,19 +516,64 @@ absl::StatusOr<SiteSummary> SiteFromWire(const json& item,
   return site;
 }
 
+namespace {
+
+// "\"HQ\" (account \"Acme\", account id 1, site id 2)".
+std::string DescribeSite(const SiteSummary& s) {
+  std::string out = absl::StrCat("\"", s.name, "\" (");
+  if (!s.account_name.empty() || !s.account_id.empty()) {
+    absl::StrAppend(&out, "account \"", s.account_name, "\"");
+    if (!s.account_id.empty()) {
+      absl::StrAppend(&out, ", account id ", s.account_id);
+    }
+    absl::StrAppend(&out, ", ");
+  }
+  return absl::StrCat(out, "site id ", s.id, ")");
+}
+
+// Whether `name` looks like `wanted`: equal ignoring case, or one contains
+// the other ignoring case.
+bool IsNearName(absl::string_view wanted, absl::string_view name) {
+  const std::string w = absl::AsciiStrToLower(wanted);
+  const std::string n = absl::AsciiStrToLower(name);
+  if (w.empty() || n.empty()) return false;
+  return absl::StrContains(n, w) || absl::StrContains(w, n);
+}
+
+}  // namespace
+
+absl::Status NoSuchSiteError(const SiteSelector& want,
+                             const std::vector<SiteSummary>& active_sites) {
+  constexpr size_t kMaxNear = 5;
+  std::vector<std::string> near;
+  size_t more = 0;
+  std::set<std::string> ids;
+  for (const SiteSummary& s : active_sites) {
+    if (!IsNearName(want.name, s.name) || !ids.insert(s.id).second) continue;
+    if (near.size() < kMaxNear) {
+      near.push_back(DescribeSite(s));
+    } else {
+      ++more;
+    }
+  }
+  std::string message = absl::StrCat("no active SentinelOne site");
+  if (!want.account.empty()) {
+    absl::StrAppend(&message, " in account \"", want.account, "\"");
+  }
+  absl::StrAppend(&message, " is named exactly \"", want.name, "\"");
+  if (near.empty()) {
+    absl::StrAppend(&message, " (no near matches among ", active_sites.size(),
+                    " active sites)");
+  } else {
+    absl::StrAppend(&message, "; near matches: ", absl::StrJoin(near, ", "));
+    if (more > 0) absl::StrAppend(&message, " and ", more, " more");
+  }
+  return absl::NotFoundError(message);
+}
+
 absl::StatusOr<std::string> PickSite(
     const SiteSelector& want, const std::vector<SiteSummary>& candidates) {
-  auto describe = [](const SiteSummary& s) {
-    std::string out = absl::StrCat("\"", s.name, "\" (");
-    if (!s.account_name.empty() || !s.account_id.empty()) {
-      absl::StrAppend(&out, "account \"", s.account_name, "\"");
-      if (!s.account_id.empty()) {
-        absl::StrAppend(&out, ", account id ", s.account_id);
-      }
-      absl::StrAppend(&out, ", ");
-    }
-    return absl::StrCat(out, "site id ", s.id, ")");
-  };
+  auto describe = DescribeSite;
   if (!want.id.empty()) {
     for (const SiteSummary& s : candidates) {
       if (s.id != want.id) continue;
@@ -563,16 +609,7 @@ absl::StatusOr<std::string> PickSite(
   if (!want.account.empty()) {
     where = absl::StrCat(" in account \"", want.account, "\"");
   }
-  if (exact.empty()) {
-    std::vector<std::string> similar;
-    for (const SiteSummary& s : candidates) similar.push_back(describe(s));
-    return absl::NotFoundError(absl::StrCat(
-        "no active SentinelOne site", where, " is named exactly \"", want.name,
-        "\"",
-        similar.empty()
-            ? std::string(" (no similar names)")
-            : absl::StrCat(" (similar: ", absl::StrJoin(similar, ", "), ")")));
-  }
+  if (exact.empty()) return NoSuchSiteError(want, candidates);
   std::vector<std::string> listed;
   for (const SiteSummary* s : exact) listed.push_back(describe(*s));
   return absl::FailedPreconditionError(absl::StrCat(
@@ -666,6 +703,31 @@ v1::FirewallConfiguration FirewallConfigurationFromWire(
   config.set_inherits_rules(
       LenientBool(*item, "inheritAllFirewallRules").value_or(false));
   return config;
+}
+
+std::string CursorFromWire(absl::string_view cursor) {
+  auto is_hex = [](char c) {
+    return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  };
+  if (!absl::StrContains(cursor, '%')) return std::string(cursor);
+  for (size_t i = 0; i < cursor.size(); ++i) {
+    if (cursor[i] == '%' && (i + 2 >= cursor.size() || !is_hex(cursor[i + 1]) ||
+                             !is_hex(cursor[i + 2]))) {
+      return std::string(cursor);
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < cursor.size(); ++i) {
+    int value = 0;
+    if (cursor[i] == '%' &&
+        absl::SimpleHexAtoi(cursor.substr(i + 1, 2), &value)) {
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      out.push_back(cursor[i]);
+    }
+  }
+  return out;
 }
 
 std::string UrlEncode(absl::string_view value) {

@@ -145,8 +145,21 @@ tqs1::v1::FirewallConfiguration FirewallConfigurationFromWire(
     const nlohmann::json& answer, absl::string_view site_id,
     std::string* unknown_reason);
 
+// kNotFound: no active site is named exactly `want.name` (in `want.account`
+// when set). Lists near matches among `active_sites` (every active site the
+// token sees): names equal ignoring case, or one containing the other
+// ignoring case, each with its account and id, at most 5.
+absl::Status NoSuchSiteError(const SiteSelector& want,
+                             const std::vector<SiteSummary>& active_sites);
+
 // `value` percent-encoded for a URL query (RFC 3986 unreserved kept).
 std::string UrlEncode(absl::string_view value);
+
+// A pagination cursor as it is meant (cursors are opaque): one that came
+// percent-encoded ("YXJy%3D%3D": every '%' starts a %XX escape) is decoded
+// once, so that UrlEncode sends it as the console gave it; any other cursor
+// is kept as it is ('+' included: base64 has it).
+std::string CursorFromWire(absl::string_view cursor);
 
 // Serialises `json` without ever throwing (invalid UTF-8 is replaced).
 std::string DumpJson(const nlohmann::json& json);

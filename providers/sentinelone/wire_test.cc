@@ -394,6 +394,78 @@ TEST(UrlEncodeTest, EncodesReservedCharacters) {
   EXPECT_EQ(UrlEncode("a-b_c.d~"), "a-b_c.d~");
 }
 
+TEST(CursorFromWireTest, DecodesAPercentEncodedCursorExactlyOnce) {
+  struct Case {
+    std::string sent, meant;
+  };
+  const std::vector<Case> cases = {
+      {"YXJy%3D%3D", "YXJy=="},
+      {"YWJj%2B%2F%3d", "YWJj+/="},  // lower-case hex too
+      // Decoded once only: what the console encoded twice stays encoded once.
+      {"YXJy%253D", "YXJy%3D"},
+      // Plain base64 is kept as it is: '+' is not a space.
+      {"YWdlbnRfaWQ6NTgwMjkzODE=", "YWdlbnRfaWQ6NTgwMjkzODE="},
+      {"a+b/c=", "a+b/c="},
+      // Not an encoding: a '%' that starts no %XX escape keeps it all.
+      {"100%", "100%"},
+      {"a%2Bb%zz", "a%2Bb%zz"},
+      {"%4", "%4"},
+      {"", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.sent);
+    EXPECT_EQ(CursorFromWire(c.sent), c.meant);
+  }
+  // Sent back: encoded once, as the console gave it.
+  EXPECT_EQ(UrlEncode(CursorFromWire("YXJy%3D%3D")), "YXJy%3D%3D");
+  EXPECT_EQ(UrlEncode(CursorFromWire("a+b/c=")), "a%2Bb%2Fc%3D");
+}
+
+TEST(NoSuchSiteErrorTest, SuggestsNearMatchesAmongActiveSites) {
+  const std::vector<SiteSummary> sites = {
+      {"1", "HQ", "10", "Acme", "active"},
+      {"2", "hq-east", "10", "Acme", "active"},
+      {"3", "Branch", "20", "Beta", "active"},
+      {"4", "Default site", "", "", "active"},
+  };
+  struct Case {
+    SiteSelector want;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"Hq"},
+       "no active SentinelOne site is named exactly \"Hq\"; near matches: "
+       "\"HQ\" (account \"Acme\", account id 10, site id 1), \"hq-east\" "
+       "(account \"Acme\", account id 10, site id 2)"},
+      {{"HQ-East-2"},
+       "no active SentinelOne site is named exactly \"HQ-East-2\"; near "
+       "matches: \"HQ\" (account \"Acme\", account id 10, site id 1), "
+       "\"hq-east\" (account \"Acme\", account id 10, site id 2)"},
+      {{"DEFAULT"},
+       "no active SentinelOne site is named exactly \"DEFAULT\"; near "
+       "matches: \"Default site\" (site id 4)"},
+      {{"Branch", "", "10"},
+       "no active SentinelOne site in account \"10\" is named exactly "
+       "\"Branch\"; near matches: \"Branch\" (account \"Beta\", account id "
+       "20, site id 3)"},
+      {{"Lab"},
+       "no active SentinelOne site is named exactly \"Lab\" (no near matches "
+       "among 4 active sites)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want.name);
+    absl::Status s = NoSuchSiteError(c.want, sites);
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(s.message(), c.message);
+  }
+  std::vector<SiteSummary> many;
+  for (int i = 0; i < 8; ++i) {
+    many.push_back({absl::StrCat(i), absl::StrCat("Lab ", i), "", "", ""});
+  }
+  EXPECT_THAT(NoSuchSiteError({"lab"}, many).message(),
+              HasSubstr("\"Lab 4\" (site id 4) and 3 more"));
+}
+
 TEST(DumpJsonTest, NeverThrowsOnInvalidUtf8) {
   json j = {{"name", std::string("bad\xff")}};
   EXPECT_THAT(DumpJson(j), Not(HasSubstr("\xff")));
