@@ -360,7 +360,8 @@ struct PlanWork {
 
   // The desired prefixes, sorted and unique.
   std::vector<IpPrefix> want;
-  // Every rule name of the site; the managed rules by number, then id.
+  // Every rule name of the site, in lower case (SentinelOne may compare
+  // names ignoring case); the managed rules by number, then id.
   absl::flat_hash_set<std::string> names_in_use;
   std::vector<Managed> managed;
   // covered[i]: a managed rule keeps want[i]. What the managed rules block
@@ -485,7 +486,7 @@ void ClassifyRules(PlanWork& w) {
     conflict->set_blocks(true);
   };
   for (const Rule& rule : w.observed.rules()) {
-    w.names_in_use.insert(rule.name());
+    w.names_in_use.insert(absl::AsciiStrToLower(rule.name()));
     std::optional<int> index = ManagedNameIndex(w.collection, rule.name());
     bool marked = HasOwnershipMarker(rule.description());
     if (!IsSiteRule(rule, w.observed)) {
@@ -770,17 +771,20 @@ void PlaceMissing(PlanWork& w) {
   for (Managed& m : w.managed) std::sort(m.add.begin(), m.add.end());
 }
 
-// 5. Names for new rules: never one in use in the site, so no order of
-// the writes can produce two rules of one name.
+// 5. Names for new rules: never one in use in the site, ignoring case (the
+// console may compare names so), so no order of the writes can produce two
+// rules of one name.
 absl::Status NameNewRules(PlanWork& w) {
   const std::string& collection = w.collection;
-  if (w.managed.empty() && w.new_rules.size() == 1 &&
-      !w.names_in_use.contains(collection)) {
+  auto in_use = [&w](const std::string& name) {
+    return w.names_in_use.contains(absl::AsciiStrToLower(name));
+  };
+  if (w.managed.empty() && w.new_rules.size() == 1 && !in_use(collection)) {
     w.new_names.push_back(collection);
   } else {
     int number = 1;
     for (size_t k = 0; k < w.new_rules.size(); ++k) {
-      while (w.names_in_use.contains(RuleName(collection, number))) ++number;
+      while (in_use(RuleName(collection, number))) ++number;
       w.new_names.push_back(RuleName(collection, number++));
     }
   }

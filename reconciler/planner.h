@@ -31,8 +31,9 @@
 //   rules, s: shed addresses, F0: room in rewritten rules that shed
 //   nothing), less the rewritten rules that keep nothing.
 // - Names: a new rule takes the lowest free number; no name in use by any
-//   rule of the site is ever reused in the same plan, so no intermediate
-//   state has two rules of one name. Existing rules are never renamed.
+//   rule of the site, compared ignoring (ASCII) case, is ever reused in the
+//   same plan, so no intermediate state has two rules of one name. Existing
+//   rules are never renamed.
 // - No unblock window: creates, then updates that add (rules that shed
 //   nothing), then updates that add and shed, then updates that only remove
 //   or fix settings, then deletes; inside each phase IPv4 actions run

@@ -571,6 +571,25 @@ TEST(ComputePlanTest, InheritedRulesAreIgnoredAndTheirNamesAvoided) {
   EXPECT_EQ(ActionsText(*plan), "+ create C (2) +1");
 }
 
+// SentinelOne may compare rule names ignoring case: a new rule never takes
+// a name that differs from one in use only in case.
+TEST(ComputePlanTest, NewNamesAvoidNamesInUseIgnoringCase) {
+  absl::StatusOr<Plan> plan = ComputePlan(
+      Desired("TQS1 Known-C2", Ips(3)),
+      Site({ForeignRule("9", "TQS1 KNOWN-C2 (2)", {"203.0.113.9"}),
+            ForeignRule("8", "tqs1 known-c2 (1)", {"203.0.113.8"})}),
+      Cap(1));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan),
+            "+ create TQS1 Known-C2 (3) +1\n+ create TQS1 Known-C2 (4) +1\n"
+            "+ create TQS1 Known-C2 (5) +1");
+  // The bare name too.
+  plan = ComputePlan(Desired("C2 list", Ips(1)),
+                     Site({ForeignRule("9", "c2 LIST", {"203.0.113.9"})}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(ActionsText(*plan), "+ create C2 list (1) +1");
+}
+
 TEST(ComputePlanTest, InvalidAndDuplicateInputsAreReported) {
   absl::StatusOr<Plan> plan =
       ComputePlan(Desired("C", {"192.0.2.1", "192.0.2.1", "192.0.2.01",
