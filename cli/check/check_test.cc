@@ -162,6 +162,44 @@ TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedAccountRuleIsAFail) {
   EXPECT_THAT(out_.str(), HasSubstr("sentinelone.fields      on the first "));
 }
 
+TEST_F(CheckTest, AmbiguousSiteListsEveryCandidateAndFails) {
+  env_->s1().AddDefaultSitesInTwoAccounts();
+  config_.mutable_syncs(0)->set_site("Default site");
+  EXPECT_EQ(Run(), 1);
+  EXPECT_THAT(out_.str(),
+              HasSubstr("PASS  sentinelone.site        candidate \"Default "
+                        "site\" (account \"Acme\", id 1758952600032266201): "
+                        "active, licence Complete, isDefault true\n"));
+  EXPECT_THAT(out_.str(),
+              HasSubstr("PASS  sentinelone.site        candidate \"Default "
+                        "site\" (account \"Globex\", id 1758952600032266202): "
+                        "active, licence Control, isDefault true\n"));
+  EXPECT_THAT(out_.str(), ::testing::ContainsRegex(
+                              "FAIL  sentinelone.site        [^\n]*site_id"));
+
+  // account: picks one.
+  config_.mutable_syncs(0)->set_account("Globex");
+  EXPECT_EQ(Run(), 0) << out_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("uses \"Default site\" (account "
+                                    "\"Globex\", id 1758952600032266202)"));
+}
+
+TEST_F(CheckTest, OddThreatQInstanceIsReportedNotFailed) {
+  threatq::ThreatQModes modes;
+  modes.expires_in = threatq::ExpiresInForm::kNull;
+  modes.unnamed_saved_search = true;
+  modes.cursor_paging = true;
+  env_->tq().SetModes(modes);
+  EXPECT_EQ(Run(), 0) << out_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("WARN  threatq.token           grant "
+                                    "password: token_type \"bearer\", "
+                                    "expires_in null (not a count of "
+                                    "seconds), taken as 30m"));
+  EXPECT_THAT(out_.str(), HasSubstr("PASS  threatq.collections     1 saved "
+                                    "searches (1 unnamed, skipped)"));
+  EXPECT_THAT(out_.str(), HasSubstr("cursor paging offered"));
+}
+
 TEST_F(CheckTest, TokenExpiringWithin30DaysIsAWarn) {
   sentinelone::ConsoleModes modes;
   modes.token_expires_in = absl::Hours(24 * 10);

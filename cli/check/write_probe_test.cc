@@ -168,9 +168,9 @@ TEST_F(WriteProbeTest, Ipv4OnlyWhenTheMixedRuleIsRefused) {
                  absl::InvalidArgumentError(
                      "HTTP 400: Validation Error: 2001:db8::1 is not valid"));
   CheckReport report({});
+  int asked = 0;
   options_.should_stop = [&] {
     // Before the IPv6-only step (the 6th), refuse the next create.
-    static int asked = 0;
     if (++asked == 6) {
       fake_.FailNext(FakeMethod::kCreateRule,
                      absl::InvalidArgumentError("HTTP 400: IPv6 refused"));
@@ -191,8 +191,8 @@ TEST_F(WriteProbeTest, Ipv4OnlyWhenTheMixedRuleIsRefused) {
 
 TEST_F(WriteProbeTest, ARuleTheCleanUpCannotDeleteIsAFailNamingIt) {
   CheckReport report({});
+  int asked = 0;
   options_.should_stop = [&] {
-    static int asked = 0;
     // After the create: every delete fails from now on.
     if (++asked == 2) {
       fake_.FailNext(FakeMethod::kDeleteRule,
