@@ -44,13 +44,14 @@ bool MayHaveBeenApplied(const absl::Status& status) {
 // The rule in a create or update answer ({"data": {...rule...}}), or why
 // there is none (the call's own error first).
 absl::StatusOr<Rule> RuleFromAnswer(const absl::StatusOr<json>& answer,
+                                    absl::string_view site_id,
                                     absl::string_view label) {
   if (!answer.ok()) return answer.status();
   auto data = answer->find("data");
   if (data == answer->end()) {
     return absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
   }
-  return RuleFromJson(*data, label);
+  return RuleFromWriteAnswer(*data, site_id, label);
 }
 
 // Lenient field reading for the check calls: a string as it is, a number
@@ -574,7 +575,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
                {"filter", {{"siteIds", {std::string(site_id)}}}}};
   absl::StatusOr<json> answer =
       Call("POST", "/firewall-control", kEndpoint, body);
-  absl::StatusOr<Rule> created = RuleFromAnswer(answer, label);
+  absl::StatusOr<Rule> created = RuleFromAnswer(answer, site_id, label);
   if (created.ok()) {
     Log(log::LogLevel::kInfo,
         absl::StrCat("created rule \"", created->name(), "\" (id ",
@@ -641,7 +642,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
   absl::StatusOr<json> answer =
       Call("PUT", absl::StrCat("/firewall-control/", UrlEncode(rule.id())),
            endpoint, body);
-  absl::StatusOr<Rule> updated = RuleFromAnswer(answer, label);
+  absl::StatusOr<Rule> updated = RuleFromAnswer(answer, site_id, label);
   if (updated.ok()) {
     Log(log::LogLevel::kInfo,
         absl::StrCat("updated rule \"", updated->name(), "\" (id ",

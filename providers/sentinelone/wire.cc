@@ -383,42 +383,80 @@ absl::StatusOr<Rule> RuleFromJson(const json& item,
   absl::StatusOr<std::string> name = string_field("name", true);
   if (!name.ok()) return name.status();
   rule.set_name(*std::move(name));
-  absl::StatusOr<std::string> description = string_field("description", false);
-  if (!description.ok()) return description.status();
-  rule.set_description(*std::move(description));
-  absl::StatusOr<std::string> action = string_field("action", false);
-  if (!action.ok()) return action.status();
-  rule.set_action(ActionFromWire(*action));
-  absl::StatusOr<std::string> status = string_field("status", false);
-  if (!status.ok()) return status.status();
-  rule.set_enabled(*status == "Enabled");
-  absl::StatusOr<std::string> direction = string_field("direction", false);
-  if (!direction.ok()) return direction.status();
-  rule.set_direction(DirectionFromWire(*direction));
-  absl::StatusOr<std::string> scope = string_field("scope", false);
-  if (!scope.ok()) return scope.status();
-  rule.set_scope(ScopeFromWire(absl::AsciiStrToLower(*scope)));
+  // Past its id and name, a rule someone else made may be odd (the spec
+  // allows null values; consoles send entries without a type; a newer
+  // console may add an action, status, direction, scope or OS type): such a
+  // rule is kept with what could be read, and says why it is unreadable
+  // (the first problem); the planner decides whether that matters.
+  std::string problem;
+  auto note = [&problem](const absl::Status& s) {
+    if (problem.empty()) problem = std::string(s.message());
+  };
+  auto unknown = [&](absl::string_view key, absl::string_view text) {
+    note(absl::DataLossError(absl::StrCat(endpoint, ": field \"", where, " ",
+                                          key, "\" has the unknown value \"",
+                                          text, "\"")));
+  };
+  // The text of an optional string field, or nullopt (noted) when it is
+  // not a string.
+  auto text_of = [&](absl::string_view key) -> std::optional<std::string> {
+    absl::StatusOr<std::string> text = string_field(key, false);
+    if (!text.ok()) {
+      note(text.status());
+      return std::nullopt;
+    }
+    return *std::move(text);
+  };
+  if (std::optional<std::string> description = text_of("description")) {
+    rule.set_description(*std::move(description));
+  }
+  if (std::optional<std::string> action = text_of("action")) {
+    rule.set_action(ActionFromWire(*action));
+    if (!action->empty() && rule.action() == v1::RULE_ACTION_UNSPECIFIED) {
+      unknown("action", *action);
+    }
+  }
+  if (std::optional<std::string> status = text_of("status")) {
+    rule.set_enabled(*status == "Enabled");
+    if (!status->empty() && *status != "Enabled" && *status != "Disabled") {
+      unknown("status", *status);
+    }
+  }
+  if (std::optional<std::string> direction = text_of("direction")) {
+    rule.set_direction(DirectionFromWire(*direction));
+    if (!direction->empty() && rule.direction() == v1::DIRECTION_UNSPECIFIED) {
+      unknown("direction", *direction);
+    }
+  }
+  if (std::optional<std::string> scope = text_of("scope")) {
+    rule.set_scope(ScopeFromWire(absl::AsciiStrToLower(*scope)));
+    if (!scope->empty() && rule.scope() == v1::RULE_SCOPE_UNSPECIFIED) {
+      unknown("scope", *scope);
+    }
+  }
   // scopeId: null for global rules; defensively accept an integer.
   auto scope_id = item.find("scopeId");
   if (scope_id != item.end() && !scope_id->is_null()) {
     absl::StatusOr<std::string> sid =
         IdField(item, "scopeId", endpoint, absl::StrCat(where, " scopeId"));
-    if (!sid.ok()) return sid.status();
-    rule.set_scope_id(*std::move(sid));
+    if (sid.ok()) {
+      rule.set_scope_id(*std::move(sid));
+    } else {
+      note(sid.status());
+    }
   }
   auto editable = item.find("editable");
   if (editable != item.end() && editable->is_boolean()) {
     rule.set_read_only(!editable->get<bool>());
   }
-  // The rest may be odd in a rule someone else made (the spec allows null
-  // values; consoles send entries without a type): such a rule is kept
-  // with what was read so far and says why it is unreadable; the planner
-  // decides whether that matters.
   if (absl::Status body = RuleBodyFromJson(item, endpoint, where, rule);
       !body.ok()) {
+    note(body);
+  }
+  if (!problem.empty()) {
     rule.clear_os_types();
     rule.clear_remote_hosts();
-    rule.set_unreadable(std::string(body.message()));
+    rule.set_unreadable(problem);
   }
   return rule;
 }
@@ -438,7 +476,14 @@ absl::Status RuleBodyFromJson(const json& item, absl::string_view endpoint,
         return WrongType(endpoint, absl::StrCat(where, " osTypes[]"),
                          "a string", os);
       }
-      rule.add_os_types(OsTypeFromWire(os.get_ref<const std::string&>()));
+      const std::string& text = os.get_ref<const std::string&>();
+      const OsType os_type = OsTypeFromWire(text);
+      if (os_type == v1::OS_TYPE_UNSPECIFIED) {
+        return absl::DataLossError(
+            absl::StrCat(endpoint, ": field \"", where,
+                         " osTypes[]\" has the unknown value \"", text, "\""));
+      }
+      rule.add_os_types(os_type);
     }
   }
 
@@ -479,6 +524,23 @@ absl::Status RuleBodyFromJson(const json& item, absl::string_view endpoint,
 }
 
 }  // namespace
+
+absl::StatusOr<Rule> RuleFromWriteAnswer(const json& data,
+                                         absl::string_view site_id,
+                                         absl::string_view endpoint) {
+  ASSIGN_OR_RETURN(Rule rule, RuleFromJson(data, endpoint));
+  auto scope = data.find("scope");
+  const bool no_scope =
+      scope == data.end() || scope->is_null() ||
+      (scope->is_string() &&
+       absl::StripAsciiWhitespace(scope->get_ref<const std::string&>())
+           .empty());
+  if (no_scope) rule.set_scope(v1::RULE_SCOPE_SITE);
+  if (rule.scope() == v1::RULE_SCOPE_SITE && rule.scope_id().empty()) {
+    rule.set_scope_id(std::string(site_id));
+  }
+  return rule;
+}
 
 bool SameRuleContent(const Rule& a, const Rule& b) {
   return a.name() == b.name() && a.description() == b.description() &&

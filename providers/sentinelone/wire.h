@@ -84,13 +84,27 @@ nlohmann::json RuleToWireData(const tqs1::v1::Rule& rule);
 absl::Status ValidateRuleForWrite(const tqs1::v1::Rule& rule);
 
 // Reads one rule object of a list, create or update answer. Required: "id"
-// (string, or an integer kept as its decimal text) and "name" (string).
-// Optional (null or missing reads as empty/UNSPECIFIED): description,
-// action, status, direction, osTypes, remoteHosts, scope, scopeId. A field of
-// the wrong JSON type is kDataLoss naming `endpoint` and the field; an
-// unknown enum *value* reads as UNSPECIFIED (newer consoles may add values).
+// (string, or an integer kept as its decimal text) and "name" (string);
+// without them, or when `item` is not an object, kDataLoss naming
+// `endpoint` and the field. Optional (null or missing reads as
+// empty/UNSPECIFIED): description, action, status, direction, osTypes,
+// remoteHosts, scope (any letter case), scopeId, editable (false is
+// read_only). Past the id and name nothing fails: a field of the wrong JSON
+// type, an odd host entry, or a value SentinelOne does not document (an
+// unknown action, status, direction, scope or OS type: a newer console may
+// add values) makes the rule `unreadable` (the first problem, naming
+// `endpoint`, the rule and the field), with its OS types and hosts cleared
+// and everything else as read, never the whole list.
 absl::StatusOr<tqs1::v1::Rule> RuleFromJson(const nlohmann::json& item,
                                             absl::string_view endpoint);
+
+// The rule of a create or update answer's `data` for site `site_id`: as
+// RuleFromJson, except that an answer without a scope (none, null or "")
+// counts as the site's (scope site, scopeId `site_id`: the site we wrote
+// to), and a site scope without a scopeId gets `site_id`.
+absl::StatusOr<tqs1::v1::Rule> RuleFromWriteAnswer(const nlohmann::json& data,
+                                                   absl::string_view site_id,
+                                                   absl::string_view endpoint);
 
 // Whether `a` and `b` say the same thing on the wire: equal name,
 // description, action, status, direction, set of OS types and set of values
