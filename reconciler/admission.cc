@@ -98,6 +98,18 @@ absl::Status CheckRuleToTouch(const Plan& plan, const ObservedState& observed,
         "\", which does not carry tqs1's ownership marker and is not being "
         "adopted"));
   }
+  if (rule->read_only()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " would touch rule \"", rule->name(), "\" (id ", rule->id(),
+        "), which the console says cannot be edited at this scope "
+        "(editable: false)"));
+  }
+  if (!rule->unreadable().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " would touch rule \"", rule->name(), "\" (id ", rule->id(),
+        "), which could not be read (", rule->unreadable(),
+        "); tqs1 does not rewrite a rule it cannot read"));
+  }
   return absl::OkStatus();
 }
 

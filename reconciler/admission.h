@@ -17,8 +17,9 @@
 //    re-read site equals the plan's (else kAborted: re-plan).
 // 3. Every action fits the re-read site and touches only what tqs1 may
 //    touch: site-scoped rules of the sync's name scheme that carry the
-//    ownership marker (or that the action adopts), each at most once; every
-//    rule written carries the marker and blocks.
+//    ownership marker (or that the action adopts), each at most once, and
+//    neither read-only (editable: false) nor unreadable; every rule written
+//    carries the marker and blocks.
 // 4. The plan is what the planner derives now. The addresses the managed
 //    rules would hold after the plan are planned again (ComputePlan) with
 //    the policy's never-block lists, prefix floor and guards against the

@@ -19,6 +19,7 @@ using testing::Site;
 using ::tqs1::v1::DesiredState;
 using ::tqs1::v1::ObservedState;
 using ::tqs1::v1::Plan;
+using ::tqs1::v1::Rule;
 
 // n distinct addresses 198.18.x.y (benchmarking space: public, never
 // refused).
@@ -152,6 +153,54 @@ TEST(AdmissionTest, RefusesAPlanOnceTheSitesFirewallIsDisabled) {
   ASSERT_TRUE(let_through.ok()) << let_through.status();
   ASSERT_GE(let_through->plan.guards_size(), 3);
   EXPECT_TRUE(let_through->plan.guards(2).overridden());
+}
+
+// A read-only or unreadable rule is never written, even by a hand-edited
+// plan whose guards "passed".
+TEST(AdmissionTest, RefusesToTouchAReadOnlyOrUnreadableRule) {
+  Rule read_only = ManagedRule("1", "C (1)", Ips(3));
+  read_only.set_read_only(true);
+  Rule unreadable = ManagedRule("2", "C (2)", {});
+  unreadable.set_unreadable("field \"values[]\" should be a string, got null");
+  struct Touch {
+    Rule rule;
+    tqs1::v1::ActionKind kind;
+    std::string says;
+  };
+  const std::vector<Touch> touches = {
+      {read_only, tqs1::v1::ACTION_KIND_UPDATE,
+       "would touch rule \"C (1)\" (id 1), which the console says cannot be "
+       "edited at this scope (editable: false)"},
+      {read_only, tqs1::v1::ACTION_KIND_DELETE, "(editable: false)"},
+      {unreadable, tqs1::v1::ACTION_KIND_DELETE,
+       "would touch rule \"C (2)\" (id 2), which could not be read (field "
+       "\"values[]\" should be a string, got null); tqs1 does not rewrite a "
+       "rule it cannot read"},
+      {unreadable, tqs1::v1::ACTION_KIND_UPDATE, "could not be read"},
+  };
+  for (const Touch& t : touches) {
+    SCOPED_TRACE(absl::StrCat(t.rule.name(), " ", t.kind));
+    ObservedState site = Site({t.rule});
+    Plan plan = PlanFor(Ips(3), site);
+    ASSERT_TRUE(plan.summary().blocked());  // guard unmanageable-rule
+    // Someone edits the file: the guards "passed", and the rule is written.
+    plan.mutable_summary()->set_blocked(false);
+    plan.clear_guards();
+    plan.clear_actions();
+    tqs1::v1::Action* touch = plan.add_actions();
+    touch->set_kind(t.kind);
+    touch->set_rule_id(t.rule.id());
+    touch->set_name(t.rule.name());
+    if (t.kind == tqs1::v1::ACTION_KIND_UPDATE) {
+      touch->mutable_settings()->set_name(t.rule.name());
+      touch->mutable_settings()->set_description(t.rule.description());
+      touch->mutable_settings()->set_action(tqs1::v1::RULE_ACTION_BLOCK);
+      for (const std::string& ip : Ips(3)) touch->add_add(ip);
+    }
+    absl::StatusOr<AdmittedPlan> admitted = AdmitPlan(plan, Policy(), site);
+    EXPECT_EQ(admitted.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(admitted.status().message(), HasSubstr(t.says));
+  }
 }
 
 TEST(AdmissionTest, RefusesActionsForRulesTheSiteDoesNotHold) {
