@@ -182,6 +182,32 @@ void AppendNotEnforced(const tqs1::v1::ObservedReport& ob, const Palette& c,
                   " disabled (enable in the console to enforce).\n");
 }
 
+// "  Firewall Control: enabled, inherited from Account": the site's Firewall
+// Control configuration in one line.
+void AppendFirewall(const tqs1::v1::FirewallConfiguration& fw, const Palette& c,
+                    std::string* out) {
+  absl::StrAppend(out, "  Firewall Control: ");
+  if (!fw.known()) {
+    absl::StrAppend(out, "unknown (not read)\n");
+    return;
+  }
+  if (fw.enabled()) {
+    absl::StrAppend(out, "enabled");
+  } else {
+    absl::StrAppend(out, c.red, "disabled", c.reset,
+                    " (rules are written but not enforced)");
+  }
+  if (!fw.inherited_from().empty()) {
+    absl::StrAppend(out, ", inherited from ", fw.inherited_from());
+  }
+  if (fw.inherits_rules()) {
+    absl::StrAppend(out,
+                    "; the site inherits every firewall rule of its "
+                    "parent");
+  }
+  absl::StrAppend(out, "\n");
+}
+
 }  // namespace
 
 std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
@@ -225,14 +251,22 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
       EntriesAndSpace(ob.blocked(), Space(ob.blocked_ipv4_addresses(),
                                           ob.blocked_ipv6_networks())),
       " blocked by managed rules\n");
+  AppendFirewall(ob.firewall(), c, &out);
+  for (const std::string& warning : ob.warnings()) {
+    absl::StrAppend(&out, "    ", c.yellow, "warning:", c.reset, " ", warning,
+                    "\n");
+  }
   AppendDisabledRules(ob, c, &out);
 
   if (plan.conflicts_size() > 0) {
     absl::StrAppend(&out, "\n", c.bold, "Conflicts:", c.reset, "\n");
     for (const tqs1::v1::Conflict& conflict : plan.conflicts()) {
-      absl::StrAppend(&out, "  ", c.yellow, "!", c.reset, " ",
-                      Quote(conflict.name()), "  id ", conflict.rule_id(), ": ",
-                      conflict.reason(), "\n");
+      absl::StrAppend(&out, "  ", c.yellow, "!", c.reset, " ");
+      if (conflict.blocks()) {
+        absl::StrAppend(&out, c.red, c.bold, "BLOCKS", c.reset, " ");
+      }
+      absl::StrAppend(&out, Quote(conflict.name()), "  id ", conflict.rule_id(),
+                      ": ", conflict.reason(), "\n");
     }
   }
 
@@ -319,6 +353,18 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
     absl::StrAppend(&out, c.red, c.bold, "Blocked by a guard:", c.reset,
                     " this plan will not be applied. Check the collection, or "
                     "override the guard if the change is intended.\n");
+  }
+  return out;
+}
+
+std::string RenderApplyRefusals(const tqs1::v1::ApplyReport& report,
+                                const RenderOptions& options) {
+  if (report.ipv6_refused().empty()) return "";
+  const Palette c = MakePalette(options.color);
+  std::string out = absl::StrCat(c.bold, "IPv6 values refused by the console",
+                                 c.reset, ":\n");
+  for (const std::string& line : report.ipv6_refused()) {
+    absl::StrAppend(&out, "  ", c.yellow, "!", c.reset, " ", line, "\n");
   }
   return out;
 }

@@ -8,6 +8,12 @@
 //
 //   Sync "Known C2 IPs -> HQ": collection "Known C2 IPs" to site "HQ"
 //   ...
+//     Site: 3 rules (2 managed, 1 in conflict, 0 other, 0 inherited), ...
+//     Firewall Control: enabled, inherited from Account
+//       warning: the site inherits its firewall policy from Account ...
+//   Conflicts:
+//     ! BLOCKS "Known C2 IPs (4)"  id 225494730938493806: ...
+//   ...
 //     + create "Known C2 IPs (3)"                         +5,000
 //     ~ update "Known C2 IPs (1)"  id 225494730938493804  +120 -3
 //     - delete "Known C2 IPs (2)"  id 225494730938493805  -4,000
@@ -43,8 +49,26 @@ struct RenderOptions {
 // RenderOptions.show_rejected for "all".
 inline constexpr int kShowAllRejected = 1 << 30;
 
+// The plan for people. Besides the actions, it says how the site was read:
+// its Firewall Control configuration in one line ("enabled", "disabled
+// (rules are written but not enforced)" or "unknown (not read)", then
+// ", inherited from <parent>" and whether the site inherits every rule of
+// its parent), each ObservedReport warning on a line of its own, and each
+// conflict, a blocking one (Conflict.blocks: it stops the plan) marked
+// BLOCKS.
 std::string RenderPlanText(const tqs1::v1::Plan& plan,
                            const RenderOptions& options);
+
+// The IPv6 writes an apply's console refused and the actions skipped
+// because of them (ApplyReport.ipv6_refused), for the apply result; empty
+// when there are none:
+//
+//   IPv6 values refused by the console:
+//     ! action 2 of 6 (create "Known C2 (3)") refused by the console: ...
+//     ! action 3 of 6 (update "Known C2 (1)", rule 201) skipped: it would
+//       unblock 2001:db8::1, which action 2 was to hold
+std::string RenderApplyRefusals(const tqs1::v1::ApplyReport& report,
+                                const RenderOptions& options);
 
 // The plan as JSON: snake_case field names, enums by name, every field
 // present. `format` says the version.

@@ -1,5 +1,8 @@
 #include "reconciler/render.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "reconciler/planner.h"
@@ -15,9 +18,9 @@ using testing::Site;
 
 tqs1::v1::Plan SamplePlan() {
   tqs1::v1::DesiredState desired =
-      Desired("Known C2", {"192.0.2.1", "192.0.2.2", "192.0.2.2", "192.0.2.3",
-                           "192.0.2.4", "2001:db8::7", "192.0.2.5", "192.0.2.6",
-                           "192.0.2.7", "bogus", "127.0.0.1"});
+      Desired("Known C2",
+              {"192.0.2.1", "192.0.2.2", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+               "2001:db8::7", "192.0.2.5", "192.0.2.6", "bogus", "127.0.0.1"});
   (*desired.mutable_source()->mutable_skipped_types())["FQDN"] = 4;
   (*desired.mutable_source()->mutable_skipped_statuses())["Whitelisted"] = 2;
   tqs1::v1::ObservedState site = Site({
@@ -38,21 +41,21 @@ TEST(RenderPlanTextTest, Golden) {
       RenderPlanText(SamplePlan(), options),
       R"golden(Sync "Known C2 -> HQ": collection "Known C2" to site "HQ" (900000000000000001)
 
-  Source: 11 values read, 8 addresses to block (1 duplicate, 1 invalid, 1 never blocked)
+  Source: 10 values read, 7 addresses to block (1 duplicate, 1 invalid, 1 never blocked)
     skipped 4 indicators of type "FQDN"
     skipped 2 indicators with status "Whitelisted"
-    warning: 8 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 192.0.2.1, 192.0.2.2, 192.0.2.3
+    warning: 7 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 192.0.2.1, 192.0.2.2, 192.0.2.3
     rejected "bogus": not an IPv4 address
     rejected "127.0.0.1": never blocked: 127.0.0.0/8 (built-in: loopback)
   Site: 4 rules (2 managed, 1 in conflict, 1 other, 0 inherited), 3 addresses blocked by managed rules
+  Firewall Control: unknown (not read)
 
 Conflicts:
   ! "Known C2"  id 103: has a name of this sync but no tqs1 ownership marker; left untouched (adopt it to manage it)
 
 Actions:
-  + create "Known C2 (3)"          +2
-      new rule for 2 addresses
-        + 192.0.2.7
+  + create "Known C2 (3)"          +1
+      new rule for 1 address
         + 2001:db8::7
   ~ update "Known C2 (1)"  id 101  +2 -1
       adds 2 addresses; removes 1 address no longer in the collection
@@ -67,10 +70,10 @@ Actions:
         - 203.0.113.5
 
 Guards:
-  ok         empty-source: the collection yields 8 addresses
+  ok         empty-source: the collection yields 7 addresses
   ok         unblock-share: unblocks 2 of 3 addresses (66.67%; the limit is 20% above 100 addresses)
 
-Plan: 1 to create, 2 to update, 0 to delete; 7 entries to block (6 IPv4 addresses and 1 IPv6 /64 network), 2 to unblock (2 IPv4 addresses).
+Plan: 1 to create, 2 to update, 0 to delete; 6 entries to block (5 IPv4 addresses and 1 IPv6 /64 network), 2 to unblock (2 IPv4 addresses).
 )golden");
   ;
 }
@@ -104,6 +107,7 @@ TEST(RenderPlanTextTest, DisabledRulesAreSaidEvenInSync) {
   Source: 3 values read, 3 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
     warning: 3 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 198.51.100.0, 198.51.100.1, 198.51.100.2
   Site: 2 rules (2 managed, 0 in conflict, 0 other, 0 inherited), 3 addresses blocked by managed rules
+  Firewall Control: unknown (not read)
 
 Disabled in the console:
   ! "Known C2 (2)"  id 102: 2 addresses not enforced: disabled in the console
@@ -130,8 +134,8 @@ Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps 
 TEST(RenderPlanTextTest, EntriesAndSpaceWhereTheyDiffer) {
   tqs1::v1::Plan plan = *ComputePlan(
       Desired("C", {"203.0.113.9", "2001:db8::/62"}),
-      Site({ManagedRule("1", "C",
-                        {"203.0.113.9", "20.0.0.0/16", "20.1.0.0/16"})}),
+      Site({ManagedRule("1", "C", {"203.0.113.9"}),
+            ManagedRule("2", "C (1)", {"20.0.0.0/16", "20.1.0.0/16"})}),
       {});
   EXPECT_EQ(
       RenderPlanText(plan, {}),
@@ -139,10 +143,11 @@ TEST(RenderPlanTextTest, EntriesAndSpaceWhereTheyDiffer) {
 
   Source: 2 values read, 2 addresses to block (0 duplicates, 0 invalid, 0 never blocked)
     warning: 2 documentation (RFC 5737, RFC 3849) addresses will be blocked, e.g. 203.0.113.9, 2001:db8::/62
-  Site: 1 rule (1 managed, 0 in conflict, 0 other, 0 inherited), 3 entries (131,073 IPv4 addresses) blocked by managed rules
+  Site: 2 rules (2 managed, 0 in conflict, 0 other, 0 inherited), 3 entries (131,073 IPv4 addresses) blocked by managed rules
+  Firewall Control: unknown (not read)
 
 Actions:
-  ~ update "C"  id 1  +1 -2
+  ~ update "C (1)"  id 2  +1 -2
       adds 1 address; removes 2 addresses no longer in the collection
 
 Guards:
@@ -152,6 +157,117 @@ Guards:
 Plan: 0 to create, 1 to update, 0 to delete; 1 entry to block (4 IPv6 /64 networks), 2 to unblock (131,072 IPv4 addresses).
 Blocked by a guard: this plan will not be applied. Check the collection, or override the guard if the change is intended.
 )golden");
+}
+
+// The site's Firewall Control configuration in one line, in each of its
+// shapes; the observed report's warnings each on a line of their own.
+TEST(RenderPlanTextTest, FirewallConfigurationAndSiteWarnings) {
+  struct Case {
+    std::string name;
+    bool known, enabled;
+    std::string inherited_from;
+    bool inherits_rules;
+    std::string line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"not read", false, false, "", false,
+            "  Firewall Control: unknown (not read)\n"},
+           {"enabled", true, true, "", false, "  Firewall Control: enabled\n"},
+           {"disabled", true, false, "", false,
+            "  Firewall Control: disabled (rules are written but not "
+            "enforced)\n"},
+           {"inherited", true, true, "Account", false,
+            "  Firewall Control: enabled, inherited from Account\n"},
+           {"disabled, inherited, with every rule", true, false, "Global", true,
+            "  Firewall Control: disabled (rules are written but not "
+            "enforced), inherited from Global; the site inherits every "
+            "firewall rule of its parent\n"},
+       }) {
+    SCOPED_TRACE(c.name);
+    tqs1::v1::Plan plan = SamplePlan();
+    tqs1::v1::FirewallConfiguration* fw =
+        plan.mutable_observed()->mutable_firewall();
+    fw->set_known(c.known);
+    fw->set_enabled(c.enabled);
+    fw->set_inherited_from(c.inherited_from);
+    fw->set_inherits_rules(c.inherits_rules);
+    const std::string text = RenderPlanText(plan, {});
+    EXPECT_NE(text.find(absl::StrCat("3 addresses blocked by managed rules\n",
+                                     c.line, "\nConflicts:\n")),
+              std::string::npos)
+        << text;
+  }
+
+  tqs1::v1::Plan plan = SamplePlan();
+  plan.mutable_observed()->mutable_firewall()->set_known(true);
+  plan.mutable_observed()->mutable_firewall()->set_enabled(true);
+  plan.mutable_observed()->mutable_firewall()->set_inherited_from("Account");
+  plan.mutable_observed()->add_warnings(
+      "site \"HQ\" inherits its firewall policy from Account: its own rules "
+      "may not be what endpoints enforce");
+  plan.mutable_observed()->add_warnings("a second warning");
+  const std::string text = RenderPlanText(plan, {});
+  EXPECT_NE(
+      text.find("  Firewall Control: enabled, inherited from Account\n"
+                "    warning: site \"HQ\" inherits its firewall policy from "
+                "Account: its own rules may not be what endpoints enforce\n"
+                "    warning: a second warning\n\nConflicts:\n"),
+      std::string::npos)
+      << text;
+  RenderOptions color;
+  color.color = true;
+  EXPECT_NE(RenderPlanText(plan, color)
+                .find("    \033[33mwarning:\033[0m a second warning\n"),
+            std::string::npos);
+}
+
+// A conflict that stops the plan is marked BLOCKS; the others are not.
+TEST(RenderPlanTextTest, BlockingConflictIsMarked) {
+  tqs1::v1::Plan plan = SamplePlan();
+  tqs1::v1::Conflict* blocking = plan.add_conflicts();
+  blocking->set_rule_id("105");
+  blocking->set_name("Known C2 (4)");
+  blocking->set_reason(
+      "carries the tqs1 marker but was not read as a rule of site \"HQ\" "
+      "(scope none)");
+  blocking->set_blocks(true);
+  const std::string text = RenderPlanText(plan, {});
+  EXPECT_NE(text.find("Conflicts:\n"
+                      "  ! \"Known C2\"  id 103: has a name of this sync but "
+                      "no tqs1 ownership marker; left untouched (adopt it to "
+                      "manage it)\n"
+                      "  ! BLOCKS \"Known C2 (4)\"  id 105: carries the tqs1 "
+                      "marker but was not read as a rule of site \"HQ\" "
+                      "(scope none)\n"),
+            std::string::npos)
+      << text;
+  RenderOptions color;
+  color.color = true;
+  EXPECT_NE(RenderPlanText(plan, color)
+                .find("\033[31m\033[1mBLOCKS\033[0m \"Known C2 (4)\""),
+            std::string::npos);
+}
+
+TEST(RenderApplyRefusalsTest, ListsEachLineOrNothing) {
+  tqs1::v1::ApplyReport report;
+  EXPECT_EQ(RenderApplyRefusals(report, {}), "");
+  report.add_ipv6_refused(
+      "action 2 of 6 (create \"Known C2 (3)\") refused by the console: "
+      "SentinelOne POST /firewall-control: HTTP 400: Validation Error (code "
+      "4000010): data.remoteHosts.values: '2001:db8::1' is not a valid IPv4 "
+      "address, range or CIDR block");
+  report.add_ipv6_refused(
+      "action 3 of 6 (update \"Known C2 (1)\", rule 201) skipped: it would "
+      "unblock 2001:db8::1, which action 2 was to hold");
+  EXPECT_EQ(RenderApplyRefusals(report, {}),
+            R"golden(IPv6 values refused by the console:
+  ! action 2 of 6 (create "Known C2 (3)") refused by the console: SentinelOne POST /firewall-control: HTTP 400: Validation Error (code 4000010): data.remoteHosts.values: '2001:db8::1' is not a valid IPv4 address, range or CIDR block
+  ! action 3 of 6 (update "Known C2 (1)", rule 201) skipped: it would unblock 2001:db8::1, which action 2 was to hold
+)golden");
+  RenderOptions color;
+  color.color = true;
+  EXPECT_NE(RenderApplyRefusals(report, color).find("  \033[33m!\033[0m "),
+            std::string::npos);
 }
 
 TEST(RenderPlanTextTest, ColourOnlyWhenAsked) {
