@@ -1,5 +1,6 @@
 #include "cli/command_output.h"
 
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "cli/config/paths.h"
 #include "cli/config/state.h"
 #include "cli/logging.h"
+#include "sync/plan_executor.h"
 
 namespace tqs1::cli {
 
@@ -27,6 +29,10 @@ reconciler::RenderOptions WithColor(reconciler::RenderOptions render,
 
 void PrintError(const Io& io, absl::string_view sync, const absl::Status& s) {
   *io.err << "Error: sync \"" << sync << "\": " << s.message() << "\n";
+  if (std::optional<tqs1::v1::ApplyReport> partial =
+          sync::PartialApplyReport(s)) {
+    *io.err << reconciler::RenderApplyRefusals(*partial, WithColor({}, io));
+  }
 }
 
 std::string GuardsInWords(const Plan& plan) {

@@ -23,7 +23,15 @@ std::string Seconds(uint64_t ms);
 reconciler::RenderOptions WithColor(reconciler::RenderOptions render,
                                     const Io& io);
 
-// "Error: sync \"<sync>\": <message>" on the terminal's error stream.
+// "Error: sync \"<sync>\": <message>" on the terminal's error stream; when
+// `s` is a failed apply whose console refused IPv6 writes (its partial
+// ApplyReport holds ipv6_refused lines), followed by those lines
+// (reconciler::RenderApplyRefusals()):
+//
+//   Error: sync "Known C2 -> HQ": the console refused the IPv6 values of 1
+//   write: ...; set `ipv6: off` for sync "Known C2 -> HQ" and apply again
+//   IPv6 values refused by the console:
+//     ! action 2 of 6 (create "Known C2 (3)") refused by the console: ...
 void PrintError(const Io& io, absl::string_view sync, const absl::Status& s);
 
 // The guards a plan trips (and which were overridden), in words.
