@@ -13,6 +13,7 @@
 #include "base/fake_clock.h"
 #include "cli/check/probe_findings.h"
 #include "cli/check/write_probe.h"
+#include "emulators/emulator_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/http/curl_transport.h"
@@ -198,6 +199,22 @@ TEST_F(CheckTest, OddThreatQInstanceIsReportedNotFailed) {
   EXPECT_THAT(out_.str(), HasSubstr("PASS  threatq.collections     1 saved "
                                     "searches (1 unnamed, skipped)"));
   EXPECT_THAT(out_.str(), HasSubstr("cursor paging offered"));
+}
+
+TEST_F(CheckTest, RedirectedTokenRequestIsAFailAndEndsTheThreatQProbes) {
+  emulator::Fault redirect;
+  redirect.kind = emulator::FaultKind::kServerError;
+  redirect.status = 302;
+  redirect.method = "POST";
+  redirect.path_prefix = "/api/token";
+  env_->tq().server().InjectFault(redirect);
+  EXPECT_EQ(Run(), 1);
+  std::vector<std::string> verdicts = Verdicts();
+  ASSERT_FALSE(verdicts.empty());
+  EXPECT_EQ(verdicts[0], "FAIL threatq.token") << out_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(verdicts, Not(Contains(StartsWith("PASS threatq."))));
+  EXPECT_THAT(verdicts, Contains("PASS sentinelone.console"));
 }
 
 TEST_F(CheckTest, TokenExpiringWithin30DaysIsAWarn) {

@@ -9,6 +9,7 @@
 #include "base/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "providers/sentinelone/fake_firewall_rules.h"
 
 namespace tqs1::check {
@@ -20,6 +21,62 @@ using ::testing::IsEmpty;
 using FakeMethod = sentinelone::FakeFirewallRules::Method;
 
 constexpr char kSite[] = "1758952600032266153";
+
+// RawRuleCalls answering as a console would, over a FakeFirewallRules: its
+// PUT is partial or (full_put) a replacement that drops the values and OS
+// types; its deletes answer `affected` and delete only when it is 1.
+class FakeRaw : public RawRuleCalls {
+ public:
+  explicit FakeRaw(sentinelone::FakeFirewallRules& fake) : fake_(fake) {}
+
+  bool full_put = false;
+  int affected = 1;
+
+  absl::StatusOr<RawAnswer> Create(absl::string_view site_id,
+                                   const v1::Rule& rule) override {
+    absl::StatusOr<v1::Rule> created = fake_.CreateRule(site_id, rule);
+    if (!created.ok()) {
+      nlohmann::json body = {
+          {"errors",
+           {{{"code", 4000010},
+             {"title", "Validation Error"},
+             {"detail", std::string(created.status().message())}}}}};
+      return RawAnswer{400, body.dump()};
+    }
+    return RawAnswer{200,
+                     nlohmann::json{{"data", {{"id", created->id()}}}}.dump()};
+  }
+  absl::StatusOr<RawAnswer> Put(absl::string_view rule_id,
+                                const nlohmann::json& data) override {
+    for (v1::Rule rule : fake_.SiteRules(kSite)) {
+      if (rule.id() != rule_id) continue;
+      rule.set_description(data.at("description").get<std::string>());
+      if (full_put) {
+        rule.clear_remote_hosts();
+        rule.clear_os_types();
+      }
+      absl::StatusOr<v1::Rule> updated = fake_.UpdateRule(kSite, rule);
+      if (!updated.ok()) return RawAnswer{400, "{}"};
+      return RawAnswer{200, "{}"};
+    }
+    return RawAnswer{404, "{}"};
+  }
+  absl::StatusOr<RawAnswer> Delete(absl::string_view site_id,
+                                   absl::string_view rule_id) override {
+    if (affected == 1) {
+      absl::Status deleted = fake_.DeleteRule(site_id, rule_id);
+      if (!deleted.ok()) return deleted;
+    }
+    return RawAnswer{200,
+                     nlohmann::json{{"data", {{"affected", affected}}}}.dump()};
+  }
+  absl::StatusOr<RawAnswer> FirstRules(absl::string_view, int) override {
+    return RawAnswer{200, R"({"data":[]})"};
+  }
+
+ private:
+  sentinelone::FakeFirewallRules& fake_;
+};
 
 class WriteProbeTest : public ::testing::Test {
  protected:
@@ -103,6 +160,36 @@ TEST_F(WriteProbeTest, LearnsAndLeavesOnlyWhatWasThere) {
               HasSubstr("tqs1-probe-0badcafe"));
   EXPECT_EQ(result.findings.put_update, "unknown");
   EXPECT_EQ(result.findings.learned_at, clock_.Now());
+  EXPECT_THAT(SiteRuleNames(), ElementsAre("Allow backups"));
+}
+
+TEST_F(WriteProbeTest, RawAnswersShowPartialUpdatesAndDeleteCounts) {
+  FakeRaw raw(fake_);
+  CheckReport report({});
+  WriteProbeResult result = RunWriteProbe(fake_, &raw, options_, report);
+  EXPECT_EQ(result.findings.put_update, "partial") << report.Render();
+  EXPECT_THAT(Text(report, "sentinelone.probe.duplicate"),
+              HasSubstr("was refused: SentinelOne: HTTP 400"));
+  EXPECT_EQ(result.findings.delete_answer,
+            "affected 1; affected 1; affected 1");
+  EXPECT_EQ(report.lines().back().verdict, Verdict::kPass);
+  EXPECT_THAT(SiteRuleNames(), ElementsAre("Allow backups"));
+}
+
+TEST_F(WriteProbeTest, FullReplacementAndAffectedZeroAreWarnings) {
+  FakeRaw raw(fake_);
+  raw.full_put = true;
+  raw.affected = 0;
+  CheckReport report({});
+  WriteProbeResult result = RunWriteProbe(fake_, &raw, options_, report);
+  EXPECT_EQ(result.findings.put_update, "full");
+  EXPECT_THAT(Text(report, "sentinelone.probe.put"),
+              HasSubstr("changed values, OS types (full replacement)"));
+  EXPECT_THAT(result.findings.delete_answer, HasSubstr("affected 0"));
+  // The client's delete settled what "affected 0" left open.
+  EXPECT_TRUE(result.clean);
+  EXPECT_EQ(report.lines().back().verdict, Verdict::kWarn);
+  EXPECT_THAT(report.lines().back().text, HasSubstr("none left in site"));
   EXPECT_THAT(SiteRuleNames(), ElementsAre("Allow backups"));
 }
 
