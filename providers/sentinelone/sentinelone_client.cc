@@ -326,6 +326,21 @@ absl::StatusOr<json> SentinelOneClient::Call(absl::string_view method,
             error, absl::StrCat(error.message(), ", Retry-After: ", *after));
       }
     }
+    if (response->status >= 300 && response->status <= 399) {
+      // An SSO gateway or a wrong console URL: never followed.
+      constexpr size_t kMaxLocation = 120;
+      std::string location =
+          response->Header("Location").value_or("(no Location)");
+      if (location.size() > kMaxLocation) {
+        location = absl::StrCat(location.substr(0, kMaxLocation), "...");
+      }
+      error = WithMessage(
+          error,
+          absl::StrCat(error.message(), ", redirected to ", location,
+                       "; redirects are not followed: check that the console "
+                       "URL is the API's (https://<console>), not a login or "
+                       "SSO page"));
+    }
     return error;
   }
   return ParseJsonBody(response->body, label);

@@ -1,7 +1,11 @@
 // SentinelOneClient over the fake transport against answers shaped like a
 // real console's (fidelity-audit.md §4, SentinelOne): the read-only calls of
 // tqs1 check (sites with every extra field, console version, token details,
-// the token's user), odd and missing fields, HTML pages instead of JSON.
+// the token's user), the site's Firewall Control configuration, cursors
+// that arrive percent-encoded, near matches for a missing site, heavy rule
+// pages and the body cap, create and update answers (without scope,
+// normalized), error envelopes in several wordings, 429 and gateway HTML
+// pages, SSO login pages and redirects.
 // The fixtures are written from the described shapes, not the emulator's.
 #include <memory>
 #include <string>
@@ -603,6 +607,320 @@ TEST_F(FixturesTest, AMissingSiteSuggestsNearMatchesAmongEveryActiveSite) {
          "no active SentinelOne site is named exactly \"Hq\" (listing the "
          "active sites for near matches failed: SentinelOne GET /sites: HTTP "
          "502: HTML page");
+}
+
+// A full rule as a real console lists it (audit §4.4): every extra field,
+// the deprecated singular copies, empty objects.
+json FullRule(const std::string& id, const std::vector<std::string>& values) {
+  return {{"id", id},
+          {"name", "ioc-block-" + id},
+          {"description", "managed by someone else"},
+          {"action", "Block"},
+          {"status", "Enabled"},
+          {"direction", "any"},
+          {"osTypes", {"windows", "macos", "linux"}},
+          {"osType", "windows"},
+          {"protocol", nullptr},
+          {"remoteHosts", {{{"type", "addresses"}, {"values", values}}}},
+          {"remoteHost", {{"type", "addresses"}, {"values", {values.front()}}}},
+          {"localHost", json::object()},
+          {"localPort", json::object()},
+          {"remotePort", json::object()},
+          {"application", json::object()},
+          {"location", {{"type", "all"}, {"values", nullptr}}},
+          {"ruleCategory", "firewall"},
+          {"scope", "site"},
+          {"scopeId", kSite},
+          {"editable", true},
+          {"order", 3},
+          {"tagIds", json::array()},
+          {"tagNames", json::array()},
+          {"tags", json::array()},
+          {"tag", nullptr},
+          {"creator", "Jane Admin"},
+          {"creatorId", "1000000000000000009"},
+          {"createdAt", "2018-02-27T04:49:26.257525Z"},
+          {"updatedAt", "2018-02-27T04:49:26.257525Z"}};
+}
+
+// Audit §4.7 and §2 #12: a page of 200 full rules of 5000 values each is
+// read whole; past the body cap the read says so, naming the endpoint and
+// the size.
+TEST_F(FixturesTest, AHeavyPageIsReadAndOnePastTheCapIsNamed) {
+  std::vector<std::string> values;
+  for (int i = 0; i < 5000; ++i) {
+    values.push_back(absl::StrCat("10.", i / 256, ".", i % 256, ".1"));
+  }
+  json data = json::array();
+  for (int i = 0; i < 200; ++i) {
+    data.push_back(FullRule(absl::StrCat(225494730938490000 + i), values));
+  }
+  const std::string body =
+      json{{"data", data},
+           {"errors", nullptr},
+           {"pagination", {{"nextCursor", nullptr}, {"totalItems", 200}}}}
+          .dump();
+  ASSERT_GT(body.size(), size_t{10} << 20);  // the weight of a real page
+  transport_.SetHandler(
+      [&body](const HttpRequest& request) -> absl::StatusOr<HttpResponse> {
+        if (absl::StrContains(request.url, "/configuration?")) {
+          return Answer(200, R"({"data":{"enabled":true}})");
+        }
+        return Answer(200, body);
+      });
+  absl::StatusOr<v1::ObservedState> observed = client_->ReadSite(kSite);
+  ASSERT_TRUE(observed.ok()) << observed.status();
+  ASSERT_EQ(observed->rules_size(), 200);
+  for (const v1::Rule& rule : observed->rules()) {
+    ASSERT_TRUE(rule.unreadable().empty()) << rule.unreadable();
+    ASSERT_EQ(rule.remote_hosts_size(), 1);
+    ASSERT_EQ(rule.remote_hosts(0).values_size(), 5000);
+  }
+  // The page size asked for is the rule page size (200), not 1000.
+  EXPECT_THAT(transport_.Requests()[0].url, HasSubstr("&limit=200"));
+
+  SentinelOneClientOptions options;
+  options.base_url = kBase;
+  options.api_token = kToken;
+  options.max_response_bytes = size_t{8} << 20;
+  absl::StatusOr<std::unique_ptr<SentinelOneClient>> capped =
+      SentinelOneClient::Create(options, &transport_);
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  Expect((*capped)->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         absl::StrCat("SentinelOne GET /firewall-control: response body of ",
+                      body.size(), " bytes exceeds the limit of 8388608"));
+}
+
+// Audit §4.8: a create answer without scope or scopeId is the site's.
+TEST_F(FixturesTest, ACreateAnswerWithoutScopeIsTheSitesRule) {
+  v1::Rule rule;
+  rule.set_name("tqs1 block 1");
+  rule.set_description("Blocked by ThreatQ [managed-by:tqs1]");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  rule.set_direction(v1::DIRECTION_ANY);
+  rule.add_remote_hosts()->set_type("addresses");
+  rule.mutable_remote_hosts(0)->add_values("203.0.113.7");
+  transport_.Enqueue(
+      Answer(200,
+             R"({"data":{"id":"225494730938493804","name":"tqs1 block 1",
+                  "description":"Blocked by ThreatQ [managed-by:tqs1]",
+                  "action":"Block","status":"Enabled","direction":"any",
+                  "remoteHosts":[{"type":"addresses","values":["203.0.113.7"]}],
+                  "order":1}})"));
+  absl::StatusOr<v1::Rule> created = client_->CreateRule(kSite, rule);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->id(), "225494730938493804");
+  EXPECT_EQ(created->scope(), v1::RULE_SCOPE_SITE);
+  EXPECT_EQ(created->scope_id(), kSite);
+  EXPECT_EQ(transport_.RequestCount(), 1);  // no re-read needed
+}
+
+// Audit §4.9: a console that normalizes what it stores answers an update
+// with what it kept (description trimmed, OS types and values reordered,
+// IPv6 upper-case): the update succeeded, and the answer is what is
+// returned, without a second write or a re-read.
+TEST_F(FixturesTest, UpdateAnswersThatNormalizeAreTheUpdatedRule) {
+  v1::Rule rule;
+  rule.set_id("225494730938493804");
+  rule.set_name("tqs1 block 1");
+  rule.set_description("Blocked by ThreatQ [managed-by:tqs1] ");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  rule.set_direction(v1::DIRECTION_ANY);
+  rule.add_os_types(v1::OS_TYPE_WINDOWS);
+  rule.add_os_types(v1::OS_TYPE_LINUX);
+  rule.add_remote_hosts()->set_type("addresses");
+  rule.mutable_remote_hosts(0)->add_values("2001:db8::a");
+  rule.mutable_remote_hosts(0)->add_values("192.0.2.1");
+  transport_.Enqueue(
+      Answer(200,
+             R"({"data":{"id":"225494730938493804","name":"tqs1 block 1",
+                  "description":"Blocked by ThreatQ [managed-by:tqs1]",
+                  "action":"Block","status":"Enabled","direction":"any",
+                  "osTypes":["linux","windows"],
+                  "remoteHosts":[{"type":"addresses",
+                                  "values":["192.0.2.1","2001:DB8::A"]}],
+                  "scope":"site","scopeId":")" +
+                 std::string(kSite) + R"("}})"));
+  absl::StatusOr<v1::Rule> updated = client_->UpdateRule(kSite, rule);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->description(), "Blocked by ThreatQ [managed-by:tqs1]");
+  EXPECT_THAT(updated->os_types(),
+              ElementsAre(v1::OS_TYPE_LINUX, v1::OS_TYPE_WINDOWS));
+  ASSERT_EQ(updated->remote_hosts_size(), 1);
+  EXPECT_THAT(updated->remote_hosts(0).values(),
+              ElementsAre("192.0.2.1", "2001:DB8::A"));
+  EXPECT_EQ(transport_.RequestCount(), 1);
+
+  // Without scope in the answer it is still the site's.
+  transport_.Enqueue(Answer(
+      200, R"({"data":{"id":"225494730938493804","name":"tqs1 block 1"}})"));
+  updated = client_->UpdateRule(kSite, rule);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->scope(), v1::RULE_SCOPE_SITE);
+  EXPECT_EQ(updated->scope_id(), kSite);
+
+  transport_.Enqueue(Answer(404,
+                            R"({"errors":[{"code":4040010,"title":"Not Found",
+                     "detail":"Firewall rule not found"}]})"));
+  Expect(client_->UpdateRule(kSite, rule).status(), absl::StatusCode::kNotFound,
+         "SentinelOne PUT /firewall-control/225494730938493804: HTTP 404: Not "
+         "Found (code 4040010): Firewall rule not found");
+}
+
+// Audit §4.11: error envelopes in the wordings consoles and SDKs use.
+TEST_F(FixturesTest, ErrorEnvelopesInSeveralWordingsAreNamedWhole) {
+  struct Case {
+    std::string name;
+    int status;
+    std::string body;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::string e = "SentinelOne GET /firewall-control: ";
+  const std::vector<Case> cases = {
+      {"validation", 400,
+       R"({"errors":[{"code":4000010,"title":"Validation Error",
+                      "detail":"Wrong query Query cannot contain newlines"}]})",
+       absl::StatusCode::kInvalidArgument,
+       e + "HTTP 400: Validation Error (code 4000010): Wrong query Query "
+           "cannot contain newlines"},
+      {"detail null and params", 400,
+       R"({"errors":[{"code":4000010,"title":"Validation Error","detail":null,
+                      "params":{"siteIds":["Not a valid id."]}}]})",
+       absl::StatusCode::kInvalidArgument,
+       e + "HTTP 400: Validation Error (code 4000010)"},
+      {"two errors", 400,
+       R"({"errors":[{"code":4000010,"title":"Validation Error",
+                      "detail":"limit: must be at most 1000"},
+                     {"code":400010,"title":"Bad parameter given",
+                      "detail":"cursor"}]})",
+       absl::StatusCode::kInvalidArgument,
+       e + "HTTP 400: Validation Error (code 4000010): limit: must be at "
+           "most 1000; Bad parameter given (code 400010): cursor"},
+      {"message instead of title (the Go SDK's model)", 400,
+       R"({"errors":[{"code":"4000010","message":"Invalid filter"}]})",
+       absl::StatusCode::kInvalidArgument,
+       e + "HTTP 400: Invalid filter (code 4000010)"},
+      {"expired token", 401,
+       R"({"errors":[{"code":4010010,"title":"Authentication Failed",
+                      "detail":"Token has expired"}]})",
+       absl::StatusCode::kUnauthenticated,
+       e + "HTTP 401: Authentication Failed (code 4010010): Token has "
+           "expired"},
+      {"insufficient permissions", 403,
+       R"({"errors":[{"code":4030010,"title":"Insufficient permissions",
+                      "detail":"User does not have required permissions"}]})",
+       absl::StatusCode::kPermissionDenied,
+       e + "HTTP 403: Insufficient permissions (code 4030010): User does not "
+           "have required permissions"},
+      {"internal", 500,
+       R"({"errors":[{"code":5000010,"title":"Internal server error",
+                      "detail":null}]})",
+       absl::StatusCode::kUnavailable,
+       e + "HTTP 500: Internal server error (code 5000010)"},
+      {"an envelope of nothing usable", 400, R"({"errors":[]})",
+       absl::StatusCode::kInvalidArgument,
+       e + "HTTP 400: non-envelope body \"{\"errors\":[]}\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    transport_.Enqueue(Answer(c.status, c.body));
+    absl::Status s = client_->ReadSite(kSite).status();
+    statuses_.push_back(s);
+    EXPECT_EQ(s.code(), c.code) << s;
+    EXPECT_EQ(s.message(), c.message);
+  }
+}
+
+// A duplicate-name answer worded otherwise than "already exists" is still
+// recognised: the 400 to a create is settled by re-reading the site.
+TEST_F(FixturesTest, ADuplicateNameInOtherWordsIsFoundByReReading) {
+  v1::Rule rule;
+  rule.set_name("tqs1 block 1");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  rule.set_enabled(true);
+  rule.add_remote_hosts()->set_type("addresses");
+  rule.mutable_remote_hosts(0)->add_values("203.0.113.7");
+  transport_.Enqueue(
+      Answer(400,
+             R"({"errors":[{"code":4000010,"title":"Validation Error",
+                     "detail":"Rule name must be unique in scope"}]})"));
+  json other = FullRule("225494730938490001", {"198.51.100.1"});
+  other["name"] = "tqs1 block 1";
+  transport_.Enqueue(Answer(
+      200, json{{"data", {other}}, {"pagination", {{"nextCursor", nullptr}}}}
+               .dump()));
+  Expect(client_->CreateRule(kSite, rule).status(),
+         absl::StatusCode::kAlreadyExists,
+         "already holds a rule named \"tqs1 block 1\" (id 225494730938490001) "
+         "with different content");
+}
+
+// Audit §4.12: rate limits and gateways answer with HTML pages.
+TEST_F(FixturesTest, RateLimitsAndGatewayPagesAreUnavailableAndSummarised) {
+  constexpr char kHtml429[] =
+      "<html><head><title>429 Too Many Requests</title></head><body>"
+      "<center><h1>429 Too Many Requests</h1></center></body></html>";
+  HttpResponse limited = Answer(429, kHtml429);
+  limited.headers.emplace_back("Retry-After", "7");
+  limited.headers.emplace_back("Content-Type", "text/html");
+  transport_.Enqueue(limited);
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kUnavailable,
+         "SentinelOne GET /firewall-control: HTTP 429: HTML page "
+         "\"<html><head><title>429 Too Many Requests...\" (rate limited), "
+         "Retry-After: 7");
+  transport_.Enqueue(Answer(429, kHtml429));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kUnavailable,
+         "(rate limited)");
+  EXPECT_THAT(std::string(statuses_.back().message()),
+              ::testing::Not(HasSubstr("Retry-After")));
+
+  for (int status : {502, 503, 504}) {
+    SCOPED_TRACE(status);
+    transport_.Enqueue(Answer(
+        status,
+        absl::StrCat("<html><head><title>", status,
+                     " Gateway</title></head><body>cloudflare</body></html>")));
+    Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kUnavailable,
+           absl::StrCat("SentinelOne GET /firewall-control: HTTP ", status,
+                        ": HTML page \"<html><head><title>", status));
+  }
+  // A 200 SSO login page is no answer at all.
+  transport_.Enqueue(Answer(200, kSsoPage));
+  Expect(client_->ReadSite(kSite).status(), absl::StatusCode::kDataLoss,
+         "SentinelOne GET /firewall-control: expected JSON, got an HTML page "
+         "(a proxy or gateway error page?)");
+}
+
+// Audit §4.12: a 302 to a login page is refused, never followed, and says
+// where it pointed.
+TEST_F(FixturesTest, ARedirectToASsoLoginIsRefusedAndNamed) {
+  HttpResponse redirect = Answer(302, "");
+  redirect.headers.emplace_back(
+      "Location", "https://login.example-idp.com/sso/saml?SAMLRequest=abc");
+  transport_.Enqueue(redirect);
+  Expect(client_->ReadSite(kSite).status(),
+         absl::StatusCode::kFailedPrecondition,
+         "SentinelOne GET /firewall-control: HTTP 302: empty body, redirected "
+         "to https://login.example-idp.com/sso/saml?SAMLRequest=abc; "
+         "redirects are not followed");
+  EXPECT_EQ(transport_.RequestCount(), 1);
+
+  HttpResponse long_redirect = Answer(301, "<html>Moved</html>");
+  long_redirect.headers.emplace_back(
+      "Location", "https://sso.example.com/" + std::string(500, 'x'));
+  transport_.Enqueue(long_redirect);
+  absl::Status s = client_->SystemInfo().status();
+  Expect(s, absl::StatusCode::kFailedPrecondition,
+         "SentinelOne GET /system/info: HTTP 301: HTML page");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("xxx...; redirects"));
+  EXPECT_LT(s.message().size(), 400u);
+
+  transport_.Enqueue(Answer(307, ""));
+  Expect(client_->ListSites().status(), absl::StatusCode::kFailedPrecondition,
+         "HTTP 307: empty body, redirected to (no Location)");
 }
 
 }  // namespace
