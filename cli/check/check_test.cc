@@ -262,6 +262,15 @@ TEST_F(CheckTest, MissingCollectionIsAFailWithNearMatches) {
                         "named \"known c2\" (near: \"Known C2 IPs\")"));
 }
 
+TEST_F(CheckTest, MissingSiteIsAFailWithNearMatches) {
+  config_.mutable_syncs(0)->set_site("hq");
+  EXPECT_EQ(Run(), 1);
+  EXPECT_THAT(out_.str(), ::testing::ContainsRegex(
+                              "FAIL  sentinelone.site        [^\n]*\\(near: "
+                              "\"HQ\" \\(account \"Acme\", id "
+                              "1758952600032266153\\)"));
+}
+
 TEST_F(CheckTest, UnknownSyncIsAFail) {
   options_.syncs = {"nope"};
   EXPECT_EQ(Run(), 1);

@@ -61,6 +61,23 @@ bool Candidate(const SiteListing& site, const v1::SyncConfig& sync) {
          (!sync.site().empty() && site.name == sync.site());
 }
 
+// Sites whose name contains `name` or is contained in it, ignoring case
+// (at most 5), described.
+std::vector<std::string> NearSites(const std::vector<SiteListing>& sites,
+                                   absl::string_view name) {
+  std::vector<std::string> near;
+  const std::string lower = absl::AsciiStrToLower(name);
+  for (const SiteListing& site : sites) {
+    const std::string other = absl::AsciiStrToLower(site.name);
+    if (other.empty() || site.name == name) continue;
+    if (absl::StrContains(other, lower) || absl::StrContains(lower, other)) {
+      near.push_back(Describe(site));
+    }
+    if (near.size() == 5) break;
+  }
+  return near;
+}
+
 void Firewall(const ObservedState& observed, CheckReport& report) {
   const v1::FirewallConfiguration& fw = observed.firewall();
   if (!fw.known()) {
@@ -259,7 +276,15 @@ std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
                                      sync.account());
   absl::StatusOr<std::string> id = client.FindSite(selector);
   if (!id.ok()) {
-    report.Fail("sentinelone.site", id.status());
+    std::vector<std::string> near;
+    if (absl::IsNotFound(id.status()) && sites.ok() && !sync.site().empty()) {
+      near = NearSites(*sites, sync.site());
+    }
+    report.Fail("sentinelone.site",
+                near.empty()
+                    ? std::string(id.status().message())
+                    : absl::StrCat(id.status().message(),
+                                   " (near: ", absl::StrJoin(near, "; "), ")"));
     return std::nullopt;
   }
   if (sites.ok()) {
