@@ -55,7 +55,9 @@ class FirewallRules {
   virtual ~FirewallRules() = default;
 
   // The id of the active site `site` selects: by id, or named exactly
-  // `site.name` (in `site.account` when set). kNotFound when none matches,
+  // `site.name` (in `site.account` when set). kNotFound when none matches
+  // (for a name, the message lists near matches: active sites whose names
+  // equal or contain it, or are contained in it, ignoring case),
   // kFailedPrecondition when several do (the message lists each candidate
   // with its account and id, and names the `site_id:` and `account:` keys)
   // or when the site of `site.id` is not active or has another name.

@@ -133,7 +133,9 @@ class SentinelOneClient : public FirewallRules {
       SentinelOneClientOptions options, http::HttpTransport* transport);
 
   // FirewallRules. Error codes as documented there, plus kAborted from
-  // ReadSite when the site changed while it was paged through (re-read).
+  // ReadSite when the site changed while it was paged through (re-read),
+  // and, from every call, kFailedPrecondition for a redirect (never
+  // followed; the message names its Location: an SSO page or a wrong URL).
   // ReadSite also reads the site's Firewall Control configuration
   // (GET /firewall-control/configuration?siteIds=) into
   // ObservedState.firewall; when the console refuses it (HTTP 400, 403,
