@@ -22,7 +22,6 @@
 namespace tqs1::check {
 namespace {
 
-using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;

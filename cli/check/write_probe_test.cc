@@ -17,7 +17,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using FakeMethod = sentinelone::FakeFirewallRules::Method;
 
 constexpr char kSite[] = "1758952600032266153";
