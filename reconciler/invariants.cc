@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace tqs1::reconciler {
@@ -70,6 +71,15 @@ void CheckRules(
     if (!IsSiteRule(rule, after)) inherited_names.insert(rule.name());
   }
   absl::flat_hash_set<absl::string_view> names;
+  // How many rules hold each name, as is and in lower case: a name held
+  // more often in lower case is shared with a rule that writes it in
+  // another case (SentinelOne may compare names ignoring case).
+  absl::flat_hash_map<absl::string_view, int> exact_names;
+  absl::flat_hash_map<std::string, int> lower_names;
+  for (const Rule& rule : after.rules()) {
+    ++exact_names[rule.name()];
+    ++lower_names[absl::AsciiStrToLower(rule.name())];
+  }
   for (const Rule& rule : after.rules()) {
     auto found = before_by_id.find(rule.id());
     const Rule* old = found == before_by_id.end() ? nullptr : found->second;
@@ -82,6 +92,11 @@ void CheckRules(
       if (named_now && inherited_names.contains(rule.name())) {
         out.push_back(absl::StrCat("rule \"", rule.name(),
                                    "\" has the name of an inherited rule"));
+      } else if (named_now && lower_names[absl::AsciiStrToLower(rule.name())] >
+                                  exact_names[rule.name()]) {
+        out.push_back(absl::StrCat("rule \"", rule.name(), "\" (id ", rule.id(),
+                                   ") has the name of another rule of the "
+                                   "site, ignoring case"));
       }
     }
     const bool was_ours =

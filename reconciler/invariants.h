@@ -10,7 +10,8 @@
 //
 // The invariants, between two states of one site:
 // - no two rules of the site share a name, and no write gives a site rule
-//   the name of a rule the site inherits;
+//   the name of a rule the site inherits, or a name another rule of the
+//   site writes in another case;
 // - no rule tqs1 does not own changes or vanishes, and every rule that
 //   appears (or is rewritten) is tqs1's; taking a rule over (adopting it)
 //   counts as changing a rule tqs1 does not own;
@@ -62,6 +63,8 @@ absl::StatusOr<std::set<IpPrefix>> WantedPrefixes(
 // site, rules matched by id), one line each, e.g.
 //   two rules are named "Known C2 (2)"
 //   rule "Known C2 (3)" has the name of an inherited rule
+//   rule "Known C2 (2)" (id 302) has the name of another rule of the site,
+//     ignoring case
 //   foreign rule "Allow backups" (id 300) was changed
 //   foreign rule 300 was deleted
 //   rule "Known C2 (1)" (id 301) appeared without being tqs1's

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -126,6 +127,13 @@ Scenario Generate(uint64_t seed) {
   if (chance(0.5)) {
     rules.push_back(ForeignRule("300", "Allow backups",
                                 {pool[uniform(0, pool.size() - 1)]}));
+  }
+  // A foreign rule whose name is a scheme name in other letters: new rules
+  // must avoid it (SentinelOne may compare names ignoring case).
+  if (chance(0.3)) {
+    rules.push_back(ForeignRule(
+        "301", absl::AsciiStrToUpper(RuleName(kCollection, uniform(0, 4))),
+        {pool[uniform(0, pool.size() - 1)]}));
   }
   if (chance(0.3)) {
     Rule inherited = ManagedRule("400", RuleName(kCollection, uniform(0, 3)),
