@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "providers/sentinelone/fake_firewall_rules.h"
 #include "providers/threatq/fake_indicator_source.h"
+#include "reconciler/ownership.h"
 #include "sync/plan_runner.h"
 #include "sync/sync_runner.h"
 #include "testing/test_scenario.h"
@@ -24,6 +25,7 @@
 namespace tqs1::sync {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -959,6 +961,42 @@ TEST_F(RunAdmittedPlanTest, WithoutRefusalsEveryActionRuns) {
   EXPECT_TRUE(run.status.ok()) << run.status;
   EXPECT_TRUE(run.report.ipv6_refused().empty());
   EXPECT_THAT(Rules(), ElementsAre("Known C2 (2): 192.0.2.1"));
+}
+
+// Through ApplyPlan, with the plan the planner makes: a rule holding both
+// families sheds its IPv6 address into a new IPv6 rule, which the console
+// refuses. The IPv4 rule keeps the address it was to shed (its update is
+// skipped), the IPv4-only work runs, and the partial report says it all.
+TEST_F(PlanExecutorTest, RefusedIpv6WriteThroughApplyPlan) {
+  Rule mixed = BlockRule(
+      "Known C2 (2)", reconciler::DescriptionWithMarker("Blocked by ThreatQ"),
+      {"192.0.2.1", "192.0.2.2", "2001:db8::1"});
+  site_.PutRule(kSiteId, mixed);
+  Plan plan = PlanFor({"192.0.2.1", "192.0.2.2", "2001:db8::1", "192.0.2.3",
+                       "192.0.2.4", "192.0.2.5", "192.0.2.6"});
+  ASSERT_FALSE(plan.summary().blocked()) << ActionsLine(plan);
+  RefusesIpv6 console(site_);
+
+  absl::StatusOr<ApplyReport> report = ApplyPlan(plan, policy_, console, {});
+
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition)
+      << ActionsLine(plan);
+  EXPECT_THAT(std::string(report.status().message()),
+              HasSubstr("set `ipv6: off` for sync \"Known C2 -> HQ\""));
+  std::optional<ApplyReport> partial = PartialApplyReport(report.status());
+  ASSERT_TRUE(partial.has_value());
+  ASSERT_GE(partial->ipv6_refused_size(), 1) << ActionsLine(plan);
+  EXPECT_THAT(partial->ipv6_refused(0), HasSubstr("refused by the console"));
+  // Every wanted address blocked before is still blocked.
+  std::vector<std::string> blocked = ManagedAddresses(site_);
+  for (const char* wanted : {"192.0.2.1", "192.0.2.2", "2001:db8::1"}) {
+    EXPECT_NE(std::find(blocked.begin(), blocked.end(), wanted), blocked.end())
+        << wanted << " in " << ActionsLine(plan);
+  }
+  EXPECT_THAT(partial->ipv6_refused(),
+              Contains(HasSubstr("skipped: it would unblock 2001:db8::1, "
+                                 "which action ")))
+      << ActionsLine(plan);
 }
 
 }  // namespace
