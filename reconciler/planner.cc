@@ -5,6 +5,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -45,6 +46,10 @@ struct Managed {
   std::vector<const std::string*> keep_text;
   // Entries it loses, as written in the rule.
   std::vector<std::string> remove;
+  // Entries holding a desired prefix an earlier managed rule keeps (index,
+  // entry text): removed, unless that rule sheds the prefix to the family
+  // this rule keeps (FindMissing).
+  std::vector<std::pair<uint32_t, const std::string*>> duplicates;
   uint64_t removed_unwanted = 0;
   uint64_t removed_duplicate = 0;
   uint64_t removed_invalid = 0;
@@ -194,8 +199,7 @@ void ReadEntries(DesiredIndex& desired, Managed& m, std::vector<bool>& covered,
         continue;
       }
       if (covered[i]) {
-        m.remove.push_back(value);
-        ++m.removed_duplicate;
+        m.duplicates.emplace_back(static_cast<uint32_t>(i), &value);
         continue;
       }
       covered[i] = true;
@@ -592,47 +596,73 @@ void ReadManagedRules(PlanWork& w) {
   }
 }
 
-// 3 (cont.). Each managed rule's family: a rule holding both keeps the
-// family most of its kept prefixes are of (IPv4 on a tie) and sheds the
-// others; a rule over the limit (made by hand, or by an older limit) sheds
-// its excess. What a rule sheds is placed again like any missing prefix.
-// What is missing, per family; each managed rule's settings drift.
+// A managed rule's family: a rule holding both keeps the family most of its
+// kept prefixes are of (IPv4 on a tie) and sheds the others.
+void ShedOtherFamily(PlanWork& w, Managed& m, std::vector<bool>& shed) {
+  uint64_t v4 = 0;
+  for (uint32_t i : m.keep) {
+    v4 += w.want[i].family() == IpPrefix::Family::kV4 ? 1 : 0;
+  }
+  const uint64_t v6 = m.keep.size() - v4;
+  if (!m.keep.empty()) {
+    m.family =
+        v6 > v4 ? tqs1::v1::ADDRESS_FAMILY_IPV6 : tqs1::v1::ADDRESS_FAMILY_IPV4;
+  }
+  size_t kept = 0;
+  for (size_t k = 0; k < m.keep.size(); ++k) {
+    const uint32_t i = m.keep[k];
+    if (FamilyOf(w.want[i]) == m.family) {
+      m.keep[kept] = i;
+      m.keep_text[kept++] = m.keep_text[k];
+      continue;
+    }
+    w.covered[i] = false;
+    shed[i] = true;
+    m.remove.push_back(*m.keep_text[k]);
+    ++m.moved_family;
+  }
+  m.keep.resize(kept);
+  m.keep_text.resize(kept);
+}
+
+// A duplicate of a prefix its first holder sheds to this rule's family stays
+// where it is (nothing has to move); any other duplicate is removed.
+void KeepOrRemoveDuplicates(PlanWork& w, Managed& m, std::vector<bool>& shed) {
+  for (const auto& [i, text] : m.duplicates) {
+    if (!w.covered[i] && m.family != tqs1::v1::ADDRESS_FAMILY_UNSPECIFIED &&
+        FamilyOf(w.want[i]) == m.family) {
+      w.covered[i] = true;
+      shed[i] = false;
+      m.keep.push_back(i);
+      m.keep_text.push_back(text);
+      continue;
+    }
+    m.remove.push_back(*text);
+    ++m.removed_duplicate;
+  }
+}
+
+// A rule over the limit (made by hand, or by an older limit) sheds its
+// excess.
+void ShedOverLimit(PlanWork& w, Managed& m, std::vector<bool>& shed) {
+  while (m.keep.size() > w.cap) {
+    w.covered[m.keep.back()] = false;
+    shed[m.keep.back()] = true;
+    m.remove.push_back(*m.keep_text.back());
+    m.keep.pop_back();
+    m.keep_text.pop_back();
+    ++m.moved_out;
+  }
+}
+
+// 3 (cont.). Each managed rule's family, duplicates and excess; what a rule
+// sheds is placed again like any missing prefix. What is missing, per
+// family; each managed rule's settings drift.
 void FindMissing(PlanWork& w) {
   std::vector<bool> shed(w.want.size(), false);
-  for (Managed& m : w.managed) {
-    uint64_t v4 = 0;
-    for (uint32_t i : m.keep) {
-      v4 += w.want[i].family() == IpPrefix::Family::kV4 ? 1 : 0;
-    }
-    const uint64_t v6 = m.keep.size() - v4;
-    if (!m.keep.empty()) {
-      m.family = v6 > v4 ? tqs1::v1::ADDRESS_FAMILY_IPV6
-                         : tqs1::v1::ADDRESS_FAMILY_IPV4;
-    }
-    size_t kept = 0;
-    for (size_t k = 0; k < m.keep.size(); ++k) {
-      const uint32_t i = m.keep[k];
-      if (FamilyOf(w.want[i]) == m.family) {
-        m.keep[kept] = i;
-        m.keep_text[kept++] = m.keep_text[k];
-        continue;
-      }
-      w.covered[i] = false;
-      shed[i] = true;
-      m.remove.push_back(*m.keep_text[k]);
-      ++m.moved_family;
-    }
-    m.keep.resize(kept);
-    m.keep_text.resize(kept);
-    while (m.keep.size() > w.cap) {
-      w.covered[m.keep.back()] = false;
-      shed[m.keep.back()] = true;
-      m.remove.push_back(*m.keep_text.back());
-      m.keep.pop_back();
-      m.keep_text.pop_back();
-      ++m.moved_out;
-    }
-  }
+  for (Managed& m : w.managed) ShedOtherFamily(w, m, shed);
+  for (Managed& m : w.managed) KeepOrRemoveDuplicates(w, m, shed);
+  for (Managed& m : w.managed) ShedOverLimit(w, m, shed);
   for (uint32_t i = 0; i < w.want.size(); ++i) {
     if (w.covered[i]) continue;
     w.missing.push_back(i);
