@@ -93,7 +93,8 @@ TEST_F(SyncRunnerTest, PlanCarriesSiteInputsAndFingerprint) {
   EXPECT_EQ(plan->inputs().invalid(), 1);
   EXPECT_EQ(plan->inputs().never_blocked(), 1);
   EXPECT_EQ(plan->inputs().desired(), 3);
-  EXPECT_EQ(ActionsLine(*plan), "+ Known C2 +3");
+  // IPv4 and IPv6 never share a rule.
+  EXPECT_EQ(ActionsLine(*plan), "+ Known C2 (2) +2 | + Known C2 (3) +1");
   // Rejected values name the ThreatQ indicator they came from (the fake
   // numbers them from 100000, in collection order).
   ASSERT_EQ(plan->inputs().rejected_size(), 2);
@@ -185,7 +186,7 @@ TEST_F(SyncRunnerTest, RunSyncConvergesAndThenDoesNothing) {
 
   SyncRunResult first = Run(site_);
   ASSERT_TRUE(first.status.ok()) << first.status;
-  EXPECT_EQ(first.report.created(), 1);
+  EXPECT_EQ(first.report.created(), 2);  // an IPv4 rule and an IPv6 rule
   EXPECT_EQ(first.report.addresses_blocked(), 4);
   std::sort(wanted.begin(), wanted.end());
   EXPECT_THAT(ManagedAddresses(site_), ElementsAreArray(wanted));

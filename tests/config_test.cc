@@ -81,15 +81,17 @@ TEST_F(ConfigTest, OperatorErrorsHaveExactMessages) {
        {{"site: \"HQ\"", "site: \"hq\""}},
        {},
        "Error: sync \"c2-hq\": finding SentinelOne site \"hq\": no active "
-       "SentinelOne site is named exactly \"hq\" (similar: \"HQ\" (account "
-       "\"Acme\", account id 1286405255240245908, site id "
-       "1758952600032200001))\n"},
+       "SentinelOne site is named exactly \"hq\"; near matches: \"HQ\" "
+       "(account \"Acme\", account id 1286405255240245908, site id "
+       "1758952600032200001), \"HQ East\" (account \"Acme\", account id "
+       "1286405255240245908, site id 1758952600032200002)\n"},
       {"missing site",
        {{"site: \"HQ\"", "site: \"HQ-West\""}},
        {},
        "Error: sync \"c2-hq\": finding SentinelOne site \"HQ-West\": no "
-       "active SentinelOne site is named exactly \"HQ-West\" (no similar "
-       "names)\n"},
+       "active SentinelOne site is named exactly \"HQ-West\"; near matches: "
+       "\"HQ\" (account \"Acme\", account id 1286405255240245908, site id "
+       "1758952600032200001)\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -14,7 +14,8 @@ TEST_F(DemoTest, EndsInSync) {
   for (const char* fragment : {
            "──── $ tqs1 plan\n",
            "──── $ tqs1 apply --auto-approve --adopt\n",
-           "Apply complete for \"Known C2 IPs -> HQ\": 2 created, 1 updated, "
+           // Two IPv4 rules and one IPv6 rule (they never share one).
+           "Apply complete for \"Known C2 IPs -> HQ\": 3 created, 1 updated, "
            "0 deleted;",
            "No changes. The site blocks the collection's ",
            "(exit code 0: in sync)\n",

@@ -113,11 +113,12 @@ TEST_P(MidApplyFailureTest, ARerunConverges) {
   env().s1().server().InjectFault(pass);
   env().s1().server().InjectFault(RulesFault(c.kind, "POST"));
   if (c.fail_reread) {
-    // Two reads pass (the plan's, and the check before applying), the
-    // re-read after the lost create fails.
+    // Two reads pass (the plan's, and the check before applying), each a
+    // GET of the rules and one of the Firewall Control configuration; the
+    // re-read after the lost create (rules only) fails.
     Fault reads = RulesFault(FaultKind::kDelay, "GET");
     reads.delay = absl::ZeroDuration();
-    reads.count = 2;
+    reads.count = 4;
     env().s1().server().InjectFault(reads);
     Fault reread = RulesFault(FaultKind::kServerError, "GET");
     reread.status = 403;
