@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,32 @@ class Digest {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
 };
 
+// One (type, value) entry of a rule, with the key that orders it.
+struct Entry {
+  uint64_t key;
+  absl::string_view type;
+  absl::string_view value;
+
+  bool operator<(const Entry& other) const {
+    return std::tie(key, type, value) <
+           std::tie(other.key, other.type, other.value);
+  }
+};
+
+// FNV-1a (64 bits) of `type`, a NUL and `value`: the same in every build
+// and on every machine, as a plan file's fingerprint must be.
+uint64_t EntryKey(absl::string_view type, absl::string_view value) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;
+  };
+  for (char c : type) mix(static_cast<unsigned char>(c));
+  mix(0);
+  for (char c : value) mix(static_cast<unsigned char>(c));
+  return h;
+}
+
 }  // namespace
 
 std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
@@ -78,17 +105,20 @@ std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
     digest.Add(rule->scope_id());
     digest.AddNumber(rule->read_only());
     digest.Add(rule->unreadable());
-    std::vector<std::pair<absl::string_view, absl::string_view>> entries;
+    // A set: hashed in a canonical order, by a cheap key first (sorting a
+    // million string pairs is most of a plan's time on a large site) and
+    // by the text on a tie. Every byte of every entry is still digested.
+    std::vector<Entry> entries;
     for (const tqs1::v1::HostSet& hosts : rule->remote_hosts()) {
       for (const std::string& value : hosts.values()) {
-        entries.emplace_back(hosts.type(), value);
+        entries.push_back({EntryKey(hosts.type(), value), hosts.type(), value});
       }
     }
     std::sort(entries.begin(), entries.end());
     digest.AddNumber(entries.size());
-    for (const auto& [type, value] : entries) {
-      digest.Add(type);
-      digest.Add(value);
+    for (const Entry& entry : entries) {
+      digest.Add(entry.type);
+      digest.Add(entry.value);
     }
   }
   return absl::StrCat("sha256:", digest.Finish());
