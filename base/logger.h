@@ -8,6 +8,8 @@
 //
 // Never log secrets (passwords, client secrets, tokens, Authorization header
 // values) or request/response bodies: tests grep captured logs for them.
+// The one exception is a short excerpt of an error body a client has
+// redacted first (base/redact.h), e.g. the 429 warning of RetryingTransport.
 #ifndef TQS1_BASE_LOGGER_H_
 #define TQS1_BASE_LOGGER_H_
 
