@@ -152,6 +152,14 @@ ApplyCommand ApplyCommandFrom(const CommandLine& cl);
 int RunPlan(const tqs1::v1::Config& config, Backends& backends,
             const PlanCommand& command, const Io& io, log::Logger* logger);
 
+// When the SentinelOne API token expires within
+// sentinelone::kTokenRenewalWarning (or has expired), prints a warning line
+// to io.err and logs it: one cheap request at the start of plan and apply.
+// Nothing when the expiry cannot be read (logged at debug) or when the
+// backends are fakes.
+void WarnIfTokenExpiresSoon(Backends& backends, const Io& io,
+                            log::Logger* logger, absl::Time now);
+
 // `tqs1 check [--write-probe]` (cli/check/check.h) with the config's
 // backends; the write probe's findings go to `state_dir`. Returns 0, or 1
 // on any FAIL line.

@@ -282,6 +282,7 @@ int ApplyPlanFile(const Config& config, Backends& backends,
 int RunApply(const Config& config, Backends& backends,
              const ApplyCommand& command, const Io& io, log::Logger* logger,
              tqs1::v1::LastRun* record) {
+  WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   if (!command.plan_file.empty()) {
     return ApplyPlanFile(config, backends, command, io, logger, record);
   }

@@ -1,14 +1,17 @@
-// `tqs1 check`, wired to the backends Connect() made, and `ipv6: auto`
-// decided from what its write probe saved.
+// `tqs1 check`, wired to the backends Connect() made; what plan and apply
+// take from its probes: `ipv6: auto` decided from what the write probe
+// saved, and the token-expiry warning.
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cli/app.h"
 #include "cli/check/check.h"
 #include "cli/check/probe_findings.h"
 #include "cli/stop_signals.h"
+#include "providers/sentinelone/sentinelone_client.h"
 
 namespace tqs1::cli {
 
@@ -37,6 +40,33 @@ sync::Ipv6AutoResolver Ipv6FromProbes(std::string state_dir,
         }
         return tqs1::v1::IPV6_MODE_AUTO;
       };
+}
+
+void WarnIfTokenExpiresSoon(Backends& backends, const Io& io,
+                            log::Logger* logger, absl::Time now) {
+  if (backends.sentinelone_client == nullptr) return;
+  absl::StatusOr<sentinelone::ApiTokenDetails> token =
+      backends.sentinelone_client->TokenDetails();
+  if (!token.ok()) {
+    log::LogTo(logger, log::LogLevel::kDebug,
+               absl::StrCat("the SentinelOne API token's expiry is unknown: ",
+                            token.status().message()));
+    return;
+  }
+  if (!token->expires_at.has_value()) return;
+  const absl::Duration left = *token->expires_at - now;
+  if (left >= sentinelone::kTokenRenewalWarning) return;
+  const std::string when =
+      absl::FormatTime("%Y-%m-%d", *token->expires_at, absl::UTCTimeZone());
+  const std::string warning =
+      left <= absl::ZeroDuration()
+          ? absl::StrCat("the SentinelOne API token expired on ", when,
+                         ": make a new one in the console")
+          : absl::StrCat("the SentinelOne API token expires on ", when, ", in ",
+                         absl::ToInt64Hours(left) / 24,
+                         " days: renew it in the console before then");
+  *io.err << "Warning: " << warning << "\n";
+  log::LogTo(logger, log::LogLevel::kWarning, warning);
 }
 
 int RunCheckCommand(const tqs1::v1::Config& config, Backends& backends,

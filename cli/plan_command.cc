@@ -26,6 +26,7 @@ int RunPlan(const Config& config, Backends& backends,
     *io.err << "Error: " << syncs.status().message() << "\n";
     return kExitError;
   }
+  WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;
   tqs1::v1::PlanFile file;

@@ -220,6 +220,29 @@ TEST_F(RealConsoleTest, Ipv6AutoFollowsWhatTheWriteProbeLearned) {
   EXPECT_TRUE(Contains(plan.out, "ipv6: off")) << plan;
 }
 
+TEST_F(RealConsoleTest, PlanAndApplyWarnOfATokenExpiringSoon) {
+  env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
+  env().AddSite("HQ");
+  const std::string dir = OneSync("HQ");
+  RunResult quiet = Run({"plan", "-c", dir});
+  EXPECT_FALSE(Contains(quiet.err, "token expires")) << quiet;
+
+  sentinelone::ConsoleModes modes;
+  modes.token_expires_in = absl::Hours(24 * 10 + 1);
+  env().s1().SetModes(modes);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"plan", "-c", dir}, {"apply", "--auto-approve", "-c", dir}}) {
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_TRUE(Contains(r.err,
+                         "Warning: the SentinelOne API token expires "
+                         "on "))
+        << r;
+    EXPECT_TRUE(Contains(r.err, ", in 10 days: renew it in the console")) << r;
+  }
+}
+
 TEST_F(RealConsoleTest, OddForeignRulesDoNotStopThePlan) {
   env().tq().AddCollection(kCollection, Ipv4Indicators(0, 100));
   const std::string site = env().AddSite("HQ");

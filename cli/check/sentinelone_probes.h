@@ -37,7 +37,8 @@
 namespace tqs1::check {
 
 // A token expiring sooner than this is a WARN.
-inline constexpr absl::Duration kTokenWarnBefore = absl::Hours(24 * 30);
+inline constexpr absl::Duration kTokenWarnBefore =
+    sentinelone::kTokenRenewalWarning;
 
 // The console, user and token lines. False when the console refused the
 // token (kUnauthenticated): the site probes would only repeat it.

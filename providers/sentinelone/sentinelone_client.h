@@ -112,6 +112,10 @@ struct ApiTokenDetails {
   std::optional<absl::Time> expires_at;
 };
 
+// A token expiring sooner than this is worth a warning (`tqs1 check`'s
+// WARN, and a warning line at the start of every plan and apply).
+inline constexpr absl::Duration kTokenRenewalWarning = absl::Hours(24 * 30);
+
 // GET /user: the user the token belongs to, and its scope.
 struct ConsoleUser {
   std::string id;
