@@ -26,6 +26,22 @@ constexpr absl::string_view kApiPath = "/web/api/v2.1";
 // server that never ends.
 constexpr int kMaxEmptyPagesInARow = 3;
 
+// The `data.sites` array of a page of GET /sites; kDataLoss naming `label`.
+absl::StatusOr<const json*> SitesOfPage(const json& answer,
+                                        const std::string& label) {
+  auto data = answer.find("data");
+  if (data == answer.end() || !data->is_object()) {
+    return absl::DataLossError(
+        absl::StrCat(label, ": field \"data\" should be an object"));
+  }
+  auto sites = data->find("sites");
+  if (sites == data->end() || !sites->is_array()) {
+    return absl::DataLossError(
+        absl::StrCat(label, ": field \"data.sites\" should be an array"));
+  }
+  return &*sites;
+}
+
 // Whether a failed write may have been applied anyway (or was refused in a
 // way only a re-read can explain), so that the site must be re-read before
 // the error is believed.
@@ -67,20 +83,6 @@ std::string TextOf(const json& object, const char* key) {
   return "";
 }
 
-// A boolean, or "true"/"false" in any case; nullopt otherwise.
-std::optional<bool> BoolOf(const json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end()) return std::nullopt;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) {
-    const std::string& text = it->get_ref<const std::string&>();
-    if (absl::EqualsIgnoreCase(text, "true")) return true;
-    if (absl::EqualsIgnoreCase(text, "false")) return false;
-  }
-  return std::nullopt;
-}
-
 // An RFC 3339 time, with or without fractional seconds; a time without a
 // zone is read as UTC. nullopt for anything else.
 std::optional<absl::Time> TimeOf(absl::string_view text) {
@@ -102,7 +104,7 @@ SiteListing SiteListingFromWire(const json& item) {
   site.account_id = TextOf(item, "accountId");
   site.account_name = TextOf(item, "accountName");
   site.state = TextOf(item, "state");
-  site.is_default = BoolOf(item, "isDefault");
+  site.is_default = LenientBool(item, "isDefault");
   site.sku = TextOf(item, "sku");
   site.suite = TextOf(item, "suite");
   site.site_type = TextOf(item, "siteType");
@@ -223,19 +225,7 @@ absl::StatusOr<std::vector<SiteListing>> SentinelOneClient::DoListSites(
   std::vector<SiteListing> sites;
   RETURN_IF_ERROR(ReadAllPages(
       query, kEndpoint, options_.page_size,
-      [&label](const json& answer) -> absl::StatusOr<const json*> {
-        auto data = answer.find("data");
-        if (data == answer.end() || !data->is_object()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": field \"data\" should be an object"));
-        }
-        auto listed = data->find("sites");
-        if (listed == data->end() || !listed->is_array()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": field \"data.sites\" should be an array"));
-        }
-        return &*listed;
-      },
+      [&label](const json& answer) { return SitesOfPage(answer, label); },
       [&sites](const json& item) -> absl::Status {
         if (item.is_object()) sites.push_back(SiteListingFromWire(item));
         return absl::OkStatus();
@@ -419,19 +409,7 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
           : absl::StrCat("/sites?siteIds=", UrlEncode(site.id));
   RETURN_IF_ERROR(ReadAllPages(
       query, kEndpoint, options_.page_size,
-      [&label](const json& answer) -> absl::StatusOr<const json*> {
-        auto data = answer.find("data");
-        if (data == answer.end() || !data->is_object()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": field \"data\" should be an object"));
-        }
-        auto sites = data->find("sites");
-        if (sites == data->end() || !sites->is_array()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": field \"data.sites\" should be an array"));
-        }
-        return &*sites;
-      },
+      [&label](const json& answer) { return SitesOfPage(answer, label); },
       [&](const json& item) -> absl::Status {
         ASSIGN_OR_RETURN(SiteSummary summary, SiteFromWire(item, label));
         candidates.push_back(std::move(summary));

@@ -681,10 +681,8 @@ absl::StatusOr<std::string> PickSite(
       "name or id) in the sync to say which"));
 }
 
-namespace {
-
-// A boolean, or "true"/"false" in any case; nullopt otherwise.
 std::optional<bool> LenientBool(const json& object, const char* key) {
+  if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);
   if (it == object.end()) return std::nullopt;
   if (it->is_boolean()) return it->get<bool>();
@@ -695,6 +693,8 @@ std::optional<bool> LenientBool(const json& object, const char* key) {
   }
   return std::nullopt;
 }
+
+namespace {
 
 std::string LenientId(const json& object, const char* key) {
   auto it = object.find(key);

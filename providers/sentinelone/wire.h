@@ -16,6 +16,7 @@
 #define TQS1_PROVIDERS_SENTINELONE_WIRE_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ inline constexpr size_t kMaxRuleNameLength = 200;
 // the whole rule, the stricter reading, on both client and emulator.
 inline constexpr size_t kMaxValuesPerRule = 5000;
 inline constexpr int kMaxPageSize = 1000;
+
+// `object[key]` as a boolean, also when sent as "true"/"false" in any case;
+// nullopt when `object` is no object, the key is missing or holds anything
+// else. For answers read leniently.
+std::optional<bool> LenientBool(const nlohmann::json& object, const char* key);
 
 // Vendor error codes seen in public threads (spec §3.8).
 inline constexpr int kCodeValidation = 4000010;
