@@ -161,6 +161,11 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
     absl::StrAppend(&out, ", ", drift.conflicts(),
                     drift.conflicts() == 1 ? " conflict" : " conflicts");
   }
+  if (drift.firewall().known() && !drift.firewall().enabled()) {
+    absl::StrAppend(&out,
+                    ", Firewall Control disabled for the site (no rule is "
+                    "enforced)");
+  }
   if (drift.has_observed_at()) {
     absl::StrAppend(&out, "; observed ", Time(drift.observed_at()));
   }
@@ -169,6 +174,9 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   }
   if (!drift.last_error().empty()) {
     absl::StrAppend(&out, "; last error: ", drift.last_error());
+  }
+  for (const std::string& warning : drift.warnings()) {
+    absl::StrAppend(&out, "\n  warning: ", warning);
   }
   return out;
 }
@@ -311,6 +319,9 @@ int RunRemoteApply(const cli::CommandLine& cl, const ClientOptions& options,
     if (!r.error().empty()) {
       *io.err << "Error: sync \"" << r.sync_name() << "\": " << r.error()
               << "\n";
+      reconciler::RenderOptions render;
+      render.color = io.color;
+      *io.err << reconciler::RenderApplyRefusals(report, render);
       code = WorseExit(code, kExitError);
       continue;
     }

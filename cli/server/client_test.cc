@@ -94,6 +94,20 @@ TEST(RenderDriftTextTest, Forms) {
             "c2-hq: drifted: 2 missing, 45 extra (2,949,120 IPv4 addresses "
             "and 3 IPv6 /64 networks); observed 2026-01-01T00:00:00Z; last "
             "apply 2026-01-01T00:00:00Z");
+  // A disabled Firewall Control in the line; the plan's warnings below it.
+  drift.set_in_sync(true);
+  drift.clear_last_successful_apply();
+  drift.mutable_firewall()->set_known(true);
+  drift.add_warnings("the site inherits its firewall policy from \"Account\"");
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: in sync, Firewall Control disabled for the site (no rule "
+            "is enforced); observed 2026-01-01T00:00:00Z\n  warning: the site "
+            "inherits its firewall policy from \"Account\"");
+  // Not read: nothing said.
+  drift.mutable_firewall()->set_known(false);
+  drift.clear_warnings();
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: in sync; observed 2026-01-01T00:00:00Z");
 }
 
 TEST_F(ClientTest, DriftTextJsonAndExitCodes) {
@@ -229,6 +243,27 @@ TEST_F(ClientTest, RemotePlanAndApply) {
     cl.detailed_exitcode = true;
     EXPECT_EQ(RunRemotePlan(cl, options_, t.io()), cli::kExitOk);
   }
+}
+
+TEST_F(ClientTest, RemoteApplyNamesTheRefusedIpv6Writes) {
+  sentinelone::ConsoleModes modes;
+  modes.refuse_ipv6 = true;
+  env_->vendors().s1().SetModes(modes);
+  std::vector<std::string> values = TestAddresses(3);
+  values.push_back("2001:db8::7");
+  env_->vendors().SetCollection(values);
+  Terminal t;
+  cli::CommandLine cl = Command("apply");
+  cl.auto_approve = true;
+  EXPECT_EQ(RunRemoteApply(cl, options_, t.io()), cli::kExitError);
+  // The IPv4 rule went in; the error, then the refused write on its own
+  // line, as a local apply prints them.
+  EXPECT_EQ(env_->vendors().BlockedAddresses(), TestAddresses(3));
+  EXPECT_THAT(t.err.str(), HasSubstr("Error: sync \"c2-hq\": "));
+  EXPECT_THAT(t.err.str(), HasSubstr("ipv6: off"));
+  EXPECT_THAT(t.err.str(), HasSubstr("IPv6 values refused by the console:\n"
+                                     "  ! "));
+  EXPECT_THAT(t.err.str(), HasSubstr("2001:db8::7"));
 }
 
 TEST(ClientOptionsTest, NeedsAServer) {

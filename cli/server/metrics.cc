@@ -128,6 +128,27 @@ std::string RenderMetrics(
        [](const SyncStatus& s) {
          return s.drift.not_enforced_ipv6_networks();
        }},
+      {"tqs1_sync_firewall_known",
+       "1 when the site's Firewall Control configuration was read.",
+       [](const SyncStatus& s) -> uint64_t {
+         return s.drift.firewall().known();
+       }},
+      {"tqs1_sync_firewall_disabled",
+       "1 when the site's Firewall Control is disabled: no rule is "
+       "enforced.",
+       [](const SyncStatus& s) -> uint64_t {
+         return s.drift.firewall().known() && !s.drift.firewall().enabled();
+       }},
+      {"tqs1_sync_firewall_inherited",
+       "1 when the site inherits its parent's firewall policy or rules.",
+       [](const SyncStatus& s) -> uint64_t {
+         return !s.drift.firewall().inherited_from().empty() ||
+                s.drift.firewall().inherits_rules();
+       }},
+      {"tqs1_sync_warnings", "Warnings about the site in the last plan.",
+       [](const SyncStatus& s) -> uint64_t {
+         return static_cast<uint64_t>(s.drift.warnings_size());
+       }},
   };
   for (const Gauge& g : gauges) {
     page.Family(g.name, "gauge", g.help);

@@ -475,6 +475,53 @@ TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {
   }
 }
 
+TEST(ServerTest, DriftAndMetricsShowTheFirewallConfiguration) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  auto metrics = [&http] {
+    httplib::Result result = http.Get("/metrics");
+    EXPECT_TRUE(result);
+    return result ? ParseMetrics(result->body)
+                  : std::map<std::string, double>();
+  };
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  tqs1::v1::SyncDrift drift = GetDrift(*stub);
+  EXPECT_TRUE(drift.firewall().known());
+  EXPECT_TRUE(drift.firewall().enabled());
+  EXPECT_TRUE(drift.warnings().empty());
+  std::map<std::string, double> m = metrics();
+  EXPECT_EQ(m["tqs1_sync_firewall_known{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_firewall_disabled{sync=\"c2-hq\"}"], 0);
+  EXPECT_EQ(m["tqs1_sync_firewall_inherited{sync=\"c2-hq\"}"], 0);
+  EXPECT_EQ(m["tqs1_sync_warnings{sync=\"c2-hq\"}"], 0);
+
+  // Disabled in the console, inheriting the account's policy.
+  sentinelone::EmulatedFirewallConfig firewall;
+  firewall.enabled = false;
+  firewall.inherited_from = "Account";
+  firewall.inherits = true;
+  ASSERT_TRUE(
+      env->vendors().s1().SetFirewallConfig(testing::kSiteId, firewall).ok());
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  drift = GetDrift(*stub);
+  EXPECT_TRUE(drift.firewall().known());
+  EXPECT_FALSE(drift.firewall().enabled());
+  EXPECT_EQ(drift.firewall().inherited_from(), "Account");
+  ASSERT_FALSE(drift.warnings().empty());
+  EXPECT_THAT(drift.warnings(0), HasSubstr("Account"));
+  // The guard kept the apply from writing rules nothing would enforce.
+  EXPECT_TRUE(env->vendors().BlockedAddresses().empty());
+  m = metrics();
+  EXPECT_EQ(m["tqs1_sync_firewall_disabled{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_firewall_inherited{sync=\"c2-hq\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_warnings{sync=\"c2-hq\"}"], drift.warnings_size());
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   std::stringstream text;

@@ -18,7 +18,8 @@ using ::tqs1::v1::PlanOptions;
 using ::tqs1::v1::SyncDrift;
 
 // The drift a plan shows: entries and their address space (IPv4
-// addresses, IPv6 /64s), and the managed rules disabled in the console.
+// addresses, IPv6 /64s), the managed rules disabled in the console, and the
+// site's Firewall Control configuration and warnings.
 void SetDriftFromPlan(const tqs1::v1::Plan& plan, SyncDrift* drift) {
   const tqs1::v1::ObservedReport& observed = plan.observed();
   const tqs1::v1::PlanSummary& summary = plan.summary();
@@ -38,6 +39,8 @@ void SetDriftFromPlan(const tqs1::v1::Plan& plan, SyncDrift* drift) {
   drift->set_not_enforced_ipv4_addresses(
       observed.not_enforced_ipv4_addresses());
   drift->set_not_enforced_ipv6_networks(observed.not_enforced_ipv6_networks());
+  *drift->mutable_firewall() = observed.firewall();
+  drift->mutable_warnings()->CopyFrom(observed.warnings());
 }
 
 // The drift once `plan` is applied: the site holds exactly the desired set
