@@ -46,6 +46,7 @@ void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& r) {
   r.set_addresses_blocked(static_cast<uint32_t>(report.addresses_blocked()));
   r.set_addresses_unblocked(
       static_cast<uint32_t>(report.addresses_unblocked()));
+  r.mutable_ipv6_refused()->CopyFrom(report.ipv6_refused());
 }
 
 // Asks the operator to approve `plan` (unless --auto-approve), printing

@@ -12,9 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/config/state.h"
 #include "emulators/sentinelone_emulator.h"
 #include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
+#include "proto/run.pb.h"
 #include "proto/state.pb.h"
 #include "reconciler/ownership.h"
 #include "testing/builders.h"
@@ -167,9 +169,20 @@ TEST_F(RealConsoleTest, ARefusedIpv6WriteLeavesTheIpv4WorkDone) {
   modes.refuse_ipv6 = true;
   env().s1().SetModes(modes);
 
-  RunResult apply = Run({"apply", "--auto-approve", "-c", OneSync("HQ")});
+  const std::string dir = OneSync("HQ");
+  RunResult apply = Run({"apply", "--auto-approve", "-c", dir});
   EXPECT_EQ(apply.exit_code, 1) << apply;
   EXPECT_TRUE(Contains(apply.out + apply.err, "IPv6")) << apply;
+  // The last-run record keeps each refusal, as printed.
+  absl::StatusOr<tqs1::v1::LastRun> record =
+      config::LoadLastRun(dir + "/tqs1.last-run.json");
+  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_EQ(record->syncs_size(), 1);
+  EXPECT_EQ(record->syncs(0).outcome(), tqs1::v1::SYNC_OUTCOME_FAILED);
+  ASSERT_FALSE(record->syncs(0).ipv6_refused().empty());
+  for (const std::string& line : record->syncs(0).ipv6_refused()) {
+    EXPECT_TRUE(Contains(apply.err, line)) << line << "\n" << apply;
+  }
   std::vector<std::string> want = Ipv4Addresses(0, 7000);
   std::sort(want.begin(), want.end());
   EXPECT_EQ(env().BlockedAddresses(site), want);
