@@ -9,6 +9,13 @@
 // after every write (tests/soak/site_invariants.h); after each round the
 // site must equal the collection.
 //
+// The emulators also behave as real services do (spec/fidelity-audit.md),
+// in their opt-in modes: the console holds odd foreign rules, "Default
+// site"s in two accounts and a Firewall Control policy the site inherits;
+// each round picks, at random, ThreatQ cursor paging or offset paging, an
+// unstable default order, a collection that grows while it is read, and
+// SentinelOne writes answered 429 without Retry-After.
+//
 // Seeded: TQS1_TEST_SEED overrides the seed (printed on every run). Bounded:
 // TQS1_SOAK_ROUNDS (default 300) rounds or TQS1_SOAK_SECONDS (default 40)
 // seconds, whichever ends first. A longer run:
@@ -20,6 +27,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -27,10 +35,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/fake_clock.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
 #include "gtest/gtest.h"
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
@@ -114,6 +125,14 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   s1->AddRule(
       tqs1::v1::RULE_SCOPE_ACCOUNT, kAccountId,
       BlockRule(reconciler::RuleName(kCollection, 1), "made by hand", {}));
+  // A real console's shapes: foreign rules tqs1 parses leniently, site
+  // names repeated in other accounts, a policy inherited from the account.
+  ASSERT_TRUE(s1->AddOddForeignRules(kSiteId).ok());
+  s1->AddDefaultSitesInTwoAccounts();
+  sentinelone::EmulatedFirewallConfig firewall;
+  firewall.inherited_from = "Account";
+  firewall.inherits = true;
+  ASSERT_TRUE(s1->SetFirewallConfig(kSiteId, firewall).ok());
 
   // The real clients over libcurl, each behind the fault scheduler of its
   // emulator and a RetryingTransport on a fake clock.
@@ -169,7 +188,9 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   EventLogChecker checker(kSiteId, kCollection, kPerRule);
   std::set<std::string> wanted;
   int64_t rounds = 0, runs = 0, failed_runs = 0, writes_before = 0;
-  std::map<std::string, int64_t> shapes;
+  std::map<std::string, int64_t> shapes, modes;
+  int growths = 0;
+  int64_t grown_seen = 0;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed_s = [&] { return SecondsSince(start); };
   for (; rounds < max_rounds && elapsed_s() < max_seconds; ++rounds) {
@@ -202,11 +223,31 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
     checker.Consume(s1->Events());
     checker.StartRound(wanted, forbidden);
 
-    // 2. Faults on 10-30% of the requests of both vendors.
+    // 2. Faults on 10-30% of the requests of both vendors, and the
+    // vendors' real behaviours, picked at random.
     const double rate =
         0.10 + 0.20 * std::uniform_real_distribution<double>(0, 1)(rng);
     tq_faults.set_rate(rate);
     s1_faults.set_rate(rate);
+    threatq::ThreatQModes tq_modes;
+    tq_modes.cursor_paging = rng() % 2 == 0;
+    tq_modes.unstable_default_order = rng() % 2 == 0;
+    if (rng() % 6 == 0) {
+      // One growth, at the next page served.
+      tq_modes.grow_every_pages = 1;
+      tq_modes.grow_by = 1 + static_cast<int>(rng() % 25);
+      tq_modes.grow_times = ++growths;
+    }
+    tq->SetModes(tq_modes);
+    sentinelone::ConsoleModes s1_modes;
+    if (rng() % 3 == 0) {
+      s1_modes.throttle_every_kth_write = 3 + static_cast<int>(rng() % 8);
+    }
+    s1->SetModes(s1_modes);
+    modes["cursor"] += tq_modes.cursor_paging;
+    modes["unstable-order"] += tq_modes.unstable_default_order;
+    modes["growth"] += tq_modes.grow_by > 0;
+    modes["429-without-retry-after"] += s1_modes.throttle_every_kth_write > 0;
 
     // 3. Apply: plan, apply; re-run while it fails.
     tqs1::v1::PlanOptions plan_options;
@@ -240,8 +281,17 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
     }
     // Converged means a fault-free plan shows nothing to do; when the
     // faults kept every attempt from getting there, finish without faults.
+    // A collection that grew is wanted whole.
     tq_faults.set_rate(0);
     s1_faults.set_rate(0);
+    tq->SetModes({});
+    s1->SetModes({});
+    const std::set<std::string> junk_values(junk.begin(), junk.end());
+    for (const threatq::Indicator& i : tq->Indicators(collection_id)) {
+      if (junk_values.count(i.value) == 0) wanted.insert(i.value);
+      // The emulator's growth comes from 198.18.0.0/15.
+      if (absl::StartsWith(i.value, "198.18.")) ++grown_seen;
+    }
     if (!converged) {
       sync::RunSyncRequest request;
       request.sync = &sync;
@@ -268,7 +318,9 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
   writes_before = checker.writes();
 
   std::cout << "soak: " << rounds << " rounds in " << elapsed_s() << " s ("
-            << absl::StrJoin(shapes, ", ", absl::PairFormatter(" ")) << "); "
+            << absl::StrJoin(shapes, ", ", absl::PairFormatter(" "))
+            << "; rounds in each mode: "
+            << absl::StrJoin(modes, ", ", absl::PairFormatter(" ")) << "); "
             << runs << " plan/apply runs, " << failed_runs
             << " failed and were re-run; " << writes_before
             << " writes; faults injected: SentinelOne "
@@ -283,6 +335,15 @@ TEST(SoakTest, ConvergesUnderFaultsWithoutUnsafeWrites) {
             << "); invariant checks passed: " << checker.checks_passed()
             << ", violations: " << checker.violation_count() << std::endl;
   EXPECT_GE(rounds, std::min<int64_t>(max_rounds, 50));
+  if (rounds >= 50) {
+    for (const char* mode :
+         {"cursor", "unstable-order", "growth", "429-without-retry-after"}) {
+      EXPECT_GT(modes[mode], 0) << mode;
+    }
+    // The collection did grow while it was read, and what it grew by was
+    // blocked (the site equals the collection after each round).
+    EXPECT_GT(grown_seen, 0);
+  }
   EXPECT_GT(s1_faults.TotalInjected(), 0);
 }
 
