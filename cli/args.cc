@@ -47,6 +47,8 @@ const std::vector<std::string>& Options() {
                                    "--token-env",
                                    "--interval",
                                    "--watch",
+                                   "--refresh",
+                                   "--max-age",
                                    "--apply",
                                    "--demo",
                                    "--write-probe",
@@ -221,10 +223,20 @@ absl::StatusOr<CommandLine> ParseCommandLine(
         return Bad(absl::StrCat("--interval \"", *v,
                                 "\" is not a duration such as 5m or 90s"));
       }
+    } else if (arg == "--max-age") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::ParseDuration(*v, &cl.max_age) ||
+          cl.max_age <= absl::ZeroDuration() ||
+          cl.max_age == absl::InfiniteDuration()) {
+        return Bad(absl::StrCat("--max-age \"", *v,
+                                "\" is not a duration such as 5m or 90s"));
+      }
     } else if (arg == "--watch" || arg == "--apply" || arg == "--demo" ||
-               arg == "--write-probe") {
+               arg == "--write-probe" || arg == "--refresh") {
       if (absl::Status s = flag_only(); !s.ok()) return s;
       if (arg == "--watch") cl.watch = true;
+      if (arg == "--refresh") cl.refresh = true;
       if (arg == "--apply") cl.apply_on_schedule = true;
       if (arg == "--demo") cl.serve_demo = true;
       if (arg == "--write-probe") cl.write_probe = true;
@@ -526,16 +538,23 @@ Remote (a `tqs1 serve`):
            common;
   }
   if (command == "drift") {
-    return "Usage: tqs1 drift --server HOST:PORT [--watch] [--json] "
-           "[--sync NAME]\n\n"
-           "Asks a `tqs1 serve` how far each site has drifted from its "
-           "collection.\n\n"
+    return "Usage: tqs1 drift [--server HOST:PORT] [--refresh | --max-age D] "
+           "[--watch]\n                  [--json] [--sync NAME]\n\n"
+           "Asks a `tqs1 serve` (default 127.0.0.1:50051) how far each site "
+           "has drifted\nfrom its collection, as of its last observation "
+           "(\"observed ...\"). The server\nobserves again on its schedule, "
+           "after a `tqs1 apply` of its state folder, and\nwhen asked:\n\n"
+           "  --refresh               observe again now (both sides are "
+           "read) before answering\n"
+           "  --max-age D             observe again when the last "
+           "observation is older than D\n"
            "  --watch                 keep streaming changes (one line or "
            "JSON object each)\n"
            "  --json                  JSON output\n" +
            client +
            "\nExit codes: 0 every sync in sync, 2 drift, 1 error (also "
-           "when a sync's last\nreconcile failed).\n";
+           "when a sync's last\nattempt failed or it was never "
+           "observed).\n";
   }
   if (command == "demo") {
     return "Usage: tqs1 demo [--no-color] [--show-addresses N]\n\n"

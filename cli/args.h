@@ -72,8 +72,12 @@ struct CommandLine {
   int show_rejected = 0;
 
   // gRPC (cli/server/): `serve`, `drift`, and plan/apply with --server.
-  std::string server;                      // --server HOST:PORT: run remotely
-  bool watch = false;                      // drift: --watch streams changes
+  std::string server;  // --server HOST:PORT: run remotely
+  bool watch = false;  // drift: --watch streams changes
+  // drift: --refresh has the server observe again before answering;
+  // --max-age DURATION only when its observation is older.
+  bool refresh = false;
+  absl::Duration max_age = absl::ZeroDuration();
   std::string listen = "127.0.0.1:50051";  // serve: --listen ADDR:PORT
   // serve: --interval DURATION between scheduled rounds (with jitter);
   // zero: no schedule.

@@ -43,11 +43,6 @@ std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   return out;
 }
 
-int DriftExit(const tqs1::v1::SyncDrift& drift) {
-  if (!drift.last_error().empty()) return kExitError;
-  return drift.in_sync() ? kExitOk : kExitChanges;
-}
-
 void PrintCallError(const cli::Io& io, const ClientOptions& options,
                     const grpc::Status& status) {
   absl::Status s = FromGrpcStatus(status);
@@ -63,12 +58,12 @@ std::chrono::system_clock::time_point Deadline(absl::Duration d) {
 
 absl::StatusOr<ClientOptions> ClientOptionsFrom(
     const cli::CommandLine& cl, const config::SecretOptions& secrets) {
-  if (cl.server.empty()) {
+  if (cl.server.empty() && cl.command != "drift") {
     return absl::InvalidArgumentError(
         "this needs --server HOST:PORT (a running `tqs1 serve`)");
   }
   ClientOptions options;
-  options.server = cl.server;
+  options.server = cl.server.empty() ? kDefaultServer : cl.server;
   options.tls_ca_file = cl.tls_ca;
   options.tls_cert_file = cl.tls_cert;
   options.tls_key_file = cl.tls_key;
@@ -133,10 +128,22 @@ std::string SpaceSuffix(uint64_t entries, uint64_t ipv4_addresses,
   return absl::StrCat(" (", reconciler::FormatSpace(space), ")");
 }
 
+int DriftExit(const tqs1::v1::SyncDrift& drift) {
+  if (!drift.last_error().empty() || !drift.has_observed_at()) {
+    return kExitError;
+  }
+  return drift.in_sync() ? kExitOk : kExitChanges;
+}
+
 std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   std::string out = absl::StrCat(drift.sync_name(), ": ");
   if (!drift.has_observed_at()) {
     absl::StrAppend(&out, "not observed yet");
+    if (drift.last_error().empty()) {
+      absl::StrAppend(&out,
+                      " (no round has run; `tqs1 drift --refresh` observes "
+                      "now)");
+    }
   } else if (drift.in_sync()) {
     absl::StrAppend(&out, "in sync");
   } else {
@@ -173,7 +180,12 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
     absl::StrAppend(&out, "; last apply ", Time(drift.last_successful_apply()));
   }
   if (!drift.last_error().empty()) {
-    absl::StrAppend(&out, "; last error: ", drift.last_error());
+    if (drift.has_last_attempt()) {
+      absl::StrAppend(&out, "; last attempt ", Time(drift.last_attempt()),
+                      " failed: ", drift.last_error());
+    } else {
+      absl::StrAppend(&out, "; last error: ", drift.last_error());
+    }
   }
   for (const std::string& warning : drift.warnings()) {
     absl::StrAppend(&out, "\n  warning: ", warning);
@@ -200,9 +212,16 @@ int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
   Authorize(context, options.token);
   int code = kExitOk;
   if (!cl.watch) {
-    context.set_deadline(Deadline(absl::Seconds(30)));
+    // A refresh reads both sides of every sync it observes again.
+    const bool observes = cl.refresh || cl.max_age > absl::ZeroDuration();
+    context.set_deadline(
+        Deadline(observes ? absl::Minutes(10) : absl::Seconds(30)));
     tqs1::v1::GetDriftRequest request;
     for (const std::string& s : cl.syncs) request.add_syncs(s);
+    request.set_refresh(cl.refresh);
+    if (cl.max_age > absl::ZeroDuration()) {
+      request.mutable_max_age()->set_seconds(absl::ToInt64Seconds(cl.max_age));
+    }
     tqs1::v1::GetDriftResponse response;
     grpc::Status status = stub->GetDrift(&context, request, &response);
     if (!status.ok()) {
@@ -232,6 +251,8 @@ int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
     PrintCallError(io, options, status);
     return kExitError;
   }
+  // The server ends a watch only when it stops.
+  *io.err << "tqs1 drift: " << options.server << ": server shut down\n";
   return code;
 }
 

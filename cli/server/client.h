@@ -32,6 +32,9 @@
 
 namespace tqs1::server {
 
+// Where `tqs1 drift` asks without --server: `tqs1 serve`'s default listen.
+inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
+
 struct ClientOptions {
   std::string server;  // HOST:PORT
   std::string tls_ca_file;
@@ -41,7 +44,8 @@ struct ClientOptions {
 };
 
 // From --server, --tls-ca, --tls-cert, --tls-key, --token-file/--token-env.
-// kInvalidArgument without --server; ResolveToken()'s errors.
+// kInvalidArgument without --server (`drift` asks kDefaultServer);
+// ResolveToken()'s errors.
 absl::StatusOr<ClientOptions> ClientOptionsFrom(
     const cli::CommandLine& cl, const config::SecretOptions& secrets = {});
 
@@ -59,6 +63,10 @@ void Authorize(grpc::ClientContext& context, const std::string& token);
 //   2026-11-28T16:00:00Z; last apply 2026-11-28T15:00:00Z
 //   c2-branch: in sync; observed ...; last error: <message>
 std::string RenderDriftText(const tqs1::v1::SyncDrift& drift);
+
+// `tqs1 drift`'s exit code for one sync: 0 in sync, 2 drifted, 1 when it
+// was never observed or its last attempt failed.
+int DriftExit(const tqs1::v1::SyncDrift& drift);
 
 // `tqs1 drift`: GetDrift (or WatchDrift with --watch, until the stream
 // ends), printed as text or JSON (--watch --json: one JSON object per

@@ -56,10 +56,19 @@ class ClientTest : public ::testing::Test {
 TEST(RenderDriftTextTest, Forms) {
   tqs1::v1::SyncDrift drift;
   drift.set_sync_name("c2-hq");
-  drift.set_last_error("not observed yet");
   EXPECT_EQ(RenderDriftText(drift),
-            "c2-hq: not observed yet; last error: not observed yet");
+            "c2-hq: not observed yet (no round has run; `tqs1 drift "
+            "--refresh` observes now)");
+  EXPECT_EQ(DriftExit(drift), cli::kExitError);
+  // Never observed: the first attempt failed.
+  *drift.mutable_last_attempt() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(1767225660);
+  drift.set_last_error("ThreatQ: connection refused");
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: not observed yet; last attempt 2026-01-01T00:01:00Z "
+            "failed: ThreatQ: connection refused");
   drift.clear_last_error();
+  drift.clear_last_attempt();
   *drift.mutable_observed_at() =
       google::protobuf::util::TimeUtil::SecondsToTimestamp(1767225600);
   drift.set_missing(12345);
@@ -188,7 +197,7 @@ TEST_F(ClientTest, WatchPrintsEventsUntilTheServerStops) {
   int code = -1;
   std::thread watcher([&] { code = RunDrift(cl, options_, io); });
   // The current drift first, then a change.
-  ASSERT_TRUE(WaitFor(out_buf, "not observed yet"));
+  ASSERT_TRUE(WaitFor(out_buf, "\"sync_name\":\"c2-hq\""));
   env_->supervisor().ReconcileAll(/*apply=*/false);
   ASSERT_TRUE(WaitFor(out_buf, "\"missing\":\"5\""));
   // Stopping the server ends the stream cleanly.
@@ -196,7 +205,8 @@ TEST_F(ClientTest, WatchPrintsEventsUntilTheServerStops) {
   watcher.join();
   EXPECT_THAT(out_buf.Contents(),
               StartsWith("{\"drift\":{\"sync_name\":\"c2-hq\""));
-  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(err.str(), absl::StrCat("tqs1 drift: ", options_.server,
+                                    ": server shut down\n"));
   EXPECT_EQ(code, cli::kExitChanges);
 }
 
@@ -268,10 +278,14 @@ TEST_F(ClientTest, RemoteApplyNamesTheRefusedIpv6Writes) {
 
 TEST(ClientOptionsTest, NeedsAServer) {
   cli::CommandLine cl;
-  cl.command = "drift";
+  cl.command = "plan";
   EXPECT_EQ(ClientOptionsFrom(cl).status(),
             absl::InvalidArgumentError(
                 "this needs --server HOST:PORT (a running `tqs1 serve`)"));
+  // drift asks where `tqs1 serve` listens by default.
+  cl.command = "drift";
+  ASSERT_TRUE(ClientOptionsFrom(cl).ok());
+  EXPECT_EQ(ClientOptionsFrom(cl)->server, "127.0.0.1:50051");
   cl.server = "127.0.0.1:1";
   cl.tls_cert = "/c.pem";
   ASSERT_TRUE(ClientOptionsFrom(cl).ok());

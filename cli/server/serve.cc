@@ -35,6 +35,7 @@ struct ServeSetup {
   tqs1::v1::Config config;
   cli::Backends backends;
   std::string lock_file;
+  std::string last_run_file;
   std::unique_ptr<threatq::ThreatQEmulator> tq;
   std::unique_ptr<sentinelone::SentinelOneEmulator> s1;
 };
@@ -56,6 +57,7 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
   setup.backends.ipv6_auto = cli::Ipv6FromProbes(
       paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
   setup.lock_file = paths.LockFile();
+  setup.last_run_file = paths.LastRunFile();
   return setup;
 }
 
@@ -126,6 +128,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   options.metrics_listen = cl.metrics_listen;
   SupervisorOptions supervisor;
   supervisor.lock_file = setup->lock_file;
+  supervisor.last_run_file = setup->last_run_file;
   supervisor.logger = logger;
   supervisor.plan_options.set_adopt(cl.adopt);
   supervisor.plan_options.set_allow_empty(cl.allow_empty);

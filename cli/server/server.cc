@@ -132,9 +132,7 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
     if (!metrics.ok()) return metrics.status();
     self->metrics_ = *std::move(metrics);
   }
-  if (options.interval > absl::ZeroDuration()) {
-    self->scheduler_ = std::thread([raw] { raw->ScheduleLoop(); });
-  }
+  self->scheduler_ = std::thread([raw] { raw->ScheduleLoop(); });
   return self;
 }
 
@@ -167,12 +165,26 @@ void Tqs1Server::UpdateHealth() {
 
 void Tqs1Server::ScheduleLoop() {
   std::mt19937_64 rng(options_.jitter_seed);
+  const bool scheduled = options_.interval > absl::ZeroDuration();
+  absl::Time next_round = absl::Now();
+  auto stopping = [this] { return supervisor_->shutting_down(); };
   while (true) {
-    supervisor_->ReconcileAll(options_.apply_on_schedule);
-    const absl::Duration pause =
-        JitteredInterval(options_.interval, options_.jitter, rng);
+    if (scheduled && absl::Now() >= next_round) {
+      supervisor_->ReconcileAll(options_.apply_on_schedule);
+      next_round = absl::Now() +
+                   JitteredInterval(options_.interval, options_.jitter, rng);
+    }
+    // An apply the CLI made of this state folder: observe what it touched.
+    for (const std::string& name : supervisor_->NoticeCliApplies()) {
+      supervisor_->Observe(name, stopping);
+    }
+    absl::Duration pause = options_.cli_apply_poll;
+    if (scheduled) pause = std::min(pause, next_round - absl::Now());
     absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopped_), pause)) return;
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopped_),
+                             std::max(pause, absl::ZeroDuration()))) {
+      return;
+    }
   }
 }
 

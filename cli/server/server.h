@@ -75,6 +75,10 @@ struct ServeOptions {
   // How long Shutdown() lets in-flight calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration watch_poll = absl::Milliseconds(200);
+  // How often the schedule loop reads the last-run record for an apply the
+  // CLI made of the same state folder (SyncSupervisor::NoticeCliApplies()),
+  // and observes the syncs it touched again.
+  absl::Duration cli_apply_poll = absl::Seconds(2);
 };
 
 class Tqs1Server {

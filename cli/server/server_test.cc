@@ -13,14 +13,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/timestamp.h"
 #include "cli/config/state.h"
 #include "cli/server/metrics.h"
 #include "cli/server/test_env.h"
+#include "emulators/emulator_server.h"
 #include "emulators/self_signed_cert.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "proto/run.pb.h"
 #include "proto/service.grpc.pb.h"
+#include "reconciler/ownership.h"
+#include "testing/builders.h"
 
 namespace tqs1::server {
 namespace {
@@ -66,7 +71,8 @@ TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
   EXPECT_EQ(before.sync_name(), kTestSync);
   EXPECT_FALSE(before.in_sync());
   EXPECT_FALSE(before.has_observed_at());
-  EXPECT_EQ(before.last_error(), "not observed yet");
+  EXPECT_EQ(before.last_error(), "");
+  EXPECT_FALSE(before.has_last_attempt());
 
   env->supervisor().ReconcileAll(/*apply=*/false);
   tqs1::v1::SyncDrift after = GetDrift(*stub);
@@ -90,6 +96,129 @@ TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
   EXPECT_EQ(status.error_message(),
             "unknown sync \"no-such-sync\"; this server's syncs are: "
             "\"c2-hq\"");
+}
+
+tqs1::v1::SyncDrift GetDriftWith(tqs1::v1::Tqs1::Stub& stub, bool refresh,
+                                 absl::Duration max_age = {}) {
+  grpc::ClientContext context;
+  tqs1::v1::GetDriftRequest request;
+  request.set_refresh(refresh);
+  request.mutable_max_age()->set_seconds(absl::ToInt64Seconds(max_age));
+  tqs1::v1::GetDriftResponse response;
+  grpc::Status status = stub.GetDrift(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.syncs_size() == 1 ? response.syncs(0) : tqs1::v1::SyncDrift();
+}
+
+// Requests for indicator pages the ThreatQ emulator has answered.
+int IndicatorQueries(ServerTestEnv& env) {
+  int n = 0;
+  for (const emulator::LoggedRequest& r :
+       env.vendors().tq().server().Requests()) {
+    n += r.path == "/api/indicators/query";
+  }
+  return n;
+}
+
+TEST(ServerTest, GetDriftObservesAgainWhenAskedOrTooOld) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  tqs1::v1::SyncDrift drift = GetDriftWith(*stub, /*refresh=*/true);
+  EXPECT_EQ(drift.missing(), 5u);
+  EXPECT_TRUE(drift.has_observed_at());
+  EXPECT_EQ(drift.last_attempt().seconds(), drift.observed_at().seconds());
+
+  // The collection changes: the drift says so only when asked.
+  env->vendors().SetCollection(TestAddresses(7));
+  EXPECT_EQ(GetDriftWith(*stub, false).missing(), 5u);
+  EXPECT_EQ(GetDriftWith(*stub, false, absl::Hours(1)).missing(), 5u);
+  env->fake_clock().Advance(absl::Hours(2));
+  drift = GetDriftWith(*stub, false, absl::Hours(1));
+  EXPECT_EQ(drift.missing(), 7u);
+  EXPECT_EQ(drift.observed_at().seconds(),
+            absl::ToUnixSeconds(env->fake_clock().Now()));
+
+  // A failed attempt keeps the last good observation and says when it
+  // failed.
+  emulator::Fault down;
+  down.kind = emulator::FaultKind::kServerError;
+  down.status = 503;
+  down.count = 1000;
+  env->vendors().tq().server().InjectFault(down);
+  env->fake_clock().Advance(absl::Minutes(5));
+  tqs1::v1::SyncDrift failed = GetDriftWith(*stub, /*refresh=*/true);
+  EXPECT_EQ(failed.missing(), 7u);
+  EXPECT_EQ(failed.observed_at().seconds(), drift.observed_at().seconds());
+  EXPECT_EQ(failed.last_attempt().seconds(),
+            absl::ToUnixSeconds(env->fake_clock().Now()));
+  EXPECT_NE(failed.last_error(), "");
+}
+
+TEST(ServerTest, ConcurrentRefreshesShareOneObservation) {
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
+  ASSERT_NE(env, nullptr);
+  auto stub = tqs1::v1::Tqs1::NewStub(env->Channel());
+  // The first page is slow, so the second caller arrives during the read.
+  emulator::Fault slow;
+  slow.kind = emulator::FaultKind::kDelay;
+  slow.path_prefix = "/api/indicators/query";
+  slow.delay = absl::Seconds(2);
+  env->vendors().tq().server().InjectFault(slow);
+  tqs1::v1::SyncDrift first, second;
+  std::thread a([&] { first = GetDriftWith(*stub, /*refresh=*/true); });
+  while (env->vendors().tq().server().PendingFaults() > 0) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  std::thread b([&] { second = GetDriftWith(*stub, /*refresh=*/true); });
+  a.join();
+  b.join();
+  EXPECT_EQ(first.missing(), 5u);
+  EXPECT_EQ(second.missing(), 5u);
+  EXPECT_EQ(IndicatorQueries(*env), 1);
+}
+
+TEST(ServerTest, AnApplyOfTheCliIsNoticedAndObserved) {
+  const std::string last_run =
+      absl::StrCat(::testing::TempDir(), "/cli-apply.last-run.json");
+  std::remove(last_run.c_str());
+  SupervisorOptions supervisor;
+  supervisor.last_run_file = last_run;
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> started =
+      ServerTestEnv::Start({}, supervisor);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ServerTestEnv& env = **started;
+  auto stub = tqs1::v1::Tqs1::NewStub(env.Channel());
+  env.supervisor().ReconcileAll(/*apply=*/false);
+  ASSERT_EQ(GetDrift(*stub).missing(), 5u);
+
+  // `tqs1 apply` of the same state folder: the site changes, the record
+  // says so.
+  tqs1::v1::Rule rule = testing::BlockRule(
+      reconciler::RuleName(testing::kCollection, 1),
+      reconciler::DescriptionWithMarker("Blocked"), TestAddresses(5));
+  env.vendors().s1().AddRule(tqs1::v1::RULE_SCOPE_SITE, testing::kSiteId, rule);
+  const int queries = IndicatorQueries(env);
+  tqs1::v1::LastRun record;
+  record.set_command("plan");
+  *record.mutable_finished() = ToTimestamp(absl::FromUnixSeconds(1767225600));
+  tqs1::v1::SyncRun* run = record.add_syncs();
+  run->set_name(kTestSync);
+  run->set_outcome(tqs1::v1::SYNC_OUTCOME_APPLIED);
+  *run->mutable_finished() = record.finished();
+  // Not an apply: nothing to look at.
+  ASSERT_TRUE(config::SaveLastRun(last_run, record).ok());
+  EXPECT_EQ(GetDrift(*stub).missing(), 5u);
+  EXPECT_EQ(IndicatorQueries(env), queries);
+  record.set_command("apply");
+  ASSERT_TRUE(config::SaveLastRun(last_run, record).ok());
+  tqs1::v1::SyncDrift drift = GetDrift(*stub);
+  EXPECT_EQ(drift.missing(), 0u);
+  EXPECT_EQ(drift.last_successful_apply().seconds(), 1767225600);
+  EXPECT_EQ(IndicatorQueries(env), queries + 1);
+  // Seen once: the next answer does not read again.
+  EXPECT_EQ(GetDrift(*stub).missing(), 0u);
+  EXPECT_EQ(IndicatorQueries(env), queries + 1);
 }
 
 TEST(ServerTest, PlanReturnsThePlanAndChangesNothing) {

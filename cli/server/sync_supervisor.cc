@@ -89,10 +89,20 @@ void SetDriftAfterApply(const tqs1::v1::Plan& plan, SyncDrift* drift) {
   }
 }
 
+// Equal but for when: a round that finds the same drift is no change.
 bool SameDrift(SyncDrift a, SyncDrift b) {
-  a.clear_observed_at();
-  b.clear_observed_at();
+  for (SyncDrift* d : {&a, &b}) {
+    d->clear_observed_at();
+    d->clear_last_attempt();
+  }
   return MessageDifferencer::Equals(a, b);
+}
+
+// A CLI apply of this outcome may have written to the site.
+bool MayHaveWritten(tqs1::v1::SyncOutcome outcome) {
+  return outcome == tqs1::v1::SYNC_OUTCOME_APPLIED ||
+         outcome == tqs1::v1::SYNC_OUTCOME_FAILED ||
+         outcome == tqs1::v1::SYNC_OUTCOME_INTERRUPTED;
 }
 
 }  // namespace
@@ -116,13 +126,17 @@ SyncSupervisor::SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
           backends_->threatq.get(), &api_calls_)),
       rules_(std::make_unique<CountingFirewallRules>(
           backends_->sentinelone.get(), &api_calls_)) {
-  absl::MutexLock lock(&mu_);
-  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
-    SyncState& state = syncs_[sync.name()];
-    state.config = &sync;
-    state.status.drift.set_sync_name(sync.name());
-    state.status.drift.set_last_error("not observed yet");
+  {
+    absl::MutexLock lock(&mu_);
+    for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+      SyncState& state = syncs_[sync.name()];
+      state.config = &sync;
+      state.status.drift.set_sync_name(sync.name());
+    }
   }
+  // A CLI apply before the server started: its time, not a reason to look
+  // again (nothing was observed yet).
+  ReadCliApplies(/*mark_stale=*/false);
 }
 
 SyncSupervisor::~SyncSupervisor() { Shutdown(); }
@@ -191,6 +205,7 @@ void SyncSupervisor::RecordPlan(const std::string& name,
   SyncState& state = syncs_[name];
   SyncStatus& s = state.status;
   const SyncDrift before = s.drift;
+  *s.drift.mutable_last_attempt() = ToTimestamp(now);
   if (!run.plan.has_value()) {
     ++s.reconciles_failed;
     s.healthy = false;
@@ -247,6 +262,7 @@ void SyncSupervisor::RecordApply(const std::string& name,
   SyncState& state = syncs_[name];
   SyncStatus& s = state.status;
   const SyncDrift before = s.drift;
+  *s.drift.mutable_last_attempt() = ToTimestamp(now);
   if (!status.ok()) {
     ++s.applies_failed;
     s.healthy = false;
@@ -263,6 +279,7 @@ void SyncSupervisor::RecordApply(const std::string& name,
   *s.drift.mutable_last_successful_apply() = ToTimestamp(now);
   // The site now holds exactly the plan's target.
   s.observed = true;
+  state.stale = false;
   s.addresses_desired = plan.inputs().desired();
   s.addresses_blocked = plan.inputs().desired();
   SetDriftAfterApply(plan, &s.drift);
@@ -339,7 +356,7 @@ void SyncSupervisor::ReconcileAll(bool apply) {
   for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
     if (shutting_down()) return;
     if (!apply) {
-      (void)Plan(sync.name(), options_.plan_options);
+      Observe(sync.name());
       continue;
     }
     absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync.name()});
@@ -363,6 +380,114 @@ absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(
     out.push_back(syncs_.at(name).status.drift);
   }
   return out;
+}
+
+void SyncSupervisor::Observe(const std::string& name,
+                             const std::function<bool()>& cancelled) {
+  uint64_t stale_marks = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    SyncState& state = syncs_.at(name);
+    if (state.observing) {
+      // Share the observation in flight.
+      const uint64_t target = state.observations + 1;
+      auto done = [this, &state, target]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return state.observations >= target || shutdown_;
+      };
+      while (!mu_.AwaitWithTimeout(absl::Condition(&done),
+                                   absl::Milliseconds(100))) {
+        if (cancelled && cancelled()) return;
+      }
+      return;
+    }
+    state.observing = true;
+    stale_marks = state.stale_marks;
+  }
+  (void)Plan(name, options_.plan_options);
+  absl::MutexLock lock(&mu_);
+  SyncState& state = syncs_.at(name);
+  state.observing = false;
+  ++state.observations;
+  // Looked at after the CLI apply (unless another came meanwhile); a failed
+  // look says so in last_error and is not retried before the next round.
+  if (state.stale_marks == stale_marks) state.stale = false;
+}
+
+void SyncSupervisor::Refresh(const std::vector<std::string>& names,
+                             const DriftFreshness& freshness,
+                             const std::function<bool()>& cancelled) {
+  (void)NoticeCliApplies();
+  const absl::Time now = Now();
+  for (const std::string& name : names) {
+    if (shutting_down() || (cancelled && cancelled())) return;
+    bool needed = freshness.refresh;
+    {
+      absl::MutexLock lock(&mu_);
+      const SyncState& state = syncs_.at(name);
+      needed |= state.stale;
+      if (freshness.max_age > absl::ZeroDuration()) {
+        const SyncDrift& d = state.status.drift;
+        needed |= !d.has_observed_at() ||
+                  now - FromTimestamp(d.observed_at()) > freshness.max_age;
+      }
+    }
+    if (needed) Observe(name, cancelled);
+  }
+}
+
+std::vector<std::string> SyncSupervisor::NoticeCliApplies() {
+  return ReadCliApplies(/*mark_stale=*/true);
+}
+
+std::vector<std::string> SyncSupervisor::ReadCliApplies(bool mark_stale) {
+  std::vector<std::string> stale;
+  if (options_.last_run_file.empty()) return stale;
+  absl::StatusOr<tqs1::v1::LastRun> record =
+      config::LoadLastRun(options_.last_run_file);
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!record.ok()) {
+      // No record yet is the normal case before the first CLI apply.
+      if (!absl::IsNotFound(record.status()) &&
+          last_run_error_ != record.status().message()) {
+        last_run_error_ = std::string(record.status().message());
+        log::LogTo(options_.logger, log::LogLevel::kWarning,
+                   absl::StrCat("cannot read the last-run record: ",
+                                record.status().message()));
+      }
+      return stale;
+    }
+    last_run_error_.clear();
+    const absl::Time finished = FromTimestamp(record->finished());
+    if (record->command() == "apply" && finished > cli_apply_seen_) {
+      cli_apply_seen_ = finished;
+      for (const tqs1::v1::SyncRun& run : record->syncs()) {
+        auto it = syncs_.find(run.name());
+        if (it == syncs_.end()) continue;
+        SyncState& state = it->second;
+        const SyncDrift before = state.status.drift;
+        if (run.outcome() == tqs1::v1::SYNC_OUTCOME_APPLIED &&
+            (!before.has_last_successful_apply() ||
+             FromTimestamp(before.last_successful_apply()) <
+                 FromTimestamp(run.finished()))) {
+          *state.status.drift.mutable_last_successful_apply() = run.finished();
+        }
+        if (mark_stale && MayHaveWritten(run.outcome())) {
+          state.stale = true;
+          ++state.stale_marks;
+        }
+        MaybeBump(state, before);
+        changed = true;
+      }
+    }
+    for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+      if (syncs_.at(sync.name()).stale) stale.push_back(sync.name());
+    }
+  }
+  // Not from the constructor: the owner is not ready for calls yet.
+  if (changed && mark_stale) Notify();
+  return stale;
 }
 
 std::vector<std::pair<std::string, SyncStatus>> SyncSupervisor::Statuses()

@@ -19,8 +19,14 @@
 // addresses, IPv6 /64 networks), and `disabled_rules` / `not_enforced` say
 // what managed rules disabled in the console hold (a site can be in sync
 // and still not enforce them: tqs1 keeps a disabled rule disabled). A failed
-// read keeps the last known good drift, sets last_error and marks the sync
-// unhealthy; it never becomes an empty desired state.
+// read keeps the last known good drift (and its observed_at), sets
+// last_error and last_attempt and marks the sync unhealthy; it never becomes
+// an empty desired state.
+//
+// Freshness: a drift is as old as its observed_at. Refresh() observes again
+// when asked (GetDrift's refresh and max_age), and after an apply the CLI
+// made of the same state folder (the last-run record says so); the
+// server's schedule loop polls that record too.
 //
 // Thread-safe. Provider calls are serialized (one at a time for the whole
 // config: the providers are thread-compatible); reads of the state never
@@ -60,6 +66,10 @@ struct SupervisorOptions {
   std::string lock_file;
   // observed_at, last success times. Unowned; null means tqs1::RealClock().
   tqs1::Clock* clock = nullptr;
+  // The instance's last-run record (config::ConfigPaths::LastRunFile()),
+  // written by each CLI apply: NoticeCliApplies() reads it, so that the
+  // drift follows an apply made beside the server. Empty: not watched.
+  std::string last_run_file;
   // Unowned; may be null.
   log::Logger* logger = nullptr;
   // Called (without any lock held) after a sync's state changed: drift,
@@ -85,6 +95,15 @@ struct SyncStatus {
   uint64_t reconciles_failed = 0;
   uint64_t applies_ok = 0;
   uint64_t applies_failed = 0;
+};
+
+// How fresh Refresh() makes a drift.
+struct DriftFreshness {
+  // Observe every selected sync again.
+  bool refresh = false;
+  // Observe again a sync whose last good observation is older than this,
+  // or that was never observed; zero: any age.
+  absl::Duration max_age = absl::ZeroDuration();
 };
 
 // What Apply() did.
@@ -166,6 +185,27 @@ class SyncSupervisor {
   absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> Drift(
       const std::vector<std::string>& names) const;
 
+  // Observes again each of `names` (Select()ed) that `freshness` asks for,
+  // or that a CLI apply touched since it was last observed
+  // (NoticeCliApplies()). Returns early, leaving the drift as it is, once
+  // `cancelled` says so.
+  void Refresh(const std::vector<std::string>& names,
+               const DriftFreshness& freshness,
+               const std::function<bool()>& cancelled = {});
+
+  // Observes sync `name` (Select()ed) with the scheduled options: one
+  // observation of a sync at a time; a caller arriving while one runs
+  // waits for it (until `cancelled` says so) and shares it.
+  void Observe(const std::string& name,
+               const std::function<bool()>& cancelled = {});
+
+  // Reads the last-run record (SupervisorOptions::last_run_file): for a CLI
+  // apply finished since the last look, sets each applied sync's
+  // last_successful_apply and marks its syncs for observing again; returns
+  // those not observed again since, in config order. An unreadable record
+  // is logged once per change and ignored.
+  std::vector<std::string> NoticeCliApplies();
+
   // Every sync's state, in config order.
   std::vector<std::pair<std::string, SyncStatus>> Statuses() const;
 
@@ -195,9 +235,18 @@ class SyncSupervisor {
     SyncStatus status;
     uint64_t version = 0;
     bool applying = false;
+    // An Observe() is running, and how many have finished.
+    bool observing = false;
+    uint64_t observations = 0;
+    // A CLI apply touched the site after the last observation; how many
+    // times one was noticed.
+    bool stale = false;
+    uint64_t stale_marks = 0;
   };
 
   void Release(const std::vector<std::string>& names);
+  // NoticeCliApplies(); `mark_stale` false only sets the last apply times.
+  std::vector<std::string> ReadCliApplies(bool mark_stale);
   // Records an apply attempt of `plan`.
   void RecordApply(const std::string& name, const tqs1::v1::Plan& plan,
                    const absl::Status& status);
@@ -239,6 +288,10 @@ class SyncSupervisor {
   // The instance's file lock while any reservation holds it.
   std::optional<config::ApplyLock> file_lock_ ABSL_GUARDED_BY(mu_);
   int reservations_ ABSL_GUARDED_BY(mu_) = 0;
+  // The `finished` time of the last CLI apply record seen, and the error of
+  // the last unreadable one (logged once).
+  absl::Time cli_apply_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string last_run_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tqs1::server

@@ -84,6 +84,17 @@ grpc::Status Tqs1Service::GetDrift(grpc::ServerContext* context,
   absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> drift =
       supervisor_->Drift(Names(request->syncs()));
   if (!drift.ok()) return ToGrpcStatus(drift.status());
+  std::vector<std::string> syncs;
+  for (const tqs1::v1::SyncDrift& d : *drift) syncs.push_back(d.sync_name());
+  DriftFreshness freshness;
+  freshness.refresh = request->refresh();
+  freshness.max_age = absl::Seconds(request->max_age().seconds()) +
+                      absl::Nanoseconds(request->max_age().nanos());
+  supervisor_->Refresh(syncs, freshness,
+                       [context] { return context->IsCancelled(); });
+  if (context->IsCancelled()) return grpc::Status::CANCELLED;
+  drift = supervisor_->Drift(syncs);
+  if (!drift.ok()) return ToGrpcStatus(drift.status());
   for (tqs1::v1::SyncDrift& d : *drift) *response->add_syncs() = std::move(d);
   return grpc::Status::OK;
 }
