@@ -173,6 +173,8 @@ RunResult Process::Wait(absl::Duration timeout) {
   return Collect();
 }
 
+std::string Process::OutputSoFar() const { return ReadFile(out_file_); }
+
 RunResult Process::Collect() {
   RunResult r;
   r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;

@@ -74,6 +74,8 @@ class Process {
 
   // Whether it has exited (polls without blocking).
   bool Exited();
+  // What it has written to standard output so far.
+  std::string OutputSoFar() const;
   // Sends `signo` (e.g. SIGTERM) to the process.
   void Signal(int signo);
   // Waits for the exit, at most `timeout` (then kills it: exit_code -1).

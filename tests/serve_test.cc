@@ -1,0 +1,106 @@
+// End-to-end: the `tqs1 serve` binary, asked by `tqs1 drift` while
+// `tqs1 apply` runs beside it on the same state folder.
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "testing/builders.h"
+#include "testing/vendors_env.h"
+#include "tests/e2e_harness.h"
+
+namespace tqs1::e2e {
+namespace {
+
+using ::tqs1::testing::kCollection;
+
+// Waits (bounded) until `process` has written `text`; false if it exited
+// or the time ran out first.
+bool WaitForOutput(Process& process, const std::string& text) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    if (Contains(process.OutputSoFar(), text)) return true;
+    if (process.Exited()) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+class ServeTest : public E2eTest {
+ protected:
+  // A config of one sync "c2" of kCollection (3,000 addresses) into site
+  // HQ; returns its folder.
+  std::string OneSync() {
+    env().tq().AddCollection(kCollection, Ipv4Indicators(0, 3000));
+    env().AddSite("HQ");
+    return WriteConfig("c", env().ConfigYaml({{"c2", kCollection, "HQ", ""}}));
+  }
+
+  // Starts `tqs1 serve -c dir --listen 127.0.0.1:0 --interval 0s` and
+  // returns the address it listens on ("" if it did not start).
+  std::string StartServe(const std::string& dir) {
+    serve_ = std::make_unique<Process>(Start(
+        {"serve", "-c", dir, "--listen", "127.0.0.1:0", "--interval", "0s"}));
+    if (!WaitForOutput(*serve_, "; observing")) return "";
+    const std::string out = serve_->OutputSoFar();
+    const std::string marker = "listening on ";
+    const size_t start = out.find(marker) + marker.size();
+    return out.substr(start, out.find(';', start) - start);
+  }
+
+  // Stops the server as systemd would; its exit code.
+  int StopServe() {
+    serve_->Signal(SIGTERM);
+    RunResult r = serve_->Wait();
+    EXPECT_TRUE(Contains(r.out, "SIGTERM, stopping")) << r;
+    return r.exit_code;
+  }
+
+  std::unique_ptr<Process> serve_;
+};
+
+TEST_F(ServeTest, DriftFollowsACliApplyAndRefreshesWhenAsked) {
+  const std::string dir = OneSync();
+  const std::string server = StartServe(dir);
+  ASSERT_NE(server, "");
+
+  // No round yet (--interval 0s): said plainly, exit 1.
+  RunResult before = Run({"drift", "--server", server});
+  EXPECT_EQ(before.exit_code, 1) << before;
+  EXPECT_TRUE(Contains(before.out, "c2: not observed yet (no round has run"))
+      << before;
+
+  RunResult refreshed = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_EQ(refreshed.exit_code, 2) << refreshed;
+  EXPECT_TRUE(Contains(refreshed.out, "c2: drifted: 3,000 missing, 0 extra"))
+      << refreshed;
+
+  // An apply from the CLI, beside the server: the next answer follows it
+  // without being asked to refresh.
+  RunResult apply = Run({"apply", "--auto-approve", "-c", dir});
+  ASSERT_EQ(apply.exit_code, 0) << apply;
+  RunResult after = Run({"drift", "--server", server});
+  EXPECT_EQ(after.exit_code, 0) << after;
+  EXPECT_TRUE(Contains(after.out, "c2: in sync; observed ")) << after;
+  EXPECT_TRUE(Contains(after.out, "; last apply ")) << after;
+
+  EXPECT_EQ(StopServe(), 0);
+}
+
+TEST_F(ServeTest, AWatchSaysWhenTheServerShutsDown) {
+  const std::string server = StartServe(OneSync());
+  ASSERT_NE(server, "");
+  Process watch = Start({"drift", "--server", server, "--watch"});
+  ASSERT_TRUE(WaitForOutput(watch, "c2: not observed yet"));
+  EXPECT_EQ(StopServe(), 0);
+  RunResult r = watch.Wait();
+  EXPECT_TRUE(Contains(
+      r.err, absl::StrCat("tqs1 drift: ", server, ": server shut down")))
+      << r;
+}
+
+}  // namespace
+}  // namespace tqs1::e2e
