@@ -19,6 +19,7 @@
 #include "base/timestamp.h"
 #include "cli/app.h"
 #include "cli/args.h"
+#include "cli/build_info.h"
 #include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
 #include "cli/config/secrets.h"
@@ -189,7 +190,7 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   if (cl->version || cl->command == "version") {
-    std::cout << "tqs1 " << kVersion << "\n";
+    std::cout << "tqs1 " << kVersion << " (commit " << kCommit << ")\n";
     return kExitOk;
   }
   if (cl->command.empty()) {

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/net.h"
+#include "cli/build_info.h"
 #include "cli/server/auth.h"
 #include "google/protobuf/util/time_util.h"
 #include "httplib.h"
@@ -44,6 +45,9 @@ class Page {
     absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
   }
   void Sample(absl::string_view name, absl::string_view labels, int64_t value) {
+    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
+  }
+  void Sample(absl::string_view name, absl::string_view labels, double value) {
     absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
   }
   std::string Take() { return std::move(text_); }
@@ -149,6 +153,10 @@ std::string RenderMetrics(
        [](const SyncStatus& s) -> uint64_t {
          return static_cast<uint64_t>(s.drift.warnings_size());
        }},
+      {"tqs1_sync_rejected_values",
+       "Values of the collection the last plan rejected (invalid, "
+       "never-block, refused).",
+       [](const SyncStatus& s) { return s.rejected_values; }},
   };
   for (const Gauge& g : gauges) {
     page.Family(g.name, "gauge", g.help);
@@ -156,6 +164,12 @@ std::string RenderMetrics(
       page.Sample(g.name, label(name), g.value(status));
     }
   }
+  page.Family("tqs1_build_info", "gauge",
+              "Always 1; the labels say which tqs1 this is.");
+  page.Sample("tqs1_build_info",
+              absl::StrCat("version=\"", Escape(cli::kVersion), "\",commit=\"",
+                           Escape(cli::kCommit), "\""),
+              uint64_t{1});
   page.Family("tqs1_sync_last_success_timestamp_seconds", "gauge",
               "Unix time of the last successful reconcile; 0 when never.");
   for (const auto& [name, status] : syncs) {
@@ -170,23 +184,73 @@ std::string RenderMetrics(
     page.Sample("tqs1_sync_last_apply_timestamp_seconds", label(name),
                 Seconds(status.drift.last_successful_apply()));
   }
-  page.Family("tqs1_sync_reconciles_total", "counter",
-              "Plans made (scheduled or asked for), by result.");
+  page.Family("tqs1_sync_guard_tripped", "gauge",
+              "1 when the guard stopped the sync's last plan; one sample per "
+              "guard the plan weighed.");
   for (const auto& [name, status] : syncs) {
-    page.Sample("tqs1_sync_reconciles_total",
-                absl::StrCat(label(name), ",result=\"ok\""),
-                status.reconciles_ok);
-    page.Sample("tqs1_sync_reconciles_total",
-                absl::StrCat(label(name), ",result=\"error\""),
-                status.reconciles_failed);
+    for (const auto& [guard, tripped] : status.guards) {
+      page.Sample("tqs1_sync_guard_tripped",
+                  absl::StrCat(label(name), ",guard=\"", Escape(guard), "\""),
+                  uint64_t{tripped});
+    }
   }
-  page.Family("tqs1_sync_applies_total", "counter", "Applies, by result.");
-  for (const auto& [name, status] : syncs) {
-    page.Sample("tqs1_sync_applies_total",
-                absl::StrCat(label(name), ",result=\"ok\""), status.applies_ok);
-    page.Sample("tqs1_sync_applies_total",
-                absl::StrCat(label(name), ",result=\"error\""),
-                status.applies_failed);
+  // A guard trip is its own result: tqs1 working as meant, not an error.
+  struct Results {
+    const char* name;
+    const char* help;
+    uint64_t SyncStatus::*ok;
+    uint64_t SyncStatus::*error;
+    uint64_t SyncStatus::*guard_blocked;
+  };
+  for (const Results& r : {
+           Results{"tqs1_sync_reconciles_total",
+                   "Plans made (scheduled or asked for), by result.",
+                   &SyncStatus::reconciles_ok, &SyncStatus::reconciles_failed,
+                   &SyncStatus::reconciles_guard_blocked},
+           Results{"tqs1_sync_applies_total", "Applies, by result.",
+                   &SyncStatus::applies_ok, &SyncStatus::applies_failed,
+                   &SyncStatus::applies_guard_blocked},
+       }) {
+    page.Family(r.name, "counter", r.help);
+    for (const auto& [name, status] : syncs) {
+      page.Sample(r.name, absl::StrCat(label(name), ",result=\"ok\""),
+                  status.*r.ok);
+      page.Sample(r.name, absl::StrCat(label(name), ",result=\"error\""),
+                  status.*r.error);
+      page.Sample(r.name,
+                  absl::StrCat(label(name), ",result=\"guard_blocked\""),
+                  status.*r.guard_blocked);
+    }
+  }
+  struct Histogram {
+    const char* name;
+    const char* help;
+    DurationHistogram SyncStatus::*field;
+  };
+  for (const Histogram& h : {
+           Histogram{"tqs1_sync_reconcile_duration_seconds",
+                     "How long a plan took (both sides read).",
+                     &SyncStatus::reconcile_duration},
+           Histogram{"tqs1_sync_apply_duration_seconds",
+                     "How long an apply took (plan, admission and writes).",
+                     &SyncStatus::apply_duration},
+       }) {
+    page.Family(h.name, "histogram", h.help);
+    const std::string bucket = absl::StrCat(h.name, "_bucket");
+    for (const auto& [name, status] : syncs) {
+      const DurationHistogram& d = status.*h.field;
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i <= DurationHistogram::kBuckets; ++i) {
+        cumulative += d.counts[i];
+        const std::string le = i < DurationHistogram::kBuckets
+                                   ? absl::StrCat(DurationHistogram::kBounds[i])
+                                   : std::string("+Inf");
+        page.Sample(bucket, absl::StrCat(label(name), ",le=\"", le, "\""),
+                    cumulative);
+      }
+      page.Sample(absl::StrCat(h.name, "_sum"), label(name), d.sum_seconds);
+      page.Sample(absl::StrCat(h.name, "_count"), label(name), d.count);
+    }
   }
   page.Family("tqs1_api_calls_total", "counter",
               "Vendor API calls (after the transport's retries), by vendor, "

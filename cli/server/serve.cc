@@ -145,6 +145,15 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
             << setup->tq->base_url() << ", SentinelOne emulator at "
             << setup->s1->base_url() << "; sync \"demo\"\n";
   }
+  if (absl::StatusOr<net::HostPort> hp = net::ParseHostPort(cl.metrics_listen);
+      !cl.metrics_listen.empty() && hp.ok() && !net::IsLoopbackHost(hp->host)) {
+    const std::string warning = absl::StrCat(
+        "metrics on ", cl.metrics_listen,
+        " are served beyond loopback without TLS or a token; allow only the "
+        "scraper to reach them (a firewall, a network policy)");
+    *io.err << "Warning: " << warning << "\n";
+    logger->Log(log::LogLevel::kWarning, warning);
+  }
   *io.out << "tqs1 serve: listening on " << (*server)->address();
   if ((*server)->metrics_port() > 0) {
     absl::StatusOr<net::HostPort> hp = net::ParseHostPort(cl.metrics_listen);

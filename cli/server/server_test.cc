@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/timestamp.h"
+#include "cli/build_info.h"
 #include "cli/config/state.h"
 #include "cli/server/metrics.h"
 #include "cli/server/test_env.h"
@@ -649,6 +650,45 @@ TEST(ServerTest, DriftAndMetricsShowTheFirewallConfiguration) {
   EXPECT_EQ(m["tqs1_sync_firewall_disabled{sync=\"c2-hq\"}"], 1);
   EXPECT_EQ(m["tqs1_sync_firewall_inherited{sync=\"c2-hq\"}"], 1);
   EXPECT_EQ(m["tqs1_sync_warnings{sync=\"c2-hq\"}"], drift.warnings_size());
+  // The guard trip is its own result, not an error, with a gauge of its own.
+  EXPECT_EQ(
+      m["tqs1_sync_guard_tripped{sync=\"c2-hq\",guard=\"firewall-disabled\"}"],
+      1);
+  EXPECT_EQ(m["tqs1_sync_guard_tripped{sync=\"c2-hq\",guard=\"empty-source\"}"],
+            0);
+  EXPECT_EQ(
+      m["tqs1_sync_applies_total{sync=\"c2-hq\",result=\"guard_blocked\"}"], 1);
+  EXPECT_EQ(m["tqs1_sync_applies_total{sync=\"c2-hq\",result=\"error\"}"], 0);
+  EXPECT_EQ(m["tqs1_sync_reconciles_total{sync=\"c2-hq\",result=\"error\"}"],
+            0);
+  EXPECT_EQ(m["tqs1_sync_healthy{sync=\"c2-hq\"}"], 1);
+  // One plan before and one apply (with its plan) after: durations of each.
+  EXPECT_EQ(m["tqs1_sync_reconcile_duration_seconds_count{sync=\"c2-hq\"}"], 2);
+  EXPECT_EQ(m["tqs1_sync_reconcile_duration_seconds_bucket{sync=\"c2-hq\",le="
+              "\"+Inf\"}"],
+            2);
+  EXPECT_EQ(m["tqs1_sync_apply_duration_seconds_count{sync=\"c2-hq\"}"], 1);
+}
+
+TEST(RenderMetricsTest, BuildInfoAndRejectedValues) {
+  SyncStatus status;
+  status.rejected_values = 3;
+  status.reconcile_duration.Observe(absl::Milliseconds(700));
+  status.reconcile_duration.Observe(absl::Seconds(2000));
+  const std::string page = RenderMetrics({{"s", status}}, {});
+  EXPECT_THAT(page, HasSubstr(absl::StrCat("tqs1_build_info{version=\"",
+                                           cli::kVersion, "\",commit=\"")));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_rejected_values{sync=\"s\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_reconcile_duration_seconds_bucket{"
+                              "sync=\"s\",le=\"0.5\"} 0\n"));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_reconcile_duration_seconds_bucket{"
+                              "sync=\"s\",le=\"1\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_reconcile_duration_seconds_bucket{"
+                              "sync=\"s\",le=\"900\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_reconcile_duration_seconds_bucket{"
+                              "sync=\"s\",le=\"+Inf\"} 2\n"));
+  EXPECT_THAT(page, HasSubstr("tqs1_sync_reconcile_duration_seconds_count{"
+                              "sync=\"s\"} 2\n"));
 }
 
 std::string ReadFile(const std::string& path) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "base/timestamp.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "reconciler/admission.h"
 #include "sync/plan_executor.h"
 #include "sync/sync_runner.h"
 
@@ -197,7 +198,8 @@ sync::SyncRunResult SyncSupervisor::RunLocked(
 
 void SyncSupervisor::RecordPlan(const std::string& name,
                                 const sync::SyncRunResult& run,
-                                const PlanOptions& options) {
+                                const PlanOptions& options,
+                                absl::Duration took) {
   const absl::Time now = Now();
   const bool source_failed =
       run.failed_step == tqs1::v1::SYNC_STEP_READ_COLLECTION;
@@ -206,6 +208,7 @@ void SyncSupervisor::RecordPlan(const std::string& name,
   SyncStatus& s = state.status;
   const SyncDrift before = s.drift;
   *s.drift.mutable_last_attempt() = ToTimestamp(now);
+  s.reconcile_duration.Observe(took);
   if (!run.plan.has_value()) {
     ++s.reconciles_failed;
     s.healthy = false;
@@ -219,7 +222,11 @@ void SyncSupervisor::RecordPlan(const std::string& name,
     return;
   }
   const tqs1::v1::Plan& plan = *run.plan;
-  ++s.reconciles_ok;
+  if (plan.summary().blocked()) {
+    ++s.reconciles_guard_blocked;
+  } else {
+    ++s.reconciles_ok;
+  }
   s.source_reachable = true;
   if (!MessageDifferencer::Equals(options, options_.plan_options)) return;
   s.observed = true;
@@ -227,6 +234,12 @@ void SyncSupervisor::RecordPlan(const std::string& name,
   s.last_success = now;
   s.addresses_desired = plan.inputs().desired();
   s.addresses_blocked = plan.observed().blocked();
+  s.rejected_values = plan.inputs().invalid() + plan.inputs().never_blocked() +
+                      plan.inputs().refused();
+  s.guards.clear();
+  for (const tqs1::v1::GuardVerdict& v : plan.guards()) {
+    s.guards[v.guard()] = v.tripped() && !v.overridden();
+  }
   SetDriftFromPlan(plan, &s.drift);
   *s.drift.mutable_observed_at() = ToTimestamp(now);
   s.drift.clear_last_error();
@@ -238,11 +251,12 @@ absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
   absl::StatusOr<std::vector<std::string>> selected = Select({name});
   if (!selected.ok()) return selected.status();
   sync::SyncRunResult run;
+  const absl::Time start = absl::Now();
   {
     absl::MutexLock providers(&provider_mu_);
     run = RunLocked(*Config(name), options, /*apply=*/false, {});
   }
-  RecordPlan(name, run, options);
+  RecordPlan(name, run, options, absl::Now() - start);
   Notify();
   if (!run.plan.has_value()) return run.status;
   return *std::move(run.plan);
@@ -256,13 +270,25 @@ void SyncSupervisor::MaybeBump(SyncState& state, const SyncDrift& before) {
 
 void SyncSupervisor::RecordApply(const std::string& name,
                                  const tqs1::v1::Plan& plan,
-                                 const absl::Status& status) {
+                                 const absl::Status& status,
+                                 absl::Duration took) {
   const absl::Time now = Now();
   absl::MutexLock lock(&mu_);
   SyncState& state = syncs_[name];
   SyncStatus& s = state.status;
   const SyncDrift before = s.drift;
   *s.drift.mutable_last_attempt() = ToTimestamp(now);
+  s.apply_duration.Observe(took);
+  if (reconciler::IsGuardRefusal(status)) {
+    // Working as meant: the drift and the guard gauges say what stopped it.
+    ++s.applies_guard_blocked;
+    s.drift.set_last_error(std::string(status.message()));
+    MaybeBump(state, before);
+    log::LogTo(options_.logger, log::LogLevel::kWarning,
+               absl::StrCat("apply of sync \"", name,
+                            "\" blocked by a guard: ", status.message()));
+    return;
+  }
   if (!status.ok()) {
     ++s.applies_failed;
     s.healthy = false;
@@ -336,14 +362,16 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
         absl::StrCat("sync \"", name, "\" is not reserved for applying"));
   }
   absl::MutexLock providers(&provider_mu_);
+  const absl::Time start = absl::Now();
   sync::SyncRunResult run =
       RunLocked(*Config(name), options, /*apply=*/true, std::move(should_stop));
-  RecordPlan(name, run, options);
+  const absl::Duration took = absl::Now() - start;
+  RecordPlan(name, run, options, took);
   if (!run.plan.has_value()) {
     Notify();
     return run.status;
   }
-  RecordApply(name, *run.plan, run.status);
+  RecordApply(name, *run.plan, run.status, took);
   Notify();
   if (!run.status.ok()) return run.status;
   ApplyOutcome outcome;

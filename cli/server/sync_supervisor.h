@@ -77,6 +77,26 @@ struct SupervisorOptions {
   std::function<void()> on_change;
 };
 
+// Durations in fixed buckets, for a Prometheus histogram.
+struct DurationHistogram {
+  // Upper bounds in seconds; a last bucket holds the rest (+Inf).
+  static constexpr double kBounds[] = {0.1, 0.5, 1, 5, 15, 60, 300, 900};
+  static constexpr size_t kBuckets = sizeof(kBounds) / sizeof(kBounds[0]);
+  // counts[i]: observations <= kBounds[i] and above the bound before.
+  uint64_t counts[kBuckets + 1] = {};
+  double sum_seconds = 0;
+  uint64_t count = 0;
+
+  void Observe(absl::Duration d) {
+    const double seconds = absl::ToDoubleSeconds(d);
+    size_t i = 0;
+    while (i < kBuckets && seconds > kBounds[i]) ++i;
+    ++counts[i];
+    sum_seconds += seconds;
+    ++count;
+  }
+};
+
 // A sync's state, for health and metrics.
 struct SyncStatus {
   tqs1::v1::SyncDrift drift;
@@ -91,10 +111,23 @@ struct SyncStatus {
   uint64_t addresses_blocked = 0;
   // The last successful plan (or apply); UnixEpoch when never.
   absl::Time last_success = absl::UnixEpoch();
+  // Plans and applies by result; a guard trip is its own result, not an
+  // error.
   uint64_t reconciles_ok = 0;
   uint64_t reconciles_failed = 0;
+  uint64_t reconciles_guard_blocked = 0;
   uint64_t applies_ok = 0;
   uint64_t applies_failed = 0;
+  uint64_t applies_guard_blocked = 0;
+  // Each guard the last plan weighed, by name: whether it tripped (and no
+  // option let it through).
+  std::map<std::string, bool> guards;
+  // Values the last plan rejected (invalid, never-block, refused).
+  uint64_t rejected_values = 0;
+  // How long plans (both sides read) and applies (plan, admission and
+  // writes) took, as seen by the server.
+  DurationHistogram reconcile_duration;
+  DurationHistogram apply_duration;
 };
 
 // How fresh Refresh() makes a drift.
@@ -249,7 +282,7 @@ class SyncSupervisor {
   std::vector<std::string> ReadCliApplies(bool mark_stale);
   // Records an apply attempt of `plan`.
   void RecordApply(const std::string& name, const tqs1::v1::Plan& plan,
-                   const absl::Status& status);
+                   const absl::Status& status, absl::Duration took);
   // Bumps the version when the drift differs from `before` (ignoring
   // observed_at).
   void MaybeBump(SyncState& state, const tqs1::v1::SyncDrift& before)
@@ -257,7 +290,7 @@ class SyncSupervisor {
   // Records what a run's plan step found (with the options it was made
   // with: only plans made with the scheduled options change the drift).
   void RecordPlan(const std::string& name, const sync::SyncRunResult& run,
-                  const tqs1::v1::PlanOptions& options);
+                  const tqs1::v1::PlanOptions& options, absl::Duration took);
   // Runs sync::RunSync() under the provider lock (plan only unless
   // `apply`).
   sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
