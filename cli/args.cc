@@ -512,8 +512,9 @@ Remote (a `tqs1 serve`):
   if (command == "serve") {
     return "Usage: tqs1 serve [options]\n\n"
            "Serves the gRPC service tqs1.v1.Tqs1 (Plan, Apply, GetDrift, "
-           "WatchDrift),\nthe standard health service (\"\" and "
-           "\"tqs1.sync/<name>\") and server reflection,\nand reconciles "
+           "WatchDrift),\nthe standard health service (liveness \"\", "
+           "readiness \"tqs1.ready\", per sync\n\"tqs1.sync/<slug>\") and "
+           "server reflection, and reconciles "
            "every sync on a schedule. Stops cleanly on SIGTERM/SIGINT.\n\n"
            "  --listen ADDR:PORT       default 127.0.0.1:50051 (port 0: any; "
            "the bound\n"

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/net.h"
@@ -59,7 +61,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 }  // namespace
 
 std::string SyncHealthName(absl::string_view name) {
-  return absl::StrCat("tqs1.sync/", name);
+  std::string slug;
+  bool dash = false;
+  for (char c : name) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      if (dash && !slug.empty()) slug += '-';
+      dash = false;
+      slug += absl::ascii_tolower(static_cast<unsigned char>(c));
+    } else {
+      dash = true;
+    }
+  }
+  return absl::StrCat("tqs1.sync/", slug.empty() ? "sync" : slug);
 }
 
 absl::Duration JitteredInterval(absl::Duration interval, double jitter,
@@ -133,6 +146,7 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
     self->metrics_ = *std::move(metrics);
   }
   self->scheduler_ = std::thread([raw] { raw->ScheduleLoop(); });
+  self->health_checker_ = std::thread([raw] { raw->HealthLoop(); });
   return self;
 }
 
@@ -154,13 +168,32 @@ void Tqs1Server::UpdateHealth() {
   if (!health_ready_ || stopped_ || server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
-  bool all = true;
+  bool ready = true;
+  std::map<std::string, bool> syncs;  // by health name: all healthy
   for (const auto& [name, status] : supervisor_->Statuses()) {
-    health->SetServingStatus(SyncHealthName(name), status.healthy);
-    all &= status.healthy;
+    auto [it, added] = syncs.emplace(SyncHealthName(name), true);
+    it->second &= status.healthy;
+    ready &= status.healthy;
   }
-  health->SetServingStatus("", all);
-  health->SetServingStatus(tqs1::v1::Tqs1::service_full_name(), all);
+  for (const auto& [service, healthy] : syncs) {
+    health->SetServingStatus(service, healthy);
+  }
+  health->SetServingStatus(kReadinessService, ready);
+  health->SetServingStatus(tqs1::v1::Tqs1::service_full_name(), ready);
+  const bool live = absl::Now() - last_turn_ < options_.loop_stall;
+  health->SetServingStatus("", live);
+  health->SetServingStatus(kLivenessService, live);
+}
+
+void Tqs1Server::HealthLoop() {
+  while (true) {
+    UpdateHealth();
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopped_),
+                             options_.health_poll)) {
+      return;
+    }
+  }
 }
 
 void Tqs1Server::ScheduleLoop() {
@@ -169,6 +202,10 @@ void Tqs1Server::ScheduleLoop() {
   absl::Time next_round = absl::Now();
   auto stopping = [this] { return supervisor_->shutting_down(); };
   while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      last_turn_ = absl::Now();
+    }
     if (scheduled && absl::Now() >= next_round) {
       supervisor_->ReconcileAll(options_.apply_on_schedule);
       next_round = absl::Now() +
@@ -205,6 +242,7 @@ void Tqs1Server::Shutdown() {
     server_->Wait();
   }
   if (scheduler_.joinable()) scheduler_.join();
+  if (health_checker_.joinable()) health_checker_.join();
   if (metrics_ != nullptr) metrics_->Stop();
 }
 

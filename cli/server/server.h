@@ -14,10 +14,15 @@
 //   ... until SIGTERM ...
 //   server->Shutdown();
 //
-// Health (grpc.health.v1.Health/Check): service "tqs1.sync/<name>" is
-// SERVING when the sync's collection was read and its last reconcile
-// succeeded, NOT_SERVING otherwise (also before the first one); the overall
-// service "" and "tqs1.v1.Tqs1" are SERVING when every sync is.
+// Health (grpc.health.v1.Health/Check), three kinds:
+// - liveness, "" and "tqs1.live": SERVING while the process serves and its
+//   schedule loop turns (NOT_SERVING once the loop has not turned for
+//   ServeOptions::loop_stall, and on shutdown). Vendor outages never change
+//   it: a liveness probe must not restart a server because ThreatQ is down.
+// - readiness, "tqs1.ready" and "tqs1.v1.Tqs1": SERVING when every sync was
+//   observed and is healthy (its collection read, its last reconcile
+//   succeeded or stopped at a guard).
+// - per sync, "tqs1.sync/<slug>" (SyncHealthName): that sync's readiness.
 #ifndef TQS1_CLI_SERVER_SERVER_H_
 #define TQS1_CLI_SERVER_SERVER_H_
 
@@ -40,7 +45,14 @@
 
 namespace tqs1::server {
 
-// The health service name of sync `name`: "tqs1.sync/<name>".
+inline constexpr char kLivenessService[] = "tqs1.live";
+inline constexpr char kReadinessService[] = "tqs1.ready";
+
+// The health service name of sync `name`: "tqs1.sync/" and the name as a
+// slug safe on a command line (`grpc_health_probe -service ...`): ASCII
+// letters lower-cased, digits kept, every other run of characters one '-',
+// none at either end ("Known C2 IPs -> HQ": "tqs1.sync/known-c2-ips-hq").
+// Syncs whose slugs are equal share the service: SERVING when all are.
 std::string SyncHealthName(absl::string_view name);
 
 // The pause before the next scheduled round: `interval` scaled by a factor
@@ -79,6 +91,11 @@ struct ServeOptions {
   // CLI made of the same state folder (SyncSupervisor::NoticeCliApplies()),
   // and observes the syncs it touched again.
   absl::Duration cli_apply_poll = absl::Seconds(2);
+  // Liveness turns NOT_SERVING when the schedule loop has not turned for
+  // this long (a round, or an apply, running longer counts as stuck).
+  absl::Duration loop_stall = absl::Hours(1);
+  // How often liveness is re-checked.
+  absl::Duration health_poll = absl::Seconds(5);
 };
 
 class Tqs1Server {
@@ -115,6 +132,8 @@ class Tqs1Server {
   Tqs1Server() = default;
   void UpdateHealth();
   void ScheduleLoop();
+  // Re-checks liveness every health_poll until Shutdown().
+  void HealthLoop();
 
   ServeOptions options_;
   cli::Backends backends_;
@@ -123,12 +142,15 @@ class Tqs1Server {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_;
   std::thread scheduler_;
+  std::thread health_checker_;
   int port_ = 0;
   std::string host_;
 
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool health_ready_ ABSL_GUARDED_BY(mu_) = false;
+  // When the schedule loop last began a turn.
+  absl::Time last_turn_ ABSL_GUARDED_BY(mu_) = absl::Now();
 };
 
 }  // namespace tqs1::server

@@ -449,12 +449,14 @@ TEST(ServerTest, HealthFollowsThreatQ) {
   ASSERT_NE(env, nullptr);
   std::shared_ptr<grpc::Channel> channel = env->Channel();
   const std::string sync_service = SyncHealthName(kTestSync);
-  // Not ready before the first reconcile.
-  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
+  // Alive at once; not ready before the first reconcile.
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.live").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.ready").value_or("?"), "NOT_SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
 
   env->supervisor().ReconcileAll(/*apply=*/false);
-  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.ready").value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, "tqs1.v1.Tqs1").value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
 
@@ -463,8 +465,11 @@ TEST(ServerTest, HealthFollowsThreatQ) {
   fault.count = 1000;
   env->vendors().tq().server().InjectFault(fault);
   env->supervisor().ReconcileAll(/*apply=*/false);
-  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.ready").value_or("?"), "NOT_SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
+  // A ThreatQ outage is no reason to restart the server.
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.live").value_or("?"), "SERVING");
   auto statuses = env->supervisor().Statuses();
   ASSERT_EQ(statuses.size(), 1u);
   EXPECT_FALSE(statuses[0].second.source_reachable);
@@ -472,10 +477,35 @@ TEST(ServerTest, HealthFollowsThreatQ) {
 
   env->vendors().tq().server().ClearFaults();
   env->supervisor().ReconcileAll(/*apply=*/false);
-  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "SERVING");
+  EXPECT_EQ(CheckHealth(channel, "tqs1.ready").value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, "tqs1.sync/nope").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(ServerTest, LivenessFollowsTheScheduleLoop) {
+  ServeOptions serve;
+  // The loop turns once, at start, then not for an hour.
+  serve.cli_apply_poll = absl::Hours(1);
+  serve.loop_stall = absl::Milliseconds(200);
+  serve.health_poll = absl::Milliseconds(10);
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  std::shared_ptr<grpc::Channel> channel = env->Channel();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (CheckHealth(channel, "tqs1.live").value_or("?") == "SERVING" &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(CheckHealth(channel, "tqs1.live").value_or("?"), "NOT_SERVING");
+  EXPECT_EQ(CheckHealth(channel, "").value_or("?"), "NOT_SERVING");
+}
+
+TEST(SyncHealthNameTest, SlugsSafeOnACommandLine) {
+  EXPECT_EQ(SyncHealthName("c2-hq"), "tqs1.sync/c2-hq");
+  EXPECT_EQ(SyncHealthName("Known C2 IPs -> HQ"), "tqs1.sync/known-c2-ips-hq");
+  EXPECT_EQ(SyncHealthName("  Botnet/Branch #2 "), "tqs1.sync/botnet-branch-2");
+  EXPECT_EQ(SyncHealthName("->"), "tqs1.sync/sync");
 }
 
 std::map<std::string, double> ParseMetrics(const std::string& page) {
