@@ -90,6 +90,26 @@ TEST_F(ServeTest, DriftFollowsACliApplyAndRefreshesWhenAsked) {
   EXPECT_EQ(StopServe(), 0);
 }
 
+TEST_F(ServeTest, ARestartedServerReportsWhatItKnewUntilItLooksAgain) {
+  const std::string dir = OneSync();
+  std::string server = StartServe(dir);
+  ASSERT_NE(server, "");
+  ASSERT_EQ(Run({"drift", "--server", server, "--refresh"}).exit_code, 2);
+  EXPECT_EQ(StopServe(), 0);
+  EXPECT_TRUE(Contains(ReadFile(dir + "/tqs1.serve-state.json"),
+                       "\"tqs1.serve-state.v1\""));
+
+  server = StartServe(dir);
+  ASSERT_NE(server, "");
+  RunResult kept = Run({"drift", "--server", server});
+  EXPECT_EQ(kept.exit_code, 2) << kept;
+  EXPECT_TRUE(Contains(kept.out, "c2: drifted: 3,000 missing")) << kept;
+  EXPECT_TRUE(Contains(kept.out, " (before the server restarted)")) << kept;
+  RunResult fresh = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_FALSE(Contains(fresh.out, "before the server restarted")) << fresh;
+  EXPECT_EQ(StopServe(), 0);
+}
+
 TEST_F(ServeTest, AWatchSaysWhenTheServerShutsDown) {
   const std::string server = StartServe(OneSync());
   ASSERT_NE(server, "");

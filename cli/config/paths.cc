@@ -109,6 +109,10 @@ std::string ConfigPaths::LastRunFile() const {
   return Join(state_dir, absl::StrCat(instance_name, ".last-run.json"));
 }
 
+std::string ConfigPaths::ServeStateFile() const {
+  return Join(state_dir, absl::StrCat(instance_name, ".serve-state.json"));
+}
+
 std::string ConfigPaths::PlanKeyFile() const {
   return Join(state_dir, absl::StrCat(instance_name, ".plan-key"));
 }

@@ -35,6 +35,9 @@ struct ConfigPaths {
   std::string LockFile() const;
   // "<state_dir>/<instance_name>.last-run.json": the last run's record.
   std::string LastRunFile() const;
+  // "<state_dir>/<instance_name>.serve-state.json": what `tqs1 serve` keeps
+  // across restarts.
+  std::string ServeStateFile() const;
   // "<state_dir>/<instance_name>.plan-key": the key that signs plan files.
   std::string PlanKeyFile() const;
 };

@@ -176,6 +176,9 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   if (drift.has_observed_at()) {
     absl::StrAppend(&out, "; observed ", Time(drift.observed_at()));
   }
+  if (drift.from_before_restart()) {
+    absl::StrAppend(&out, " (before the server restarted)");
+  }
   if (drift.has_last_successful_apply()) {
     absl::StrAppend(&out, "; last apply ", Time(drift.last_successful_apply()));
   }

@@ -36,6 +36,7 @@ struct ServeSetup {
   cli::Backends backends;
   std::string lock_file;
   std::string last_run_file;
+  std::string state_file;
   std::unique_ptr<threatq::ThreatQEmulator> tq;
   std::unique_ptr<sentinelone::SentinelOneEmulator> s1;
 };
@@ -58,6 +59,7 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
       paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
   setup.lock_file = paths.LockFile();
   setup.last_run_file = paths.LastRunFile();
+  setup.state_file = paths.ServeStateFile();
   return setup;
 }
 
@@ -129,6 +131,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   SupervisorOptions supervisor;
   supervisor.lock_file = setup->lock_file;
   supervisor.last_run_file = setup->last_run_file;
+  supervisor.state_file = setup->state_file;
   supervisor.logger = logger;
   supervisor.plan_options.set_adopt(cl.adopt);
   supervisor.plan_options.set_allow_empty(cl.allow_empty);

@@ -222,6 +222,51 @@ TEST(ServerTest, AnApplyOfTheCliIsNoticedAndObserved) {
   EXPECT_EQ(IndicatorQueries(env), queries + 1);
 }
 
+TEST(ServerTest, ARestartedServerReportsWhatItKept) {
+  const std::string state_file =
+      absl::StrCat(::testing::TempDir(), "/restart.serve-state.json");
+  std::remove(state_file.c_str());
+  SupervisorOptions supervisor;
+  supervisor.state_file = state_file;
+  tqs1::v1::SyncDrift kept;
+  {
+    absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+        ServerTestEnv::Start({}, supervisor);
+    ASSERT_TRUE(env.ok()) << env.status();
+    (*env)->supervisor().ReconcileAll(/*apply=*/true);
+    kept = GetDrift(*tqs1::v1::Tqs1::NewStub((*env)->Channel()));
+    ASSERT_TRUE(kept.has_last_successful_apply());
+  }
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+      ServerTestEnv::Start({}, supervisor);
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto stub = tqs1::v1::Tqs1::NewStub((*env)->Channel());
+  // Before its first round: what the last one knew, said to be old.
+  tqs1::v1::SyncDrift before = GetDrift(*stub);
+  EXPECT_TRUE(before.from_before_restart());
+  EXPECT_TRUE(before.in_sync());
+  EXPECT_EQ(before.blocked(), 5u);
+  EXPECT_EQ(before.observed_at().seconds(), kept.observed_at().seconds());
+  EXPECT_EQ(before.last_successful_apply().seconds(),
+            kept.last_successful_apply().seconds());
+  EXPECT_EQ(CheckHealth((*env)->Channel(), "tqs1.ready").value_or("?"),
+            "NOT_SERVING");
+  // The first observation replaces it. (This env's emulators are new and
+  // empty: the site blocks nothing.)
+  (*env)->supervisor().ReconcileAll(/*apply=*/false);
+  tqs1::v1::SyncDrift after = GetDrift(*stub);
+  EXPECT_FALSE(after.from_before_restart());
+  EXPECT_EQ(after.missing(), 5u);
+
+  // A corrupt file is set aside with a warning, never a failed start.
+  { std::ofstream(state_file) << "{not json"; }
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> third =
+      ServerTestEnv::Start({}, supervisor);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_FALSE(GetDrift(*tqs1::v1::Tqs1::NewStub((*third)->Channel()))
+                   .has_observed_at());
+}
+
 TEST(ServerTest, PlanReturnsThePlanAndChangesNothing) {
   std::unique_ptr<ServerTestEnv> env = StartEnv();
   ASSERT_NE(env, nullptr);

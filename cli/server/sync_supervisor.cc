@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/files.h"
 #include "base/timestamp.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "reconciler/admission.h"
 #include "sync/plan_executor.h"
@@ -13,6 +15,15 @@
 
 namespace tqs1::server {
 namespace {
+
+constexpr absl::string_view kServeStateFormat = "tqs1.serve-state.v1";
+constexpr size_t kMaxServeStateBytes = 16 << 20;
+
+// protobuf's util::Status as an absl::Status.
+absl::Status ToAbslStatus(const google::protobuf::util::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(s.message().as_string());
+}
 
 using ::google::protobuf::util::MessageDifferencer;
 using ::tqs1::v1::PlanOptions;
@@ -40,6 +51,7 @@ void SetDriftFromPlan(const tqs1::v1::Plan& plan, SyncDrift* drift) {
   drift->set_not_enforced_ipv4_addresses(
       observed.not_enforced_ipv4_addresses());
   drift->set_not_enforced_ipv6_networks(observed.not_enforced_ipv6_networks());
+  drift->set_from_before_restart(false);
   *drift->mutable_firewall() = observed.firewall();
   drift->mutable_warnings()->CopyFrom(observed.warnings());
 }
@@ -134,6 +146,7 @@ SyncSupervisor::SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
       state.config = &sync;
       state.status.drift.set_sync_name(sync.name());
     }
+    LoadState();
   }
   // A CLI apply before the server started: its time, not a reason to look
   // again (nothing was observed yet).
@@ -148,7 +161,68 @@ absl::Time SyncSupervisor::Now() const {
 }
 
 void SyncSupervisor::Notify() {
+  if (!options_.state_file.empty()) {
+    tqs1::v1::ServeState saved;
+    saved.set_format(std::string(kServeStateFormat));
+    {
+      absl::MutexLock lock(&mu_);
+      for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+        *saved.add_syncs() = syncs_.at(sync.name()).status.drift;
+      }
+    }
+    google::protobuf::util::JsonPrintOptions json;
+    json.add_whitespace = true;
+    json.preserve_proto_field_names = true;
+    std::string text;
+    absl::Status s = ToAbslStatus(
+        google::protobuf::util::MessageToJsonString(saved, &text, json));
+    absl::MutexLock lock(&save_mu_);
+    if (s.ok()) {
+      s = WriteFileAtomically(options_.state_file, text, 0644,
+                              "the server's state file ");
+    }
+    if (!s.ok() && save_error_ != s.message()) {
+      log::LogTo(options_.logger, log::LogLevel::kWarning, s.message());
+    }
+    save_error_ = s.ok() ? "" : std::string(s.message());
+  }
   if (options_.on_change) options_.on_change();
+}
+
+void SyncSupervisor::LoadState() {
+  if (options_.state_file.empty()) return;
+  absl::StatusOr<std::string> text = ReadFileUpTo(
+      options_.state_file, kMaxServeStateBytes, "the server's state file ");
+  if (!text.ok()) {
+    if (!absl::IsNotFound(text.status())) {
+      log::LogTo(options_.logger, log::LogLevel::kWarning,
+                 absl::StrCat(text.status().message(),
+                              "; starting without what it kept"));
+    }
+    return;
+  }
+  tqs1::v1::ServeState saved;
+  google::protobuf::util::JsonParseOptions json;
+  json.ignore_unknown_fields = true;
+  absl::Status s = ToAbslStatus(
+      google::protobuf::util::JsonStringToMessage(*text, &saved, json));
+  if (s.ok() && saved.format() != kServeStateFormat) {
+    s = absl::DataLossError(absl::StrCat(
+        "format \"", saved.format(), "\" is not \"", kServeStateFormat, "\""));
+  }
+  if (!s.ok()) {
+    log::LogTo(options_.logger, log::LogLevel::kWarning,
+               absl::StrCat("the server's state file ", options_.state_file,
+                            " is unreadable (", s.message(),
+                            "); starting without what it kept"));
+    return;
+  }
+  for (tqs1::v1::SyncDrift& drift : *saved.mutable_syncs()) {
+    auto it = syncs_.find(drift.sync_name());
+    if (it == syncs_.end()) continue;  // a sync no longer in the config
+    drift.set_from_before_restart(true);
+    it->second.status.drift = std::move(drift);
+  }
 }
 
 std::vector<std::string> SyncSupervisor::SyncNames() const {

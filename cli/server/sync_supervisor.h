@@ -70,6 +70,11 @@ struct SupervisorOptions {
   // written by each CLI apply: NoticeCliApplies() reads it, so that the
   // drift follows an apply made beside the server. Empty: not watched.
   std::string last_run_file;
+  // What the server keeps across restarts
+  // (config::ConfigPaths::ServeStateFile()): each sync's drift (counts, last
+  // apply, last error), saved at every change and reported, marked
+  // from_before_restart, until the first observation. Empty: not kept.
+  std::string state_file;
   // Unowned; may be null.
   log::Logger* logger = nullptr;
   // Called (without any lock held) after a sync's state changed: drift,
@@ -299,7 +304,11 @@ class SyncSupervisor {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
   // The sync named `name` (already Select()ed).
   const tqs1::v1::SyncConfig* Config(const std::string& name) const;
+  // Saves the state file (when there is one), then calls on_change.
   void Notify();
+  // Loads the state file at start; a missing one is no error, an unreadable
+  // one is logged and ignored.
+  void LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time Now() const;
 
   const tqs1::v1::Config config_;
@@ -325,6 +334,9 @@ class SyncSupervisor {
   // the last unreadable one (logged once).
   absl::Time cli_apply_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::string last_run_error_ ABSL_GUARDED_BY(mu_);
+  // Serializes writes of the state file; its last write error (logged once).
+  absl::Mutex save_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::string save_error_ ABSL_GUARDED_BY(save_mu_);
 };
 
 }  // namespace tqs1::server
