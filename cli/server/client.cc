@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/net.h"
@@ -48,6 +49,17 @@ void PrintCallError(const cli::Io& io, const ClientOptions& options,
   absl::Status s = FromGrpcStatus(status);
   *io.err << "Error: " << options.server << ": "
           << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+  // What to do about a refusal of the server's token check.
+  if (s.code() == absl::StatusCode::kUnauthenticated) {
+    *io.err << "  pass the server's token with --token-file FILE (or "
+               "--token-env NAME); the server\n  must be started with "
+               "--token-file too\n";
+  } else if (s.code() == absl::StatusCode::kPermissionDenied &&
+             absl::StrContains(s.message(), "bearer token")) {
+    *io.err << "  the token given is not the server's: use the file the "
+               "server was started with\n  (--token-file); a server "
+               "started without one refuses every Apply\n";
+  }
 }
 
 std::chrono::system_clock::time_point Deadline(absl::Duration d) {

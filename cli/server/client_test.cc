@@ -232,7 +232,19 @@ TEST_F(ClientTest, RemotePlanAndApply) {
     no_token.token.clear();
     EXPECT_EQ(RunRemoteApply(cl, no_token, t.io()), cli::kExitError);
     EXPECT_THAT(t.err.str(), HasSubstr("UNAUTHENTICATED: missing bearer"));
+    EXPECT_THAT(t.err.str(),
+                HasSubstr("pass the server's token with --token-file FILE"));
     EXPECT_TRUE(env_->vendors().s1().Events().empty());
+  }
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("apply");
+    cl.auto_approve = true;
+    ClientOptions wrong = options_;
+    wrong.token = "not-the-token";
+    EXPECT_EQ(RunRemoteApply(cl, wrong, t.io()), cli::kExitError);
+    EXPECT_THAT(t.err.str(), HasSubstr("PERMISSION_DENIED: invalid bearer"));
+    EXPECT_THAT(t.err.str(), HasSubstr("the token given is not the server's"));
   }
   {
     Terminal t;
