@@ -23,6 +23,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev time
   # libFuzzer builds of tests/fuzz (tests/fuzz/run.sh).
   clang libclang-rt-14-dev
+  # A gRPC client that is not tqs1's, in tests: cli/server/tools/grpc_probe.py
+  # (reflection, health, GetDrift from descriptors the server sends).
+  python3-grpcio python3-protobuf grpc-proto
 )
 
 missing=()

@@ -8,8 +8,10 @@ and calls GetDrift with messages built from those descriptors.
 Needs Debian's python3-grpcio, python3-protobuf and grpc-proto, and protoc
 (protobuf-compiler). Use /usr/bin/python3 (not a pyenv python):
 
-    /usr/bin/python3 cli/server/tools/grpc_probe.py 127.0.0.1:50051 [SERVICE]
-    # SERVICE: a health service name, e.g. "tqs1.sync/demo" (default: "")
+    /usr/bin/python3 cli/server/tools/grpc_probe.py 127.0.0.1:50051 \
+        [SERVICE] [--refresh]
+    # SERVICE: a health service name, e.g. "tqs1.ready" (default: "", the
+    # server's liveness); --refresh: GetDrift observes again first.
 
 Plaintext only (a loopback server); a TLS server needs
 grpc.ssl_channel_credentials() instead of insecure_channel().
@@ -49,8 +51,10 @@ def generated_modules():
 
 
 def main():
-    target = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:50051"
-    health_service = sys.argv[2] if len(sys.argv) > 2 else ""
+    args = [a for a in sys.argv[1:] if a != "--refresh"]
+    refresh = "--refresh" in sys.argv[1:]
+    target = args[0] if args else "127.0.0.1:50051"
+    health_service = args[1] if len(args) > 1 else ""
     health_pb2, reflection_pb2 = generated_modules()
     channel = grpc.insecure_channel(target)
 
@@ -76,14 +80,6 @@ def main():
     service = pool.FindServiceByName("tqs1.v1.Tqs1")
     print("tqs1.v1.Tqs1 methods:", [m.name for m in service.methods])
 
-    check = channel.unary_unary(
-        "/grpc.health.v1.Health/Check",
-        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
-        response_deserializer=health_pb2.HealthCheckResponse.FromString)
-    status = check(health_pb2.HealthCheckRequest(service=health_service))
-    print("health(%r):" % health_service,
-          health_pb2.HealthCheckResponse.ServingStatus.Name(status.status))
-
     method = service.methods_by_name["GetDrift"]
     factory = message_factory.MessageFactory(pool)
     request_class = factory.GetPrototype(method.input_type)
@@ -92,8 +88,18 @@ def main():
         "/tqs1.v1.Tqs1/GetDrift",
         request_serializer=request_class.SerializeToString,
         response_deserializer=response_class.FromString)
-    drift = get_drift(request_class(), timeout=30)
+    drift = get_drift(request_class(refresh=refresh), timeout=120)
     print("GetDrift:", json.dumps(json.loads(json_format.MessageToJson(drift))))
+
+    # After GetDrift: a refresh makes a server ready that had no round yet.
+    check = channel.unary_unary(
+        "/grpc.health.v1.Health/Check",
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString)
+    status = check(health_pb2.HealthCheckRequest(service=health_service))
+    print("health(%r):" % health_service,
+          health_pb2.HealthCheckResponse.ServingStatus.Name(status.status))
+
 
 
 def _has_file(pool, name):
