@@ -10,6 +10,7 @@
 #ifndef TQS1_CLI_APP_H_
 #define TQS1_CLI_APP_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,6 +59,10 @@ int WorseExit(int a, int b);
 // The exit code a plan calls for: kExitGuard when a guard blocks it,
 // kExitChanges when it has actions, else kExitOk.
 int ExitFor(const tqs1::v1::Plan& plan);
+
+// The largest plan file read (`apply FILE`, `apply --server FILE`): a plan
+// of a million addresses is about 40 MB.
+inline constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;
 
 // The per-run plan switches a command line sets (--adopt, --allow-empty,
 // --allow-mass-unblock).

@@ -24,9 +24,6 @@ using ::tqs1::v1::Config;
 using ::tqs1::v1::Plan;
 using ::tqs1::v1::SyncConfig;
 
-// A plan file of a million addresses is about 40 MB.
-constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;
-
 google::protobuf::Timestamp Now() { return ToTimestamp(absl::Now()); }
 
 tqs1::v1::SyncRun& NewRecord(tqs1::v1::LastRun* record,

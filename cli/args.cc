@@ -506,7 +506,9 @@ Remote (a `tqs1 serve`):
            "--show-rejected N: as for plan\n"
            "  (with PLANFILE, --sync, --adopt and --allow-* are refused: "
            "they are decided\n   when the plan is made)\n"
-           "  (with --server: needs --auto-approve and no PLANFILE)\n" +
+           "  (with --server: PLANFILE is one `tqs1 plan --server ... --out "
+           "FILE` wrote,\n   checked and admitted by that server; without "
+           "one, --auto-approve re-plans\n   and applies there)\n" +
            common + client + exit_codes;
   }
   if (command == "serve") {

@@ -217,18 +217,21 @@ absl::StatusOr<std::string> ReadPlanKey(absl::string_view path) {
 
 }  // namespace
 
+absl::StatusOr<std::string> NewPlanKey() {
+  std::string bytes(kPlanKeyBytes, '\0');
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!random) {
+    return absl::UnavailableError("cannot read /dev/urandom for a plan key");
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::string> LoadOrCreatePlanKey(absl::string_view path) {
   const std::string file(path);
   if (access(file.c_str(), F_OK) == 0) return ReadPlanKey(path);
 
-  std::string bytes(kPlanKeyBytes, '\0');
-  {
-    std::ifstream random("/dev/urandom", std::ios::binary);
-    random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!random) {
-      return absl::UnavailableError("cannot read /dev/urandom for a plan key");
-    }
-  }
+  ASSIGN_OR_RETURN(const std::string bytes, NewPlanKey());
   // Never replaces: when another process won the race, its key is the key.
   const absl::Status created = CreateFileAtomically(
       path, absl::StrCat(absl::BytesToHexString(bytes), "\n"), 0600,

@@ -111,6 +111,10 @@ absl::StatusOr<tqs1::v1::LastRun> LoadLastRun(absl::string_view path);
 // group or others; other codes from errno ("cannot create plan key ...").
 absl::StatusOr<std::string> LoadOrCreatePlanKey(absl::string_view path);
 
+// A new random plan key, kept nowhere (`tqs1 serve --demo`). kUnavailable
+// when /dev/urandom cannot be read.
+absl::StatusOr<std::string> NewPlanKey();
+
 }  // namespace tqs1::config
 
 #endif  // TQS1_CLI_CONFIG_STATE_H_

@@ -10,7 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/files.h"
 #include "base/net.h"
+#include "cli/app.h"
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
 #include "google/protobuf/util/json_util.h"
@@ -273,11 +275,6 @@ int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
 
 int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
                   const cli::Io& io) {
-  if (!cl.out.empty()) {
-    *io.err << "Error: --out is not supported with --server; use --json and "
-               "redirect the output\n";
-    return kExitError;
-  }
   std::unique_ptr<tqs1::v1::Tqs1::Stub> stub = NewStub(options, io);
   if (stub == nullptr) return kExitError;
   grpc::ClientContext context;
@@ -310,13 +307,36 @@ int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
     code = WorseExit(code, cli::ExitFor(p.plan()));
     *file.add_plans() = p.plan();
   }
-  if (cl.json) {
-    absl::StatusOr<std::string> json = reconciler::RenderPlanFileJson(file);
-    if (!json.ok()) {
-      *io.err << "Error: " << json.status().message() << "\n";
+  // The server's signed plan file when it sent one (a server with a plan
+  // key always does): what `apply --server FILE` takes back.
+  std::string json = response.plan_file();
+  if (json.empty() && (cl.json || !cl.out.empty())) {
+    absl::StatusOr<std::string> unsigned_json =
+        reconciler::RenderPlanFileJson(file);
+    if (!unsigned_json.ok()) {
+      *io.err << "Error: " << unsigned_json.status().message() << "\n";
       return kExitError;
     }
-    *io.out << *json;
+    json = *std::move(unsigned_json);
+  }
+  if (cl.json) *io.out << json;
+  if (!cl.out.empty()) {
+    if (response.plan_file().empty()) {
+      *io.err << "Error: " << options.server
+              << " signs no plans, so a plan file from it could not be "
+                 "applied; nothing saved\n";
+      return kExitError;
+    }
+    // 0644: a plan holds addresses, never a secret.
+    if (absl::Status s = WriteFileAtomically(cl.out, json, 0644); !s.ok()) {
+      *io.err << "Error: " << s.message() << "\n";
+      return kExitError;
+    }
+    if (!cl.json) {
+      *io.out << "Saved the plan to \"" << cl.out
+              << "\"; apply it with `tqs1 apply --server " << options.server
+              << " " << cl.out << "`.\n";
+    }
   }
   if (!cl.detailed_exitcode && code == kExitChanges) code = kExitOk;
   return code;
@@ -324,15 +344,34 @@ int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
 
 int RunRemoteApply(const cli::CommandLine& cl, const ClientOptions& options,
                    const cli::Io& io) {
-  if (!cl.positional.empty()) {
-    *io.err << "Error: a plan file cannot be applied with --server; the "
-               "server re-plans and applies\n";
+  tqs1::v1::ApplyRequest request;
+  if (cl.positional.size() > 1) {
+    *io.err << "Error: apply --server takes one plan file\n";
     return kExitError;
   }
-  if (!cl.auto_approve) {
-    *io.err << "Error: apply --server re-plans and applies on the server "
-               "with no confirmation in between; review with `tqs1 plan "
-               "--server ...`, then add --auto-approve\n";
+  if (!cl.positional.empty()) {
+    // The reviewed plan: the server checks its signature and admits it as
+    // `tqs1 apply FILE` does.
+    const std::string& path = cl.positional[0];
+    if (!cl.syncs.empty() || cl.adopt || cl.allow_empty ||
+        cl.allow_mass_unblock || cl.allow_disabled_firewall) {
+      *io.err << "Error: --sync, --adopt and --allow-* cannot change a saved "
+                 "plan: they are decided when it is made (`tqs1 plan "
+                 "--server ... --out FILE`); nothing applied\n";
+      return kExitError;
+    }
+    absl::StatusOr<std::string> text =
+        ReadFileUpTo(path, cli::kMaxPlanFileBytes, "plan file ");
+    if (!text.ok()) {
+      *io.err << "Error: " << text.status().message() << "; nothing applied\n";
+      return kExitError;
+    }
+    request.set_plan_file(*std::move(text));
+  } else if (!cl.auto_approve) {
+    *io.err << "Error: apply --server without a plan file re-plans and "
+               "applies on the server with no confirmation in between; "
+               "review with `tqs1 plan --server ... --out FILE` and apply "
+               "that file, or add --auto-approve\n";
     return kExitError;
   }
   std::unique_ptr<tqs1::v1::Tqs1::Stub> stub = NewStub(options, io);
@@ -340,9 +379,10 @@ int RunRemoteApply(const cli::CommandLine& cl, const ClientOptions& options,
   grpc::ClientContext context;
   Authorize(context, options.token);
   context.set_deadline(Deadline(absl::Minutes(30)));
-  tqs1::v1::ApplyRequest request;
-  for (const std::string& s : cl.syncs) request.add_syncs(s);
-  *request.mutable_options() = cli::PlanOptionsFrom(cl);
+  if (request.plan_file().empty()) {
+    for (const std::string& s : cl.syncs) request.add_syncs(s);
+    *request.mutable_options() = cli::PlanOptionsFrom(cl);
+  }
   tqs1::v1::ApplyResponse response;
   grpc::Status status = stub->Apply(&context, request, &response);
   if (!status.ok()) {

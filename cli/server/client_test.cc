@@ -1,6 +1,8 @@
 // `tqs1 drift` and plan/apply with --server against an in-process server.
 #include "cli/server/client.h"
 
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "testing/builders.h"
 
 namespace tqs1::server {
 namespace {
@@ -35,6 +38,7 @@ class ClientTest : public ::testing::Test {
   void SetUp() override {
     ServeOptions serve;
     serve.token = kToken;
+    serve.plan_key = std::string(32, 'k');
     absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
         ServerTestEnv::Start(serve);
     ASSERT_TRUE(env.ok()) << env.status();
@@ -286,6 +290,74 @@ TEST_F(ClientTest, RemoteApplyNamesTheRefusedIpv6Writes) {
   EXPECT_THAT(t.err.str(), HasSubstr("IPv6 values refused by the console:\n"
                                      "  ! "));
   EXPECT_THAT(t.err.str(), HasSubstr("2001:db8::7"));
+}
+
+TEST_F(ClientTest, AReviewedPlanIsAppliedExactlyAndAStaleOneRefused) {
+  const std::string file = absl::StrCat(::testing::TempDir(), "/reviewed.json");
+  {
+    Terminal t;
+    cli::CommandLine cl = Command("plan");
+    cl.out = file;
+    EXPECT_EQ(RunRemotePlan(cl, options_, t.io()), cli::kExitOk) << t.err.str();
+    EXPECT_THAT(t.out.str(),
+                HasSubstr(absl::StrCat("; apply it with `tqs1 apply --server ",
+                                       options_.server, " ", file, "`")));
+  }
+  {
+    // The file is the approval: no --auto-approve.
+    Terminal t;
+    cli::CommandLine cl = Command("apply");
+    cl.positional = {file};
+    EXPECT_EQ(RunRemoteApply(cl, options_, t.io()), cli::kExitOk)
+        << t.err.str();
+    EXPECT_EQ(t.out.str(),
+              "Apply complete for \"c2-hq\": 1 created, 0 updated, 0 "
+              "deleted.\n");
+    EXPECT_EQ(env_->vendors().BlockedAddresses(), TestAddresses(5));
+  }
+  {
+    // Reviewed, then the site changes by hand: refused, nothing written.
+    env_->vendors().SetCollection(TestAddresses(7));
+    Terminal plan;
+    cli::CommandLine cl = Command("plan");
+    cl.out = file;
+    ASSERT_EQ(RunRemotePlan(cl, options_, plan.io()), cli::kExitOk);
+    env_->vendors().s1().AddRule(
+        tqs1::v1::RULE_SCOPE_SITE, testing::kSiteId,
+        testing::BlockRule("Made by hand", "", {"198.51.100.77"}));
+    const size_t events = env_->vendors().s1().Events().size();
+    Terminal t;
+    cli::CommandLine apply = Command("apply");
+    apply.positional = {file};
+    EXPECT_EQ(RunRemoteApply(apply, options_, t.io()), cli::kExitError);
+    EXPECT_THAT(t.err.str(),
+                HasSubstr("the site changed since the plan was made"));
+    EXPECT_EQ(env_->vendors().s1().Events().size(), events);
+    // Flags that would change a saved plan are refused before any call.
+    apply.adopt = true;
+    Terminal flags;
+    EXPECT_EQ(RunRemoteApply(apply, options_, flags.io()), cli::kExitError);
+    EXPECT_THAT(flags.err.str(), HasSubstr("cannot change a saved plan"));
+  }
+  {
+    // A file changed after the server signed it is refused whole.
+    std::string text;
+    {
+      std::ifstream in(file);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string site = "\"site_name\": \"";
+    const size_t at = text.find(site);
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + site.size(), "X");
+    { std::ofstream(file) << text; }
+    Terminal t;
+    cli::CommandLine cl = Command("apply");
+    cl.positional = {file};
+    EXPECT_EQ(RunRemoteApply(cl, options_, t.io()), cli::kExitError);
+    EXPECT_THAT(t.err.str(), HasSubstr("FAILED_PRECONDITION"));
+    EXPECT_THAT(t.err.str(), HasSubstr("changed since tqs1 wrote it"));
+  }
 }
 
 TEST(ClientOptionsTest, NeedsAServer) {

@@ -37,6 +37,8 @@ struct ServeSetup {
   std::string lock_file;
   std::string last_run_file;
   std::string state_file;
+  // Signs the plans the server returns, checks those it is given back.
+  std::string plan_key;
   std::unique_ptr<threatq::ThreatQEmulator> tq;
   std::unique_ptr<sentinelone::SentinelOneEmulator> s1;
 };
@@ -60,6 +62,8 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
   setup.lock_file = paths.LockFile();
   setup.last_run_file = paths.LastRunFile();
   setup.state_file = paths.ServeStateFile();
+  ASSIGN_OR_RETURN(setup.plan_key,
+                   config::LoadOrCreatePlanKey(paths.PlanKeyFile()));
   return setup;
 }
 
@@ -85,6 +89,8 @@ absl::StatusOr<ServeSetup> DemoSetup(const cli::CommandLine& cl) {
   setup.config.mutable_syncs(0)->set_name("demo");
   ASSIGN_OR_RETURN(setup.backends,
                    cli::Connect(setup.config, secrets, setup.logger.get()));
+  // Kept nowhere: the demo's plan files die with it.
+  ASSIGN_OR_RETURN(setup.plan_key, config::NewPlanKey());
   return setup;
 }
 
@@ -128,6 +134,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   options.jitter_seed = std::random_device()();
   options.apply_on_schedule = cl.apply_on_schedule;
   options.metrics_listen = cl.metrics_listen;
+  options.plan_key = setup->plan_key;
   SupervisorOptions supervisor;
   supervisor.lock_file = setup->lock_file;
   supervisor.last_run_file = setup->last_run_file;

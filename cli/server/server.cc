@@ -111,6 +111,7 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
   service_options.token_required_for_reads =
       options.require_token_for_reads || !net::IsLoopbackHost(hp->host);
   service_options.watch_poll = options.watch_poll;
+  service_options.plan_key = options.plan_key;
   self->service_ =
       std::make_unique<Tqs1Service>(self->supervisor_.get(), service_options);
 

@@ -72,6 +72,10 @@ struct ServeOptions {
   // The bearer token (see ServiceOptions). A non-loopback `listen` needs
   // TLS and a token (CheckListenPolicy), and then every tqs1 call needs it.
   std::string token;
+  // The key that signs the plans Plan returns and checks the plan files
+  // Apply is given (the instance's plan key, as `tqs1 plan --out` uses);
+  // empty: Plan returns no plan file and Apply takes none.
+  std::string plan_key;
   // Plan, GetDrift and WatchDrift need the token too. Always true for a
   // non-loopback `listen`; set it for a loopback port on a shared host.
   bool require_token_for_reads = false;

@@ -267,6 +267,58 @@ TEST(ServerTest, ARestartedServerReportsWhatItKept) {
                    .has_observed_at());
 }
 
+TEST(ServerTest, AnApplyOfAPlanFileIsCheckedBeforeAnything) {
+  auto apply = [](ServerTestEnv& env, const tqs1::v1::ApplyRequest& request) {
+    grpc::ClientContext context;
+    WithToken(context, kToken);
+    tqs1::v1::ApplyResponse response;
+    return tqs1::v1::Tqs1::NewStub(env.Channel())
+        ->Apply(&context, request, &response);
+  };
+  ServeOptions keyed;
+  keyed.plan_key = std::string(32, 'k');
+  std::unique_ptr<ServerTestEnv> env = StartEnv(keyed);
+  ASSERT_NE(env, nullptr);
+  // Plan returns a file signed with the server's key.
+  grpc::ClientContext context;
+  tqs1::v1::PlanResponse planned;
+  ASSERT_TRUE(tqs1::v1::Tqs1::NewStub(env->Channel())
+                  ->Plan(&context, {}, &planned)
+                  .ok());
+  ASSERT_NE(planned.plan_file(), "");
+  EXPECT_THAT(planned.plan_file(), HasSubstr("\"signature\""));
+
+  tqs1::v1::ApplyRequest request;
+  request.set_plan_file(planned.plan_file());
+  request.add_syncs(kTestSync);
+  grpc::Status status = apply(*env, request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("send neither with it"));
+  request.clear_syncs();
+  request.set_plan_file("{\"plans\": [");
+  EXPECT_EQ(apply(*env, request).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Signed by another server: refused whole.
+  ServeOptions other;
+  other.plan_key = std::string(32, 'o');
+  std::unique_ptr<ServerTestEnv> elsewhere = StartEnv(other);
+  ASSERT_NE(elsewhere, nullptr);
+  request.set_plan_file(planned.plan_file());
+  status = apply(*elsewhere, request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("another tqs1 instance"));
+  // A server without a key takes no plan file.
+  std::unique_ptr<ServerTestEnv> keyless = StartEnv();
+  ASSERT_NE(keyless, nullptr);
+  status = apply(*keyless, request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("has no plan key"));
+  EXPECT_TRUE(env->vendors().s1().Events().empty());
+  EXPECT_TRUE(elsewhere->vendors().s1().Events().empty());
+  EXPECT_TRUE(keyless->vendors().s1().Events().empty());
+}
+
 TEST(ServerTest, PlanReturnsThePlanAndChangesNothing) {
   std::unique_ptr<ServerTestEnv> env = StartEnv();
   ASSERT_NE(env, nullptr);

@@ -253,11 +253,14 @@ const tqs1::v1::SyncConfig* SyncSupervisor::Config(
   return nullptr;
 }
 
-sync::SyncRunResult SyncSupervisor::RunLocked(
-    const tqs1::v1::SyncConfig& sync, const PlanOptions& options, bool apply,
-    std::function<bool()> should_stop) {
+sync::SyncRunResult SyncSupervisor::RunLocked(const tqs1::v1::SyncConfig& sync,
+                                              const PlanOptions& options,
+                                              bool apply,
+                                              std::function<bool()> should_stop,
+                                              const tqs1::v1::Plan* reviewed) {
   sync::RunSyncRequest request;
   request.sync = &sync;
+  request.plan = reviewed;
   request.never_block = &backends_->never_block;
   request.plan_options = options;
   request.ipv6_auto = backends_->ipv6_auto;
@@ -429,7 +432,8 @@ void SyncSupervisor::Release(const std::vector<std::string>& names) {
 
 absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     const ApplyReservation& reservation, const std::string& name,
-    const PlanOptions& options, std::function<bool()> should_stop) {
+    const PlanOptions& options, std::function<bool()> should_stop,
+    const tqs1::v1::Plan* reviewed) {
   if (std::find(reservation.syncs().begin(), reservation.syncs().end(), name) ==
       reservation.syncs().end()) {
     return absl::FailedPreconditionError(
@@ -437,8 +441,8 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
   }
   absl::MutexLock providers(&provider_mu_);
   const absl::Time start = absl::Now();
-  sync::SyncRunResult run =
-      RunLocked(*Config(name), options, /*apply=*/true, std::move(should_stop));
+  sync::SyncRunResult run = RunLocked(*Config(name), options, /*apply=*/true,
+                                      std::move(should_stop), reviewed);
   const absl::Duration took = absl::Now() - start;
   RecordPlan(name, run, options, took);
   if (!run.plan.has_value()) {

@@ -204,7 +204,9 @@ class SyncSupervisor {
       const std::vector<std::string>& names);
 
   // Re-plans sync `name` (which `reservation` must hold) and applies the
-  // plan unless it is in sync. `should_stop` is consulted between writes
+  // plan unless it is in sync; with `reviewed`, admits and applies exactly
+  // that plan instead (as `tqs1 apply FILE` does; its file already
+  // verified). `should_stop` is consulted between writes
   // (ApplyOptions::should_stop); it also stops when Shutdown() was called.
   // Errors: kFailedPrecondition when `reservation` does not hold `name`;
   // PlanSync()'s and ApplyPlan()'s (a guard: kFailedPrecondition; a stop:
@@ -212,7 +214,8 @@ class SyncSupervisor {
   absl::StatusOr<ApplyOutcome> Apply(const ApplyReservation& reservation,
                                      const std::string& name,
                                      const tqs1::v1::PlanOptions& options,
-                                     std::function<bool()> should_stop = {});
+                                     std::function<bool()> should_stop = {},
+                                     const tqs1::v1::Plan* reviewed = nullptr);
 
   // One scheduled round over every sync: plan it, and when `apply`, apply
   // it (a sync being applied by a call is skipped; so are all when another
@@ -300,7 +303,8 @@ class SyncSupervisor {
   // `apply`).
   sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
                                 const tqs1::v1::PlanOptions& options,
-                                bool apply, std::function<bool()> should_stop)
+                                bool apply, std::function<bool()> should_stop,
+                                const tqs1::v1::Plan* reviewed = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
   // The sync named `name` (already Select()ed).
   const tqs1::v1::SyncConfig* Config(const std::string& name) const;

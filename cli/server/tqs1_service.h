@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/server/sync_supervisor.h"
 #include "proto/service.grpc.pb.h"
@@ -26,6 +27,8 @@ struct ServiceOptions {
   // Plan, GetDrift and WatchDrift need the token too (a non-loopback
   // listener). Apply always does.
   bool token_required_for_reads = false;
+  // Signs Plan's plan files and checks Apply's (ServeOptions::plan_key).
+  std::string plan_key;
   // How often a WatchDrift stream checks for a cancelled client.
   absl::Duration watch_poll = absl::Milliseconds(200);
 };
@@ -60,6 +63,12 @@ class Tqs1Service final : public tqs1::v1::Tqs1::Service {
 
  private:
   grpc::Status CheckReadAccess(const grpc::ServerContext& context) const;
+  // The verified plan file of an Apply request that carries one.
+  // kInvalidArgument (syncs or options beside it, not a plan file);
+  // kFailedPrecondition (no key here, a signature that is not this
+  // server's, a changed file).
+  absl::StatusOr<tqs1::v1::PlanFile> ReviewedPlanFile(
+      const tqs1::v1::ApplyRequest& request) const;
 
   SyncSupervisor* supervisor_;
   const ServiceOptions options_;
