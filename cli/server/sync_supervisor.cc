@@ -356,24 +356,18 @@ void SyncSupervisor::RecordApply(const std::string& name,
   const SyncDrift before = s.drift;
   *s.drift.mutable_last_attempt() = ToTimestamp(now);
   s.apply_duration.Observe(took);
-  if (reconciler::IsGuardRefusal(status)) {
-    // Working as meant: the drift and the guard gauges say what stopped it.
-    ++s.applies_guard_blocked;
-    s.drift.set_last_error(std::string(status.message()));
-    MaybeBump(state, before);
-    log::LogTo(options_.logger, log::LogLevel::kWarning,
-               absl::StrCat("apply of sync \"", name,
-                            "\" blocked by a guard: ", status.message()));
-    return;
-  }
   if (!status.ok()) {
-    ++s.applies_failed;
-    s.healthy = false;
+    // A guard trip is tqs1 working as meant: not an error, not unhealthy;
+    // the drift and the guard gauges say what stopped it.
+    const bool guard = reconciler::IsGuardRefusal(status);
+    ++(guard ? s.applies_guard_blocked : s.applies_failed);
+    if (!guard) s.healthy = false;
     s.drift.set_last_error(std::string(status.message()));
     MaybeBump(state, before);
     log::LogTo(options_.logger, log::LogLevel::kWarning,
-               absl::StrCat("apply of sync \"", name,
-                            "\" failed: ", status.message()));
+               absl::StrCat("apply of sync \"", name, "\" ",
+                            guard ? "blocked by a guard" : "failed", ": ",
+                            status.message()));
     return;
   }
   ++s.applies_ok;
