@@ -172,8 +172,15 @@ TEST(ServerTest, ConcurrentRefreshesShareOneObservation) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   std::thread b([&] { second = GetDriftWith(*stub, /*refresh=*/true); });
+  // The schedule loop's way in: its stop check asks the supervisor.
+  SyncSupervisor& supervisor = env->supervisor();
+  std::thread c([&supervisor] {
+    supervisor.Observe(kTestSync,
+                       [&supervisor] { return supervisor.shutting_down(); });
+  });
   a.join();
   b.join();
+  c.join();
   EXPECT_EQ(first.missing(), 5u);
   EXPECT_EQ(second.missing(), 5u);
   EXPECT_EQ(IndicatorQueries(*env), 1);

@@ -496,7 +496,12 @@ void SyncSupervisor::Observe(const std::string& name,
       };
       while (!mu_.AwaitWithTimeout(absl::Condition(&done),
                                    absl::Milliseconds(100))) {
-        if (cancelled && cancelled()) return;
+        // `cancelled` may ask the supervisor (shutting_down()): not under
+        // mu_.
+        mu_.Unlock();
+        const bool stop = cancelled && cancelled();
+        mu_.Lock();
+        if (stop) return;
       }
       return;
     }
