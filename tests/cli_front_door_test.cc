@@ -218,6 +218,8 @@ TEST_F(FrontDoorTest, HelpTyposAndVersion) {
   const RunResult version = Run({"version"});
   ASSERT_EQ(version.exit_code, 0) << version;
   EXPECT_TRUE(absl::StartsWith(version.out, "tqs1 ")) << version;
+  // The version and the commit it was built from (stamped at build time).
+  EXPECT_TRUE(Contains(version.out, " (commit ")) << version;
   for (const char* flag : {"--version", "-V"}) {
     SCOPED_TRACE(flag);
     r = Run({flag});
