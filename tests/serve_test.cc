@@ -1,13 +1,23 @@
 // End-to-end: the `tqs1 serve` binary, asked by `tqs1 drift` while
 // `tqs1 apply` runs beside it on the same state folder.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include <csignal>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/server/test_env.h"
+#include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "testing/builders.h"
 #include "testing/vendors_env.h"
 #include "tests/e2e_harness.h"
@@ -34,7 +44,8 @@ class ServeTest : public E2eTest {
   // A config of one sync "c2" of kCollection (3,000 addresses) into site
   // HQ; returns its folder.
   std::string OneSync() {
-    env().tq().AddCollection(kCollection, Ipv4Indicators(0, 3000));
+    collection_ =
+        env().tq().AddCollection(kCollection, Ipv4Indicators(0, 3000));
     env().AddSite("HQ");
     return WriteConfig("c", env().ConfigYaml({{"c2", kCollection, "HQ", ""}}));
   }
@@ -60,7 +71,27 @@ class ServeTest : public E2eTest {
   }
 
   std::unique_ptr<Process> serve_;
+  int collection_ = 0;
 };
+
+// The metrics page of a server at 127.0.0.1:`port`, sample by sample
+// ("name{labels}" -> value).
+std::map<std::string, double> Metrics(int port) {
+  std::map<std::string, double> out;
+  httplib::Client http("127.0.0.1", port);
+  httplib::Result result = http.Get("/metrics");
+  if (!result) return out;
+  for (absl::string_view line : absl::StrSplit(result->body, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    double value = 0;
+    if (space != absl::string_view::npos &&
+        absl::SimpleAtod(line.substr(space + 1), &value)) {
+      out[std::string(line.substr(0, space))] = value;
+    }
+  }
+  return out;
+}
 
 TEST_F(ServeTest, DriftFollowsACliApplyAndRefreshesWhenAsked) {
   const std::string dir = OneSync();
@@ -107,6 +138,71 @@ TEST_F(ServeTest, ARestartedServerReportsWhatItKnewUntilItLooksAgain) {
   EXPECT_TRUE(Contains(kept.out, " (before the server restarted)")) << kept;
   RunResult fresh = Run({"drift", "--server", server, "--refresh"});
   EXPECT_FALSE(Contains(fresh.out, "before the server restarted")) << fresh;
+  EXPECT_EQ(StopServe(), 0);
+}
+
+TEST_F(ServeTest, HealthAndMetricsOfTheBinaryThroughAnOutageAndAGuard) {
+  const std::string dir = OneSync();
+  serve_ = std::make_unique<Process>(
+      Start({"serve", "-c", dir, "--listen", "127.0.0.1:0", "--interval", "0s",
+             "--metrics-listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(WaitForOutput(*serve_, "; observing"));
+  const std::string out = serve_->OutputSoFar();
+  const size_t at = out.find("listening on ") + 13;
+  const std::string server = out.substr(at, out.find(';', at) - at);
+  const size_t m = out.find("metrics on http://127.0.0.1:") + 28;
+  int metrics_port = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(out.substr(m, out.find('/', m) - m), &metrics_port))
+      << out;
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto health = [&channel](const std::string& service) {
+    return server::CheckHealth(channel, service).value_or("?");
+  };
+  EXPECT_EQ(health(""), "SERVING");
+  EXPECT_EQ(health("tqs1.ready"), "NOT_SERVING");
+  ASSERT_EQ(Run({"drift", "--server", server, "--refresh"}).exit_code, 2);
+  EXPECT_EQ(health("tqs1.ready"), "SERVING");
+  EXPECT_EQ(health("tqs1.sync/c2"), "SERVING");
+
+  // ThreatQ down: not ready, still alive.
+  emulator::Fault down;
+  down.kind = emulator::FaultKind::kServerError;
+  down.status = 503;
+  down.count = 100000;
+  env().tq().server().InjectFault(down);
+  RunResult failed = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_EQ(failed.exit_code, 1) << failed;
+  EXPECT_TRUE(Contains(failed.out, " failed: ")) << failed;
+  EXPECT_EQ(health("tqs1.ready"), "NOT_SERVING");
+  EXPECT_EQ(health(""), "SERVING");
+  EXPECT_EQ(health("tqs1.live"), "SERVING");
+  env().tq().server().ClearFaults();
+
+  // Blocked, then the collection empties: the empty-source guard trips,
+  // counted as its own result, not as an error.
+  ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);
+  ASSERT_TRUE(env().tq().SetIndicators(collection_, {}));
+  RunResult guarded = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_EQ(guarded.exit_code, 2) << guarded;
+  std::map<std::string, double> metrics = Metrics(metrics_port);
+  EXPECT_EQ(
+      metrics["tqs1_sync_guard_tripped{sync=\"c2\",guard=\"empty-source\"}"],
+      1);
+  EXPECT_GE(
+      metrics
+          ["tqs1_sync_reconciles_total{sync=\"c2\",result=\"guard_blocked\"}"],
+      1);
+  EXPECT_EQ(metrics["tqs1_sync_healthy{sync=\"c2\"}"], 1);
+  // Which build answers: the version, and a commit stamped at build time.
+  bool build_info = false;
+  for (const auto& [sample, value] : metrics) {
+    build_info |= absl::StartsWith(sample, "tqs1_build_info{version=\"") &&
+                  Contains(sample, ",commit=\"") && value == 1;
+  }
+  EXPECT_TRUE(build_info);
+  EXPECT_EQ(health("tqs1.ready"), "SERVING");
   EXPECT_EQ(StopServe(), 0);
 }
 
