@@ -48,26 +48,6 @@ std::unique_ptr<http::HttpTransport> WithRetries(
   return std::make_unique<http::RetryingTransport>(std::move(base), retry);
 }
 
-// libcurl, then (when `writes_per_second` > 0) write pacing, then retries:
-// a retried write waits its turn like any other.
-absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
-    const tqs1::v1::TlsConfig& tls, double writes_per_second,
-    log::Logger* logger) {
-  http::CurlTransportOptions options;
-  options.version = kVersion;
-  options.ca_bundle_file = tls.ca_file();
-  options.insecure_skip_tls_verify = tls.insecure_skip_verify();
-  options.logger = logger;
-  ASSIGN_OR_RETURN(std::unique_ptr<http::CurlTransport> curl,
-                   http::CurlTransport::Create(options));
-  if (writes_per_second <= 0) return WithRetries(std::move(curl), logger);
-  http::PaceOptions pace;
-  pace.writes_per_second = writes_per_second;
-  pace.logger = logger;
-  return WithRetries(
-      std::make_unique<http::PacedTransport>(std::move(curl), pace), logger);
-}
-
 // The addresses `url`'s host resolves to, as never-block entries. A host
 // that does not resolve adds nothing (the connection will fail later with a
 // clearer error).
@@ -112,6 +92,26 @@ std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
 }
 
 }  // namespace
+
+// libcurl, then (when `writes_per_second` > 0) write pacing, then retries:
+// a retried write waits its turn like any other.
+absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
+    const tqs1::v1::TlsConfig& tls, double writes_per_second,
+    log::Logger* logger) {
+  http::CurlTransportOptions options;
+  options.version = kVersion;
+  options.ca_bundle_file = tls.ca_file();
+  options.insecure_skip_tls_verify = tls.insecure_skip_verify();
+  options.logger = logger;
+  ASSIGN_OR_RETURN(std::unique_ptr<http::CurlTransport> curl,
+                   http::CurlTransport::Create(options));
+  if (writes_per_second <= 0) return WithRetries(std::move(curl), logger);
+  http::PaceOptions pace;
+  pace.writes_per_second = writes_per_second;
+  pace.logger = logger;
+  return WithRetries(
+      std::make_unique<http::PacedTransport>(std::move(curl), pace), logger);
+}
 
 int WorseExit(int a, int b) { return Rank(a) >= Rank(b) ? a : b; }
 

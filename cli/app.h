@@ -60,6 +60,13 @@ int WorseExit(int a, int b);
 // kExitChanges when it has actions, else kExitOk.
 int ExitFor(const tqs1::v1::Plan& plan);
 
+// The transport a vendor client gets: libcurl (TLS from `tls`), then, when
+// `writes_per_second` > 0, write pacing, then retries (a retried write waits
+// its turn like any other). `logger` may be null.
+absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
+    const tqs1::v1::TlsConfig& tls, double writes_per_second,
+    log::Logger* logger);
+
 // The largest plan file read (`apply FILE`, `apply --server FILE`): a plan
 // of a million addresses is about 40 MB.
 inline constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;

@@ -21,7 +21,7 @@
 #include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
 #include "cli/version.h"
-#include "providers/http/curl_transport.h"
+#include "providers/http/http_transport.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/threatq/collection_read_builder.h"
 #include "providers/threatq/threatq_client.h"
@@ -236,10 +236,11 @@ class Dialog {
   const Io& io_;
 };
 
-absl::StatusOr<std::unique_ptr<http::CurlTransport>> NewTransport() {
-  http::CurlTransportOptions options;
-  options.version = kVersion;
-  return http::CurlTransport::Create(options);
+// The transport the other commands use (retries; init only reads, so no
+// pacing), with the system's certificate store.
+absl::StatusOr<std::unique_ptr<http::HttpTransport>> NewTransport() {
+  return MakeTransport(tqs1::v1::TlsConfig(), /*writes_per_second=*/0,
+                       /*logger=*/nullptr);
 }
 
 }  // namespace
@@ -272,7 +273,7 @@ int RunInit(const CommandLine& cl, const Io& io) {
       !d.Ask("ThreatQ password: ", true, &password)) {
     return kExitError;
   }
-  absl::StatusOr<std::unique_ptr<http::CurlTransport>> tq_transport =
+  absl::StatusOr<std::unique_ptr<http::HttpTransport>> tq_transport =
       NewTransport();
   if (!tq_transport.ok()) {
     d.err() << "Error: " << tq_transport.status().message() << "\n";
@@ -333,7 +334,7 @@ int RunInit(const CommandLine& cl, const Io& io) {
       !d.Ask("SentinelOne API token: ", true, &token)) {
     return kExitError;
   }
-  absl::StatusOr<std::unique_ptr<http::CurlTransport>> s1_transport =
+  absl::StatusOr<std::unique_ptr<http::HttpTransport>> s1_transport =
       NewTransport();
   if (!s1_transport.ok()) {
     d.err() << "Error: " << s1_transport.status().message() << "\n";

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cli/config/config_loader.h"
+#include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
 #include "testing/vendors_env.h"
 
@@ -167,6 +168,23 @@ TEST_F(RunInitTest, WritesAPrivateConfigThatLoads) {
     EXPECT_EQ(printed.find("s3cret"), std::string::npos);
     EXPECT_EQ(printed.find("tok-456"), std::string::npos);
   }
+}
+
+TEST_F(RunInitTest, APassingServerErrorIsRetriedAsByTheOtherCommands) {
+  // Each vendor's first answer is a 503: init retries as plan and apply do.
+  emulator::Fault once;
+  once.kind = emulator::FaultKind::kServerError;
+  once.status = 503;
+  env_->tq().server().InjectFault(once);
+  env_->s1().server().InjectFault(once);
+  const std::string dir = FreshDir("init_retry");
+  Terminal t;
+  t.answers = ThreatQAnswers("s3cret pw");
+  t.answers.insert(t.answers.end(),
+                   {tqs1::testing::kCollection, s1_host_, "tok-456", "1"});
+  ASSERT_EQ(RunInit(InitIn(dir), t.MakeIo()), kExitOk) << t.err.str();
+  EXPECT_EQ(env_->tq().server().PendingFaults(), 0);
+  EXPECT_EQ(env_->s1().server().PendingFaults(), 0);
 }
 
 TEST_F(RunInitTest, FolderWithAConfigFailsBeforeAnySecretIsAsked) {
