@@ -6,8 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 #include "reconciler/address_space.h"
+#include "reconciler/machine_json.h"
 
 namespace tqs1::reconciler {
 namespace {
@@ -372,29 +373,26 @@ std::string RenderApplyRefusals(const tqs1::v1::ApplyReport& report,
 namespace {
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot write the plan as JSON: ", status.ToString()));
-  }
-  return json;
+  absl::StatusOr<nlohmann::ordered_json> doc = ToMachineJson(message);
+  if (!doc.ok()) return doc.status();
+  return DumpJson(*doc, /*pretty=*/true);
 }
 
-absl::Status FromJson(absl::string_view json,
+// `json` as a JSON value; kInvalidArgument "not a tqs1 plan: ..." if not.
+absl::StatusOr<nlohmann::ordered_json> ParseJson(absl::string_view json) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(
+      json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return absl::InvalidArgumentError("not a tqs1 plan: not JSON");
+  }
+  return doc;
+}
+
+absl::Status FromJson(const nlohmann::ordered_json& doc,
                       google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), message,
-      options);
-  if (!status.ok()) {
+  if (absl::Status s = FromMachineJson(doc, message); !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("not a tqs1 plan: ", status.message().as_string()));
+        absl::StrCat("not a tqs1 plan: ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -413,20 +411,57 @@ absl::StatusOr<std::string> RenderPlanJson(const Plan& plan) {
 }
 
 absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
+  absl::StatusOr<nlohmann::ordered_json> doc = ParseJson(json);
+  if (!doc.ok()) return doc.status();
   Plan plan;
-  if (absl::Status s = FromJson(json, &plan); !s.ok()) return s;
+  if (absl::Status s = FromJson(*doc, &plan); !s.ok()) return s;
   if (absl::Status s = CheckFormat(plan.format()); !s.ok()) return s;
   return plan;
 }
 
 absl::StatusOr<std::string> RenderPlanFileJson(
     const tqs1::v1::PlanFile& plan_file) {
-  return ToJson(plan_file);
+  absl::StatusOr<nlohmann::ordered_json> plans = ToMachineJson(plan_file);
+  if (!plans.ok()) return plans.status();
+  bool errored = false, blocked = false, actions = false;
+  for (const Plan& plan : plan_file.plans()) {
+    errored |= !plan.error().empty();
+    blocked |= plan.summary().blocked();
+    actions |= plan.actions_size() > 0;
+  }
+  // What a script checks first, first; then the PlanFile's own fields.
+  nlohmann::ordered_json doc = {
+      {"format_version", kPlanJsonFormatVersion},
+      {"tqs1_version", plan_file.tqs1_version()},
+      {"timestamp", plan_file.created_at()},
+      {"errored", errored},
+      {"applyable", !errored && !blocked && actions},
+  };
+  for (auto& [key, value] : plans->items()) {
+    if (!doc.contains(key)) doc[key] = std::move(value);
+  }
+  return DumpJson(doc, /*pretty=*/true);
 }
 
 absl::StatusOr<tqs1::v1::PlanFile> ParsePlanFileJson(absl::string_view json) {
+  absl::StatusOr<nlohmann::ordered_json> doc = ParseJson(json);
+  if (!doc.ok()) return doc.status();
+  if (doc->is_object() && doc->contains("format_version")) {
+    const nlohmann::ordered_json& version = (*doc)["format_version"];
+    if (!version.is_string() || version != kPlanJsonFormatVersion) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "plan JSON format_version ", version.dump(),
+          " is not one this tqs1 reads (it reads \"", kPlanJsonFormatVersion,
+          "\" and plan files without one)"));
+    }
+    // Said of the file, not kept in it: the plans say the same.
+    for (const char* key :
+         {"format_version", "timestamp", "errored", "applyable"}) {
+      doc->erase(key);
+    }
+  }
   tqs1::v1::PlanFile file;
-  if (absl::Status s = FromJson(json, &file); !s.ok()) return s;
+  if (absl::Status s = FromJson(*doc, &file); !s.ok()) return s;
   if (absl::Status s = CheckFormat(file.format()); !s.ok()) return s;
   for (const Plan& plan : file.plans()) {
     if (absl::Status s = CheckFormat(plan.format()); !s.ok()) return s;

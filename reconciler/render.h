@@ -70,19 +70,31 @@ std::string RenderPlanText(const tqs1::v1::Plan& plan,
 std::string RenderApplyRefusals(const tqs1::v1::ApplyReport& report,
                                 const RenderOptions& options);
 
-// The plan as JSON: snake_case field names, enums by name, every field
-// present. `format` says the version.
+// The plan in the machine JSON mapping (machine_json.h): snake_case field
+// names, numbers as numbers, enums as lower-case words, every field
+// present. `format` says the version of the plan itself.
 absl::StatusOr<std::string> RenderPlanJson(const tqs1::v1::Plan& plan);
 
-// Reads RenderPlanJson's output back. kInvalidArgument when the text is not
-// a plan (the message says where it fails) or its format is not one this
-// build reads.
+// Reads RenderPlanJson's output (or protobuf's own mapping) back.
+// kInvalidArgument when the text is not a plan (the message says where it
+// fails) or its format is not one this build reads.
 absl::StatusOr<tqs1::v1::Plan> ParsePlanJson(absl::string_view json);
 
-// The same for a plan file (several syncs' plans): the format of
-// `tqs1 plan --json` and `--out FILE`.
+// The version of the plan-file document below; a breaking change of it
+// (a field renamed, removed or retyped) bumps it.
+inline constexpr char kPlanJsonFormatVersion[] = "2";
+
+// A plan file (several syncs' plans) as the document `tqs1 plan --json` and
+// `--out FILE` write (schema: docs/schema/plan.schema.json): the PlanFile in
+// the machine mapping, with, beside its fields, `format_version`
+// (kPlanJsonFormatVersion), `timestamp` (RFC 3339, when it was made),
+// `errored` (a sync failed to plan: its entry holds `error`) and
+// `applyable` (nothing errored, no guard blocks, something to do).
 absl::StatusOr<std::string> RenderPlanFileJson(
     const tqs1::v1::PlanFile& plan_file);
+// Reads that document back, or a plan file of format_version 1 (protobuf's
+// mapping, no format_version). kInvalidArgument as ParsePlanJson, and for
+// a format_version this build does not read.
 absl::StatusOr<tqs1::v1::PlanFile> ParsePlanFileJson(absl::string_view json);
 
 }  // namespace tqs1::reconciler

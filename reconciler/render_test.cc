@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "reconciler/planner.h"
 #include "testing/site_model.h"
 
@@ -122,9 +123,8 @@ Not enforced: 2 addresses in 1 managed rule disabled in the console; tqs1 keeps 
   // The JSON plan carries the counts.
   absl::StatusOr<std::string> json = RenderPlanJson(plan);
   ASSERT_TRUE(json.ok());
-  for (const char* field :
-       {"\"disabled_rules\": \"1\"", "\"not_enforced\": \"2\"",
-        "\"rule_id\": \"102\""}) {
+  for (const char* field : {"\"disabled_rules\": 1", "\"not_enforced\": 2",
+                            "\"rule_id\": \"102\""}) {
     EXPECT_NE(json->find(field), std::string::npos) << field << "\n" << *json;
   }
 }
@@ -292,13 +292,52 @@ TEST(PlanJsonTest, RoundTrip) {
   tqs1::v1::Plan plan = SamplePlan();
   absl::StatusOr<std::string> json = RenderPlanJson(plan);
   ASSERT_TRUE(json.ok());
-  EXPECT_NE(json->find("\"format\": \"PLAN_FORMAT_V1\""), std::string::npos);
-  EXPECT_NE(json->find("\"kind\": \"ACTION_KIND_CREATE\""), std::string::npos);
+  EXPECT_NE(json->find("\"format\": \"v1\""), std::string::npos);
+  EXPECT_NE(json->find("\"kind\": \"create\""), std::string::npos);
   EXPECT_NE(json->find("\"observed_fingerprint\": \"sha256:"),
             std::string::npos);
   absl::StatusOr<tqs1::v1::Plan> back = ParsePlanJson(*json);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->SerializeAsString(), plan.SerializeAsString());
+}
+
+TEST(PlanJsonTest, APlanFileDocumentSaysWhatAScriptNeeds) {
+  tqs1::v1::PlanFile file;
+  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  file.set_created_at("2026-12-01T10:00:00Z");
+  file.set_tqs1_version("0.1.0");
+  *file.add_plans() = SamplePlan();
+  absl::StatusOr<std::string> json = RenderPlanFileJson(file);
+  ASSERT_TRUE(json.ok()) << json.status();
+  nlohmann::json doc = nlohmann::json::parse(*json);
+  EXPECT_EQ(doc["format_version"], "2");
+  EXPECT_EQ(doc["tqs1_version"], "0.1.0");
+  EXPECT_EQ(doc["timestamp"], "2026-12-01T10:00:00Z");
+  EXPECT_EQ(doc["errored"], false);
+  EXPECT_EQ(doc["applyable"], true);
+  EXPECT_TRUE(doc["plans"][0]["summary"]["addresses_added"].is_number());
+  absl::StatusOr<tqs1::v1::PlanFile> back = ParsePlanFileJson(*json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->SerializeAsString(), file.SerializeAsString());
+
+  // A failed sync: errored, not applyable.
+  file.add_plans()->set_error("ThreatQ: connection refused");
+  file.mutable_plans(1)->set_format(tqs1::v1::PLAN_FORMAT_V1);
+  doc = nlohmann::json::parse(*RenderPlanFileJson(file));
+  EXPECT_EQ(doc["errored"], true);
+  EXPECT_EQ(doc["applyable"], false);
+
+  // A plan file of the first format (protobuf's mapping) still reads; an
+  // unknown format_version does not.
+  absl::StatusOr<tqs1::v1::PlanFile> v1 = ParsePlanFileJson(
+      R"({"format": "PLAN_FORMAT_V1", "plans": [{"format": "PLAN_FORMAT_V1",
+          "summary": {"addresses_added": "20"}}]})");
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  EXPECT_EQ(v1->plans(0).summary().addresses_added(), 20u);
+  doc["format_version"] = "3";
+  EXPECT_EQ(ParsePlanFileJson(doc.dump()).status().message(),
+            "plan JSON format_version \"3\" is not one this tqs1 reads (it "
+            "reads \"2\" and plan files without one)");
 }
 
 TEST(PlanJsonTest, RejectsWhatIsNotAPlan) {
@@ -404,10 +443,8 @@ TEST(RenderPlanJsonTest, RejectedValuesCarryIndicatorIdsAndWarnings) {
   tqs1::v1::Plan plan = PlanWithRejected(1);
   absl::StatusOr<std::string> json = RenderPlanJson(plan);
   ASSERT_TRUE(json.ok()) << json.status();
-  EXPECT_NE(json->find("\"indicator_id\": \"1000\""), std::string::npos)
-      << *json;
-  EXPECT_NE(json->find("\"category\": \"INPUT_CATEGORY_PRIVATE\""),
-            std::string::npos)
+  EXPECT_NE(json->find("\"indicator_id\": 1000"), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"category\": \"private\""), std::string::npos)
       << *json;
   absl::StatusOr<tqs1::v1::Plan> again = ParsePlanJson(*json);
   ASSERT_TRUE(again.ok()) << again.status();

@@ -143,7 +143,7 @@ TEST_F(PlanApplyTest,
 
   RunResult json = Run({"plan", "--json", "-c", dir});
   EXPECT_EQ(json.exit_code, 0) << json;
-  EXPECT_TRUE(Contains(json.out, "\"indicator_id\": \"100021\"")) << json;
+  EXPECT_TRUE(Contains(json.out, "\"indicator_id\": 100021")) << json;
 }
 
 TEST_F(PlanApplyTest, FreshSitePlanApplyPlan) {

@@ -15,10 +15,11 @@
 #include "cli/app.h"
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
 #include "proto/service.grpc.pb.h"
 #include "reconciler/address_space.h"
+#include "reconciler/machine_json.h"
 #include "reconciler/render.h"
 
 namespace tqs1::server {
@@ -36,13 +37,17 @@ std::string Time(const google::protobuf::Timestamp& t) {
                           absl::UTCTimeZone());
 }
 
+// The machine JSON of `message` (reconciler/machine_json.h), as plans are
+// written: numbers as numbers, enums as words.
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = pretty;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  absl::StatusOr<nlohmann::ordered_json> doc =
+      reconciler::ToMachineJson(message);
+  // Only invalid UTF-8 in a server's message fails: say so as JSON.
+  if (!doc.ok())
+    return nlohmann::json{{"error", std::string(doc.status().message())}}
+        .dump();
+  std::string out = reconciler::DumpJson(*doc, pretty);
+  if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
 
@@ -245,7 +250,7 @@ int RunDrift(const cli::CommandLine& cl, const ClientOptions& options,
       PrintCallError(io, options, status);
       return kExitError;
     }
-    if (cl.json) *io.out << ToJson(response, true);
+    if (cl.json) *io.out << ToJson(response, true) << "\n";
     for (const tqs1::v1::SyncDrift& d : response.syncs()) {
       if (!cl.json) *io.out << RenderDriftText(d) << "\n";
       code = WorseExit(code, DriftExit(d));
