@@ -49,7 +49,11 @@ void MessageToMachine(const Descriptor& type, json& object) {
     const FieldDescriptor& field = *type.field(i);
     auto it = object.find(field.name());
     if (it == object.end()) continue;
-    if (field.is_repeated() && it->is_array()) {
+    if (field.is_map() && it->is_object()) {
+      // {"Expired": "12"}: each value is the map's "value" field.
+      const FieldDescriptor& value = *field.message_type()->map_value();
+      for (auto& [key, element] : it->items()) ValueToMachine(value, element);
+    } else if (field.is_repeated() && it->is_array()) {
       for (json& element : *it) ValueToMachine(field, element);
     } else {
       ValueToMachine(field, *it);
@@ -93,7 +97,14 @@ absl::Status MessageFromMachine(const Descriptor& type, json& object) {
     const FieldDescriptor& field = *type.field(i);
     auto it = object.find(field.name());
     if (it == object.end()) continue;
-    if (field.is_repeated() && it->is_array()) {
+    if (field.is_map() && it->is_object()) {
+      const FieldDescriptor& value = *field.message_type()->map_value();
+      for (auto& [key, element] : it->items()) {
+        if (absl::Status s = ValueFromMachine(value, element); !s.ok()) {
+          return s;
+        }
+      }
+    } else if (field.is_repeated() && it->is_array()) {
       for (json& element : *it) {
         if (absl::Status s = ValueFromMachine(field, element); !s.ok()) {
           return s;

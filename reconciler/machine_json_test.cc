@@ -21,6 +21,9 @@ tqs1::v1::Plan SamplePlan() {
   action->set_count_after(18446744073709551615u);
   plan.mutable_summary()->set_addresses_added(20);
   plan.mutable_summary()->set_creates(0);
+  (*plan.mutable_inputs()
+        ->mutable_source()
+        ->mutable_skipped_statuses())["Expired"] = 12;
   return plan;
 }
 
@@ -36,6 +39,8 @@ TEST(MachineJsonTest, NumbersAreNumbersAndEnumsWords) {
   EXPECT_TRUE((*doc)["summary"]["creates"].is_number());
   EXPECT_EQ((*doc)["actions"][0]["count_after"].get<uint64_t>(),
             18446744073709551615u);
+  // A map's values too.
+  EXPECT_EQ((*doc)["inputs"]["source"]["skipped_statuses"]["Expired"], 12u);
   // Every field present, defaults included, in the .proto's order.
   EXPECT_EQ(doc->begin().key(), "format");
   EXPECT_TRUE(doc->contains("error"));

@@ -26,6 +26,9 @@ packages=(
   # A gRPC client that is not tqs1's, in tests: cli/server/tools/grpc_probe.py
   # (reflection, health, GetDrift from descriptors the server sends).
   python3-grpcio python3-protobuf grpc-proto
+  # The JSON Schemas of the machine output, checked against real documents
+  # (docs/schema/schema_test.sh), and the README's jq examples.
+  python3-jsonschema jq
 )
 
 missing=()

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The JSON documents of a real `tqs1 serve --demo` against docs/schema/:
+# the plan document (`plan --server --json`, the same renderer as `plan
+# --json` and `--out`), the drift document (`drift --json`, after a
+# refresh) and a watch's lines; a document with a count turned into a
+# string must fail; and the README's jq one-liner works on the plan.
+#
+#   schema_test.sh TQS1 VALIDATE_PY PLAN_SCHEMA DRIFT_SCHEMA
+set -euo pipefail
+tqs1="$1" validate="$2" plan_schema="$3" drift_schema="$4"
+tmp="${TEST_TMPDIR}"
+fail() { echo "FAIL: $*"; exit 1; }
+
+"${tqs1}" serve --demo --listen 127.0.0.1:0 --interval 0s >"${tmp}/serve.out" 2>&1 &
+pid=$!
+trap 'kill -TERM "${pid}" 2>/dev/null; wait "${pid}" 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  grep -q 'listening on' "${tmp}/serve.out" && break
+  kill -0 "${pid}" 2>/dev/null || { cat "${tmp}/serve.out"; exit 1; }
+  sleep 0.1
+done
+addr="$(sed -n 's/.*listening on \([^;]*\);.*/\1/p' "${tmp}/serve.out")"
+[[ -n "${addr}" ]] || fail "no address in $(cat "${tmp}/serve.out")"
+
+# `plan --json` exits 0 with changes pending (no --detailed-exitcode).
+"${tqs1}" plan --server "${addr}" --json >"${tmp}/plan.json"
+"${tqs1}" drift --server "${addr}" --refresh --json >"${tmp}/drift.json" || [[ $? == 2 ]]
+/usr/bin/python3 "${validate}" "${plan_schema}" "${tmp}/plan.json"
+/usr/bin/python3 "${validate}" "${drift_schema}" "${tmp}/drift.json"
+
+# The plan says what a script checks first.
+jq -e '.format_version == "2" and .applyable == true and .errored == false' \
+  "${tmp}/plan.json" >/dev/null || fail "format_version/applyable/errored"
+jq -e '[.plans[].actions[].kind] | index("create") != null' "${tmp}/plan.json" \
+  >/dev/null || fail "no create action in the demo plan"
+# The README's one-liner: the syncs with changes, and how many addresses.
+summary="$(jq -r '.plans[] | select(.summary.in_sync | not) |
+  "\(.sync_name): +\(.summary.newly_blocked) -\(.summary.unblocked)"' "${tmp}/plan.json")"
+[[ "${summary}" =~ ^demo:\ \+[1-9][0-9]*\ -[0-9]+$ ]] || fail "jq summary: ${summary}"
+
+# The schema can fail: a count as a string, an unknown enum word.
+jq '.plans[0].summary.addresses_added = "20"' "${tmp}/plan.json" >"${tmp}/bad1.json"
+jq '.plans[0].actions[0].kind = "ACTION_KIND_CREATE"' "${tmp}/plan.json" >"${tmp}/bad2.json"
+for bad in bad1 bad2; do
+  if /usr/bin/python3 "${validate}" "${plan_schema}" "${tmp}/${bad}.json"; then
+    fail "${bad}.json passed the schema"
+  fi
+done
+echo PASS
