@@ -1,6 +1,7 @@
 #include "reconciler/machine_json.h"
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -39,12 +40,29 @@ bool Is64Bit(const FieldDescriptor& field) {
   }
 }
 
-// Protobuf JSON -> machine JSON, in place: `value` is the JSON of `field`
-// (one element of it when repeated).
-void ValueToMachine(const FieldDescriptor& field, json& value);
+// A change of one scalar value (not a message) of `field`, in place.
+using Visit =
+    std::function<absl::Status(const FieldDescriptor& field, json& value)>;
 
-void MessageToMachine(const Descriptor& type, json& object) {
-  if (!object.is_object()) return;
+// Calls `visit` on every scalar value of `object` (the JSON of a message of
+// `type`): each element of a repeated field, each value of a map, and the
+// fields of nested messages. Well-known types (Timestamp, Duration) keep
+// protobuf's strings and are not entered. Stops at the first error.
+absl::Status Walk(const Descriptor& type, json& object, const Visit& visit);
+
+absl::Status WalkValue(const FieldDescriptor& field, json& value,
+                       const Visit& visit) {
+  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+    return visit(field, value);
+  }
+  if (field.message_type()->file()->package() == "google.protobuf") {
+    return absl::OkStatus();
+  }
+  return Walk(*field.message_type(), value, visit);
+}
+
+absl::Status Walk(const Descriptor& type, json& object, const Visit& visit) {
+  if (!object.is_object()) return absl::OkStatus();  // protobuf says why
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
     auto it = object.find(field.name());
@@ -52,23 +70,27 @@ void MessageToMachine(const Descriptor& type, json& object) {
     if (field.is_map() && it->is_object()) {
       // {"Expired": "12"}: each value is the map's "value" field.
       const FieldDescriptor& value = *field.message_type()->map_value();
-      for (auto& [key, element] : it->items()) ValueToMachine(value, element);
+      for (auto& [key, element] : it->items()) {
+        if (absl::Status s = WalkValue(value, element, visit); !s.ok()) {
+          return s;
+        }
+      }
     } else if (field.is_repeated() && it->is_array()) {
-      for (json& element : *it) ValueToMachine(field, element);
-    } else {
-      ValueToMachine(field, *it);
+      for (json& element : *it) {
+        if (absl::Status s = WalkValue(field, element, visit); !s.ok()) {
+          return s;
+        }
+      }
+    } else if (absl::Status s = WalkValue(field, *it, visit); !s.ok()) {
+      return s;
     }
   }
+  return absl::OkStatus();
 }
 
-void ValueToMachine(const FieldDescriptor& field, json& value) {
-  if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    // Well-known types (Timestamp, Duration) keep protobuf's strings.
-    if (field.message_type()->file()->package() != "google.protobuf") {
-      MessageToMachine(*field.message_type(), value);
-    }
-    return;
-  }
+// Protobuf JSON -> machine JSON: 64-bit integers to numbers, enum names to
+// words.
+absl::Status ValueToMachine(const FieldDescriptor& field, json& value) {
   if (Is64Bit(field) && value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
     if (field.cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
@@ -78,52 +100,18 @@ void ValueToMachine(const FieldDescriptor& field, json& value) {
       int64_t n = 0;
       if (absl::SimpleAtoi(text, &n)) value = n;
     }
-    return;
-  }
-  if (field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM && value.is_string()) {
+  } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+             value.is_string()) {
     const EnumValueDescriptor* v =
         field.enum_type()->FindValueByName(value.get_ref<const std::string&>());
     if (v != nullptr) value = EnumWord(*v);
   }
-}
-
-// Machine JSON -> protobuf JSON, in place. Only enum words need turning
-// back: protobuf reads 64-bit integers written as numbers.
-absl::Status ValueFromMachine(const FieldDescriptor& field, json& value);
-
-absl::Status MessageFromMachine(const Descriptor& type, json& object) {
-  if (!object.is_object()) return absl::OkStatus();  // protobuf says why
-  for (int i = 0; i < type.field_count(); ++i) {
-    const FieldDescriptor& field = *type.field(i);
-    auto it = object.find(field.name());
-    if (it == object.end()) continue;
-    if (field.is_map() && it->is_object()) {
-      const FieldDescriptor& value = *field.message_type()->map_value();
-      for (auto& [key, element] : it->items()) {
-        if (absl::Status s = ValueFromMachine(value, element); !s.ok()) {
-          return s;
-        }
-      }
-    } else if (field.is_repeated() && it->is_array()) {
-      for (json& element : *it) {
-        if (absl::Status s = ValueFromMachine(field, element); !s.ok()) {
-          return s;
-        }
-      }
-    } else if (absl::Status s = ValueFromMachine(field, *it); !s.ok()) {
-      return s;
-    }
-  }
   return absl::OkStatus();
 }
 
+// Machine JSON -> protobuf JSON. Only enum words need turning back:
+// protobuf reads 64-bit integers written as numbers.
 absl::Status ValueFromMachine(const FieldDescriptor& field, json& value) {
-  if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    if (field.message_type()->file()->package() == "google.protobuf") {
-      return absl::OkStatus();
-    }
-    return MessageFromMachine(*field.message_type(), value);
-  }
   if (field.cpp_type() != FieldDescriptor::CPPTYPE_ENUM || !value.is_string()) {
     return absl::OkStatus();
   }
@@ -171,14 +159,14 @@ absl::StatusOr<json> ToMachineJson(const google::protobuf::Message& message) {
   if (doc.is_discarded()) {
     return absl::InternalError("protobuf wrote JSON that does not parse");
   }
-  MessageToMachine(*message.GetDescriptor(), doc);
+  (void)Walk(*message.GetDescriptor(), doc, ValueToMachine);
   return doc;
 }
 
 absl::Status FromMachineJson(const json& doc,
                              google::protobuf::Message* message) {
   json copy = doc;
-  if (absl::Status s = MessageFromMachine(*message->GetDescriptor(), copy);
+  if (absl::Status s = Walk(*message->GetDescriptor(), copy, ValueFromMachine);
       !s.ok()) {
     return s;
   }
