@@ -2,25 +2,16 @@
 # The JSON documents of a real `tqs1 serve --demo` against docs/schema/:
 # the plan document (`plan --server --json`, the same renderer as `plan
 # --json` and `--out`), the drift document (`drift --json`, after a
-# refresh) and a watch's lines; a document with a count turned into a
+# refresh); a document with a count turned into a
 # string must fail; and the README's jq one-liner works on the plan.
 #
-#   schema_test.sh TQS1 VALIDATE_PY PLAN_SCHEMA DRIFT_SCHEMA
+#   schema_test.sh TQS1 VALIDATE_PY PLAN_SCHEMA DRIFT_SCHEMA SERVE_DEMO_SH
 set -euo pipefail
 tqs1="$1" validate="$2" plan_schema="$3" drift_schema="$4"
 tmp="${TEST_TMPDIR}"
 fail() { echo "FAIL: $*"; exit 1; }
-
-"${tqs1}" serve --demo --listen 127.0.0.1:0 --interval 0s >"${tmp}/serve.out" 2>&1 &
-pid=$!
-trap 'kill -TERM "${pid}" 2>/dev/null; wait "${pid}" 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "${tmp}/serve.out" && break
-  kill -0 "${pid}" 2>/dev/null || { cat "${tmp}/serve.out"; exit 1; }
-  sleep 0.1
-done
-addr="$(sed -n 's/.*listening on \([^;]*\);.*/\1/p' "${tmp}/serve.out")"
-[[ -n "${addr}" ]] || fail "no address in $(cat "${tmp}/serve.out")"
+source "$5"
+start_demo_server "${tqs1}"
 
 # `plan --json` exits 0 with changes pending (no --detailed-exitcode).
 "${tqs1}" plan --server "${addr}" --json >"${tmp}/plan.json"

@@ -4,24 +4,12 @@
 # lists the services, calls GetDrift with refresh (built from the
 # descriptors the server sent), then finds the server ready.
 #
-#   grpc_probe_test.sh TQS1_BINARY GRPC_PROBE_PY
+#   grpc_probe_test.sh TQS1_BINARY GRPC_PROBE_PY SERVE_DEMO_SH
 set -euo pipefail
 tqs1="$1"
 probe="$2"
-out="${TEST_TMPDIR}/serve.out"
-
-"${tqs1}" serve --demo --listen 127.0.0.1:0 --interval 0s >"${out}" 2>&1 &
-pid=$!
-trap 'kill -TERM "${pid}" 2>/dev/null; wait "${pid}" 2>/dev/null || true' EXIT
-
-# Bounded wait for the bound address.
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "${out}" && break
-  kill -0 "${pid}" 2>/dev/null || { cat "${out}"; exit 1; }
-  sleep 0.1
-done
-addr="$(sed -n 's/.*listening on \([^;]*\);.*/\1/p' "${out}")"
-[[ -n "${addr}" ]] || { echo "no address in:"; cat "${out}"; exit 1; }
+source "$3"
+start_demo_server "${tqs1}"
 
 result="$(/usr/bin/python3 "${probe}" "${addr}" tqs1.ready --refresh)"
 echo "${result}"
