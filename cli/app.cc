@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "base/net.h"
 #include "base/status_macros.h"
 #include "cli/config/secrets.h"
@@ -114,6 +115,15 @@ absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
 }
 
 int WorseExit(int a, int b) { return Rank(a) >= Rank(b) ? a : b; }
+
+tqs1::v1::PlanFile NewPlanFile(absl::Time now) {
+  tqs1::v1::PlanFile file;
+  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  file.set_created_at(
+      absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone()));
+  file.set_tqs1_version(kVersion);
+  return file;
+}
 
 int ExitFor(const Plan& plan) {
   if (plan.summary().blocked()) return kExitGuard;

@@ -67,6 +67,10 @@ absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
     const tqs1::v1::TlsConfig& tls, double writes_per_second,
     log::Logger* logger);
 
+// An empty plan file of this tqs1, made `now` (format, created_at,
+// tqs1_version set): `tqs1 plan` and the server's Plan fill its plans.
+tqs1::v1::PlanFile NewPlanFile(absl::Time now);
+
 // The largest plan file read (`apply FILE`, `apply --server FILE`): a plan
 // of a million addresses is about 40 MB.
 inline constexpr size_t kMaxPlanFileBytes = size_t{1} << 30;

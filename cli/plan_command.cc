@@ -29,11 +29,7 @@ int RunPlan(const Config& config, Backends& backends,
   WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;
-  tqs1::v1::PlanFile file;
-  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
-  file.set_created_at(
-      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
-  file.set_tqs1_version(kVersion);
+  tqs1::v1::PlanFile file = NewPlanFile(absl::Now());
   for (const SyncConfig* sync : *syncs) {
     log::LogTo(logger, log::LogLevel::kInfo,
                absl::StrCat("planning sync \"", sync->name(), "\""));

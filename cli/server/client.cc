@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/files.h"
 #include "base/net.h"
@@ -298,8 +299,7 @@ int RunRemotePlan(const cli::CommandLine& cl, const ClientOptions& options,
   render.color = io.color;
   render.address_examples = cl.show_addresses;
   int code = kExitOk;
-  tqs1::v1::PlanFile file;
-  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
+  tqs1::v1::PlanFile file = cli::NewPlanFile(absl::Now());
   for (const tqs1::v1::SyncPlan& p : response.plans()) {
     if (!p.error().empty()) {
       *io.err << "Error: sync \"" << p.sync_name() << "\": " << p.error()

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "cli/build_info.h"
+#include "cli/app.h"
 #include "cli/server/auth.h"
 #include "cli/server/status_mapping.h"
 #include "reconciler/plan_file.h"
@@ -23,11 +23,7 @@ std::vector<std::string> Names(
 // failed has a plan holding only its error, as `tqs1 plan --out` writes it.
 absl::StatusOr<std::string> SignedPlanFile(
     const tqs1::v1::PlanResponse& response, const std::string& key) {
-  tqs1::v1::PlanFile file;
-  file.set_format(tqs1::v1::PLAN_FORMAT_V1);
-  file.set_created_at(
-      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
-  file.set_tqs1_version(cli::kVersion);
+  tqs1::v1::PlanFile file = cli::NewPlanFile(absl::Now());
   for (const tqs1::v1::SyncPlan& p : response.plans()) {
     tqs1::v1::Plan* plan = file.add_plans();
     if (p.error().empty()) {
