@@ -36,16 +36,6 @@ tqs1::v1::SyncRun& NewRecord(tqs1::v1::LastRun* record,
   return *r;
 }
 
-void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& r) {
-  r.set_rules_created(report.created());
-  r.set_rules_updated(report.updated());
-  r.set_rules_deleted(report.deleted());
-  r.set_addresses_blocked(static_cast<uint32_t>(report.addresses_blocked()));
-  r.set_addresses_unblocked(
-      static_cast<uint32_t>(report.addresses_unblocked()));
-  r.mutable_ipv6_refused()->CopyFrom(report.ipv6_refused());
-}
-
 // Asks the operator to approve `plan` (unless --auto-approve), printing
 // why when it cannot be applied now.
 sync::Approval Approve(const Plan& plan, const ApplyCommand& command,
@@ -111,7 +101,7 @@ int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
   *r.mutable_finished() = Now();
   r.set_outcome(run.outcome);
   r.set_failed_step(run.failed_step);
-  CountInto(run.report, r);
+  sync::CountInto(run.report, r);
   if (!run.status.ok()) r.set_error(std::string(run.status.message()));
   // Before the apply step, messages name the sync as selected; after it,
   // as planned.

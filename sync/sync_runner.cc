@@ -139,6 +139,16 @@ std::vector<std::string> SyncNames(const tqs1::v1::Config& config) {
   return names;
 }
 
+void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& run) {
+  run.set_rules_created(report.created());
+  run.set_rules_updated(report.updated());
+  run.set_rules_deleted(report.deleted());
+  run.set_addresses_blocked(static_cast<uint32_t>(report.addresses_blocked()));
+  run.set_addresses_unblocked(
+      static_cast<uint32_t>(report.addresses_unblocked()));
+  run.mutable_ipv6_refused()->CopyFrom(report.ipv6_refused());
+}
+
 SyncRunResult RunSync(const RunSyncRequest& request,
                       threatq::IndicatorSource& source,
                       sentinelone::FirewallRules& site) {

@@ -161,6 +161,11 @@ SyncRunResult RunSync(const RunSyncRequest& request,
                       tqs1::threatq::IndicatorSource& source,
                       tqs1::sentinelone::FirewallRules& site);
 
+// Copies what `report` says was written (rules created, updated, deleted,
+// addresses blocked and unblocked, refused IPv6 values) into `run`, the
+// record of the sync's run.
+void CountInto(const tqs1::v1::ApplyReport& report, tqs1::v1::SyncRun& run);
+
 }  // namespace tqs1::sync
 
 #endif  // TQS1_SYNC_SYNC_RUNNER_H_

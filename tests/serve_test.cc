@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
 #include "cli/server/test_env.h"
 #include "emulators/emulator_server.h"
 #include "gtest/gtest.h"
@@ -52,9 +53,12 @@ class ServeTest : public E2eTest {
 
   // Starts `tqs1 serve -c dir --listen 127.0.0.1:0 --interval 0s` and
   // returns the address it listens on ("" if it did not start).
-  std::string StartServe(const std::string& dir) {
-    serve_ = std::make_unique<Process>(Start(
-        {"serve", "-c", dir, "--listen", "127.0.0.1:0", "--interval", "0s"}));
+  std::string StartServe(const std::string& dir,
+                         std::vector<std::string> flags = {}) {
+    std::vector<std::string> args = {
+        "serve", "-c", dir, "--listen", "127.0.0.1:0", "--interval", "0s"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    serve_ = std::make_unique<Process>(Start(args));
     if (!WaitForOutput(*serve_, "; observing")) return "";
     const std::string out = serve_->OutputSoFar();
     const std::string marker = "listening on ";
@@ -138,6 +142,60 @@ TEST_F(ServeTest, ARestartedServerReportsWhatItKnewUntilItLooksAgain) {
   EXPECT_TRUE(Contains(kept.out, " (before the server restarted)")) << kept;
   RunResult fresh = Run({"drift", "--server", server, "--refresh"});
   EXPECT_FALSE(Contains(fresh.out, "before the server restarted")) << fresh;
+  EXPECT_EQ(StopServe(), 0);
+}
+
+TEST_F(ServeTest, AReviewedPlanIsAppliedRemotelyAndAStaleOneRefused) {
+  const std::string dir = OneSync();
+  // Applies need the server's token.
+  const std::string token = dir + "/grpc-token";
+  ASSERT_TRUE(
+      ::tqs1::WriteFileAtomically(token, "e2e-grpc-token\n", 0600).ok());
+  std::string server = StartServe(dir, {"--token-file", token});
+  ASSERT_NE(server, "");
+  const std::string file = dir + "/reviewed.json";
+  RunResult plan = Run({"plan", "--server", server, "--out", file});
+  ASSERT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(plan.out, "+3,000")) << plan;
+
+  // The server signs with a key kept in its state folder: a plan reviewed
+  // before a restart is still its own.
+  EXPECT_EQ(StopServe(), 0);
+  server = StartServe(dir, {"--token-file", token});
+  ASSERT_NE(server, "");
+  // Without the token: refused, with what to do.
+  RunResult anonymous = Run({"apply", "--server", server, file});
+  EXPECT_EQ(anonymous.exit_code, 1) << anonymous;
+  EXPECT_TRUE(Contains(anonymous.err,
+                       "pass the server's token with "
+                       "--token-file FILE"))
+      << anonymous;
+  RunResult apply =
+      Run({"apply", "--server", server, "--token-file", token, file});
+  ASSERT_EQ(apply.exit_code, 0) << apply;
+  EXPECT_TRUE(Contains(apply.out,
+                       "Apply complete for \"c2\": 1 created, 0 updated, 0 "
+                       "deleted."))
+      << apply;
+  RunResult drift = Run({"drift", "--server", server});
+  EXPECT_EQ(drift.exit_code, 0) << drift;
+  EXPECT_TRUE(Contains(drift.out,
+                       "(1 created, 0 updated, 0 deleted: 3,000 "
+                       "blocked, 0 unblocked)"))
+      << drift;
+
+  // Reviewed, then someone else applies first: the site is not what was
+  // reviewed, and the file is refused with nothing written.
+  ASSERT_TRUE(env().tq().SetIndicators(collection_, Ipv4Indicators(0, 3500)));
+  ASSERT_EQ(Run({"plan", "--server", server, "--out", file}).exit_code, 0);
+  ASSERT_EQ(Run({"apply", "--auto-approve", "-c", dir}).exit_code, 0);
+  const size_t writes = env().s1().Events().size();
+  RunResult stale =
+      Run({"apply", "--server", server, "--token-file", token, file});
+  EXPECT_EQ(stale.exit_code, 1) << stale;
+  EXPECT_TRUE(Contains(stale.err, "the site changed since the plan was made"))
+      << stale;
+  EXPECT_EQ(env().s1().Events().size(), writes);
   EXPECT_EQ(StopServe(), 0);
 }
 

@@ -201,6 +201,15 @@ std::string RenderDriftText(const tqs1::v1::SyncDrift& drift) {
   }
   if (drift.has_last_successful_apply()) {
     absl::StrAppend(&out, "; last apply ", Time(drift.last_successful_apply()));
+    if (drift.has_last_apply()) {
+      const tqs1::v1::SyncRun& run = drift.last_apply();
+      absl::StrAppend(
+          &out, " (", run.rules_created(), " created, ", run.rules_updated(),
+          " updated, ", run.rules_deleted(),
+          " deleted: ", reconciler::FormatCount(run.addresses_blocked()),
+          " blocked, ", reconciler::FormatCount(run.addresses_unblocked()),
+          " unblocked)");
+    }
   }
   if (!drift.last_error().empty()) {
     if (drift.has_last_attempt()) {

@@ -95,6 +95,17 @@ TEST(RenderDriftTextTest, Forms) {
             "c2-hq: in sync, 1 managed rule disabled in the console: 2 not "
             "enforced (65,537 IPv4 addresses); observed "
             "2026-01-01T00:00:00Z; last apply 2026-01-01T00:00:00Z");
+  // What the last apply wrote, when the server knows it.
+  drift.mutable_last_apply()->set_rules_created(3);
+  drift.mutable_last_apply()->set_rules_deleted(1);
+  drift.mutable_last_apply()->set_addresses_blocked(12345);
+  drift.mutable_last_apply()->set_addresses_unblocked(7);
+  EXPECT_EQ(RenderDriftText(drift),
+            "c2-hq: in sync, 1 managed rule disabled in the console: 2 not "
+            "enforced (65,537 IPv4 addresses); observed "
+            "2026-01-01T00:00:00Z; last apply 2026-01-01T00:00:00Z (3 "
+            "created, 0 updated, 1 deleted: 12,345 blocked, 7 unblocked)");
+  drift.clear_last_apply();
   // Address space beside entries where it says more.
   drift.set_in_sync(false);
   drift.set_disabled_rules(0);

@@ -213,6 +213,8 @@ TEST(ServerTest, AnApplyOfTheCliIsNoticedAndObserved) {
   tqs1::v1::SyncRun* run = record.add_syncs();
   run->set_name(kTestSync);
   run->set_outcome(tqs1::v1::SYNC_OUTCOME_APPLIED);
+  run->set_rules_created(1);
+  run->set_addresses_blocked(5);
   *run->mutable_finished() = record.finished();
   // Not an apply: nothing to look at.
   ASSERT_TRUE(config::SaveLastRun(last_run, record).ok());
@@ -223,6 +225,9 @@ TEST(ServerTest, AnApplyOfTheCliIsNoticedAndObserved) {
   tqs1::v1::SyncDrift drift = GetDrift(*stub);
   EXPECT_EQ(drift.missing(), 0u);
   EXPECT_EQ(drift.last_successful_apply().seconds(), 1767225600);
+  // What the CLI's apply wrote, as its record says.
+  EXPECT_EQ(drift.last_apply().rules_created(), 1u);
+  EXPECT_EQ(drift.last_apply().addresses_blocked(), 5u);
   EXPECT_EQ(IndicatorQueries(env), queries + 1);
   // Seen once: the next answer does not read again.
   EXPECT_EQ(GetDrift(*stub).missing(), 0u);
@@ -243,6 +248,10 @@ TEST(ServerTest, ARestartedServerReportsWhatItKept) {
     (*env)->supervisor().ReconcileAll(/*apply=*/true);
     kept = GetDrift(*tqs1::v1::Tqs1::NewStub((*env)->Channel()));
     ASSERT_TRUE(kept.has_last_successful_apply());
+    // The server's own apply: its counts.
+    EXPECT_EQ(kept.last_apply().outcome(), tqs1::v1::SYNC_OUTCOME_APPLIED);
+    EXPECT_GE(kept.last_apply().rules_created(), 1u);
+    EXPECT_EQ(kept.last_apply().addresses_blocked(), 5u);
   }
   absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
       ServerTestEnv::Start({}, supervisor);
@@ -256,6 +265,7 @@ TEST(ServerTest, ARestartedServerReportsWhatItKept) {
   EXPECT_EQ(before.observed_at().seconds(), kept.observed_at().seconds());
   EXPECT_EQ(before.last_successful_apply().seconds(),
             kept.last_successful_apply().seconds());
+  EXPECT_EQ(before.last_apply().DebugString(), kept.last_apply().DebugString());
   EXPECT_EQ(CheckHealth((*env)->Channel(), "tqs1.ready").value_or("?"),
             "NOT_SERVING");
   // The first observation replaces it. (This env's emulators are new and

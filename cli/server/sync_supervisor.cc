@@ -347,6 +347,7 @@ void SyncSupervisor::MaybeBump(SyncState& state, const SyncDrift& before) {
 
 void SyncSupervisor::RecordApply(const std::string& name,
                                  const tqs1::v1::Plan& plan,
+                                 const tqs1::v1::ApplyReport& report,
                                  const absl::Status& status,
                                  absl::Duration took) {
   const absl::Time now = Now();
@@ -374,6 +375,13 @@ void SyncSupervisor::RecordApply(const std::string& name,
   s.healthy = true;
   s.last_success = now;
   *s.drift.mutable_last_successful_apply() = ToTimestamp(now);
+  tqs1::v1::SyncRun& last = *s.drift.mutable_last_apply();
+  last.Clear();
+  last.set_name(name);
+  *last.mutable_started() = ToTimestamp(now - took);
+  *last.mutable_finished() = ToTimestamp(now);
+  last.set_outcome(tqs1::v1::SYNC_OUTCOME_APPLIED);
+  sync::CountInto(report, last);
   // The site now holds exactly the plan's target.
   s.observed = true;
   state.stale = false;
@@ -443,7 +451,7 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     Notify();
     return run.status;
   }
-  RecordApply(name, *run.plan, run.status, took);
+  RecordApply(name, *run.plan, run.report, run.status, took);
   Notify();
   if (!run.status.ok()) return run.status;
   ApplyOutcome outcome;
@@ -577,6 +585,7 @@ std::vector<std::string> SyncSupervisor::ReadCliApplies(bool mark_stale) {
              FromTimestamp(before.last_successful_apply()) <
                  FromTimestamp(run.finished()))) {
           *state.status.drift.mutable_last_successful_apply() = run.finished();
+          *state.status.drift.mutable_last_apply() = run;
         }
         if (mark_stale && MayHaveWritten(run.outcome())) {
           state.stale = true;

@@ -290,6 +290,7 @@ class SyncSupervisor {
   std::vector<std::string> ReadCliApplies(bool mark_stale);
   // Records an apply attempt of `plan`.
   void RecordApply(const std::string& name, const tqs1::v1::Plan& plan,
+                   const tqs1::v1::ApplyReport& report,
                    const absl::Status& status, absl::Duration took);
   // Bumps the version when the drift differs from `before` (ignoring
   // observed_at).

@@ -3,10 +3,12 @@
 # the address it listens on (a bounded wait).
 #
 #   source serve_demo.sh
-#   start_demo_server "${tqs1}"       # then: "${tqs1}" drift --server "${addr}"
+#   start_demo_server "${tqs1}" [SERVE_FLAG...]
+#   "${tqs1}" drift --server "${addr}"
 start_demo_server() {
   local tqs1="$1" out="${TEST_TMPDIR}/serve.out"
-  "${tqs1}" serve --demo --listen 127.0.0.1:0 --interval 0s >"${out}" 2>&1 &
+  shift
+  "${tqs1}" serve --demo --listen 127.0.0.1:0 --interval 0s "$@" >"${out}" 2>&1 &
   demo_pid=$!
   trap 'kill -TERM "${demo_pid}" 2>/dev/null; wait "${demo_pid}" 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do
