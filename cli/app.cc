@@ -218,6 +218,7 @@ SyncCommand SyncCommandFrom(const CommandLine& cl) {
   command.render.show_rejected = cl.show_rejected;
   command.config_arg = cl.config;
   command.name_arg = cl.name;
+  command.state_dir_arg = cl.state_dir;
   return command;
 }
 

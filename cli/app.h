@@ -136,10 +136,11 @@ struct SyncCommand {
   tqs1::v1::PlanOptions options;
   // --show-addresses, --show-rejected (color comes from Io).
   reconciler::RenderOptions render;
-  // -c and -n as given: where the plan-signing key lives, and the words of
-  // the `tqs1 apply` hint.
+  // -c, -n and --state-dir as given: where the plan-signing key lives, and
+  // the words of the `tqs1 apply` hint.
   std::string config_arg = ".";
   std::string name_arg;
+  std::string state_dir_arg;
 };
 
 // `tqs1 plan`, as the command line asks for it.

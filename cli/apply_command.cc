@@ -185,8 +185,7 @@ std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
   absl::StatusOr<tqs1::v1::PlanFile> file =
       reconciler::ParsePlanFileJson(*text);
   if (!file.ok()) return fail(file.status().message());
-  absl::StatusOr<std::string> key =
-      PlanKey(command.config_arg, command.name_arg);
+  absl::StatusOr<std::string> key = PlanKey(command);
   if (!key.ok()) return fail(key.status().message());
   if (absl::Status s = reconciler::VerifyPlanFile(*key, *file, path); !s.ok()) {
     *io.err << "Error: " << s.message() << "\n";

@@ -32,6 +32,7 @@ const std::vector<std::string>& Options() {
                                    "--loglocation",
                                    "--verbosity",
                                    "--name",
+                                   "--state-dir",
                                    "--sync",
                                    "--out",
                                    "--lock-timeout",
@@ -52,6 +53,7 @@ const std::vector<std::string>& Options() {
                                    "--apply",
                                    "--demo",
                                    "--write-probe",
+                                   "--config-only",
                                    "--show-addresses",
                                    "--show-rejected",
                                    "--json",
@@ -200,7 +202,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(
                arg == "--metrics-listen" || arg == "--tls-cert" ||
                arg == "--tls-key" || arg == "--tls-client-ca" ||
                arg == "--tls-ca" || arg == "--token-file" ||
-               arg == "--token-env") {
+               arg == "--token-env" || arg == "--state-dir") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
       if (v->empty()) return Bad(absl::StrCat("option ", arg, " is empty"));
@@ -212,6 +214,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(
                            : arg == "--tls-client-ca"  ? &cl.tls_client_ca
                            : arg == "--tls-ca"         ? &cl.tls_ca
                            : arg == "--token-file"     ? &cl.token_file
+                           : arg == "--state-dir"      ? &cl.state_dir
                                                        : &cl.token_env;
       *field = *v;
     } else if (arg == "--interval") {
@@ -233,13 +236,15 @@ absl::StatusOr<CommandLine> ParseCommandLine(
                                 "\" is not a duration such as 5m or 90s"));
       }
     } else if (arg == "--watch" || arg == "--apply" || arg == "--demo" ||
-               arg == "--write-probe" || arg == "--refresh") {
+               arg == "--write-probe" || arg == "--refresh" ||
+               arg == "--config-only") {
       if (absl::Status s = flag_only(); !s.ok()) return s;
       if (arg == "--watch") cl.watch = true;
       if (arg == "--refresh") cl.refresh = true;
       if (arg == "--apply") cl.apply_on_schedule = true;
       if (arg == "--demo") cl.serve_demo = true;
       if (arg == "--write-probe") cl.write_probe = true;
+      if (arg == "--config-only") cl.config_only = true;
     } else if (arg == "--show-addresses") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
@@ -285,6 +290,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   if (cl.command == "help" && !cl.positional.empty() &&
       !Commands().count(cl.positional[0])) {
     return Bad(UnknownCommand(cl.positional[0]));
+  }
+  if (cl.config_only && (cl.write_probe || cl.serve_demo)) {
+    return Bad(absl::StrCat("--config-only cannot be combined with ",
+                            cl.write_probe ? "--write-probe" : "--demo"));
   }
   size_t max_positional = cl.command == "apply" || cl.command == "help" ? 1 : 0;
   if (cl.positional.size() > max_positional) {
@@ -432,6 +441,8 @@ Options for every command that reads a config:
                           NAME.yaml with -n); the folder also keeps tqs1's
                           state (apply lock, last run). Default: .
   -n, --name NAME         instance name: NAME.yaml and its own state/lock
+  --state-dir DIR         keep the state in DIR instead (an existing folder;
+                          the Debian package uses /var/lib/tqs1)
   -ll, --loglocation DIR  write DIR/tqs1.log (or NAME.log); "stdout" logs to
                           the console (default)
   -v, --verbosity {1,2,3} 1: errors and warnings, 2: progress, 3: everything
@@ -568,7 +579,8 @@ Remote (a `tqs1 serve`):
            "network.\n";
   }
   if (command == "check") {
-    return "Usage: tqs1 check [--write-probe] [--sync NAME] [options]\n\n"
+    return "Usage: tqs1 check [--write-probe | --config-only] [--sync NAME] "
+           "[options]\n\n"
            "Probes ThreatQ and SentinelOne as the config sets them up and "
            "prints one\nline per probe: PASS, WARN or FAIL and what it "
            "found (token, types and\nstatuses, the collection and its "
@@ -586,6 +598,10 @@ Remote (a `tqs1 serve`):
            "take IPv6?)\n"
            "                  is saved in the state folder for `ipv6: "
            "auto`\n"
+           "  --config-only   only load and validate the config and its "
+           "credentials;\n"
+           "                  contacts neither vendor (a service's "
+           "ExecStartPre)\n"
            "  --demo          check the built-in emulators of `tqs1 demo` "
            "instead\n" +
            common;

@@ -45,6 +45,11 @@ struct CommandLine {
   int verbosity = 1;
   // -n/--name: the instance name: selects <name>.yaml and its own state.
   std::string name;
+  // --state-dir: the folder of tqs1's state (apply lock, last-run record,
+  // serve state, plan key, probe findings) when it is not the config's
+  // folder (a package keeps the config in /etc/tqs1, its state in
+  // /var/lib/tqs1). Empty: the config's folder.
+  std::string state_dir;
   // --sync NAME (repeatable): only these syncs.
   std::vector<std::string> syncs;
 
@@ -88,6 +93,9 @@ struct CommandLine {
   bool serve_demo = false;
   // check: --write-probe writes (and removes) probe rules in each site.
   bool write_probe = false;
+  // check: --config-only validates the config and its credentials without
+  // contacting either vendor (systemd's ExecStartPre).
+  bool config_only = false;
   std::string metrics_listen;  // serve: --metrics-listen ADDR:PORT
   // TLS: serve: the server's certificate and key (--tls-cert, --tls-key)
   // and --tls-client-ca; clients: their own certificate and key, and

@@ -30,12 +30,29 @@ TEST(ParseCommandLineTest, AllowDisabledFirewall) {
 }
 
 TEST(ParseCommandLineTest, OptionsInEveryForm) {
-  absl::StatusOr<CommandLine> cl = ParseCommandLine(
-      {"plan", "--config=/etc/x.yaml", "--verbosity", "2", "-n", "prod",
-       "--sync", "a", "--sync=b", "--json", "--out", "p.json",
-       "--detailed-exitcode", "--adopt", "--allow-empty",
-       "--allow-mass-unblock", "--no-color", "--show-addresses", "4"});
+  absl::StatusOr<CommandLine> cl =
+      ParseCommandLine({"plan",
+                        "--config=/etc/x.yaml",
+                        "--verbosity",
+                        "2",
+                        "-n",
+                        "prod",
+                        "--sync",
+                        "a",
+                        "--sync=b",
+                        "--json",
+                        "--out",
+                        "p.json",
+                        "--detailed-exitcode",
+                        "--adopt",
+                        "--allow-empty",
+                        "--allow-mass-unblock",
+                        "--no-color",
+                        "--show-addresses",
+                        "4",
+                        "--state-dir=/var/lib/tqs1"});
   ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->state_dir, "/var/lib/tqs1");
   EXPECT_EQ(cl->config, "/etc/x.yaml");
   EXPECT_EQ(cl->verbosity, 2);
   EXPECT_EQ(cl->name, "prod");
@@ -44,6 +61,23 @@ TEST(ParseCommandLineTest, OptionsInEveryForm) {
               cl->allow_empty && cl->allow_mass_unblock && cl->no_color);
   EXPECT_EQ(cl->out, "p.json");
   EXPECT_EQ(cl->show_addresses, 4);
+}
+
+TEST(ParseCommandLineTest, CheckConfigOnly) {
+  absl::StatusOr<CommandLine> cl =
+      ParseCommandLine({"check", "--config-only", "-c", "/etc/tqs1"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_TRUE(cl->config_only);
+  EXPECT_FALSE(cl->write_probe);
+  for (const char* other : {"--write-probe", "--demo"}) {
+    cl = ParseCommandLine({"check", "--config-only", other});
+    ASSERT_FALSE(cl.ok()) << other;
+    EXPECT_EQ(cl.status().message(),
+              absl::StrCat("--config-only cannot be combined with ", other,
+                           " (see `tqs1 help`)"));
+  }
+  EXPECT_EQ(ParseCommandLine({"plan", "--state-dir="}).status().message(),
+            "option --state-dir is empty (see `tqs1 help`)");
 }
 
 TEST(ParseCommandLineTest, ShowRejected) {

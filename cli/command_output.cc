@@ -63,10 +63,11 @@ void LogRejected(const Plan& plan, log::Logger* logger) {
                            absl::StrJoin(examples, ", ")));
 }
 
-absl::StatusOr<std::string> PlanKey(const std::string& config_arg,
-                                    const std::string& name_arg) {
-  ASSIGN_OR_RETURN(config::ConfigPaths paths,
-                   config::ResolveConfigPaths(config_arg, name_arg));
+absl::StatusOr<std::string> PlanKey(const SyncCommand& command) {
+  ASSIGN_OR_RETURN(
+      config::ConfigPaths paths,
+      config::ResolveConfigPaths(command.config_arg, command.name_arg,
+                                 command.state_dir_arg));
   return config::LoadOrCreatePlanKey(paths.PlanKeyFile());
 }
 

@@ -40,10 +40,9 @@ std::string GuardsInWords(const tqs1::v1::Plan& plan);
 // One line in the log for the values a plan will not block.
 void LogRejected(const tqs1::v1::Plan& plan, log::Logger* logger);
 
-// This instance's plan-signing key (created on first use), for the
-// instance that -c `config_arg` and -n `name_arg` name.
-absl::StatusOr<std::string> PlanKey(const std::string& config_arg,
-                                    const std::string& name_arg);
+// This instance's plan-signing key (created on first use), in the state
+// folder of the instance that the command's -c, -n and --state-dir name.
+absl::StatusOr<std::string> PlanKey(const SyncCommand& command);
 
 // A shell-safe rendering of one argument for a hint.
 std::string ShellWord(absl::string_view word);

@@ -4,7 +4,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "base/timestamp.h"
@@ -71,6 +74,26 @@ const char* ExitMeaning(int code) {
   }
 }
 
+// `tqs1 check --config-only`, once the config and its credentials loaded:
+// what a service needs before it starts, without contacting either vendor.
+int CheckConfigOnly(const tqs1::v1::Config& config,
+                    const config::ConfigPaths& paths, const Io& io) {
+  if (access(paths.state_dir.c_str(), W_OK | X_OK) != 0) {
+    *io.err << "Error: the state folder " << paths.state_dir
+            << " is not writable: " << std::strerror(errno) << "\n";
+    return kExitError;
+  }
+  std::vector<std::string> names;
+  for (const tqs1::v1::SyncConfig& sync : config.syncs()) {
+    names.push_back(absl::StrCat("\"", sync.name(), "\""));
+  }
+  *io.out << "Config " << paths.config_file << " is valid: " << names.size()
+          << (names.size() == 1 ? " sync (" : " syncs (")
+          << absl::StrJoin(names, ", ") << "), credentials found, state in "
+          << paths.state_dir << ".\n";
+  return kExitOk;
+}
+
 // plan, apply or check with a config that was found, once the logger
 // exists.
 int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
@@ -88,6 +111,9 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
   if (!secrets.ok()) {
     *io.err << "Error: " << secrets.status().message() << "\n";
     return kExitError;
+  }
+  if (cl.command == "check" && cl.config_only) {
+    return CheckConfigOnly(*config, paths, io);
   }
   absl::StatusOr<Backends> backends = Connect(*config, *secrets, logger);
   if (!backends.ok()) {
@@ -133,7 +159,7 @@ int PlanOrApply(const CommandLine& cl, const Io& io, LogTee& tee,
                 absl::string_view invocation) {
   const absl::Time started = absl::Now();
   absl::StatusOr<config::ConfigPaths> paths =
-      config::ResolveConfigPaths(cl.config, cl.name);
+      config::ResolveConfigPaths(cl.config, cl.name, cl.state_dir);
   // Without a config, the log still goes where -ll and -n say.
   std::string instance(config::kDefaultInstanceName);
   if (paths.ok()) {

@@ -74,8 +74,7 @@ int RunPlan(const Config& config, Backends& backends,
   if (command.json || !command.out.empty()) {
     // Signed, so that `tqs1 apply FILE` can tell it is this instance's and
     // unchanged.
-    absl::StatusOr<std::string> key =
-        PlanKey(command.config_arg, command.name_arg);
+    absl::StatusOr<std::string> key = PlanKey(command);
     absl::Status signed_ok =
         key.ok() ? reconciler::SignPlanFile(*key, file) : key.status();
     if (!signed_ok.ok()) {
@@ -105,6 +104,9 @@ int RunPlan(const Config& config, Backends& backends,
         absl::StrAppend(&hint, " -c ", ShellWord(command.config_arg));
       if (!command.name_arg.empty())
         absl::StrAppend(&hint, " -n ", ShellWord(command.name_arg));
+      if (!command.state_dir_arg.empty())
+        absl::StrAppend(&hint, " --state-dir ",
+                        ShellWord(command.state_dir_arg));
       absl::StrAppend(&hint, " ", ShellWord(command.out));
       *io.out << "Saved the plan to \"" << command.out << "\"; apply it with `"
               << hint << "`.\n";

@@ -390,5 +390,66 @@ TEST_F(FrontDoorTest, ServeLogsItsStartAndEnd) {
   EXPECT_TRUE(Contains(log, " serve, stopped on SIGTERM after ")) << log;
 }
 
+TEST_F(FrontDoorTest, APackagedLayoutKeepsTheStateOutOfTheConfigFolder) {
+  // As the Debian package runs it: the config in one folder (/etc/tqs1),
+  // the state in another (/var/lib/tqs1).
+  const std::string config = FreshSite(40);
+  const std::string state = MakeDir("state");
+  const std::string plan_file = dir() + "/reviewed.json";
+  RunResult r =
+      Run({"plan", "-c", config, "--state-dir", state, "--out", plan_file});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "apply it with `tqs1 apply -c " + config +
+                                  " --state-dir " + state + " " + plan_file +
+                                  "`"))
+      << r;
+  r = Run({"apply", "-c", config, "--state-dir", state, plan_file});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(ManagedAddresses(), 40);
+  for (const char* file : {"tqs1.plan-key", "tqs1.last-run.json"}) {
+    EXPECT_TRUE(fs::exists(absl::StrCat(state, "/", file))) << file;
+    EXPECT_FALSE(fs::exists(absl::StrCat(config, "/", file))) << file;
+  }
+  // The plan key is the state folder's: without --state-dir, the same file
+  // is another instance's plan.
+  r = Run({"apply", "-c", config, plan_file});
+  EXPECT_EQ(r.exit_code, 1) << r;
+
+  r = Run({"plan", "-c", config, "--state-dir", dir() + "/nowhere"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_TRUE(Contains(r.err, "Error: state folder " + dir() +
+                                  "/nowhere (--state-dir) does not exist"))
+      << r;
+}
+
+TEST_F(FrontDoorTest, CheckConfigOnlyValidatesWithoutContactingTheVendors) {
+  const std::string config = FreshSite(5);
+  const std::string state = MakeDir("state");
+  env().tq().server().ClearRequests();
+  env().s1().server().ClearRequests();
+  RunResult r =
+      Run({"check", "--config-only", "-c", config, "--state-dir", state});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "Config " + config +
+                                  "/tqs1.yaml is valid: 1 sync (\"c2-hq\"), "
+                                  "credentials found, state in " +
+                                  state + "."))
+      << r;
+  // A missing secret is what a service must not start with.
+  r = Run({"check", "--config-only", "-c", config},
+          {{::tqs1::testing::kTokenEnv, std::nullopt}});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_TRUE(Contains(r.err, ::tqs1::testing::kTokenEnv)) << r;
+  EXPECT_TRUE(env().tq().server().Requests().empty());
+  EXPECT_TRUE(env().s1().server().Requests().empty());
+
+  r = Run({"check", "--config-only", "--write-probe", "-c", config});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_TRUE(Contains(r.err,
+                       "--config-only cannot be combined with "
+                       "--write-probe"))
+      << r;
+}
+
 }  // namespace
 }  // namespace tqs1::e2e

@@ -131,7 +131,10 @@ absl::Status ValidateInstanceName(absl::string_view name) {
       "starting with '.' or '-'"));
 }
 
-absl::StatusOr<ConfigPaths> ResolveConfigPaths(absl::string_view config_flag,
+namespace {
+
+// ResolveConfigPaths() without --state-dir.
+absl::StatusOr<ConfigPaths> ResolveConfigFlags(absl::string_view config_flag,
                                                absl::string_view name_flag) {
   ASSIGN_OR_RETURN(const std::string path,
                    AbsoluteNormal(config_flag.empty() ? "." : config_flag));
@@ -172,6 +175,27 @@ absl::StatusOr<ConfigPaths> ResolveConfigPaths(absl::string_view config_flag,
   return absl::NotFoundError(absl::StrCat(
       "no config file in ", path, ": looked for ",
       absl::StrJoin(looked_for, " and "), " (create one with `tqs1 init`)"));
+}
+
+}  // namespace
+
+absl::StatusOr<ConfigPaths> ResolveConfigPaths(absl::string_view config_flag,
+                                               absl::string_view name_flag,
+                                               absl::string_view state_flag) {
+  ASSIGN_OR_RETURN(ConfigPaths out, ResolveConfigFlags(config_flag, name_flag));
+  if (state_flag.empty()) return out;
+  ASSIGN_OR_RETURN(const std::string path, AbsoluteNormal(state_flag));
+  ASSIGN_OR_RETURN(const Kind kind, KindOf(path));
+  if (kind == Kind::kMissing) {
+    return absl::NotFoundError(
+        absl::StrCat("state folder ", path, " (--state-dir) does not exist"));
+  }
+  if (kind != Kind::kFolder) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("state folder ", path, " (--state-dir) is not a folder"));
+  }
+  out.state_dir = path;
+  return out;
 }
 
 absl::StatusOr<ConfigPaths> NewConfigPaths(absl::string_view config_flag,

@@ -58,13 +58,19 @@ absl::Status ValidateInstanceName(absl::string_view name);
 //   file's name without its extension ("prod.yaml" -> "prod"), so configs
 //   sharing a folder get separate locks and records.
 //
+// - `state_flag` (--state-dir), when not empty, is the state folder instead
+//   of the config's: an existing folder.
+//
 // Errors: kInvalidArgument for a bad instance name; kNotFound when the path
 // does not exist, or the folder holds no config, naming what was looked for:
 // "no config file in /etc/tq_labs: looked for /etc/tq_labs/tqs1.yaml and
-// /etc/tq_labs/tqs1.yml (create one with `tqs1 init`)"; kFailedPrecondition
-// when the path cannot be examined (e.g. permission denied).
-absl::StatusOr<ConfigPaths> ResolveConfigPaths(absl::string_view config_flag,
-                                               absl::string_view name_flag);
+// /etc/tq_labs/tqs1.yml (create one with `tqs1 init`)", or when the state
+// folder does not exist ("state folder /var/lib/tqs1 (--state-dir) does not
+// exist"); kFailedPrecondition when a path cannot be examined (e.g.
+// permission denied) or the state folder is not a folder.
+absl::StatusOr<ConfigPaths> ResolveConfigPaths(
+    absl::string_view config_flag, absl::string_view name_flag,
+    absl::string_view state_flag = "");
 
 // Like ResolveConfigPaths() for a config that is about to be written
 // (`tqs1 init`): nothing needs to exist. `config_flag` names a file when it

@@ -86,7 +86,8 @@ TEST_F(PathsTest, Resolves) {
   Touch("other.conf");
   ASSERT_EQ(mkdir((root_ + "/sub").c_str(), 0700), 0);
   const std::string r = root_;
-  ExpectCases(ResolveConfigPaths,
+  ExpectCases([](absl::string_view c,
+                 absl::string_view n) { return ResolveConfigPaths(c, n); },
               {
                   {r, "", In(r, "tqs1.yaml", "tqs1")},
                   {r + "/", "", In(r, "tqs1.yaml", "tqs1")},
@@ -151,6 +152,32 @@ TEST_F(PathsTest, Errors) {
     EXPECT_EQ(paths.status().code(), c.code);
     EXPECT_EQ(paths.status().message(), c.message);
   }
+}
+
+TEST_F(PathsTest, AStateFolderOfItsOwn) {
+  Touch("tqs1.yaml");
+  const std::string r = root_;
+  ASSERT_EQ(mkdir((r + "/state").c_str(), 0700), 0);
+  absl::StatusOr<ConfigPaths> paths = ResolveConfigPaths(r, "", r + "/state/");
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  EXPECT_EQ(paths->config_file, r + "/tqs1.yaml");
+  EXPECT_EQ(paths->state_dir, r + "/state");
+  EXPECT_EQ(paths->LockFile(), r + "/state/tqs1.lock");
+  EXPECT_EQ(paths->PlanKeyFile(), r + "/state/tqs1.plan-key");
+
+  paths = ResolveConfigPaths(r, "", r + "/gone");
+  EXPECT_EQ(paths.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(paths.status().message(),
+            "state folder " + r + "/gone (--state-dir) does not exist");
+  paths = ResolveConfigPaths(r, "", r + "/tqs1.yaml");
+  EXPECT_EQ(paths.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(paths.status().message(), "state folder " + r +
+                                          "/tqs1.yaml (--state-dir) is not "
+                                          "a folder");
+  // The config is still found first: its errors come before the state's.
+  paths = ResolveConfigPaths(r + "/nope", "", r + "/gone");
+  EXPECT_EQ(paths.status().message(),
+            "config path " + r + "/nope (-c/--config) does not exist");
 }
 
 TEST_F(PathsTest, NewConfigPaths) {

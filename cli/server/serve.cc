@@ -45,8 +45,9 @@ struct ServeSetup {
 
 absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
   ServeSetup setup;
-  ASSIGN_OR_RETURN(config::ConfigPaths paths,
-                   config::ResolveConfigPaths(cl.config, cl.name));
+  ASSIGN_OR_RETURN(
+      config::ConfigPaths paths,
+      config::ResolveConfigPaths(cl.config, cl.name, cl.state_dir));
   ASSIGN_OR_RETURN(
       setup.logger,
       cli::MakeLogger(cl.log_location, paths.instance_name, cl.verbosity));
