@@ -29,6 +29,10 @@ packages=(
   # The JSON Schemas of the machine output, checked against real documents
   # (docs/schema/schema_test.sh), and the README's jq examples.
   python3-jsonschema jq
+  # The Debian package (tools/package.sh): dpkg-shlibdeps for its Depends,
+  # lintian; its install test on a fresh root (tools/package_test.sh) and
+  # systemd-analyze for its units; man for the man page's check.
+  dpkg-dev lintian mmdebstrap systemd man-db
 )
 
 missing=()
