@@ -40,15 +40,14 @@ class Page {
     absl::StrAppend(&text_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
                     type, "\n");
   }
-  void Sample(absl::string_view name, absl::string_view labels,
-              uint64_t value) {
-    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
-  }
-  void Sample(absl::string_view name, absl::string_view labels, int64_t value) {
-    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
-  }
-  void Sample(absl::string_view name, absl::string_view labels, double value) {
-    absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
+  // A number; `labels` empty: a sample without a label set.
+  template <typename Number>
+  void Sample(absl::string_view name, absl::string_view labels, Number value) {
+    if (labels.empty()) {
+      absl::StrAppend(&text_, name, " ", value, "\n");
+    } else {
+      absl::StrAppend(&text_, name, "{", labels, "} ", value, "\n");
+    }
   }
   std::string Take() { return std::move(text_); }
 
@@ -60,7 +59,8 @@ class Page {
 
 std::string RenderMetrics(
     const std::vector<std::pair<std::string, SyncStatus>>& syncs,
-    const std::map<ApiCallKey, uint64_t>& api_calls) {
+    const std::map<ApiCallKey, uint64_t>& api_calls,
+    std::optional<absl::Time> token_expiry) {
   Page page;
   auto label = [](const std::string& sync) {
     return absl::StrCat("sync=\"", Escape(sync), "\"");
@@ -74,6 +74,13 @@ std::string RenderMetrics(
       {"tqs1_sync_healthy",
        "1 when the collection was read and the last reconcile succeeded.",
        [](const SyncStatus& s) -> uint64_t { return s.healthy; }},
+      {"tqs1_sync_source_reachable",
+       "1 when the last read of the collection succeeded.",
+       [](const SyncStatus& s) -> uint64_t { return s.source_reachable; }},
+      {"tqs1_sync_drift_rounds",
+       "Consecutive observations that found the sync not in sync; 0 once "
+       "one finds it in sync or an apply succeeds.",
+       [](const SyncStatus& s) { return s.drift_rounds; }},
       {"tqs1_sync_observed", "1 once a plan of the sync succeeded.",
        [](const SyncStatus& s) -> uint64_t { return s.observed; }},
       {"tqs1_sync_in_sync", "1 when the last plan needed no change.",
@@ -252,6 +259,13 @@ std::string RenderMetrics(
       page.Sample(absl::StrCat(h.name, "_count"), label(name), d.count);
     }
   }
+  if (token_expiry.has_value()) {
+    page.Family("tqs1_sentinelone_token_expiry_timestamp_seconds", "gauge",
+                "Unix time the SentinelOne API token expires, as the console "
+                "said (checked hourly); absent when it never expires.");
+    page.Sample("tqs1_sentinelone_token_expiry_timestamp_seconds", "",
+                absl::ToUnixSeconds(*token_expiry));
+  }
   page.Family("tqs1_api_calls_total", "counter",
               "Vendor API calls (after the transport's retries), by vendor, "
               "operation and outcome code.");
@@ -266,16 +280,31 @@ std::string RenderMetrics(
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    absl::string_view listen, std::function<std::string()> render) {
+    absl::string_view listen, MetricsPages pages) {
   absl::StatusOr<net::HostPort> hp = net::ParseHostPort(listen);
   if (!hp.ok()) return hp.status();
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->server_ = std::make_unique<httplib::Server>();
-  server->server_->Get(
-      "/metrics", [render = std::move(render)](const httplib::Request&,
-                                               httplib::Response& response) {
-        response.set_content(render(), "text/plain; version=0.0.4");
-      });
+  if (pages.metrics) {
+    server->server_->Get(
+        "/metrics", [render = std::move(pages.metrics)](
+                        const httplib::Request&, httplib::Response& response) {
+          response.set_content(render(), "text/plain; version=0.0.4");
+        });
+  }
+  auto probe_page = [&server](const char* path,
+                              std::function<ProbeAnswer()> probe) {
+    if (!probe) return;
+    server->server_->Get(
+        path, [probe = std::move(probe)](const httplib::Request&,
+                                         httplib::Response& response) {
+          const ProbeAnswer answer = probe();
+          response.status = answer.ok ? 200 : 503;
+          response.set_content(answer.text, "text/plain; charset=utf-8");
+        });
+  };
+  probe_page("/healthz", std::move(pages.liveness));
+  probe_page("/readyz", std::move(pages.readiness));
   if (hp->port == 0) {
     server->port_ = server->server_->bind_to_any_port(hp->host);
   } else if (server->server_->bind_to_port(hp->host, hp->port)) {

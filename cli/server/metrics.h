@@ -1,5 +1,6 @@
 // The metrics page of `tqs1 serve`, in the Prometheus text format (0.0.4),
-// and the small HTTP server that serves it on GET /metrics.
+// and the small HTTP server that serves it on GET /metrics, with the HTTP
+// health probes /healthz and /readyz beside it.
 //
 //   std::string page = RenderMetrics(supervisor.Statuses(),
 //                                    supervisor.api_calls().Snapshot());
@@ -7,8 +8,10 @@
 //   // tqs1_api_calls_total{vendor="threatq",operation="read_collection",
 //   //                      code="OK"} 3
 //
+//   MetricsPages pages;
+//   pages.metrics = [&] { return RenderMetrics(...); };
 //   ASSIGN_OR_RETURN(std::unique_ptr<MetricsServer> metrics,
-//                    MetricsServer::Start("127.0.0.1:0", [&] { return ...; }));
+//                    MetricsServer::Start("127.0.0.1:0", std::move(pages)));
 //   metrics->port();
 #ifndef TQS1_CLI_SERVER_METRICS_H_
 #define TQS1_CLI_SERVER_METRICS_H_
@@ -16,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "cli/server/api_calls.h"
 #include "cli/server/sync_supervisor.h"
 
@@ -33,25 +38,45 @@ class Server;
 namespace tqs1::server {
 
 // Per sync (label sync="<name>"): tqs1_sync_healthy, tqs1_sync_in_sync,
-// tqs1_sync_observed, tqs1_sync_addresses_desired, _blocked, _missing,
-// _extra, tqs1_sync_conflicts, tqs1_sync_last_success_timestamp_seconds,
+// tqs1_sync_source_reachable, tqs1_sync_drift_rounds, tqs1_sync_observed,
+// tqs1_sync_addresses_desired, _blocked, _missing, _extra, tqs1_sync_conflicts,
+// tqs1_sync_last_success_timestamp_seconds,
 // tqs1_sync_last_apply_timestamp_seconds (0 when never),
 // tqs1_sync_reconciles_total{result="ok|error"},
 // tqs1_sync_applies_total{result="ok|error"}; and
-// tqs1_api_calls_total{vendor,operation,code}. Label values are escaped
+// tqs1_api_calls_total{vendor,operation,code}; with a `token_expiry`,
+// tqs1_sentinelone_token_expiry_timestamp_seconds. Label values are escaped
 // (backslash, quote, newline). Deterministic: same input, same text.
 std::string RenderMetrics(
     const std::vector<std::pair<std::string, SyncStatus>>& syncs,
-    const std::map<ApiCallKey, uint64_t>& api_calls);
+    const std::map<ApiCallKey, uint64_t>& api_calls,
+    std::optional<absl::Time> token_expiry = std::nullopt);
 
-// Serves GET /metrics (text/plain; version=0.0.4) from `render`, called per
-// request on the server's thread. Other paths: 404. Stops on destruction.
+// The answer of an HTTP health probe: 200 with `text` when `ok`, 503 with it
+// otherwise.
+struct ProbeAnswer {
+  bool ok = false;
+  std::string text;
+};
+
+// What the metrics listener serves; each is called per request on the
+// server's thread.
+struct MetricsPages {
+  // GET /metrics (text/plain; version=0.0.4).
+  std::function<std::string()> metrics;
+  // GET /healthz (liveness) and GET /readyz (readiness), for probes that
+  // speak HTTP (a Kubernetes httpGet, a load balancer); 404 when unset.
+  std::function<ProbeAnswer()> liveness;
+  std::function<ProbeAnswer()> readiness;
+};
+
+// Serves `pages` over HTTP. Other paths: 404. Stops on destruction.
 class MetricsServer {
  public:
   // Binds `listen` ("HOST:PORT", port 0 picks one). kInvalidArgument for a
   // malformed address; kUnavailable when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      absl::string_view listen, std::function<std::string()> render);
+      absl::string_view listen, MetricsPages pages);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

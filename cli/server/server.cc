@@ -14,6 +14,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "base/net.h"
 #include "cli/server/auth.h"
@@ -139,10 +140,7 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
 
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
-        MetricsServer::Start(options.metrics_listen, [raw] {
-          return RenderMetrics(raw->supervisor_->Statuses(),
-                               raw->supervisor_->api_calls().Snapshot());
-        });
+        MetricsServer::Start(options.metrics_listen, self->Pages());
     if (!metrics.ok()) return metrics.status();
     self->metrics_ = *std::move(metrics);
   }
@@ -164,26 +162,71 @@ int Tqs1Server::metrics_port() const {
   return metrics_ != nullptr ? metrics_->port() : 0;
 }
 
+Tqs1Server::Health Tqs1Server::HealthLocked() {
+  Health health;
+  health.live = !stopped_ && absl::Now() - last_turn_ < options_.loop_stall;
+  health.ready = !stopped_;
+  for (const auto& [name, status] : supervisor_->Statuses()) {
+    auto [it, added] = health.syncs.emplace(SyncHealthName(name), true);
+    it->second &= status.healthy;
+    if (status.healthy) continue;
+    health.ready = false;
+    health.not_ready.push_back(
+        absl::StrCat("sync \"", name, "\": ",
+                     !status.observed && status.drift.last_error().empty()
+                         ? "not observed yet"
+                         : "its last reconcile failed (tqs1 drift says why)"));
+  }
+  return health;
+}
+
+MetricsPages Tqs1Server::Pages() {
+  MetricsPages pages;
+  pages.metrics = [this] {
+    return RenderMetrics(supervisor_->Statuses(),
+                         supervisor_->api_calls().Snapshot(),
+                         supervisor_->token_expiry());
+  };
+  pages.liveness = [this] { return Liveness(); };
+  pages.readiness = [this] { return Readiness(); };
+  return pages;
+}
+
+ProbeAnswer Tqs1Server::Liveness() {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return {false, "stopping\n"};
+  const absl::Duration since = absl::Now() - last_turn_;
+  if (since >= options_.loop_stall) {
+    return {
+        false,
+        absl::StrCat("the schedule loop has not turned for ",
+                     absl::FormatDuration(absl::Trunc(since, absl::Seconds(1))),
+                     "\n")};
+  }
+  return {true, "ok\n"};
+}
+
+ProbeAnswer Tqs1Server::Readiness() {
+  absl::MutexLock lock(&mu_);
+  const Health health = HealthLocked();
+  if (health.ready) return {true, "ok\n"};
+  if (stopped_) return {false, "stopping\n"};
+  return {false, absl::StrCat(absl::StrJoin(health.not_ready, "\n"), "\n")};
+}
+
 void Tqs1Server::UpdateHealth() {
   absl::MutexLock lock(&mu_);
   if (!health_ready_ || stopped_ || server_ == nullptr) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  bool ready = true;
-  std::map<std::string, bool> syncs;  // by health name: all healthy
-  for (const auto& [name, status] : supervisor_->Statuses()) {
-    auto [it, added] = syncs.emplace(SyncHealthName(name), true);
-    it->second &= status.healthy;
-    ready &= status.healthy;
+  grpc::HealthCheckServiceInterface* service = server_->GetHealthCheckService();
+  if (service == nullptr) return;
+  const Health health = HealthLocked();
+  for (const auto& [name, healthy] : health.syncs) {
+    service->SetServingStatus(name, healthy);
   }
-  for (const auto& [service, healthy] : syncs) {
-    health->SetServingStatus(service, healthy);
-  }
-  health->SetServingStatus(kReadinessService, ready);
-  health->SetServingStatus(tqs1::v1::Tqs1::service_full_name(), ready);
-  const bool live = absl::Now() - last_turn_ < options_.loop_stall;
-  health->SetServingStatus("", live);
-  health->SetServingStatus(kLivenessService, live);
+  service->SetServingStatus(kReadinessService, health.ready);
+  service->SetServingStatus(tqs1::v1::Tqs1::service_full_name(), health.ready);
+  service->SetServingStatus("", health.live);
+  service->SetServingStatus(kLivenessService, health.live);
 }
 
 void Tqs1Server::HealthLoop() {

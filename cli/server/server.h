@@ -23,16 +23,21 @@
 //   observed and is healthy (its collection read, its last reconcile
 //   succeeded or stopped at a guard).
 // - per sync, "tqs1.sync/<slug>" (SyncHealthName): that sync's readiness.
+// The metrics listener answers the same liveness on GET /healthz and the
+// same readiness on GET /readyz (200, or 503 with the reason), for probes
+// that speak HTTP.
 #ifndef TQS1_CLI_SERVER_SERVER_H_
 #define TQS1_CLI_SERVER_SERVER_H_
 
 #include <grpcpp/server.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -134,6 +139,21 @@ class Tqs1Server {
 
  private:
   Tqs1Server() = default;
+  // Liveness, readiness and each sync's, as the health service and the
+  // HTTP probes report them.
+  struct Health {
+    bool live = false;
+    bool ready = false;
+    // By health name (SyncHealthName): all of its syncs healthy.
+    std::map<std::string, bool> syncs;
+    // Why not ready: the syncs that are not, each with its reason.
+    std::vector<std::string> not_ready;
+  };
+  Health HealthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ProbeAnswer Liveness();
+  ProbeAnswer Readiness();
+  // The metrics listener's pages: metrics, Liveness() and Readiness().
+  MetricsPages Pages();
   void UpdateHealth();
   void ScheduleLoop();
   // Re-checks liveness every health_poll until Shutdown().

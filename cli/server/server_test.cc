@@ -666,6 +666,110 @@ TEST(ServerTest, MetricsPage) {
   EXPECT_EQ(http.Get("/other")->status, 404);
 }
 
+// What the alert rules need (monitoring/tqs1.rules.yml): how many rounds a
+// drift has lasted, whether ThreatQ answered, when the console's token
+// expires.
+TEST(ServerTest, MetricsForAlerts) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  auto metrics = [&http] {
+    httplib::Result result = http.Get("/metrics");
+    EXPECT_TRUE(result);
+    return result ? ParseMetrics(result->body)
+                  : std::map<std::string, double>();
+  };
+  const std::string rounds = "tqs1_sync_drift_rounds{sync=\"c2-hq\"}";
+  const std::string reachable = "tqs1_sync_source_reachable{sync=\"c2-hq\"}";
+  const std::string expiry = "tqs1_sentinelone_token_expiry_timestamp_seconds";
+  EXPECT_EQ(metrics().count(expiry), 0u);  // not asked yet
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  std::map<std::string, double> m = metrics();
+  EXPECT_EQ(m[rounds], 1);
+  EXPECT_EQ(m[reachable], 1);
+  // The emulator's token expires 180 days from now.
+  ASSERT_EQ(m.count(expiry), 1u);
+  EXPECT_NEAR(m[expiry],
+              absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 180)), 600);
+
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.count = 1000;
+  env->vendors().tq().server().InjectFault(fault);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  m = metrics();
+  EXPECT_EQ(m[reachable], 0);
+  EXPECT_EQ(m[rounds], 1);  // a failed read says nothing of the drift
+  env->vendors().tq().server().ClearFaults();
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(metrics()[rounds], 2);
+  env->supervisor().ReconcileAll(/*apply=*/true);
+  m = metrics();
+  EXPECT_EQ(m[rounds], 0);
+  EXPECT_EQ(m[reachable], 1);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(metrics()[rounds], 0);  // in sync
+}
+
+// The HTTP probes say what the gRPC health service says.
+TEST(ServerTest, HealthzAndReadyz) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  httplib::Result live = http.Get("/healthz");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  EXPECT_EQ(live->body, "ok\n");
+  httplib::Result ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "sync \"c2-hq\": not observed yet\n");
+
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, "ok\n");
+
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.count = 1000;
+  env->vendors().tq().server().InjectFault(fault);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_THAT(ready->body,
+              HasSubstr("sync \"c2-hq\": its last reconcile failed"));
+  // A ThreatQ outage is no reason to restart the server.
+  EXPECT_EQ(http.Get("/healthz")->status, 200);
+}
+
+TEST(ServerTest, HealthzFailsWhenTheScheduleLoopStalls) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  serve.cli_apply_poll = absl::Hours(1);
+  serve.loop_stall = absl::Milliseconds(200);
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  httplib::Result live = http.Get("/healthz");
+  while (live && live->status == 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    live = http.Get("/healthz");
+  }
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 503);
+  EXPECT_THAT(live->body, HasSubstr("the schedule loop has not turned for"));
+}
+
 // Drift and metrics weigh address space beside entries, and say what a
 // managed rule disabled in the console leaves unenforced, in sync or not.
 TEST(ServerTest, DriftAndMetricsShowAddressSpaceAndDisabledRules) {

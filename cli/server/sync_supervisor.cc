@@ -9,6 +9,7 @@
 #include "base/timestamp.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "providers/sentinelone/sentinelone_client.h"
 #include "reconciler/admission.h"
 #include "sync/plan_executor.h"
 #include "sync/sync_runner.h"
@@ -318,6 +319,7 @@ void SyncSupervisor::RecordPlan(const std::string& name,
     s.guards[v.guard()] = v.tripped() && !v.overridden();
   }
   SetDriftFromPlan(plan, &s.drift);
+  s.drift_rounds = s.drift.in_sync() ? 0 : s.drift_rounds + 1;
   *s.drift.mutable_observed_at() = ToTimestamp(now);
   s.drift.clear_last_error();
   MaybeBump(state, before);
@@ -388,6 +390,7 @@ void SyncSupervisor::RecordApply(const std::string& name,
   s.addresses_desired = plan.inputs().desired();
   s.addresses_blocked = plan.inputs().desired();
   SetDriftAfterApply(plan, &s.drift);
+  s.drift_rounds = 0;
   *s.drift.mutable_observed_at() = ToTimestamp(now);
   s.drift.clear_last_error();
   MaybeBump(state, before);
@@ -460,7 +463,47 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
   return outcome;
 }
 
+std::optional<absl::Time> SyncSupervisor::token_expiry() const {
+  absl::MutexLock lock(&mu_);
+  return token_expiry_;
+}
+
+void SyncSupervisor::CheckToken(absl::Duration every) {
+  if (backends_->sentinelone_client == nullptr) return;
+  absl::StatusOr<sentinelone::ApiTokenDetails> token;
+  const absl::Time now = Now();
+  {
+    absl::MutexLock providers(&provider_mu_);
+    if (now - token_checked_ < every) return;
+    token_checked_ = now;
+    token = backends_->sentinelone_client->TokenDetails();
+  }
+  if (!token.ok()) {
+    log::LogTo(options_.logger, log::LogLevel::kDebug,
+               absl::StrCat("the SentinelOne API token's expiry is unknown: ",
+                            token.status().message()));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    token_expiry_ = token->expires_at;
+  }
+  if (token->expires_at.has_value() &&
+      *token->expires_at - now < sentinelone::kTokenRenewalWarning) {
+    const std::string when = absl::FormatTime(
+        "%Y-%m-%dT%H:%M:%SZ", *token->expires_at, absl::UTCTimeZone());
+    log::LogTo(options_.logger, log::LogLevel::kWarning,
+               *token->expires_at <= now
+                   ? absl::StrCat("the SentinelOne API token expired at ", when,
+                                  ": make a new one in the console")
+                   : absl::StrCat("the SentinelOne API token expires at ", when,
+                                  ": renew it in the console before "
+                                  "then"));
+  }
+}
+
 void SyncSupervisor::ReconcileAll(bool apply) {
+  CheckToken(kTokenCheckInterval);
   for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
     if (shutting_down()) return;
     if (!apply) {

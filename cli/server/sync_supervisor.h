@@ -112,6 +112,10 @@ struct SyncStatus {
   // Source reachable and the last reconcile (plan, and apply when one was
   // made) succeeded.
   bool healthy = false;
+  // Consecutive observations (scheduled options) that found the sync not in
+  // sync; 0 once one finds it in sync or an apply succeeds. Failed
+  // observations leave it as it is.
+  uint64_t drift_rounds = 0;
   uint64_t addresses_desired = 0;
   uint64_t addresses_blocked = 0;
   // The last successful plan (or apply); UnixEpoch when never.
@@ -253,6 +257,18 @@ class SyncSupervisor {
   // The vendor API calls made so far.
   const ApiCallCounter& api_calls() const { return api_calls_; }
 
+  // When the SentinelOne API token expires, as the console last said
+  // (CheckToken()); nullopt when it never expires, was never asked, or the
+  // backends are fakes.
+  std::optional<absl::Time> token_expiry() const;
+
+  // Asks the console when its API token expires, at most once per
+  // `every` (ReconcileAll() calls it with kTokenCheckInterval), and logs a
+  // warning when it expires within sentinelone::kTokenRenewalWarning. A
+  // failed answer keeps the last one (logged at debug).
+  void CheckToken(absl::Duration every);
+  static constexpr absl::Duration kTokenCheckInterval = absl::Hours(1);
+
   // For WatchDrift: a version number that grows whenever a sync's drift
   // changes (any SyncDrift field but observed_at).
   uint64_t DriftVersion() const;
@@ -335,6 +351,9 @@ class SyncSupervisor {
   // The instance's file lock while any reservation holds it.
   std::optional<config::ApplyLock> file_lock_ ABSL_GUARDED_BY(mu_);
   int reservations_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Time> token_expiry_ ABSL_GUARDED_BY(mu_);
+  absl::Time token_checked_ ABSL_GUARDED_BY(provider_mu_) =
+      absl::InfinitePast();
   // The `finished` time of the last CLI apply record seen, and the error of
   // the last unreadable one (logged once).
   absl::Time cli_apply_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

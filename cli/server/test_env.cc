@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
       sentinelone::SentinelOneClient::Create(
           std::move(s1_client), backends.sentinelone_transport.get());
   if (!s1_c.ok()) return s1_c.status();
+  backends.sentinelone_client = s1_c->get();
   backends.sentinelone = *std::move(s1_c);
 
   absl::StatusOr<net::HostPort> hp = net::ParseHostPort(serve.listen);
