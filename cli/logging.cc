@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -16,11 +17,26 @@
 namespace tqs1::cli {
 namespace {
 
+// The log file at `path`, opened for appending; created with mode 0640.
+absl::StatusOr<std::FILE*> OpenLogFile(const std::string& path) {
+  // Not world-readable: a log names hosts, sites and collections.
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  std::FILE* file = fd < 0 ? nullptr : fdopen(fd, "a");
+  if (file == nullptr) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot write the log file \"", path, "\": ", std::strerror(err)));
+  }
+  return file;
+}
+
 // Appends "<UTC time> <letter> <message>" lines to a file.
 class FileLogger : public CliLogger {
  public:
-  FileLogger(std::FILE* file, log::LogLevel max_level)
-      : file_(file), max_level_(max_level) {}
+  FileLogger(std::string path, std::FILE* file, log::LogLevel max_level)
+      : path_(std::move(path)), file_(file), max_level_(max_level) {}
   ~FileLogger() override { std::fclose(file_); }
 
   void Log(log::LogLevel level, absl::string_view message) override {
@@ -29,6 +45,15 @@ class FileLogger : public CliLogger {
   }
   void Always(absl::string_view message) override { Write('I', message); }
   bool writes_file() const override { return true; }
+
+  absl::Status Reopen() override {
+    absl::StatusOr<std::FILE*> file = OpenLogFile(path_);
+    if (!file.ok()) return file.status();
+    absl::MutexLock lock(&mu_);
+    std::fclose(file_);
+    file_ = *file;
+    return absl::OkStatus();
+  }
 
  private:
   void Write(char letter, absl::string_view message) {
@@ -41,9 +66,10 @@ class FileLogger : public CliLogger {
     std::fflush(file_);
   }
 
-  std::FILE* const file_;
-  const log::LogLevel max_level_;
+  const std::string path_;
   absl::Mutex mu_;
+  std::FILE* file_ ABSL_GUARDED_BY(mu_);
+  const log::LogLevel max_level_;
 };
 
 // The console: log::StderrLogger; Always() lines are progress (kInfo).
@@ -75,19 +101,14 @@ absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
     return std::unique_ptr<CliLogger>(std::make_unique<ConsoleLogger>(level));
   }
   std::string path = absl::StrCat(location, "/", instance_name, ".log");
-  // Not world-readable: a log names hosts, sites and collections.
-  const int fd =
-      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  std::FILE* file = fd < 0 ? nullptr : fdopen(fd, "a");
-  if (file == nullptr) {
-    const int err = errno;
-    if (fd >= 0) close(fd);
+  absl::StatusOr<std::FILE*> file = OpenLogFile(path);
+  if (!file.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot write the log file \"", path,
-                     "\": ", std::strerror(err), " (-ll/--loglocation \"",
+        absl::StrCat(file.status().message(), " (-ll/--loglocation \"",
                      location, "\" must be a writable folder, or \"stdout\")"));
   }
-  return std::unique_ptr<CliLogger>(std::make_unique<FileLogger>(file, level));
+  return std::unique_ptr<CliLogger>(
+      std::make_unique<FileLogger>(std::move(path), *file, level));
 }
 
 LogTee::~LogTee() {

@@ -44,6 +44,10 @@ class CliLogger : public log::Logger {
   // on, so that cron's mail of a quiet run stays empty.
   // Whether this logger writes a file (-ll DIR), not the console.
   virtual bool writes_file() const = 0;
+  // Opens the log file again by its path (after logrotate renamed it: the
+  // next lines go to a new file there); the console: nothing to do. On an
+  // error the old file is kept and the error names the path.
+  virtual absl::Status Reopen() { return absl::OkStatus(); }
 };
 
 // kInvalidArgument when DIR is not a folder tqs1 can write a log file in.

@@ -1,7 +1,9 @@
 #include "cli/logging.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
@@ -68,6 +70,38 @@ TEST(MakeLoggerTest, AlwaysLinesAtEveryVerbosity) {
   EXPECT_THAT(lines[0], EndsWith("Z I start: tqs1 apply"));
   EXPECT_THAT(lines[1], EndsWith("Z E it failed"));
   EXPECT_THAT(lines[2], EndsWith("Z I end: exit 1"));
+}
+
+// logrotate renames the file, then asks for a reopen: the lines before stay
+// in the renamed file, the next ones go to a new file of the same name.
+TEST(MakeLoggerTest, ReopenAfterARename) {
+  const std::string dir = TempDir("reopen");
+  absl::StatusOr<std::unique_ptr<CliLogger>> logger =
+      MakeLogger(dir, "tqs1", 1);
+  ASSERT_TRUE(logger.ok()) << logger.status();
+  (*logger)->Always("before");
+  ASSERT_EQ(rename((dir + "/tqs1.log").c_str(), (dir + "/tqs1.log.1").c_str()),
+            0);
+  (*logger)->Always("still the old file");
+  ASSERT_TRUE((*logger)->Reopen().ok());
+  (*logger)->Always("after");
+  std::vector<std::string> old_lines = FileLines(dir + "/tqs1.log.1");
+  ASSERT_THAT(old_lines, SizeIs(2));
+  EXPECT_THAT(old_lines[1], EndsWith("Z I still the old file"));
+  std::vector<std::string> lines = FileLines(dir + "/tqs1.log");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_THAT(lines[0], EndsWith("Z I after"));
+
+  // A folder gone: the error names the file; the old file is kept.
+  const std::string gone = TempDir("reopen-gone");
+  absl::StatusOr<std::unique_ptr<CliLogger>> orphan =
+      MakeLogger(gone, "tqs1", 1);
+  ASSERT_TRUE(orphan.ok()) << orphan.status();
+  ASSERT_EQ(unlink((gone + "/tqs1.log").c_str()), 0);
+  ASSERT_EQ(rmdir(gone.c_str()), 0);
+  absl::Status reopened = (*orphan)->Reopen();
+  EXPECT_THAT(reopened.message(), HasSubstr(gone + "/tqs1.log"));
+  (*orphan)->Always("kept writing");  // no crash, goes to the old file
 }
 
 TEST(MakeLoggerTest, ConsoleAndUnwritableFolder) {

@@ -4,6 +4,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,36 @@ bool WaitForOutput(Process& process, const std::string& text) {
   return false;
 }
 
+// How many times `text` occurs in `out`.
+int Occurrences(const std::string& out, const std::string& text) {
+  int n = 0;
+  for (size_t at = out.find(text); at != std::string::npos;
+       at = out.find(text, at + text.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// Waits (bounded) until `process` has written `text` `n` times.
+bool WaitForOccurrences(Process& process, const std::string& text, int n) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    if (Occurrences(process.OutputSoFar(), text) >= n) return true;
+    if (process.Exited()) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+// The address of the last "listening on ADDRESS;" in `out`.
+std::string ListeningOn(const std::string& out) {
+  const std::string marker = "listening on ";
+  const size_t at = out.rfind(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return out.substr(start, out.find(';', start) - start);
+}
+
 class ServeTest : public E2eTest {
  protected:
   // A config of one sync "c2" of kCollection (3,000 addresses) into site
@@ -60,10 +91,7 @@ class ServeTest : public E2eTest {
     args.insert(args.end(), flags.begin(), flags.end());
     serve_ = std::make_unique<Process>(Start(args));
     if (!WaitForOutput(*serve_, "; observing")) return "";
-    const std::string out = serve_->OutputSoFar();
-    const std::string marker = "listening on ";
-    const size_t start = out.find(marker) + marker.size();
-    return out.substr(start, out.find(';', start) - start);
+    return ListeningOn(serve_->OutputSoFar());
   }
 
   // Stops the server as systemd would; its exit code.
@@ -274,6 +302,74 @@ TEST_F(ServeTest, AWatchSaysWhenTheServerShutsDown) {
   EXPECT_TRUE(Contains(
       r.err, absl::StrCat("tqs1 drift: ", server, ": server shut down")))
       << r;
+}
+
+// SIGHUP, as logrotate and `systemctl reload` send it: the log file is
+// opened again by its name; an unchanged config changes nothing; a changed
+// one restarts the server in place (same pid) with the new syncs.
+TEST_F(ServeTest, SighupReopensTheLogAndTakesAChangedConfigInPlace) {
+  const std::string dir = OneSync();
+  const std::string logs = MakeDir("logs");
+  const std::string server = StartServe(dir, {"-ll", logs});
+  ASSERT_NE(server, "");
+  ASSERT_EQ(
+      rename((logs + "/tqs1.log").c_str(), (logs + "/tqs1.log.1").c_str()), 0);
+
+  serve_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitForOutput(*serve_, "tqs1.yaml unchanged"))
+      << serve_->OutputSoFar();
+  EXPECT_TRUE(
+      Contains(ReadFile(logs + "/tqs1.log"), "reload: log file reopened"));
+  RunResult same = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_EQ(same.exit_code, 2) << same;
+
+  env().AddSite("Branch");
+  WriteConfig("c",
+              env().ConfigYaml({{"c2", kCollection, "HQ", ""},
+                                {"c2-branch", kCollection, "Branch", ""}}));
+  serve_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitForOccurrences(*serve_, "; observing", 2))
+      << serve_->OutputSoFar();
+  const std::string out = serve_->OutputSoFar();
+  EXPECT_TRUE(Contains(out, "SIGHUP: config " + dir +
+                                "/tqs1.yaml: sync \"c2-branch\" added; "
+                                "restarting in place"))
+      << out;
+  RunResult both = Run({"drift", "--server", ListeningOn(out), "--refresh"});
+  EXPECT_EQ(both.exit_code, 2) << both;
+  EXPECT_TRUE(Contains(both.out, "c2: drifted: 3,000 missing")) << both;
+  EXPECT_TRUE(Contains(both.out, "c2-branch: drifted: 3,000 missing")) << both;
+
+  // One process throughout: the renamed file has the first start, the new
+  // one the restart, with the same pid.
+  const std::string before = ReadFile(logs + "/tqs1.log.1");
+  const std::string after = ReadFile(logs + "/tqs1.log");
+  const size_t at = before.find(", pid ");
+  ASSERT_NE(at, std::string::npos) << before;
+  const std::string pid = before.substr(at, before.find('\n', at) - at);
+  EXPECT_TRUE(Contains(after, "restarting in place on SIGHUP" + pid)) << after;
+  EXPECT_EQ(Occurrences(after, "start: tqs1 "), 1) << after;
+  EXPECT_TRUE(Contains(after, "serve on 127.0.0.1:")) << after;
+  EXPECT_EQ(StopServe(), 0);
+}
+
+TEST_F(ServeTest, SighupKeepsTheRunningConfigWhenTheNewOneIsInvalid) {
+  const std::string dir = OneSync();
+  const std::string server = StartServe(dir);
+  ASSERT_NE(server, "");
+  WriteConfig("c", "syncs: [\n");
+  serve_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitForOutput(*serve_, "the running one kept"))
+      << serve_->OutputSoFar();
+  EXPECT_TRUE(Contains(serve_->OutputSoFar(),
+                       "SIGHUP: the new config is refused, the running one "
+                       "kept: " +
+                           dir + "/tqs1.yaml"))
+      << serve_->OutputSoFar();
+  RunResult drift = Run({"drift", "--server", server, "--refresh"});
+  EXPECT_EQ(drift.exit_code, 2) << drift;
+  EXPECT_TRUE(Contains(drift.out, "c2: drifted: 3,000 missing")) << drift;
+  EXPECT_EQ(StopServe(), 0);
 }
 
 }  // namespace

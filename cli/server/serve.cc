@@ -1,13 +1,26 @@
 #include "cli/server/serve.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/net.h"
 #include "base/status_macros.h"
@@ -23,16 +36,21 @@
 #include "cli/version.h"
 #include "emulators/sentinelone_emulator.h"
 #include "emulators/threatq_emulator.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace tqs1::server {
 
 namespace {
 
+using ::google::protobuf::util::MessageDifferencer;
+
 // What `tqs1 serve` serves: a config with its backends, and for --demo the
 // emulators they talk to.
 struct ServeSetup {
   std::unique_ptr<cli::CliLogger> logger;
+  std::string config_file;
   tqs1::v1::Config config;
+  config::Credentials secrets;
   cli::Backends backends;
   std::string lock_file;
   std::string last_run_file;
@@ -51,13 +69,14 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
   ASSIGN_OR_RETURN(
       setup.logger,
       cli::MakeLogger(cl.log_location, paths.instance_name, cl.verbosity));
+  setup.config_file = paths.config_file;
   ASSIGN_OR_RETURN(setup.config, config::LoadConfigFile(paths.config_file));
   config::SecretOptions secret_options;
   secret_options.logger = setup.logger.get();
-  ASSIGN_OR_RETURN(config::Credentials secrets,
+  ASSIGN_OR_RETURN(setup.secrets,
                    config::ResolveCredentials(setup.config, secret_options));
-  ASSIGN_OR_RETURN(setup.backends,
-                   cli::Connect(setup.config, secrets, setup.logger.get()));
+  ASSIGN_OR_RETURN(setup.backends, cli::Connect(setup.config, setup.secrets,
+                                                setup.logger.get()));
   setup.backends.ipv6_auto = cli::Ipv6FromProbes(
       paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
   setup.lock_file = paths.LockFile();
@@ -95,6 +114,168 @@ absl::StatusOr<ServeSetup> DemoSetup(const cli::CommandLine& cl) {
   return setup;
 }
 
+// What a SIGHUP weighs: the config as loaded, the secrets it resolved,
+// and the files the flags name (the server's token, TLS). Flags themselves
+// and environment variables are the process's own: they change with a
+// restart only.
+struct Loaded {
+  tqs1::v1::Config config;
+  config::Credentials secrets;
+  std::string token;
+  std::vector<std::string> tls;
+};
+
+absl::StatusOr<Loaded> LoadForReload(const cli::CommandLine& cl,
+                                     ServeSetup& setup, log::Logger* logger) {
+  Loaded loaded;
+  loaded.config = setup.config;
+  loaded.secrets = setup.secrets;
+  ASSIGN_OR_RETURN(loaded.token,
+                   ResolveToken(cl.token_file, cl.token_env, {{}, logger}));
+  for (const auto& [file, option] :
+       {std::make_pair(cl.tls_cert, "--tls-cert"),
+        std::make_pair(cl.tls_key, "--tls-key"),
+        std::make_pair(cl.tls_client_ca, "--tls-client-ca")}) {
+    if (file.empty()) continue;
+    ASSIGN_OR_RETURN(std::string pem, ReadPemFile(file, option));
+    loaded.tls.push_back(std::move(pem));
+  }
+  return loaded;
+}
+
+// What differs between the running and the new load, in words (never a
+// secret's value); empty when nothing does.
+std::vector<std::string> Changes(const Loaded& was, const Loaded& now) {
+  std::vector<std::string> changes;
+  std::map<std::string, const tqs1::v1::SyncConfig*> old_syncs;
+  for (const tqs1::v1::SyncConfig& sync : was.config.syncs()) {
+    old_syncs[sync.name()] = &sync;
+  }
+  for (const tqs1::v1::SyncConfig& sync : now.config.syncs()) {
+    auto it = old_syncs.find(sync.name());
+    if (it == old_syncs.end()) {
+      changes.push_back(absl::StrCat("sync \"", sync.name(), "\" added"));
+      continue;
+    }
+    if (!MessageDifferencer::Equals(*it->second, sync)) {
+      changes.push_back(absl::StrCat("sync \"", sync.name(), "\" changed"));
+    }
+    old_syncs.erase(it);
+  }
+  for (const auto& [name, sync] : old_syncs) {
+    changes.push_back(absl::StrCat("sync \"", name, "\" removed"));
+  }
+  tqs1::v1::Config rest_was = was.config;
+  tqs1::v1::Config rest_now = now.config;
+  rest_was.clear_syncs();
+  rest_now.clear_syncs();
+  if (!MessageDifferencer::Equals(rest_was.threatq(), rest_now.threatq())) {
+    changes.push_back("threatq: changed");
+  }
+  if (!MessageDifferencer::Equals(rest_was.sentinelone(),
+                                  rest_now.sentinelone())) {
+    changes.push_back("sentinelone: changed");
+  }
+  rest_was.clear_threatq();
+  rest_now.clear_threatq();
+  rest_was.clear_sentinelone();
+  rest_now.clear_sentinelone();
+  if (!MessageDifferencer::Equals(rest_was, rest_now)) {
+    changes.push_back("other settings changed");
+  }
+  if (was.secrets.threatq_password != now.secrets.threatq_password ||
+      was.secrets.threatq_client_secret != now.secrets.threatq_client_secret ||
+      was.secrets.sentinelone_api_token != now.secrets.sentinelone_api_token) {
+    changes.push_back("a vendor secret changed");
+  }
+  if (was.token != now.token) changes.push_back("the server token changed");
+  if (was.tls != now.tls) changes.push_back("a TLS file changed");
+  return changes;
+}
+
+// Runs this same program again in this process (same pid, same command
+// line), from its executable as it was started. Returns only on failure.
+absl::Status ReExec() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  std::vector<std::string> args = absl::StrSplit(cmdline, '\0');
+  if (!args.empty() && args.back().empty()) args.pop_back();
+  if (args.empty()) {
+    return absl::InternalError("cannot read this process's command line");
+  }
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  // Nothing but standard input, output and error crosses into the new
+  // image: a lock or a socket left open would outlive its owner.
+  if (DIR* fds = opendir("/proc/self/fd"); fds != nullptr) {
+    while (dirent* entry = readdir(fds)) {
+      int fd = 0;
+      if (absl::SimpleAtoi(entry->d_name, &fd) && fd > 2 && fd != dirfd(fds)) {
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+      }
+    }
+    closedir(fds);
+  }
+  execv("/proc/self/exe", argv.data());
+  return absl::InternalError(
+      absl::StrCat("cannot run tqs1 again: ", std::strerror(errno)));
+}
+
+enum class Hangup { kServeOn, kRestart };
+
+// SIGHUP: reopens the log file, then loads the config (and the files the
+// flags name) again as at start. An invalid one is refused and the running
+// one kept; a changed one restarts the server in place (ReExec(), once the
+// caller has shut it down: an apply in flight stops before its next
+// write, and the state file carries the drift over).
+Hangup OnHangup(const cli::CommandLine& cl, const cli::Io& io,
+                cli::CliLogger* logger, const Loaded& running) {
+  auto say = [&io, logger](log::LogLevel level, absl::string_view what) {
+    *io.out << "tqs1 serve: SIGHUP: " << what << "\n" << std::flush;
+    // A reload is worth a line of the log file at every verbosity.
+    const std::string line = absl::StrCat("reload: ", what);
+    if (level == log::LogLevel::kInfo) {
+      logger->Always(line);
+    } else {
+      logger->Log(level, line);
+    }
+  };
+  if (absl::Status s = logger->Reopen(); !s.ok()) {
+    say(log::LogLevel::kError,
+        absl::StrCat(s.message(), "; logging to the file open before"));
+  } else if (logger->writes_file()) {
+    say(log::LogLevel::kInfo, "log file reopened");
+  }
+  if (cl.serve_demo) {
+    say(log::LogLevel::kInfo, "--demo has no config to load again");
+    return Hangup::kServeOn;
+  }
+  absl::StatusOr<ServeSetup> setup = LoadSetup(cl);
+  absl::StatusOr<Loaded> loaded = setup.ok()
+                                      ? LoadForReload(cl, *setup, logger)
+                                      : absl::StatusOr<Loaded>(setup.status());
+  if (!loaded.ok()) {
+    say(log::LogLevel::kError,
+        absl::StrCat("the new config is refused, the running one kept: ",
+                     loaded.status().message()));
+    return Hangup::kServeOn;
+  }
+  const std::vector<std::string> changes = Changes(running, *loaded);
+  if (changes.empty()) {
+    say(log::LogLevel::kInfo,
+        absl::StrCat("config ", setup->config_file, " unchanged"));
+    return Hangup::kServeOn;
+  }
+  say(log::LogLevel::kWarning,
+      absl::StrCat("config ", setup->config_file, ": ",
+                   absl::StrJoin(changes, ", "),
+                   "; restarting in place (flags and environment variables "
+                   "stay as started: change those with a restart)"));
+  return Hangup::kRestart;
+}
+
 }  // namespace
 
 int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
@@ -104,6 +285,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const absl::Time started = absl::Now();
@@ -121,16 +303,15 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
     if (logger->writes_file()) logger->Log(log::LogLevel::kError, message);
     return cli::kExitError;
   };
-  absl::StatusOr<std::string> token =
-      ResolveToken(cl.token_file, cl.token_env, {{}, logger});
-  if (!token.ok()) return fail(token.status().message());
+  absl::StatusOr<Loaded> running = LoadForReload(cl, *setup, logger);
+  if (!running.ok()) return fail(running.status().message());
 
   ServeOptions options;
   options.listen = cl.listen;
   options.tls_cert_file = cl.tls_cert;
   options.tls_key_file = cl.tls_key;
   options.tls_client_ca_file = cl.tls_client_ca;
-  options.token = *std::move(token);
+  options.token = running->token;
   options.interval = cl.interval;
   options.jitter_seed = std::random_device()();
   options.apply_on_schedule = cl.apply_on_schedule;
@@ -181,7 +362,20 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
                               (*server)->address(), ", pid ", pid));
 
   int received = 0;
-  sigwait(&signals, &received);
+  Hangup hangup = Hangup::kServeOn;
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    hangup = OnHangup(cl, io, logger, *running);
+    if (hangup == Hangup::kRestart) break;
+  }
+  if (hangup == Hangup::kRestart) {
+    (*server)->Shutdown();
+    server->reset();
+    logger->Always(absl::StrCat("end: tqs1 ", cli::kVersion,
+                                " serve, restarting in place on SIGHUP, pid ",
+                                pid));
+    absl::Status s = ReExec();
+    return fail(s.message());
+  }
   *io.out << "tqs1 serve: " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
           << ", stopping\n"
           << std::flush;
