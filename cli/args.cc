@@ -31,6 +31,7 @@ const std::vector<std::string>& Options() {
                                    "--config",
                                    "--loglocation",
                                    "--verbosity",
+                                   "--log-format",
                                    "--name",
                                    "--state-dir",
                                    "--sync",
@@ -169,6 +170,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     } else if (absl::StartsWith(arg, "-v") && arg.size() == 3) {
       // -v1, -v2, -v3 as in the old connector's cron lines.
       if (absl::Status s = SetVerbosity(arg.substr(2), cl); !s.ok()) return s;
+    } else if (arg == "--log-format") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (*v != "text" && *v != "json") {
+        return Bad(absl::StrCat("--log-format \"", *v,
+                                "\" is not \"text\" or \"json\""));
+      }
+      cl.log_json = *v == "json";
     } else if (arg == "-n" || arg == "--name") {
       absl::StatusOr<std::string> v = value(arg);
       if (!v.ok()) return v.status();
@@ -438,14 +447,17 @@ std::string HelpText(const std::string& command) {
   const std::string common = R"(
 Options for every command that reads a config:
   -c, --config PATH       config file, or a folder holding tqs1.yaml (or
-                          NAME.yaml with -n); the folder also keeps tqs1's
-                          state (apply lock, last run). Default: .
+                          NAME.yaml with -n); without --state-dir the folder
+                          also keeps tqs1's state (apply lock, last run).
+                          Default: .
   -n, --name NAME         instance name: NAME.yaml and its own state/lock
   --state-dir DIR         keep the state in DIR instead (an existing folder;
                           the Debian package uses /var/lib/tqs1)
   -ll, --loglocation DIR  write DIR/tqs1.log (or NAME.log); "stdout" logs to
                           the console (default)
   -v, --verbosity {1,2,3} 1: errors and warnings, 2: progress, 3: everything
+  --log-format {text,json}  json: one JSON object per log line (time, level,
+                          message, run_id, sync, counts, error), for a SIEM
   --sync NAME             only this sync (repeatable)
   --no-color              no colour (also when NO_COLOR is set)
 )";
@@ -547,7 +559,8 @@ Remote (a `tqs1 serve`):
            "  --token-file PATH, --token-env VAR   the bearer token; Apply "
            "always needs it\n"
            "  --metrics-listen ADDR:PORT   Prometheus metrics on GET "
-           "/metrics\n"
+           "/metrics, HTTP\n"
+           "                           probes on /healthz and /readyz\n"
            "  --demo                   serve the demo scenario on built-in "
            "emulators\n"
            "                           (no config; to try clients and "

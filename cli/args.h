@@ -43,6 +43,9 @@ struct CommandLine {
   std::string log_location = "stdout";
   // -v/--verbosity: 1 errors and warnings, 2 progress, 3 everything.
   int verbosity = 1;
+  // --log-format json: log lines as JSON objects (cli/logging.h); "text",
+  // the default: as the old connector's.
+  bool log_json = false;
   // -n/--name: the instance name: selects <name>.yaml and its own state.
   std::string name;
   // --state-dir: the folder of tqs1's state (apply lock, last-run record,

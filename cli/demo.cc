@@ -8,7 +8,6 @@
 #include <random>
 #include <set>
 #include <system_error>
-#include <system_error>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 
 namespace tqs1::cli {
 namespace {
@@ -32,21 +33,66 @@ absl::StatusOr<std::FILE*> OpenLogFile(const std::string& path) {
   return file;
 }
 
-// Appends "<UTC time> <letter> <message>" lines to a file.
-class FileLogger : public CliLogger {
+const char* LevelWord(log::LogLevel level) {
+  switch (level) {
+    case log::LogLevel::kError:
+      return "error";
+    case log::LogLevel::kWarning:
+      return "warning";
+    case log::LogLevel::kInfo:
+      return "info";
+    case log::LogLevel::kDebug:
+      return "debug";
+  }
+  return "info";
+}
+
+// The sync a message names by tqs1's convention, `sync "NAME": ...`;
+// empty when it names none.
+std::string SyncOfMessage(absl::string_view message) {
+  if (!absl::ConsumePrefix(&message, "sync \"")) return "";
+  const size_t end = message.find("\": ");
+  return end == absl::string_view::npos ? ""
+                                        : std::string(message.substr(0, end));
+}
+
+// The logger of a run, to a log file (-ll DIR) or the console (standard
+// error), in either format.
+class RunLogger : public CliLogger {
  public:
-  FileLogger(std::string path, std::FILE* file, log::LogLevel max_level)
-      : path_(std::move(path)), file_(file), max_level_(max_level) {}
-  ~FileLogger() override { std::fclose(file_); }
+  // `file` null: the console. Owns `file`.
+  RunLogger(std::string path, std::FILE* file, log::LogLevel max_level,
+            LogFormat format)
+      : path_(std::move(path)),
+        file_(file),
+        max_level_(max_level),
+        format_(format),
+        run_id_(log::NewRunId()) {}
+  ~RunLogger() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
 
   void Log(log::LogLevel level, absl::string_view message) override {
-    if (level > max_level_) return;
-    Write(log::LogLevelLetter(level), message);
+    LogWith(level, message, {});
   }
-  void Always(absl::string_view message) override { Write('I', message); }
-  bool writes_file() const override { return true; }
+  void Always(absl::string_view message) override { AlwaysWith(message, {}); }
+  void LogWith(log::LogLevel level, absl::string_view message,
+               const log::LogFields& fields) override {
+    if (level > max_level_) return;
+    Write(level, message, fields);
+  }
+  // A log file keeps it at every verbosity; the console shows it as
+  // progress.
+  void AlwaysWith(absl::string_view message,
+                  const log::LogFields& fields) override {
+    if (file_ == nullptr && log::LogLevel::kInfo > max_level_) return;
+    Write(log::LogLevel::kInfo, message, fields);
+  }
+  bool writes_file() const override { return file_ != nullptr; }
+  const std::string& run_id() const override { return run_id_; }
 
   absl::Status Reopen() override {
+    if (file_ == nullptr) return absl::OkStatus();
     absl::StatusOr<std::FILE*> file = OpenLogFile(path_);
     if (!file.ok()) return file.status();
     absl::MutexLock lock(&mu_);
@@ -56,33 +102,61 @@ class FileLogger : public CliLogger {
   }
 
  private:
-  void Write(char letter, absl::string_view message) {
-    std::string line =
-        absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
-                                      absl::UTCTimeZone()),
-                     " ", std::string(1, letter), " ", message, "\n");
+  std::string Line(log::LogLevel level, absl::string_view message,
+                   const log::LogFields& fields) const {
+    const absl::Time now = absl::Now();
+    if (format_ == LogFormat::kText) {
+      if (file_ == nullptr) {
+        return absl::StrCat(std::string(1, log::LogLevelLetter(level)),
+                            " tqs1: ", message, "\n");
+      }
+      return absl::StrCat(
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), " ",
+          std::string(1, log::LogLevelLetter(level)), " ", message, "\n");
+    }
+    nlohmann::ordered_json line;
+    line["time"] =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now, absl::UTCTimeZone());
+    line["level"] = LevelWord(level);
+    line["message"] = std::string(message);
+    const absl::string_view scoped = log::LogScope::RunId();
+    line["run_id"] = scoped.empty() ? run_id_ : std::string(scoped);
+    std::string sync = fields.sync;
+    if (sync.empty()) sync = std::string(log::LogScope::Sync());
+    if (sync.empty()) sync = SyncOfMessage(message);
+    if (!sync.empty()) line["sync"] = sync;
+    if (!fields.counts.empty()) {
+      nlohmann::ordered_json& counts = line["counts"];
+      counts = nlohmann::ordered_json::object();
+      for (const auto& [name, value] : fields.counts) counts[name] = value;
+    }
+    if (!fields.error.empty()) {
+      line["error"] = fields.error;
+    } else if (level == log::LogLevel::kError) {
+      line["error"] = std::string(message);
+    }
+    // Values from the vendors may hold invalid UTF-8: replaced, never a
+    // throw and never a line that is not JSON.
+    return absl::StrCat(
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+        "\n");
+  }
+
+  void Write(log::LogLevel level, absl::string_view message,
+             const log::LogFields& fields) {
+    const std::string line = Line(level, message, fields);
     absl::MutexLock lock(&mu_);
-    std::fwrite(line.data(), 1, line.size(), file_);
-    std::fflush(file_);
+    std::FILE* out = file_ != nullptr ? file_ : stderr;
+    std::fwrite(line.data(), 1, line.size(), out);
+    std::fflush(out);
   }
 
   const std::string path_;
   absl::Mutex mu_;
   std::FILE* file_ ABSL_GUARDED_BY(mu_);
   const log::LogLevel max_level_;
-};
-
-// The console: log::StderrLogger; Always() lines are progress (kInfo).
-class ConsoleLogger : public CliLogger {
- public:
-  explicit ConsoleLogger(log::LogLevel max_level) : stderr_(max_level) {}
-  void Log(log::LogLevel level, absl::string_view message) override {
-    stderr_.Log(level, message);
-  }
-  bool writes_file() const override { return false; }
-
- private:
-  log::StderrLogger stderr_;
+  const LogFormat format_;
+  const std::string run_id_;
 };
 
 }  // namespace
@@ -94,11 +168,12 @@ log::LogLevel LevelForVerbosity(int verbosity) {
 }
 
 absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
-    absl::string_view location, absl::string_view instance_name,
-    int verbosity) {
+    absl::string_view location, absl::string_view instance_name, int verbosity,
+    LogFormat format) {
   log::LogLevel level = LevelForVerbosity(verbosity);
   if (location == "stdout" || location.empty()) {
-    return std::unique_ptr<CliLogger>(std::make_unique<ConsoleLogger>(level));
+    return std::unique_ptr<CliLogger>(
+        std::make_unique<RunLogger>("", nullptr, level, format));
   }
   std::string path = absl::StrCat(location, "/", instance_name, ".log");
   absl::StatusOr<std::FILE*> file = OpenLogFile(path);
@@ -108,7 +183,7 @@ absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
                      location, "\" must be a writable folder, or \"stdout\")"));
   }
   return std::unique_ptr<CliLogger>(
-      std::make_unique<FileLogger>(std::move(path), *file, level));
+      std::make_unique<RunLogger>(std::move(path), *file, level, format));
 }
 
 LogTee::~LogTee() {

@@ -2,7 +2,19 @@
 // default) logs to the console (standard error, so that standard output
 // stays the plan), `-ll DIR` appends to DIR/<instance>.log with UTC
 // timestamps (the file is created with mode 0640); `-v {1,2,3}` chooses how
-// much.
+// much. `--log-format json` writes either as one JSON object per line, for
+// a SIEM:
+//
+//   {"time":"2026-05-01T10:00:00.123Z","level":"info","message":"sync \"a\":
+//    ...","run_id":"5f0c...","sync":"a","counts":{"created":1}}
+//
+// `time` (UTC, RFC 3339 with milliseconds), `level` (error, warning, info,
+// debug), `message` and `run_id` (the same on every line of one run: a
+// process, or a round or call of `tqs1 serve` under a log::LogScope) are
+// always there; `sync` when the line concerns one (log::LogFields, the
+// log::LogScope it is logged in, or a message of the form
+// `sync "NAME": ...`), `counts` when it has some,
+// `error` on error lines. Invalid UTF-8 is replaced.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<CliLogger> logger,
 //                    MakeLogger("/var/log/tq_labs", "tqs1", 3));
@@ -44,17 +56,22 @@ class CliLogger : public log::Logger {
   // on, so that cron's mail of a quiet run stays empty.
   // Whether this logger writes a file (-ll DIR), not the console.
   virtual bool writes_file() const = 0;
+  // The id of this run (see the file comment).
+  virtual const std::string& run_id() const = 0;
   // Opens the log file again by its path (after logrotate renamed it: the
   // next lines go to a new file there); the console: nothing to do. On an
   // error the old file is kept and the error names the path.
   virtual absl::Status Reopen() { return absl::OkStatus(); }
 };
 
+enum class LogFormat { kText, kJson };
+
 // kInvalidArgument when DIR is not a folder tqs1 can write a log file in.
 // A new log file is created with mode 0640 (an existing one keeps its
 // mode).
 absl::StatusOr<std::unique_ptr<CliLogger>> MakeLogger(
-    absl::string_view location, absl::string_view instance_name, int verbosity);
+    absl::string_view location, absl::string_view instance_name, int verbosity,
+    LogFormat format = LogFormat::kText);
 
 // A std::streambuf in front of the terminal's standard error: every byte
 // goes on to `terminal` unchanged, and, while a logger is set, every

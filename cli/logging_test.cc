@@ -17,6 +17,7 @@
 #include "base/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace tqs1::cli {
 namespace {
@@ -102,6 +103,68 @@ TEST(MakeLoggerTest, ReopenAfterARename) {
   absl::Status reopened = (*orphan)->Reopen();
   EXPECT_THAT(reopened.message(), HasSubstr(gone + "/tqs1.log"));
   (*orphan)->Always("kept writing");  // no crash, goes to the old file
+}
+
+// --log-format json: every line one JSON object a SIEM can take, with the
+// run's id on each and the sync, counts and error where there are some.
+TEST(MakeLoggerTest, JsonLines) {
+  const std::string dir = TempDir("json");
+  std::string run_id;
+  {
+    absl::StatusOr<std::unique_ptr<CliLogger>> logger =
+        MakeLogger(dir, "j", 1, LogFormat::kJson);
+    ASSERT_TRUE(logger.ok()) << logger.status();
+    run_id = (*logger)->run_id();
+    (*logger)->Always("start: tqs1 apply");
+    (*logger)->Log(log::LogLevel::kInfo, "not at -v1");
+    (*logger)->Log(log::LogLevel::kError,
+                   "sync \"c2 -> HQ\": site \"HQ\" not found");
+    log::LogFields fields;
+    fields.sync = "c2";
+    fields.counts = {{"created", 2}, {"deleted", 0}};
+    (*logger)->AlwaysWith("applied \"quoted\"\n\tand \xff bad UTF-8", fields);
+    {
+      const log::LogScope round("round-1", "branch");
+      (*logger)->Log(log::LogLevel::kWarning, "in a round");
+      const log::LogScope inner("", "");
+      (*logger)->Log(log::LogLevel::kWarning, "nested");
+    }
+    (*logger)->Log(log::LogLevel::kWarning, "after the round");
+  }
+  EXPECT_THAT(run_id, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  std::vector<std::string> lines = FileLines(dir + "/j.log");
+  ASSERT_THAT(lines, SizeIs(6));
+  std::vector<nlohmann::json> parsed;
+  for (const std::string& line : lines) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_THAT(j["time"].get<std::string>(),
+                ::testing::MatchesRegex(
+                    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z"));
+    parsed.push_back(std::move(j));
+  }
+  EXPECT_EQ(parsed[0]["level"], "info");
+  EXPECT_EQ(parsed[0]["message"], "start: tqs1 apply");
+  EXPECT_EQ(parsed[0]["run_id"], run_id);
+  EXPECT_FALSE(parsed[0].contains("sync"));
+  EXPECT_FALSE(parsed[0].contains("error"));
+
+  EXPECT_EQ(parsed[1]["level"], "error");
+  EXPECT_EQ(parsed[1]["sync"], "c2 -> HQ");
+  EXPECT_EQ(parsed[1]["error"], "sync \"c2 -> HQ\": site \"HQ\" not found");
+
+  EXPECT_EQ(parsed[2]["sync"], "c2");
+  EXPECT_EQ(parsed[2]["counts"],
+            nlohmann::json({{"created", 2}, {"deleted", 0}}));
+  EXPECT_EQ(parsed[2]["message"],
+            "applied \"quoted\"\n\tand \xef\xbf\xbd bad UTF-8");
+
+  EXPECT_EQ(parsed[3]["run_id"], "round-1");
+  EXPECT_EQ(parsed[3]["sync"], "branch");
+  EXPECT_EQ(parsed[4]["run_id"], "round-1");  // an empty scope keeps both
+  EXPECT_EQ(parsed[4]["sync"], "branch");
+  EXPECT_EQ(parsed[5]["run_id"], run_id);
+  EXPECT_FALSE(parsed[5].contains("sync"));
 }
 
 TEST(MakeLoggerTest, ConsoleAndUnwritableFolder) {

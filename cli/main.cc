@@ -97,7 +97,7 @@ int CheckConfigOnly(const tqs1::v1::Config& config,
 // plan, apply or check with a config that was found, once the logger
 // exists.
 int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
-             const Io& io, log::Logger* logger) {
+             const Io& io, CliLogger* logger) {
   absl::StatusOr<tqs1::v1::Config> config =
       config::LoadConfigFile(paths.config_file);
   if (!config.ok()) {
@@ -139,6 +139,7 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
   }
   tqs1::v1::LastRun record;
   record.set_command("apply");
+  record.set_run_id(logger->run_id());
   *record.mutable_started() = ToTimestamp(absl::Now());
   int code =
       RunApply(*config, *backends, ApplyCommandFrom(cl), io, logger, &record);
@@ -168,7 +169,8 @@ int PlanOrApply(const CommandLine& cl, const Io& io, LogTee& tee,
     instance = cl.name;
   }
   absl::StatusOr<std::unique_ptr<CliLogger>> logger =
-      MakeLogger(cl.log_location, instance, cl.verbosity);
+      MakeLogger(cl.log_location, instance, cl.verbosity,
+                 cl.log_json ? LogFormat::kJson : LogFormat::kText);
   if (!logger.ok()) {
     *io.err << "Error: " << logger.status().message() << "\n";
     if (!paths.ok()) *io.err << "Error: " << paths.status().message() << "\n";

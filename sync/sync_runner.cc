@@ -90,6 +90,31 @@ absl::StatusOr<Plan> PlanSteps(
   return plan;
 }
 
+// The counts of a plan and of an apply, for a log a machine reads.
+log::LogFields PlanFields(const Plan& plan) {
+  const tqs1::v1::PlanSummary& s = plan.summary();
+  log::LogFields fields;
+  fields.counts = {{"creates", s.creates()},
+                   {"updates", s.updates()},
+                   {"deletes", s.deletes()},
+                   {"addresses_desired", plan.inputs().desired()},
+                   {"addresses_newly_blocked", s.newly_blocked()},
+                   {"addresses_unblocked", s.unblocked()},
+                   {"guard_blocked", s.blocked() ? 1u : 0u}};
+  return fields;
+}
+
+log::LogFields ReportFields(const tqs1::v1::ApplyReport& report) {
+  log::LogFields fields;
+  fields.counts = {{"created", report.created()},
+                   {"updated", report.updated()},
+                   {"deleted", report.deleted()},
+                   {"addresses_blocked", report.addresses_blocked()},
+                   {"addresses_unblocked", report.addresses_unblocked()},
+                   {"duration_ms", report.duration_ms()}};
+  return fields;
+}
+
 }  // namespace
 
 absl::StatusOr<Plan> PlanSync(
@@ -158,6 +183,8 @@ SyncRunResult RunSync(const RunSyncRequest& request,
       request.never_block != nullptr ? *request.never_block : none;
   SyncRunResult run;
   run.report.set_sync_name(reconciler::SyncDisplayName(sync));
+  // Every line this run logs concerns the sync (`--log-format json`).
+  const log::LogScope scope("", run.report.sync_name());
   auto fail = [&run](SyncStep step, absl::Status status) {
     run.outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
     run.failed_step = step;
@@ -185,6 +212,14 @@ SyncRunResult RunSync(const RunSyncRequest& request,
   }
   const Plan& plan = *run.plan;
   run.report.set_sync_name(plan.sync_name());
+  log::LogTo(
+      request.apply_options.logger, log::LogLevel::kInfo,
+      absl::StrCat("planned sync \"", plan.sync_name(),
+                   "\": ", plan.summary().creates(), " to create, ",
+                   plan.summary().updates(), " to update, ",
+                   plan.summary().deletes(), " to delete",
+                   plan.summary().blocked() ? "; blocked by a guard" : ""),
+      PlanFields(plan));
   if (request.on_plan) request.on_plan(plan);
 
   // 2.-5. What the plan calls for before anything is written. A blocked
@@ -231,7 +266,8 @@ SyncRunResult RunSync(const RunSyncRequest& request,
                absl::StrCat("applied sync \"", plan.sync_name(),
                             "\": ", run.report.created(), " created, ",
                             run.report.updated(), " updated, ",
-                            run.report.deleted(), " deleted"));
+                            run.report.deleted(), " deleted"),
+               ReportFields(run.report));
     return run;
   }
   if (std::optional<tqs1::v1::ApplyReport> partial =

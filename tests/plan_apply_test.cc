@@ -8,8 +8,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/config/state.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "reconciler/ownership.h"
 #include "testing/builders.h"
 #include "testing/vendors_env.h"
@@ -408,6 +411,55 @@ TEST_F(PlanApplyTest, OneFailingSyncDoesNotStopTheOthers) {
   RunResult plan = Run({"plan", "--detailed-exitcode", "-c", dir});
   EXPECT_EQ(plan.exit_code, 1) << plan;
   EXPECT_TRUE(Contains(plan.out, "No changes.")) << plan;
+}
+
+// --log-format json, as a SIEM reads it: every line of the log file one
+// JSON object, all with the run id the last-run record names; the plan and
+// apply lines with their sync and counts, the failed sync's with its error.
+TEST_F(PlanApplyTest, JsonLogLinesOfOneRun) {
+  env().tq().AddCollection(kCollection, Ipv4Indicators(0, 300));
+  site_ = env().AddSite("HQ");
+  const std::string dir = WriteConfig(
+      "c", env().ConfigYaml({{"c2-branch", kCollection, "Branch", ""},
+                             {"c2-hq", kCollection, "HQ", ""}}));
+  const std::string logs = MakeDir("logs");
+  RunResult r = Run({"apply", "--auto-approve", "-c", dir, "-ll", logs, "-v",
+                     "2", "--log-format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+
+  absl::StatusOr<tqs1::v1::LastRun> record =
+      config::LoadLastRun(dir + "/tqs1.last-run.json");
+  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_THAT(record->run_id(), ::testing::MatchesRegex("[0-9a-f]{16}"));
+  int planned = 0, applied = 0, failed = 0;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(logs + "/tqs1.log"), '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j.value("run_id", ""), record->run_id()) << line;
+    for (const char* key : {"time", "level", "message"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    }
+    const std::string message = j.value("message", "");
+    if (absl::StartsWith(message, "planned sync \"c2-hq\"")) {
+      ++planned;
+      EXPECT_EQ(j.value("sync", ""), "c2-hq") << line;
+      EXPECT_EQ(j["counts"].value("creates", -1), 1) << line;
+      EXPECT_EQ(j["counts"].value("addresses_newly_blocked", -1), 300) << line;
+    }
+    if (absl::StartsWith(message, "applied sync \"c2-hq\"")) {
+      ++applied;
+      EXPECT_EQ(j["counts"].value("created", -1), 1) << line;
+      EXPECT_EQ(j["counts"].value("addresses_blocked", -1), 300) << line;
+    }
+    if (j.value("level", "") == "error" && j.value("sync", "") == "c2-branch") {
+      ++failed;
+      EXPECT_TRUE(Contains(j.value("error", ""), "Branch")) << line;
+    }
+  }
+  EXPECT_EQ(planned, 1);
+  EXPECT_EQ(applied, 1);
+  EXPECT_GE(failed, 1);
 }
 
 TEST_F(PlanApplyTest, SyncFlagLimitsARun) {

@@ -212,6 +212,7 @@ LastRun SampleRecord() {
   LastRun record;
   record.set_format(std::string(kLastRunFormat));
   record.set_command("apply");
+  record.set_run_id("5f0c2a9e1b3d4c6a");
   *record.mutable_started() = ToTimestamp(t0);
   *record.mutable_finished() = ToTimestamp(t0 + absl::Seconds(42));
   SyncRun* applied = record.add_syncs();
@@ -239,6 +240,7 @@ TEST_F(StateTest, LastRunJson) {
   "command": "apply",
   "finished": "2024-05-01T10:00:42.123Z",
   "format": "tqs1.last-run.v2",
+  "run_id": "5f0c2a9e1b3d4c6a",
   "started": "2024-05-01T10:00:00.123Z",
   "syncs": [
     {

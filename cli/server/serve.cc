@@ -68,7 +68,9 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
       config::ResolveConfigPaths(cl.config, cl.name, cl.state_dir));
   ASSIGN_OR_RETURN(
       setup.logger,
-      cli::MakeLogger(cl.log_location, paths.instance_name, cl.verbosity));
+      cli::MakeLogger(
+          cl.log_location, paths.instance_name, cl.verbosity,
+          cl.log_json ? cli::LogFormat::kJson : cli::LogFormat::kText));
   setup.config_file = paths.config_file;
   ASSIGN_OR_RETURN(setup.config, config::LoadConfigFile(paths.config_file));
   config::SecretOptions secret_options;
@@ -92,7 +94,9 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
 absl::StatusOr<ServeSetup> DemoSetup(const cli::CommandLine& cl) {
   ServeSetup setup;
   ASSIGN_OR_RETURN(setup.logger,
-                   cli::MakeLogger(cl.log_location, "tqs1", cl.verbosity));
+                   cli::MakeLogger(cl.log_location, "tqs1", cl.verbosity,
+                                   cl.log_json ? cli::LogFormat::kJson
+                                               : cli::LogFormat::kText));
   config::Credentials secrets;
   secrets.threatq_password = "demo-password";
   secrets.sentinelone_api_token = "demo-token";

@@ -327,6 +327,8 @@ void SyncSupervisor::RecordPlan(const std::string& name,
 
 absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
     const std::string& name, const PlanOptions& options) {
+  // One run: every line it logs carries its own run id.
+  const log::LogScope scope(log::NewRunId(), name);
   absl::StatusOr<std::vector<std::string>> selected = Select({name});
   if (!selected.ok()) return selected.status();
   sync::SyncRunResult run;
@@ -439,6 +441,7 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     const ApplyReservation& reservation, const std::string& name,
     const PlanOptions& options, std::function<bool()> should_stop,
     const tqs1::v1::Plan* reviewed) {
+  const log::LogScope scope(log::NewRunId(), name);
   if (std::find(reservation.syncs().begin(), reservation.syncs().end(), name) ==
       reservation.syncs().end()) {
     return absl::FailedPreconditionError(
@@ -535,6 +538,7 @@ absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(
 
 void SyncSupervisor::Observe(const std::string& name,
                              const std::function<bool()>& cancelled) {
+  const log::LogScope scope(log::NewRunId(), name);
   uint64_t stale_marks = 0;
   {
     absl::MutexLock lock(&mu_);
