@@ -2,9 +2,15 @@
 // `tqs1 apply` runs beside it on the same state folder.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -85,11 +91,12 @@ class ServeTest : public E2eTest {
   // Starts `tqs1 serve -c dir --listen 127.0.0.1:0 --interval 0s` and
   // returns the address it listens on ("" if it did not start).
   std::string StartServe(const std::string& dir,
-                         std::vector<std::string> flags = {}) {
+                         std::vector<std::string> flags = {},
+                         const EnvOverrides& env = {}) {
     std::vector<std::string> args = {
         "serve", "-c", dir, "--listen", "127.0.0.1:0", "--interval", "0s"};
     args.insert(args.end(), flags.begin(), flags.end());
-    serve_ = std::make_unique<Process>(Start(args));
+    serve_ = std::make_unique<Process>(Start(args, env));
     if (!WaitForOutput(*serve_, "; observing")) return "";
     return ListeningOn(serve_->OutputSoFar());
   }
@@ -370,6 +377,79 @@ TEST_F(ServeTest, SighupKeepsTheRunningConfigWhenTheNewOneIsInvalid) {
   EXPECT_EQ(drift.exit_code, 2) << drift;
   EXPECT_TRUE(Contains(drift.out, "c2: drifted: 3,000 missing")) << drift;
   EXPECT_EQ(StopServe(), 0);
+}
+
+// systemd's side of Type=notify: an abstract datagram socket, as systemd
+// passes in NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  NotifySocket() {
+    name_ = absl::StrCat("tqs1-notify-test-", getpid());
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path + 1, name_.data(), name_.size());
+    bound_ = fd_ >= 0 &&
+             bind(fd_, reinterpret_cast<sockaddr*>(&addr),
+                  offsetof(sockaddr_un, sun_path) + 1 + name_.size()) == 0;
+  }
+  ~NotifySocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool bound() const { return bound_; }
+  std::string env_value() const { return "@" + name_; }
+
+  // Messages until one holds `state` (true), or 20 s pass (false).
+  bool WaitFor(const std::string& state) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      pollfd p = {fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) continue;
+      const std::string message(buffer, static_cast<size_t>(n));
+      messages_.push_back(message);
+      if (Contains(message, state)) return true;
+    }
+    return false;
+  }
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  std::string name_;
+  int fd_ = -1;
+  bool bound_ = false;
+  std::vector<std::string> messages_;
+};
+
+// Under systemd (Type=notify, WatchdogSec=): READY=1 once it serves, the
+// watchdog fed while it is live, RELOADING=1 and READY=1 again across a
+// restart in place, STOPPING=1 on SIGTERM.
+TEST_F(ServeTest, TellsSystemdItIsReadyFeedsItsWatchdogAndStops) {
+  NotifySocket systemd;
+  ASSERT_TRUE(systemd.bound());
+  const std::string dir = OneSync();
+  const std::string server = StartServe(
+      dir, {},
+      {{"NOTIFY_SOCKET", systemd.env_value()}, {"WATCHDOG_USEC", "200000"}});
+  ASSERT_NE(server, "");
+  ASSERT_TRUE(systemd.WaitFor("READY=1"));
+  EXPECT_TRUE(
+      Contains(systemd.messages().back(), "STATUS=serving on " + server));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(systemd.WaitFor("WATCHDOG=1"));
+
+  env().AddSite("Branch");
+  WriteConfig("c",
+              env().ConfigYaml({{"c2", kCollection, "HQ", ""},
+                                {"c2-branch", kCollection, "Branch", ""}}));
+  serve_->Signal(SIGHUP);
+  ASSERT_TRUE(systemd.WaitFor("RELOADING=1"));
+  ASSERT_TRUE(systemd.WaitFor("READY=1"));
+  ASSERT_TRUE(systemd.WaitFor("WATCHDOG=1"));  // the new image feeds it too
+
+  EXPECT_EQ(StopServe(), 0);
+  EXPECT_TRUE(systemd.WaitFor("STOPPING=1"));
 }
 
 }  // namespace

@@ -19,6 +19,9 @@ packages=(
   libcpp-httplib-dev libssl-dev openssl zlib1g-dev
   # JSON for the vendors' wire formats; YAML for the config file.
   nlohmann-json3-dev libyaml-cpp-dev
+  # sd_notify: `tqs1 serve` tells systemd it is ready, reloading, stopping,
+  # and feeds its watchdog (Type=notify).
+  libsystemd-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev time
   # libFuzzer builds of tests/fuzz (tests/fuzz/run.sh).

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,13 +15,16 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "base/net.h"
 #include "base/status_macros.h"
@@ -227,6 +231,52 @@ absl::Status ReExec() {
       absl::StrCat("cannot run tqs1 again: ", std::strerror(errno)));
 }
 
+// systemd's notify protocol (Type=notify): READY=1, RELOADING=1,
+// STOPPING=1, STATUS=. A no-op when systemd did not start tqs1 (no
+// NOTIFY_SOCKET).
+void NotifySystemd(const std::string& state) { sd_notify(0, state.c_str()); }
+
+// Feeds systemd's watchdog (WatchdogSec= in the unit) at half its period
+// while the server is live (its schedule loop turns): a server that hangs,
+// or whose loop stalls, is no longer fed, and systemd restarts it. Nothing
+// when the unit sets no watchdog.
+class Watchdog {
+ public:
+  Watchdog(Tqs1Server* server, log::Logger* logger) {
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    const absl::Duration period = absl::Microseconds(usec) / 2;
+    thread_ = std::thread([this, server, logger, period] {
+      bool fed = true;
+      absl::MutexLock lock(&mu_);
+      do {
+        const ProbeAnswer live = server->Liveness();
+        if (live.ok) NotifySystemd("WATCHDOG=1");
+        if (!live.ok && fed) {
+          logger->Log(
+              log::LogLevel::kError,
+              absl::StrCat("systemd's watchdog is no longer fed: ",
+                           absl::StripTrailingAsciiWhitespace(live.text)));
+        }
+        fed = live.ok;
+      } while (!mu_.AwaitWithTimeout(absl::Condition(&stopped_), period));
+    });
+  }
+  ~Watchdog() { Stop(); }
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopped_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 enum class Hangup { kServeOn, kRestart };
 
 // SIGHUP: reopens the log file, then loads the config (and the files the
@@ -364,6 +414,9 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
           << std::flush;
   logger->Always(absl::StrCat("start: tqs1 ", cli::kVersion, " serve on ",
                               (*server)->address(), ", pid ", pid));
+  NotifySystemd(
+      absl::StrCat("READY=1\nSTATUS=serving on ", (*server)->address()));
+  Watchdog watchdog(server->get(), logger);
 
   int received = 0;
   Hangup hangup = Hangup::kServeOn;
@@ -371,7 +424,10 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
     hangup = OnHangup(cl, io, logger, *running);
     if (hangup == Hangup::kRestart) break;
   }
+  watchdog.Stop();
   if (hangup == Hangup::kRestart) {
+    // The process that follows says READY=1 again.
+    NotifySystemd("RELOADING=1\nSTATUS=restarting in place on SIGHUP");
     (*server)->Shutdown();
     server->reset();
     logger->Always(absl::StrCat("end: tqs1 ", cli::kVersion,
@@ -383,6 +439,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   *io.out << "tqs1 serve: " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
           << ", stopping\n"
           << std::flush;
+  NotifySystemd("STOPPING=1");
   (*server)->Shutdown();
   server->reset();  // before the emulators of --demo
   logger->Always(

@@ -132,6 +132,11 @@ class Tqs1Server {
 
   SyncSupervisor& supervisor() { return *supervisor_; }
 
+  // Liveness and readiness as the health service says them, in words
+  // (GET /healthz and /readyz; systemd's watchdog is fed while live).
+  ProbeAnswer Liveness();
+  ProbeAnswer Readiness();
+
   // Stops accepting calls, ends WatchDrift streams, lets an in-flight apply
   // stop before its next write, waits up to shutdown_grace for calls, stops
   // the schedule and the metrics page. Idempotent; thread-safe.
@@ -150,8 +155,6 @@ class Tqs1Server {
     std::vector<std::string> not_ready;
   };
   Health HealthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  ProbeAnswer Liveness();
-  ProbeAnswer Readiness();
   // The metrics listener's pages: metrics, Liveness() and Readiness().
   MetricsPages Pages();
   void UpdateHealth();
