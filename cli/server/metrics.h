@@ -37,14 +37,18 @@ class Server;
 
 namespace tqs1::server {
 
-// Per sync (label sync="<name>"): tqs1_sync_healthy, tqs1_sync_in_sync,
-// tqs1_sync_source_reachable, tqs1_sync_drift_rounds, tqs1_sync_observed,
-// tqs1_sync_addresses_desired, _blocked, _missing, _extra, tqs1_sync_conflicts,
-// tqs1_sync_last_success_timestamp_seconds,
+// Per sync (label sync="<name>"): health (tqs1_sync_healthy, _observed,
+// _in_sync, _source_reachable, _drift_rounds), the drift and address space
+// (tqs1_sync_addresses_{desired,blocked,missing,extra,not_enforced} and
+// their ipv4/ipv6 forms, _conflicts, _disabled_rules), the site's Firewall
+// Control (tqs1_sync_firewall_{known,disabled,inherited}), _warnings,
+// _rejected_values, tqs1_sync_last_success_timestamp_seconds and
 // tqs1_sync_last_apply_timestamp_seconds (0 when never),
-// tqs1_sync_reconciles_total{result="ok|error"},
-// tqs1_sync_applies_total{result="ok|error"}; and
-// tqs1_api_calls_total{vendor,operation,code}; with a `token_expiry`,
+// tqs1_sync_guard_tripped{guard}, tqs1_sync_reconciles_total and
+// tqs1_sync_applies_total{result="ok|error|guard_blocked"}, and the
+// histograms tqs1_sync_reconcile_duration_seconds and
+// tqs1_sync_apply_duration_seconds; then tqs1_build_info{version,commit},
+// tqs1_api_calls_total{vendor,operation,code} and, with a `token_expiry`,
 // tqs1_sentinelone_token_expiry_timestamp_seconds. Label values are escaped
 // (backslash, quote, newline). Deterministic: same input, same text.
 std::string RenderMetrics(

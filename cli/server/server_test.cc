@@ -715,6 +715,24 @@ TEST(ServerTest, MetricsForAlerts) {
   EXPECT_EQ(metrics()[rounds], 0);  // in sync
 }
 
+// ThreatQ answered even when the sync failed later, at SentinelOne: the
+// alert on ThreatQ stays quiet.
+TEST(ServerTest, ThreatQReachableWhenSentinelOneFails) {
+  ServeOptions serve;
+  serve.metrics_listen = "127.0.0.1:0";
+  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  ASSERT_NE(env, nullptr);
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.count = 1000;
+  env->vendors().s1().server().InjectFault(fault);
+  env->supervisor().ReconcileAll(/*apply=*/false);
+  auto statuses = env->supervisor().Statuses();
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_FALSE(statuses[0].second.healthy);
+  EXPECT_TRUE(statuses[0].second.source_reachable);
+}
+
 // The HTTP probes say what the gRPC health service says.
 TEST(ServerTest, HealthzAndReadyz) {
   ServeOptions serve;

@@ -290,7 +290,8 @@ void SyncSupervisor::RecordPlan(const std::string& name,
   if (!run.plan.has_value()) {
     ++s.reconciles_failed;
     s.healthy = false;
-    if (source_failed) s.source_reachable = false;
+    // The collection is read first: a later step failing read it.
+    s.source_reachable = !source_failed;
     // Keep the last known good counts: a failed read is not "nothing is
     // desired".
     s.drift.set_last_error(std::string(run.status.message()));
