@@ -36,6 +36,9 @@ packages=(
   # lintian; its install test on a fresh root (tools/package_test.sh) and
   # systemd-analyze for its units; man for the man page's check.
   dpkg-dev lintian mmdebstrap systemd man-db
+  # The monitoring's tests (monitoring/): promtool checks and unit-tests the
+  # alert rules; curl fetches a real server's metrics page.
+  prometheus curl
 )
 
 missing=()
