@@ -466,7 +466,8 @@ Exit codes:
   0  success; with --detailed-exitcode: every site in sync
   1  error (config, network, vendor API, or a sync failed)
   2  with --detailed-exitcode: changes pending
-  3  a guard blocks a plan (empty source, mass unblock): nothing applied
+  3  a guard blocks a plan (empty source, mass unblock, Firewall Control
+     disabled, a rule tqs1 cannot manage): nothing applied
 )";
   const std::string client = R"(
 Remote (a `tqs1 serve`):
@@ -621,6 +622,11 @@ Remote (a `tqs1 serve`):
            "  --demo          check the built-in emulators of `tqs1 demo` "
            "instead\n" +
            common;
+  }
+  if (command == "version") {
+    return "Usage: tqs1 version (or tqs1 --version, -V)\n\n"
+           "Prints tqs1's version and the git commit it was built from, "
+           "e.g.\n  tqs1 0.1.0 (commit 4b14c9e0a1b2)\n";
   }
   if (command == "init") {
     return "Usage: tqs1 init [-c FOLDER] [-n NAME]\n\n"
