@@ -44,6 +44,31 @@ std::unique_ptr<ServerTestEnv> StartEnv(ServeOptions serve = {}) {
   return env.ok() ? *std::move(env) : nullptr;
 }
 
+// Every call to `vendor` fails with a 500 from now on (ClearFaults() ends
+// it).
+void FailEveryCall(emulator::EmulatorServer& vendor) {
+  emulator::Fault fault;
+  fault.kind = emulator::FaultKind::kServerError;
+  fault.count = 1000;
+  vendor.InjectFault(fault);
+}
+
+// A server with a metrics listener, and an HTTP client of it.
+struct WithMetrics {
+  std::unique_ptr<ServerTestEnv> env;
+  std::unique_ptr<httplib::Client> http;
+};
+WithMetrics StartEnvWithMetrics(ServeOptions serve = {}) {
+  serve.metrics_listen = "127.0.0.1:0";
+  WithMetrics out;
+  out.env = StartEnv(serve);
+  if (out.env != nullptr) {
+    out.http = std::make_unique<httplib::Client>(
+        "127.0.0.1", out.env->server().metrics_port());
+  }
+  return out;
+}
+
 void WithToken(grpc::ClientContext& context, const std::string& token) {
   context.AddMetadata("authorization", "Bearer " + token);
 }
@@ -574,10 +599,7 @@ TEST(ServerTest, HealthFollowsThreatQ) {
   EXPECT_EQ(CheckHealth(channel, "tqs1.v1.Tqs1").value_or("?"), "SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "SERVING");
 
-  emulator::Fault fault;
-  fault.kind = emulator::FaultKind::kServerError;
-  fault.count = 1000;
-  env->vendors().tq().server().InjectFault(fault);
+  FailEveryCall(env->vendors().tq().server());
   env->supervisor().ReconcileAll(/*apply=*/false);
   EXPECT_EQ(CheckHealth(channel, "tqs1.ready").value_or("?"), "NOT_SERVING");
   EXPECT_EQ(CheckHealth(channel, sync_service).value_or("?"), "NOT_SERVING");
@@ -670,13 +692,11 @@ TEST(ServerTest, MetricsPage) {
 // drift has lasted, whether ThreatQ answered, when the console's token
 // expires.
 TEST(ServerTest, MetricsForAlerts) {
-  ServeOptions serve;
-  serve.metrics_listen = "127.0.0.1:0";
-  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
-  ASSERT_NE(env, nullptr);
-  httplib::Client http("127.0.0.1", env->server().metrics_port());
-  auto metrics = [&http] {
-    httplib::Result result = http.Get("/metrics");
+  WithMetrics server = StartEnvWithMetrics();
+  ASSERT_NE(server.env, nullptr);
+  ServerTestEnv* env = server.env.get();
+  auto metrics = [&server] {
+    httplib::Result result = server.http->Get("/metrics");
     EXPECT_TRUE(result);
     return result ? ParseMetrics(result->body)
                   : std::map<std::string, double>();
@@ -695,10 +715,7 @@ TEST(ServerTest, MetricsForAlerts) {
   EXPECT_NEAR(m[expiry],
               absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 180)), 600);
 
-  emulator::Fault fault;
-  fault.kind = emulator::FaultKind::kServerError;
-  fault.count = 1000;
-  env->vendors().tq().server().InjectFault(fault);
+  FailEveryCall(env->vendors().tq().server());
   env->supervisor().ReconcileAll(/*apply=*/false);
   m = metrics();
   EXPECT_EQ(m[reachable], 0);
@@ -718,14 +735,9 @@ TEST(ServerTest, MetricsForAlerts) {
 // ThreatQ answered even when the sync failed later, at SentinelOne: the
 // alert on ThreatQ stays quiet.
 TEST(ServerTest, ThreatQReachableWhenSentinelOneFails) {
-  ServeOptions serve;
-  serve.metrics_listen = "127.0.0.1:0";
-  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
+  std::unique_ptr<ServerTestEnv> env = StartEnv();
   ASSERT_NE(env, nullptr);
-  emulator::Fault fault;
-  fault.kind = emulator::FaultKind::kServerError;
-  fault.count = 1000;
-  env->vendors().s1().server().InjectFault(fault);
+  FailEveryCall(env->vendors().s1().server());
   env->supervisor().ReconcileAll(/*apply=*/false);
   auto statuses = env->supervisor().Statuses();
   ASSERT_EQ(statuses.size(), 1u);
@@ -735,11 +747,10 @@ TEST(ServerTest, ThreatQReachableWhenSentinelOneFails) {
 
 // The HTTP probes say what the gRPC health service says.
 TEST(ServerTest, HealthzAndReadyz) {
-  ServeOptions serve;
-  serve.metrics_listen = "127.0.0.1:0";
-  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
-  ASSERT_NE(env, nullptr);
-  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  WithMetrics server = StartEnvWithMetrics();
+  ASSERT_NE(server.env, nullptr);
+  ServerTestEnv* env = server.env.get();
+  httplib::Client& http = *server.http;
   httplib::Result live = http.Get("/healthz");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
@@ -755,10 +766,7 @@ TEST(ServerTest, HealthzAndReadyz) {
   EXPECT_EQ(ready->status, 200);
   EXPECT_EQ(ready->body, "ok\n");
 
-  emulator::Fault fault;
-  fault.kind = emulator::FaultKind::kServerError;
-  fault.count = 1000;
-  env->vendors().tq().server().InjectFault(fault);
+  FailEveryCall(env->vendors().tq().server());
   env->supervisor().ReconcileAll(/*apply=*/false);
   ready = http.Get("/readyz");
   ASSERT_TRUE(ready);
@@ -771,12 +779,11 @@ TEST(ServerTest, HealthzAndReadyz) {
 
 TEST(ServerTest, HealthzFailsWhenTheScheduleLoopStalls) {
   ServeOptions serve;
-  serve.metrics_listen = "127.0.0.1:0";
   serve.cli_apply_poll = absl::Hours(1);
   serve.loop_stall = absl::Milliseconds(200);
-  std::unique_ptr<ServerTestEnv> env = StartEnv(serve);
-  ASSERT_NE(env, nullptr);
-  httplib::Client http("127.0.0.1", env->server().metrics_port());
+  WithMetrics server = StartEnvWithMetrics(serve);
+  ASSERT_NE(server.env, nullptr);
+  httplib::Client& http = *server.http;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   httplib::Result live = http.Get("/healthz");
   while (live && live->status == 200 && absl::Now() < deadline) {
