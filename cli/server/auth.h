@@ -53,6 +53,12 @@ absl::Status CheckBearerToken(std::optional<absl::string_view> header,
 std::optional<absl::string_view> AuthorizationHeader(
     const grpc::ServerContext& context);
 
+// The largest gRPC message the server and its client take, both ways
+// (gRPC's default is 4 MiB): a plan file of a million addresses, with room.
+// A message is read whole before its token is checked, so the bound is what
+// an unauthenticated caller can make the server hold per call.
+inline constexpr int kMaxGrpcMessageBytes = 64 << 20;
+
 // The token from a file (surrounding whitespace trimmed) or an environment
 // variable, with config::ResolveSecret()'s checks and messages ("token_file",
 // "token_env"). Both empty: "" (no token). Both set: kInvalidArgument.

@@ -105,9 +105,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   }
   const bool tls = !options.tls_ca_file.empty() ||
                    !options.tls_cert_file.empty() || !loopback;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   if (!tls) {
-    return grpc::CreateChannel(options.server,
-                               grpc::InsecureChannelCredentials());
+    return grpc::CreateCustomChannel(options.server,
+                                     grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
   if (!options.tls_ca_file.empty()) {
@@ -126,7 +129,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }
-  return grpc::CreateChannel(options.server, grpc::SslCredentials(ssl));
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(ssl),
+                                   args);
 }
 
 void Authorize(grpc::ClientContext& context, const std::string& token) {

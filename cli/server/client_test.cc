@@ -390,5 +390,25 @@ TEST(ClientOptionsTest, NeedsAServer) {
                 "a client certificate needs both --tls-cert and --tls-key"));
 }
 
+// A plan file larger than gRPC's default 4 MiB gets to the server and is
+// judged on what it says, not cut off by the transport.
+TEST_F(ClientTest, APlanFileBeyondFourMebibytesReachesTheServer) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeChannel(options_);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  tqs1::v1::ApplyRequest request;
+  request.set_plan_file(absl::StrCat("{\"plans\": [], \"padding\": \"",
+                                     std::string(10 << 20, 'x'), "\"}"));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  tqs1::v1::ApplyResponse response;
+  const grpc::Status status =
+      tqs1::v1::Tqs1::NewStub(*channel)->Apply(&context, request, &response);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+}
+
 }  // namespace
 }  // namespace tqs1::server

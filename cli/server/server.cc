@@ -123,6 +123,8 @@ absl::StatusOr<std::unique_ptr<Tqs1Server>> Tqs1Server::Start(
   // port would then start too, and the kernel would split the clients
   // between the two daemons. Without it, a port in use is an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   builder.AddListeningPort(options.listen, *credentials, &self->port_);
   builder.RegisterService(self->service_.get());
   self->server_ = builder.BuildAndStart();
