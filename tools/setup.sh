@@ -39,6 +39,11 @@ packages=(
   # The monitoring's tests (monitoring/): promtool checks and unit-tests the
   # alert rules; curl fetches a real server's metrics page.
   prometheus curl
+  # The container image (tools/container.sh) and its test
+  # (tools/container_test.sh): umoci builds and unpacks OCI images, runc
+  # runs them, skopeo reads the archive as podman and CRI-O would; YAML for
+  # the manifests' test (deploy/manifests.py).
+  umoci runc skopeo python3-yaml
 )
 
 missing=()

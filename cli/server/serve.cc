@@ -398,7 +398,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
         " are served beyond loopback without TLS or a token; allow only the "
         "scraper to reach them (a firewall, a network policy)");
     *io.err << "Warning: " << warning << "\n";
-    logger->Log(log::LogLevel::kWarning, warning);
+    if (logger->writes_file()) logger->Log(log::LogLevel::kWarning, warning);
   }
   *io.out << "tqs1 serve: listening on " << (*server)->address();
   if ((*server)->metrics_port() > 0) {
