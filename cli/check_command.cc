@@ -53,20 +53,11 @@ void WarnIfTokenExpiresSoon(Backends& backends, const Io& io,
                             token.status().message()));
     return;
   }
-  if (!token->expires_at.has_value()) return;
-  const absl::Duration left = *token->expires_at - now;
-  if (left >= sentinelone::kTokenRenewalWarning) return;
-  const std::string when =
-      absl::FormatTime("%Y-%m-%d", *token->expires_at, absl::UTCTimeZone());
-  const std::string warning =
-      left <= absl::ZeroDuration()
-          ? absl::StrCat("the SentinelOne API token expired on ", when,
-                         ": make a new one in the console")
-          : absl::StrCat("the SentinelOne API token expires on ", when, ", in ",
-                         absl::ToInt64Hours(left) / 24,
-                         " days: renew it in the console before then");
-  *io.err << "Warning: " << warning << "\n";
-  log::LogTo(logger, log::LogLevel::kWarning, warning);
+  const std::optional<std::string> warning =
+      sentinelone::TokenRenewalWarning(*token, now);
+  if (!warning.has_value()) return;
+  *io.err << "Warning: " << *warning << "\n";
+  log::LogTo(logger, log::LogLevel::kWarning, *warning);
 }
 
 int RunCheckCommand(const tqs1::v1::Config& config, Backends& backends,

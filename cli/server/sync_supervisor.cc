@@ -492,17 +492,10 @@ void SyncSupervisor::CheckToken(absl::Duration every) {
     absl::MutexLock lock(&mu_);
     token_expiry_ = token->expires_at;
   }
-  if (token->expires_at.has_value() &&
-      *token->expires_at - now < sentinelone::kTokenRenewalWarning) {
-    const std::string when = absl::FormatTime(
-        "%Y-%m-%dT%H:%M:%SZ", *token->expires_at, absl::UTCTimeZone());
-    log::LogTo(options_.logger, log::LogLevel::kWarning,
-               *token->expires_at <= now
-                   ? absl::StrCat("the SentinelOne API token expired at ", when,
-                                  ": make a new one in the console")
-                   : absl::StrCat("the SentinelOne API token expires at ", when,
-                                  ": renew it in the console before "
-                                  "then"));
+  if (std::optional<std::string> warning =
+          sentinelone::TokenRenewalWarning(*token, now);
+      warning.has_value()) {
+    log::LogTo(options_.logger, log::LogLevel::kWarning, *warning);
   }
 }
 

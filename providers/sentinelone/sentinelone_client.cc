@@ -254,6 +254,22 @@ absl::StatusOr<ConsoleInfo> SentinelOneClient::SystemInfo() {
   return info;
 }
 
+std::optional<std::string> TokenRenewalWarning(const ApiTokenDetails& token,
+                                               absl::Time now) {
+  if (!token.expires_at.has_value()) return std::nullopt;
+  const absl::Duration left = *token.expires_at - now;
+  if (left >= kTokenRenewalWarning) return std::nullopt;
+  const std::string when =
+      absl::FormatTime("%Y-%m-%d", *token.expires_at, absl::UTCTimeZone());
+  if (left <= absl::ZeroDuration()) {
+    return absl::StrCat("the SentinelOne API token expired on ", when,
+                        ": make a new one in the console");
+  }
+  return absl::StrCat("the SentinelOne API token expires on ", when, ", in ",
+                      absl::ToInt64Hours(left) / 24,
+                      " days: renew it in the console before then");
+}
+
 absl::StatusOr<ApiTokenDetails> SentinelOneClient::TokenDetails() {
   // UNCERTAIN: the spec has POST with the token in the body; the token
   // never reaches a log (Call logs the endpoint only) or an error (Redact).

@@ -116,6 +116,13 @@ struct ApiTokenDetails {
 // WARN, and a warning line at the start of every plan and apply).
 inline constexpr absl::Duration kTokenRenewalWarning = absl::Hours(24 * 30);
 
+// The warning for `token` when it expires sooner than kTokenRenewalWarning
+// after `now`, or has expired, naming the day ("the SentinelOne API token
+// expires on 2026-05-01, in 12 days: renew it in the console before
+// then"); nullopt otherwise, and for a token that never expires.
+std::optional<std::string> TokenRenewalWarning(const ApiTokenDetails& token,
+                                               absl::Time now);
+
 // GET /user: the user the token belongs to, and its scope.
 struct ConsoleUser {
   std::string id;

@@ -112,6 +112,23 @@ class ClientTest : public ::testing::Test {
   std::vector<absl::Status> statuses_;
 };
 
+TEST(TokenRenewalWarningTest, WithinThirtyDaysOrExpired) {
+  const absl::Time now = absl::FromCivil(
+      absl::CivilSecond(2026, 5, 1, 12, 0, 0), absl::UTCTimeZone());
+  ApiTokenDetails token;
+  EXPECT_EQ(TokenRenewalWarning(token, now), std::nullopt);  // never expires
+  token.expires_at = now + absl::Hours(24 * 31);
+  EXPECT_EQ(TokenRenewalWarning(token, now), std::nullopt);
+  token.expires_at = now + absl::Hours(24 * 12 + 3);
+  EXPECT_EQ(TokenRenewalWarning(token, now),
+            "the SentinelOne API token expires on 2026-05-13, in 12 days: "
+            "renew it in the console before then");
+  token.expires_at = now - absl::Hours(1);
+  EXPECT_EQ(TokenRenewalWarning(token, now),
+            "the SentinelOne API token expired on 2026-05-01: make a new one "
+            "in the console");
+}
+
 TEST_F(ClientTest, CreateValidatesOptions) {
   struct Case {
     std::string url, token;
