@@ -55,6 +55,8 @@ cache="${TQS1_DEB_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/tqs1-debs}"
 source_url="${TQS1_IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null || true)}"
 # Never a credential in a label: drop any user:password@ of the URL.
 source_url="$(sed -E 's|^([a-z+]+://)[^/@]*@|\1|' <<<"${source_url}")"
+# Only a URL others can follow: not a path of the machine that built it.
+[[ "${source_url}" =~ ^https?:// ]] || source_url=""
 
 work="$(mktemp -d /tmp/tqs1-container.XXXXXX)"
 trap 'rm -rf "${work}"' EXIT
