@@ -32,15 +32,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 umask 022
 
-deb="${1:-}"
-if [[ -z "${deb}" ]]; then
-  deb="$(ls -t dist/tqs1_*_amd64.deb 2>/dev/null | head -1)"
-fi
-if [[ -z "${deb}" || ! -f "${deb}" ]]; then
-  echo "container: no package (build it with tools/package.sh)" >&2
-  exit 1
-fi
-deb="$(realpath "${deb}")"
+# shellcheck source=tools/dist_lib.sh
+. tools/dist_lib.sh
+deb="$(dist_artifact container "${1:-}" 'tqs1_*_amd64.deb' package \
+  tools/package.sh)"
 version="$(dpkg-deb --field "${deb}" Version)"
 for tool in mmdebstrap umoci jq; do
   command -v "${tool}" >/dev/null ||

@@ -28,14 +28,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-image="${1:-}"
-if [[ -z "${image}" ]]; then
-  image="$(ls -t dist/tqs1_*_oci.tar 2>/dev/null | head -1)"
-fi
-if [[ -z "${image}" || ! -f "${image}" ]]; then
-  echo "container_test: no image (build it with tools/container.sh)" >&2
-  exit 1
-fi
+# shellcheck source=tools/dist_lib.sh
+. tools/dist_lib.sh
+image="$(dist_artifact container_test "${1:-}" 'tqs1_*_oci.tar' image \
+  tools/container.sh)"
 version="$(basename "${image}" | sed -nE 's/^tqs1_(.+)_oci\.tar$/\1/p')"
 for tool in umoci runc skopeo jq openssl; do
   command -v "${tool}" >/dev/null ||

@@ -12,15 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deb="${1:-}"
-if [[ -z "${deb}" ]]; then
-  deb="$(ls -t dist/tqs1_*_amd64.deb 2>/dev/null | head -1)"
-fi
-if [[ -z "${deb}" || ! -f "${deb}" ]]; then
-  echo "package_test: no package (build it with tools/package.sh)" >&2
-  exit 1
-fi
-deb="$(realpath "${deb}")"
+# shellcheck source=tools/dist_lib.sh
+. tools/dist_lib.sh
+deb="$(dist_artifact package_test "${1:-}" 'tqs1_*_amd64.deb' package \
+  tools/package.sh)"
 version="$(dpkg-deb --field "${deb}" Version)"
 
 work="$(mktemp -d /tmp/tqs1-package-test.XXXXXX)"
