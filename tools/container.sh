@@ -89,9 +89,7 @@ mmdebstrap --mode=root --variant=apt --quiet --skip=essential/unlink \
   --customize-hook='chroot "$1" apt-get autoclean -q >/dev/null' \
   --customize-hook="sync-out /var/cache/apt/archives ${work}/debs" \
   bookworm "${rootfs}" \
-  "deb http://deb.debian.org/debian bookworm main" \
-  "deb http://deb.debian.org/debian bookworm-updates main" \
-  "deb http://deb.debian.org/debian-security bookworm-security main"
+  "${debian_sources[@]}"
 
 find "${cache}" -maxdepth 1 -name '*.deb' -delete
 cp -p "${work}"/debs/*.deb "${cache}/"

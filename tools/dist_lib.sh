@@ -19,3 +19,12 @@ dist_artifact() {
   fi
   realpath "${path}"
 }
+
+# The Debian 12 archive the package's roots are made from (mmdebstrap's
+# mirror arguments).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+debian_sources=(
+  "deb http://deb.debian.org/debian bookworm main"
+  "deb http://deb.debian.org/debian bookworm-updates main"
+  "deb http://deb.debian.org/debian-security bookworm-security main"
+)

@@ -70,7 +70,5 @@ mmdebstrap --mode=root --variant=apt \
   --customize-hook="chroot \"\$1\" apt-get purge -q -y tqs1 >/dev/null" \
   --customize-hook="for d in var/lib/tqs1 var/log/tqs1 usr/bin/tqs1; do if [ -e \"\$1/\$d\" ]; then echo package_test: /\$d outlived the purge >&2; exit 1; fi; done" \
   bookworm "${work}/root" \
-  "deb http://deb.debian.org/debian bookworm main" \
-  "deb http://deb.debian.org/debian bookworm-updates main" \
-  "deb http://deb.debian.org/debian-security bookworm-security main"
+  "${debian_sources[@]}"
 echo "package_test: ${deb##*/} installs on a fresh Debian 12 root and runs"
