@@ -1,13 +1,17 @@
 #include "cli/app.h"
 
 #include <netdb.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/net.h"
 #include "base/status_macros.h"
@@ -17,6 +21,7 @@
 #include "providers/http/curl_transport.h"
 #include "providers/http/paced_transport.h"
 #include "providers/http/retrying_transport.h"
+#include "providers/ledger/sqlite_ledger.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "providers/threatq/threatq_client.h"
 #include "reconciler/address.h"
@@ -197,11 +202,7 @@ absl::StatusOr<Backends> Connect(const Config& config,
   b.sentinelone_client = s1_client.get();
   b.sentinelone = std::move(s1_client);
 
-  for (const std::string& prefix : config.never_block()) {
-    tqs1::v1::NeverBlock* entry = &b.never_block.emplace_back();
-    entry->set_prefix(prefix);
-    entry->set_reason("never_block of the config");
-  }
+  b.never_block = ConfigNeverBlock(config);
   AddHostAddresses(config.threatq().url(), "ThreatQ host", b.never_block);
   AddHostAddresses(config.sentinelone().url(), "SentinelOne console",
                    b.never_block);
@@ -224,12 +225,87 @@ SyncCommand SyncCommandFrom(const CommandLine& cl) {
 
 }  // namespace
 
+std::vector<tqs1::v1::NeverBlock> ConfigNeverBlock(const Config& config) {
+  std::vector<tqs1::v1::NeverBlock> never_block;
+  for (const std::string& prefix : config.never_block()) {
+    tqs1::v1::NeverBlock* entry = &never_block.emplace_back();
+    entry->set_prefix(prefix);
+    entry->set_reason("never_block of the config");
+  }
+  return never_block;
+}
+
+absl::StatusOr<std::unique_ptr<ledger::Ledger>> OpenLedger(
+    const std::string& file, bool read_only) {
+  if (read_only && access(file.c_str(), F_OK) != 0 && errno == ENOENT) {
+    return nullptr;
+  }
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ledger::SqliteLedger> opened,
+      ledger::SqliteLedger::Open(
+          file, read_only ? ledger::SqliteLedger::Mode::kReadOnly
+                          : ledger::SqliteLedger::Mode::kReadWrite));
+  return std::unique_ptr<ledger::Ledger>(std::move(opened));
+}
+
+sync::ApplyIdentity ThisProcess(std::string run_id) {
+  sync::ApplyIdentity identity;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) == 0) identity.host = host;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) {
+    identity.user = pw->pw_name;
+  } else {
+    identity.user = absl::StrCat("uid ", geteuid());
+  }
+  identity.version = kVersion;
+  identity.run_id = std::move(run_id);
+  return identity;
+}
+
+void PruneLedger(const Config& config, ledger::Ledger& ledger,
+                 log::Logger* logger) {
+  const int days = config.history().keep_days() > 0
+                       ? static_cast<int>(config.history().keep_days())
+                       : kDefaultHistoryDays;
+  absl::StatusOr<int> pruned =
+      ledger.Prune(absl::Now() - absl::Hours(24) * days);
+  if (!pruned.ok()) {
+    log::LogTo(
+        logger, log::LogLevel::kWarning,
+        absl::StrCat("cannot prune the ledger: ", pruned.status().message()));
+  } else if (*pruned > 0) {
+    log::LogTo(logger, log::LogLevel::kInfo,
+               absl::StrCat("ledger: forgot ", *pruned, " applies older than ",
+                            days, " days"));
+  }
+}
+
 PlanCommand PlanCommandFrom(const CommandLine& cl) {
   PlanCommand command;
   static_cast<SyncCommand&>(command) = SyncCommandFrom(cl);
   command.json = cl.json;
   command.out = cl.out;
   command.detailed_exitcode = cl.detailed_exitcode;
+  command.restore = cl.restore;
+  return command;
+}
+
+WhyCommand WhyCommandFrom(const CommandLine& cl) {
+  WhyCommand command;
+  static_cast<SyncCommand&>(command) = SyncCommandFrom(cl);
+  command.positional = cl.positional;
+  command.json = cl.json;
+  command.offline = cl.offline;
+  return command;
+}
+
+HistoryCommand HistoryCommandFrom(const CommandLine& cl) {
+  HistoryCommand command;
+  command.positional = cl.positional;
+  command.syncs = cl.syncs;
+  command.since = cl.since;
+  command.address = cl.address;
+  command.json = cl.json;
   return command;
 }
 

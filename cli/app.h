@@ -32,10 +32,14 @@
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
 #include "reconciler/render.h"
+#include "sync/apply_journal.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::threatq {
 class ThreatQClient;
+}
+namespace tqs1::ledger {
+class Ledger;
 }
 namespace tqs1::sentinelone {
 class SentinelOneClient;
@@ -108,7 +112,35 @@ struct Backends {
   std::vector<tqs1::v1::NeverBlock> never_block;
   // Decides each sync's `ipv6: auto` (Ipv6FromProbes()); unset: on.
   sync::Ipv6AutoResolver ipv6_auto;
+  // The ledger of applies (providers/ledger): applies are recorded in it,
+  // `why` and `plan --restore` read it. Null: none (applies are not
+  // recorded). Not made by Connect(): opened where the state folder is
+  // known (OpenLedger()).
+  std::unique_ptr<ledger::Ledger> ledger;
 };
+
+// The never-block entries of the config itself (its `never_block` list),
+// without the vendor hosts' addresses that Connect() adds.
+std::vector<tqs1::v1::NeverBlock> ConfigNeverBlock(
+    const tqs1::v1::Config& config);
+
+// Opens the ledger `file` to record applies (created 0600 when absent), or,
+// when `read_only`, to read it (nullptr when there is none yet). Errors
+// name the file (a corrupt, locked or newer ledger).
+absl::StatusOr<std::unique_ptr<ledger::Ledger>> OpenLedger(
+    const std::string& file, bool read_only);
+
+// Who runs this process, for the ledger: host name, user, tqs1 version and
+// `run_id`.
+sync::ApplyIdentity ThisProcess(std::string run_id);
+
+// How long the ledger keeps applies when the config does not say.
+inline constexpr int kDefaultHistoryDays = 400;
+
+// Forgets the applies older than the config's `history.keep_days` (default
+// kDefaultHistoryDays) after an apply; a failure is logged as a warning.
+void PruneLedger(const tqs1::v1::Config& config, ledger::Ledger& ledger,
+                 log::Logger* logger);
 
 // `ipv6: auto` as `tqs1 check --write-probe` learned it for the console at
 // `console_url`: IPV6_MODE_OFF when the findings saved in `state_dir` for
@@ -148,6 +180,9 @@ struct PlanCommand : SyncCommand {
   bool json = false;               // --json: print the signed JSON plan file
   std::string out;                 // --out FILE: save the signed plan file
   bool detailed_exitcode = false;  // exit 2 when changes are pending
+  // --restore APPLY_ID: plan the address set after that apply (the ledger
+  // must be in Backends); 0: the collection.
+  int64_t restore = 0;
 };
 PlanCommand PlanCommandFrom(const CommandLine& cl);
 
@@ -161,8 +196,39 @@ struct ApplyCommand : SyncCommand {
   // The flags given that a saved plan fixes ("--sync", "--adopt", ...):
   // refused with a plan file.
   std::vector<std::string> fixed_flags;
+  // Who applies, for the ledger's record (when Backends has a ledger).
+  sync::ApplyIdentity identity;
 };
 ApplyCommand ApplyCommandFrom(const CommandLine& cl);
+
+// `tqs1 why ADDRESS|CIDR`.
+struct WhyCommand : SyncCommand {
+  std::vector<std::string> positional;  // the address
+  bool json = false;
+  bool offline = false;
+};
+WhyCommand WhyCommandFrom(const CommandLine& cl);
+
+// `tqs1 history [show ID]`.
+struct HistoryCommand {
+  std::vector<std::string> positional;  // "show", ID
+  std::vector<std::string> syncs;       // --sync
+  absl::Time since = absl::InfinitePast();
+  std::string address;
+  bool json = false;
+};
+HistoryCommand HistoryCommandFrom(const CommandLine& cl);
+
+// `tqs1 why`: live through `backends` (the ledger, when not null, adds
+// history), or from `ledger` alone when `backends` is null (--offline).
+// Returns an exit code.
+int RunWhy(const tqs1::v1::Config& config, Backends* backends,
+           ledger::Ledger* ledger, const WhyCommand& command, const Io& io,
+           log::Logger* logger);
+
+// `tqs1 history`. Returns an exit code.
+int RunHistory(ledger::Ledger& ledger, const HistoryCommand& command,
+               const Io& io);
 
 // `tqs1 plan`: one plan per selected sync, printed (or JSON), optionally
 // saved. Returns an exit code.

@@ -12,6 +12,7 @@
 #include "cli/command_output.h"
 #include "cli/stop_signals.h"
 #include "cli/version.h"
+#include "providers/ledger/ledger.h"
 #include "reconciler/plan_file.h"
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
@@ -85,6 +86,8 @@ int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
       return approval;
     };
   }
+  request.ledger = backends.ledger.get();
+  request.identity = command.identity;
   request.apply_options.logger = logger;
   request.apply_options.should_stop = [&stop] { return stop.received() != 0; };
   if (io.interactive) {

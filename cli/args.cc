@@ -12,14 +12,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 namespace tqs1::cli {
 namespace {
 
 const std::set<std::string>& Commands() {
-  static const auto* commands =
-      new std::set<std::string>{"plan", "apply", "check",   "serve", "drift",
-                                "demo", "init",  "version", "help"};
+  static const auto* commands = new std::set<std::string>{
+      "plan",    "apply", "check", "serve",   "drift", "why",
+      "history", "demo",  "init",  "version", "help"};
   return *commands;
 }
 
@@ -57,6 +58,10 @@ const std::vector<std::string>& Options() {
                                    "--config-only",
                                    "--show-addresses",
                                    "--show-rejected",
+                                   "--restore",
+                                   "--offline",
+                                   "--since",
+                                   "--address",
                                    "--json",
                                    "--detailed-exitcode",
                                    "--auto-approve",
@@ -244,10 +249,39 @@ absl::StatusOr<CommandLine> ParseCommandLine(
         return Bad(absl::StrCat("--max-age \"", *v,
                                 "\" is not a duration such as 5m or 90s"));
       }
+    } else if (arg == "--restore") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &cl.restore) || cl.restore <= 0) {
+        return Bad(absl::StrCat("--restore \"", *v,
+                                "\" is not an apply id (a number from `tqs1 "
+                                "history`)"));
+      }
+    } else if (arg == "--since") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      absl::Duration ago;
+      std::string why;
+      if (absl::ParseDuration(*v, &ago) && ago > absl::ZeroDuration() &&
+          ago != absl::InfiniteDuration()) {
+        cl.since = absl::Now() - ago;
+      } else if (!absl::ParseTime(absl::RFC3339_full, *v, &cl.since, &why) &&
+                 !absl::ParseTime("%Y-%m-%d", *v, &cl.since, &why)) {
+        return Bad(absl::StrCat(
+            "--since \"", *v,
+            "\" is not a duration such as 72h, a date such as 2026-11-01 "
+            "(UTC) or an RFC 3339 time"));
+      }
+    } else if (arg == "--address") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (v->empty()) return Bad("option --address is empty");
+      cl.address = *v;
     } else if (arg == "--watch" || arg == "--apply" || arg == "--demo" ||
                arg == "--write-probe" || arg == "--refresh" ||
-               arg == "--config-only") {
+               arg == "--config-only" || arg == "--offline") {
       if (absl::Status s = flag_only(); !s.ok()) return s;
+      if (arg == "--offline") cl.offline = true;
       if (arg == "--watch") cl.watch = true;
       if (arg == "--refresh") cl.refresh = true;
       if (arg == "--apply") cl.apply_on_schedule = true;
@@ -502,7 +536,15 @@ Remote (a `tqs1 serve`):
            "  --show-addresses N    list up to N addresses per action\n"
            "  --show-rejected N     list up to N (or all) rejected values "
            "with their\n"
-           "                        reasons and ThreatQ indicator ids\n" +
+           "                        reasons and ThreatQ indicator ids\n"
+           "  --restore APPLY_ID    plan the address set the ledger recorded "
+           "after that\n"
+           "                        apply (`tqs1 history`) instead of the "
+           "collection, for\n"
+           "                        its sync only; save it with --out and "
+           "apply the file.\n"
+           "                        The next normal apply follows the "
+           "collection again\n" +
            common + client + exit_codes;
   }
   if (command == "apply") {
@@ -587,6 +629,40 @@ Remote (a `tqs1 serve`):
            "when a sync's last\nattempt failed or it was never "
            "observed).\n";
   }
+  if (command == "why") {
+    return "Usage: tqs1 why ADDRESS|CIDR [--offline] [--json] [--sync NAME] "
+           "[options]\n\n"
+           "Says, for each sync, whether the address is blocked and why: by "
+           "which rule\nof which site, since which apply, from which ThreatQ "
+           "indicators; or why not\n(not in the collection and when it "
+           "left it, rejected, set aside for its\nstatus or type, on a "
+           "never-block list, only in a disabled rule, pending the\nnext "
+           "apply). A CIDR answers for every entry that overlaps it. Reads "
+           "both\nvendors, as plan does, and the ledger; changes nothing.\n\n"
+           "  --offline   answer from the ledger alone (no vendor is "
+           "contacted)\n"
+           "  --json      JSON output\n" +
+           common + "\nExit codes: 0 answered, 1 error.\n";
+  }
+  if (command == "history") {
+    return "Usage: tqs1 history [--sync NAME] [--since WHEN] [--address "
+           "ADDR] [--json]\n"
+           "       tqs1 history show APPLY_ID [--json]\n\n"
+           "Lists the applies the ledger recorded, oldest first: id, time, "
+           "sync, rules\ncreated/updated/deleted, address entries "
+           "blocked/unblocked, outcome. `show`\nprints one apply whole: who "
+           "ran it where, each write and its entries.\nReads the ledger "
+           "only.\n\n"
+           "  --since WHEN    only applies started since WHEN: a duration "
+           "(72h) or a date\n"
+           "                  (2026-11-01, UTC) or an RFC 3339 time\n"
+           "  --address ADDR  that address's (or prefix's) timeline: each "
+           "time it was\n"
+           "                  blocked or unblocked, by which apply and "
+           "rule\n"
+           "  --json          JSON output\n" +
+           common + "\nExit codes: 0 success, 1 error.\n";
+  }
   if (command == "demo") {
     return "Usage: tqs1 demo [--no-color] [--show-addresses N]\n\n"
            "Starts emulators of ThreatQ and SentinelOne on 127.0.0.1 with a "
@@ -646,6 +722,8 @@ Commands:
   demo      plan and apply against built-in emulators of both APIs
   serve     run as a daemon: gRPC service, schedule, health, metrics
   drift     ask a `tqs1 serve` how far each site has drifted
+  why       why an address is blocked, or why not (--offline: ledger only)
+  history   the applies the ledger recorded; `history show ID` for one
   init      write a config file interactively
   version   print the version
   help      this text; `tqs1 help COMMAND` or `tqs1 COMMAND --help` for more

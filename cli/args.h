@@ -17,6 +17,7 @@
 #ifndef TQS1_CLI_ARGS_H_
 #define TQS1_CLI_ARGS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@
 namespace tqs1::cli {
 
 struct CommandLine {
-  // plan, apply, serve, drift, demo, init, version, help; empty when none
+  // plan, apply, check, serve, drift, why, history, demo, init, version,
+  // help; empty when none
   // was given (an error unless --help or --version: see
   // MissingCommandText()).
   std::string command;
@@ -78,6 +80,16 @@ struct CommandLine {
   // (all: INT_MAX), each with its reason and ThreatQ indicator id; 0, the
   // default, shows the first few.
   int show_rejected = 0;
+
+  // plan: --restore APPLY_ID plans the address set the ledger recorded
+  // after that apply instead of the collection (0: none).
+  int64_t restore = 0;
+  // why: --offline answers from the ledger alone.
+  bool offline = false;
+  // history: --since TIME|DURATION (InfinitePast: all) and --address ADDR
+  // (that address's timeline).
+  absl::Time since = absl::InfinitePast();
+  std::string address;
 
   // gRPC (cli/server/): `serve`, `drift`, and plan/apply with --server.
   std::string server;  // --server HOST:PORT: run remotely

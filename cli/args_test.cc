@@ -133,16 +133,16 @@ TEST(ParseCommandLineTest, ErrorsNameTheArgument) {
   const Case cases[] = {
       {{"plna"},
        "unknown command \"plna\"; commands: apply, check, demo, drift, help, "
-       "init, plan, serve, version; did you mean \"plan\"? (see `tqs1 help`)"},
+       "history, init, plan, serve, version, why; did you mean \"plan\"? (see `tqs1 help`)"},
       {{"xyzzy"},
        "unknown command \"xyzzy\"; commands: apply, check, demo, drift, help, "
-       "init, plan, serve, version (see `tqs1 help`)"},
+       "history, init, plan, serve, version, why (see `tqs1 help`)"},
       {{"help", "nosuch"},
        "unknown command \"nosuch\"; commands: apply, check, demo, drift, help, "
-       "init, plan, serve, version (see `tqs1 help`)"},
+       "history, init, plan, serve, version, why (see `tqs1 help`)"},
       {{"aply", "--auto-approve"},
        "unknown command \"aply\"; commands: apply, check, demo, drift, help, "
-       "init, plan, serve, version; did you mean \"apply\"? (see `tqs1 help`)"},
+       "history, init, plan, serve, version, why; did you mean \"apply\"? (see `tqs1 help`)"},
       {{"apply", "--auto-aprove"},
        "unknown option \"--auto-aprove\"; did you mean \"--auto-approve\"? "
        "(see `tqs1 help`)"},

@@ -32,6 +32,7 @@
 #include "cli/logging.h"
 #include "cli/server/serve.h"
 #include "cli/version.h"
+#include "providers/ledger/ledger.h"
 
 namespace tqs1::cli {
 namespace {
@@ -104,6 +105,25 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     *io.err << "Error: " << config.status().message() << "\n";
     return kExitError;
   }
+  // The ledger's readers need no vendor, and no credentials.
+  if (cl.command == "history" || (cl.command == "why" && cl.offline)) {
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
+        OpenLedger(paths.LedgerFile(), /*read_only=*/true);
+    if (!ledger.ok()) {
+      *io.err << "Error: " << ledger.status().message() << "\n";
+      return kExitError;
+    }
+    if (cl.command == "why") {
+      return RunWhy(*config, nullptr, ledger->get(), WhyCommandFrom(cl), io,
+                    logger);
+    }
+    if (*ledger == nullptr) {
+      *io.out << "No applies recorded yet (no ledger at " << paths.LedgerFile()
+              << ").\n";
+      return kExitOk;
+    }
+    return RunHistory(**ledger, HistoryCommandFrom(cl), io);
+  }
   config::SecretOptions secret_options;
   secret_options.logger = logger;
   absl::StatusOr<config::Credentials> secrets =
@@ -126,7 +146,20 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     return RunCheckCommand(*config, *backends, *secrets, cl, paths.state_dir,
                            io, logger);
   }
-  if (cl.command == "plan") {
+  if (cl.command == "plan" || cl.command == "why") {
+    // Read when it is there: `why` says since when, `plan --restore` needs
+    // it.
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
+        OpenLedger(paths.LedgerFile(), /*read_only=*/true);
+    if (!ledger.ok()) {
+      *io.err << "Error: " << ledger.status().message() << "\n";
+      return kExitError;
+    }
+    backends->ledger = *std::move(ledger);
+    if (cl.command == "why") {
+      return RunWhy(*config, &*backends, backends->ledger.get(),
+                    WhyCommandFrom(cl), io, logger);
+    }
     return RunPlan(*config, *backends, PlanCommandFrom(cl), io, logger);
   }
 
@@ -137,12 +170,23 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     *io.err << "Error: " << lock.status().message() << "\n";
     return kExitError;
   }
+  // Every apply is recorded: a ledger that cannot be opened (corrupt,
+  // locked, newer) stops it before anything is read or written.
+  absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
+      OpenLedger(paths.LedgerFile(), /*read_only=*/false);
+  if (!ledger.ok()) {
+    *io.err << "Error: " << ledger.status().message() << "; nothing applied\n";
+    return kExitError;
+  }
+  backends->ledger = *std::move(ledger);
   tqs1::v1::LastRun record;
   record.set_command("apply");
   record.set_run_id(logger->run_id());
   *record.mutable_started() = ToTimestamp(absl::Now());
-  int code =
-      RunApply(*config, *backends, ApplyCommandFrom(cl), io, logger, &record);
+  ApplyCommand command = ApplyCommandFrom(cl);
+  command.identity = ThisProcess(logger->run_id());
+  int code = RunApply(*config, *backends, command, io, logger, &record);
+  PruneLedger(*config, *backends->ledger, logger);
   *record.mutable_finished() = ToTimestamp(absl::Now());
   if (absl::Status s = config::SaveLastRun(paths.LastRunFile(), record);
       !s.ok()) {

@@ -1,4 +1,5 @@
 // `tqs1 plan`.
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -7,9 +8,11 @@
 #include "cli/app.h"
 #include "cli/command_output.h"
 #include "cli/version.h"
+#include "providers/ledger/ledger.h"
 #include "reconciler/plan_file.h"
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
+#include "sync/restore.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::cli {
@@ -18,14 +21,66 @@ using ::tqs1::v1::Config;
 using ::tqs1::v1::Plan;
 using ::tqs1::v1::SyncConfig;
 
+namespace {
+
+// For `plan --restore ID`: the recorded set and its sync, or an error
+// printed.
+struct Restore {
+  sync::RecordedSet set;
+  const SyncConfig* sync = nullptr;
+};
+std::optional<Restore> PrepareRestore(const Config& config, Backends& backends,
+                                      const PlanCommand& command,
+                                      const Io& io) {
+  auto fail = [&](absl::string_view message) {
+    *io.err << "Error: plan --restore " << command.restore << ": " << message
+            << "\n";
+    return std::nullopt;
+  };
+  if (backends.ledger == nullptr) {
+    return fail("there is no ledger in the state folder yet");
+  }
+  absl::StatusOr<sync::RecordedSet> set =
+      sync::ReadRecordedSet(*backends.ledger, command.restore);
+  if (!set.ok()) return fail(set.status().message());
+  Restore restore{*std::move(set), nullptr};
+  for (const SyncConfig& sync : config.syncs()) {
+    if (reconciler::SyncDisplayName(sync) == restore.set.apply.sync) {
+      restore.sync = &sync;
+    }
+  }
+  if (restore.sync == nullptr) {
+    return fail(absl::StrCat("its sync \"", restore.set.apply.sync,
+                             "\" is not in the config"));
+  }
+  if (!command.syncs.empty() &&
+      (command.syncs.size() != 1 || command.syncs[0] != restore.sync->name())) {
+    return fail(absl::StrCat("it restores sync \"", restore.set.apply.sync,
+                             "\" only; leave --sync out"));
+  }
+  return restore;
+}
+
+}  // namespace
+
 int RunPlan(const Config& config, Backends& backends,
             const PlanCommand& command, const Io& io, log::Logger* logger) {
+  std::optional<Restore> restore;
+  if (command.restore != 0) {
+    restore = PrepareRestore(config, backends, command, io);
+    if (!restore.has_value()) return kExitError;
+  }
   absl::StatusOr<std::vector<const SyncConfig*>> syncs =
-      SelectSyncs(config, command.syncs);
+      restore.has_value() ? std::vector<const SyncConfig*>{restore->sync}
+                          : SelectSyncs(config, command.syncs);
   if (!syncs.ok()) {
     *io.err << "Error: " << syncs.status().message() << "\n";
     return kExitError;
   }
+  std::optional<sync::RecordedSetSource> recorded;
+  if (restore.has_value()) recorded.emplace(restore->set);
+  threatq::IndicatorSource& source =
+      recorded.has_value() ? *recorded : *backends.threatq;
   WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;
@@ -39,6 +94,7 @@ int RunPlan(const Config& config, Backends& backends,
     request.plan_options = command.options;
     request.ipv6_auto = backends.ipv6_auto;
     request.apply = false;
+    if (restore.has_value()) request.restore_of = command.restore;
     request.on_plan = [&](const Plan& plan) {
       if (!command.json) {
         *io.out << reconciler::RenderPlanText(plan,
@@ -55,7 +111,16 @@ int RunPlan(const Config& config, Backends& backends,
       }
     };
     sync::SyncRunResult run =
-        sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+        sync::RunSync(request, source, *backends.sentinelone);
+    if (restore.has_value() && run.plan.has_value() &&
+        run.plan->site_id() != restore->set.apply.site_id) {
+      *io.err << "Error: plan --restore " << command.restore << ": apply "
+              << command.restore << " was of site id "
+              << restore->set.apply.site_id << "; sync \"" << sync->name()
+              << "\" now targets site id " << run.plan->site_id()
+              << "; nothing planned\n";
+      return kExitError;
+    }
     if (!run.plan.has_value()) {
       PrintError(io, sync->name(), run.status);
       exit_code = WorseExit(exit_code, kExitError);

@@ -113,7 +113,7 @@ if [[ ! -e /etc/tqs1/tqs1.yaml && ! -e /etc/tqs1/tqs1.yml ]]; then
   cd - >/dev/null || exit 1
 fi
 
-expect "tqs1 " plan apply check demo serve drift init version help
+expect "tqs1 " plan apply check demo serve drift why history init version help
 expect "tqs1 help s" serve
 expect "tqs1 -" -h --help -V --version
 expect "tqs1 check --con" --config --config-only

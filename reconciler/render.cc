@@ -219,6 +219,16 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                   Quote(plan.site_name()));
   if (!plan.site_id().empty()) absl::StrAppend(&out, " (", plan.site_id(), ")");
   absl::StrAppend(&out, "\n\n");
+  if (plan.restore_of() != 0) {
+    absl::StrAppend(
+        &out, "  ", c.bold, "RESTORE", c.reset,
+        ": this plan makes the site hold what it held after apply ",
+        plan.restore_of(),
+        " (the ledger's record), not what the collection holds now. The next "
+        "normal\n  apply follows the collection again: pause scheduled "
+        "applies first (systemctl\n  stop tqs1-apply.timer; `tqs1 serve` "
+        "without --apply) until the collection is fixed.\n\n");
+  }
 
   const tqs1::v1::InputReport& in = plan.inputs();
   absl::StrAppend(

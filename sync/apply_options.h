@@ -11,9 +11,12 @@
 
 #include <functional>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "base/clock.h"
 #include "base/logger.h"
 #include "proto/plan.pb.h"
+#include "proto/state.pb.h"
 
 namespace tqs1::sync {
 
@@ -28,6 +31,21 @@ struct ApplyOptions {
   // stay (the site is left between two actions of the plan, a state the
   // planner's ordering makes safe).
   std::function<bool()> should_stop;
+  // Called once, after the plan is admitted against the re-read site and
+  // before its first write, with the site as re-read. An error refuses the
+  // apply: nothing is written, and ApplyPlan() returns the error. For the
+  // ledger (sync/apply_journal.h).
+  std::function<absl::Status(const tqs1::v1::ObservedState& site)>
+      before_writes;
+  // Called after each write SentinelOne accepted (not for a refused or a
+  // skipped action), on the calling thread, with the id of the rule
+  // written (a CREATE's new rule). An error stops the apply before the next
+  // write, as a failed write does: the writes done stay, and the planner's
+  // order makes every prefix of a plan safe (no wanted address is
+  // unblocked). For the ledger.
+  std::function<absl::Status(int index, const tqs1::v1::Action& action,
+                             absl::string_view rule_id)>
+      after_write;
   // Receives one line per write (debug) and a summary (info). Unowned; may
   // be null.
   tqs1::log::Logger* logger = nullptr;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/status_context.h"
+#include "base/status_macros.h"
 #include "reconciler/admission.h"
 #include "reconciler/fingerprint.h"
 #include "sync/plan_runner.h"
@@ -60,6 +61,9 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
                          given.observed_fingerprint()));
     }
     return admitted.status();
+  }
+  if (options.before_writes) {
+    RETURN_IF_ERROR(options.before_writes(*observed));
   }
   RunOutcome run = RunAdmittedPlan(*admitted, site, options, start);
   if (!run.status.ok()) return WithReport(std::move(run.status), run.report);

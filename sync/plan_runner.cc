@@ -194,16 +194,29 @@ absl::Status RefusalError(const Plan& plan, const ApplyReport& report,
   return absl::FailedPreconditionError(message);
 }
 
-absl::Status Write(const Plan& plan, const Action& action,
-                   const tqs1::v1::Rule& write,
-                   sentinelone::FirewallRules& site) {
+// Writes one action; returns the id of the rule written (a CREATE's new
+// rule).
+absl::StatusOr<std::string> Write(const Plan& plan, const Action& action,
+                                  const tqs1::v1::Rule& write,
+                                  sentinelone::FirewallRules& site) {
   switch (action.kind()) {
-    case tqs1::v1::ACTION_KIND_CREATE:
-      return site.CreateRule(plan.site_id(), write).status();
-    case tqs1::v1::ACTION_KIND_UPDATE:
-      return site.UpdateRule(plan.site_id(), write).status();
-    default:  // DELETE; admission refused any other kind.
-      return site.DeleteRule(plan.site_id(), action.rule_id());
+    case tqs1::v1::ACTION_KIND_CREATE: {
+      absl::StatusOr<tqs1::v1::Rule> created =
+          site.CreateRule(plan.site_id(), write);
+      if (!created.ok()) return created.status();
+      return created->id();
+    }
+    case tqs1::v1::ACTION_KIND_UPDATE: {
+      absl::StatusOr<tqs1::v1::Rule> updated =
+          site.UpdateRule(plan.site_id(), write);
+      if (!updated.ok()) return updated.status();
+      return action.rule_id();
+    }
+    default: {  // DELETE; admission refused any other kind.
+      absl::Status deleted = site.DeleteRule(plan.site_id(), action.rule_id());
+      if (!deleted.ok()) return deleted;
+      return action.rule_id();
+    }
   }
 }
 
@@ -281,11 +294,22 @@ RunOutcome RunAdmittedPlan(const reconciler::AdmittedPlan& admitted,
           absl::StrCat(what, ": +", action.add_size(), " -",
                        action.remove_size()));
 
-    absl::Status status = Write(plan, action, admitted.writes[i], site);
-    if (status.ok()) {
+    absl::StatusOr<std::string> written =
+        Write(plan, action, admitted.writes[i], site);
+    if (written.ok()) {
       Count(action, report);
-      continue;
+      if (!options.after_write) continue;
+      absl::Status recorded = options.after_write(i, action, *written);
+      if (recorded.ok()) continue;
+      finish();
+      run.status = WithMessage(
+          recorded,
+          absl::StrCat(what, " was written, then: ", recorded.message(),
+                       "; done: ", DescribeDone(report, refusals),
+                       "; the apply stopped before its next write"));
+      return run;
     }
+    const absl::Status& status = written.status();
     if (IsIpv6Refusal(action, status)) {
       std::string line =
           absl::StrCat(what, " refused by the console: ", status.message());

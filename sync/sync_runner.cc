@@ -29,10 +29,9 @@ tqs1::v1::DesiredState SyncPolicy(
   return policy;
 }
 
-namespace {
+namespace {}  // namespace
 
-// PlanSync(), saying in `failed` which step failed.
-absl::StatusOr<Plan> PlanSteps(
+absl::StatusOr<SyncReading> ReadAndPlanSync(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
@@ -71,8 +70,9 @@ absl::StatusOr<Plan> PlanSteps(
   // FindSite names the site; keep that even if the read leaves it out.
   if (observed->site_id().empty()) observed->set_site_id(*site_id);
 
-  tqs1::v1::DesiredState desired =
-      SyncPolicy(DecideIpv6(sync, *site_id, ipv6_auto), never_block);
+  SyncReading reading;
+  tqs1::v1::DesiredState& desired = reading.desired;
+  desired = SyncPolicy(DecideIpv6(sync, *site_id, ipv6_auto), never_block);
   desired.mutable_values()->Reserve(static_cast<int>(read->values.size()));
   for (std::string& value : read->values) {
     desired.add_values(std::move(value));
@@ -82,13 +82,28 @@ absl::StatusOr<Plan> PlanSteps(
     desired.mutable_indicator_ids()->Assign(read->indicator_ids.begin(),
                                             read->indicator_ids.end());
   }
+  if (read->origin_of.size() == read->values.size()) {
+    for (threatq::CollectionRead::Origin& origin : read->origins) {
+      tqs1::v1::IndicatorOrigin* o = desired.add_origins();
+      o->set_type(std::move(origin.type));
+      o->set_status(std::move(origin.status));
+    }
+    desired.mutable_origin_of()->Assign(read->origin_of.begin(),
+                                        read->origin_of.end());
+  }
   *desired.mutable_source() = std::move(read->report);
+  reading.set_aside = std::move(read->set_aside);
   *failed = tqs1::v1::SYNC_STEP_PLAN;
   absl::StatusOr<Plan> plan =
       reconciler::ComputePlan(desired, *observed, options);
-  if (plan.ok()) *failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
-  return plan;
+  if (!plan.ok()) return plan.status();
+  *failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
+  reading.plan = *std::move(plan);
+  reading.observed = *std::move(observed);
+  return reading;
 }
+
+namespace {
 
 // The counts of a plan and of an apply, for a log a machine reads.
 log::LogFields PlanFields(const Plan& plan) {
@@ -123,7 +138,10 @@ absl::StatusOr<Plan> PlanSync(
     threatq::IndicatorSource& source, sentinelone::FirewallRules& site,
     const tqs1::v1::PlanOptions& options) {
   SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
-  return PlanSteps(sync, never_block, source, site, options, {}, &failed);
+  absl::StatusOr<SyncReading> reading =
+      ReadAndPlanSync(sync, never_block, source, site, options, {}, &failed);
+  if (!reading.ok()) return reading.status();
+  return std::move(reading->plan);
 }
 
 SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,
@@ -182,6 +200,7 @@ SyncRunResult RunSync(const RunSyncRequest& request,
   const std::vector<tqs1::v1::NeverBlock>& never_block =
       request.never_block != nullptr ? *request.never_block : none;
   SyncRunResult run;
+  std::optional<tqs1::v1::DesiredState> desired;
   run.report.set_sync_name(reconciler::SyncDisplayName(sync));
   // Every line this run logs concerns the sync (`--log-format json`).
   const log::LogScope scope("", run.report.sync_name());
@@ -204,11 +223,16 @@ SyncRunResult RunSync(const RunSyncRequest& request,
     }
   } else {
     SyncStep failed = tqs1::v1::SYNC_STEP_UNSPECIFIED;
-    absl::StatusOr<Plan> plan =
-        PlanSteps(sync, never_block, source, site, request.plan_options,
-                  request.ipv6_auto, &failed);
-    if (!plan.ok()) return fail(failed, plan.status());
-    run.plan = *std::move(plan);
+    absl::StatusOr<SyncReading> read =
+        ReadAndPlanSync(sync, never_block, source, site, request.plan_options,
+                        request.ipv6_auto, &failed);
+    if (!read.ok()) return fail(failed, read.status());
+    run.plan = std::move(read->plan);
+    run.plan->set_restore_of(request.restore_of);
+    // Kept for the ledger's record of each added entry's sources.
+    if (request.ledger != nullptr && request.apply) {
+      desired = std::move(read->desired);
+    }
   }
   const Plan& plan = *run.plan;
   run.report.set_sync_name(plan.sync_name());
@@ -232,24 +256,48 @@ SyncRunResult RunSync(const RunSyncRequest& request,
                                  : tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING;
     return run;
   }
+  if (!plan.summary().blocked() && plan.actions().empty()) {
+    run.outcome = tqs1::v1::SYNC_OUTCOME_IN_SYNC;
+    return run;
+  }
+  // From here on the run is an apply the ledger records, however it ends.
+  std::optional<ApplyJournal> journal;
+  ApplyOptions apply_options = request.apply_options;
+  if (request.ledger != nullptr) {
+    journal.emplace(*request.ledger, request.identity, plan,
+                    desired.has_value() ? &*desired : nullptr);
+    journal->Attach(apply_options);
+  }
+  auto recorded = [&]() {
+    if (!journal.has_value()) return std::move(run);
+    absl::Status s = journal->Finish(run.outcome, run.report, run.status);
+    if (s.ok()) return std::move(run);
+    const absl::string_view ended = LedgerOutcome(run.outcome);
+    run.outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
+    run.failed_step = tqs1::v1::SYNC_STEP_APPLY;
+    run.status = WithMessage(
+        s,
+        run.status.ok()
+            ? absl::StrCat("the apply ended (", ended,
+                           "), but recording it failed: ", s.message())
+            : absl::StrCat(run.status.message(),
+                           "; recording the apply failed too: ", s.message()));
+    return std::move(run);
+  };
   if (!plan.summary().blocked()) {
-    if (plan.actions().empty()) {
-      run.outcome = tqs1::v1::SYNC_OUTCOME_IN_SYNC;
-      return run;
-    }
     switch (request.approve ? request.approve(plan) : Approval::kApproved) {
       case Approval::kApproved:
         break;
       case Approval::kDeclined:
         run.outcome = tqs1::v1::SYNC_OUTCOME_DECLINED;
-        return run;
+        return recorded();
       case Approval::kNoOneToAsk:
         run.outcome = tqs1::v1::SYNC_OUTCOME_CHANGES_PENDING;
-        return run;
+        return recorded();
       case Approval::kInterrupted:
         run.outcome = tqs1::v1::SYNC_OUTCOME_INTERRUPTED;
         run.status = absl::CancelledError("stopped before the first write");
-        return run;
+        return recorded();
     }
   }
 
@@ -258,7 +306,7 @@ SyncRunResult RunSync(const RunSyncRequest& request,
       ApplyPlan(plan,
                 SyncPolicy(DecideIpv6(sync, plan.site_id(), request.ipv6_auto),
                            never_block),
-                site, request.apply_options);
+                site, apply_options);
   if (report.ok()) {
     run.report = *std::move(report);
     run.outcome = tqs1::v1::SYNC_OUTCOME_APPLIED;
@@ -268,7 +316,7 @@ SyncRunResult RunSync(const RunSyncRequest& request,
                             run.report.updated(), " updated, ",
                             run.report.deleted(), " deleted"),
                ReportFields(run.report));
-    return run;
+    return recorded();
   }
   if (std::optional<tqs1::v1::ApplyReport> partial =
           PartialApplyReport(report.status());
@@ -284,7 +332,7 @@ SyncRunResult RunSync(const RunSyncRequest& request,
     run.outcome = tqs1::v1::SYNC_OUTCOME_FAILED;
     run.failed_step = tqs1::v1::SYNC_STEP_APPLY;
   }
-  return run;
+  return recorded();
 }
 
 }  // namespace tqs1::sync

@@ -28,8 +28,10 @@
 #include "proto/plan.pb.h"
 #include "proto/run.pb.h"
 #include "proto/state.pb.h"
+#include "providers/ledger/ledger.h"
 #include "providers/sentinelone/firewall_rules.h"
 #include "providers/threatq/indicator_source.h"
+#include "sync/apply_journal.h"
 #include "sync/plan_executor.h"
 
 namespace tqs1::sync {
@@ -82,6 +84,34 @@ tqs1::v1::SyncConfig DecideIpv6(const tqs1::v1::SyncConfig& sync,
                                 absl::string_view site_id,
                                 const Ipv6AutoResolver& resolver);
 
+// Why a step of a sync failed: SyncRunResult.failed_step.
+using SyncStep = tqs1::v1::SyncStep;
+
+// What PlanSync() read and made, kept together for what needs more than
+// the plan: the ledger's record of each blocked address's sources, and
+// `tqs1 why`.
+struct SyncReading {
+  // The sync's policy with the collection's values, their indicator ids,
+  // types and statuses.
+  tqs1::v1::DesiredState desired;
+  // Indicators of the collection set aside that may be addresses
+  // (threatq::CollectionRead::set_aside).
+  std::vector<threatq::CollectionRead::SetAside> set_aside;
+  // The site as read, inherited rules included.
+  tqs1::v1::ObservedState observed;
+  tqs1::v1::Plan plan;
+};
+
+// PlanSync() keeping what it read, with `ipv6: auto` decided by
+// `ipv6_auto`; on failure `failed` says which step failed.
+absl::StatusOr<SyncReading> ReadAndPlanSync(
+    const tqs1::v1::SyncConfig& sync,
+    const std::vector<tqs1::v1::NeverBlock>& never_block,
+    tqs1::threatq::IndicatorSource& source,
+    tqs1::sentinelone::FirewallRules& site,
+    const tqs1::v1::PlanOptions& options, const Ipv6AutoResolver& ipv6_auto,
+    SyncStep* failed);
+
 // The syncs of `config` that `names` selects (all when `names` is empty),
 // in config order. `unknown` is the first name that is no sync of the
 // config, if any (then `syncs` is empty); callers word the error.
@@ -126,6 +156,15 @@ struct RunSyncRequest {
   ApplyOptions apply_options;
   // Decides `ipv6: auto` once the site is known (DecideIpv6()).
   Ipv6AutoResolver ipv6_auto;
+  // Where an apply is recorded as it goes (sync/apply_journal.h); null:
+  // nowhere. Unowned. A plan-only run (`apply` false) and a plan without
+  // actions are never recorded.
+  ledger::Ledger* ledger = nullptr;
+  // Who runs the apply, for its ledger record.
+  ApplyIdentity identity;
+  // A restore (sync/restore.h): the apply whose recorded address set
+  // `source` serves. Set as the plan's restore_of. 0: a normal run.
+  int64_t restore_of = 0;
 };
 
 // What RunSync() did.
@@ -155,6 +194,11 @@ struct SyncRunResult {
 //      APPLIED, or GUARD_BLOCKED (a guard trips on the re-read site),
 //      INTERRUPTED (`should_stop`, the writes before the stop stay) or
 //      FAILED (SYNC_STEP_APPLY), each with the partial report.
+// With a ledger, steps 3, 5 and 6 are recorded in it (ApplyJournal). A
+// ledger that cannot record the start refuses the apply before any write;
+// one that cannot record a write stops the apply before its next write;
+// one that cannot record the end turns the outcome into FAILED
+// (SYNC_STEP_APPLY) with the ledger's error after what was done.
 // Logs "applied sync ..." once at info on success (apply_options.logger).
 // Never throws away a plan: `plan` is set whenever one was made.
 SyncRunResult RunSync(const RunSyncRequest& request,

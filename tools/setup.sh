@@ -22,6 +22,7 @@ packages=(
   # sd_notify: `tqs1 serve` tells systemd it is ready, reloading, stopping,
   # and feeds its watchdog (Type=notify).
   libsystemd-dev
+  libsqlite3-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev time
   # libFuzzer builds of tests/fuzz (tests/fuzz/run.sh).

@@ -80,8 +80,9 @@ constexpr EnumValue kRefuseCategories[] = {
     {"short_prefix", tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX},
 };
 
-constexpr absl::string_view kTopKeys[] = {"threatq", "sentinelone",
-                                          "never_block", "refuse", "syncs"};
+constexpr absl::string_view kTopKeys[] = {
+    "threatq", "sentinelone", "never_block", "refuse", "history", "syncs"};
+constexpr absl::string_view kHistoryKeys[] = {"keep_days"};
 constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "client_id",
                                               "username",
@@ -153,6 +154,14 @@ class ConfigParser : public SchemaReader {
     }
     if (const Entry* e = top.Find("refuse")) {
       RETURN_IF_ERROR(ReadRefuse(e->value, config.mutable_refuse()));
+    }
+    if (const Entry* e = top.Find("history")) {
+      ASSIGN_OR_RETURN(const MapView h, ReadMap(e->value, kHistoryKeys));
+      if (const Entry* k = h.Find("keep_days")) {
+        // Up to 100 years.
+        ASSIGN_OR_RETURN(const uint64_t n, ReadUint(k->value, 1, 36500));
+        config.mutable_history()->set_keep_days(static_cast<uint32_t>(n));
+      }
     }
     ASSIGN_OR_RETURN(const Entry* syncs, Require(top, "syncs"));
     RETURN_IF_ERROR(ParseSyncs(syncs->value, &config));

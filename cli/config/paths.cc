@@ -117,6 +117,10 @@ std::string ConfigPaths::PlanKeyFile() const {
   return Join(state_dir, absl::StrCat(instance_name, ".plan-key"));
 }
 
+std::string ConfigPaths::LedgerFile() const {
+  return Join(state_dir, absl::StrCat(instance_name, ".ledger.sqlite"));
+}
+
 absl::Status ValidateInstanceName(absl::string_view name) {
   const bool valid =
       !name.empty() && name.size() <= kMaxInstanceNameLength &&

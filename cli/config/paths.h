@@ -40,6 +40,9 @@ struct ConfigPaths {
   std::string ServeStateFile() const;
   // "<state_dir>/<instance_name>.plan-key": the key that signs plan files.
   std::string PlanKeyFile() const;
+  // "<state_dir>/<instance_name>.ledger.sqlite": the ledger of applies
+  // (`tqs1 why`, `tqs1 history`).
+  std::string LedgerFile() const;
 };
 
 // Checks an instance name: 1 to 64 letters, digits, '.', '_' or '-', not

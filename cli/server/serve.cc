@@ -58,6 +58,7 @@ struct ServeSetup {
   cli::Backends backends;
   std::string lock_file;
   std::string last_run_file;
+  std::string ledger_file;
   std::string state_file;
   // Signs the plans the server returns, checks those it is given back.
   std::string plan_key;
@@ -87,6 +88,7 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
       paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
   setup.lock_file = paths.LockFile();
   setup.last_run_file = paths.LastRunFile();
+  setup.ledger_file = paths.LedgerFile();
   setup.state_file = paths.ServeStateFile();
   ASSIGN_OR_RETURN(setup.plan_key,
                    config::LoadOrCreatePlanKey(paths.PlanKeyFile()));
@@ -374,6 +376,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   SupervisorOptions supervisor;
   supervisor.lock_file = setup->lock_file;
   supervisor.last_run_file = setup->last_run_file;
+  supervisor.ledger_file = setup->ledger_file;
   supervisor.state_file = setup->state_file;
   supervisor.logger = logger;
   supervisor.plan_options.set_adopt(cl.adopt);

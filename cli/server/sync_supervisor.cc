@@ -258,9 +258,14 @@ sync::SyncRunResult SyncSupervisor::RunLocked(const tqs1::v1::SyncConfig& sync,
                                               const PlanOptions& options,
                                               bool apply,
                                               std::function<bool()> should_stop,
-                                              const tqs1::v1::Plan* reviewed) {
+                                              const tqs1::v1::Plan* reviewed,
+                                              ledger::Ledger* ledger) {
   sync::RunSyncRequest request;
   request.sync = &sync;
+  request.ledger = ledger;
+  if (ledger != nullptr) {
+    request.identity = cli::ThisProcess(std::string(log::LogScope::RunId()));
+  }
   request.plan = reviewed;
   request.never_block = &backends_->never_block;
   request.plan_options = options;
@@ -450,8 +455,23 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
   }
   absl::MutexLock providers(&provider_mu_);
   const absl::Time start = absl::Now();
-  sync::SyncRunResult run = RunLocked(*Config(name), options, /*apply=*/true,
-                                      std::move(should_stop), reviewed);
+  std::unique_ptr<ledger::Ledger> ledger;
+  if (!options_.ledger_file.empty()) {
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> opened =
+        cli::OpenLedger(options_.ledger_file, /*read_only=*/false);
+    if (!opened.ok()) {
+      log::LogTo(options_.logger, log::LogLevel::kError,
+                 absl::StrCat("apply of sync \"", name,
+                              "\" refused: ", opened.status().message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat(opened.status().message(), "; nothing applied"));
+    }
+    ledger = *std::move(opened);
+  }
+  sync::SyncRunResult run =
+      RunLocked(*Config(name), options, /*apply=*/true, std::move(should_stop),
+                reviewed, ledger.get());
+  if (ledger != nullptr) cli::PruneLedger(config_, *ledger, options_.logger);
   const absl::Duration took = absl::Now() - start;
   RecordPlan(name, run, options, took);
   if (!run.plan.has_value()) {

@@ -52,6 +52,7 @@
 #include "proto/config.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/service.pb.h"
+#include "providers/ledger/ledger.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::server {
@@ -75,6 +76,11 @@ struct SupervisorOptions {
   // apply, last error), saved at every change and reported, marked
   // from_before_restart, until the first observation. Empty: not kept.
   std::string state_file;
+  // The instance's ledger (config::ConfigPaths::LedgerFile()): every apply
+  // of this server is recorded in it, as a CLI apply is, and pruned after
+  // (the config's history.keep_days). Opened for each apply; one that
+  // cannot be opened refuses the apply. Empty: applies are not recorded.
+  std::string ledger_file;
   // Unowned; may be null.
   log::Logger* logger = nullptr;
   // Called (without any lock held) after a sync's state changed: drift,
@@ -317,11 +323,12 @@ class SyncSupervisor {
   void RecordPlan(const std::string& name, const sync::SyncRunResult& run,
                   const tqs1::v1::PlanOptions& options, absl::Duration took);
   // Runs sync::RunSync() under the provider lock (plan only unless
-  // `apply`).
+  // `apply`), recording an apply in `ledger` when it is not null.
   sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
                                 const tqs1::v1::PlanOptions& options,
                                 bool apply, std::function<bool()> should_stop,
-                                const tqs1::v1::Plan* reviewed = nullptr)
+                                const tqs1::v1::Plan* reviewed = nullptr,
+                                ledger::Ledger* ledger = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
   // The sync named `name` (already Select()ed).
   const tqs1::v1::SyncConfig* Config(const std::string& name) const;

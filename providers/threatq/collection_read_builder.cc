@@ -37,6 +37,7 @@ void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
   report.set_indicators_read(report.indicators_read() + 1);
   if (!IsIpIndicatorType(type)) {
     (*report.mutable_skipped_types())[std::string(type)]++;
+    if (MayBeAddress(value)) SetAside(value, type, status, indicator_id);
     return;
   }
   const bool block = std::any_of(
@@ -44,10 +45,42 @@ void CollectionReadBuilder::Add(absl::string_view value, absl::string_view type,
       [&](const std::string& s) { return absl::EqualsIgnoreCase(status, s); });
   if (!block) {
     (*report.mutable_skipped_statuses())[std::string(status)]++;
+    SetAside(value, type, status, indicator_id);
     return;
   }
   read_.values.emplace_back(value);
   read_.indicator_ids.push_back(indicator_id);
+  // The last origin is almost always the one again: a collection holds a
+  // few distinct (type, status) pairs.
+  if (read_.origins.empty() || read_.origins[last_origin_].type != type ||
+      read_.origins[last_origin_].status != status) {
+    auto found = std::find_if(read_.origins.begin(), read_.origins.end(),
+                              [&](const CollectionRead::Origin& o) {
+                                return o.type == type && o.status == status;
+                              });
+    if (found == read_.origins.end()) {
+      read_.origins.push_back({std::string(type), std::string(status)});
+      found = read_.origins.end() - 1;
+    }
+    last_origin_ = static_cast<uint32_t>(found - read_.origins.begin());
+  }
+  read_.origin_of.push_back(last_origin_);
+}
+
+void CollectionReadBuilder::SetAside(absl::string_view value,
+                                     absl::string_view type,
+                                     absl::string_view status,
+                                     uint64_t indicator_id) {
+  read_.set_aside.push_back({std::string(value), indicator_id,
+                             std::string(type), std::string(status)});
+}
+
+bool MayBeAddress(absl::string_view value) {
+  if (value.empty() || value.size() > 64) return false;
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == '.' ||
+           c == ':' || c == '/';
+  });
 }
 
 CollectionRead CollectionReadBuilder::Finish() && { return std::move(read_); }

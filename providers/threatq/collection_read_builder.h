@@ -1,7 +1,8 @@
 // What every IndicatorSource does with the indicators it reads, in one
 // place so that ThreatQClient and FakeIndicatorSource cannot disagree:
-// keep the IP types of the statuses to block, set aside other types and
-// statuses (with counts), and word "no such collection" / "several
+// keep the IP types of the statuses to block (with each one's type and
+// status), set aside other types and statuses (with counts, and the values
+// that may be addresses), and word "no such collection" / "several
 // collections" errors.
 //
 //   CollectionReadBuilder builder({"Active"});
@@ -61,9 +62,19 @@ class CollectionReadBuilder {
   CollectionRead Finish() &&;
 
  private:
+  void SetAside(absl::string_view value, absl::string_view type,
+                absl::string_view status, uint64_t indicator_id);
+
   std::vector<std::string> block_statuses_;
   CollectionRead read_;
+  uint32_t last_origin_ = 0;
 };
+
+// Whether an indicator value of a non-IP type may still be an address or a
+// prefix (only hex digits, '.', ':' and '/', at most 64 characters): such
+// values are kept in CollectionRead.set_aside. No parsing here; `tqs1 why`
+// parses them.
+bool MayBeAddress(absl::string_view value);
 
 // Names among `names` that look like `wanted` (equal ignoring case, or one
 // containing the other ignoring case), without duplicates, at most `max`.

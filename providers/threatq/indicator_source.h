@@ -30,9 +30,30 @@ struct CollectionRead {
   // the same length; 0 where the source did not say. 8 bytes a value, so
   // that a plan can name the indicator a rejected value came from.
   std::vector<uint64_t> indicator_ids;
+  // The type and status of each value's indicator: `origin_of[i]` indexes
+  // `origins` (the distinct pairs, in order of first appearance). Parallel
+  // to `values`, always the same length. For the ledger's record of where a
+  // blocked address came from.
+  struct Origin {
+    std::string type;    // e.g. "IP Address"
+    std::string status;  // e.g. "Active"
+  };
+  std::vector<Origin> origins;
+  std::vector<uint32_t> origin_of;
   // Counts of what was read and what was set aside (other types, excluded
   // statuses).
   tqs1::v1::SourceReport report;
+  // The indicators set aside whose value may be an address (`tqs1 why`
+  // says why such an address is not blocked): every IP-type indicator of
+  // a status not to block, and every indicator of another type whose value
+  // holds only hex digits, '.', ':' and '/'. In read order.
+  struct SetAside {
+    std::string value;
+    uint64_t indicator_id = 0;
+    std::string type;
+    std::string status;
+  };
+  std::vector<SetAside> set_aside;
 };
 
 class IndicatorSource {
