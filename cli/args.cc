@@ -338,7 +338,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     return Bad(absl::StrCat("--config-only cannot be combined with ",
                             cl.write_probe ? "--write-probe" : "--demo"));
   }
-  size_t max_positional = cl.command == "apply" || cl.command == "help" ? 1 : 0;
+  // apply PLANFILE, help COMMAND, why ADDRESS, history show APPLY_ID.
+  size_t max_positional =
+      cl.command == "apply" || cl.command == "help" || cl.command == "why" ? 1
+      : cl.command == "history"                                            ? 2
+                                                                           : 0;
   if (cl.positional.size() > max_positional) {
     return Bad(absl::StrCat("unexpected argument \"",
                             cl.positional[max_positional], "\" for ",

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/config/secrets.h"
 #include "cli/demo_scenario.h"
+#include "providers/ledger/ledger.h"
 #include "reconciler/ownership.h"
 #include "reconciler/render.h"
 
@@ -101,6 +102,24 @@ std::vector<threatq::Indicator> DemoIndicators(uint64_t seed) {
   return out;
 }
 
+namespace {
+
+// The entries of the demo site's tqs1 rules.
+std::set<std::string> ManagedEntries(
+    const sentinelone::SentinelOneEmulator& s1) {
+  std::set<std::string> out;
+  for (const tqs1::v1::Rule& rule :
+       s1.Rules(tqs1::v1::RULE_SCOPE_SITE, kDemoSiteId)) {
+    if (!reconciler::HasOwnershipMarker(rule.description())) continue;
+    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+      out.insert(hosts.values().begin(), hosts.values().end());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunDemo(const CommandLine& cl, const Io& io) {
   log::StderrLogger logger(log::LogLevel::kWarning);
   std::mt19937_64 rng(kDemoSeed);
@@ -166,9 +185,36 @@ int RunDemo(const CommandLine& cl, const Io& io) {
           << reconciler::FormatCount(legacy.size())
           << " addresses, no tqs1 marker).\n";
 
+  // The ledger of this run's applies, in a folder of this run only.
+  char state_dir[] = "/tmp/tqs1-demo.XXXXXX";
+  if (mkdtemp(state_dir) == nullptr) {
+    *io.err << "Error: cannot make a temporary folder: " << std::strerror(errno)
+            << "\n";
+    return kExitError;
+  }
+  struct RemoveOnExit {
+    const char* dir;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } remove_state{state_dir};
+  absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger = OpenLedger(
+      absl::StrCat(state_dir, "/tqs1.ledger.sqlite"), /*read_only=*/false);
+  if (!ledger.ok()) {
+    *io.err << "Error: " << ledger.status().message() << "\n";
+    return kExitError;
+  }
+  backends->ledger = *std::move(ledger);
+
   CommandLine step = cl;
   step.auto_approve = true;
   bool ok = true;
+  auto apply_command = [&]() {
+    ApplyCommand command = ApplyCommandFrom(step);
+    command.identity = ThisProcess(log::NewRunId());
+    return command;
+  };
 
   Heading(io, "$ tqs1 plan");
   ok &=
@@ -176,13 +222,19 @@ int RunDemo(const CommandLine& cl, const Io& io) {
 
   Heading(io, "$ tqs1 apply --auto-approve --adopt");
   step.adopt = true;
-  ok &= RunApply(config, *backends, ApplyCommandFrom(step), io, &logger) ==
-        kExitOk;
+  ok &= RunApply(config, *backends, apply_command(), io, &logger) == kExitOk;
   step.adopt = false;
 
   // The collection moves on: 40 new indicators, 25 gone.
   std::vector<threatq::Indicator> changed = indicators;
   std::shuffle(changed.begin(), changed.end(), rng);
+  // For `why` below: an address the first apply blocked that leaves now,
+  // and one that stays blocked.
+  const std::set<std::string> blocked_first = ManagedEntries(*s1);
+  std::string gone;
+  for (size_t k = changed.size() - 25; k < changed.size(); ++k) {
+    if (blocked_first.count(changed[k].value) > 0) gone = changed[k].value;
+  }
   changed.resize(changed.size() - 25);
   for (int k = 0; k < 40; ++k) {
     changed.push_back({RandomIpv4(rng), "IP Address", "Active"});
@@ -195,14 +247,40 @@ int RunDemo(const CommandLine& cl, const Io& io) {
       RunPlan(config, *backends, PlanCommandFrom(step), io, &logger) == kExitOk;
 
   Heading(io, "$ tqs1 apply --auto-approve");
-  ok &= RunApply(config, *backends, ApplyCommandFrom(step), io, &logger) ==
-        kExitOk;
+  ok &= RunApply(config, *backends, apply_command(), io, &logger) == kExitOk;
 
   Heading(io, "$ tqs1 plan --detailed-exitcode");
   step.detailed_exitcode = true;
   int last = RunPlan(config, *backends, PlanCommandFrom(step), io, &logger);
   ok &= last == kExitOk;
   *io.out << "(exit code " << last << ": in sync)\n";
+
+  // The ledger: what was applied, why an address is (not) blocked, and
+  // the plan that would bring back the first apply's set.
+  Heading(io, "$ tqs1 history");
+  ok &= RunHistory(*backends->ledger, HistoryCommandFrom(step), io) == kExitOk;
+  const std::set<std::string> blocked_now = ManagedEntries(*s1);
+  std::string stays;
+  for (const threatq::Indicator& i : changed) {
+    if (i.type == "IP Address" && blocked_now.count(i.value) > 0) {
+      stays = i.value;
+      break;
+    }
+  }
+  for (const std::string& address : {stays, gone}) {
+    if (address.empty()) continue;
+    Heading(io, absl::StrCat("$ tqs1 why ", address));
+    CommandLine why = step;
+    why.positional = {address};
+    ok &= RunWhy(config, &*backends, backends->ledger.get(),
+                 WhyCommandFrom(why), io, &logger) == kExitOk;
+  }
+  Heading(io, "$ tqs1 plan --restore 1   (the site as after the first apply)");
+  CommandLine restore = step;
+  restore.detailed_exitcode = false;
+  restore.restore = 1;
+  ok &= RunPlan(config, *backends, PlanCommandFrom(restore), io, &logger) ==
+        kExitOk;
 
   size_t managed = 0;
   for (const tqs1::v1::Rule& rule :

@@ -67,9 +67,9 @@ int ListApplies(ledger::Ledger& ledger, const HistoryCommand& command,
             << ".\n";
     return kExitOk;
   }
-  *io.out << "   ID  STARTED (UTC)             SYNC                  "
-             "OUTCOME        WRITES                                  "
-             "ADDRESS ENTRIES\n";
+  *io.out << absl::StrFormat("%5s  %-20s  %-20s  %-13s  %-39s  %s\n", "ID",
+                             "STARTED (UTC)", "SYNC", "OUTCOME", "WRITES",
+                             "ADDRESS ENTRIES");
   for (const ApplyRecord& a : *applies) *io.out << ApplyLine(a) << "\n";
   return kExitOk;
 }

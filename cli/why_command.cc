@@ -103,9 +103,8 @@ std::vector<std::string> EntryLines(const WhyFacts& facts, const WhyEntry& e) {
                      RuleText(*r), Enforced(*r) ? "" : " (not enforced)"));
   }
   if (!e.indicators.empty()) {
-    lines.push_back(absl::StrCat("  in the collection as ",
-                                 SourcesText(e.indicators),
-                                 e.wanted ? "" : " (not kept: see below)"));
+    lines.push_back(
+        absl::StrCat("  in the collection as ", SourcesText(e.indicators)));
   } else if (!blocking.empty() || e.pending_unblock) {
     lines.push_back("  no longer in the collection");
   } else if (h.unblocked_by != 0) {
@@ -142,6 +141,7 @@ std::vector<std::string> FactLines(const WhyFacts& facts,
                      r.indicator_id() != 0
                          ? absl::StrCat(" (indicator ", r.indicator_id(), ")")
                          : "",
+                     r.value() == query ? "" : ", which overlaps it,",
                      " is not blocked: ", r.reason()));
   }
   for (const auto& s : facts.set_aside) {

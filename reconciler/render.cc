@@ -224,9 +224,9 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
         &out, "  ", c.bold, "RESTORE", c.reset,
         ": this plan makes the site hold what it held after apply ",
         plan.restore_of(),
-        " (the ledger's record), not what the collection holds now. The next "
-        "normal\n  apply follows the collection again: pause scheduled "
-        "applies first (systemctl\n  stop tqs1-apply.timer; `tqs1 serve` "
+        " (the\n  ledger's record), not what the collection holds now. The "
+        "next normal apply\n  follows the collection again: pause scheduled "
+        "applies first (systemctl stop\n  tqs1-apply.timer; `tqs1 serve` "
         "without --apply) until the collection is fixed.\n\n");
   }
 

@@ -157,7 +157,8 @@ absl::StatusOr<WhyFacts> ExplainLive(
   const bool origins = desired.origin_of_size() == desired.values_size();
   for (int i = 0; i < desired.values_size(); ++i) {
     std::optional<std::string> text = Overlapping(desired.values(i), query);
-    if (!text.has_value()) continue;
+    // A value normalization does not keep is among the rejected values.
+    if (!text.has_value() || !wanted.contains(*text)) continue;
     WhyEntry& e = entries[*text];
     ledger::Source& s = e.indicators.emplace_back();
     s.value = desired.values(i);
@@ -168,7 +169,7 @@ absl::StatusOr<WhyFacts> ExplainLive(
       s.status =
           desired.origins(static_cast<int>(desired.origin_of(i))).status();
     }
-    e.wanted = wanted.contains(*text);
+    e.wanted = true;
   }
   const std::string query_text = query.ToString();
   for (const tqs1::v1::RejectedValue& r : plan.inputs().rejected()) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace tqs1::bench {
 
@@ -31,6 +32,14 @@ std::string Count(int64_t v) {
     out += digits[i];
   }
   return v < 0 ? "-" + out : out;
+}
+
+std::string Bytes(int64_t v) {
+  if (v < 10000) return absl::StrCat(v, " B");
+  if (v < 10000000) {
+    return absl::StrFormat("%.1f kB", static_cast<double>(v) / 1e3);
+  }
+  return absl::StrFormat("%.1f MB", static_cast<double>(v) / 1e6);
 }
 
 }  // namespace tqs1::bench

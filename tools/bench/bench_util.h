@@ -26,6 +26,9 @@ std::optional<int64_t> AddressesFlag(int argc, char** argv, const char* binary,
 // `v` with a comma every three digits: "-1,234,567".
 std::string Count(int64_t v);
 
+// A size in bytes: "980 B", "107.1 kB", "14.5 MB" (decimal units).
+std::string Bytes(int64_t v);
+
 }  // namespace tqs1::bench
 
 #endif  // TQS1_TOOLS_BENCH_BENCH_UTIL_H_

@@ -89,14 +89,6 @@ Traffic TakeTraffic(threatq::ThreatQEmulator& tq,
   return t;
 }
 
-std::string Bytes(int64_t v) {
-  if (v < 10000) return absl::StrCat(v, " B");
-  if (v < 10000000) {
-    return absl::StrFormat("%.1f kB", static_cast<double>(v) / 1e3);
-  }
-  return absl::StrFormat("%.1f MB", static_cast<double>(v) / 1e6);
-}
-
 // CPU time of the calling thread (the client's; the emulators serve on
 // their own threads).
 double ThreadCpuSeconds() {
