@@ -289,6 +289,26 @@ TEST_F(LedgerTest, ALedgerThatCannotRecordAWriteStopsTheApplyBeforeTheNext) {
   EXPECT_THAT(Held(), ElementsAreArray(sync::testing::ManagedAddresses(s1_)));
 }
 
+TEST_F(LedgerTest, AnApplyInterruptedMidwayRecordsWhatItWrote) {
+  SetCollection({"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4",
+                 "203.0.113.5", "203.0.113.6", "203.0.113.7"});
+  RunSyncRequest request;
+  request.sync = &sync_;
+  request.plan_options.set_max_addresses_per_rule(3);
+  request.ledger = ledger_.get();
+  int started = 0;
+  request.apply_options.on_action = [&](int, int, const tqs1::v1::Action&) {
+    ++started;
+  };
+  request.apply_options.should_stop = [&] { return started >= 1; };
+  SyncRunResult run = sync::RunSync(request, tq_, s1_);
+  ASSERT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_INTERRUPTED) << run.status;
+  EXPECT_EQ(Applies().back().outcome, "interrupted");
+  EXPECT_EQ(Applies().back().created, 1u);
+  EXPECT_THAT(Held(), SizeIs(3));
+  EXPECT_THAT(Held(), ElementsAreArray(sync::testing::ManagedAddresses(s1_)));
+}
+
 TEST_F(LedgerTest, AConsoleEditIsRecordedAsObserved) {
   SetCollection({"203.0.113.1", "203.0.113.2"});
   ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_APPLIED);
@@ -430,6 +450,32 @@ TEST_F(LedgerTest, RestoreAfterAPoisonedCollection) {
 
   auto missing = sync::ReadRecordedSet(*ledger_, 99);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, ARestoreGoesThroughTheGuards) {
+  SetCollection({"203.0.113.1"});
+  ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_APPLIED);
+  std::vector<std::string> many;
+  for (int i = 0; i < 150; ++i) {
+    many.push_back(absl::StrCat("198.51.", i / 100, ".", i % 100));
+  }
+  SetCollection(many);
+  ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_APPLIED);
+  // Back to apply 1's single address would unblock 150 of 150 entries.
+  auto set = sync::ReadRecordedSet(*ledger_, 1);
+  ASSERT_TRUE(set.ok()) << set.status();
+  sync::RecordedSetSource source(*set);
+  RunSyncRequest restore;
+  restore.sync = &sync_;
+  restore.plan_options.set_max_addresses_per_rule(3);
+  restore.ledger = ledger_.get();
+  restore.restore_of = 1;
+  const int64_t writes = s1_.WriteCount();
+  SyncRunResult run = sync::RunSync(restore, source, s1_);
+  EXPECT_EQ(run.outcome, tqs1::v1::SYNC_OUTCOME_GUARD_BLOCKED) << run.status;
+  EXPECT_EQ(s1_.WriteCount(), writes);
+  EXPECT_EQ(Applies().back().outcome, "guard-blocked");
+  EXPECT_EQ(Applies().back().restore_of, 1);
 }
 
 }  // namespace

@@ -76,6 +76,14 @@ static_assert(kMigrationCount == SqliteLedger::kSchemaVersion);
 
 constexpr size_t kKeyBytes = 17;
 
+// A ledger of a newer schema than this build's: refused, never rewritten.
+absl::Status NewerSchema(absl::string_view path, int version) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("ledger ", path, " has schema version ", version,
+                   "; this tqs1 reads up to ", SqliteLedger::kSchemaVersion,
+                   " (a newer tqs1 wrote it)"));
+}
+
 int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
 absl::Time FromMillis(int64_t ms) { return absl::FromUnixMillis(ms); }
 
@@ -291,12 +299,7 @@ absl::Status SqliteLedger::InTransaction(
 
 absl::Status SqliteLedger::Migrate() {
   ASSIGN_OR_RETURN(int version, UserVersion());
-  if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("ledger ", path_, " has schema version ", version,
-                     "; this tqs1 reads up to ", kSchemaVersion,
-                     " (a newer tqs1 wrote it)"));
-  }
+  if (version > kSchemaVersion) return NewerSchema(path_, version);
   for (; version < kSchemaVersion; ++version) {
     const int to = version + 1;
     RETURN_IF_ERROR(InTransaction("migrating the schema", [&]() {
@@ -358,12 +361,7 @@ absl::StatusOr<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(
     return ledger;
   }
   ASSIGN_OR_RETURN(int version, ledger->UserVersion());
-  if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("ledger ", path, " has schema version ", version,
-                     "; this tqs1 reads up to ", kSchemaVersion,
-                     " (a newer tqs1 wrote it)"));
-  }
+  if (version > kSchemaVersion) return NewerSchema(path, version);
   if (version < kSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("ledger ", path, " has schema version ", version,

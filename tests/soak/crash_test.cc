@@ -4,7 +4,8 @@
 // or at a random moment before the first one. After each kill the
 // emulator's write log must show no unsafe write (site_invariants.h), the
 // next `tqs1 apply --auto-approve` must succeed and converge, and
-// `tqs1 plan --detailed-exitcode` must then say "in sync" (0).
+// `tqs1 plan --detailed-exitcode` must then say "in sync" (0), and the
+// ledger must then hold what the site holds, with no apply left running.
 //
 // The collection starts at 30,000 addresses (six full rules); each round
 // removes a share spread over every rule and adds thousands, so an apply
@@ -36,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "providers/ledger/sqlite_ledger.h"
 #include "testing/builders.h"
 #include "testing/vendors_env.h"
 #include "tests/soak/knobs.h"
@@ -110,9 +112,10 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir = absl::StrCat(tmp ? tmp : "/tmp", "/crash");
   mkdir(dir.c_str(), 0700);
-  std::ofstream(dir + "/tqs1.yaml") << (*vendors)->ConfigYaml(
-      {{absl::StrCat(kCollection, " -> ", kSiteName), kCollection, kSiteName,
-        "    guards: {max_unblock_fraction: 1}\n"}});
+  const std::string sync_name = absl::StrCat(kCollection, " -> ", kSiteName);
+  std::ofstream(dir + "/tqs1.yaml")
+      << (*vendors)->ConfigYaml({{sync_name, kCollection, kSiteName,
+                                  "    guards: {max_unblock_fraction: 1}\n"}});
   const std::string log = dir + "/tqs1.out";
   const std::vector<std::string> apply = {
       "apply", "--auto-approve", "-c", dir, "-ll", dir};
@@ -193,6 +196,26 @@ TEST(CrashTest, KilledAppliesConvergeOnTheNextRun) {
         << absl::StrJoin(checker.Violations(), "\n");
     const std::vector<std::string> expected(wanted.begin(), wanted.end());
     ASSERT_EQ(checker.ManagedValues(), expected) << "site != collection";
+
+    // The ledger agrees with the site, and no apply is left "running": the
+    // re-run marked the killed one "ended" and recorded what it had
+    // written unrecorded as "observed".
+    auto ledger = ledger::SqliteLedger::Open(
+        dir + "/tqs1.ledger.sqlite", ledger::SqliteLedger::Mode::kReadOnly);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    auto held = (*ledger)->HeldBy(sync_name, kSiteId);
+    ASSERT_TRUE(held.ok()) << held.status();
+    std::vector<std::string> recorded;
+    for (const auto& [id, rule] : *held) {
+      recorded.insert(recorded.end(), rule.entries.begin(), rule.entries.end());
+    }
+    std::sort(recorded.begin(), recorded.end());
+    ASSERT_EQ(recorded, expected) << "ledger != site";
+    auto applies = (*ledger)->ListApplies({});
+    ASSERT_TRUE(applies.ok()) << applies.status();
+    for (const ledger::ApplyRecord& a : *applies) {
+      EXPECT_NE(a.outcome, "running") << "apply " << a.id;
+    }
   }
   std::cout << "crash: " << rounds << " rounds in " << elapsed_s() << " s, "
             << kills << " applies killed (" << killed_before_writes

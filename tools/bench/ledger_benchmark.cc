@@ -211,20 +211,27 @@ int Run(int64_t n, int churn, const std::string& dir) {
 }  // namespace tqs1::bench
 
 int main(int argc, char** argv) {
-  const std::optional<int64_t> n =
-      tqs1::bench::AddressesFlag(argc, argv, "ledger_benchmark", 1, 16000000);
-  if (!n.has_value()) return 2;
   int churn = 100;
   std::string dir = "/tmp/tqs1-ledger-bench";
+  // Its own flags; the rest (--addresses=N) go to AddressesFlag().
+  std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--churn=") &&
-        !absl::SimpleAtoi(arg, &churn)) {
-      std::cerr << "ledger_benchmark: --churn=N\n";
-      return 2;
+    if (absl::ConsumePrefix(&arg, "--churn=")) {
+      if (!absl::SimpleAtoi(arg, &churn) || churn < 0) {
+        std::cerr << "ledger_benchmark: --churn=N (applies of 0.1% churn)\n";
+        return 2;
+      }
+    } else if (absl::ConsumePrefix(&arg, "--dir=")) {
+      dir = std::string(arg);
+    } else {
+      rest.push_back(argv[i]);
     }
-    if (absl::ConsumePrefix(&arg, "--dir=")) dir = std::string(arg);
   }
+  const std::optional<int64_t> n =
+      tqs1::bench::AddressesFlag(static_cast<int>(rest.size()), rest.data(),
+                                 "ledger_benchmark", 1, 16000000);
+  if (!n.has_value()) return 2;
   mkdir(dir.c_str(), 0700);
   return tqs1::bench::Run(*n, churn, dir);
 }
