@@ -177,9 +177,11 @@ absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
   }
   absl::flat_hash_set<absl::string_view> found;
   for (const ObservedDifference& d : differences) {
-    found.insert(d.added.begin(), d.added.end());
+    for (const std::string& e : d.added) {
+      found.insert(observed_added_.emplace_back(e));
+    }
   }
-  IndexSources(found);
+  IndexSources(std::move(found));
   for (const ObservedDifference& d : differences) {
     ledger::WriteRecord write;
     write.kind = ledger::WriteKind::kObserved;
@@ -223,7 +225,8 @@ std::vector<ledger::Source> ApplyJournal::SourcesOf(absl::string_view entry) {
   if (found == sources_.end()) return sources;
   const bool ids = desired_->indicator_ids_size() == desired_->values_size();
   const bool origins = desired_->origin_of_size() == desired_->values_size();
-  for (int i : found->second) {
+  for (int i = found->second.first; i >= 0;
+       i = next_source_[static_cast<size_t>(i)]) {
     ledger::Source& s = sources.emplace_back();
     s.value = desired_->values(i);
     if (ids) s.indicator_id = desired_->indicator_ids(i);
@@ -244,21 +247,34 @@ std::vector<ledger::Source> ApplyJournal::SourcesOf(absl::string_view entry) {
 // have no entry.
 void ApplyJournal::IndexSources(absl::flat_hash_set<absl::string_view> adds) {
   if (desired_ == nullptr) return;
+  size_t total = adds.size();
+  for (const Action& action : plan_.actions()) total += action.add_size();
+  adds.reserve(total);
   for (const Action& action : plan_.actions()) {
     adds.insert(action.add().begin(), action.add().end());
   }
   if (adds.empty()) return;
+  sources_.reserve(adds.size());
+  next_source_.assign(static_cast<size_t>(desired_->values_size()), -1);
+  auto add = [&](absl::string_view entry, int i) {
+    // The key views the set's text (the plan's, or observed_added_).
+    auto [it, inserted] = sources_.try_emplace(*adds.find(entry), i, i);
+    if (!inserted) {
+      next_source_[static_cast<size_t>(it->second.second)] = i;
+      it->second.second = i;
+    }
+  };
   for (int i = 0; i < desired_->values_size(); ++i) {
     const std::string& value = desired_->values(i);
     if (adds.contains(value)) {
-      sources_[value].push_back(i);
+      add(value, i);
       continue;
     }
     absl::StatusOr<reconciler::IpPrefix> prefix =
         reconciler::ParseIpPrefix(value);
     if (!prefix.ok()) continue;
-    std::string canonical = prefix->ToString();
-    if (adds.contains(canonical)) sources_[canonical].push_back(i);
+    const std::string canonical = prefix->ToString();
+    if (adds.contains(canonical)) add(canonical, i);
   }
 }
 

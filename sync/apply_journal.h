@@ -32,7 +32,9 @@
 #define TQS1_SYNC_APPLY_JOURNAL_H_
 
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -108,9 +110,13 @@ class ApplyJournal {
   tqs1::Clock& clock_;
   int64_t apply_id_ = 0;
   bool begun_ = false;
-  // Added entry text -> indices of the desired values it came from; built
-  // before the first write.
-  absl::flat_hash_map<std::string, std::vector<int>> sources_;
+  // Added entry -> the first and last index of the desired values it came
+  // from; next_source_[i] is the next value of the same entry (-1: none).
+  // Built before the first write. Keys view the plan's `add` entries or
+  // observed_added_.
+  absl::flat_hash_map<absl::string_view, std::pair<int, int>> sources_;
+  std::vector<int> next_source_;
+  std::deque<std::string> observed_added_;
 };
 
 }  // namespace tqs1::sync

@@ -128,15 +128,34 @@ std::vector<std::string> Lines(absl::string_view text) {
   return absl::StrSplit(text, '\n');
 }
 
+// The sources of `entries`, compactly: first one line per distinct (type,
+// status) pair, "@\t<type>\t<status>", then one line per source,
+// "<entry index>\t<indicator id>\t<pair index>\t<value>", the value left
+// empty when it is the entry's own text. Strings are C-escaped.
 std::string Sources(const std::vector<WrittenEntry>& entries) {
-  std::string out;
+  std::vector<std::pair<absl::string_view, absl::string_view>> origins;
+  std::string lines;
   for (size_t i = 0; i < entries.size(); ++i) {
     for (const Source& s : entries[i].sources) {
-      absl::StrAppend(&out, i, "\t", s.indicator_id, "\t",
-                      absl::CEscape(s.type), "\t", absl::CEscape(s.status),
-                      "\t", absl::CEscape(s.value), "\n");
+      size_t origin = 0;
+      while (origin < origins.size() && (origins[origin].first != s.type ||
+                                         origins[origin].second != s.status)) {
+        ++origin;
+      }
+      if (origin == origins.size()) origins.emplace_back(s.type, s.status);
+      absl::StrAppend(&lines, i, "\t", s.indicator_id, "\t", origin, "\t");
+      if (s.value != entries[i].text) {
+        absl::StrAppend(&lines, absl::CEscape(s.value));
+      }
+      lines.push_back('\n');
     }
   }
+  std::string out;
+  for (const auto& [type, status] : origins) {
+    absl::StrAppend(&out, "@\t", absl::CEscape(type), "\t",
+                    absl::CEscape(status), "\n");
+  }
+  out.append(lines);
   return out;
 }
 
@@ -565,18 +584,33 @@ absl::StatusOr<std::vector<WrittenEntry>> EntriesOf(absl::string_view texts,
 absl::Status ParseSources(absl::string_view text,
                           std::vector<WrittenEntry>& added,
                           absl::string_view where) {
+  std::vector<std::pair<std::string, std::string>> origins;
+  auto malformed = [&]() {
+    return absl::DataLossError(
+        absl::StrCat(where, ": a malformed source line"));
+  };
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (line.empty()) continue;
     std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
-    size_t index = 0;
-    Source s;
-    if (f.size() != 5 || !absl::SimpleAtoi(f[0], &index) ||
-        index >= added.size() || !absl::SimpleAtoi(f[1], &s.indicator_id) ||
-        !absl::CUnescape(f[2], &s.type) || !absl::CUnescape(f[3], &s.status) ||
-        !absl::CUnescape(f[4], &s.value)) {
-      return absl::DataLossError(
-          absl::StrCat(where, ": a malformed source line"));
+    if (f[0] == "@") {
+      std::pair<std::string, std::string>& o = origins.emplace_back();
+      if (f.size() != 3 || !absl::CUnescape(f[1], &o.first) ||
+          !absl::CUnescape(f[2], &o.second)) {
+        return malformed();
+      }
+      continue;
     }
+    size_t index = 0, origin = 0;
+    Source s;
+    if (f.size() != 4 || !absl::SimpleAtoi(f[0], &index) ||
+        index >= added.size() || !absl::SimpleAtoi(f[1], &s.indicator_id) ||
+        !absl::SimpleAtoi(f[2], &origin) || origin >= origins.size() ||
+        !absl::CUnescape(f[3], &s.value)) {
+      return malformed();
+    }
+    if (s.value.empty()) s.value = added[index].text;
+    s.type = origins[origin].first;
+    s.status = origins[origin].second;
     added[index].sources.push_back(std::move(s));
   }
   return absl::OkStatus();

@@ -19,8 +19,10 @@
 //   writes   one row per write of an apply: its entries as text (one per
 //            line), their keys (17 bytes each: family, then first and last
 //            as little-endian 64-bit numbers), and the sources of the added
-//            entries ("<entry index>\t<indicator id>\t<type>\t<status>\t
-//            <value>" per line, strings C-escaped)
+//            entries (a line "@\t<type>\t<status>" per distinct pair, then
+//            "<entry index>\t<indicator id>\t<pair index>\t<value>" per
+//            source, the value empty when it is the entry's text; strings
+//            C-escaped)
 //   meta     when and by which schema the file was made
 //
 // Errors name the file: kDataLoss for a file that is not a readable SQLite
