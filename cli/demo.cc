@@ -185,27 +185,35 @@ int RunDemo(const CommandLine& cl, const Io& io) {
           << reconciler::FormatCount(legacy.size())
           << " addresses, no tqs1 marker).\n";
 
-  // The ledger of this run's applies, in a folder of this run only.
-  char state_dir[] = "/tmp/tqs1-demo.XXXXXX";
-  if (mkdtemp(state_dir) == nullptr) {
-    *io.err << "Error: cannot make a temporary folder: " << std::strerror(errno)
-            << "\n";
-    return kExitError;
-  }
+  // The ledger of this run's applies, in a folder of this run only
+  // ($TMPDIR, else /tmp). Without a writable one (a read-only container),
+  // the demo runs without its ledger steps.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string state_dir =
+      absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                   "/tqs1-demo.XXXXXX");
+  const bool have_state = mkdtemp(state_dir.data()) != nullptr;
   struct RemoveOnExit {
-    const char* dir;
+    std::string dir;
     ~RemoveOnExit() {
+      if (dir.empty()) return;
       std::error_code ignored;
       std::filesystem::remove_all(dir, ignored);
     }
-  } remove_state{state_dir};
-  absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger = OpenLedger(
-      absl::StrCat(state_dir, "/tqs1.ledger.sqlite"), /*read_only=*/false);
-  if (!ledger.ok()) {
-    *io.err << "Error: " << ledger.status().message() << "\n";
-    return kExitError;
+  } remove_state{have_state ? state_dir : ""};
+  if (have_state) {
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger = OpenLedger(
+        absl::StrCat(state_dir, "/tqs1.ledger.sqlite"), /*read_only=*/false);
+    if (!ledger.ok()) {
+      *io.err << "Error: " << ledger.status().message() << "\n";
+      return kExitError;
+    }
+    backends->ledger = *std::move(ledger);
+  } else {
+    *io.out << "(no writable temporary folder: " << std::strerror(errno)
+            << "; the demo runs without its ledger, so without history, why "
+               "and restore)\n";
   }
-  backends->ledger = *std::move(ledger);
 
   CommandLine step = cl;
   step.auto_approve = true;
@@ -257,30 +265,34 @@ int RunDemo(const CommandLine& cl, const Io& io) {
 
   // The ledger: what was applied, why an address is (not) blocked, and
   // the plan that would bring back the first apply's set.
-  Heading(io, "$ tqs1 history");
-  ok &= RunHistory(*backends->ledger, HistoryCommandFrom(step), io) == kExitOk;
-  const std::set<std::string> blocked_now = ManagedEntries(*s1);
-  std::string stays;
-  for (const threatq::Indicator& i : changed) {
-    if (i.type == "IP Address" && blocked_now.count(i.value) > 0) {
-      stays = i.value;
-      break;
+  if (backends->ledger != nullptr) {
+    Heading(io, "$ tqs1 history");
+    ok &=
+        RunHistory(*backends->ledger, HistoryCommandFrom(step), io) == kExitOk;
+    const std::set<std::string> blocked_now = ManagedEntries(*s1);
+    std::string stays;
+    for (const threatq::Indicator& i : changed) {
+      if (i.type == "IP Address" && blocked_now.count(i.value) > 0) {
+        stays = i.value;
+        break;
+      }
     }
+    for (const std::string& address : {stays, gone}) {
+      if (address.empty()) continue;
+      Heading(io, absl::StrCat("$ tqs1 why ", address));
+      CommandLine why = step;
+      why.positional = {address};
+      ok &= RunWhy(config, &*backends, backends->ledger.get(),
+                   WhyCommandFrom(why), io, &logger) == kExitOk;
+    }
+    Heading(io,
+            "$ tqs1 plan --restore 1   (the site as after the first apply)");
+    CommandLine restore = step;
+    restore.detailed_exitcode = false;
+    restore.restore = 1;
+    ok &= RunPlan(config, *backends, PlanCommandFrom(restore), io, &logger) ==
+          kExitOk;
   }
-  for (const std::string& address : {stays, gone}) {
-    if (address.empty()) continue;
-    Heading(io, absl::StrCat("$ tqs1 why ", address));
-    CommandLine why = step;
-    why.positional = {address};
-    ok &= RunWhy(config, &*backends, backends->ledger.get(),
-                 WhyCommandFrom(why), io, &logger) == kExitOk;
-  }
-  Heading(io, "$ tqs1 plan --restore 1   (the site as after the first apply)");
-  CommandLine restore = step;
-  restore.detailed_exitcode = false;
-  restore.restore = 1;
-  ok &= RunPlan(config, *backends, PlanCommandFrom(restore), io, &logger) ==
-        kExitOk;
 
   size_t managed = 0;
   for (const tqs1::v1::Rule& rule :
