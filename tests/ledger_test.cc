@@ -144,6 +144,9 @@ class LedgerTest : public ::testing::Test {
     return facts.ok() ? *facts : sync::WhyFacts{};
   }
 
+  // The entry of `facts` (which must outlive the pointer), or null.
+  const sync::WhyEntry* EntryOf(const sync::WhyFacts&& facts,
+                                const std::string& entry) = delete;
   const sync::WhyEntry* EntryOf(const sync::WhyFacts& facts,
                                 const std::string& entry) {
     for (const sync::WhyEntry& e : facts.entries) {
@@ -374,8 +377,8 @@ TEST_F(LedgerTest, WhyBlockedLeftRejectedSetAsidePendingAndCovered) {
 
   // Pending, then left the collection.
   SetCollection({"203.0.113.2", "203.0.113.9"});
-  const sync::WhyEntry* pending =
-      EntryOf(WhyLive("203.0.113.9"), "203.0.113.9");
+  const sync::WhyFacts before_apply = WhyLive("203.0.113.9");
+  const sync::WhyEntry* pending = EntryOf(before_apply, "203.0.113.9");
   ASSERT_NE(pending, nullptr);
   EXPECT_TRUE(pending->pending_block);
   EXPECT_THAT(pending->rules, IsEmpty());
@@ -409,7 +412,8 @@ TEST_F(LedgerTest, WhyADisabledRuleIsNotEnforced) {
     rule.set_enabled(false);
     ASSERT_TRUE(s1_.UpdateRule(kSiteId, rule).ok());
   }
-  const sync::WhyEntry* e = EntryOf(WhyLive("203.0.113.1"), "203.0.113.1");
+  const sync::WhyFacts facts = WhyLive("203.0.113.1");
+  const sync::WhyEntry* e = EntryOf(facts, "203.0.113.1");
   ASSERT_NE(e, nullptr);
   ASSERT_THAT(e->rules, SizeIs(1));
   EXPECT_FALSE(e->rules[0].enabled);
