@@ -14,12 +14,10 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "providers/ledger/write_columns.h"
 
 namespace tqs1::ledger {
 namespace {
@@ -74,8 +72,6 @@ constexpr int kMigrationCount =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 static_assert(kMigrationCount == SqliteLedger::kSchemaVersion);
 
-constexpr size_t kKeyBytes = 17;
-
 // A ledger of a newer schema than this build's: refused, never rewritten.
 absl::Status NewerSchema(absl::string_view path, int version) {
   return absl::FailedPreconditionError(
@@ -86,87 +82,6 @@ absl::Status NewerSchema(absl::string_view path, int version) {
 
 int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
 absl::Time FromMillis(int64_t ms) { return absl::FromUnixMillis(ms); }
-
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-uint64_t GetU64(const unsigned char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-std::string Keys(const std::vector<WrittenEntry>& entries) {
-  std::string out;
-  out.reserve(entries.size() * kKeyBytes);
-  for (const WrittenEntry& e : entries) {
-    out.push_back(static_cast<char>(e.key.family));
-    PutU64(out, e.key.first);
-    PutU64(out, e.key.last);
-  }
-  return out;
-}
-
-EntryKey KeyAt(const unsigned char* p) {
-  return {p[0], GetU64(p + 1), GetU64(p + 9)};
-}
-
-std::string Texts(const std::vector<WrittenEntry>& entries) {
-  size_t size = 0;
-  for (const WrittenEntry& e : entries) size += e.text.size() + 1;
-  std::string out;
-  out.reserve(size);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (i > 0) out.push_back('\n');
-    out.append(entries[i].text);
-  }
-  return out;
-}
-
-std::vector<std::string> Lines(absl::string_view text) {
-  if (text.empty()) return {};
-  return absl::StrSplit(text, '\n');
-}
-
-// The sources of `entries`, compactly: first one line per distinct (type,
-// status) pair, "@\t<type>\t<status>", then one line per source,
-// "<entry index>\t<indicator id>\t<pair index>\t<value>", the value left
-// empty when it is the entry's own text. Strings are C-escaped.
-std::string Sources(const std::vector<WrittenEntry>& entries) {
-  std::vector<std::pair<absl::string_view, absl::string_view>> origins;
-  std::string lines;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    for (const Source& s : entries[i].sources) {
-      size_t origin = 0;
-      while (origin < origins.size() && (origins[origin].first != s.type ||
-                                         origins[origin].second != s.status)) {
-        ++origin;
-      }
-      if (origin == origins.size()) origins.emplace_back(s.type, s.status);
-      absl::StrAppend(&lines, i, "\t", s.indicator_id, "\t", origin, "\t");
-      if (s.value != entries[i].text) {
-        absl::StrAppend(&lines, absl::CEscape(s.value));
-      }
-      lines.push_back('\n');
-    }
-  }
-  std::string out;
-  for (const auto& [type, status] : origins) {
-    absl::StrAppend(&out, "@\t", absl::CEscape(type), "\t",
-                    absl::CEscape(status), "\n");
-  }
-  out.append(lines);
-  return out;
-}
-
-WriteKind KindFromName(absl::string_view name) {
-  for (WriteKind k :
-       {WriteKind::kCreate, WriteKind::kUpdate, WriteKind::kDelete,
-        WriteKind::kObserved, WriteKind::kBaseline}) {
-    if (WriteKindName(k) == name) return k;
-  }
-  return WriteKind::kObserved;
-}
 
 }  // namespace
 
@@ -558,65 +473,6 @@ absl::StatusOr<ApplyRecord> SqliteLedger::GetApply(int64_t id) {
   }
   return ApplyFromRow(s);
 }
-
-namespace {
-
-// The entries of a row's text and keys columns.
-absl::StatusOr<std::vector<WrittenEntry>> EntriesOf(absl::string_view texts,
-                                                    absl::string_view keys,
-                                                    absl::string_view where) {
-  std::vector<std::string> lines = Lines(texts);
-  if (keys.size() != lines.size() * kKeyBytes) {
-    return absl::DataLossError(absl::StrCat(where, ": ", lines.size(),
-                                            " entries but ", keys.size(),
-                                            " bytes of keys"));
-  }
-  std::vector<WrittenEntry> out(lines.size());
-  const auto* p = reinterpret_cast<const unsigned char*>(keys.data());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    out[i].text = std::move(lines[i]);
-    out[i].key = KeyAt(p + i * kKeyBytes);
-  }
-  return out;
-}
-
-// Fills the sources of `added` from a row's sources column.
-absl::Status ParseSources(absl::string_view text,
-                          std::vector<WrittenEntry>& added,
-                          absl::string_view where) {
-  std::vector<std::pair<std::string, std::string>> origins;
-  auto malformed = [&]() {
-    return absl::DataLossError(
-        absl::StrCat(where, ": a malformed source line"));
-  };
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (line.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
-    if (f[0] == "@") {
-      std::pair<std::string, std::string>& o = origins.emplace_back();
-      if (f.size() != 3 || !absl::CUnescape(f[1], &o.first) ||
-          !absl::CUnescape(f[2], &o.second)) {
-        return malformed();
-      }
-      continue;
-    }
-    size_t index = 0, origin = 0;
-    Source s;
-    if (f.size() != 4 || !absl::SimpleAtoi(f[0], &index) ||
-        index >= added.size() || !absl::SimpleAtoi(f[1], &s.indicator_id) ||
-        !absl::SimpleAtoi(f[2], &origin) || origin >= origins.size() ||
-        !absl::CUnescape(f[3], &s.value)) {
-      return malformed();
-    }
-    if (s.value.empty()) s.value = added[index].text;
-    s.type = origins[origin].first;
-    s.status = origins[origin].second;
-    added[index].sources.push_back(std::move(s));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<WriteRecord>> SqliteLedger::WritesOf(int64_t id) {
   Statement s(*this,
