@@ -182,13 +182,6 @@ void CheckUnblocked(const ObservedState& before, const ObservedState& after,
 
 }  // namespace
 
-bool IsManagedRule(const Rule& rule, const ObservedState& site,
-                   absl::string_view collection) {
-  return IsSiteRule(rule, site) &&
-         ManagedNameIndex(collection, rule.name()).has_value() &&
-         HasOwnershipMarker(rule.description());
-}
-
 absl::StatusOr<std::set<IpPrefix>> WantedPrefixes(
     const std::set<std::string>& addresses) {
   std::set<IpPrefix> out;

@@ -47,13 +47,6 @@ struct InvariantScope {
   int max_per_rule = kMaxAddressesPerRule;
 };
 
-// Whether `rule` of `site` is tqs1's for the sync of `collection`: a rule of
-// the site itself (IsSiteRule), named in the sync's scheme, with the
-// ownership marker. The only rules an apply may write.
-bool IsManagedRule(const tqs1::v1::Rule& rule,
-                   const tqs1::v1::ObservedState& site,
-                   absl::string_view collection);
-
 // `addresses` (the wanted set, as text) parsed for Violations.
 // kInvalidArgument naming the first one that does not parse.
 absl::StatusOr<std::set<IpPrefix>> WantedPrefixes(

@@ -52,4 +52,12 @@ bool IsSiteRule(const tqs1::v1::Rule& rule,
          (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
 }
 
+bool IsManagedRule(const tqs1::v1::Rule& rule,
+                   const tqs1::v1::ObservedState& site,
+                   absl::string_view collection) {
+  return IsSiteRule(rule, site) &&
+         ManagedNameIndex(collection, rule.name()).has_value() &&
+         HasOwnershipMarker(rule.description());
+}
+
 }  // namespace tqs1::reconciler

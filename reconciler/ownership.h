@@ -49,6 +49,14 @@ std::string RuleName(absl::string_view collection, int index);
 bool IsSiteRule(const tqs1::v1::Rule& rule,
                 const tqs1::v1::ObservedState& observed);
 
+// Whether `rule` of `site` is tqs1's for the sync of `collection`: a rule of
+// the site itself (IsSiteRule), named in the sync's scheme, with the
+// ownership marker. The only rules an apply may write (the apply
+// invariants), and the rules the ledger and `tqs1 why` call the sync's.
+bool IsManagedRule(const tqs1::v1::Rule& rule,
+                   const tqs1::v1::ObservedState& site,
+                   absl::string_view collection);
+
 // Length in characters (UTF-8 code points), as SentinelOne counts it.
 int CharacterCount(absl::string_view text);
 

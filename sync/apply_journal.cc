@@ -69,6 +69,22 @@ ledger::EntryKey EntryKeyOf(const reconciler::IpPrefix& prefix) {
   return key;
 }
 
+ledger::Source SourceOf(const tqs1::v1::DesiredState& desired, int i) {
+  ledger::Source s;
+  s.value = desired.values(i);
+  if (desired.indicator_ids_size() == desired.values_size()) {
+    s.indicator_id = desired.indicator_ids(i);
+  }
+  if (desired.origin_of_size() == desired.values_size() &&
+      static_cast<int>(desired.origin_of(i)) < desired.origins_size()) {
+    const tqs1::v1::IndicatorOrigin& o =
+        desired.origins(static_cast<int>(desired.origin_of(i)));
+    s.type = o.type();
+    s.status = o.status();
+  }
+  return s;
+}
+
 ledger::WrittenEntry LedgerEntry(absl::string_view text) {
   ledger::WrittenEntry entry;
   entry.text = std::string(text);
@@ -125,10 +141,14 @@ void ApplyJournal::Attach(ApplyOptions& options) {
   };
 }
 
-absl::Status ApplyJournal::Begin(const ObservedState& site) {
+absl::Status ApplyJournal::RecordStart() {
   ASSIGN_OR_RETURN(apply_id_, ledger_.BeginApply(record_));
   record_.id = apply_id_;
-  begun_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyJournal::Begin(const ObservedState& site) {
+  RETURN_IF_ERROR(RecordStart());
   return RecordObserved(site);
 }
 
@@ -145,11 +165,10 @@ absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
   std::vector<ObservedDifference> differences;
   absl::flat_hash_set<std::string> on_site;
   for (const Rule& rule : site.rules()) {
-    if (!reconciler::IsSiteRule(rule, site) ||
-        !reconciler::ManagedNameIndex(plan_.collection(), rule.name())
-             .has_value() ||
-        !(reconciler::HasOwnershipMarker(rule.description()) ||
-          adopted.contains(rule.id()))) {
+    // An adopted rule's action was admitted: a site rule of the sync's
+    // names, without the marker until this apply writes it.
+    if (!adopted.contains(rule.id()) &&
+        !reconciler::IsManagedRule(rule, site, plan_.collection())) {
       continue;
     }
     on_site.insert(rule.id());
@@ -223,20 +242,9 @@ std::vector<ledger::Source> ApplyJournal::SourcesOf(absl::string_view entry) {
   if (desired_ == nullptr) return sources;
   auto found = sources_.find(entry);
   if (found == sources_.end()) return sources;
-  const bool ids = desired_->indicator_ids_size() == desired_->values_size();
-  const bool origins = desired_->origin_of_size() == desired_->values_size();
   for (int i = found->second.first; i >= 0;
        i = next_source_[static_cast<size_t>(i)]) {
-    ledger::Source& s = sources.emplace_back();
-    s.value = desired_->values(i);
-    if (ids) s.indicator_id = desired_->indicator_ids(i);
-    if (origins &&
-        static_cast<int>(desired_->origin_of(i)) < desired_->origins_size()) {
-      const tqs1::v1::IndicatorOrigin& o =
-          desired_->origins(static_cast<int>(desired_->origin_of(i)));
-      s.type = o.type();
-      s.status = o.status();
-    }
+    sources.push_back(SourceOf(*desired_, i));
   }
   return sources;
 }
@@ -281,11 +289,7 @@ void ApplyJournal::IndexSources(absl::flat_hash_set<absl::string_view> adds) {
 absl::Status ApplyJournal::Finish(tqs1::v1::SyncOutcome outcome,
                                   const tqs1::v1::ApplyReport& report,
                                   const absl::Status& status) {
-  if (!begun_) {
-    ASSIGN_OR_RETURN(apply_id_, ledger_.BeginApply(record_));
-    record_.id = apply_id_;
-    begun_ = true;
-  }
+  if (apply_id_ == 0) RETURN_IF_ERROR(RecordStart());
   record_.finished = clock_.Now();
   record_.outcome = std::string(LedgerOutcome(outcome));
   record_.created = report.created();

@@ -68,6 +68,10 @@ ledger::EntryKey EntryKeyOf(const reconciler::IpPrefix& prefix);
 // nothing) when it does not.
 ledger::WrittenEntry LedgerEntry(absl::string_view text);
 
+// The ThreatQ indicator of `desired.values(i)`: its value as written, and
+// its id, type and status when the desired state carries them.
+ledger::Source SourceOf(const tqs1::v1::DesiredState& desired, int i);
+
 // The ledger's outcome word for a sync's outcome.
 absl::string_view LedgerOutcome(tqs1::v1::SyncOutcome outcome);
 
@@ -96,6 +100,8 @@ class ApplyJournal {
   int64_t apply_id() const { return apply_id_; }
 
  private:
+  // Records the apply as "running"; sets apply_id_.
+  absl::Status RecordStart();
   absl::Status Begin(const tqs1::v1::ObservedState& site);
   absl::Status RecordObserved(const tqs1::v1::ObservedState& site);
   absl::Status Record(int index, const tqs1::v1::Action& action,
@@ -108,8 +114,7 @@ class ApplyJournal {
   const tqs1::v1::Plan& plan_;
   const tqs1::v1::DesiredState* desired_;
   tqs1::Clock& clock_;
-  int64_t apply_id_ = 0;
-  bool begun_ = false;
+  int64_t apply_id_ = 0;  // 0 until RecordStart()
   // Added entry -> the first and last index of the desired values it came
   // from; next_source_[i] is the next value of the same entry (-1: none).
   // Built before the first write. Keys view the plan's `add` entries or

@@ -262,6 +262,12 @@ RunOutcome RunAdmittedPlan(const reconciler::AdmittedPlan& admitted,
     refusals.Report(report);
   };
   UnwrittenEntries unwritten;
+  // Ends the run early with `status`, worded as `message`.
+  auto stop = [&](const absl::Status& status, absl::string_view message) {
+    finish();
+    run.status = WithMessage(status, message);
+    return std::move(run);
+  };
 
   const int total = plan.actions_size();
   LogTo(options.logger, LogLevel::kInfo,
@@ -282,12 +288,11 @@ RunOutcome RunAdmittedPlan(const reconciler::AdmittedPlan& admitted,
       continue;
     }
     if (options.should_stop && options.should_stop()) {
-      finish();
-      run.status = absl::CancelledError(
+      const std::string message =
           absl::StrCat("apply cancelled before ", what,
                        "; done: ", DescribeDone(report, refusals),
-                       "; re-plan and apply again to finish"));
-      return run;
+                       "; re-plan and apply again to finish");
+      return stop(absl::CancelledError(message), message);
     }
     if (options.on_action) options.on_action(i, total, action);
     LogTo(options.logger, LogLevel::kDebug,
@@ -301,13 +306,10 @@ RunOutcome RunAdmittedPlan(const reconciler::AdmittedPlan& admitted,
       if (!options.after_write) continue;
       absl::Status recorded = options.after_write(i, action, *written);
       if (recorded.ok()) continue;
-      finish();
-      run.status = WithMessage(
-          recorded,
-          absl::StrCat(what, " was written, then: ", recorded.message(),
-                       "; done: ", DescribeDone(report, refusals),
-                       "; the apply stopped before its next write"));
-      return run;
+      return stop(recorded,
+                  absl::StrCat(what, " was written, then: ", recorded.message(),
+                               "; done: ", DescribeDone(report, refusals),
+                               "; the apply stopped before its next write"));
     }
     const absl::Status& status = written.status();
     if (IsIpv6Refusal(action, status)) {
@@ -322,13 +324,10 @@ RunOutcome RunAdmittedPlan(const reconciler::AdmittedPlan& admitted,
       unwritten.Add(action, i);
       continue;
     }
-    finish();
-    run.status = WithMessage(
-        status,
-        absl::StrCat(what, " failed: ", status.message(),
-                     "; done before it: ", DescribeDone(report, refusals),
-                     "; re-plan and apply again to converge"));
-    return run;
+    return stop(status, absl::StrCat(what, " failed: ", status.message(),
+                                     "; done before it: ",
+                                     DescribeDone(report, refusals),
+                                     "; re-plan and apply again to converge"));
   }
   finish();
   LogTo(options.logger, LogLevel::kInfo,

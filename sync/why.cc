@@ -58,12 +58,9 @@ class Entries {
 };
 
 std::vector<tqs1::v1::NeverBlock> NeverBlockOverlapping(
-    const tqs1::v1::DesiredState& policy, const IpPrefix& query) {
+    const reconciler::NeverBlockList& list, const IpPrefix& query) {
   std::vector<tqs1::v1::NeverBlock> out;
-  absl::StatusOr<reconciler::NeverBlockList> list =
-      reconciler::NeverBlockList::Create(policy);
-  if (!list.ok()) return out;
-  for (const reconciler::NeverBlockList::Entry& e : list->entries()) {
+  for (const reconciler::NeverBlockList::Entry& e : list.entries()) {
     if (!e.prefix.Overlaps(query)) continue;
     tqs1::v1::NeverBlock& n = out.emplace_back();
     n.set_prefix(e.prefix.ToString());
@@ -137,38 +134,27 @@ absl::StatusOr<WhyFacts> ExplainLive(
   facts.collection = plan.collection();
   facts.site_name = plan.site_name();
   facts.site_id = plan.site_id();
-  facts.never_block = NeverBlockOverlapping(desired, query);
+  ASSIGN_OR_RETURN(const reconciler::NeverBlockList never,
+                   reconciler::NeverBlockList::Create(desired));
+  facts.never_block = NeverBlockOverlapping(never, query);
   Entries entries;
 
-  // The collection: every value that reads as an overlapping prefix, and
-  // whether normalization keeps it.
+  // The collection: every value that reads as an overlapping prefix and
+  // that normalization keeps (the plan lists only what it adds, so the
+  // kept set is derived again here, off any apply's path).
   absl::flat_hash_set<std::string> wanted;
-  {
-    absl::StatusOr<reconciler::NeverBlockList> list =
-        reconciler::NeverBlockList::Create(desired);
-    if (!list.ok()) return list.status();
-    reconciler::NormalizedValues normalized = reconciler::NormalizeValues(
-        desired, *list, reconciler::GuardSettings::FromProto(sync.guards()));
-    for (const IpPrefix& p : normalized.prefixes) {
-      if (p.Overlaps(query)) wanted.insert(p.ToString());
-    }
+  for (const IpPrefix& p :
+       reconciler::NormalizeValues(
+           desired, never, reconciler::GuardSettings::FromProto(sync.guards()))
+           .prefixes) {
+    if (p.Overlaps(query)) wanted.insert(p.ToString());
   }
-  const bool ids = desired.indicator_ids_size() == desired.values_size();
-  const bool origins = desired.origin_of_size() == desired.values_size();
   for (int i = 0; i < desired.values_size(); ++i) {
     std::optional<std::string> text = Overlapping(desired.values(i), query);
     // A value normalization does not keep is among the rejected values.
     if (!text.has_value() || !wanted.contains(*text)) continue;
     WhyEntry& e = entries[*text];
-    ledger::Source& s = e.indicators.emplace_back();
-    s.value = desired.values(i);
-    if (ids) s.indicator_id = desired.indicator_ids(i);
-    if (origins &&
-        static_cast<int>(desired.origin_of(i)) < desired.origins_size()) {
-      s.type = desired.origins(static_cast<int>(desired.origin_of(i))).type();
-      s.status =
-          desired.origins(static_cast<int>(desired.origin_of(i))).status();
-    }
+    e.indicators.push_back(SourceOf(desired, i));
     e.wanted = true;
   }
   const std::string query_text = query.ToString();
@@ -186,10 +172,7 @@ absl::StatusOr<WhyFacts> ExplainLive(
   // The site: every rule holding an overlapping entry.
   for (const tqs1::v1::Rule& rule : reading.observed.rules()) {
     const bool tqs1 =
-        reconciler::IsSiteRule(rule, reading.observed) &&
-        reconciler::ManagedNameIndex(plan.collection(), rule.name())
-            .has_value() &&
-        reconciler::HasOwnershipMarker(rule.description());
+        reconciler::IsManagedRule(rule, reading.observed, plan.collection());
     for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
       for (const std::string& value : hosts.values()) {
         std::optional<std::string> text = Overlapping(value, query);
@@ -240,7 +223,9 @@ absl::StatusOr<WhyFacts> ExplainOffline(const IpPrefix& query,
   facts.sync = reconciler::SyncDisplayName(policy.sync());
   facts.collection = policy.sync().collection();
   facts.site_name = policy.sync().site();
-  facts.never_block = NeverBlockOverlapping(policy, query);
+  ASSIGN_OR_RETURN(const reconciler::NeverBlockList never,
+                   reconciler::NeverBlockList::Create(policy));
+  facts.never_block = NeverBlockOverlapping(never, query);
   ledger::ApplyFilter last;
   last.sync = facts.sync;
   last.limit = 1;
