@@ -1,4 +1,5 @@
 // `tqs1 history`: the applies the ledger recorded.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -144,18 +145,24 @@ int AddressTimeline(ledger::Ledger& ledger, const HistoryCommand& command,
   }
   ordered_json events = ordered_json::array();
   std::vector<std::string> lines;
+  std::map<int64_t, ApplyRecord> applies;  // each read once
   for (const ledger::EntryHit& hit : *hits) {
     absl::StatusOr<reconciler::IpPrefix> entry =
         reconciler::ParseIpPrefix(hit.entry.text);
     if (!entry.ok() || !entry->Overlaps(*query)) continue;
-    absl::StatusOr<ApplyRecord> apply = ledger.GetApply(hit.apply_id);
-    if (!apply.ok()) {
-      *io.err << "Error: " << apply.status().message() << "\n";
-      return kExitError;
+    auto known = applies.find(hit.apply_id);
+    if (known == applies.end()) {
+      absl::StatusOr<ApplyRecord> apply = ledger.GetApply(hit.apply_id);
+      if (!apply.ok()) {
+        *io.err << "Error: " << apply.status().message() << "\n";
+        return kExitError;
+      }
+      known = applies.emplace(hit.apply_id, *std::move(apply)).first;
     }
-    if (apply->started < command.since) continue;
-    events.push_back(HitJson(*apply, hit));
-    lines.push_back(HitLine(*apply, hit));
+    const ApplyRecord& apply = known->second;
+    if (apply.started < command.since) continue;
+    events.push_back(HitJson(apply, hit));
+    lines.push_back(HitLine(apply, hit));
   }
   if (command.json) {
     ordered_json out = {{"format", "tqs1.history-address.v1"},
