@@ -105,24 +105,31 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     *io.err << "Error: " << config.status().message() << "\n";
     return kExitError;
   }
-  // The ledger's readers need no vendor, and no credentials.
-  if (cl.command == "history" || (cl.command == "why" && cl.offline)) {
+  // The ledger's readers: history and why, and plan --restore (a plain
+  // plan never touches it). nullptr when no apply was recorded yet.
+  std::unique_ptr<ledger::Ledger> reader;
+  if (cl.command == "history" || cl.command == "why" ||
+      (cl.command == "plan" && cl.restore != 0)) {
     absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
         OpenLedger(paths.LedgerFile(), /*read_only=*/true);
     if (!ledger.ok()) {
       *io.err << "Error: " << ledger.status().message() << "\n";
       return kExitError;
     }
-    if (cl.command == "why") {
-      return RunWhy(*config, nullptr, ledger->get(), WhyCommandFrom(cl), io,
-                    logger);
-    }
-    if (*ledger == nullptr) {
+    reader = *std::move(ledger);
+  }
+  // history and why --offline need no vendor, and no credentials.
+  if (cl.command == "why" && cl.offline) {
+    return RunWhy(*config, nullptr, reader.get(), WhyCommandFrom(cl), io,
+                  logger);
+  }
+  if (cl.command == "history") {
+    if (reader == nullptr) {
       *io.out << "No applies recorded yet (no ledger at " << paths.LedgerFile()
               << ").\n";
       return kExitOk;
     }
-    return RunHistory(**ledger, HistoryCommandFrom(cl), io);
+    return RunHistory(*reader, HistoryCommandFrom(cl), io);
   }
   config::SecretOptions secret_options;
   secret_options.logger = logger;
@@ -147,15 +154,8 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
                            io, logger);
   }
   if (cl.command == "plan" || cl.command == "why") {
-    // Read when it is there: `why` says since when, `plan --restore` needs
-    // it.
-    absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
-        OpenLedger(paths.LedgerFile(), /*read_only=*/true);
-    if (!ledger.ok()) {
-      *io.err << "Error: " << ledger.status().message() << "\n";
-      return kExitError;
-    }
-    backends->ledger = *std::move(ledger);
+    // why says since when; plan --restore plans the recorded set.
+    backends->ledger = std::move(reader);
     if (cl.command == "why") {
       return RunWhy(*config, &*backends, backends->ledger.get(),
                     WhyCommandFrom(cl), io, logger);
