@@ -558,7 +558,7 @@ void SentinelOneEmulator::Record(absl::string_view kind, absl::string_view id,
                                  std::optional<json> before,
                                  std::optional<json> after) {
   WriteEvent event;
-  event.seq = static_cast<int64_t>(events_.size()) + 1;
+  event.seq = events_cleared_ + static_cast<int64_t>(events_.size()) + 1;
   event.kind = std::string(kind);
   event.rule_id = std::string(id);
   event.before = std::move(before);
@@ -657,6 +657,13 @@ std::vector<Rule> SentinelOneEmulator::Rules(RuleScope scope,
 std::vector<WriteEvent> SentinelOneEmulator::Events() const {
   absl::MutexLock lock(&mu_);
   return events_;
+}
+
+void SentinelOneEmulator::ClearEvents() {
+  absl::MutexLock lock(&mu_);
+  events_cleared_ += static_cast<int64_t>(events_.size());
+  events_.clear();
+  events_.shrink_to_fit();
 }
 
 int SentinelOneEmulator::FindRule(absl::string_view id) const {

@@ -343,6 +343,14 @@ TEST_F(EmulatorTest, HooksEditStateDirectlyAndAreLogged) {
   EXPECT_EQ(events[0].kind, "hook_add");
   EXPECT_EQ(events[1].kind, "hook_modify");
   EXPECT_EQ(events[2].kind, "hook_delete");
+
+  // A cleared log starts empty and goes on numbering.
+  s1_->ClearEvents();
+  EXPECT_TRUE(s1_->Events().empty());
+  s1_->AddRuleJson(v1::RULE_SCOPE_SITE, kSiteId, legacy);
+  events = s1_->Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].seq, 4);
 }
 
 TEST_F(EmulatorTest, SitesByNameAreCaseInsensitiveAndActiveOnly) {

@@ -1,8 +1,10 @@
 #include "sync/apply_journal.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -194,13 +196,6 @@ absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
     d.removed.assign(rule.entries.begin(), rule.entries.end());
     if (!d.removed.empty()) differences.push_back(std::move(d));
   }
-  absl::flat_hash_set<absl::string_view> found;
-  for (const ObservedDifference& d : differences) {
-    for (const std::string& e : d.added) {
-      found.insert(observed_added_.emplace_back(e));
-    }
-  }
-  IndexSources(std::move(found));
   for (const ObservedDifference& d : differences) {
     ledger::WriteRecord write;
     write.kind = ledger::WriteKind::kObserved;
@@ -208,7 +203,7 @@ absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
     write.rule_name = d.rule_name;
     for (const std::string& e : d.added) {
       write.added.push_back(LedgerEntry(e));
-      write.added.back().sources = SourcesOf(e);
+      write.added.back().sources = SourcesOf(write.added.back());
     }
     for (const std::string& e : d.removed) {
       write.removed.push_back(LedgerEntry(e));
@@ -228,7 +223,7 @@ absl::Status ApplyJournal::Record(int index, const Action& action,
   write.added.reserve(action.add_size());
   for (const std::string& e : action.add()) {
     write.added.push_back(LedgerEntry(e));
-    write.added.back().sources = SourcesOf(e);
+    write.added.back().sources = SourcesOf(write.added.back());
   }
   write.removed.reserve(action.remove_size());
   for (const std::string& e : action.remove()) {
@@ -237,53 +232,76 @@ absl::Status ApplyJournal::Record(int index, const Action& action,
   return ledger_.RecordWrite(apply_id_, write);
 }
 
-std::vector<ledger::Source> ApplyJournal::SourcesOf(absl::string_view entry) {
+std::vector<ledger::Source> ApplyJournal::SourcesOf(
+    const ledger::WrittenEntry& entry) {
   std::vector<ledger::Source> sources;
-  if (desired_ == nullptr) return sources;
-  auto found = sources_.find(entry);
-  if (found == sources_.end()) return sources;
-  for (int i = found->second.first; i >= 0;
-       i = next_source_[static_cast<size_t>(i)]) {
-    sources.push_back(SourceOf(*desired_, i));
+  if (desired_ == nullptr || entry.key.family == 0) return sources;
+  if (!indexed_) IndexSources();
+  ValueKey key;
+  key.family = entry.key.family;
+  key.first = entry.key.first;
+  key.last = entry.key.last;
+  const auto same_entry = [&key](const ValueKey& v) {
+    return v.family == key.family && v.first == key.first && v.last == key.last;
+  };
+  // A write's entries come in address order: search forward from the last
+  // look-up, in steps that double (every value before `lo` is below `key`),
+  // then binary search the last step.
+  const size_t n = value_keys_.size();
+  size_t lo = next_key_ > 0 && value_keys_[next_key_ - 1] < key ? next_key_ : 0;
+  size_t hi = lo;
+  for (size_t step = 1; hi < n && value_keys_[hi] < key; step *= 2) {
+    lo = hi + 1;
+    hi = lo + step;
   }
+  auto it = std::lower_bound(
+      value_keys_.begin() + static_cast<ptrdiff_t>(lo),
+      value_keys_.begin() + static_cast<ptrdiff_t>(std::min(hi, n)), key);
+  for (; it != value_keys_.end() && same_entry(*it); ++it) {
+    ledger::Source& s = sources.emplace_back();
+    s.indicator_id = it->indicator_id;
+    s.value = it->canonical ? entry.text : desired_->values(it->value);
+    if (it->origin < static_cast<uint32_t>(desired_->origins_size())) {
+      const tqs1::v1::IndicatorOrigin& o =
+          desired_->origins(static_cast<int>(it->origin));
+      s.type = o.type();
+      s.status = o.status();
+    }
+  }
+  next_key_ = static_cast<size_t>(it - value_keys_.begin());
   return sources;
 }
 
-// Maps each desired value to the entry it normalizes to, for the entries
-// this apply adds (the planner writes canonical entries) and `found` (what
-// the site holds that the ledger did not know). Values that do not parse
-// have no entry.
-void ApplyJournal::IndexSources(absl::flat_hash_set<absl::string_view> adds) {
-  if (desired_ == nullptr) return;
-  size_t total = adds.size();
-  for (const Action& action : plan_.actions()) total += action.add_size();
-  adds.reserve(total);
-  for (const Action& action : plan_.actions()) {
-    adds.insert(action.add().begin(), action.add().end());
-  }
-  if (adds.empty()) return;
-  sources_.reserve(adds.size());
-  next_source_.assign(static_cast<size_t>(desired_->values_size()), -1);
-  auto add = [&](absl::string_view entry, int i) {
-    // The key views the set's text (the plan's, or observed_added_).
-    auto [it, inserted] = sources_.try_emplace(*adds.find(entry), i, i);
-    if (!inserted) {
-      next_source_[static_cast<size_t>(it->second.second)] = i;
-      it->second.second = i;
-    }
-  };
-  for (int i = 0; i < desired_->values_size(); ++i) {
+// Keys each desired value by the entry it normalizes to (its prefix, host
+// bits cleared), sorted: the sources of an added entry are then the values
+// of its key, in the collection's order. Values that do not parse have no
+// entry. Built at the first added entry: an apply that only deletes parses
+// nothing. A sorted vector that carries what a source needs, rather than a
+// hash map into the desired state: at 1M values, each look-up into the
+// collection's order is a cache miss, and those were most of what the
+// ledger added to an apply.
+void ApplyJournal::IndexSources() {
+  indexed_ = true;
+  const int n = desired_->values_size();
+  const bool ids = desired_->indicator_ids_size() == n;
+  const bool origins = desired_->origin_of_size() == n;
+  value_keys_.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
     const std::string& value = desired_->values(i);
-    if (adds.contains(value)) {
-      add(value, i);
-      continue;
-    }
     absl::StatusOr<reconciler::IpPrefix> prefix =
         reconciler::ParseIpPrefix(value);
     if (!prefix.ok()) continue;
-    const std::string canonical = prefix->ToString();
-    if (adds.contains(canonical)) add(canonical, i);
+    const ledger::EntryKey entry = EntryKeyOf(*prefix);
+    ValueKey& v = value_keys_.emplace_back();
+    v.family = entry.family;
+    v.first = entry.first;
+    v.last = entry.last;
+    v.value = i;
+    v.indicator_id = ids ? desired_->indicator_ids(i) : 0;
+    v.origin = origins ? desired_->origin_of(i) : ~uint32_t{0};
+    v.canonical = prefix->ToString() == value;
   }
+  std::sort(value_keys_.begin(), value_keys_.end());
 }
 
 absl::Status ApplyJournal::Finish(tqs1::v1::SyncOutcome outcome,

@@ -32,13 +32,11 @@
 #define TQS1_SYNC_APPLY_JOURNAL_H_
 
 #include <cstdint>
-#include <deque>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -106,8 +104,9 @@ class ApplyJournal {
   absl::Status RecordObserved(const tqs1::v1::ObservedState& site);
   absl::Status Record(int index, const tqs1::v1::Action& action,
                       absl::string_view rule_id);
-  std::vector<ledger::Source> SourcesOf(absl::string_view entry);
-  void IndexSources(absl::flat_hash_set<absl::string_view> adds);
+  // The desired values that normalize to `entry`, as its sources.
+  std::vector<ledger::Source> SourcesOf(const ledger::WrittenEntry& entry);
+  void IndexSources();
 
   ledger::Ledger& ledger_;
   ledger::ApplyRecord record_;
@@ -115,13 +114,25 @@ class ApplyJournal {
   const tqs1::v1::DesiredState* desired_;
   tqs1::Clock& clock_;
   int64_t apply_id_ = 0;  // 0 until RecordStart()
-  // Added entry -> the first and last index of the desired values it came
-  // from; next_source_[i] is the next value of the same entry (-1: none).
-  // Built before the first write. Keys view the plan's `add` entries or
-  // observed_added_.
-  absl::flat_hash_map<absl::string_view, std::pair<int, int>> sources_;
-  std::vector<int> next_source_;
-  std::deque<std::string> observed_added_;
+  // Each parsing desired value's entry key, sorted by key, then by the
+  // value's index (IndexSources()).
+  struct ValueKey {
+    // The entry's key (ledger::EntryKey), packed.
+    uint64_t first = 0;
+    uint64_t last = 0;
+    uint64_t indicator_id = 0;
+    int value = -1;       // index in desired_->values()
+    uint32_t origin = 0;  // index in desired_->origins(); past its end: none
+    uint8_t family = 0;
+    bool canonical = false;  // the value is written as its entry is
+    bool operator<(const ValueKey& other) const {
+      return std::tie(family, first, last, value) <
+             std::tie(other.family, other.first, other.last, other.value);
+    }
+  };
+  std::vector<ValueKey> value_keys_;
+  bool indexed_ = false;
+  size_t next_key_ = 0;  // where the last SourcesOf() look-up ended
 };
 
 }  // namespace tqs1::sync

@@ -12,8 +12,9 @@
 namespace tqs1::ledger {
 namespace {
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+// Little-endian, whatever the machine's order.
+void PutU64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
 }
 uint64_t GetU64(const unsigned char* p) {
   uint64_t v = 0;
@@ -24,12 +25,13 @@ uint64_t GetU64(const unsigned char* p) {
 }  // namespace
 
 std::string Keys(const std::vector<WrittenEntry>& entries) {
-  std::string out;
-  out.reserve(entries.size() * kKeyBytes);
+  std::string out(entries.size() * kKeyBytes, '\0');
+  char* p = out.data();
   for (const WrittenEntry& e : entries) {
-    out.push_back(static_cast<char>(e.key.family));
-    PutU64(out, e.key.first);
-    PutU64(out, e.key.last);
+    p[0] = static_cast<char>(e.key.family);
+    PutU64(p + 1, e.key.first);
+    PutU64(p + 9, e.key.last);
+    p += kKeyBytes;
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // What the ledger costs: `tqs1 apply --auto-approve` (RunApply) of a
-// collection of N IPv4 addresses to an empty site, without and then with
-// the ledger (each on emulators of its own), then K applies of 0.1% churn
-// with it; the ledger's size on disk; and a ledger of 1,000 applies for
+// collection of N IPv4 addresses to an empty site, without and with the
+// ledger, twice each and alternating (each on emulators of its own and an
+// empty ledger; the best of each pair is reported: a process's later
+// rounds run on a fuller heap, so one round each would favour the first),
+// then K applies of 0.1% churn after the last; the ledger's size on disk; and a ledger of 1,000 applies for
 // `tqs1 history`. Leaves in --dir a config (tqs1.yaml) and both ledgers,
 // so that the binary's `why --offline` and `history` can be timed as whole
 // processes afterwards (tools/bench/run.sh does, with /usr/bin/time).
@@ -93,10 +95,12 @@ int Run(int64_t n, int churn, const std::string& dir) {
   const std::string ledger_file = dir + "/tqs1.ledger.sqlite";
   std::remove(ledger_file.c_str());
 
-  double without = 0, with = 0;
+  double without = 0, with = 0;  // the best round of each
   std::vector<double> churn_s;
   std::string config_yaml;
-  for (bool ledger_on : {false, true}) {
+  const bool rounds[] = {false, true, false, true};
+  for (size_t round = 0; round < 4; ++round) {
+    const bool ledger_on = rounds[round];
     absl::StatusOr<cli::DemoVendors> vendors =
         cli::StartDemoVendors(secrets.threatq_password,
                               secrets.sentinelone_api_token, Indicators(ks));
@@ -113,6 +117,9 @@ int Run(int64_t n, int churn, const std::string& dir) {
       return 1;
     }
     if (ledger_on) {
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::remove((ledger_file + suffix).c_str());
+      }
       auto ledger = cli::OpenLedger(ledger_file, /*read_only=*/false);
       if (!ledger.ok()) {
         std::cerr << "ledger_benchmark: " << ledger.status() << "\n";
@@ -122,8 +129,9 @@ int Run(int64_t n, int churn, const std::string& dir) {
     }
     const double s = Apply(config, *backends, logger);
     if (s < 0) return 1;
-    (ledger_on ? with : without) = s;
-    if (!ledger_on) continue;
+    double& best = ledger_on ? with : without;
+    if (best == 0 || s < best) best = s;
+    if (round != 3) continue;
 
     // 0.1% churn: that many addresses leave, as many new ones come.
     std::vector<int64_t> current = ks;
@@ -135,6 +143,7 @@ int Run(int64_t n, int churn, const std::string& dir) {
         current[current.size() - 1 - static_cast<size_t>(j)] = next++;
       }
       vendors->tq->SetIndicators(vendors->collection_id, Indicators(current));
+      vendors->s1->ClearEvents();
       const double c = Apply(config, *backends, logger);
       if (c < 0) return 1;
       churn_s.push_back(c);
