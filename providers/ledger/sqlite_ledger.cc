@@ -67,6 +67,21 @@ CREATE TABLE writes (
 ) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+    // 1 -> 2: the span of each write's keys per family (write_columns.h),
+    // so that a search (tqs1 why) reads only the writes that may hold what
+    // it looks for. Migrate() fills it for the writes already recorded.
+    R"sql(
+CREATE TABLE write_spans (
+  apply_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  family INTEGER NOT NULL,
+  first BLOB NOT NULL,
+  last BLOB NOT NULL,
+  PRIMARY KEY (apply_id, seq, family),
+  FOREIGN KEY (apply_id, seq) REFERENCES writes (apply_id, seq)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -238,6 +253,7 @@ absl::Status SqliteLedger::Migrate() {
     const int to = version + 1;
     RETURN_IF_ERROR(InTransaction("migrating the schema", [&]() {
       RETURN_IF_ERROR(Exec(kMigrations[version], "migrating the schema"));
+      if (version == 1) RETURN_IF_ERROR(FillSpans());
       if (version == 0) {
         Statement meta(*this,
                        "INSERT INTO meta (key, value) VALUES ('created_at', "
@@ -362,18 +378,48 @@ absl::Status SqliteLedger::InsertWrite(int64_t apply_id, const WriteRecord& w) {
                    "removed_keys, sources) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                    "?7, ?8, ?9, ?10, ?11)",
                    "recording a write");
-  return insert.Bind(1, apply_id)
-      .Bind(2, seq)
-      .Bind(3, WriteKindName(w.kind))
-      .Bind(4, static_cast<int64_t>(w.action))
-      .Bind(5, w.rule_id)
-      .Bind(6, w.rule_name)
-      .Bind(7, added)
-      .Bind(8, removed)
-      .BindBlob(9, added_keys)
-      .BindBlob(10, removed_keys)
-      .Bind(11, sources)
-      .Run();
+  RETURN_IF_ERROR(insert.Bind(1, apply_id)
+                      .Bind(2, seq)
+                      .Bind(3, WriteKindName(w.kind))
+                      .Bind(4, static_cast<int64_t>(w.action))
+                      .Bind(5, w.rule_id)
+                      .Bind(6, w.rule_name)
+                      .Bind(7, added)
+                      .Bind(8, removed)
+                      .BindBlob(9, added_keys)
+                      .BindBlob(10, removed_keys)
+                      .Bind(11, sources)
+                      .Run());
+  return InsertSpans(apply_id, seq, added_keys, removed_keys);
+}
+
+absl::Status SqliteLedger::InsertSpans(int64_t apply_id, int64_t seq,
+                                       absl::string_view added_keys,
+                                       absl::string_view removed_keys) {
+  for (const KeySpan& span : SpansOf(added_keys, removed_keys)) {
+    Statement insert(*this,
+                     "INSERT INTO write_spans (apply_id, seq, family, first, "
+                     "last) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     "recording a write");
+    RETURN_IF_ERROR(insert.Bind(1, apply_id)
+                        .Bind(2, seq)
+                        .Bind(3, static_cast<int64_t>(span.family))
+                        .BindBlob(4, span.first)
+                        .BindBlob(5, span.last)
+                        .Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteLedger::FillSpans() {
+  Statement s(*this,
+              "SELECT apply_id, seq, added_keys, removed_keys FROM writes",
+              "migrating the schema");
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::OkStatus();
+    RETURN_IF_ERROR(InsertSpans(s.Int(0), s.Int(1), s.Blob(2), s.Blob(3)));
+  }
 }
 
 absl::Status SqliteLedger::RecordWrite(int64_t apply_id, const WriteRecord& w) {
@@ -557,13 +603,22 @@ absl::StatusOr<std::map<std::string, HeldRule>> SqliteLedger::HeldBy(
 
 absl::StatusOr<std::vector<EntryHit>> SqliteLedger::FindEntries(
     const EntryKey& query, absl::string_view sync) {
+  // Only the writes whose span overlaps the query: their keys are read
+  // and scanned, the others' never leave the disk.
   Statement s(*this,
               "SELECT w.apply_id, w.seq, w.kind, w.rule_id, w.rule_name, "
-              "w.added_keys, w.removed_keys FROM writes w JOIN applies a ON "
-              "a.id = w.apply_id WHERE (?1 = '' OR a.sync = ?1) ORDER BY "
+              "w.added_keys, w.removed_keys FROM write_spans p JOIN writes w "
+              "ON w.apply_id = p.apply_id AND w.seq = p.seq JOIN applies a "
+              "ON a.id = w.apply_id WHERE p.family = ?2 AND p.first <= ?4 "
+              "AND p.last >= ?3 AND (?1 = '' OR a.sync = ?1) ORDER BY "
               "w.apply_id, w.seq",
               "searching the ledger");
-  s.Bind(1, sync);
+  const std::string first = BigEndian(query.first);
+  const std::string last = BigEndian(query.last);
+  s.Bind(1, sync)
+      .Bind(2, static_cast<int64_t>(query.family))
+      .BindBlob(3, first)
+      .BindBlob(4, last);
   struct RowHits {
     int64_t apply_id;
     int seq;

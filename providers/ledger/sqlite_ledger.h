@@ -23,6 +23,9 @@
 //            "<entry index>\t<indicator id>\t<pair index>\t<value>" per
 //            source, the value empty when it is the entry's text; strings
 //            C-escaped)
+//   write_spans  per write and address family, the lowest and highest
+//            address of its keys (8-byte big-endian blobs): a search reads
+//            only the writes whose span overlaps it (schema 2)
 //   meta     when and by which schema the file was made
 //
 // Errors name the file: kDataLoss for a file that is not a readable SQLite
@@ -56,7 +59,7 @@ class SqliteLedger final : public Ledger {
   enum class Mode { kReadWrite, kReadOnly };
 
   // The schema this build writes and reads.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static absl::StatusOr<std::unique_ptr<SqliteLedger>> Open(
       const std::string& path, Mode mode,
@@ -96,6 +99,12 @@ class SqliteLedger final : public Ledger {
   absl::StatusOr<int> UserVersion();
   // RecordWrite() inside a transaction the caller holds.
   absl::Status InsertWrite(int64_t apply_id, const WriteRecord& write);
+  // The write_spans rows of write (apply_id, seq) with these keys columns.
+  absl::Status InsertSpans(int64_t apply_id, int64_t seq,
+                           absl::string_view added_keys,
+                           absl::string_view removed_keys);
+  // The schema 1 -> 2 step: spans for every write recorded.
+  absl::Status FillSpans();
   absl::Status InTransaction(absl::string_view what,
                              const std::function<absl::Status()>& body);
   // Replays the writes of `sync` at `site_id` up to apply `up_to` (0: all).

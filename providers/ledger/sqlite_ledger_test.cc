@@ -307,7 +307,7 @@ TEST(SqliteLedgerTest, SchemaFromEmptyAndFromTheFirstVersion) {
   ASSERT_NE(ledger, nullptr);
   ASSERT_TRUE(ledger->BeginApply(Apply("s", kT0)).ok());
   ledger.reset();
-  ledger = OpenOrDie(path);  // version 1 opens as it is
+  ledger = OpenOrDie(path);  // the current version opens as it is
   EXPECT_THAT(*ledger->ListApplies({}), SizeIs(1));
   auto reader = SqliteLedger::Open(path, SqliteLedger::Mode::kReadOnly);
   ASSERT_TRUE(reader.ok()) << reader.status();
@@ -323,8 +323,64 @@ TEST(SqliteLedgerTest, SchemaFromEmptyAndFromTheFirstVersion) {
   EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(newer.status().message(),
             absl::StrCat("ledger ", path,
-                         " has schema version 9; this tqs1 reads up to 1 (a "
+                         " has schema version 9; this tqs1 reads up to 2 (a "
                          "newer tqs1 wrote it)"));
+}
+
+// A first-version ledger is today's without its spans: made by taking
+// them away, it is migrated by the next writer (the spans filled from the
+// writes recorded) and refused by a reader until then.
+TEST(SqliteLedgerTest, MigratesTheFirstVersionFillingTheSpans) {
+  const std::string path = TempPath("v1");
+  // fc00::/7: above 2^63, where a signed comparison would go wrong.
+  WrittenEntry v6;
+  v6.text = "fc00::/7";
+  v6.key = {6, 0xfc00000000000000, ~uint64_t{0}};
+  {
+    auto ledger = OpenOrDie(path);
+    const int64_t id = *ledger->BeginApply(Apply("s", kT0));
+    ASSERT_TRUE(
+        ledger
+            ->RecordWrite(
+                id, Write(WriteKind::kCreate, "1",
+                          {V4("203.0.113.7", Ip(203, 0, 113, 7)),
+                           V4("203.0.113.200", Ip(203, 0, 113, 200)), v6}))
+            .ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE write_spans; PRAGMA user_version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto reader = SqliteLedger::Open(path, SqliteLedger::Mode::kReadOnly);
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(reader.status().message()),
+              HasSubstr("has schema version 1; run an apply"));
+
+  auto ledger = OpenOrDie(path);
+  auto v4 = ledger->FindEntries(V4("", Ip(203, 0, 113, 0), 24).key);
+  ASSERT_TRUE(v4.ok()) << v4.status();
+  EXPECT_THAT(*v4, SizeIs(2));
+  // Inside the write's span but on no entry: read, and nothing found.
+  EXPECT_THAT(*ledger->FindEntries(V4("", Ip(203, 0, 113, 8)).key), IsEmpty());
+  // Outside it.
+  EXPECT_THAT(*ledger->FindEntries(V4("", Ip(198, 51, 100, 1)).key), IsEmpty());
+  EntryKey inside_v6{6, 0xfd00000000000000, 0xfd00000000000000};
+  auto found = ledger->FindEntries(inside_v6);
+  ASSERT_THAT(*found, SizeIs(1));
+  EXPECT_EQ((*found)[0].entry.text, "fc00::/7");
+  EntryKey below_v6{6, 0x20010db800000000, 0x20010db8ffffffff};
+  EXPECT_THAT(*ledger->FindEntries(below_v6), IsEmpty());
+  // A write recorded after the migration has its span too.
+  const int64_t next = *ledger->BeginApply(Apply("s", kT0 + absl::Hours(1)));
+  ASSERT_TRUE(
+      ledger
+          ->RecordWrite(next, Write(WriteKind::kUpdate, "1", {},
+                                    {V4("203.0.113.7", Ip(203, 0, 113, 7))}))
+          .ok());
+  EXPECT_THAT(*ledger->FindEntries(V4("", Ip(203, 0, 113, 7)).key), SizeIs(2));
 }
 
 TEST(SqliteLedgerTest, ErrorsNameTheFile) {

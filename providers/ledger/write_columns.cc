@@ -40,6 +40,38 @@ EntryKey KeyAt(const unsigned char* p) {
   return {p[0], GetU64(p + 1), GetU64(p + 9)};
 }
 
+std::string BigEndian(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>(v >> (8 * i));
+  return out;
+}
+
+std::vector<KeySpan> SpansOf(absl::string_view a, absl::string_view b) {
+  struct Span {
+    bool any = false;
+    uint64_t first = 0, last = 0;
+  };
+  Span spans[2];  // IPv4, IPv6
+  for (absl::string_view keys : {a, b}) {
+    const auto* p = reinterpret_cast<const unsigned char*>(keys.data());
+    for (size_t i = 0; i + kKeyBytes <= keys.size(); i += kKeyBytes) {
+      const EntryKey k = KeyAt(p + i);
+      if (k.family != 4 && k.family != 6) continue;
+      Span& s = spans[k.family == 4 ? 0 : 1];
+      if (!s.any || k.first < s.first) s.first = k.first;
+      if (!s.any || k.last > s.last) s.last = k.last;
+      s.any = true;
+    }
+  }
+  std::vector<KeySpan> out;
+  for (int f = 0; f < 2; ++f) {
+    if (!spans[f].any) continue;
+    out.push_back({static_cast<uint8_t>(f == 0 ? 4 : 6),
+                   BigEndian(spans[f].first), BigEndian(spans[f].last)});
+  }
+  return out;
+}
+
 std::string Texts(const std::vector<WrittenEntry>& entries) {
   size_t size = 0;
   for (const WrittenEntry& e : entries) size += e.text.size() + 1;

@@ -12,6 +12,7 @@
 #define TQS1_PROVIDERS_LEDGER_WRITE_COLUMNS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,22 @@ std::vector<std::string> Lines(absl::string_view text);
 // "<entry index>\t<indicator id>\t<pair index>\t<value>", the value empty
 // when it is the entry's own text. Strings are C-escaped.
 std::string Sources(const std::vector<WrittenEntry>& entries);
+// The span of a write's keys of one family: the lowest first and highest
+// last address, as 8-byte big-endian blobs (SQLite compares blobs as
+// bytes: in unsigned order). The `write_spans` table holds one per family a
+// write touches, so that a search reads only the writes that may hold an
+// entry overlapping the query.
+struct KeySpan {
+  uint8_t family = 0;
+  std::string first;
+  std::string last;
+};
+// The spans of the keys in the *_keys columns `a` and `b` (entries of
+// family 0 overlap nothing and span nothing), by family.
+std::vector<KeySpan> SpansOf(absl::string_view a, absl::string_view b);
+// `v` as an 8-byte big-endian blob, for comparing with a KeySpan's.
+std::string BigEndian(uint64_t v);
+
 // The kind a `kind` column names (WriteKindName()); kObserved for an
 // unknown name.
 WriteKind KindFromName(absl::string_view name);
