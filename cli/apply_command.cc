@@ -16,6 +16,7 @@
 #include "reconciler/plan_file.h"
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
+#include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::cli {
@@ -54,11 +55,12 @@ sync::Approval Approve(const Plan& plan, const ApplyCommand& command,
 }
 
 // `tqs1 apply` of one sync through sync::RunSync(): `given` is a plan read
-// from a plan file, or null to plan now (printing the plan and asking
-// unless --auto-approve). Prints what became of it with a progress line on
-// a terminal, fills `r` and returns the exit code. Stops before the next
-// write once `stop` has received a signal.
-int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
+// from a plan file, or null to plan now from `source` (printing the plan
+// and asking unless --auto-approve). Prints what became of it with a progress
+// line on a terminal, fills `r` and returns the exit code. Stops before the
+// next write once `stop` has received a signal.
+int ApplySync(const SyncConfig& sync, const Plan* given,
+              threatq::IndicatorSource& source, Backends& backends,
               const ApplyCommand& command, const Io& io, log::Logger* logger,
               const StopSignals& stop, tqs1::v1::SyncRun& r) {
   sync::RunSyncRequest request;
@@ -98,7 +100,7 @@ int ApplySync(const SyncConfig& sync, const Plan* given, Backends& backends,
     };
   }
   const sync::SyncRunResult run =
-      sync::RunSync(request, *backends.threatq, *backends.sentinelone);
+      sync::RunSync(request, source, *backends.sentinelone);
   if (io.interactive && applying) *io.out << "\r\033[K";
 
   *r.mutable_finished() = Now();
@@ -258,8 +260,8 @@ int ApplyPlanFile(const Config& config, Backends& backends,
       exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
-    const int code =
-        ApplySync(*sync, &plan, backends, command, io, logger, stop, r);
+    const int code = ApplySync(*sync, &plan, *backends.threatq, backends,
+                               command, io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
@@ -285,14 +287,16 @@ int RunApply(const Config& config, Backends& backends,
   StopSignals stop;
   tqs1::v1::SyncRun scratch;
   int exit_code = kExitOk;
+  // One read per collection: several syncs of one collection share it.
+  sync::SharedReads reads(*backends.threatq, *syncs);
   for (const SyncConfig* sync : *syncs) {
     tqs1::v1::SyncRun& r = NewRecord(record, scratch, sync->name());
     if (stop.received() != 0) {
       r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
       continue;
     }
-    const int code =
-        ApplySync(*sync, nullptr, backends, command, io, logger, stop, r);
+    const int code = ApplySync(*sync, nullptr, reads, backends, command, io,
+                               logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);

@@ -13,6 +13,7 @@
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
 #include "sync/restore.h"
+#include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::cli {
@@ -79,8 +80,11 @@ int RunPlan(const Config& config, Backends& backends,
   }
   std::optional<sync::RecordedSetSource> recorded;
   if (restore.has_value()) recorded.emplace(restore->set);
+  // One read per collection: several syncs of one collection share it.
+  sync::SharedReads reads(*backends.threatq, *syncs);
   threatq::IndicatorSource& source =
-      recorded.has_value() ? *recorded : *backends.threatq;
+      recorded.has_value() ? static_cast<threatq::IndicatorSource&>(*recorded)
+                           : reads;
   WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;

@@ -90,6 +90,20 @@ syncs:
 - collection: Scanners
   site_id: "42"
 EOF
+# An entry of several sites: its name selects them all.
+cat >"${etc}/fleet.yaml" <<'EOF'
+syncs:
+  - collection: C2
+    sites: [HQ, "Branch 2"]
+  - name: scanners
+    collection: Scanners
+    account: ACME
+    sites:
+      - HQ
+      - Lab   # a comment
+    rule:
+      enabled: true
+EOF
 printf 'syncs:\n  - name: from-cwd\n    collection: x\n    site: y\n' >"${tmp}/cwd/tqs1.yaml"
 
 expect "tqs1 pl" plan
@@ -105,6 +119,9 @@ expect "tqs1 plan --config=${etc} --sync=t" --sync=tor-exits
 expect "tqs1 plan --config = ${etc} --sync " known-c2 tor-exits
 expect "tqs1 plan -c ${etc} -n prod --sync " 'Known\ C2\ IPs\ -\>\ HQ' 'Scanners\ -\>\ site\ 42'
 expect "tqs1 plan -c ${etc}/prod.yaml --sync S" 'Scanners\ -\>\ site\ 42'
+expect "tqs1 plan -c ${etc}/fleet.yaml --sync " C2 'C2\ -\>\ HQ' \
+  'C2\ -\>\ Branch\ 2' scanners 'scanners\ -\>\ ACME/HQ' \
+  'scanners\ -\>\ ACME/Lab'
 expect "tqs1 plan -c ${tmp}/nowhere --sync "
 if [[ ! -e /etc/tqs1/tqs1.yaml && ! -e /etc/tqs1/tqs1.yml ]]; then
   # No -c: /etc/tqs1/tqs1.yaml, then ./tqs1.yaml.

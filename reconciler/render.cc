@@ -241,6 +241,15 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
           ? absl::StrCat(", ", FormatCount(in.refused()), " refused")
           : "",
       ")\n");
+  if (in.source().shared_by_size() > 1) {
+    std::vector<std::string> names;
+    for (const std::string& name : in.source().shared_by()) {
+      names.push_back(Quote(name));
+    }
+    absl::StrAppend(
+        &out, "    collection read once for the ", in.source().shared_by_size(),
+        " syncs of this run that use it: ", absl::StrJoin(names, ", "), "\n");
+  }
   for (const auto& [type, n] : in.source().skipped_types()) {
     absl::StrAppend(&out, "    skipped ", FormatCount(n),
                     " indicators of type ", Quote(type), "\n");

@@ -29,8 +29,6 @@ tqs1::v1::DesiredState SyncPolicy(
   return policy;
 }
 
-namespace {}  // namespace
-
 absl::StatusOr<SyncReading> ReadAndPlanSync(
     const tqs1::v1::SyncConfig& sync,
     const std::vector<tqs1::v1::NeverBlock>& never_block,
@@ -155,21 +153,32 @@ SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,
   return decided;
 }
 
+namespace {
+
+// Whether `name` selects `sync`: its own name, or the name of the config
+// entry it is one target of (SyncConfig.fleet).
+bool Selects(absl::string_view name, const SyncConfig& sync) {
+  return sync.name() == name || (!sync.fleet().empty() && sync.fleet() == name);
+}
+
+}  // namespace
+
 SyncSelection SelectSyncs(const tqs1::v1::Config& config,
                           const std::vector<std::string>& names) {
   SyncSelection selection;
   for (const std::string& name : names) {
-    const bool known =
-        std::any_of(config.syncs().begin(), config.syncs().end(),
-                    [&name](const SyncConfig& s) { return s.name() == name; });
-    if (!known) {
+    if (std::none_of(
+            config.syncs().begin(), config.syncs().end(),
+            [&name](const SyncConfig& s) { return Selects(name, s); })) {
       selection.unknown = name;
       return selection;
     }
   }
   for (const SyncConfig& sync : config.syncs()) {
     if (names.empty() ||
-        std::find(names.begin(), names.end(), sync.name()) != names.end()) {
+        std::any_of(names.begin(), names.end(), [&sync](const std::string& n) {
+          return Selects(n, sync);
+        })) {
       selection.syncs.push_back(&sync);
     }
   }
@@ -238,11 +247,15 @@ SyncRunResult RunSync(const RunSyncRequest& request,
   run.report.set_sync_name(plan.sync_name());
   log::LogTo(
       request.apply_options.logger, log::LogLevel::kInfo,
-      absl::StrCat("planned sync \"", plan.sync_name(),
-                   "\": ", plan.summary().creates(), " to create, ",
-                   plan.summary().updates(), " to update, ",
-                   plan.summary().deletes(), " to delete",
-                   plan.summary().blocked() ? "; blocked by a guard" : ""),
+      absl::StrCat(
+          "planned sync \"", plan.sync_name(), "\": ", plan.summary().creates(),
+          " to create, ", plan.summary().updates(), " to update, ",
+          plan.summary().deletes(), " to delete",
+          plan.summary().blocked() ? "; blocked by a guard" : "",
+          plan.inputs().source().shared_by_size() > 1
+              ? absl::StrCat("; its collection read once for ",
+                             plan.inputs().source().shared_by_size(), " syncs")
+              : ""),
       PlanFields(plan));
   if (request.on_plan) request.on_plan(plan);
 

@@ -113,8 +113,10 @@ absl::StatusOr<SyncReading> ReadAndPlanSync(
     SyncStep* failed);
 
 // The syncs of `config` that `names` selects (all when `names` is empty),
-// in config order. `unknown` is the first name that is no sync of the
-// config, if any (then `syncs` is empty); callers word the error.
+// in config order: a name selects the sync of that name, or every sync of
+// the config entry of that name (an entry with several sites). `unknown` is the
+// first name that is no sync of the config, if any (then `syncs` is empty);
+// callers word the error.
 struct SyncSelection {
   std::vector<const tqs1::v1::SyncConfig*> syncs;
   std::optional<std::string> unknown;

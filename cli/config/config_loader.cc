@@ -103,8 +103,19 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "rule_page_size",
                                                   "writes_per_second"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name", "collection", "site",        "site_id", "account",
+    "name", "collection", "site",        "site_id", "account", "sites",
     "ipv6", "rule",       "never_block", "refuse",  "guards"};
+
+// A sync's name when the config gives none: "<stem> -> <site>", the stem
+// being the collection (or, for a target of an entry with several sites,
+// the entry's name when it has one).
+std::string DefaultSyncName(absl::string_view stem, const SyncConfig& sync) {
+  return absl::StrCat(
+      stem, " -> ",
+      !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
+      : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
+                                : sync.site());
+}
 
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
                                            "os_types", "enabled"};
@@ -434,9 +445,34 @@ class ConfigParser : public SchemaReader {
     return id;
   }
 
-  // Parses one sync; `name_line` receives the line that names it.
-  absl::Status ParseSync(const Located& v, SyncConfig* sync,
-                         int* name_line) const {
+  // The site names of `sites:`: a non-empty list of names, none twice
+  // (SentinelOne compares site names in any case).
+  absl::Status ReadSites(const Located& v, std::vector<Located>* sites) const {
+    if (!v.node.IsSequence()) {
+      return ErrorAt(v, absl::StrCat("expected a list of site names, got ",
+                                     Describe(v.node)));
+    }
+    ASSIGN_OR_RETURN(std::vector<Located> items, ReadList(v));
+    if (items.empty()) return ErrorAt(v, "expected at least one site name");
+    std::map<std::string, size_t> seen;
+    for (size_t i = 0; i < items.size(); ++i) {
+      ASSIGN_OR_RETURN(const std::string name, ReadString(items[i]));
+      auto [it, inserted] = seen.emplace(absl::AsciiStrToLower(name), i);
+      if (!inserted) {
+        return ErrorAt(items[i],
+                       absl::StrCat(Quote(name), " is listed twice (also ",
+                                    v.path, "[", it->second, "])"));
+      }
+    }
+    *sites = std::move(items);
+    return absl::OkStatus();
+  }
+
+  // Parses one entry of `syncs`; `name_line` receives the line that names
+  // it. An entry with `sites` leaves `sync->site()` empty and its sites in
+  // `sites` (ParseSyncs() makes one sync of each).
+  absl::Status ParseSync(const Located& v, SyncConfig* sync, int* name_line,
+                         std::vector<Located>* sites) const {
     if (!v.node.IsMap()) {
       return ErrorAt(v, absl::StrCat("expected a map with the keys "
                                      "collection, site and rule, got ",
@@ -452,16 +488,27 @@ class ConfigParser : public SchemaReader {
     ASSIGN_OR_RETURN(*sync->mutable_collection(),
                      ReadString(collection->value));
     const Entry* site_id = m.Find("site_id");
+    const Entry* site = m.Find("site");
+    const Entry* many = m.Find("sites");
+    if (many != nullptr && (site != nullptr || site_id != nullptr)) {
+      return Error(many->key_line,
+                   absl::StrCat(v.path,
+                                ": set site, site_id or sites, not "
+                                "more than one"));
+    }
     if (site_id != nullptr) {
       ASSIGN_OR_RETURN(*sync->mutable_site_id(), ReadSiteId(site_id->value));
     }
-    if (const Entry* site = m.Find("site")) {
+    if (site != nullptr) {
       ASSIGN_OR_RETURN(*sync->mutable_site(), ReadString(site->value));
+    } else if (many != nullptr) {
+      RETURN_IF_ERROR(ReadSites(many->value, sites));
     } else if (site_id == nullptr) {
       return Error(m.line, absl::StrCat(v.path,
                                         ": missing required key \"site\" "
-                                        "(the SentinelOne site's name), or "
-                                        "\"site_id\""));
+                                        "(the SentinelOne site's name), "
+                                        "\"site_id\", or \"sites\" (a list "
+                                        "of site names)"));
     }
     if (const Entry* e = m.Find("account")) {
       if (site_id != nullptr) {
@@ -472,14 +519,11 @@ class ConfigParser : public SchemaReader {
       }
       ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(e->value));
     }
-    if (sync->name().empty()) {
+    if (!sites->empty()) {
+      sync->set_fleet(sync->name().empty() ? sync->collection() : sync->name());
+    } else if (sync->name().empty()) {
       // "<collection> -> <site>", as before site ids and accounts.
-      sync->set_name(absl::StrCat(
-          sync->collection(), " -> ",
-          !sync->site_id().empty() ? absl::StrCat("site ", sync->site_id())
-          : !sync->account().empty()
-              ? absl::StrCat(sync->account(), "/", sync->site())
-              : sync->site()));
+      sync->set_name(DefaultSyncName(sync->collection(), *sync));
     }
     if (const Entry* e = m.Find("ipv6")) {
       ASSIGN_OR_RETURN(const int mode, ReadEnum(e->value, kIpv6Modes));
@@ -506,37 +550,70 @@ class ConfigParser : public SchemaReader {
     ASSIGN_OR_RETURN(const std::vector<Located> items, ReadList(v));
     if (items.empty()) return ErrorAt(v, "expected at least one sync");
     struct Seen {
-      size_t index;
+      std::string where;  // "syncs[0]", "syncs[1].sites[2]"
       int line;
     };
     std::map<std::pair<std::string, std::string>, Seen> by_target;
     std::map<std::string, Seen> by_name;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Located& item = items[i];
-      SyncConfig* sync = config->add_syncs();
-      int name_line = item.line;
-      RETURN_IF_ERROR(ParseSync(item, sync, &name_line));
-      const auto target = std::make_pair(
-          sync->collection(),
-          sync->site_id().empty()
-              ? absl::StrCat("name ", sync->account(), "/", sync->site())
-              : absl::StrCat("id ", sync->site_id()));
+    std::map<std::string, Seen> fleets;
+    // Checks one sync (one target of the entry at `item`) against the
+    // syncs before it.
+    auto add = [&](const SyncConfig& sync, const Located& at,
+                   int name_line) -> absl::Status {
+      const auto target =
+          std::make_pair(sync.collection(),
+                         sync.site_id().empty()
+                             ? absl::StrCat("name ", sync.account(), "/",
+                                            absl::AsciiStrToLower(sync.site()))
+                             : absl::StrCat("id ", sync.site_id()));
       if (auto it = by_target.find(target); it != by_target.end()) {
         return ErrorAt(
-            item, absl::StrCat("collection ", Quote(sync->collection()),
-                               " is already synced to site ", SiteLabel(*sync),
-                               " by syncs[", it->second.index, "] (line ",
-                               it->second.line, ")"));
+            at,
+            absl::StrCat("collection ", Quote(sync.collection()),
+                         " is already synced to site ", SiteLabel(sync), " by ",
+                         it->second.where, " (line ", it->second.line, ")"));
       }
-      by_target.emplace(target, Seen{i, item.line});
-      if (auto it = by_name.find(sync->name()); it != by_name.end()) {
-        return Error(
-            name_line,
-            absl::StrCat(item.path, ": duplicate sync name ",
-                         Quote(sync->name()), " (also syncs[", it->second.index,
-                         "], line ", it->second.line, ")"));
+      by_target.emplace(target, Seen{at.path, at.line});
+      if (auto it = by_name.find(sync.name()); it != by_name.end()) {
+        return Error(name_line, absl::StrCat(at.path, ": duplicate sync name ",
+                                             Quote(sync.name()), " (also ",
+                                             it->second.where, ", line ",
+                                             it->second.line, ")"));
       }
-      by_name.emplace(sync->name(), Seen{i, name_line});
+      by_name.emplace(sync.name(), Seen{at.path, name_line});
+      *config->add_syncs() = sync;
+      return absl::OkStatus();
+    };
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Located& item = items[i];
+      SyncConfig entry;
+      int name_line = item.line;
+      std::vector<Located> sites;
+      RETURN_IF_ERROR(ParseSync(item, &entry, &name_line, &sites));
+      if (sites.empty()) {
+        RETURN_IF_ERROR(add(entry, item, name_line));
+        continue;
+      }
+      fleets.emplace(entry.fleet(), Seen{item.path, name_line});
+      const std::string stem = entry.fleet();
+      for (const Located& site : sites) {
+        SyncConfig target = entry;
+        ASSIGN_OR_RETURN(*target.mutable_site(), ReadString(site));
+        target.set_name(DefaultSyncName(stem, target));
+        RETURN_IF_ERROR(add(target, site, site.line));
+      }
+    }
+    // `--sync NAME` selects a sync by its name or every target of an entry
+    // by the entry's: the two must not meet.
+    for (const auto& [fleet, seen] : fleets) {
+      if (auto it = by_name.find(fleet); it != by_name.end()) {
+        return Error(seen.line,
+                     absl::StrCat(seen.where, ": the name ", Quote(fleet),
+                                  " of these sites' syncs is also the name "
+                                  "of the sync at ",
+                                  it->second.where, " (line ", it->second.line,
+                                  "); --sync could not tell them apart"));
+      }
     }
     return absl::OkStatus();
   }

@@ -349,7 +349,34 @@ std::vector<ErrorCase> ErrorCases() {
        "tqs1.yaml:10: syncs[0]: missing required key \"collection\""},
       {"no site", v + "syncs:\n  - name: x\n    collection: C2\n",
        "tqs1.yaml:10: syncs[0]: missing required key \"site\" (the "
-       "SentinelOne site's name), or \"site_id\""},
+       "SentinelOne site's name), \"site_id\", or \"sites\" (a list of "
+       "site names)"},
+      // Several sites.
+      {"site and sites",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n    sites: [Lab]\n",
+       "tqs1.yaml:12: syncs[0]: set site, site_id or sites, not more than "
+       "one"},
+      {"sites not a list", v + "syncs:\n  - collection: C2\n    sites: HQ\n",
+       "tqs1.yaml:11: syncs[0].sites: expected a list of site names, got "
+       "\"HQ\""},
+      {"sites empty", v + "syncs:\n  - collection: C2\n    sites: []\n",
+       "tqs1.yaml:11: syncs[0].sites: expected at least one site name"},
+      {"a site twice",
+       v + "syncs:\n  - collection: C2\n    sites:\n      - HQ\n"
+           "      - Lab\n      - hq\n",
+       "tqs1.yaml:14: syncs[0].sites[2]: \"hq\" is listed twice (also "
+       "syncs[0].sites[0])"},
+      {"a site of sites synced already",
+       v + "syncs:\n  - collection: C2\n    site: Lab\n"
+           "  - collection: C2\n    sites: [HQ, LAB]\n",
+       "tqs1.yaml:13: syncs[1].sites[1]: collection \"C2\" is already synced "
+       "to site \"LAB\" by syncs[0] (line 10)"},
+      {"the name of sites is a sync's",
+       v + "syncs:\n  - name: C2 -> HQ\n    collection: A\n    site: HQ\n"
+           "  - name: C2 -> HQ\n    collection: C2\n    sites: [Lab]\n",
+       "tqs1.yaml:13: syncs[1]: the name \"C2 -> HQ\" of these sites' syncs "
+       "is also the name of the sync at syncs[0] (line 10); --sync could not "
+       "tell them apart"},
       {"sync not a map", v + "syncs:\n  - C2 to HQ\n",
        "tqs1.yaml:10: syncs[0]: expected a map with the keys collection, "
        "site and rule, got \"C2 to HQ\""},
@@ -497,6 +524,32 @@ TEST(ParseConfigYamlTest, Errors) {
     EXPECT_EQ(config.status().message(), c.message) << c.yaml;
     EXPECT_THAT(config.status().message(), Not(HasSubstr("hunter2")));
   }
+}
+
+TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {
+  const std::string yaml = Vendors() +
+                           "syncs:\n"
+                           "  - collection: C2\n"
+                           "    sites: [HQ, Branch]\n"
+                           "    rule: {enabled: false}\n"
+                           "  - name: Scanners everywhere\n"
+                           "    collection: Scanners\n"
+                           "    account: ACME\n"
+                           "    sites: [HQ]\n";
+  absl::StatusOr<Config> config = ParseConfigYaml(yaml, "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->syncs_size(), 3);
+  EXPECT_EQ(config->syncs(0).name(), "C2 -> HQ");
+  EXPECT_EQ(config->syncs(0).site(), "HQ");
+  EXPECT_EQ(config->syncs(0).fleet(), "C2");
+  EXPECT_FALSE(config->syncs(0).rule().enabled());
+  EXPECT_EQ(config->syncs(1).name(), "C2 -> Branch");
+  EXPECT_EQ(config->syncs(1).site(), "Branch");
+  EXPECT_EQ(config->syncs(1).fleet(), "C2");
+  EXPECT_FALSE(config->syncs(1).rule().enabled());
+  EXPECT_EQ(config->syncs(2).name(), "Scanners everywhere -> ACME/HQ");
+  EXPECT_EQ(config->syncs(2).account(), "ACME");
+  EXPECT_EQ(config->syncs(2).fleet(), "Scanners everywhere");
 }
 
 TEST(ParseConfigYamlTest, SecretLikeValuesAreNeverEchoed) {

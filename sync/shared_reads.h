@@ -1,0 +1,61 @@
+// One read per collection per run: when several syncs of one run use the
+// same ThreatQ collection (one blocklist fed to several sites), the
+// collection is read once and each sync gets the same values.
+//
+//   SharedReads reads(*backends.threatq, selected_syncs);
+//   for (const SyncConfig* sync : selected_syncs) {
+//     RunSync(request_for(*sync), reads, s1);  // one ThreatQ pass each
+//   }                                          // collection, not each sync
+//
+// A read is kept only while syncs of the run still have to use it (the
+// last one takes it), so a collection used by one sync costs what it did
+// before. A failed read is kept too: the run's other syncs of that
+// collection fail with the same error, without asking ThreatQ again (a
+// ThreatQ that failed a read is not asked again in the same run). A shared
+// read's report names every sync of the run that uses it
+// (SourceReport.shared_by), so that the plan and the log say so.
+//
+// Thread-compatible, like the source it wraps.
+#ifndef TQS1_SYNC_SHARED_READS_H_
+#define TQS1_SYNC_SHARED_READS_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/config.pb.h"
+#include "providers/threatq/indicator_source.h"
+
+namespace tqs1::sync {
+
+class SharedReads : public threatq::IndicatorSource {
+ public:
+  // `source` must outlive this object. `syncs` are the run's syncs, in the
+  // order they run: they say how many times each collection will be asked
+  // for, and by whom.
+  SharedReads(threatq::IndicatorSource& source,
+              const std::vector<const tqs1::v1::SyncConfig*>& syncs);
+
+  // The collection read from `source` at its first call, kept for the
+  // run's other syncs of it. A collection no sync of the run names is read
+  // every time, as from `source` itself.
+  absl::StatusOr<threatq::CollectionRead> ReadCollection(
+      absl::string_view collection) override;
+
+ private:
+  struct Shared {
+    std::vector<std::string> syncs;  // the syncs of the run that use it
+    int left = 0;                    // ReadCollection() calls still to come
+    bool read = false;
+    absl::StatusOr<threatq::CollectionRead> result;
+  };
+
+  threatq::IndicatorSource& source_;
+  std::map<std::string, Shared, std::less<>> shared_;
+};
+
+}  // namespace tqs1::sync
+
+#endif  // TQS1_SYNC_SHARED_READS_H_

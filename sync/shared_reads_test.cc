@@ -1,0 +1,83 @@
+#include "sync/shared_reads.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "providers/threatq/fake_indicator_source.h"
+
+namespace tqs1::sync {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::tqs1::v1::SyncConfig;
+
+SyncConfig Sync(const std::string& name, const std::string& collection) {
+  SyncConfig sync;
+  sync.set_name(name);
+  sync.set_collection(collection);
+  return sync;
+}
+
+class SharedReadsTest : public ::testing::Test {
+ protected:
+  SharedReadsTest() {
+    source_.SetCollection("C2", {{"203.0.113.7", "IP Address", "Active"},
+                                 {"198.51.100.0/24", "CIDR Block", "Active"}});
+    source_.SetCollection("Scanners", {{"192.0.2.9", "IP Address", "Active"}});
+  }
+  threatq::FakeIndicatorSource source_;
+};
+
+TEST_F(SharedReadsTest, ACollectionOfSeveralSyncsIsReadOnceAndNamesThem) {
+  const SyncConfig hq = Sync("C2 -> HQ", "C2");
+  const SyncConfig branch = Sync("C2 -> Branch", "C2");
+  const SyncConfig scan = Sync("Scanners -> HQ", "Scanners");
+  SharedReads reads(source_, {&hq, &scan, &branch});
+
+  auto first = reads.ReadCollection("C2");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto own = reads.ReadCollection("Scanners");
+  auto second = reads.ReadCollection("C2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(source_.ReadCount(), 2);  // C2 once, Scanners once
+
+  EXPECT_EQ(second->values, first->values);
+  EXPECT_EQ(second->indicator_ids, first->indicator_ids);
+  EXPECT_THAT(first->report.shared_by(),
+              ElementsAre("C2 -> HQ", "C2 -> Branch"));
+  EXPECT_THAT(second->report.shared_by(),
+              ElementsAre("C2 -> HQ", "C2 -> Branch"));
+  EXPECT_THAT(own->report.shared_by(), IsEmpty());
+
+  // Past the run's syncs, a read goes to ThreatQ again.
+  ASSERT_TRUE(reads.ReadCollection("C2").ok());
+  EXPECT_EQ(source_.ReadCount(), 3);
+}
+
+TEST_F(SharedReadsTest, AFailedReadFailsTheRunsOtherSyncsWithoutAskingAgain) {
+  const SyncConfig hq = Sync("C2 -> HQ", "C2");
+  const SyncConfig branch = Sync("C2 -> Branch", "C2");
+  SharedReads reads(source_, {&hq, &branch});
+  source_.FailNextReads(absl::UnavailableError("ThreatQ is down"));
+  EXPECT_EQ(reads.ReadCollection("C2").status(),
+            absl::UnavailableError("ThreatQ is down"));
+  EXPECT_EQ(reads.ReadCollection("C2").status(),
+            absl::UnavailableError("ThreatQ is down"));
+  EXPECT_EQ(source_.ReadCount(), 1);
+}
+
+TEST_F(SharedReadsTest, ACollectionNoSyncNamesIsReadEachTime) {
+  const SyncConfig hq = Sync("C2 -> HQ", "C2");
+  SharedReads reads(source_, {&hq});
+  ASSERT_TRUE(reads.ReadCollection("Scanners").ok());
+  ASSERT_TRUE(reads.ReadCollection("Scanners").ok());
+  EXPECT_EQ(source_.ReadCount(), 2);
+  auto c2 = reads.ReadCollection("C2");
+  EXPECT_THAT(c2->report.shared_by(), IsEmpty());  // one sync: its own read
+}
+
+}  // namespace
+}  // namespace tqs1::sync

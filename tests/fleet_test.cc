@@ -1,0 +1,94 @@
+// Several sites from one config entry (`sites: [...]`), as a user runs
+// them: the real binary against the emulators. Each site is its own sync
+// (planned, guarded, applied and recorded on its own); the collection they
+// share is read once per run.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e_harness.h"
+
+namespace tqs1::e2e {
+namespace {
+
+constexpr char kCollection[] = "Known C2 IPs";
+
+class FleetTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
+    hq_ = env().AddSite("HQ");
+    branch_ = env().AddSite("Branch");
+    one_ = WriteConfig("one",
+                       env().ConfigYaml({{"c2-hq", kCollection, "HQ", ""}}));
+    both_ = WriteConfig("both", env().ConfigYaml({}) +
+                                    "  - collection: \"Known C2 IPs\"\n"
+                                    "    sites: [HQ, Branch]\n");
+  }
+
+  // The requests ThreatQ served for `args`.
+  size_t ThreatQRequests(const std::vector<std::string>& args, int exit_code) {
+    env().tq().server().ClearRequests();
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, exit_code) << r;
+    return env().tq().server().Requests().size();
+  }
+
+  std::string hq_, branch_, one_, both_;
+};
+
+TEST_F(FleetTest, OneCollectionToSeveralSitesIsReadOnceAndAppliedToEach) {
+  // Both sites' plans cost ThreatQ what one site's does.
+  const size_t one_site =
+      ThreatQRequests({"plan", "--detailed-exitcode", "-c", one_}, 2);
+  ASSERT_GT(one_site, 0u);
+  EXPECT_EQ(ThreatQRequests({"plan", "--detailed-exitcode", "-c", both_}, 2),
+            one_site);
+
+  RunResult plan = Run({"plan", "-c", both_});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(plan.out, "Sync \"Known C2 IPs -> HQ\"")) << plan;
+  EXPECT_TRUE(Contains(plan.out, "Sync \"Known C2 IPs -> Branch\"")) << plan;
+  EXPECT_TRUE(Contains(plan.out,
+                       "collection read once for the 2 syncs of this run "
+                       "that use it: \"Known C2 IPs -> HQ\", \"Known C2 IPs "
+                       "-> Branch\""))
+      << plan;
+  RunResult json = Run({"plan", "--json", "-c", both_});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  const nlohmann::json file = nlohmann::json::parse(json.out);
+  ASSERT_EQ(file["plans"].size(), 2u);
+  for (const nlohmann::json& p : file["plans"]) {
+    EXPECT_EQ(p["inputs"]["source"]["shared_by"],
+              nlohmann::json({"Known C2 IPs -> HQ", "Known C2 IPs -> Branch"}));
+  }
+
+  // One site by its own name, then the entry's name selects both.
+  RunResult branch = Run({"apply", "--auto-approve", "--sync",
+                          "Known C2 IPs -> Branch", "-c", both_});
+  ASSERT_EQ(branch.exit_code, 0) << branch;
+  EXPECT_EQ(env().BlockedAddresses(branch_).size(), 10u);
+  EXPECT_TRUE(env().BlockedAddresses(hq_).empty());
+  EXPECT_EQ(
+      ThreatQRequests(
+          {"apply", "--auto-approve", "--sync", kCollection, "-c", both_}, 0),
+      one_site);
+  EXPECT_EQ(env().BlockedAddresses(hq_), env().BlockedAddresses(branch_));
+  EXPECT_EQ(env().BlockedAddresses(hq_).size(), 10u);
+
+  // Each site's apply is its own in the ledger.
+  RunResult history = Run({"history", "--json", "-c", both_});
+  ASSERT_EQ(history.exit_code, 0) << history;
+  const nlohmann::json applies = nlohmann::json::parse(history.out)["applies"];
+  ASSERT_EQ(applies.size(), 2u) << applies;
+  EXPECT_EQ(applies[0]["sync"], "Known C2 IPs -> Branch");
+  EXPECT_EQ(applies[1]["sync"], "Known C2 IPs -> HQ");
+
+  RunResult unknown = Run({"plan", "--sync", "Known C2", "-c", both_});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown;
+}
+
+}  // namespace
+}  // namespace tqs1::e2e
