@@ -1,5 +1,6 @@
 // `tqs1 why ADDRESS|CIDR`.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "reconciler/address.h"
 #include "reconciler/planner.h"
+#include "sync/shared_reads.h"
 #include "sync/why.h"
 
 namespace tqs1::cli {
@@ -281,10 +283,13 @@ int RunWhy(const tqs1::v1::Config& config, Backends* backends,
       backends != nullptr ? backends->never_block : ConfigNeverBlock(config);
   int exit_code = kExitOk;
   ordered_json answers = ordered_json::array();
+  // Live: one read per collection, as plan and apply read.
+  std::optional<sync::SharedReads> reads;
+  if (backends != nullptr) reads.emplace(*backends->threatq, *syncs);
   for (const tqs1::v1::SyncConfig* sync : *syncs) {
     absl::StatusOr<WhyFacts> facts =
         backends != nullptr
-            ? sync::ExplainLive(*query, *sync, never_block, *backends->threatq,
+            ? sync::ExplainLive(*query, *sync, never_block, *reads,
                                 *backends->sentinelone, command.options,
                                 backends->ipv6_auto, ledger)
             : sync::ExplainOffline(*query, sync::SyncPolicy(*sync, never_block),

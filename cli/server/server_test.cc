@@ -88,6 +88,36 @@ tqs1::v1::SyncDrift GetDrift(tqs1::v1::Tqs1::Stub& stub) {
   return response.syncs_size() == 1 ? response.syncs(0) : tqs1::v1::SyncDrift();
 }
 
+TEST(ServerTest, ARoundReadsACollectionOnceForAllItsSyncs) {
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+      ServerTestEnv::Start({}, {}, {"Branch", "Lab"});
+  ASSERT_TRUE(env.ok()) << env.status();
+  SyncSupervisor& supervisor = (*env)->supervisor();
+  emulator::EmulatorServer& tq = (*env)->vendors().tq().server();
+  supervisor.Observe(kTestSync);  // signs in
+  tq.ClearRequests();
+  supervisor.Observe(kTestSync);
+  const size_t one_read = tq.Requests().size();
+  ASSERT_GT(one_read, 0u);
+
+  tq.ClearRequests();
+  supervisor.ReconcileAll(/*apply=*/false);
+  EXPECT_EQ(tq.Requests().size(), one_read);
+  absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> drift = supervisor.Drift({});
+  ASSERT_TRUE(drift.ok()) << drift.status();
+  ASSERT_EQ(drift->size(), 3u);
+  for (const tqs1::v1::SyncDrift& d : *drift) {
+    EXPECT_EQ(d.missing(), 5u) << d.sync_name();
+  }
+
+  // An applying round too.
+  tq.ClearRequests();
+  supervisor.ReconcileAll(/*apply=*/true);
+  EXPECT_EQ(tq.Requests().size(), one_read);
+  // Three sites of 5 addresses in rules of 2: three creates each.
+  EXPECT_EQ((*env)->vendors().ApiWrites(), 9);
+}
+
 TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
   std::unique_ptr<ServerTestEnv> env = StartEnv();
   ASSERT_NE(env, nullptr);

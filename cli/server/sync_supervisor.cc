@@ -12,6 +12,7 @@
 #include "providers/sentinelone/sentinelone_client.h"
 #include "reconciler/admission.h"
 #include "sync/plan_executor.h"
+#include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::server {
@@ -254,12 +255,10 @@ const tqs1::v1::SyncConfig* SyncSupervisor::Config(
   return nullptr;
 }
 
-sync::SyncRunResult SyncSupervisor::RunLocked(const tqs1::v1::SyncConfig& sync,
-                                              const PlanOptions& options,
-                                              bool apply,
-                                              std::function<bool()> should_stop,
-                                              const tqs1::v1::Plan* reviewed,
-                                              ledger::Ledger* ledger) {
+sync::SyncRunResult SyncSupervisor::RunLocked(
+    const tqs1::v1::SyncConfig& sync, threatq::IndicatorSource& source,
+    const PlanOptions& options, bool apply, std::function<bool()> should_stop,
+    const tqs1::v1::Plan* reviewed, ledger::Ledger* ledger) {
   sync::RunSyncRequest request;
   request.sync = &sync;
   request.ledger = ledger;
@@ -276,7 +275,7 @@ sync::SyncRunResult SyncSupervisor::RunLocked(const tqs1::v1::SyncConfig& sync,
   request.apply_options.should_stop = [this, &should_stop] {
     return shutting_down() || (should_stop && should_stop());
   };
-  return sync::RunSync(request, *source_, *rules_);
+  return sync::RunSync(request, source, *rules_);
 }
 
 void SyncSupervisor::RecordPlan(const std::string& name,
@@ -333,6 +332,12 @@ void SyncSupervisor::RecordPlan(const std::string& name,
 
 absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
     const std::string& name, const PlanOptions& options) {
+  return PlanFrom(*source_, name, options);
+}
+
+absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanFrom(
+    threatq::IndicatorSource& source, const std::string& name,
+    const PlanOptions& options) {
   // One run: every line it logs carries its own run id.
   const log::LogScope scope(log::NewRunId(), name);
   absl::StatusOr<std::vector<std::string>> selected = Select({name});
@@ -341,7 +346,7 @@ absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
   const absl::Time start = absl::Now();
   {
     absl::MutexLock providers(&provider_mu_);
-    run = RunLocked(*Config(name), options, /*apply=*/false, {});
+    run = RunLocked(*Config(name), source, options, /*apply=*/false, {});
   }
   RecordPlan(name, run, options, absl::Now() - start);
   Notify();
@@ -447,6 +452,14 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     const ApplyReservation& reservation, const std::string& name,
     const PlanOptions& options, std::function<bool()> should_stop,
     const tqs1::v1::Plan* reviewed) {
+  return ApplyFrom(*source_, reservation, name, options, std::move(should_stop),
+                   reviewed);
+}
+
+absl::StatusOr<ApplyOutcome> SyncSupervisor::ApplyFrom(
+    threatq::IndicatorSource& source, const ApplyReservation& reservation,
+    const std::string& name, const PlanOptions& options,
+    std::function<bool()> should_stop, const tqs1::v1::Plan* reviewed) {
   const log::LogScope scope(log::NewRunId(), name);
   if (std::find(reservation.syncs().begin(), reservation.syncs().end(), name) ==
       reservation.syncs().end()) {
@@ -469,8 +482,8 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     ledger = *std::move(opened);
   }
   sync::SyncRunResult run =
-      RunLocked(*Config(name), options, /*apply=*/true, std::move(should_stop),
-                reviewed, ledger.get());
+      RunLocked(*Config(name), source, options, /*apply=*/true,
+                std::move(should_stop), reviewed, ledger.get());
   if (ledger != nullptr) cli::PruneLedger(config_, *ledger, options_.logger);
   const absl::Duration took = absl::Now() - start;
   RecordPlan(name, run, options, took);
@@ -521,10 +534,16 @@ void SyncSupervisor::CheckToken(absl::Duration every) {
 
 void SyncSupervisor::ReconcileAll(bool apply) {
   CheckToken(kTokenCheckInterval);
+  // One read per collection per round.
+  std::vector<const tqs1::v1::SyncConfig*> syncs;
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    syncs.push_back(&sync);
+  }
+  sync::SharedReads reads(*source_, syncs);
   for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
     if (shutting_down()) return;
     if (!apply) {
-      Observe(sync.name());
+      ObserveFrom(reads, sync.name(), {});
       continue;
     }
     absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync.name()});
@@ -534,7 +553,8 @@ void SyncSupervisor::ReconcileAll(bool apply) {
                               "\" skipped: ", reservation.status().message()));
       continue;
     }
-    (void)Apply(*reservation, sync.name(), options_.plan_options);
+    (void)ApplyFrom(reads, *reservation, sync.name(), options_.plan_options, {},
+                    nullptr);
   }
 }
 
@@ -552,6 +572,12 @@ absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(
 
 void SyncSupervisor::Observe(const std::string& name,
                              const std::function<bool()>& cancelled) {
+  ObserveFrom(*source_, name, cancelled);
+}
+
+void SyncSupervisor::ObserveFrom(threatq::IndicatorSource& source,
+                                 const std::string& name,
+                                 const std::function<bool()>& cancelled) {
   const log::LogScope scope(log::NewRunId(), name);
   uint64_t stale_marks = 0;
   {
@@ -577,7 +603,7 @@ void SyncSupervisor::Observe(const std::string& name,
     state.observing = true;
     stale_marks = state.stale_marks;
   }
-  (void)Plan(name, options_.plan_options);
+  (void)PlanFrom(source, name, options_.plan_options);
   absl::MutexLock lock(&mu_);
   SyncState& state = syncs_.at(name);
   state.observing = false;

@@ -325,11 +325,26 @@ class SyncSupervisor {
   // Runs sync::RunSync() under the provider lock (plan only unless
   // `apply`), recording an apply in `ledger` when it is not null.
   sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
+                                threatq::IndicatorSource& source,
                                 const tqs1::v1::PlanOptions& options,
                                 bool apply, std::function<bool()> should_stop,
                                 const tqs1::v1::Plan* reviewed = nullptr,
                                 ledger::Ledger* ledger = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
+  // Plan(), Apply() and Observe() reading the collection from `source`: a
+  // scheduled round gives each sync its share of one read per collection
+  // (sync::SharedReads); the calls read it themselves.
+  absl::StatusOr<tqs1::v1::Plan> PlanFrom(threatq::IndicatorSource& source,
+                                          const std::string& name,
+                                          const tqs1::v1::PlanOptions& options);
+  absl::StatusOr<ApplyOutcome> ApplyFrom(threatq::IndicatorSource& source,
+                                         const ApplyReservation& reservation,
+                                         const std::string& name,
+                                         const tqs1::v1::PlanOptions& options,
+                                         std::function<bool()> should_stop,
+                                         const tqs1::v1::Plan* reviewed);
+  void ObserveFrom(threatq::IndicatorSource& source, const std::string& name,
+                   const std::function<bool()>& cancelled);
   // The sync named `name` (already Select()ed).
   const tqs1::v1::SyncConfig* Config(const std::string& name) const;
   // Saves the state file (when there is one), then calls on_change.

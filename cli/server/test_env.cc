@@ -39,7 +39,8 @@ std::vector<std::string> TestAddresses(int n, int first) {
 }
 
 absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
-    ServeOptions serve, SupervisorOptions supervisor) {
+    ServeOptions serve, SupervisorOptions supervisor,
+    const std::vector<std::string>& more_sites) {
   static int instance = 0;
   std::unique_ptr<ServerTestEnv> env(new ServerTestEnv());
   env->lock_file_ =
@@ -52,6 +53,13 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
   env->vendors_->SetCollection(TestAddresses(5));
   tqs1::v1::Config config = env->vendors_->Config();
   config.mutable_syncs(0)->set_name(kTestSync);
+  for (const std::string& site : more_sites) {
+    env->vendors_->AddSite(site);
+    tqs1::v1::SyncConfig* sync = config.add_syncs();
+    *sync = config.syncs(0);
+    sync->set_name(absl::StrCat("c2-", site));
+    sync->set_site(site);
+  }
 
   cli::Backends backends;
   http::CurlTransportOptions curl;

@@ -41,8 +41,11 @@ class ServerTestEnv {
   // 127.0.0.1:0 unless set to another loopback address). The supervisor
   // plans with max_addresses_per_rule 2, uses fake_clock() and, unless
   // `supervisor.lock_file` is set, the lock file lock_file().
+  // Each of `more_sites` is a site of its own fed the same collection by a
+  // sync "c2-<site>" after kTestSync.
   static absl::StatusOr<std::unique_ptr<ServerTestEnv>> Start(
-      ServeOptions serve, SupervisorOptions supervisor = {});
+      ServeOptions serve, SupervisorOptions supervisor = {},
+      const std::vector<std::string>& more_sites = {});
   ~ServerTestEnv();
 
   // The emulators: SetCollection(), BlockedAddresses(), faults.
