@@ -41,6 +41,17 @@ ledger::WriteKind KindOf(const Action& action) {
   }
 }
 
+// The type and status of origin `origin` of `desired` into `s`, when there
+// is such an origin.
+void SetOrigin(const tqs1::v1::DesiredState& desired, uint32_t origin,
+               ledger::Source& s) {
+  if (origin >= static_cast<uint32_t>(desired.origins_size())) return;
+  const tqs1::v1::IndicatorOrigin& o =
+      desired.origins(static_cast<int>(origin));
+  s.type = o.type();
+  s.status = o.status();
+}
+
 // One "observed" row: what the site's rule holds that the ledger does not
 // know, and what the ledger knows that the rule no longer holds.
 struct ObservedDifference {
@@ -77,12 +88,8 @@ ledger::Source SourceOf(const tqs1::v1::DesiredState& desired, int i) {
   if (desired.indicator_ids_size() == desired.values_size()) {
     s.indicator_id = desired.indicator_ids(i);
   }
-  if (desired.origin_of_size() == desired.values_size() &&
-      static_cast<int>(desired.origin_of(i)) < desired.origins_size()) {
-    const tqs1::v1::IndicatorOrigin& o =
-        desired.origins(static_cast<int>(desired.origin_of(i)));
-    s.type = o.type();
-    s.status = o.status();
+  if (desired.origin_of_size() == desired.values_size()) {
+    SetOrigin(desired, desired.origin_of(i), s);
   }
   return s;
 }
@@ -261,12 +268,7 @@ std::vector<ledger::Source> ApplyJournal::SourcesOf(
     ledger::Source& s = sources.emplace_back();
     s.indicator_id = it->indicator_id;
     s.value = it->canonical ? entry.text : desired_->values(it->value);
-    if (it->origin < static_cast<uint32_t>(desired_->origins_size())) {
-      const tqs1::v1::IndicatorOrigin& o =
-          desired_->origins(static_cast<int>(it->origin));
-      s.type = o.type();
-      s.status = o.status();
-    }
+    SetOrigin(*desired_, it->origin, s);
   }
   next_key_ = static_cast<size_t>(it - value_keys_.begin());
   return sources;
