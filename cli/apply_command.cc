@@ -16,6 +16,7 @@
 #include "reconciler/plan_file.h"
 #include "reconciler/planner.h"
 #include "reconciler/render.h"
+#include "sync/rollout.h"
 #include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
@@ -287,12 +288,22 @@ int RunApply(const Config& config, Backends& backends,
   StopSignals stop;
   tqs1::v1::SyncRun scratch;
   int exit_code = kExitOk;
+  // The canaries of a rollout first, each verified once applied.
+  sync::Rollout rollout(*syncs);
   // One read per collection: several syncs of one collection share it.
-  sync::SharedReads reads(*backends.threatq, *syncs);
-  for (const SyncConfig* sync : *syncs) {
+  sync::SharedReads reads(*backends.threatq, rollout.readers());
+  for (const SyncConfig* sync : rollout.order()) {
     tqs1::v1::SyncRun& r = NewRecord(record, scratch, sync->name());
     if (stop.received() != 0) {
       r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
+      continue;
+    }
+    if (std::optional<std::string> held = rollout.HeldBack(*sync)) {
+      const std::string why = absl::StrCat("not run: ", *held);
+      *io.err << "Error: sync \"" << sync->name() << "\": " << why << "\n";
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+      r.set_error(why);
+      exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
     const int code = ApplySync(*sync, nullptr, reads, backends, command, io,
@@ -300,6 +311,28 @@ int RunApply(const Config& config, Backends& backends,
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
+    if (!sync->canary() || code > kExitGuard) continue;
+    std::optional<std::string> failed;
+    if (code != kExitOk) {
+      failed = "did not apply";
+    } else {
+      sync::RunSyncRequest request;
+      request.sync = sync;
+      request.never_block = &backends.never_block;
+      request.plan_options = command.options;
+      request.ipv6_auto = backends.ipv6_auto;
+      failed = sync::VerifyCanary(request, reads, *backends.sentinelone);
+    }
+    if (failed.has_value()) {
+      rollout.CanaryFailed(*sync, *failed);
+      *io.err << "Error: canary sync \"" << sync->name() << "\" " << *failed
+              << ": the other sites of \"" << sync->fleet()
+              << "\" are not applied.\n";
+      exit_code = WorseExit(exit_code, kExitError);
+    } else {
+      *io.out << "Canary sync \"" << sync->name()
+              << "\" applied and verified (planned again: nothing to do).\n";
+    }
   }
   return exit_code;
 }

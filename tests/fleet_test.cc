@@ -90,5 +90,48 @@ TEST_F(FleetTest, OneCollectionToSeveralSitesIsReadOnceAndAppliedToEach) {
   EXPECT_EQ(unknown.exit_code, 1) << unknown;
 }
 
+TEST_F(FleetTest, ACanaryThatFailsStopsTheRestOfItsRollout) {
+  const std::string lab = env().AddSite("Lab");
+  const std::string dir =
+      WriteConfig("rollout", env().ConfigYaml({}) +
+                                 "  - name: C2\n"
+                                 "    collection: \"Known C2 IPs\"\n"
+                                 "    sites: [HQ, Branch, Lab]\n"
+                                 "    rollout: {first: [Lab], then: rest}\n");
+  // The canary's first write is refused.
+  emulator::Fault refused;
+  refused.kind = emulator::FaultKind::kServerError;
+  refused.status = 400;
+  refused.method = "POST";
+  refused.path_prefix = "/web/api/v2.1/firewall-control";
+  env().s1().server().InjectFault(refused);
+  RunResult stopped = Run({"apply", "--auto-approve", "-c", dir});
+  EXPECT_EQ(stopped.exit_code, 1) << stopped;
+  EXPECT_TRUE(Contains(stopped.err,
+                       "Error: canary sync \"C2 -> Lab\" did not apply: the "
+                       "other sites of \"C2\" are not applied."))
+      << stopped;
+  EXPECT_TRUE(Contains(stopped.err,
+                       "Error: sync \"C2 -> HQ\": not run: canary sync \"C2 "
+                       "-> Lab\" did not apply, so the rollout of \"C2\" "
+                       "stopped there"))
+      << stopped;
+  EXPECT_TRUE(env().BlockedAddresses(hq_).empty());
+  EXPECT_TRUE(env().BlockedAddresses(branch_).empty());
+
+  // Fixed: the canary first, verified, then the others.
+  RunResult applied = Run({"apply", "--auto-approve", "-c", dir});
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  const size_t canary = applied.out.find(
+      "Canary sync \"C2 -> Lab\" applied and verified (planned again: "
+      "nothing to do).");
+  ASSERT_NE(canary, std::string::npos) << applied;
+  EXPECT_LT(canary, applied.out.find("Apply complete for \"C2 -> HQ\""))
+      << applied;
+  EXPECT_EQ(env().BlockedAddresses(lab).size(), 10u);
+  EXPECT_EQ(env().BlockedAddresses(hq_).size(), 10u);
+  EXPECT_EQ(env().BlockedAddresses(branch_).size(), 10u);
+}
+
 }  // namespace
 }  // namespace tqs1::e2e

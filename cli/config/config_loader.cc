@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,8 +104,9 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "rule_page_size",
                                                   "writes_per_second"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name", "collection", "site",        "site_id", "account", "sites",
-    "ipv6", "rule",       "never_block", "refuse",  "guards"};
+    "name",    "collection", "site", "site_id",     "account", "sites",
+    "rollout", "ipv6",       "rule", "never_block", "refuse",  "guards"};
+constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
 
 // A sync's name when the config gives none: "<stem> -> <site>", the stem
 // being the collection (or, for a target of an entry with several sites,
@@ -122,6 +124,13 @@ constexpr absl::string_view kRuleKeys[] = {"description", "direction",
 constexpr absl::string_view kGuardKeys[] = {
     "min_desired_addresses", "max_unblock_fraction", "unblock_floor",
     "min_ipv4_prefix", "min_ipv6_prefix"};
+
+// The sites of an entry with `sites:`, and which of them go first
+// (`rollout: first:`, lowercase).
+struct EntrySites {
+  std::vector<Located> sites;
+  std::set<std::string> first;
+};
 
 // The tqs1 schema, read with SchemaReader's checks.
 class ConfigParser : public SchemaReader {
@@ -468,11 +477,57 @@ class ConfigParser : public SchemaReader {
     return absl::OkStatus();
   }
 
+  // `rollout: {first: [Lab], then: rest}`: the canaries, each one of
+  // `sites->sites` (in any case).
+  absl::Status ReadRollout(const Located& v, EntrySites* sites) const {
+    ASSIGN_OR_RETURN(const MapView m, ReadMap(v, kRolloutKeys));
+    ASSIGN_OR_RETURN(const Entry* first,
+                     Require(m, "first",
+                             " (the sites applied and verified "
+                             "before the others)"));
+    if (!first->value.node.IsSequence()) {
+      return ErrorAt(first->value,
+                     absl::StrCat("expected a list of site names, got ",
+                                  Describe(first->value.node)));
+    }
+    ASSIGN_OR_RETURN(std::vector<Located> items, ReadList(first->value));
+    if (items.empty()) {
+      return ErrorAt(first->value, "expected at least one site name");
+    }
+    std::set<std::string> listed;
+    for (const Located& site : sites->sites) {
+      listed.insert(absl::AsciiStrToLower(site.node.as<std::string>()));
+    }
+    for (const Located& item : items) {
+      ASSIGN_OR_RETURN(const std::string name, ReadString(item));
+      const std::string key = absl::AsciiStrToLower(name);
+      if (listed.count(key) == 0) {
+        return ErrorAt(item, absl::StrCat(Quote(name),
+                                          " is not one of this entry's sites"));
+      }
+      sites->first.insert(key);
+    }
+    if (sites->first.size() == listed.size()) {
+      return ErrorAt(first->value,
+                     "every site goes first: leave at least one for after "
+                     "them");
+    }
+    if (const Entry* then = m.Find("then")) {
+      ASSIGN_OR_RETURN(const std::string rest, ReadString(then->value));
+      if (rest != "rest") {
+        return ErrorAt(then->value, absl::StrCat(Quote(rest),
+                                                 ": the only value is "
+                                                 "\"rest\" (the other sites)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // Parses one entry of `syncs`; `name_line` receives the line that names
   // it. An entry with `sites` leaves `sync->site()` empty and its sites in
   // `sites` (ParseSyncs() makes one sync of each).
   absl::Status ParseSync(const Located& v, SyncConfig* sync, int* name_line,
-                         std::vector<Located>* sites) const {
+                         EntrySites* sites) const {
     if (!v.node.IsMap()) {
       return ErrorAt(v, absl::StrCat("expected a map with the keys "
                                      "collection, site and rule, got ",
@@ -502,7 +557,7 @@ class ConfigParser : public SchemaReader {
     if (site != nullptr) {
       ASSIGN_OR_RETURN(*sync->mutable_site(), ReadString(site->value));
     } else if (many != nullptr) {
-      RETURN_IF_ERROR(ReadSites(many->value, sites));
+      RETURN_IF_ERROR(ReadSites(many->value, &sites->sites));
     } else if (site_id == nullptr) {
       return Error(m.line, absl::StrCat(v.path,
                                         ": missing required key \"site\" "
@@ -519,7 +574,16 @@ class ConfigParser : public SchemaReader {
       }
       ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(e->value));
     }
-    if (!sites->empty()) {
+    if (const Entry* e = m.Find("rollout")) {
+      if (sites->sites.empty()) {
+        return Error(e->key_line,
+                     absl::StrCat(v.path,
+                                  ": rollout is for an entry with sites: "
+                                  "(which sites go first)"));
+      }
+      RETURN_IF_ERROR(ReadRollout(e->value, sites));
+    }
+    if (!sites->sites.empty()) {
       sync->set_fleet(sync->name().empty() ? sync->collection() : sync->name());
     } else if (sync->name().empty()) {
       // "<collection> -> <site>", as before site ids and accounts.
@@ -588,18 +652,20 @@ class ConfigParser : public SchemaReader {
       const Located& item = items[i];
       SyncConfig entry;
       int name_line = item.line;
-      std::vector<Located> sites;
+      EntrySites sites;
       RETURN_IF_ERROR(ParseSync(item, &entry, &name_line, &sites));
-      if (sites.empty()) {
+      if (sites.sites.empty()) {
         RETURN_IF_ERROR(add(entry, item, name_line));
         continue;
       }
       fleets.emplace(entry.fleet(), Seen{item.path, name_line});
       const std::string stem = entry.fleet();
-      for (const Located& site : sites) {
+      for (const Located& site : sites.sites) {
         SyncConfig target = entry;
         ASSIGN_OR_RETURN(*target.mutable_site(), ReadString(site));
         target.set_name(DefaultSyncName(stem, target));
+        target.set_canary(
+            sites.first.count(absl::AsciiStrToLower(target.site())) > 0);
         RETURN_IF_ERROR(add(target, site, site.line));
       }
     }

@@ -371,6 +371,26 @@ std::vector<ErrorCase> ErrorCases() {
            "  - collection: C2\n    sites: [HQ, LAB]\n",
        "tqs1.yaml:13: syncs[1].sites[1]: collection \"C2\" is already synced "
        "to site \"LAB\" by syncs[0] (line 10)"},
+      {"rollout without sites",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n"
+           "    rollout: {first: [HQ]}\n",
+       "tqs1.yaml:12: syncs[0]: rollout is for an entry with sites: (which "
+       "sites go first)"},
+      {"rollout of a site not listed",
+       v + "syncs:\n  - collection: C2\n    sites: [HQ, Lab]\n"
+           "    rollout: {first: [Branch]}\n",
+       "tqs1.yaml:12: syncs[0].rollout.first[0]: \"Branch\" is not one of "
+       "this entry's sites"},
+      {"rollout of every site",
+       v + "syncs:\n  - collection: C2\n    sites: [HQ, Lab]\n"
+           "    rollout: {first: [lab, HQ]}\n",
+       "tqs1.yaml:12: syncs[0].rollout.first: every site goes first: leave at "
+       "least one for after them"},
+      {"rollout then",
+       v + "syncs:\n  - collection: C2\n    sites: [HQ, Lab]\n"
+           "    rollout: {first: [Lab], then: all}\n",
+       "tqs1.yaml:12: syncs[0].rollout.then: \"all\": the only value is "
+       "\"rest\" (the other sites)"},
       {"the name of sites is a sync's",
        v + "syncs:\n  - name: C2 -> HQ\n    collection: A\n    site: HQ\n"
            "  - name: C2 -> HQ\n    collection: C2\n    sites: [Lab]\n",
@@ -550,6 +570,17 @@ TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {
   EXPECT_EQ(config->syncs(2).name(), "Scanners everywhere -> ACME/HQ");
   EXPECT_EQ(config->syncs(2).account(), "ACME");
   EXPECT_EQ(config->syncs(2).fleet(), "Scanners everywhere");
+  EXPECT_FALSE(config->syncs(0).canary());
+
+  absl::StatusOr<Config> rollout = ParseConfigYaml(
+      Vendors() +
+          "syncs:\n  - collection: C2\n    sites: [HQ, Lab, Branch]\n"
+          "    rollout: {first: [lab]}\n",
+      "tqs1.yaml");
+  ASSERT_TRUE(rollout.ok()) << rollout.status();
+  EXPECT_FALSE(rollout->syncs(0).canary());
+  EXPECT_TRUE(rollout->syncs(1).canary());
+  EXPECT_FALSE(rollout->syncs(2).canary());
 }
 
 TEST(ParseConfigYamlTest, SecretLikeValuesAreNeverEchoed) {

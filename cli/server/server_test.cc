@@ -118,6 +118,34 @@ TEST(ServerTest, ARoundReadsACollectionOnceForAllItsSyncs) {
   EXPECT_EQ((*env)->vendors().ApiWrites(), 9);
 }
 
+TEST(ServerTest, AScheduledRoundHoldsARolloutBackWhenItsCanaryFails) {
+  // c2-Lab is the canary of the three syncs.
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env = ServerTestEnv::Start(
+      {}, {}, {"Branch", "Lab"}, [](tqs1::v1::Config& config) {
+        for (tqs1::v1::SyncConfig& sync : *config.mutable_syncs()) {
+          sync.set_fleet("c2");
+          sync.set_canary(sync.name() == "c2-Lab");
+        }
+      });
+  ASSERT_TRUE(env.ok()) << env.status();
+  emulator::Fault refused;
+  refused.kind = emulator::FaultKind::kServerError;
+  refused.status = 400;
+  refused.method = "POST";
+  refused.path_prefix = "/web/api/v2.1/firewall-control";
+  (*env)->vendors().s1().server().InjectFault(refused);
+  (*env)->supervisor().ReconcileAll(/*apply=*/true);
+  EXPECT_EQ((*env)->vendors().ApiWrites(), 0);  // the canary's was refused
+
+  // The canary passes: applied, planned again, then the others.
+  (*env)->supervisor().ReconcileAll(/*apply=*/true);
+  EXPECT_EQ((*env)->vendors().ApiWrites(), 9);
+  absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> drift =
+      (*env)->supervisor().Drift({"c2-Lab"});
+  ASSERT_TRUE(drift.ok()) << drift.status();
+  EXPECT_TRUE((*drift)[0].in_sync());  // its verification observed it
+}
+
 TEST(ServerTest, GetDriftBeforeAndAfterAReconcile) {
   std::unique_ptr<ServerTestEnv> env = StartEnv();
   ASSERT_NE(env, nullptr);

@@ -12,6 +12,7 @@
 #include "providers/sentinelone/sentinelone_client.h"
 #include "reconciler/admission.h"
 #include "sync/plan_executor.h"
+#include "sync/rollout.h"
 #include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
@@ -534,27 +535,49 @@ void SyncSupervisor::CheckToken(absl::Duration every) {
 
 void SyncSupervisor::ReconcileAll(bool apply) {
   CheckToken(kTokenCheckInterval);
-  // One read per collection per round.
   std::vector<const tqs1::v1::SyncConfig*> syncs;
   for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
     syncs.push_back(&sync);
   }
-  sync::SharedReads reads(*source_, syncs);
-  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+  // Applying: the canaries of a rollout first, each verified once applied.
+  sync::Rollout rollout(syncs);
+  // One read per collection per round.
+  sync::SharedReads reads(*source_, apply ? rollout.readers() : syncs);
+  for (const tqs1::v1::SyncConfig* sync : apply ? rollout.order() : syncs) {
     if (shutting_down()) return;
     if (!apply) {
-      ObserveFrom(reads, sync.name(), {});
+      ObserveFrom(reads, sync->name(), {});
       continue;
     }
-    absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync.name()});
+    if (std::optional<std::string> held = rollout.HeldBack(*sync)) {
+      log::LogTo(options_.logger, log::LogLevel::kError,
+                 absl::StrCat("scheduled apply of sync \"", sync->name(),
+                              "\" not run: ", *held));
+      continue;
+    }
+    absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync->name()});
     if (!reservation.ok()) {
       log::LogTo(options_.logger, log::LogLevel::kInfo,
-                 absl::StrCat("scheduled apply of sync \"", sync.name(),
+                 absl::StrCat("scheduled apply of sync \"", sync->name(),
                               "\" skipped: ", reservation.status().message()));
+      if (sync->canary()) rollout.CanaryFailed(*sync, "was skipped");
       continue;
     }
-    (void)ApplyFrom(reads, *reservation, sync.name(), options_.plan_options, {},
-                    nullptr);
+    absl::StatusOr<ApplyOutcome> applied = ApplyFrom(
+        reads, *reservation, sync->name(), options_.plan_options, {}, nullptr);
+    if (!sync->canary()) continue;
+    // Planned again with the scheduled options: the drift follows.
+    const std::optional<std::string> failed =
+        !applied.ok() ? std::optional<std::string>("did not apply")
+                      : sync::CanaryVerdict(PlanFrom(reads, sync->name(),
+                                                     options_.plan_options));
+    if (failed.has_value()) {
+      rollout.CanaryFailed(*sync, *failed);
+      log::LogTo(options_.logger, log::LogLevel::kError,
+                 absl::StrCat("canary sync \"", sync->name(), "\" ", *failed,
+                              ": the other sites of \"", sync->fleet(),
+                              "\" are not applied this round"));
+    }
   }
 }
 

@@ -40,7 +40,8 @@ std::vector<std::string> TestAddresses(int n, int first) {
 
 absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
     ServeOptions serve, SupervisorOptions supervisor,
-    const std::vector<std::string>& more_sites) {
+    const std::vector<std::string>& more_sites,
+    const std::function<void(tqs1::v1::Config&)>& edit) {
   static int instance = 0;
   std::unique_ptr<ServerTestEnv> env(new ServerTestEnv());
   env->lock_file_ =
@@ -60,6 +61,7 @@ absl::StatusOr<std::unique_ptr<ServerTestEnv>> ServerTestEnv::Start(
     sync->set_name(absl::StrCat("c2-", site));
     sync->set_site(site);
   }
+  if (edit) edit(config);
 
   cli::Backends backends;
   http::CurlTransportOptions curl;

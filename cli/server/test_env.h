@@ -17,6 +17,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,10 +43,12 @@ class ServerTestEnv {
   // plans with max_addresses_per_rule 2, uses fake_clock() and, unless
   // `supervisor.lock_file` is set, the lock file lock_file().
   // Each of `more_sites` is a site of its own fed the same collection by a
-  // sync "c2-<site>" after kTestSync.
+  // sync "c2-<site>" after kTestSync; `edit`, when set, changes the config
+  // last.
   static absl::StatusOr<std::unique_ptr<ServerTestEnv>> Start(
       ServeOptions serve, SupervisorOptions supervisor = {},
-      const std::vector<std::string>& more_sites = {});
+      const std::vector<std::string>& more_sites = {},
+      const std::function<void(tqs1::v1::Config&)>& edit = {});
   ~ServerTestEnv();
 
   // The emulators: SetCollection(), BlockedAddresses(), faults.
