@@ -67,17 +67,18 @@ CREATE TABLE writes (
 ) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
-    // 1 -> 2: the span of each write's keys per family (write_columns.h),
+    // 1 -> 2: the spans of each write's keys per family (write_columns.h),
     // so that a search (tqs1 why) reads only the writes that may hold what
     // it looks for. Migrate() fills it for the writes already recorded.
     R"sql(
 CREATE TABLE write_spans (
   apply_id INTEGER NOT NULL,
   seq INTEGER NOT NULL,
+  part INTEGER NOT NULL,
   family INTEGER NOT NULL,
   first BLOB NOT NULL,
   last BLOB NOT NULL,
-  PRIMARY KEY (apply_id, seq, family),
+  PRIMARY KEY (apply_id, seq, part),
   FOREIGN KEY (apply_id, seq) REFERENCES writes (apply_id, seq)
     ON DELETE CASCADE
 ) WITHOUT ROWID;
@@ -396,16 +397,18 @@ absl::Status SqliteLedger::InsertWrite(int64_t apply_id, const WriteRecord& w) {
 absl::Status SqliteLedger::InsertSpans(int64_t apply_id, int64_t seq,
                                        absl::string_view added_keys,
                                        absl::string_view removed_keys) {
+  int64_t part = 0;
   for (const KeySpan& span : SpansOf(added_keys, removed_keys)) {
     Statement insert(*this,
-                     "INSERT INTO write_spans (apply_id, seq, family, first, "
-                     "last) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     "INSERT INTO write_spans (apply_id, seq, part, family, "
+                     "first, last) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                      "recording a write");
     RETURN_IF_ERROR(insert.Bind(1, apply_id)
                         .Bind(2, seq)
-                        .Bind(3, static_cast<int64_t>(span.family))
-                        .BindBlob(4, span.first)
-                        .BindBlob(5, span.last)
+                        .Bind(3, part++)
+                        .Bind(4, static_cast<int64_t>(span.family))
+                        .BindBlob(5, span.first)
+                        .BindBlob(6, span.last)
                         .Run());
   }
   return absl::OkStatus();
@@ -607,11 +610,11 @@ absl::StatusOr<std::vector<EntryHit>> SqliteLedger::FindEntries(
   // and scanned, the others' never leave the disk.
   Statement s(*this,
               "SELECT w.apply_id, w.seq, w.kind, w.rule_id, w.rule_name, "
-              "w.added_keys, w.removed_keys FROM write_spans p JOIN writes w "
-              "ON w.apply_id = p.apply_id AND w.seq = p.seq JOIN applies a "
-              "ON a.id = w.apply_id WHERE p.family = ?2 AND p.first <= ?4 "
-              "AND p.last >= ?3 AND (?1 = '' OR a.sync = ?1) ORDER BY "
-              "w.apply_id, w.seq",
+              "w.added_keys, w.removed_keys FROM (SELECT DISTINCT apply_id, "
+              "seq FROM write_spans WHERE family = ?2 AND first <= ?4 AND "
+              "last >= ?3) p JOIN writes w ON w.apply_id = p.apply_id AND "
+              "w.seq = p.seq JOIN applies a ON a.id = w.apply_id WHERE (?1 = "
+              "'' OR a.sync = ?1) ORDER BY w.apply_id, w.seq",
               "searching the ledger");
   const std::string first = BigEndian(query.first);
   const std::string last = BigEndian(query.last);

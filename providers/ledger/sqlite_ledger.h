@@ -23,9 +23,10 @@
 //            "<entry index>\t<indicator id>\t<pair index>\t<value>" per
 //            source, the value empty when it is the entry's text; strings
 //            C-escaped)
-//   write_spans  per write and address family, the lowest and highest
-//            address of its keys (8-byte big-endian blobs): a search reads
-//            only the writes whose span overlaps it (schema 2)
+//   write_spans  per write and address family, up to 8 spans of its keys
+//            (lowest first, highest last address, 8-byte big-endian
+//            blobs; write_columns.h): a search reads only the writes with
+//            a span that overlaps it (schema 2)
 //   meta     when and by which schema the file was made
 //
 // Errors name the file: kDataLoss for a file that is not a readable SQLite

@@ -1,5 +1,7 @@
 #include "providers/ledger/write_columns.h"
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,27 +49,45 @@ std::string BigEndian(uint64_t v) {
 }
 
 std::vector<KeySpan> SpansOf(absl::string_view a, absl::string_view b) {
-  struct Span {
-    bool any = false;
-    uint64_t first = 0, last = 0;
-  };
-  Span spans[2];  // IPv4, IPv6
-  for (absl::string_view keys : {a, b}) {
-    const auto* p = reinterpret_cast<const unsigned char*>(keys.data());
-    for (size_t i = 0; i + kKeyBytes <= keys.size(); i += kKeyBytes) {
-      const EntryKey k = KeyAt(p + i);
-      if (k.family != 4 && k.family != 6) continue;
-      Span& s = spans[k.family == 4 ? 0 : 1];
-      if (!s.any || k.first < s.first) s.first = k.first;
-      if (!s.any || k.last > s.last) s.last = k.last;
-      s.any = true;
-    }
-  }
   std::vector<KeySpan> out;
-  for (int f = 0; f < 2; ++f) {
-    if (!spans[f].any) continue;
-    out.push_back({static_cast<uint8_t>(f == 0 ? 4 : 6),
-                   BigEndian(spans[f].first), BigEndian(spans[f].last)});
+  for (uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+    std::vector<std::pair<uint64_t, uint64_t>> keys;  // first, last
+    for (absl::string_view column : {a, b}) {
+      const auto* p = reinterpret_cast<const unsigned char*>(column.data());
+      for (size_t i = 0; i + kKeyBytes <= column.size(); i += kKeyBytes) {
+        const EntryKey k = KeyAt(p + i);
+        if (k.family == family) keys.emplace_back(k.first, k.last);
+      }
+    }
+    if (keys.empty()) continue;
+    if (!std::is_sorted(keys.begin(), keys.end())) {
+      std::sort(keys.begin(), keys.end());
+    }
+    // The gaps between keys (addresses no key holds, after key i); the
+    // kMaxSpans - 1 widest are the cuts.
+    std::vector<std::pair<uint64_t, size_t>> gaps;  // width, after key i
+    uint64_t reach = keys[0].second;
+    for (size_t i = 1; i < keys.size(); ++i) {
+      if (keys[i].first > reach + 1) {
+        gaps.emplace_back(keys[i].first - reach - 1, i - 1);
+      }
+      reach = std::max(reach, keys[i].second);
+    }
+    const size_t cuts = std::min(gaps.size(), kMaxSpans - 1);
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<ptrdiff_t>(cuts),
+                     gaps.end(), std::greater<>());
+    std::vector<size_t> ends;  // the last key of each span but the last
+    for (size_t c = 0; c < cuts; ++c) ends.push_back(gaps[c].second);
+    std::sort(ends.begin(), ends.end());
+    ends.push_back(keys.size() - 1);
+    size_t begin = 0;
+    for (size_t end : ends) {
+      uint64_t last = keys[begin].second;
+      for (size_t i = begin; i <= end; ++i)
+        last = std::max(last, keys[i].second);
+      out.push_back({family, BigEndian(keys[begin].first), BigEndian(last)});
+      begin = end + 1;
+    }
   }
   return out;
 }

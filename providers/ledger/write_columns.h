@@ -39,18 +39,24 @@ std::vector<std::string> Lines(absl::string_view text);
 // "<entry index>\t<indicator id>\t<pair index>\t<value>", the value empty
 // when it is the entry's own text. Strings are C-escaped.
 std::string Sources(const std::vector<WrittenEntry>& entries);
-// The span of a write's keys of one family: the lowest first and highest
-// last address, as 8-byte big-endian blobs (SQLite compares blobs as
-// bytes: in unsigned order). The `write_spans` table holds one per family a
-// write touches, so that a search reads only the writes that may hold an
-// entry overlapping the query.
+// A span of a write's keys of one family: from the lowest first to the
+// highest last address of some of its keys, as 8-byte big-endian blobs
+// (SQLite compares blobs as bytes: in unsigned order). The `write_spans`
+// table holds a few per write and family, so that a search reads only the
+// writes that may hold an entry overlapping the query.
 struct KeySpan {
   uint8_t family = 0;
   std::string first;
   std::string last;
 };
+// At most this many spans a write and family.
+inline constexpr size_t kMaxSpans = 8;
 // The spans of the keys in the *_keys columns `a` and `b` (entries of
-// family 0 overlap nothing and span nothing), by family.
+// family 0 overlap nothing and span nothing): per family, the keys in
+// address order cut at their kMaxSpans - 1 widest gaps. One span would
+// cover a whole site for an update that removes an address low in a rule
+// and adds one far above it; the cuts keep such a write out of searches
+// between the two.
 std::vector<KeySpan> SpansOf(absl::string_view a, absl::string_view b);
 // `v` as an 8-byte big-endian blob, for comparing with a KeySpan's.
 std::string BigEndian(uint64_t v);
