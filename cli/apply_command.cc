@@ -1,4 +1,5 @@
 // `tqs1 apply [PLANFILE]`.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -224,76 +225,26 @@ std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
   return *std::move(file);
 }
 
-// `tqs1 apply PLANFILE`.
-int ApplyPlanFile(const Config& config, Backends& backends,
-                  const ApplyCommand& command, const Io& io,
-                  log::Logger* logger, tqs1::v1::LastRun* record) {
-  const std::string& path = command.plan_file;
-  if (const std::vector<std::string>& flags = command.fixed_flags;
-      !flags.empty()) {
-    *io.err
-        << "Error: " << absl::StrJoin(flags, ", ")
-        << " cannot change a saved plan: which syncs it holds and its guard "
-           "overrides are decided when it is made (`tqs1 plan "
-        << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
-        << "signed file records them; nothing applied.\n";
-    return kExitError;
-  }
-  std::optional<tqs1::v1::PlanFile> file = LoadPlanFile(path, command, io);
-  if (!file.has_value()) return kExitError;
-
+// Applies `syncs` in their rollout's order (sync::Rollout: canaries first,
+// each planned again once applied; an entry whose canary failed goes no
+// further), each from its plan in `plans` (a plan file's) or planned now
+// when it has none. Records each in `record` and returns the exit code,
+// starting from `exit_code`.
+int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
+                   const std::map<const SyncConfig*, const Plan*>& plans,
+                   Backends& backends, const ApplyCommand& command,
+                   const Io& io, log::Logger* logger, tqs1::v1::LastRun* record,
+                   int exit_code) {
   StopSignals stop;
   tqs1::v1::SyncRun scratch;
-  int exit_code = kExitOk;
-  for (const Plan& plan : file->plans()) {
-    tqs1::v1::SyncRun& r = NewRecord(record, scratch, plan.sync_name());
-    if (stop.received() != 0) {
-      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
-      continue;
-    }
-    const SyncConfig* sync = SyncNamed(config, plan.sync_name());
-    if (sync == nullptr) {
-      PrintError(io, plan.sync_name(),
-                 absl::InvalidArgumentError(
-                     "the plan file names a sync that is not in the config"));
-      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
-      r.set_error("not in the config");
-      exit_code = WorseExit(exit_code, kExitError);
-      continue;
-    }
-    const int code = ApplySync(*sync, &plan, *backends.threatq, backends,
-                               command, io, logger, stop, r);
-    // An interrupted apply exits 130/143; the syncs after it are recorded
-    // as interrupted.
-    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
-  }
-  return exit_code;
-}
-
-}  // namespace
-
-int RunApply(const Config& config, Backends& backends,
-             const ApplyCommand& command, const Io& io, log::Logger* logger,
-             tqs1::v1::LastRun* record) {
-  WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
-  if (!command.plan_file.empty()) {
-    return ApplyPlanFile(config, backends, command, io, logger, record);
-  }
-  absl::StatusOr<std::vector<const SyncConfig*>> syncs =
-      SelectSyncs(config, command.syncs);
-  if (!syncs.ok()) {
-    *io.err << "Error: " << syncs.status().message() << "\n";
-    return kExitError;
-  }
-  StopSignals stop;
-  tqs1::v1::SyncRun scratch;
-  int exit_code = kExitOk;
-  // The canaries of a rollout first, each verified once applied.
-  sync::Rollout rollout(*syncs);
+  sync::Rollout rollout(syncs);
   // One read per collection: several syncs of one collection share it.
   sync::SharedReads reads(*backends.threatq, rollout.readers());
   for (const SyncConfig* sync : rollout.order()) {
-    tqs1::v1::SyncRun& r = NewRecord(record, scratch, sync->name());
+    auto given = plans.find(sync);
+    const Plan* plan = given == plans.end() ? nullptr : given->second;
+    tqs1::v1::SyncRun& r = NewRecord(
+        record, scratch, plan != nullptr ? plan->sync_name() : sync->name());
     if (stop.received() != 0) {
       r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
       continue;
@@ -306,8 +257,8 @@ int RunApply(const Config& config, Backends& backends,
       exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
-    const int code = ApplySync(*sync, nullptr, reads, backends, command, io,
-                               logger, stop, r);
+    const int code =
+        ApplySync(*sync, plan, reads, backends, command, io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
@@ -335,6 +286,72 @@ int RunApply(const Config& config, Backends& backends,
     }
   }
   return exit_code;
+}
+
+// `tqs1 apply PLANFILE`.
+int ApplyPlanFile(const Config& config, Backends& backends,
+                  const ApplyCommand& command, const Io& io,
+                  log::Logger* logger, tqs1::v1::LastRun* record) {
+  const std::string& path = command.plan_file;
+  if (const std::vector<std::string>& flags = command.fixed_flags;
+      !flags.empty()) {
+    *io.err
+        << "Error: " << absl::StrJoin(flags, ", ")
+        << " cannot change a saved plan: which syncs it holds and its guard "
+           "overrides are decided when it is made (`tqs1 plan "
+        << absl::StrJoin(flags, " ") << " ... --out FILE`), and the "
+        << "signed file records them; nothing applied.\n";
+    return kExitError;
+  }
+  std::optional<tqs1::v1::PlanFile> file = LoadPlanFile(path, command, io);
+  if (!file.has_value()) return kExitError;
+
+  // Syncs the config no longer has are errors; the others are applied in
+  // their rollout's order, like a fresh apply.
+  int exit_code = kExitOk;
+  std::vector<const SyncConfig*> syncs;
+  std::map<const SyncConfig*, const Plan*> plans;
+  for (const Plan& plan : file->plans()) {
+    const SyncConfig* sync = SyncNamed(config, plan.sync_name());
+    if (sync == nullptr) {
+      PrintError(io, plan.sync_name(),
+                 absl::InvalidArgumentError(
+                     "the plan file names a sync that is not in the config"));
+      tqs1::v1::SyncRun scratch;
+      tqs1::v1::SyncRun& r = NewRecord(record, scratch, plan.sync_name());
+      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+      r.set_error("not in the config");
+      exit_code = WorseExit(exit_code, kExitError);
+      continue;
+    }
+    if (!plans.emplace(sync, &plan).second) {
+      *io.err << "Error: plan file \"" << path << "\" holds sync \""
+              << plan.sync_name() << "\" twice; nothing applied.\n";
+      return kExitError;
+    }
+    syncs.push_back(sync);
+  }
+  return ApplyInRollout(syncs, plans, backends, command, io, logger, record,
+                        exit_code);
+}
+
+}  // namespace
+
+int RunApply(const Config& config, Backends& backends,
+             const ApplyCommand& command, const Io& io, log::Logger* logger,
+             tqs1::v1::LastRun* record) {
+  WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
+  if (!command.plan_file.empty()) {
+    return ApplyPlanFile(config, backends, command, io, logger, record);
+  }
+  absl::StatusOr<std::vector<const SyncConfig*>> syncs =
+      SelectSyncs(config, command.syncs);
+  if (!syncs.ok()) {
+    *io.err << "Error: " << syncs.status().message() << "\n";
+    return kExitError;
+  }
+  return ApplyInRollout(*syncs, {}, backends, command, io, logger, record,
+                        kExitOk);
 }
 
 }  // namespace tqs1::cli

@@ -119,6 +119,21 @@ TEST_F(FleetTest, ACanaryThatFailsStopsTheRestOfItsRollout) {
   EXPECT_TRUE(env().BlockedAddresses(hq_).empty());
   EXPECT_TRUE(env().BlockedAddresses(branch_).empty());
 
+  // A saved plan of the three is applied in the same order, and stopped
+  // the same way.
+  const std::string file = dir + "/plan.json";
+  RunResult saved = Run({"plan", "--out", file, "-c", dir});
+  ASSERT_EQ(saved.exit_code, 0) << saved;
+  env().s1().server().InjectFault(refused);
+  RunResult from_file = Run({"apply", file, "-c", dir});
+  EXPECT_EQ(from_file.exit_code, 1) << from_file;
+  EXPECT_TRUE(Contains(from_file.err,
+                       "Error: sync \"C2 -> Branch\": not run: canary sync "
+                       "\"C2 -> Lab\" did not apply"))
+      << from_file;
+  EXPECT_TRUE(env().BlockedAddresses(hq_).empty());
+  EXPECT_TRUE(env().BlockedAddresses(branch_).empty());
+
   // Fixed: the canary first, verified, then the others.
   RunResult applied = Run({"apply", "--auto-approve", "-c", dir});
   ASSERT_EQ(applied.exit_code, 0) << applied;
