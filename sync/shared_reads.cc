@@ -1,5 +1,6 @@
 #include "sync/shared_reads.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace tqs1::sync {
@@ -8,8 +9,13 @@ SharedReads::SharedReads(threatq::IndicatorSource& source,
                          const std::vector<const tqs1::v1::SyncConfig*>& syncs)
     : source_(source) {
   for (const tqs1::v1::SyncConfig* sync : syncs) {
+    // A sync may read twice (a canary, planned again once applied): one
+    // name, each read counted.
     Shared& s = shared_[sync->collection()];
-    s.syncs.push_back(sync->name());
+    if (std::find(s.syncs.begin(), s.syncs.end(), sync->name()) ==
+        s.syncs.end()) {
+      s.syncs.push_back(sync->name());
+    }
     ++s.left;
   }
 }

@@ -32,9 +32,10 @@ namespace tqs1::sync {
 
 class SharedReads : public threatq::IndicatorSource {
  public:
-  // `source` must outlive this object. `syncs` are the run's syncs, in the
-  // order they run: they say how many times each collection will be asked
-  // for, and by whom.
+  // `source` must outlive this object. `syncs` are the run's reads of a
+  // collection, by sync, in the order they come: how many times each
+  // collection will be asked for, and by whom (a sync listed twice reads
+  // twice).
   SharedReads(threatq::IndicatorSource& source,
               const std::vector<const tqs1::v1::SyncConfig*>& syncs);
 

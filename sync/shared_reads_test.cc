@@ -69,6 +69,21 @@ TEST_F(SharedReadsTest, AFailedReadFailsTheRunsOtherSyncsWithoutAskingAgain) {
   EXPECT_EQ(source_.ReadCount(), 1);
 }
 
+TEST_F(SharedReadsTest, ASyncThatReadsTwiceIsNamedOnce) {
+  const SyncConfig lab = Sync("C2 -> Lab", "C2");  // a canary, verified
+  const SyncConfig hq = Sync("C2 -> HQ", "C2");
+  SharedReads reads(source_, {&lab, &lab, &hq});
+  for (int i = 0; i < 3; ++i) {
+    auto read = reads.ReadCollection("C2");
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_THAT(read->report.shared_by(), ElementsAre("C2 -> Lab", "C2 -> HQ"));
+  }
+  EXPECT_EQ(source_.ReadCount(), 1);
+
+  SharedReads alone(source_, {&lab, &lab});
+  EXPECT_THAT(alone.ReadCollection("C2")->report.shared_by(), IsEmpty());
+}
+
 TEST_F(SharedReadsTest, ACollectionNoSyncNamesIsReadEachTime) {
   const SyncConfig hq = Sync("C2 -> HQ", "C2");
   SharedReads reads(source_, {&hq});
