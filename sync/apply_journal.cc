@@ -52,15 +52,6 @@ void SetOrigin(const tqs1::v1::DesiredState& desired, uint32_t origin,
   s.status = o.status();
 }
 
-// One "observed" row: what the site's rule holds that the ledger does not
-// know, and what the ledger knows that the rule no longer holds.
-struct ObservedDifference {
-  std::string rule_id;
-  std::string rule_name;
-  std::vector<std::string> added;
-  std::vector<std::string> removed;
-};
-
 }  // namespace
 
 ledger::EntryKey EntryKeyOf(const reconciler::IpPrefix& prefix) {
@@ -161,7 +152,8 @@ absl::Status ApplyJournal::Begin(const ObservedState& site) {
   return RecordObserved(site);
 }
 
-absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
+absl::StatusOr<std::vector<ApplyJournal::ObservedDifference>>
+ApplyJournal::Differences(const ObservedState& site) {
   using HeldRules = std::map<std::string, ledger::HeldRule>;
   ASSIGN_OR_RETURN(HeldRules held,
                    ledger_.HeldBy(record_.sync, record_.site_id));
@@ -203,6 +195,17 @@ absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
     d.removed.assign(rule.entries.begin(), rule.entries.end());
     if (!d.removed.empty()) differences.push_back(std::move(d));
   }
+  return differences;
+}
+
+absl::Status ApplyJournal::RecordObserved(const ObservedState& site) {
+  ASSIGN_OR_RETURN(std::vector<ObservedDifference> differences,
+                   Differences(site));
+  return RecordDifferences(differences);
+}
+
+absl::Status ApplyJournal::RecordDifferences(
+    const std::vector<ObservedDifference>& differences) {
   for (const ObservedDifference& d : differences) {
     ledger::WriteRecord write;
     write.kind = ledger::WriteKind::kObserved;
@@ -304,6 +307,29 @@ void ApplyJournal::IndexSources() {
     v.canonical = prefix->ToString() == value;
   }
   std::sort(value_keys_.begin(), value_keys_.end());
+}
+
+absl::Status ApplyJournal::SettleInSync(const ObservedState& site) {
+  ASSIGN_OR_RETURN(std::vector<ObservedDifference> differences,
+                   Differences(site));
+  if (!differences.empty()) {
+    // Recorded as an apply without writes; starting it ends one left
+    // "running".
+    RETURN_IF_ERROR(RecordStart());
+    RETURN_IF_ERROR(RecordDifferences(differences));
+    return Finish(tqs1::v1::SYNC_OUTCOME_APPLIED, {}, absl::OkStatus());
+  }
+  // An apply left "running" is the sync's newest: any later one ended it.
+  ledger::ApplyFilter newest;
+  newest.sync = record_.sync;
+  newest.limit = 1;
+  ASSIGN_OR_RETURN(std::vector<ledger::ApplyRecord> last,
+                   ledger_.ListApplies(newest));
+  if (last.empty() || last[0].outcome != ledger::kOutcomeRunning) {
+    return absl::OkStatus();
+  }
+  last[0].outcome = std::string(ledger::kOutcomeEnded);
+  return ledger_.FinishApply(last[0]);
 }
 
 absl::Status ApplyJournal::Finish(tqs1::v1::SyncOutcome outcome,

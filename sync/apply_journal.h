@@ -26,8 +26,9 @@
 // A run that writes nothing (a guard blocks it, the operator declines,
 // no terminal to confirm on, an interrupt before the first write, a plan
 // refused on the re-read site) is recorded at Finish() with its outcome.
-// Plans without actions (in sync) are not recorded. The plan path never
-// touches the ledger.
+// Plans without actions (in sync) are not recorded, unless the ledger must
+// catch up with the site (SettleInSync()). The plan path never touches the
+// ledger.
 #ifndef TQS1_SYNC_APPLY_JOURNAL_H_
 #define TQS1_SYNC_APPLY_JOURNAL_H_
 
@@ -94,6 +95,16 @@ class ApplyJournal {
                       const tqs1::v1::ApplyReport& report,
                       const absl::Status& status);
 
+  // For an apply that found the site in sync (nothing to write, so
+  // nothing recorded, Finish() not called): catches the ledger up with
+  // `site` when it must. What the sync's managed rules hold that the ledger
+  // does not know (or the reverse: a killed process's last write, never
+  // recorded) is recorded as an apply without writes, its "observed" rows,
+  // outcome "applied"; else an apply left "running" (a process killed
+  // between its last recorded write and the end) is marked "ended".
+  // Nothing else is written.
+  absl::Status SettleInSync(const tqs1::v1::ObservedState& site);
+
   // The apply's id once recorded; 0 before.
   int64_t apply_id() const { return apply_id_; }
 
@@ -102,6 +113,20 @@ class ApplyJournal {
   absl::Status RecordStart();
   absl::Status Begin(const tqs1::v1::ObservedState& site);
   absl::Status RecordObserved(const tqs1::v1::ObservedState& site);
+  // One "observed" row: what the site's rule holds that the ledger does
+  // not know, and what the ledger knows that the rule no longer holds.
+  struct ObservedDifference {
+    std::string rule_id;
+    std::string rule_name;
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+  };
+  // What the sync's managed rules on `site` hold that the ledger does not
+  // know, and the reverse, by rule.
+  absl::StatusOr<std::vector<ObservedDifference>> Differences(
+      const tqs1::v1::ObservedState& site);
+  absl::Status RecordDifferences(
+      const std::vector<ObservedDifference>& differences);
   absl::Status Record(int index, const tqs1::v1::Action& action,
                       absl::string_view rule_id);
   // The desired values that normalize to `entry`, as its sources.

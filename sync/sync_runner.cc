@@ -210,6 +210,7 @@ SyncRunResult RunSync(const RunSyncRequest& request,
       request.never_block != nullptr ? *request.never_block : none;
   SyncRunResult run;
   std::optional<tqs1::v1::DesiredState> desired;
+  std::optional<tqs1::v1::ObservedState> observed;
   run.report.set_sync_name(reconciler::SyncDisplayName(sync));
   // Every line this run logs concerns the sync (`--log-format json`).
   const log::LogScope scope("", run.report.sync_name());
@@ -236,12 +237,16 @@ SyncRunResult RunSync(const RunSyncRequest& request,
         ReadAndPlanSync(sync, never_block, source, site, request.plan_options,
                         request.ipv6_auto, &failed);
     if (!read.ok()) return fail(failed, read.status());
-    run.plan = std::move(read->plan);
-    run.plan->set_restore_of(request.restore_of);
-    // Kept for the ledger's record of each added entry's sources.
+    // Kept for the ledger: each added entry's sources; and, for an apply
+    // with nothing to write, the site it found (SettleInSync()).
     if (request.ledger != nullptr && request.apply) {
       desired = std::move(read->desired);
+      if (!read->plan.summary().blocked() && read->plan.actions().empty()) {
+        observed = std::move(read->observed);
+      }
     }
+    run.plan = std::move(read->plan);
+    run.plan->set_restore_of(request.restore_of);
   }
   const Plan& plan = *run.plan;
   run.report.set_sync_name(plan.sync_name());
@@ -271,6 +276,17 @@ SyncRunResult RunSync(const RunSyncRequest& request,
   }
   if (!plan.summary().blocked() && plan.actions().empty()) {
     run.outcome = tqs1::v1::SYNC_OUTCOME_IN_SYNC;
+    // Nothing to write; the ledger may still have to catch up with the
+    // site (a process killed after its last write).
+    if (observed.has_value()) {
+      ApplyJournal journal(*request.ledger, request.identity, plan, &*desired);
+      if (absl::Status s = journal.SettleInSync(*observed); !s.ok()) {
+        return fail(tqs1::v1::SYNC_STEP_APPLY,
+                    WithMessage(s, absl::StrCat("the site is in sync, but "
+                                                "recording it failed: ",
+                                                s.message())));
+      }
+    }
     return run;
   }
   // From here on the run is an apply the ledger records, however it ends.

@@ -21,6 +21,7 @@
 namespace tqs1 {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -38,12 +39,13 @@ using ::tqs1::threatq::Indicator;
 
 constexpr uint64_t kFirstId = 100000;  // FakeIndicatorSource's first id
 
-// Fails RecordWrite() from the `fail_at`-th call on (1-based); otherwise
-// the real ledger.
+// Fails RecordWrite() from the `fail_at`-th call on (1-based), and every
+// FinishApply() when `fail_finish` (an apply then stays "running", as when
+// its process is killed before the end); otherwise the real ledger.
 class FailingLedger : public ledger::Ledger {
  public:
-  FailingLedger(ledger::Ledger& real, int fail_at)
-      : real_(real), fail_at_(fail_at) {}
+  FailingLedger(ledger::Ledger& real, int fail_at, bool fail_finish = false)
+      : real_(real), fail_at_(fail_at), fail_finish_(fail_finish) {}
   absl::StatusOr<int64_t> BeginApply(const ApplyRecord& a) override {
     return real_.BeginApply(a);
   }
@@ -54,6 +56,7 @@ class FailingLedger : public ledger::Ledger {
     return real_.RecordWrite(id, w);
   }
   absl::Status FinishApply(const ApplyRecord& a) override {
+    if (fail_finish_) return absl::UnavailableError("killed");
     return real_.FinishApply(a);
   }
   absl::StatusOr<std::vector<ApplyRecord>> ListApplies(
@@ -82,6 +85,7 @@ class FailingLedger : public ledger::Ledger {
  private:
   ledger::Ledger& real_;
   int fail_at_;
+  bool fail_finish_;
   int calls_ = 0;
 };
 
@@ -290,6 +294,37 @@ TEST_F(LedgerTest, ALedgerThatCannotRecordAWriteStopsTheApplyBeforeTheNext) {
   EXPECT_THAT(Held(), SizeIs(3));
   ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_APPLIED);
   EXPECT_THAT(Held(), ElementsAreArray(sync::testing::ManagedAddresses(s1_)));
+}
+
+// A process killed after its last write leaves nothing to do on the site:
+// the next apply, in sync, still catches the ledger up.
+TEST_F(LedgerTest, AnApplyInSyncSettlesWhatAKilledOneLeft) {
+  SetCollection({"203.0.113.1", "203.0.113.2", "203.0.113.3"});
+  // Killed after recording its write, before recording its end.
+  FailingLedger unfinished(*ledger_, /*fail_at=*/1000, /*fail_finish=*/true);
+  ASSERT_EQ(Apply(&unfinished).outcome, tqs1::v1::SYNC_OUTCOME_FAILED);
+  ASSERT_EQ(Applies()[0].outcome, ledger::kOutcomeRunning);
+  ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_IN_SYNC);
+  ASSERT_THAT(Applies(), SizeIs(1));  // nothing to record but its end
+  EXPECT_EQ(Applies()[0].outcome, ledger::kOutcomeEnded);
+  EXPECT_THAT(Held(), ElementsAreArray(sync::testing::ManagedAddresses(s1_)));
+
+  // Killed before recording its write: the site holds what the ledger
+  // does not know.
+  SetCollection({"203.0.113.1", "203.0.113.2", "203.0.113.4"});
+  FailingLedger unrecorded(*ledger_, /*fail_at=*/1, /*fail_finish=*/true);
+  ASSERT_EQ(Apply(&unrecorded).outcome, tqs1::v1::SYNC_OUTCOME_FAILED);
+  ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_IN_SYNC);
+  const std::vector<ApplyRecord> applies = Applies();
+  ASSERT_THAT(applies, SizeIs(3));
+  EXPECT_EQ(applies[1].outcome, ledger::kOutcomeEnded);
+  EXPECT_EQ(applies[2].outcome, ledger::kOutcomeApplied);  // observed rows
+  EXPECT_THAT(Held(), ElementsAreArray(sync::testing::ManagedAddresses(s1_)));
+  EXPECT_THAT(Held(), Contains("203.0.113.4"));
+
+  // Settled: the next in-sync apply records nothing.
+  ASSERT_EQ(Apply().outcome, tqs1::v1::SYNC_OUTCOME_IN_SYNC);
+  EXPECT_THAT(Applies(), SizeIs(3));
 }
 
 TEST_F(LedgerTest, AnApplyInterruptedMidwayRecordsWhatItWrote) {
