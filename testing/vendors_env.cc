@@ -38,6 +38,14 @@ void VendorsEnv::SetCollection(const std::vector<std::string>& values) {
   tq().SetIndicators(collection_id(), IpIndicators(values));
 }
 
+emulator::Fault RulesFault(emulator::FaultKind kind, const char* method) {
+  emulator::Fault fault;
+  fault.kind = kind;
+  fault.method = method;
+  fault.path_prefix = "/web/api/v2.1/firewall-control";
+  return fault;
+}
+
 std::string VendorsEnv::AddSite(const std::string& name) {
   std::string id = absl::StrFormat("17589526000322%05d", ++next_site_);
   s1().AddSite({id, name, kAccountId, "Acme"});

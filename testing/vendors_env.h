@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/demo_scenario.h"
+#include "emulators/emulator_server.h"
 #include "emulators/sentinelone_emulator.h"
 #include "emulators/threatq_emulator.h"
 #include "proto/config.pb.h"
@@ -49,6 +50,10 @@ struct VendorsEnvOptions {
   // without, the test adds its own (tq().AddCollection(), AddSite()).
   bool seed = true;
 };
+
+// A fault of the SentinelOne emulator's firewall-rule endpoints
+// (/web/api/v2.1/firewall-control...) for requests of `method`.
+emulator::Fault RulesFault(emulator::FaultKind kind, const char* method);
 
 // One sync of ConfigYaml().
 struct SyncSpec {

@@ -25,16 +25,7 @@ using ::tqs1::emulator::FaultKind;
 using ::tqs1::v1::Rule;
 
 using ::tqs1::testing::kCollection;
-constexpr char kRulesPath[] = "/web/api/v2.1/firewall-control";
-
-// A fault of `kind` on the next `method` request to the site's rules.
-Fault RulesFault(FaultKind kind, const char* method) {
-  Fault fault;
-  fault.kind = kind;
-  fault.method = method;
-  fault.path_prefix = kRulesPath;
-  return fault;
-}
+using ::tqs1::testing::RulesFault;
 
 class FailureTest : public E2eTest {
  protected:

@@ -99,11 +99,9 @@ TEST_F(FleetTest, ACanaryThatFailsStopsTheRestOfItsRollout) {
                                  "    sites: [HQ, Branch, Lab]\n"
                                  "    rollout: {first: [Lab], then: rest}\n");
   // The canary's first write is refused.
-  emulator::Fault refused;
-  refused.kind = emulator::FaultKind::kServerError;
+  emulator::Fault refused =
+      ::tqs1::testing::RulesFault(emulator::FaultKind::kServerError, "POST");
   refused.status = 400;
-  refused.method = "POST";
-  refused.path_prefix = "/web/api/v2.1/firewall-control";
   env().s1().server().InjectFault(refused);
   RunResult stopped = Run({"apply", "--auto-approve", "-c", dir});
   EXPECT_EQ(stopped.exit_code, 1) << stopped;

@@ -128,11 +128,9 @@ TEST(ServerTest, AScheduledRoundHoldsARolloutBackWhenItsCanaryFails) {
         }
       });
   ASSERT_TRUE(env.ok()) << env.status();
-  emulator::Fault refused;
-  refused.kind = emulator::FaultKind::kServerError;
+  emulator::Fault refused =
+      ::tqs1::testing::RulesFault(emulator::FaultKind::kServerError, "POST");
   refused.status = 400;
-  refused.method = "POST";
-  refused.path_prefix = "/web/api/v2.1/firewall-control";
   (*env)->vendors().s1().server().InjectFault(refused);
   (*env)->supervisor().ReconcileAll(/*apply=*/true);
   EXPECT_EQ((*env)->vendors().ApiWrites(), 0);  // the canary's was refused
