@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "base/net.h"
 #include "base/status_macros.h"
+#include "cli/config/config_loader.h"
 #include "cli/config/secrets.h"
 #include "cli/logging.h"
 #include "cli/version.h"
@@ -145,67 +146,155 @@ tqs1::v1::PlanOptions PlanOptionsFrom(const CommandLine& cl) {
   return options;
 }
 
+namespace {
+
+absl::StatusOr<ThreatQBackend> ConnectThreatQ(
+    const tqs1::v1::ThreatQConfig& config,
+    const config::ThreatQSecrets& secrets, log::Logger* logger) {
+  ThreatQBackend b;
+  // ThreatQ is only read: nothing to pace.
+  ASSIGN_OR_RETURN(b.transport, MakeTransport(config.tls(), 0, logger));
+  threatq::ThreatQClientOptions tq;
+  tq.base_url = config.url();
+  tq.client_id = config.client_id();
+  if (!secrets.client_secret.empty()) {
+    tq.grant = threatq::ThreatQClientOptions::Grant::kClientCredentials;
+    tq.client_secret = secrets.client_secret;
+    tq.credential_origin = config::SecretOrigin(config.client_secret());
+  } else {
+    tq.grant = threatq::ThreatQClientOptions::Grant::kPassword;
+    tq.email = config.username();
+    tq.password = secrets.password;
+    tq.credential_origin = config::SecretOrigin(config.password());
+  }
+  if (config.page_size() > 0) {
+    tq.page_size = static_cast<int>(config.page_size());
+  }
+  if (config.block_statuses_size() > 0) {
+    tq.block_statuses.assign(config.block_statuses().begin(),
+                             config.block_statuses().end());
+  }
+  tq.logger = logger;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<threatq::ThreatQClient> client,
+      threatq::ThreatQClient::Create(b.transport.get(), std::move(tq)));
+  b.client = client.get();
+  b.source = std::move(client);
+  return b;
+}
+
+absl::StatusOr<ConsoleBackend> ConnectConsole(
+    const tqs1::v1::SentinelOneConfig& config, const std::string& api_token,
+    log::Logger* logger) {
+  ConsoleBackend b;
+  const double writes_per_second = config.writes_per_second() > 0
+                                       ? config.writes_per_second()
+                                       : kDefaultWritesPerSecond;
+  ASSIGN_OR_RETURN(b.transport,
+                   MakeTransport(config.tls(), writes_per_second, logger));
+  sentinelone::SentinelOneClientOptions s1;
+  s1.base_url = config.url();
+  s1.api_token = api_token;
+  s1.credential_origin = config::SecretOrigin(config.api_token());
+  s1.logger = logger;
+  if (config.rule_page_size() > 0) {
+    s1.rule_page_size = static_cast<int>(config.rule_page_size());
+  }
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<sentinelone::SentinelOneClient> client,
+      sentinelone::SentinelOneClient::Create(std::move(s1), b.transport.get()));
+  b.client = client.get();
+  b.rules = std::move(client);
+  return b;
+}
+
+}  // namespace
+
+threatq::IndicatorSource* Backends::SourceFor(const SyncConfig& sync) const {
+  if (sync.threatq().empty()) return threatq.get();
+  auto it = named_threatq.find(sync.threatq());
+  return it == named_threatq.end() ? nullptr : it->second.source.get();
+}
+
+namespace {
+
+// The rules of a console tqs1 has no connection to.
+class NotConnectedRules : public sentinelone::FirewallRules {
+ public:
+  absl::StatusOr<std::string> FindSite(
+      const sentinelone::SiteSelector&) override {
+    return Error();
+  }
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(absl::string_view) override {
+    return Error();
+  }
+  absl::StatusOr<tqs1::v1::Rule> CreateRule(absl::string_view,
+                                            const tqs1::v1::Rule&) override {
+    return Error();
+  }
+  absl::StatusOr<tqs1::v1::Rule> UpdateRule(absl::string_view,
+                                            const tqs1::v1::Rule&) override {
+    return Error();
+  }
+  absl::Status DeleteRule(absl::string_view, absl::string_view) override {
+    return Error();
+  }
+
+ private:
+  static absl::Status Error() {
+    return absl::FailedPreconditionError(
+        "the sync's SentinelOne console is not connected");
+  }
+};
+
+}  // namespace
+
+sentinelone::FirewallRules& Backends::RulesFor(const SyncConfig& sync) const {
+  static NotConnectedRules* const kNotConnected = new NotConnectedRules();
+  sentinelone::FirewallRules* rules = nullptr;
+  if (sync.sentinelone().empty()) {
+    rules = sentinelone.get();
+  } else if (auto it = named_consoles.find(sync.sentinelone());
+             it != named_consoles.end()) {
+    rules = it->second.rules.get();
+  }
+  return rules != nullptr ? *rules : *kNotConnected;
+}
+
 absl::StatusOr<Backends> Connect(const Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger) {
   Backends b;
-  // ThreatQ is only read: nothing to pace.
-  ASSIGN_OR_RETURN(b.threatq_transport,
-                   MakeTransport(config.threatq().tls(), 0, logger));
-  const double writes_per_second =
-      config.sentinelone().writes_per_second() > 0
-          ? config.sentinelone().writes_per_second()
-          : kDefaultWritesPerSecond;
-  ASSIGN_OR_RETURN(
-      b.sentinelone_transport,
-      MakeTransport(config.sentinelone().tls(), writes_per_second, logger));
-
-  threatq::ThreatQClientOptions tq;
-  tq.base_url = config.threatq().url();
-  tq.client_id = config.threatq().client_id();
-  if (!secrets.threatq_client_secret.empty()) {
-    tq.grant = threatq::ThreatQClientOptions::Grant::kClientCredentials;
-    tq.client_secret = secrets.threatq_client_secret;
-    tq.credential_origin =
-        config::SecretOrigin(config.threatq().client_secret());
-  } else {
-    tq.grant = threatq::ThreatQClientOptions::Grant::kPassword;
-    tq.email = config.threatq().username();
-    tq.password = secrets.threatq_password;
-    tq.credential_origin = config::SecretOrigin(config.threatq().password());
+  for (const tqs1::v1::ThreatQConfig* tq : config::ThreatQInstances(config)) {
+    ASSIGN_OR_RETURN(ThreatQBackend connected,
+                     ConnectThreatQ(*tq, secrets.ThreatQ(tq->name()), logger));
+    if (tq->name().empty()) {
+      b.threatq_transport = std::move(connected.transport);
+      b.threatq = std::move(connected.source);
+      b.threatq_client = connected.client;
+    } else {
+      b.named_threatq[tq->name()] = std::move(connected);
+    }
+    AddHostAddresses(tq->url(), "ThreatQ host", b.never_block);
   }
-  if (config.threatq().page_size() > 0) {
-    tq.page_size = static_cast<int>(config.threatq().page_size());
+  for (const tqs1::v1::SentinelOneConfig* s1 :
+       config::SentinelOneConsoles(config)) {
+    ASSIGN_OR_RETURN(
+        ConsoleBackend connected,
+        ConnectConsole(*s1, secrets.SentinelOneApiToken(s1->name()), logger));
+    if (s1->name().empty()) {
+      b.sentinelone_transport = std::move(connected.transport);
+      b.sentinelone = std::move(connected.rules);
+      b.sentinelone_client = connected.client;
+    } else {
+      b.named_consoles[s1->name()] = std::move(connected);
+    }
+    AddHostAddresses(s1->url(), "SentinelOne console", b.never_block);
   }
-  if (config.threatq().block_statuses_size() > 0) {
-    tq.block_statuses.assign(config.threatq().block_statuses().begin(),
-                             config.threatq().block_statuses().end());
-  }
-  tq.logger = logger;
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<threatq::ThreatQClient> threatq,
-      threatq::ThreatQClient::Create(b.threatq_transport.get(), std::move(tq)));
-  b.threatq_client = threatq.get();
-  b.threatq = std::move(threatq);
-
-  sentinelone::SentinelOneClientOptions s1;
-  s1.base_url = config.sentinelone().url();
-  s1.api_token = secrets.sentinelone_api_token;
-  s1.credential_origin = config::SecretOrigin(config.sentinelone().api_token());
-  s1.logger = logger;
-  if (config.sentinelone().rule_page_size() > 0) {
-    s1.rule_page_size = static_cast<int>(config.sentinelone().rule_page_size());
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<sentinelone::SentinelOneClient> s1_client,
-                   sentinelone::SentinelOneClient::Create(
-                       std::move(s1), b.sentinelone_transport.get()));
-  b.sentinelone_client = s1_client.get();
-  b.sentinelone = std::move(s1_client);
-
-  b.never_block = ConfigNeverBlock(config);
-  AddHostAddresses(config.threatq().url(), "ThreatQ host", b.never_block);
-  AddHostAddresses(config.sentinelone().url(), "SentinelOne console",
-                   b.never_block);
+  std::vector<tqs1::v1::NeverBlock> config_never_block =
+      ConfigNeverBlock(config);
+  b.never_block.insert(b.never_block.begin(), config_never_block.begin(),
+                       config_never_block.end());
   return b;
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -96,8 +97,27 @@ struct Io {
       ask;
 };
 
+// A connection to one ThreatQ instance.
+struct ThreatQBackend {
+  std::unique_ptr<http::HttpTransport> transport;
+  std::unique_ptr<threatq::IndicatorSource> source;
+  // `source` as the real client, for what only it offers (`tqs1 check`);
+  // null when it is a fake. Not owned.
+  threatq::ThreatQClient* client = nullptr;
+};
+
+// A connection to one SentinelOne console.
+struct ConsoleBackend {
+  std::unique_ptr<http::HttpTransport> transport;
+  std::unique_ptr<sentinelone::FirewallRules> rules;
+  // `rules` as the real client, or null. Not owned.
+  sentinelone::SentinelOneClient* client = nullptr;
+};
+
 // Connections to both vendors.
 struct Backends {
+  // The config's unnamed instance and console (Config.threatq,
+  // Config.sentinelone).
   std::unique_ptr<http::HttpTransport> threatq_transport;
   std::unique_ptr<http::HttpTransport> sentinelone_transport;
   std::unique_ptr<threatq::IndicatorSource> threatq;
@@ -107,6 +127,10 @@ struct Backends {
   // fakes. Not owned.
   threatq::ThreatQClient* threatq_client = nullptr;
   sentinelone::SentinelOneClient* sentinelone_client = nullptr;
+  // The config's named instances and consoles (Config.threatq_instances,
+  // Config.sentinelone_consoles), by name.
+  std::map<std::string, ThreatQBackend, std::less<>> named_threatq;
+  std::map<std::string, ConsoleBackend, std::less<>> named_consoles;
   // Never blocked by any sync: the config's list and the vendors' own
   // addresses.
   std::vector<tqs1::v1::NeverBlock> never_block;
@@ -117,6 +141,14 @@ struct Backends {
   // recorded). Not made by Connect(): opened where the state folder is
   // known (OpenLedger()).
   std::unique_ptr<ledger::Ledger> ledger;
+
+  // The instance `sync` reads from: the named one it names
+  // (SyncConfig.threatq), else the unnamed one; null when not connected.
+  threatq::IndicatorSource* SourceFor(const tqs1::v1::SyncConfig& sync) const;
+  // The console `sync`'s site is in (SyncConfig.sentinelone), like
+  // SourceFor(); when it is not connected, rules whose every call fails
+  // with kFailedPrecondition.
+  sentinelone::FirewallRules& RulesFor(const tqs1::v1::SyncConfig& sync) const;
 };
 
 // The never-block entries of the config itself (its `never_block` list),
@@ -142,20 +174,21 @@ inline constexpr int kDefaultHistoryDays = 400;
 void PruneLedger(const tqs1::v1::Config& config, ledger::Ledger& ledger,
                  log::Logger* logger);
 
-// `ipv6: auto` as `tqs1 check --write-probe` learned it for the console at
-// `console_url`: IPV6_MODE_OFF when the findings saved in `state_dir` for
-// the site say the console refused IPv6 values, IPV6_MODE_ON when they say
-// it took them, IPV6_MODE_AUTO (on) when nothing was learned. A findings
-// file that cannot be read is logged as a warning and counts as nothing
-// learned.
+// `ipv6: auto` as `tqs1 check --write-probe` learned it for the sync's
+// console (of `config`): IPV6_MODE_OFF when the findings saved in
+// `state_dir` for the site say the console refused IPv6 values,
+// IPV6_MODE_ON when they say it took them, IPV6_MODE_AUTO (on) when nothing was
+// learned. A findings file that cannot be read is logged as a warning and
+// counts as nothing learned.
 sync::Ipv6AutoResolver Ipv6FromProbes(std::string state_dir,
-                                      std::string console_url,
+                                      const tqs1::v1::Config& config,
                                       log::Logger* logger);
 
 // Builds transports (libcurl with retries, TLS per config; SentinelOne
-// writes paced at sentinelone.writes_per_second, default
-// kDefaultWritesPerSecond) and clients. Resolves the vendor hosts to add
-// them to the never-block list.
+// writes paced at each console's writes_per_second, default
+// kDefaultWritesPerSecond) and clients, for every instance and console of
+// the config. Resolves the vendor hosts to add them to the never-block
+// list.
 absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger);

@@ -102,7 +102,7 @@ int ApplySync(const SyncConfig& sync, const Plan* given,
     };
   }
   const sync::SyncRunResult run =
-      sync::RunSync(request, source, *backends.sentinelone);
+      sync::RunSync(request, source, backends.RulesFor(sync));
   if (io.interactive && applying) *io.out << "\r\033[K";
 
   *r.mutable_finished() = Now();
@@ -239,7 +239,9 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
   tqs1::v1::SyncRun scratch;
   sync::Rollout rollout(syncs);
   // One read per collection: several syncs of one collection share it.
-  sync::SharedReads reads(*backends.threatq, rollout.readers());
+  sync::SharedReads reads(
+      [&backends](const SyncConfig& s) { return backends.SourceFor(s); },
+      rollout.readers());
   for (const SyncConfig* sync : rollout.order()) {
     auto given = plans.find(sync);
     const Plan* plan = given == plans.end() ? nullptr : given->second;
@@ -257,8 +259,8 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
       exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
-    const int code =
-        ApplySync(*sync, plan, reads, backends, command, io, logger, stop, r);
+    const int code = ApplySync(*sync, plan, reads.For(*sync), backends, command,
+                               io, logger, stop, r);
     // An interrupted apply exits 130/143; the syncs after it are recorded
     // as interrupted.
     exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
@@ -272,7 +274,8 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
       request.never_block = &backends.never_block;
       request.plan_options = command.options;
       request.ipv6_auto = backends.ipv6_auto;
-      failed = sync::VerifyCanary(request, reads, *backends.sentinelone);
+      failed = sync::VerifyCanary(request, reads.For(*sync),
+                                  backends.RulesFor(*sync));
     }
     if (failed.has_value()) {
       rollout.CanaryFailed(*sync, *failed);

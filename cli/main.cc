@@ -148,7 +148,7 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     return kExitError;
   }
   backends->ipv6_auto =
-      Ipv6FromProbes(paths.state_dir, config->sentinelone().url(), logger);
+      Ipv6FromProbes(paths.state_dir, *config, logger);
   if (cl.command == "check") {
     return RunCheckCommand(*config, *backends, *secrets, cl, paths.state_dir,
                            io, logger);

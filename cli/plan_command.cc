@@ -81,10 +81,9 @@ int RunPlan(const Config& config, Backends& backends,
   std::optional<sync::RecordedSetSource> recorded;
   if (restore.has_value()) recorded.emplace(restore->set);
   // One read per collection: several syncs of one collection share it.
-  sync::SharedReads reads(*backends.threatq, *syncs);
-  threatq::IndicatorSource& source =
-      recorded.has_value() ? static_cast<threatq::IndicatorSource&>(*recorded)
-                           : reads;
+  sync::SharedReads reads(
+      [&backends](const SyncConfig& s) { return backends.SourceFor(s); },
+      *syncs);
   WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;
@@ -114,8 +113,11 @@ int RunPlan(const Config& config, Backends& backends,
                                               GuardsInWords(plan)));
       }
     };
+    threatq::IndicatorSource& source =
+        recorded.has_value() ? static_cast<threatq::IndicatorSource&>(*recorded)
+                             : reads.For(*sync);
     sync::SyncRunResult run =
-        sync::RunSync(request, source, *backends.sentinelone);
+        sync::RunSync(request, source, backends.RulesFor(*sync));
     if (restore.has_value() && run.plan.has_value() &&
         run.plan->site_id() != restore->set.apply.site_id) {
       *io.err << "Error: plan --restore " << command.restore << ": apply "

@@ -285,12 +285,18 @@ int RunWhy(const tqs1::v1::Config& config, Backends* backends,
   ordered_json answers = ordered_json::array();
   // Live: one read per collection, as plan and apply read.
   std::optional<sync::SharedReads> reads;
-  if (backends != nullptr) reads.emplace(*backends->threatq, *syncs);
+  if (backends != nullptr) {
+    reads.emplace(
+        [backends](const tqs1::v1::SyncConfig& s) {
+          return backends->SourceFor(s);
+        },
+        *syncs);
+  }
   for (const tqs1::v1::SyncConfig* sync : *syncs) {
     absl::StatusOr<WhyFacts> facts =
         backends != nullptr
-            ? sync::ExplainLive(*query, *sync, never_block, *reads,
-                                *backends->sentinelone, command.options,
+            ? sync::ExplainLive(*query, *sync, never_block, reads->For(*sync),
+                                backends->RulesFor(*sync), command.options,
                                 backends->ipv6_auto, ledger)
             : sync::ExplainOffline(*query, sync::SyncPolicy(*sync, never_block),
                                    *ledger);

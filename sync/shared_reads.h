@@ -4,8 +4,12 @@
 //
 //   SharedReads reads(*backends.threatq, selected_syncs);
 //   for (const SyncConfig* sync : selected_syncs) {
-//     RunSync(request_for(*sync), reads, s1);  // one ThreatQ pass each
-//   }                                          // collection, not each sync
+//     RunSync(request_for(*sync), reads.For(*sync), s1);  // one ThreatQ
+//   }                                   // pass each collection, not each sync
+//
+// Syncs of several ThreatQ instances (SyncConfig.threatq) read through the
+// instance each names (`source_of`); a collection is shared within its
+// instance only.
 //
 // A read is kept only while syncs of the run still have to use it (the
 // last one takes it), so a collection used by one sync costs what it did
@@ -19,8 +23,11 @@
 #ifndef TQS1_SYNC_SHARED_READS_H_
 #define TQS1_SYNC_SHARED_READS_H_
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,31 +37,60 @@
 
 namespace tqs1::sync {
 
-class SharedReads : public threatq::IndicatorSource {
+class SharedReads {
  public:
-  // `source` must outlive this object. `syncs` are the run's reads of a
-  // collection, by sync, in the order they come: how many times each
-  // collection will be asked for, and by whom (a sync listed twice reads
-  // twice).
+  // The instance a sync reads from; null when it is not connected (its
+  // reads fail with kFailedPrecondition).
+  using SourceOf =
+      std::function<threatq::IndicatorSource*(const tqs1::v1::SyncConfig&)>;
+
+  // `syncs` are the run's reads of a collection, by sync, in the order they
+  // come: how many times each collection will be asked for, and by whom (a
+  // sync listed twice reads twice). The sources must outlive this object.
+  SharedReads(SourceOf source_of,
+              const std::vector<const tqs1::v1::SyncConfig*>& syncs);
+  // Every sync reads from `source`.
   SharedReads(threatq::IndicatorSource& source,
               const std::vector<const tqs1::v1::SyncConfig*>& syncs);
+  SharedReads(const SharedReads&) = delete;
+  SharedReads& operator=(const SharedReads&) = delete;
 
-  // The collection read from `source` at its first call, kept for the
-  // run's other syncs of it. A collection no sync of the run names is read
-  // every time, as from `source` itself.
-  absl::StatusOr<threatq::CollectionRead> ReadCollection(
-      absl::string_view collection) override;
+  // What `sync` reads its collection through: the collection read from its
+  // instance at the first call, kept for the run's other syncs of it. A
+  // collection no sync of the run names is read every time, as from the
+  // instance itself. Valid as long as this object.
+  threatq::IndicatorSource& For(const tqs1::v1::SyncConfig& sync);
 
  private:
-  struct Shared {
-    std::vector<std::string> syncs;  // the syncs of the run that use it
-    int left = 0;                    // ReadCollection() calls still to come
-    bool read = false;
-    absl::StatusOr<threatq::CollectionRead> result;
+  // The reads of one ThreatQ instance.
+  class Instance : public threatq::IndicatorSource {
+   public:
+    Instance(threatq::IndicatorSource* source, std::string name)
+        : source_(source), name_(std::move(name)) {}
+    // One more read of `sync`'s collection will come.
+    void Expect(const tqs1::v1::SyncConfig& sync);
+    absl::StatusOr<threatq::CollectionRead> ReadCollection(
+        absl::string_view collection) override;
+
+   private:
+    struct Shared {
+      std::vector<std::string> syncs;  // the syncs of the run that use it
+      int left = 0;                    // ReadCollection() calls still to come
+      bool read = false;
+      absl::StatusOr<threatq::CollectionRead> result;
+    };
+    absl::StatusOr<threatq::CollectionRead> ReadOnce(
+        absl::string_view collection);
+
+    threatq::IndicatorSource* const source_;
+    const std::string name_;
+    std::map<std::string, Shared, std::less<>> shared_;
   };
 
-  threatq::IndicatorSource& source_;
-  std::map<std::string, Shared, std::less<>> shared_;
+  Instance& InstanceOf(const tqs1::v1::SyncConfig& sync);
+
+  SourceOf source_of_;
+  std::map<std::string, std::unique_ptr<Instance>> instances_;  // by name
 };
 
 }  // namespace tqs1::sync

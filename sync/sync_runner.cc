@@ -147,7 +147,7 @@ SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,
   SyncConfig decided = sync;
   if (sync.ipv6() != tqs1::v1::IPV6_MODE_AUTO) return decided;
   const tqs1::v1::Ipv6Mode mode =
-      resolver ? resolver(site_id) : tqs1::v1::IPV6_MODE_AUTO;
+      resolver ? resolver(sync, site_id) : tqs1::v1::IPV6_MODE_AUTO;
   decided.set_ipv6(mode == tqs1::v1::IPV6_MODE_OFF ? tqs1::v1::IPV6_MODE_OFF
                                                    : tqs1::v1::IPV6_MODE_ON);
   return decided;

@@ -74,8 +74,8 @@ absl::StatusOr<tqs1::v1::Plan> PlanSync(
 // `tqs1 check --write-probe` learned of that site, IPV6_MODE_ON or
 // IPV6_MODE_OFF. An unset resolver, or one answering IPV6_MODE_AUTO (nothing
 // learned), means on.
-using Ipv6AutoResolver =
-    std::function<tqs1::v1::Ipv6Mode(absl::string_view site_id)>;
+using Ipv6AutoResolver = std::function<tqs1::v1::Ipv6Mode(
+    const tqs1::v1::SyncConfig& sync, absl::string_view site_id)>;
 
 // `sync` with `ipv6: auto` decided by `resolver` for `site_id`; other syncs
 // unchanged. A plan and its admission both use the decided sync, so a plan

@@ -412,7 +412,8 @@ TEST_F(SyncRunnerTest, Ipv6AutoFollowsTheResolverForTheSiteFound) {
   RunSyncRequest request;
   request.sync = &sync;
   request.plan_options = options_;
-  request.ipv6_auto = [&asked](absl::string_view site_id) {
+  request.ipv6_auto = [&asked](const tqs1::v1::SyncConfig&,
+                               absl::string_view site_id) {
     asked.emplace_back(site_id);
     return tqs1::v1::IPV6_MODE_OFF;
   };
@@ -430,8 +431,9 @@ TEST_F(SyncRunnerTest, Ipv6AutoFollowsTheResolverForTheSiteFound) {
 
   // Nothing learned (AUTO) or no resolver: on.
   for (const Ipv6AutoResolver& resolver :
-       {Ipv6AutoResolver(
-            [](absl::string_view) { return tqs1::v1::IPV6_MODE_AUTO; }),
+       {Ipv6AutoResolver([](const tqs1::v1::SyncConfig&, absl::string_view) {
+          return tqs1::v1::IPV6_MODE_AUTO;
+        }),
         Ipv6AutoResolver()}) {
     EXPECT_EQ(DecideIpv6(sync, kSiteId, resolver).ipv6(),
               tqs1::v1::IPV6_MODE_ON);

@@ -2,9 +2,11 @@
 // them: the real binary against the emulators. Each site is its own sync
 // (planned, guarded, applied and recorded on its own); the collection they
 // share is read once per run.
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e_harness.h"
@@ -18,7 +20,8 @@ class FleetTest : public E2eTest {
  protected:
   void SetUp() override {
     E2eTest::SetUp();
-    env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
+    collection_id_ =
+        env().tq().AddCollection(kCollection, Ipv4Indicators(0, 10));
     hq_ = env().AddSite("HQ");
     branch_ = env().AddSite("Branch");
     one_ = WriteConfig("one",
@@ -36,6 +39,7 @@ class FleetTest : public E2eTest {
     return env().tq().server().Requests().size();
   }
 
+  int collection_id_ = 0;
   std::string hq_, branch_, one_, both_;
 };
 
@@ -144,6 +148,87 @@ TEST_F(FleetTest, ACanaryThatFailsStopsTheRestOfItsRollout) {
   EXPECT_EQ(env().BlockedAddresses(lab).size(), 10u);
   EXPECT_EQ(env().BlockedAddresses(hq_).size(), 10u);
   EXPECT_EQ(env().BlockedAddresses(branch_).size(), 10u);
+}
+
+TEST_F(FleetTest, SeveralConsolesKeepTheirOwnSitesAndOneFailingStopsOnlyIts) {
+  // A second console, with a token of its own and a site of the same name
+  // (and id: both emulators count from one) as the first's.
+  ::tqs1::testing::VendorsEnvOptions options;
+  options.api_token = "us-console-token";
+  options.seed = false;
+  absl::StatusOr<std::unique_ptr<::tqs1::testing::VendorsEnv>> started =
+      ::tqs1::testing::VendorsEnv::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ::tqs1::testing::VendorsEnv& us = **started;
+  const std::string us_hq = us.AddSite("HQ");
+  ASSERT_EQ(us_hq, hq_);
+
+  const tqs1::v1::Config base = env().Config();
+  const std::string yaml = absl::StrCat(
+      "threatq:\n  url: ", base.threatq().url(), "\n  client_id: \"",
+      base.threatq().client_id(), "\"\n  username: ", base.threatq().username(),
+      "\n  password_env: ", base.threatq().password().env(),
+      "\nsentinelone:\n"
+      "  eu:\n    url: ",
+      base.sentinelone().url(),
+      "\n    api_token_env: ", base.sentinelone().api_token().env(),
+      "\n    writes_per_second: 1000\n"
+      "  us:\n    url: ",
+      us.Config().sentinelone().url(),
+      "\n    api_token_env: TQS1_US_TOKEN\n"
+      "    writes_per_second: 1000\n"
+      "syncs:\n"
+      "  - collection: \"Known C2 IPs\"\n"
+      "    sentinelone: eu\n"
+      "    sites: [HQ, Branch]\n"
+      "  - collection: \"Known C2 IPs\"\n"
+      "    sentinelone: us\n"
+      "    site: HQ\n");
+  const std::string dir = WriteConfig("consoles", yaml);
+  const EnvOverrides token = {{"TQS1_US_TOKEN", "us-console-token"}};
+
+  // One ThreatQ read for the three syncs of two consoles.
+  const size_t one_site =
+      ThreatQRequests({"plan", "--detailed-exitcode", "-c", one_}, 2);
+  env().tq().server().ClearRequests();
+  RunResult plan = Run({"plan", "-c", dir}, token);
+  ASSERT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_EQ(env().tq().server().Requests().size(), one_site);
+  EXPECT_TRUE(Contains(plan.out,
+                       "collection read once for the 3 syncs of this run "
+                       "that use it: \"Known C2 IPs -> eu:HQ\", \"Known C2 "
+                       "IPs -> eu:Branch\", \"Known C2 IPs -> us:HQ\""))
+      << plan;
+
+  RunResult applied = Run({"apply", "--auto-approve", "-c", dir}, token);
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  EXPECT_EQ(env().BlockedAddresses(hq_).size(), 10u);
+  EXPECT_EQ(env().BlockedAddresses(branch_).size(), 10u);
+  EXPECT_EQ(us.BlockedAddresses(us_hq).size(), 10u);
+  // Each console got its own token, and only its own site's writes.
+  size_t authorized = 0;
+  for (const emulator::LoggedRequest& r : us.s1().server().Requests()) {
+    for (const auto& [name, value] : r.headers) {
+      if (absl::EqualsIgnoreCase(name, "Authorization")) {
+        EXPECT_EQ(value, "ApiToken us-console-token");
+        ++authorized;
+      }
+    }
+  }
+  EXPECT_EQ(authorized, us.s1().server().Requests().size());
+  EXPECT_EQ(us.ApiWrites(), 1);  // 10 addresses: one rule
+
+  // The us console refuses its token: its sync fails, the eu syncs apply
+  // their change, and the exit code is the worst.
+  ASSERT_TRUE(env().tq().SetIndicators(collection_id_, Ipv4Indicators(0, 12)));
+  RunResult refused = Run({"apply", "--auto-approve", "-c", dir},
+                          {{"TQS1_US_TOKEN", "revoked-token"}});
+  EXPECT_EQ(refused.exit_code, 1) << refused;
+  EXPECT_TRUE(Contains(refused.err, "sync \"Known C2 IPs -> us:HQ\""))
+      << refused;
+  EXPECT_EQ(env().BlockedAddresses(hq_).size(), 12u);
+  EXPECT_EQ(env().BlockedAddresses(branch_).size(), 12u);
+  EXPECT_EQ(us.BlockedAddresses(us_hq).size(), 10u);
 }
 
 }  // namespace

@@ -104,19 +104,46 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "rule_page_size",
                                                   "writes_per_second"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name",    "collection", "site", "site_id",     "account", "sites",
-    "rollout", "ipv6",       "rule", "never_block", "refuse",  "guards"};
+    "name",   "collection", "site",    "site_id",    "account",
+    "sites",  "rollout",    "ipv6",    "rule",       "never_block",
+    "refuse", "guards",     "threatq", "sentinelone"};
 constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
 
 // A sync's name when the config gives none: "<stem> -> <site>", the stem
 // being the collection (or, for a target of an entry with several sites,
-// the entry's name when it has one).
-std::string DefaultSyncName(absl::string_view stem, const SyncConfig& sync) {
+// the entry's name when it has one). In a config of several consoles the
+// site is prefixed with its console's name ("eu:HQ"): sites of one name in
+// two consoles are two syncs.
+std::string DefaultSyncName(absl::string_view stem, const SyncConfig& sync,
+                            const Config& config) {
+  const std::string console = config.sentinelone_consoles_size() > 1
+                                  ? absl::StrCat(sync.sentinelone(), ":")
+                                  : "";
   return absl::StrCat(
-      stem, " -> ",
+      stem, " -> ", console,
       !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
       : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
                                 : sync.site());
+}
+
+// An instance or console name: what a sync's `threatq:` or `sentinelone:`
+// says, and a prefix of sync names.
+bool IsEndpointName(absl::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+         });
+}
+
+// "\"eu\", \"us\"": the names of a config's named instances or consoles.
+template <typename Endpoint>
+std::string EndpointNames(
+    const google::protobuf::RepeatedPtrField<Endpoint>& named) {
+  std::string out;
+  for (const Endpoint& e : named) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", Quote(e.name()));
+  }
+  return out;
 }
 
 constexpr absl::string_view kRuleKeys[] = {"description", "direction",
@@ -166,9 +193,28 @@ class ConfigParser : public SchemaReader {
 
     Config config;
     ASSIGN_OR_RETURN(const Entry* threatq, Require(top, "threatq"));
-    RETURN_IF_ERROR(ParseThreatQ(threatq->value, config.mutable_threatq()));
+    ASSIGN_OR_RETURN(const std::vector<Entry> instances,
+                     ReadNamed(threatq->value, "ThreatQ instance"));
+    if (instances.empty()) {
+      RETURN_IF_ERROR(ParseThreatQ(threatq->value, config.mutable_threatq()));
+    }
+    for (const Entry& named : instances) {
+      ThreatQConfig* tq = config.add_threatq_instances();
+      RETURN_IF_ERROR(ParseThreatQ(named.value, tq));
+      tq->set_name(named.key);
+    }
     ASSIGN_OR_RETURN(const Entry* s1, Require(top, "sentinelone"));
-    RETURN_IF_ERROR(ParseSentinelOne(s1->value, config.mutable_sentinelone()));
+    ASSIGN_OR_RETURN(const std::vector<Entry> consoles,
+                     ReadNamed(s1->value, "console"));
+    if (consoles.empty()) {
+      RETURN_IF_ERROR(
+          ParseSentinelOne(s1->value, config.mutable_sentinelone()));
+    }
+    for (const Entry& named : consoles) {
+      SentinelOneConfig* console = config.add_sentinelone_consoles();
+      RETURN_IF_ERROR(ParseSentinelOne(named.value, console));
+      console->set_name(named.key);
+    }
     if (const Entry* e = top.Find("never_block")) {
       RETURN_IF_ERROR(ReadNeverBlock(e->value, config.mutable_never_block()));
     }
@@ -280,6 +326,79 @@ class ConfigParser : public SchemaReader {
     return absl::OkStatus();
   }
 
+  // The entries of `v` when it names several instances or consoles (a map
+  // without `url` whose values are all maps: `{eu: {url: ...}, us: {...}}`),
+  // names checked (IsEndpointName(), unique ignoring case); none when `v`
+  // is one unnamed instance or console. `kind` names them in errors.
+  absl::StatusOr<std::vector<Entry>> ReadNamed(const Located& v,
+                                               absl::string_view kind) const {
+    std::vector<Entry> named;
+    if (!v.node.IsMap() || v.node["url"]) return named;
+    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsMap()) return named;
+    }
+    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
+      const std::string& name = it->first.Scalar();
+      const int line = LineOf(it->first, v.line);
+      if (!IsEndpointName(name)) {
+        return Error(line,
+                     absl::StrCat(v.path, ": ", kind, " name ", Quote(name),
+                                  " must be 1-64 letters, digits, '-', '_' "
+                                  "or '.'"));
+      }
+      for (const Entry& seen : named) {
+        if (absl::EqualsIgnoreCase(seen.key, name)) {
+          return Error(line, absl::StrCat(v.path, ": ", kind, " ", Quote(name),
+                                          " is named twice "
+                                          "(first at line ",
+                                          seen.key_line, ")"));
+        }
+      }
+      named.push_back(
+          Entry{name, line,
+                Located{it->second, absl::StrCat(v.path, ".", name), line}});
+    }
+    return named;
+  }
+
+  // The `key` (threatq or sentinelone) of the sync map `m`: the name of
+  // one of `named`, set in `*out`. A config of one unnamed instance or
+  // console takes none; one named takes its name by default.
+  template <typename Endpoint>
+  absl::Status ReadEndpointRef(
+      const MapView& m, absl::string_view key,
+      const google::protobuf::RepeatedPtrField<Endpoint>& named,
+      absl::string_view kind, std::string* out) const {
+    const Entry* e = m.Find(key);
+    if (named.empty()) {
+      if (e == nullptr) return absl::OkStatus();
+      return Error(e->key_line,
+                   absl::StrCat(m.path, ".", key, ": the config's ", key,
+                                " is one unnamed ", kind, "; name them (", key,
+                                ": {NAME: {url: ...}}) to choose one"));
+    }
+    if (e == nullptr) {
+      if (named.size() == 1) {
+        *out = named[0].name();
+        return absl::OkStatus();
+      }
+      return Error(m.line,
+                   absl::StrCat(m.path, ": missing required key ", Quote(key),
+                                ": the config has several ", kind, "s (",
+                                EndpointNames(named), ")"));
+    }
+    ASSIGN_OR_RETURN(std::string name, ReadString(e->value));
+    for (const Endpoint& endpoint : named) {
+      if (endpoint.name() == name) {
+        *out = std::move(name);
+        return absl::OkStatus();
+      }
+    }
+    return ErrorAt(e->value, absl::StrCat("unknown ", kind, " ", Quote(name),
+                                          "; the config's ", kind, "s are ",
+                                          EndpointNames(named)));
+  }
+
   absl::Status ParseThreatQ(const Located& v, ThreatQConfig* tq) const {
     ASSIGN_OR_RETURN(const MapView m, ReadMap(v, kThreatQKeys));
     ASSIGN_OR_RETURN(const Entry* url, Require(m, "url"));
@@ -294,15 +413,18 @@ class ConfigParser : public SchemaReader {
         tq->client_secret().source_case() != SecretRef::SOURCE_NOT_SET;
     if (password && client_secret) {
       return Error(m.line,
-                   "threatq: set a password (password_env or password_file) "
-                   "or a client secret (client_secret_env or "
-                   "client_secret_file), not both");
+                   absl::StrCat(m.path,
+                                ": set a password (password_env or "
+                                "password_file) or a client secret "
+                                "(client_secret_env or client_secret_file), "
+                                "not both"));
     }
     if (!password && !client_secret) {
       return Error(m.line,
-                   "threatq: missing credential: set password_env or "
-                   "password_file (with username), or client_secret_env or "
-                   "client_secret_file");
+                   absl::StrCat(m.path,
+                                ": missing credential: set password_env or "
+                                "password_file (with username), or "
+                                "client_secret_env or client_secret_file"));
     }
     if (!password) tq->clear_password();
     if (!client_secret) tq->clear_client_secret();
@@ -364,9 +486,9 @@ class ConfigParser : public SchemaReader {
     ASSIGN_OR_RETURN(*s1->mutable_url(), ReadUrl(url->value));
     RETURN_IF_ERROR(ReadSecretRef(m, "api_token", s1->mutable_api_token()));
     if (s1->api_token().source_case() == SecretRef::SOURCE_NOT_SET) {
-      return Error(m.line,
-                   "sentinelone: missing credential: set api_token_env or "
-                   "api_token_file");
+      return Error(m.line, absl::StrCat(m.path,
+                                        ": missing credential: set "
+                                        "api_token_env or api_token_file"));
     }
     RETURN_IF_ERROR(ReadTls(m, s1->mutable_tls()));
     if (s1->tls().ByteSizeLong() == 0) s1->clear_tls();
@@ -526,7 +648,8 @@ class ConfigParser : public SchemaReader {
   // Parses one entry of `syncs`; `name_line` receives the line that names
   // it. An entry with `sites` leaves `sync->site()` empty and its sites in
   // `sites` (ParseSyncs() makes one sync of each).
-  absl::Status ParseSync(const Located& v, SyncConfig* sync, int* name_line,
+  absl::Status ParseSync(const Located& v, const Config& config,
+                         SyncConfig* sync, int* name_line,
                          EntrySites* sites) const {
     if (!v.node.IsMap()) {
       return ErrorAt(v, absl::StrCat("expected a map with the keys "
@@ -542,6 +665,12 @@ class ConfigParser : public SchemaReader {
     ASSIGN_OR_RETURN(const Entry* collection, Require(m, "collection"));
     ASSIGN_OR_RETURN(*sync->mutable_collection(),
                      ReadString(collection->value));
+    RETURN_IF_ERROR(ReadEndpointRef(m, "threatq", config.threatq_instances(),
+                                    "ThreatQ instance",
+                                    sync->mutable_threatq()));
+    RETURN_IF_ERROR(ReadEndpointRef(m, "sentinelone",
+                                    config.sentinelone_consoles(), "console",
+                                    sync->mutable_sentinelone()));
     const Entry* site_id = m.Find("site_id");
     const Entry* site = m.Find("site");
     const Entry* many = m.Find("sites");
@@ -587,7 +716,7 @@ class ConfigParser : public SchemaReader {
       sync->set_fleet(sync->name().empty() ? sync->collection() : sync->name());
     } else if (sync->name().empty()) {
       // "<collection> -> <site>", as before site ids and accounts.
-      sync->set_name(DefaultSyncName(sync->collection(), *sync));
+      sync->set_name(DefaultSyncName(sync->collection(), *sync, config));
     }
     if (const Entry* e = m.Find("ipv6")) {
       ASSIGN_OR_RETURN(const int mode, ReadEnum(e->value, kIpv6Modes));
@@ -624,12 +753,14 @@ class ConfigParser : public SchemaReader {
     // syncs before it.
     auto add = [&](const SyncConfig& sync, const Located& at,
                    int name_line) -> absl::Status {
-      const auto target =
-          std::make_pair(sync.collection(),
-                         sync.site_id().empty()
-                             ? absl::StrCat("name ", sync.account(), "/",
-                                            absl::AsciiStrToLower(sync.site()))
-                             : absl::StrCat("id ", sync.site_id()));
+      // A collection of one ThreatQ instance into one site of a console.
+      const auto target = std::make_pair(
+          absl::StrCat(sync.threatq(), ":", sync.collection()),
+          absl::StrCat(sync.sentinelone(), ":",
+                       sync.site_id().empty()
+                           ? absl::StrCat("name ", sync.account(), "/",
+                                          absl::AsciiStrToLower(sync.site()))
+                           : absl::StrCat("id ", sync.site_id())));
       if (auto it = by_target.find(target); it != by_target.end()) {
         return ErrorAt(
             at,
@@ -653,7 +784,7 @@ class ConfigParser : public SchemaReader {
       SyncConfig entry;
       int name_line = item.line;
       EntrySites sites;
-      RETURN_IF_ERROR(ParseSync(item, &entry, &name_line, &sites));
+      RETURN_IF_ERROR(ParseSync(item, *config, &entry, &name_line, &sites));
       if (sites.sites.empty()) {
         RETURN_IF_ERROR(add(entry, item, name_line));
         continue;
@@ -663,7 +794,7 @@ class ConfigParser : public SchemaReader {
       for (const Located& site : sites.sites) {
         SyncConfig target = entry;
         ASSIGN_OR_RETURN(*target.mutable_site(), ReadString(site));
-        target.set_name(DefaultSyncName(stem, target));
+        target.set_name(DefaultSyncName(stem, target, *config));
         target.set_canary(
             sites.first.count(absl::AsciiStrToLower(target.site())) > 0);
         RETURN_IF_ERROR(add(target, site, site.line));
@@ -687,6 +818,19 @@ class ConfigParser : public SchemaReader {
   const std::string source_;
 };
 
+// The unnamed instance or console, or the named ones.
+template <typename Endpoint>
+std::vector<Endpoint*> Endpoints(
+    Endpoint* unnamed, google::protobuf::RepeatedPtrField<Endpoint>* named) {
+  std::vector<Endpoint*> out;
+  if (named->empty()) {
+    out.push_back(unnamed);
+  } else {
+    for (Endpoint& e : *named) out.push_back(&e);
+  }
+  return out;
+}
+
 // Makes a relative `path` relative to the folder `prefix` ("dir/").
 void Rebase(absl::string_view prefix, std::string* path) {
   if (path->empty() || (*path)[0] == '/') return;
@@ -694,6 +838,40 @@ void Rebase(absl::string_view prefix, std::string* path) {
 }
 
 }  // namespace
+
+std::vector<const ThreatQConfig*> ThreatQInstances(const Config& config) {
+  std::vector<const ThreatQConfig*> out;
+  if (config.threatq_instances().empty()) out.push_back(&config.threatq());
+  for (const ThreatQConfig& tq : config.threatq_instances()) out.push_back(&tq);
+  return out;
+}
+
+std::vector<const SentinelOneConfig*> SentinelOneConsoles(
+    const Config& config) {
+  std::vector<const SentinelOneConfig*> out;
+  if (config.sentinelone_consoles().empty()) {
+    out.push_back(&config.sentinelone());
+  }
+  for (const SentinelOneConfig& s1 : config.sentinelone_consoles()) {
+    out.push_back(&s1);
+  }
+  return out;
+}
+
+const ThreatQConfig& ThreatQOf(const Config& config, const SyncConfig& sync) {
+  for (const ThreatQConfig& tq : config.threatq_instances()) {
+    if (tq.name() == sync.threatq()) return tq;
+  }
+  return config.threatq();
+}
+
+const SentinelOneConfig& SentinelOneOf(const Config& config,
+                                       const SyncConfig& sync) {
+  for (const SentinelOneConfig& s1 : config.sentinelone_consoles()) {
+    if (s1.name() == sync.sentinelone()) return s1;
+  }
+  return config.sentinelone();
+}
 
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync) {
   if (!sync.site_id().empty()) {
@@ -834,19 +1012,24 @@ absl::StatusOr<Config> LoadConfigFile(absl::string_view path) {
   const size_t slash = file.rfind('/');
   if (slash != std::string::npos) {
     const std::string prefix = file.substr(0, slash + 1);
-    ThreatQConfig& tq = *config.mutable_threatq();
-    if (tq.password().source_case() == SecretRef::kFile) {
-      Rebase(prefix, tq.mutable_password()->mutable_file());
+    for (ThreatQConfig* tq : Endpoints(config.mutable_threatq(),
+                                       config.mutable_threatq_instances())) {
+      if (tq->password().source_case() == SecretRef::kFile) {
+        Rebase(prefix, tq->mutable_password()->mutable_file());
+      }
+      if (tq->client_secret().source_case() == SecretRef::kFile) {
+        Rebase(prefix, tq->mutable_client_secret()->mutable_file());
+      }
+      if (tq->has_tls()) Rebase(prefix, tq->mutable_tls()->mutable_ca_file());
     }
-    if (tq.client_secret().source_case() == SecretRef::kFile) {
-      Rebase(prefix, tq.mutable_client_secret()->mutable_file());
+    for (SentinelOneConfig* s1 :
+         Endpoints(config.mutable_sentinelone(),
+                   config.mutable_sentinelone_consoles())) {
+      if (s1->api_token().source_case() == SecretRef::kFile) {
+        Rebase(prefix, s1->mutable_api_token()->mutable_file());
+      }
+      if (s1->has_tls()) Rebase(prefix, s1->mutable_tls()->mutable_ca_file());
     }
-    if (tq.has_tls()) Rebase(prefix, tq.mutable_tls()->mutable_ca_file());
-    SentinelOneConfig& s1 = *config.mutable_sentinelone();
-    if (s1.api_token().source_case() == SecretRef::kFile) {
-      Rebase(prefix, s1.mutable_api_token()->mutable_file());
-    }
-    if (s1.has_tls()) Rebase(prefix, s1.mutable_tls()->mutable_ca_file());
   }
   return config;
 }

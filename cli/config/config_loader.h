@@ -29,6 +29,10 @@
 //     insecure_skip_verify: false
 //     rule_page_size: 200                # rules per listing page, 1-1000
 //     writes_per_second: 2               # writes started a second, at most
+//   # Several consoles (or ThreatQ instances): a map of names, each value
+//   # one console's keys as above; each sync then says which it uses
+//   # (`sentinelone: eu`), unless there is only one.
+//   #   sentinelone: {eu: {url: ..., api_token_env: ...}, us: {...}}
 //   never_block: [192.0.2.10, 10.0.0.0/8]
 //   refuse: [private, cgnat]             # also documentation, unique_local,
 //                                        # short_prefix (see below)
@@ -37,6 +41,8 @@
 //       collection: "Known C2 IPs"       # required
 //       site: "HQ"                       # required unless site_id
 //       site_id: "1234567890123456789"   # the site by id (no name lookup)
+//       sentinelone: eu                  # the console, when they are named
+//       threatq: emea                    # the instance, when named
 //       account: "ACME"                  # name or id: picks one of several
 //                                        # sites of that name (not with
 //                                        # site_id)
@@ -67,6 +73,7 @@
 #define TQS1_CLI_CONFIG_CONFIG_LOADER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -120,6 +127,21 @@ absl::StatusOr<tqs1::v1::Config> LoadConfigFile(absl::string_view path);
 //   and ::1)
 // Used by ParseConfigYaml() and by `tqs1 init` for typed-in hosts.
 absl::Status ValidateApiUrl(absl::string_view url);
+
+// The config's ThreatQ instances: its one unnamed instance (threatq) or
+// its named ones (threatq_instances), in config order.
+std::vector<const tqs1::v1::ThreatQConfig*> ThreatQInstances(
+    const tqs1::v1::Config& config);
+// The config's consoles: sentinelone, or the named sentinelone_consoles.
+std::vector<const tqs1::v1::SentinelOneConfig*> SentinelOneConsoles(
+    const tqs1::v1::Config& config);
+
+// The ThreatQ instance `sync` reads from and the console its site is in
+// (the unnamed one when the sync names none).
+const tqs1::v1::ThreatQConfig& ThreatQOf(const tqs1::v1::Config& config,
+                                         const tqs1::v1::SyncConfig& sync);
+const tqs1::v1::SentinelOneConfig& SentinelOneOf(
+    const tqs1::v1::Config& config, const tqs1::v1::SyncConfig& sync);
 
 // How messages name a sync's site: "\"HQ\"", "\"Default site\" of account
 // \"ACME\"" or "id 1234567890123456789" (with its name when given too).

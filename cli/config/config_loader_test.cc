@@ -202,6 +202,30 @@ constexpr char kOneSync[] = R"(syncs:
 
 std::string Vendors() { return absl::StrCat(kThreatQ, kSentinelOne); }
 
+// Lines 6-15 after kThreatQ: two named consoles.
+constexpr char kTwoConsoles[] = R"(sentinelone:
+  eu:
+    url: https://eu.example.net
+    api_token_env: S1_EU_TOKEN
+    writes_per_second: 4
+  us:
+    url: https://us.example.net
+    api_token_file: us.token
+    ca_file: us-ca.pem
+)";
+// Lines 1-10: two named ThreatQ instances.
+constexpr char kTwoInstances[] = R"(threatq:
+  emea:
+    url: https://tq-emea.example.net
+    client_id: cid
+    username: svc@example.net
+    password_env: TQ_EMEA_PASSWORD
+  us:
+    url: https://tq-us.example.net
+    client_id: cid2
+    client_secret_env: TQ_US_SECRET
+)";
+
 struct ErrorCase {
   std::string name;
   std::string yaml;
@@ -391,6 +415,54 @@ std::vector<ErrorCase> ErrorCases() {
            "    rollout: {first: [Lab], then: all}\n",
        "tqs1.yaml:12: syncs[0].rollout.then: \"all\": the only value is "
        "\"rest\" (the other sites)"},
+      {"an unknown console",
+       std::string(kThreatQ) + kTwoConsoles +
+           "syncs:\n  - collection: C2\n    site: HQ\n"
+           "    sentinelone: ap\n",
+       "tqs1.yaml:18: syncs[0].sentinelone: unknown console \"ap\"; the "
+       "config's consoles are \"eu\", \"us\""},
+      {"no console of several",
+       std::string(kThreatQ) + kTwoConsoles + kOneSync,
+       "tqs1.yaml:16: syncs[0]: missing required key \"sentinelone\": the "
+       "config has several consoles (\"eu\", \"us\")"},
+      {"a console of an unnamed one",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n"
+           "    sentinelone: eu\n",
+       "tqs1.yaml:12: syncs[0].sentinelone: the config's sentinelone is one "
+       "unnamed console; name them (sentinelone: {NAME: {url: ...}}) to "
+       "choose one"},
+      {"an unknown ThreatQ instance",
+       std::string(kTwoInstances) + kSentinelOne +
+           "syncs:\n  - collection: C2\n    site: HQ\n"
+           "    threatq: apac\n",
+       "tqs1.yaml:17: syncs[0].threatq: unknown ThreatQ instance \"apac\"; "
+       "the config's ThreatQ instances are \"emea\", \"us\""},
+      {"a console named twice",
+       std::string(kThreatQ) +
+           "sentinelone:\n  eu: {url: https://a.example.net, api_token_env: "
+           "A}\n  EU: {url: https://b.example.net, api_token_env: B}\n" +
+           kOneSync,
+       "tqs1.yaml:8: sentinelone: console \"EU\" is named twice (first at "
+       "line 7)"},
+      {"a console name with a space",
+       std::string(kThreatQ) +
+           "sentinelone:\n  \"e u\": {url: https://a.example.net, "
+           "api_token_env: A}\n" +
+           kOneSync,
+       "tqs1.yaml:7: sentinelone: console name \"e u\" must be 1-64 "
+       "letters, digits, '-', '_' or '.'"},
+      {"a named console without a token",
+       std::string(kThreatQ) +
+           "sentinelone:\n  eu: {url: https://a.example.net}\n" + kOneSync,
+       "tqs1.yaml:7: sentinelone.eu: missing credential: set api_token_env "
+       "or api_token_file"},
+      {"one site of two consoles twice",
+       std::string(kThreatQ) + kTwoConsoles +
+           "syncs:\n  - collection: C2\n    sentinelone: us\n"
+           "    site: HQ\n  - collection: C2\n    sentinelone: us\n"
+           "    site: hq\n",
+       "tqs1.yaml:19: syncs[1]: collection \"C2\" is already synced to site "
+       "\"hq\" by syncs[0] (line 16)"},
       {"the name of sites is a sync's",
        v + "syncs:\n  - name: C2 -> HQ\n    collection: A\n    site: HQ\n"
            "  - name: C2 -> HQ\n    collection: C2\n    sites: [Lab]\n",
@@ -583,6 +655,61 @@ TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {
   EXPECT_FALSE(rollout->syncs(2).canary());
 }
 
+TEST(ParseConfigYamlTest, NamedConsolesAndInstancesAreChosenBySync) {
+  const std::string yaml = std::string(kTwoInstances) + kTwoConsoles +
+                           "syncs:\n"
+                           "  - collection: C2\n"
+                           "    threatq: emea\n"
+                           "    sentinelone: eu\n"
+                           "    sites: [HQ, Branch]\n"
+                           "  - collection: C2\n"
+                           "    threatq: us\n"
+                           "    sentinelone: us\n"
+                           "    site: HQ\n";
+  absl::StatusOr<Config> config = ParseConfigYaml(yaml, "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->has_threatq());
+  EXPECT_FALSE(config->has_sentinelone());
+  ASSERT_EQ(config->threatq_instances_size(), 2);
+  EXPECT_EQ(config->threatq_instances(0).name(), "emea");
+  EXPECT_EQ(config->threatq_instances(0).password().env(), "TQ_EMEA_PASSWORD");
+  EXPECT_EQ(config->threatq_instances(1).name(), "us");
+  EXPECT_EQ(config->threatq_instances(1).client_secret().env(),
+            "TQ_US_SECRET");
+  ASSERT_EQ(config->sentinelone_consoles_size(), 2);
+  EXPECT_EQ(config->sentinelone_consoles(0).name(), "eu");
+  EXPECT_EQ(config->sentinelone_consoles(0).writes_per_second(), 4);
+  EXPECT_EQ(config->sentinelone_consoles(1).url(), "https://us.example.net");
+  ASSERT_EQ(config->syncs_size(), 3);
+  // Site names repeat across consoles: the default names say which.
+  EXPECT_EQ(config->syncs(0).name(), "C2 -> eu:HQ");
+  EXPECT_EQ(config->syncs(1).name(), "C2 -> eu:Branch");
+  EXPECT_EQ(config->syncs(2).name(), "C2 -> us:HQ");
+  EXPECT_EQ(config->syncs(0).threatq(), "emea");
+  EXPECT_EQ(config->syncs(1).sentinelone(), "eu");
+  EXPECT_EQ(config->syncs(2).threatq(), "us");
+  EXPECT_EQ(config->syncs(2).sentinelone(), "us");
+  EXPECT_EQ(&ThreatQOf(*config, config->syncs(2)),
+            &config->threatq_instances(1));
+  EXPECT_EQ(&SentinelOneOf(*config, config->syncs(0)),
+            &config->sentinelone_consoles(0));
+  EXPECT_EQ(SentinelOneConsoles(*config).size(), 2u);
+
+  // One named console is every sync's without saying so; the names stay
+  // "<collection> -> <site>".
+  absl::StatusOr<Config> one = ParseConfigYaml(
+      std::string(kThreatQ) +
+          "sentinelone:\n  eu: {url: https://eu.example.net, "
+          "api_token_env: T}\n" +
+          kOneSync,
+      "tqs1.yaml");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->syncs(0).sentinelone(), "eu");
+  EXPECT_EQ(one->syncs(0).name(), "C2 -> HQ");
+  EXPECT_EQ(one->syncs(0).threatq(), "");
+  EXPECT_EQ(&ThreatQOf(*one, one->syncs(0)), &one->threatq());
+}
+
 TEST(ParseConfigYamlTest, SecretLikeValuesAreNeverEchoed) {
   constexpr char kSecret[] = "S3cr3t-Value";
   const std::string v = Vendors();
@@ -760,6 +887,22 @@ syncs:
   EXPECT_EQ(config->threatq().tls().ca_file(), "/etc/ssl/tq.pem");
   EXPECT_EQ(config->sentinelone().api_token().file(), TempDir() + "/s1.token");
   EXPECT_EQ(config->sentinelone().tls().ca_file(), TempDir() + "/s1.pem");
+
+  // Each named console's too.
+  const std::string named = absl::StrCat(TempDir(), "/named.yaml");
+  {
+    std::ofstream out(named);
+    out << kThreatQ << kTwoConsoles
+        << "syncs:\n  - collection: C2\n    sentinelone: us\n"
+           "    site: HQ\n";
+  }
+  absl::StatusOr<Config> consoles = LoadConfigFile(named);
+  ASSERT_TRUE(consoles.ok()) << consoles.status();
+  EXPECT_EQ(consoles->sentinelone_consoles(1).api_token().file(),
+            TempDir() + "/us.token");
+  EXPECT_EQ(consoles->sentinelone_consoles(1).tls().ca_file(),
+            TempDir() + "/us-ca.pem");
+  EXPECT_FALSE(consoles->sentinelone_consoles(0).has_tls());
 }
 
 TEST(LoadConfigFileTest, ErrorsNameTheFile) {

@@ -175,22 +175,88 @@ std::string SecretOrigin(const SecretRef& ref) {
   return "";
 }
 
-absl::StatusOr<Credentials> ResolveCredentials(const tqs1::v1::Config& config,
-                                               const SecretOptions& options) {
-  Credentials out;
-  const tqs1::v1::ThreatQConfig& tq = config.threatq();
+namespace {
+
+absl::StatusOr<ThreatQSecrets> ResolveThreatQ(const tqs1::v1::ThreatQConfig& tq,
+                                              absl::string_view what,
+                                              const SecretOptions& options) {
+  ThreatQSecrets out;
   if (tq.password().source_case() != SecretRef::SOURCE_NOT_SET) {
-    ASSIGN_OR_RETURN(out.threatq_password,
-                     ResolveSecret(tq.password(), "threatq.password", options));
+    ASSIGN_OR_RETURN(
+        out.password,
+        ResolveSecret(tq.password(), absl::StrCat(what, ".password"), options));
   }
   if (tq.client_secret().source_case() != SecretRef::SOURCE_NOT_SET) {
     ASSIGN_OR_RETURN(
-        out.threatq_client_secret,
-        ResolveSecret(tq.client_secret(), "threatq.client_secret", options));
+        out.client_secret,
+        ResolveSecret(tq.client_secret(), absl::StrCat(what, ".client_secret"),
+                      options));
   }
-  ASSIGN_OR_RETURN(out.sentinelone_api_token,
-                   ResolveSecret(config.sentinelone().api_token(),
-                                 "sentinelone.api_token", options));
+  return out;
+}
+
+}  // namespace
+
+ThreatQSecrets Credentials::ThreatQ(const std::string& name) const {
+  if (name.empty()) return {threatq_password, threatq_client_secret};
+  auto it = named_threatq.find(name);
+  return it == named_threatq.end() ? ThreatQSecrets{} : it->second;
+}
+
+std::string Credentials::SentinelOneApiToken(const std::string& name) const {
+  if (name.empty()) return sentinelone_api_token;
+  auto it = named_sentinelone_api_tokens.find(name);
+  return it == named_sentinelone_api_tokens.end() ? "" : it->second;
+}
+
+std::vector<std::string> Credentials::All() const {
+  std::vector<std::string> all = {threatq_password, threatq_client_secret,
+                                  sentinelone_api_token};
+  for (const auto& [name, tq] : named_threatq) {
+    all.push_back(tq.password);
+    all.push_back(tq.client_secret);
+  }
+  for (const auto& [name, token] : named_sentinelone_api_tokens) {
+    all.push_back(token);
+  }
+  all.erase(std::remove(all.begin(), all.end(), ""), all.end());
+  return all;
+}
+
+bool Credentials::operator==(const Credentials& o) const {
+  return threatq_password == o.threatq_password &&
+         threatq_client_secret == o.threatq_client_secret &&
+         sentinelone_api_token == o.sentinelone_api_token &&
+         named_threatq == o.named_threatq &&
+         named_sentinelone_api_tokens == o.named_sentinelone_api_tokens;
+}
+
+absl::StatusOr<Credentials> ResolveCredentials(const tqs1::v1::Config& config,
+                                               const SecretOptions& options) {
+  Credentials out;
+  if (config.threatq_instances().empty()) {
+    ASSIGN_OR_RETURN(const ThreatQSecrets tq,
+                     ResolveThreatQ(config.threatq(), "threatq", options));
+    out.threatq_password = tq.password;
+    out.threatq_client_secret = tq.client_secret;
+  }
+  for (const tqs1::v1::ThreatQConfig& tq : config.threatq_instances()) {
+    ASSIGN_OR_RETURN(
+        out.named_threatq[tq.name()],
+        ResolveThreatQ(tq, absl::StrCat("threatq.", tq.name()), options));
+  }
+  if (config.sentinelone_consoles().empty()) {
+    ASSIGN_OR_RETURN(out.sentinelone_api_token,
+                     ResolveSecret(config.sentinelone().api_token(),
+                                   "sentinelone.api_token", options));
+  }
+  for (const tqs1::v1::SentinelOneConfig& s1 : config.sentinelone_consoles()) {
+    ASSIGN_OR_RETURN(
+        out.named_sentinelone_api_tokens[s1.name()],
+        ResolveSecret(s1.api_token(),
+                      absl::StrCat("sentinelone.", s1.name(), ".api_token"),
+                      options));
+  }
   return out;
 }
 

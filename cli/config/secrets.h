@@ -15,8 +15,10 @@
 #define TQS1_CLI_CONFIG_SECRETS_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -72,12 +74,33 @@ absl::StatusOr<std::string> ResolveSecret(const tqs1::v1::SecretRef& ref,
 // secret.
 std::string SecretOrigin(const tqs1::v1::SecretRef& ref);
 
+// The secrets of one ThreatQ instance: a password or a client secret.
+struct ThreatQSecrets {
+  std::string password;
+  std::string client_secret;
+  bool operator==(const ThreatQSecrets& o) const {
+    return password == o.password && client_secret == o.client_secret;
+  }
+};
+
 // The secrets of a whole config; a field is empty when its reference is
 // absent (a ThreatQ config holds a password or a client secret).
 struct Credentials {
+  // The unnamed instance's and console's (Config.threatq, sentinelone).
   std::string threatq_password;
   std::string threatq_client_secret;
   std::string sentinelone_api_token;
+  // The named instances' and consoles' (Config.threatq_instances,
+  // sentinelone_consoles), by name.
+  std::map<std::string, ThreatQSecrets> named_threatq;
+  std::map<std::string, std::string> named_sentinelone_api_tokens;
+
+  // The secrets of the instance or console of that name ("": unnamed).
+  ThreatQSecrets ThreatQ(const std::string& name) const;
+  std::string SentinelOneApiToken(const std::string& name) const;
+  // Every secret held (none empty): what no output may show.
+  std::vector<std::string> All() const;
+  bool operator==(const Credentials& o) const;
 };
 
 // Resolves every reference of `config` with ResolveSecret(). The first error

@@ -84,8 +84,8 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
                    config::ResolveCredentials(setup.config, secret_options));
   ASSIGN_OR_RETURN(setup.backends, cli::Connect(setup.config, setup.secrets,
                                                 setup.logger.get()));
-  setup.backends.ipv6_auto = cli::Ipv6FromProbes(
-      paths.state_dir, setup.config.sentinelone().url(), setup.logger.get());
+  setup.backends.ipv6_auto =
+      cli::Ipv6FromProbes(paths.state_dir, setup.config, setup.logger.get());
   setup.lock_file = paths.LockFile();
   setup.last_run_file = paths.LastRunFile();
   setup.ledger_file = paths.LedgerFile();
@@ -179,23 +179,30 @@ std::vector<std::string> Changes(const Loaded& was, const Loaded& now) {
   tqs1::v1::Config rest_now = now.config;
   rest_was.clear_syncs();
   rest_now.clear_syncs();
-  if (!MessageDifferencer::Equals(rest_was.threatq(), rest_now.threatq())) {
-    changes.push_back("threatq: changed");
-  }
-  if (!MessageDifferencer::Equals(rest_was.sentinelone(),
-                                  rest_now.sentinelone())) {
-    changes.push_back("sentinelone: changed");
-  }
+  // The instances and consoles, one change each, then the rest.
+  auto endpoints_changed = [&](absl::string_view key, auto instances) {
+    const auto before = instances(rest_was);
+    const auto after = instances(rest_now);
+    bool changed = before.size() != after.size();
+    for (size_t i = 0; !changed && i < before.size(); ++i) {
+      changed = !MessageDifferencer::Equals(*before[i], *after[i]);
+    }
+    if (changed) changes.push_back(absl::StrCat(key, ": changed"));
+  };
+  endpoints_changed("threatq", config::ThreatQInstances);
+  endpoints_changed("sentinelone", config::SentinelOneConsoles);
   rest_was.clear_threatq();
   rest_now.clear_threatq();
   rest_was.clear_sentinelone();
   rest_now.clear_sentinelone();
+  rest_was.clear_threatq_instances();
+  rest_now.clear_threatq_instances();
+  rest_was.clear_sentinelone_consoles();
+  rest_now.clear_sentinelone_consoles();
   if (!MessageDifferencer::Equals(rest_was, rest_now)) {
     changes.push_back("other settings changed");
   }
-  if (was.secrets.threatq_password != now.secrets.threatq_password ||
-      was.secrets.threatq_client_secret != now.secrets.threatq_client_secret ||
-      was.secrets.sentinelone_api_token != now.secrets.sentinelone_api_token) {
+  if (!(was.secrets == now.secrets)) {
     changes.push_back("a vendor secret changed");
   }
   if (was.token != now.token) changes.push_back("the server token changed");

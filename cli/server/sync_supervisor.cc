@@ -137,11 +137,21 @@ SyncSupervisor::SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
                                SupervisorOptions options)
     : config_(std::move(config)),
       backends_(backends),
-      options_(std::move(options)),
-      source_(std::make_unique<CountingIndicatorSource>(
-          backends_->threatq.get(), &api_calls_)),
-      rules_(std::make_unique<CountingFirewallRules>(
-          backends_->sentinelone.get(), &api_calls_)) {
+      options_(std::move(options)) {
+  // Every instance and console a sync uses, counted.
+  for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
+    if (sources_.count(sync.threatq()) == 0) {
+      threatq::IndicatorSource* source = backends_->SourceFor(sync);
+      sources_[sync.threatq()] =
+          source == nullptr
+              ? nullptr
+              : std::make_unique<CountingIndicatorSource>(source, &api_calls_);
+    }
+    if (rules_.count(sync.sentinelone()) == 0) {
+      rules_[sync.sentinelone()] = std::make_unique<CountingFirewallRules>(
+          &backends_->RulesFor(sync), &api_calls_);
+    }
+  }
   {
     absl::MutexLock lock(&mu_);
     for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
@@ -276,7 +286,7 @@ sync::SyncRunResult SyncSupervisor::RunLocked(
   request.apply_options.should_stop = [this, &should_stop] {
     return shutting_down() || (should_stop && should_stop());
   };
-  return sync::RunSync(request, source, *rules_);
+  return sync::RunSync(request, source, *rules_.at(sync.sentinelone()));
 }
 
 void SyncSupervisor::RecordPlan(const std::string& name,
@@ -333,11 +343,12 @@ void SyncSupervisor::RecordPlan(const std::string& name,
 
 absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::Plan(
     const std::string& name, const PlanOptions& options) {
-  return PlanFrom(*source_, name, options);
+  sync::SharedReads reads(SourceOf(), {});
+  return PlanFrom(reads, name, options);
 }
 
 absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanFrom(
-    threatq::IndicatorSource& source, const std::string& name,
+    sync::SharedReads& reads, const std::string& name,
     const PlanOptions& options) {
   // One run: every line it logs carries its own run id.
   const log::LogScope scope(log::NewRunId(), name);
@@ -347,7 +358,8 @@ absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanFrom(
   const absl::Time start = absl::Now();
   {
     absl::MutexLock providers(&provider_mu_);
-    run = RunLocked(*Config(name), source, options, /*apply=*/false, {});
+    run = RunLocked(*Config(name), reads.For(*Config(name)), options,
+                    /*apply=*/false, {});
   }
   RecordPlan(name, run, options, absl::Now() - start);
   Notify();
@@ -453,12 +465,13 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::Apply(
     const ApplyReservation& reservation, const std::string& name,
     const PlanOptions& options, std::function<bool()> should_stop,
     const tqs1::v1::Plan* reviewed) {
-  return ApplyFrom(*source_, reservation, name, options, std::move(should_stop),
+  sync::SharedReads reads(SourceOf(), {});
+  return ApplyFrom(reads, reservation, name, options, std::move(should_stop),
                    reviewed);
 }
 
 absl::StatusOr<ApplyOutcome> SyncSupervisor::ApplyFrom(
-    threatq::IndicatorSource& source, const ApplyReservation& reservation,
+    sync::SharedReads& reads, const ApplyReservation& reservation,
     const std::string& name, const PlanOptions& options,
     std::function<bool()> should_stop, const tqs1::v1::Plan* reviewed) {
   const log::LogScope scope(log::NewRunId(), name);
@@ -483,8 +496,8 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::ApplyFrom(
     ledger = *std::move(opened);
   }
   sync::SyncRunResult run =
-      RunLocked(*Config(name), source, options, /*apply=*/true,
-                std::move(should_stop), reviewed, ledger.get());
+      RunLocked(*Config(name), reads.For(*Config(name)), options,
+                /*apply=*/true, std::move(should_stop), reviewed, ledger.get());
   if (ledger != nullptr) cli::PruneLedger(config_, *ledger, options_.logger);
   const absl::Duration took = absl::Now() - start;
   RecordPlan(name, run, options, took);
@@ -542,7 +555,7 @@ void SyncSupervisor::ReconcileAll(bool apply) {
   // Applying: the canaries of a rollout first, each verified once applied.
   sync::Rollout rollout(syncs);
   // One read per collection per round.
-  sync::SharedReads reads(*source_, apply ? rollout.readers() : syncs);
+  sync::SharedReads reads(SourceOf(), apply ? rollout.readers() : syncs);
   for (const tqs1::v1::SyncConfig* sync : apply ? rollout.order() : syncs) {
     if (shutting_down()) return;
     if (!apply) {
@@ -595,10 +608,18 @@ absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(
 
 void SyncSupervisor::Observe(const std::string& name,
                              const std::function<bool()>& cancelled) {
-  ObserveFrom(*source_, name, cancelled);
+  sync::SharedReads reads(SourceOf(), {});
+  ObserveFrom(reads, name, cancelled);
 }
 
-void SyncSupervisor::ObserveFrom(threatq::IndicatorSource& source,
+sync::SharedReads::SourceOf SyncSupervisor::SourceOf() {
+  return [this](const tqs1::v1::SyncConfig& sync) -> threatq::IndicatorSource* {
+    auto it = sources_.find(sync.threatq());
+    return it == sources_.end() ? nullptr : it->second.get();
+  };
+}
+
+void SyncSupervisor::ObserveFrom(sync::SharedReads& reads,
                                  const std::string& name,
                                  const std::function<bool()>& cancelled) {
   const log::LogScope scope(log::NewRunId(), name);
@@ -626,7 +647,7 @@ void SyncSupervisor::ObserveFrom(threatq::IndicatorSource& source,
     state.observing = true;
     stale_marks = state.stale_marks;
   }
-  (void)PlanFrom(source, name, options_.plan_options);
+  (void)PlanFrom(reads, name, options_.plan_options);
   absl::MutexLock lock(&mu_);
   SyncState& state = syncs_.at(name);
   state.observing = false;

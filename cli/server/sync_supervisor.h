@@ -53,6 +53,7 @@
 #include "proto/plan.pb.h"
 #include "proto/service.pb.h"
 #include "providers/ledger/ledger.h"
+#include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::server {
@@ -334,17 +335,19 @@ class SyncSupervisor {
   // Plan(), Apply() and Observe() reading the collection from `source`: a
   // scheduled round gives each sync its share of one read per collection
   // (sync::SharedReads); the calls read it themselves.
-  absl::StatusOr<tqs1::v1::Plan> PlanFrom(threatq::IndicatorSource& source,
+  absl::StatusOr<tqs1::v1::Plan> PlanFrom(sync::SharedReads& reads,
                                           const std::string& name,
                                           const tqs1::v1::PlanOptions& options);
-  absl::StatusOr<ApplyOutcome> ApplyFrom(threatq::IndicatorSource& source,
+  absl::StatusOr<ApplyOutcome> ApplyFrom(sync::SharedReads& reads,
                                          const ApplyReservation& reservation,
                                          const std::string& name,
                                          const tqs1::v1::PlanOptions& options,
                                          std::function<bool()> should_stop,
                                          const tqs1::v1::Plan* reviewed);
-  void ObserveFrom(threatq::IndicatorSource& source, const std::string& name,
+  void ObserveFrom(sync::SharedReads& reads, const std::string& name,
                    const std::function<bool()>& cancelled);
+  // Where a sync's collection is read: its instance's counted source.
+  sync::SharedReads::SourceOf SourceOf();
   // The sync named `name` (already Select()ed).
   const tqs1::v1::SyncConfig* Config(const std::string& name) const;
   // Saves the state file (when there is one), then calls on_change.
@@ -361,10 +364,11 @@ class SyncSupervisor {
 
   // Serializes every use of the providers (and of the counting wrappers).
   absl::Mutex provider_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::unique_ptr<CountingIndicatorSource> source_
-      ABSL_PT_GUARDED_BY(provider_mu_);
-  std::unique_ptr<CountingFirewallRules> rules_
-      ABSL_PT_GUARDED_BY(provider_mu_);
+  // The counted instances (null: not connected) and consoles the syncs
+  // use, by SyncConfig.threatq and .sentinelone. Fixed at construction;
+  // what they point to is used under provider_mu_ only.
+  std::map<std::string, std::unique_ptr<CountingIndicatorSource>> sources_;
+  std::map<std::string, std::unique_ptr<CountingFirewallRules>> rules_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, SyncState> syncs_ ABSL_GUARDED_BY(mu_);
