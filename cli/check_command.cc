@@ -54,20 +54,31 @@ sync::Ipv6AutoResolver Ipv6FromProbes(std::string state_dir,
 
 void WarnIfTokenExpiresSoon(Backends& backends, const Io& io,
                             log::Logger* logger, absl::Time now) {
-  if (backends.sentinelone_client == nullptr) return;
-  absl::StatusOr<sentinelone::ApiTokenDetails> token =
-      backends.sentinelone_client->TokenDetails();
-  if (!token.ok()) {
-    log::LogTo(logger, log::LogLevel::kDebug,
-               absl::StrCat("the SentinelOne API token's expiry is unknown: ",
-                            token.status().message()));
-    return;
+  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>> clients;
+  if (backends.sentinelone_client != nullptr) {
+    clients.emplace_back("", backends.sentinelone_client);
   }
-  const std::optional<std::string> warning =
-      sentinelone::TokenRenewalWarning(*token, now);
-  if (!warning.has_value()) return;
-  *io.err << "Warning: " << *warning << "\n";
-  log::LogTo(logger, log::LogLevel::kWarning, *warning);
+  for (const auto& [name, console] : backends.named_consoles) {
+    if (console.client != nullptr) clients.emplace_back(name, console.client);
+  }
+  for (const auto& [name, client] : clients) {
+    const std::string of =
+        name.empty() ? "" : absl::StrCat(" of console \"", name, "\"");
+    absl::StatusOr<sentinelone::ApiTokenDetails> token = client->TokenDetails();
+    if (!token.ok()) {
+      log::LogTo(logger, log::LogLevel::kDebug,
+                 absl::StrCat("the SentinelOne API token's expiry", of,
+                              " is unknown: ", token.status().message()));
+      continue;
+    }
+    std::optional<std::string> warning =
+        sentinelone::TokenRenewalWarning(*token, now);
+    if (!warning.has_value()) continue;
+    if (!name.empty())
+      *warning = absl::StrCat("console \"", name, "\": ", *warning);
+    *io.err << "Warning: " << *warning << "\n";
+    log::LogTo(logger, log::LogLevel::kWarning, *warning);
+  }
 }
 
 namespace {

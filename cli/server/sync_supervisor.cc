@@ -520,30 +520,54 @@ std::optional<absl::Time> SyncSupervisor::token_expiry() const {
 }
 
 void SyncSupervisor::CheckToken(absl::Duration every) {
-  if (backends_->sentinelone_client == nullptr) return;
-  absl::StatusOr<sentinelone::ApiTokenDetails> token;
+  // Every console's token; the metric is the one that expires first.
+  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>> clients;
+  if (backends_->sentinelone_client != nullptr) {
+    clients.emplace_back("", backends_->sentinelone_client);
+  }
+  for (const auto& [name, console] : backends_->named_consoles) {
+    if (console.client != nullptr) clients.emplace_back(name, console.client);
+  }
+  if (clients.empty()) return;
+  std::vector<
+      std::pair<std::string, absl::StatusOr<sentinelone::ApiTokenDetails>>>
+      tokens;
   const absl::Time now = Now();
   {
     absl::MutexLock providers(&provider_mu_);
     if (now - token_checked_ < every) return;
     token_checked_ = now;
-    token = backends_->sentinelone_client->TokenDetails();
+    for (const auto& [name, client] : clients) {
+      tokens.emplace_back(name, client->TokenDetails());
+    }
   }
-  if (!token.ok()) {
-    log::LogTo(options_.logger, log::LogLevel::kDebug,
-               absl::StrCat("the SentinelOne API token's expiry is unknown: ",
-                            token.status().message()));
-    return;
+  std::optional<absl::Time> first_expiry;
+  bool known = false;  // some token's details were read
+  for (const auto& [name, token] : tokens) {
+    const std::string of =
+        name.empty() ? "" : absl::StrCat("console \"", name, "\": ");
+    if (!token.ok()) {
+      log::LogTo(
+          options_.logger, log::LogLevel::kDebug,
+          absl::StrCat(of, "the SentinelOne API token's expiry is unknown: ",
+                       token.status().message()));
+      continue;
+    }
+    known = true;
+    if (token->expires_at.has_value() &&
+        (!first_expiry.has_value() || *token->expires_at < *first_expiry)) {
+      first_expiry = token->expires_at;
+    }
+    if (std::optional<std::string> warning =
+            sentinelone::TokenRenewalWarning(*token, now);
+        warning.has_value()) {
+      log::LogTo(options_.logger, log::LogLevel::kWarning,
+                 absl::StrCat(of, *warning));
+    }
   }
-  {
-    absl::MutexLock lock(&mu_);
-    token_expiry_ = token->expires_at;
-  }
-  if (std::optional<std::string> warning =
-          sentinelone::TokenRenewalWarning(*token, now);
-      warning.has_value()) {
-    log::LogTo(options_.logger, log::LogLevel::kWarning, *warning);
-  }
+  if (!known) return;
+  absl::MutexLock lock(&mu_);
+  token_expiry_ = first_expiry;
 }
 
 void SyncSupervisor::ReconcileAll(bool apply) {
