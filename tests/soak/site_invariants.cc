@@ -53,10 +53,23 @@ void EventLogChecker::Apply(const std::string& id, const Rule* after) {
   if (after != nullptr) *rules->Add() = *after;
 }
 
+bool EventLogChecker::OfAnotherSite(
+    const sentinelone::WriteEvent& event) const {
+  const std::optional<nlohmann::json>& rule =
+      event.after.has_value() ? event.after : event.before;
+  if (!rule.has_value() || !rule->is_object()) return false;
+  const auto scope = rule->find("scope");
+  const auto scope_id = rule->find("scopeId");
+  return scope != rule->end() && scope->is_string() && *scope == "site" &&
+         scope_id != rule->end() && scope_id->is_string() &&
+         *scope_id != site_.site_id();
+}
+
 void EventLogChecker::Consume(
     const std::vector<sentinelone::WriteEvent>& events) {
   for (; consumed_ < events.size(); ++consumed_) {
     const sentinelone::WriteEvent& event = events[consumed_];
+    if (OfAnotherSite(event)) continue;
     const std::string where = absl::StrCat("write #", event.seq, " (",
                                            event.kind, " ", event.rule_id, ")");
     const bool api = event.kind == "create" || event.kind == "update" ||

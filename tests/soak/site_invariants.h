@@ -53,7 +53,8 @@ class EventLogChecker {
                   std::set<std::string> forbidden = {});
 
   // Checks every event of `events` (the emulator's whole log, in order)
-  // not consumed yet.
+  // not consumed yet; events of other sites' own rules are skipped (rules
+  // of other scopes are inherited by this site, and kept).
   void Consume(const std::vector<sentinelone::WriteEvent>& events);
 
   // Every violation so far, in words (at most 50 kept; count() has all).
@@ -73,6 +74,9 @@ class EventLogChecker {
   void Violation(const std::string& what);
   // Replaces (or with no `after`, removes) rule `id` of the model.
   void Apply(const std::string& id, const tqs1::v1::Rule* after);
+
+  // A write of a site-scope rule of a site other than this one.
+  bool OfAnotherSite(const sentinelone::WriteEvent& event) const;
 
   const reconciler::InvariantScope scope_;
   size_t consumed_ = 0;
