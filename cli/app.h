@@ -193,6 +193,18 @@ absl::StatusOr<Backends> Connect(const tqs1::v1::Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger);
 
+// Replaces each config entry of every active site of an account (`sites:
+// {account: ACME, all: true, exclude: [...]}`, SyncConfig.all_sites) with
+// one sync per such site, listed from its console (one listing per
+// console): named "<name> -> ACME/<site>", reading the site by id, sites
+// in name order, canaries marked. Errors name the entry: the console
+// cannot be listed (its error), the account has no active site (the
+// message lists the accounts that have), an excluded or canary site is
+// not one of the account's, every site is excluded, a sync name or a site
+// of a collection is taken twice. A config without such entries is left
+// as it is.
+absl::Status ExpandAllSites(tqs1::v1::Config& config, const Backends& backends);
+
 // What `tqs1 plan` and `tqs1 apply` both take from the command line.
 struct SyncCommand {
   // --sync: the syncs to run, in config order (all when empty).

@@ -147,8 +147,13 @@ int RunLocal(const CommandLine& cl, const config::ConfigPaths& paths,
     *io.err << "Error: " << backends.status().message() << "\n";
     return kExitError;
   }
-  backends->ipv6_auto =
-      Ipv6FromProbes(paths.state_dir, *config, logger);
+  backends->ipv6_auto = Ipv6FromProbes(paths.state_dir, *config, logger);
+  // Entries of every site of an account become a sync a site.
+  if (absl::Status expanded = ExpandAllSites(*config, *backends);
+      !expanded.ok()) {
+    *io.err << "Error: " << expanded.message() << "\n";
+    return kExitError;
+  }
   if (cl.command == "check") {
     return RunCheckCommand(*config, *backends, *secrets, cl, paths.state_dir,
                            io, logger);

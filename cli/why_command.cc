@@ -274,6 +274,20 @@ int RunWhy(const tqs1::v1::Config& config, Backends* backends,
     *io.err << "Error: " << syncs.status().message() << "\n";
     return kExitError;
   }
+  if (backends == nullptr) {
+    // Offline, an entry of every site of an account has no sites yet.
+    std::vector<const tqs1::v1::SyncConfig*> listed;
+    for (const tqs1::v1::SyncConfig* sync : *syncs) {
+      if (!sync->has_all_sites()) {
+        listed.push_back(sync);
+        continue;
+      }
+      *io.err << "Note: sync entry \"" << sync->fleet()
+              << "\" takes its sites from the console: run tqs1 why without "
+                 "--offline for them\n";
+    }
+    *syncs = std::move(listed);
+  }
   if (backends == nullptr && ledger == nullptr) {
     *io.err << "Error: why --offline: no ledger yet (no apply has been "
                "recorded in this state folder)\n";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e_harness.h"
@@ -229,6 +230,61 @@ TEST_F(FleetTest, SeveralConsolesKeepTheirOwnSitesAndOneFailingStopsOnlyIts) {
   EXPECT_EQ(env().BlockedAddresses(hq_).size(), 12u);
   EXPECT_EQ(env().BlockedAddresses(branch_).size(), 12u);
   EXPECT_EQ(us.BlockedAddresses(us_hq).size(), 10u);
+}
+
+TEST_F(FleetTest, EveryActiveSiteOfAnAccountIsASyncOfItsOwn) {
+  const std::string lab = env().AddSite("Lab");
+  const std::string entry = env().ConfigYaml({}) +
+                            "  - collection: \"Known C2 IPs\"\n"
+                            "    sites: {account: Acme, all: true, "
+                            "exclude: [lab]}\n";
+  const std::string dir = WriteConfig("account", entry);
+  RunResult applied = Run({"apply", "--auto-approve", "-c", dir});
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  EXPECT_TRUE(Contains(applied.out, "Sync \"Known C2 IPs -> Acme/Branch\""))
+      << applied;
+  EXPECT_TRUE(Contains(applied.out, "Sync \"Known C2 IPs -> Acme/HQ\""))
+      << applied;
+  EXPECT_EQ(env().BlockedAddresses(hq_).size(), 10u);
+  EXPECT_EQ(env().BlockedAddresses(branch_).size(), 10u);
+  EXPECT_TRUE(env().BlockedAddresses(lab).empty());  // excluded
+
+  // A site the account gains is the next run's sync; the others are in
+  // sync.
+  const std::string annex = env().AddSite("Annex");
+  RunResult plan = Run({"plan", "--detailed-exitcode", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 2) << plan;
+  EXPECT_TRUE(Contains(plan.out, "Sync \"Known C2 IPs -> Acme/Annex\""))
+      << plan;
+  RunResult one = Run({"apply", "--auto-approve", "--sync",
+                       "Known C2 IPs -> Acme/Annex", "-c", dir});
+  ASSERT_EQ(one.exit_code, 0) << one;
+  EXPECT_EQ(env().BlockedAddresses(annex).size(), 10u);
+  EXPECT_EQ(Run({"plan", "--detailed-exitcode", "-c", dir}).exit_code, 0);
+
+  // An account the console does not have, and an exclusion that is no site
+  // of the account: errors that name them, before anything is planned.
+  RunResult unknown =
+      Run({"plan", "-c",
+           WriteConfig("unknown",
+                       absl::StrReplaceAll(entry, {{"Acme,", "Acme Corp,"}}))});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown;
+  EXPECT_TRUE(Contains(unknown.err,
+                       "Error: sync entry \"Known C2 IPs\": account \"Acme "
+                       "Corp\" has no active site on its console; the "
+                       "accounts with active sites are \"Acme\" (id "
+                       "1286405255240245908)"))
+      << unknown;
+  RunResult typo = Run(
+      {"plan", "-c",
+       WriteConfig("typo", absl::StrReplaceAll(entry, {{"[lab]", "[Lba]"}}))});
+  EXPECT_EQ(typo.exit_code, 1) << typo;
+  EXPECT_TRUE(Contains(typo.err,
+                       "Error: sync entry \"Known C2 IPs\": account \"Acme\": "
+                       "exclude \"Lba\" is not one of its active sites "
+                       "(\"Annex\", \"Branch\", \"HQ\", \"Lab\")"))
+      << typo;
+  EXPECT_EQ(typo.out, "");
 }
 
 }  // namespace

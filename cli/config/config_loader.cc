@@ -108,23 +108,7 @@ constexpr absl::string_view kSyncKeys[] = {
     "sites",  "rollout",    "ipv6",    "rule",       "never_block",
     "refuse", "guards",     "threatq", "sentinelone"};
 constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
-
-// A sync's name when the config gives none: "<stem> -> <site>", the stem
-// being the collection (or, for a target of an entry with several sites,
-// the entry's name when it has one). In a config of several consoles the
-// site is prefixed with its console's name ("eu:HQ"): sites of one name in
-// two consoles are two syncs.
-std::string DefaultSyncName(absl::string_view stem, const SyncConfig& sync,
-                            const Config& config) {
-  const std::string console = config.sentinelone_consoles_size() > 1
-                                  ? absl::StrCat(sync.sentinelone(), ":")
-                                  : "";
-  return absl::StrCat(
-      stem, " -> ", console,
-      !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
-      : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
-                                : sync.site());
-}
+constexpr absl::string_view kAllSitesKeys[] = {"account", "all", "exclude"};
 
 // An instance or console name: what a sync's `threatq:` or `sentinelone:`
 // says, and a prefix of sync names.
@@ -157,6 +141,8 @@ constexpr absl::string_view kGuardKeys[] = {
 struct EntrySites {
   std::vector<Located> sites;
   std::set<std::string> first;
+  // `sites: {account: ..., all: true}`: the sites come from the console.
+  bool all = false;
 };
 
 // The tqs1 schema, read with SchemaReader's checks.
@@ -599,8 +585,38 @@ class ConfigParser : public SchemaReader {
     return absl::OkStatus();
   }
 
+  // `sites: {account: ACME, all: true, exclude: [Lab]}` into `*all`.
+  absl::Status ReadAllSites(const Located& v,
+                            tqs1::v1::AccountSites* all) const {
+    ASSIGN_OR_RETURN(const MapView m, ReadMap(v, kAllSitesKeys));
+    ASSIGN_OR_RETURN(const Entry* account,
+                     Require(m, "account", " (whose active sites to use)"));
+    ASSIGN_OR_RETURN(*all->mutable_account(), ReadString(account->value));
+    const Entry* every = m.Find("all");
+    bool is_all = false;
+    if (every != nullptr) {
+      ASSIGN_OR_RETURN(is_all, ReadBool(every->value));
+    }
+    if (!is_all) {
+      return Error(every != nullptr ? every->key_line : m.line,
+                   absl::StrCat(m.path,
+                                ": set all: true to use every active site of "
+                                "the account (new sites included), or list "
+                                "the sites: sites: [HQ, Branch]"));
+    }
+    if (const Entry* e = m.Find("exclude")) {
+      std::vector<Located> excluded;
+      RETURN_IF_ERROR(ReadSites(e->value, &excluded));
+      for (const Located& site : excluded) {
+        ASSIGN_OR_RETURN(*all->add_exclude(), ReadString(site));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // `rollout: {first: [Lab], then: rest}`: the canaries, each one of
-  // `sites->sites` (in any case).
+  // `sites->sites` (in any case; of an entry of all of an account's sites,
+  // checked once they are listed).
   absl::Status ReadRollout(const Located& v, EntrySites* sites) const {
     ASSIGN_OR_RETURN(const MapView m, ReadMap(v, kRolloutKeys));
     ASSIGN_OR_RETURN(const Entry* first,
@@ -623,13 +639,17 @@ class ConfigParser : public SchemaReader {
     for (const Located& item : items) {
       ASSIGN_OR_RETURN(const std::string name, ReadString(item));
       const std::string key = absl::AsciiStrToLower(name);
+      if (sites->all) {
+        sites->first.insert(key);
+        continue;
+      }
       if (listed.count(key) == 0) {
         return ErrorAt(item, absl::StrCat(Quote(name),
                                           " is not one of this entry's sites"));
       }
       sites->first.insert(key);
     }
-    if (sites->first.size() == listed.size()) {
+    if (!sites->all && sites->first.size() == listed.size()) {
       return ErrorAt(first->value,
                      "every site goes first: leave at least one for after "
                      "them");
@@ -685,6 +705,9 @@ class ConfigParser : public SchemaReader {
     }
     if (site != nullptr) {
       ASSIGN_OR_RETURN(*sync->mutable_site(), ReadString(site->value));
+    } else if (many != nullptr && many->value.node.IsMap()) {
+      RETURN_IF_ERROR(ReadAllSites(many->value, sync->mutable_all_sites()));
+      sites->all = true;
     } else if (many != nullptr) {
       RETURN_IF_ERROR(ReadSites(many->value, &sites->sites));
     } else if (site_id == nullptr) {
@@ -695,6 +718,12 @@ class ConfigParser : public SchemaReader {
                                         "of site names)"));
     }
     if (const Entry* e = m.Find("account")) {
+      if (sites->all) {
+        return Error(e->key_line,
+                     absl::StrCat(v.path,
+                                  ": the account is sites: {account: ...}'s; "
+                                  "leave account: out"));
+      }
       if (site_id != nullptr) {
         return Error(e->key_line,
                      absl::StrCat(v.path,
@@ -704,7 +733,7 @@ class ConfigParser : public SchemaReader {
       ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(e->value));
     }
     if (const Entry* e = m.Find("rollout")) {
-      if (sites->sites.empty()) {
+      if (sites->sites.empty() && !sites->all) {
         return Error(e->key_line,
                      absl::StrCat(v.path,
                                   ": rollout is for an entry with sites: "
@@ -712,7 +741,7 @@ class ConfigParser : public SchemaReader {
       }
       RETURN_IF_ERROR(ReadRollout(e->value, sites));
     }
-    if (!sites->sites.empty()) {
+    if (!sites->sites.empty() || sites->all) {
       sync->set_fleet(sync->name().empty() ? sync->collection() : sync->name());
     } else if (sync->name().empty()) {
       // "<collection> -> <site>", as before site ids and accounts.
@@ -785,6 +814,16 @@ class ConfigParser : public SchemaReader {
       int name_line = item.line;
       EntrySites sites;
       RETURN_IF_ERROR(ParseSync(item, *config, &entry, &name_line, &sites));
+      if (sites.all) {
+        // Listed from the console once connected (ExpandAllSites()).
+        fleets.emplace(entry.fleet(), Seen{item.path, name_line});
+        entry.set_name(entry.fleet());
+        for (const std::string& first : sites.first) {
+          entry.mutable_all_sites()->add_first(first);
+        }
+        *config->add_syncs() = std::move(entry);
+        continue;
+      }
       if (sites.sites.empty()) {
         RETURN_IF_ERROR(add(entry, item, name_line));
         continue;
@@ -838,6 +877,19 @@ void Rebase(absl::string_view prefix, std::string* path) {
 }
 
 }  // namespace
+
+std::string DefaultSyncName(absl::string_view stem,
+                            const tqs1::v1::SyncConfig& sync,
+                            const tqs1::v1::Config& config) {
+  const std::string console = config.sentinelone_consoles_size() > 1
+                                  ? absl::StrCat(sync.sentinelone(), ":")
+                                  : "";
+  return absl::StrCat(
+      stem, " -> ", console,
+      !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
+      : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
+                                : sync.site());
+}
 
 std::vector<const ThreatQConfig*> ThreatQInstances(const Config& config) {
   std::vector<const ThreatQConfig*> out;

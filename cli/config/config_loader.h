@@ -143,6 +143,16 @@ const tqs1::v1::ThreatQConfig& ThreatQOf(const tqs1::v1::Config& config,
 const tqs1::v1::SentinelOneConfig& SentinelOneOf(
     const tqs1::v1::Config& config, const tqs1::v1::SyncConfig& sync);
 
+// A sync's name when the config gives none: "<stem> -> <site>", the stem
+// being the collection (or, for a target of an entry with several sites,
+// the entry's name when it has one); the site "ACME/HQ" with an account,
+// "site <id>" with an id. In a config of several consoles the site is
+// prefixed with its console's name ("eu:HQ"): sites of one name in two
+// consoles are two syncs.
+std::string DefaultSyncName(absl::string_view stem,
+                            const tqs1::v1::SyncConfig& sync,
+                            const tqs1::v1::Config& config);
+
 // How messages name a sync's site: "\"HQ\"", "\"Default site\" of account
 // \"ACME\"" or "id 1234567890123456789" (with its name when given too).
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync);

@@ -463,6 +463,27 @@ std::vector<ErrorCase> ErrorCases() {
            "    site: hq\n",
        "tqs1.yaml:19: syncs[1]: collection \"C2\" is already synced to site "
        "\"hq\" by syncs[0] (line 16)"},
+      {"every site without all",
+       v + "syncs:\n  - collection: C2\n    sites: {account: ACME}\n",
+       "tqs1.yaml:11: syncs[0].sites: set all: true to use every active "
+       "site of the account (new sites included), or list the sites: sites: "
+       "[HQ, Branch]"},
+      {"every site with all false",
+       v + "syncs:\n  - collection: C2\n"
+           "    sites: {account: ACME, all: false}\n",
+       "tqs1.yaml:11: syncs[0].sites: set all: true to use every active "
+       "site of the account (new sites included), or list the sites: sites: "
+       "[HQ, Branch]"},
+      {"every site and account",
+       v + "syncs:\n  - collection: C2\n    account: ACME\n"
+           "    sites: {account: ACME, all: true}\n",
+       "tqs1.yaml:11: syncs[0]: the account is sites: {account: ...}'s; "
+       "leave account: out"},
+      {"every site excluding one twice",
+       v + "syncs:\n  - collection: C2\n"
+           "    sites: {account: ACME, all: true, exclude: [Lab, lab]}\n",
+       "tqs1.yaml:11: syncs[0].sites.exclude[1]: \"lab\" is listed twice "
+       "(also syncs[0].sites.exclude[0])"},
       {"the name of sites is a sync's",
        v + "syncs:\n  - name: C2 -> HQ\n    collection: A\n    site: HQ\n"
            "  - name: C2 -> HQ\n    collection: C2\n    sites: [Lab]\n",
@@ -653,6 +674,30 @@ TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {
   EXPECT_FALSE(rollout->syncs(0).canary());
   EXPECT_TRUE(rollout->syncs(1).canary());
   EXPECT_FALSE(rollout->syncs(2).canary());
+}
+
+TEST(ParseConfigYamlTest, EverySiteOfAnAccountIsListedOnceConnected) {
+  absl::StatusOr<Config> config = ParseConfigYaml(
+      Vendors() +
+          "syncs:\n"
+          "  - name: Everywhere\n"
+          "    collection: C2\n"
+          "    sites: {account: ACME, all: true, exclude: [Lab]}\n"
+          "    rollout: {first: [Pilot]}\n"
+          "  - collection: C2\n"
+          "    site: Other\n",
+      "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->syncs_size(), 2);
+  // The entry stays one until its console lists the account's sites.
+  const tqs1::v1::SyncConfig& entry = config->syncs(0);
+  EXPECT_EQ(entry.name(), "Everywhere");
+  EXPECT_EQ(entry.fleet(), "Everywhere");
+  EXPECT_EQ(entry.site(), "");
+  EXPECT_EQ(entry.all_sites().account(), "ACME");
+  EXPECT_THAT(entry.all_sites().exclude(), ElementsAre("Lab"));
+  EXPECT_THAT(entry.all_sites().first(), ElementsAre("pilot"));
+  EXPECT_EQ(config->syncs(1).name(), "C2 -> Other");
 }
 
 TEST(ParseConfigYamlTest, NamedConsolesAndInstancesAreChosenBySync) {

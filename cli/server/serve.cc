@@ -86,6 +86,8 @@ absl::StatusOr<ServeSetup> LoadSetup(const cli::CommandLine& cl) {
                                                 setup.logger.get()));
   setup.backends.ipv6_auto =
       cli::Ipv6FromProbes(paths.state_dir, setup.config, setup.logger.get());
+  // The sites of an account as listed now (a reload lists them again).
+  RETURN_IF_ERROR(cli::ExpandAllSites(setup.config, setup.backends));
   setup.lock_file = paths.LockFile();
   setup.last_run_file = paths.LastRunFile();
   setup.ledger_file = paths.LedgerFile();
