@@ -359,6 +359,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   }
   if (call_handler) response = handler_(request);
   entry.response_status = close_connection ? 0 : response.status;
+  entry.response_bytes = close_connection ? 0 : response.body.size();
   {
     absl::MutexLock lock(&mu_);
     log_.push_back(std::move(entry));

@@ -124,6 +124,8 @@ struct LoggedRequest {
   std::string body;
   // The status sent; 0 when the connection was closed without a response.
   int response_status = 0;
+  // The size of the response body sent (0 when none was).
+  size_t response_bytes = 0;
   // The fault applied, if any (FaultKindName), else empty.
   std::string fault;
   // The client's port: equal ports on two requests mean one connection

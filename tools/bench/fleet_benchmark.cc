@@ -1,0 +1,296 @@
+// A fleet against the emulators with injected latency: S sites fed by C
+// collections of N addresses each (site i by collection i mod C, one sync
+// a site), a cold `tqs1 apply --auto-approve` (RunApply) and a re-apply
+// after 0.1% churn of every collection. Records, per vendor, the HTTP
+// calls and bytes (request and response bodies), the ThreatQ pages next to
+// one pass over each distinct collection, SentinelOne's writes next to the
+// sum of W* over the sites, and the wall time next to the lower bound the
+// calls and the latency allow at the configured concurrency (one request
+// in flight per console and per ThreatQ instance: the slowest console's
+// calls x its latency).
+//
+//   fleet_benchmark --sites=50 --collections=5 --addresses=200000
+//     --tq-latency-ms=30 --s1-latency-ms=80
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "base/logger.h"
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/config/secrets.h"
+#include "cli/demo_scenario.h"
+#include "emulators/emulator_server.h"
+#include "emulators/sentinelone_emulator.h"
+#include "emulators/threatq_emulator.h"
+#include "tools/bench/bench_util.h"
+
+namespace tqs1::bench {
+namespace {
+
+constexpr int64_t kPerRule = 5000;
+constexpr int64_t kPageSize = 1000;  // ThreatQ's default page
+
+struct Flags {
+  int sites = 50;
+  int collections = 5;
+  int64_t addresses = 200000;
+  int tq_latency_ms = 30;
+  int s1_latency_ms = 80;
+  double writes_per_second = 1000;
+};
+
+// Collection c's k-th address: 45.0.0.0 + c * 2^20 + k.
+std::string Address(int c, int64_t k) {
+  const uint32_t a =
+      (45u << 24) + (static_cast<uint32_t>(c) << 20) + static_cast<uint32_t>(k);
+  return absl::StrCat(a >> 24, ".", (a >> 16) & 255, ".", (a >> 8) & 255, ".",
+                      a & 255);
+}
+
+std::vector<threatq::Indicator> Indicators(int c,
+                                           const std::vector<int64_t>& ks) {
+  std::vector<threatq::Indicator> out;
+  out.reserve(ks.size());
+  for (int64_t k : ks) out.push_back({Address(c, k), "IP Address", "Active"});
+  return out;
+}
+
+// What one vendor's emulator served since its log was cleared.
+struct Served {
+  int64_t calls = 0;
+  int64_t bytes = 0;
+  int64_t pages = 0;  // ThreatQ: indicator pages
+};
+
+Served Count(const emulator::EmulatorServer& server) {
+  Served s;
+  for (const emulator::LoggedRequest& r : server.Requests()) {
+    ++s.calls;
+    s.bytes += static_cast<int64_t>(r.body.size() + r.response_bytes);
+    s.pages += absl::StrContains(r.path, "/indicators/query");
+  }
+  return s;
+}
+
+int64_t Writes(const sentinelone::SentinelOneEmulator& s1) {
+  int64_t n = 0;
+  for (const sentinelone::WriteEvent& e : s1.Events()) {
+    n += e.kind == "create" || e.kind == "update" || e.kind == "delete";
+  }
+  return n;
+}
+
+// W* of one site (DESIGN.md): rho rules lose an address, F is their room
+// once the removals are out, `added` addresses come.
+int64_t WStar(const std::vector<tqs1::v1::Rule>& rules,
+              const std::set<std::string>& removed, int64_t added) {
+  int64_t rho = 0, room = 0;
+  for (const tqs1::v1::Rule& rule : rules) {
+    int64_t held = 0, lost = 0;
+    for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
+      for (const std::string& v : hosts.values()) {
+        ++held;
+        lost += removed.count(v);
+      }
+    }
+    if (lost == 0) continue;
+    ++rho;
+    room += kPerRule - (held - lost);
+  }
+  const int64_t overflow = std::max<int64_t>(0, added - room);
+  return rho + (overflow + kPerRule - 1) / kPerRule;
+}
+
+struct Step {
+  std::string name;
+  double seconds = 0;
+  Served tq, s1;
+  int64_t writes = 0;
+  int64_t w_star = 0;
+  int64_t expected_pages = 0;
+};
+
+int Run(const Flags& f) {
+  log::StderrLogger logger(log::LogLevel::kWarning);
+  config::Credentials secrets;
+  secrets.threatq_password = "bench-password";
+  secrets.sentinelone_api_token = "bench-token";
+  absl::StatusOr<cli::DemoVendors> vendors = cli::StartDemoEmulators(
+      secrets.threatq_password, secrets.sentinelone_api_token);
+  if (!vendors.ok()) {
+    std::cerr << "fleet_benchmark: " << vendors.status() << "\n";
+    return 1;
+  }
+  threatq::ThreatQEmulator& tq = *vendors->tq;
+  sentinelone::SentinelOneEmulator& s1 = *vendors->s1;
+  std::mt19937_64 rng(20261204);
+  std::vector<std::vector<int64_t>> members(f.collections);
+  std::vector<int> ids(f.collections);
+  for (int c = 0; c < f.collections; ++c) {
+    members[c].resize(static_cast<size_t>(f.addresses));
+    for (int64_t k = 0; k < f.addresses; ++k) members[c][k] = k;
+    std::shuffle(members[c].begin(), members[c].end(), rng);
+    ids[c] = tq.AddCollection(absl::StrCat("Blocklist ", c + 1),
+                              Indicators(c, members[c]));
+  }
+  tqs1::v1::Config config = cli::DemoConfig(tq.base_url(), s1.base_url());
+  config.mutable_sentinelone()->set_writes_per_second(f.writes_per_second);
+  const tqs1::v1::SyncConfig templ = config.syncs(0);
+  config.clear_syncs();
+  std::vector<std::string> site_ids;
+  for (int i = 0; i < f.sites; ++i) {
+    const std::string id = absl::StrFormat("17589526%011d", i + 1);
+    const std::string name = absl::StrFormat("Site %02d", i + 1);
+    s1.AddSite({id, name, cli::kDemoAccountId, "Acme"});
+    site_ids.push_back(id);
+    tqs1::v1::SyncConfig* sync = config.add_syncs();
+    *sync = templ;
+    sync->set_collection(absl::StrCat("Blocklist ", i % f.collections + 1));
+    sync->set_site(name);
+    sync->set_name(absl::StrCat(sync->collection(), " -> ", name));
+  }
+  absl::StatusOr<cli::Backends> backends =
+      cli::Connect(config, secrets, &logger);
+  if (!backends.ok()) {
+    std::cerr << "fleet_benchmark: " << backends.status() << "\n";
+    return 1;
+  }
+  for (auto [server, ms] : {std::make_pair(&tq.server(), f.tq_latency_ms),
+                            std::make_pair(&s1.server(), f.s1_latency_ms)}) {
+    emulator::Fault latency;
+    latency.kind = emulator::FaultKind::kDelay;
+    latency.count = INT_MAX;
+    latency.delay = absl::Milliseconds(ms);
+    server->InjectFault(latency);
+  }
+
+  auto apply = [&](Step& step) -> bool {
+    tq.server().ClearRequests();
+    s1.server().ClearRequests();
+    s1.ClearEvents();
+    std::ostringstream out, err;
+    cli::Io io;
+    io.out = &out;
+    io.err = &err;
+    cli::CommandLine cl;
+    cl.command = "apply";
+    cl.auto_approve = true;
+    const absl::Time start = absl::Now();
+    const int code = cli::RunApply(config, *backends, cli::ApplyCommandFrom(cl),
+                                   io, &logger);
+    step.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    if (code != cli::kExitOk) {
+      std::cerr << "fleet_benchmark: apply exited " << code << ":\n"
+                << err.str() << out.str().substr(0, 2000) << "\n";
+      return false;
+    }
+    step.tq = Count(tq.server());
+    step.s1 = Count(s1.server());
+    step.writes = Writes(s1);
+    return true;
+  };
+
+  std::vector<Step> steps(2);
+  steps[0].name = "cold apply";
+  steps[0].w_star = f.sites * ((f.addresses + kPerRule - 1) / kPerRule);
+  steps[0].expected_pages =
+      f.collections * ((f.addresses + kPageSize - 1) / kPageSize);
+  if (!apply(steps[0])) return 1;
+
+  // 0.1% churn of every collection: that many leave, as many come.
+  const int64_t churn = std::max<int64_t>(1, f.addresses / 1000);
+  steps[1].name = "0.1% churn re-apply";
+  std::vector<std::set<std::string>> removed(f.collections);
+  for (int c = 0; c < f.collections; ++c) {
+    for (int64_t j = 0; j < churn; ++j) {
+      removed[c].insert(Address(c, members[c][j]));
+      members[c][j] = f.addresses + j;
+    }
+    tq.SetIndicators(ids[c], Indicators(c, members[c]));
+  }
+  for (int i = 0; i < f.sites; ++i) {
+    steps[1].w_star += WStar(s1.Rules(tqs1::v1::RULE_SCOPE_SITE, site_ids[i]),
+                             removed[i % f.collections], churn);
+  }
+  steps[1].expected_pages = steps[0].expected_pages;
+  if (!apply(steps[1])) return 1;
+
+  std::cout << absl::StrFormat(
+      "%d sites fed by %d collections of %s addresses (site i by collection "
+      "i mod %d), latency injected per request: ThreatQ %d ms, SentinelOne "
+      "%d ms; one request in flight per vendor (syncs run one after "
+      "another); writes paced at %g a second.\n\n",
+      f.sites, f.collections, bench::Count(f.addresses), f.collections,
+      f.tq_latency_ms, f.s1_latency_ms, f.writes_per_second);
+  std::cout << "| step | ThreatQ calls | ThreatQ pages (one pass each) | "
+               "ThreatQ bytes | SentinelOne calls | SentinelOne bytes | "
+               "writes | sum of W* | wall time | bound: S1 calls x latency | "
+               "wall / bound | S1 + ThreatQ calls x latency |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const Step& s : steps) {
+    const double bound = s.s1.calls * f.s1_latency_ms / 1000.0;
+    const double serial = bound + s.tq.calls * f.tq_latency_ms / 1000.0;
+    std::cout << absl::StrFormat(
+        "| %s | %s | %s (%s) | %s | %s | %s | %s | %s | %.1f s | %.1f s | "
+        "%.2f | %.1f s |\n",
+        s.name, bench::Count(s.tq.calls), bench::Count(s.tq.pages),
+        bench::Count(s.expected_pages), Bytes(s.tq.bytes),
+        bench::Count(s.s1.calls), Bytes(s.s1.bytes), bench::Count(s.writes),
+        bench::Count(s.w_star), s.seconds, bound, s.seconds / bound, serial);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tqs1::bench
+
+int main(int argc, char** argv) {
+  tqs1::bench::Flags f;
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    bool ok = true;
+    if (absl::ConsumePrefix(&arg, "--sites=")) {
+      ok = absl::SimpleAtoi(arg, &f.sites) && f.sites > 0 && f.sites <= 1000;
+    } else if (absl::ConsumePrefix(&arg, "--collections=")) {
+      ok = absl::SimpleAtoi(arg, &f.collections) && f.collections > 0 &&
+           f.collections <= 16;
+    } else if (absl::ConsumePrefix(&arg, "--tq-latency-ms=")) {
+      ok = absl::SimpleAtoi(arg, &f.tq_latency_ms) && f.tq_latency_ms >= 0;
+    } else if (absl::ConsumePrefix(&arg, "--s1-latency-ms=")) {
+      ok = absl::SimpleAtoi(arg, &f.s1_latency_ms) && f.s1_latency_ms > 0;
+    } else if (absl::ConsumePrefix(&arg, "--writes-per-second=")) {
+      ok = absl::SimpleAtod(arg, &f.writes_per_second) &&
+           f.writes_per_second > 0;
+    } else {
+      rest.push_back(argv[i]);
+    }
+    if (!ok) {
+      std::cerr << "fleet_benchmark: bad flag " << argv[i]
+                << " (--sites=1..1000, --collections=1..16, "
+                   "--tq-latency-ms=N, --s1-latency-ms=N>0, "
+                   "--writes-per-second=X>0, --addresses=N)\n";
+      return 2;
+    }
+  }
+  const std::optional<int64_t> n =
+      tqs1::bench::AddressesFlag(static_cast<int>(rest.size()), rest.data(),
+                                 "fleet_benchmark", 1, 1000000);
+  if (!n.has_value()) return 2;
+  f.addresses = *n;
+  return tqs1::bench::Run(f);
+}
