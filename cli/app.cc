@@ -261,6 +261,16 @@ sentinelone::FirewallRules& Backends::RulesFor(const SyncConfig& sync) const {
   return rules != nullptr ? *rules : *kNotConnected;
 }
 
+std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>>
+Backends::ConsoleClients() const {
+  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>> out;
+  if (sentinelone_client != nullptr) out.emplace_back("", sentinelone_client);
+  for (const auto& [name, console] : named_consoles) {
+    if (console.client != nullptr) out.emplace_back(name, console.client);
+  }
+  return out;
+}
+
 absl::StatusOr<Backends> Connect(const Config& config,
                                  const config::Credentials& secrets,
                                  log::Logger* logger) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -149,6 +150,10 @@ struct Backends {
   // SourceFor(); when it is not connected, rules whose every call fails
   // with kFailedPrecondition.
   sentinelone::FirewallRules& RulesFor(const tqs1::v1::SyncConfig& sync) const;
+  // Every console's real client, by name ("" for the unnamed one); fakes
+  // are left out.
+  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>>
+  ConsoleClients() const;
 };
 
 // The never-block entries of the config itself (its `never_block` list),

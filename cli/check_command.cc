@@ -54,14 +54,7 @@ sync::Ipv6AutoResolver Ipv6FromProbes(std::string state_dir,
 
 void WarnIfTokenExpiresSoon(Backends& backends, const Io& io,
                             log::Logger* logger, absl::Time now) {
-  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>> clients;
-  if (backends.sentinelone_client != nullptr) {
-    clients.emplace_back("", backends.sentinelone_client);
-  }
-  for (const auto& [name, console] : backends.named_consoles) {
-    if (console.client != nullptr) clients.emplace_back(name, console.client);
-  }
-  for (const auto& [name, client] : clients) {
+  for (const auto& [name, client] : backends.ConsoleClients()) {
     const std::string of =
         name.empty() ? "" : absl::StrCat(" of console \"", name, "\"");
     absl::StatusOr<sentinelone::ApiTokenDetails> token = client->TokenDetails();

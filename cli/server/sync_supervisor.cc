@@ -521,13 +521,8 @@ std::optional<absl::Time> SyncSupervisor::token_expiry() const {
 
 void SyncSupervisor::CheckToken(absl::Duration every) {
   // Every console's token; the metric is the one that expires first.
-  std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>> clients;
-  if (backends_->sentinelone_client != nullptr) {
-    clients.emplace_back("", backends_->sentinelone_client);
-  }
-  for (const auto& [name, console] : backends_->named_consoles) {
-    if (console.client != nullptr) clients.emplace_back(name, console.client);
-  }
+  const std::vector<std::pair<std::string, sentinelone::SentinelOneClient*>>
+      clients = backends_->ConsoleClients();
   if (clients.empty()) return;
   std::vector<
       std::pair<std::string, absl::StatusOr<sentinelone::ApiTokenDetails>>>
