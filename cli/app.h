@@ -35,6 +35,7 @@
 #include "providers/threatq/indicator_source.h"
 #include "reconciler/render.h"
 #include "sync/apply_journal.h"
+#include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
 namespace tqs1::threatq {
@@ -146,6 +147,10 @@ struct Backends {
   // The instance `sync` reads from: the named one it names
   // (SyncConfig.threatq), else the unnamed one; null when not connected.
   threatq::IndicatorSource* SourceFor(const tqs1::v1::SyncConfig& sync) const;
+  // SourceFor() as SharedReads takes it; valid while this object is.
+  sync::SharedReads::SourceOf SourceOf() const {
+    return [this](const tqs1::v1::SyncConfig& s) { return SourceFor(s); };
+  }
   // The console `sync`'s site is in (SyncConfig.sentinelone), like
   // SourceFor(); when it is not connected, rules whose every call fails
   // with kFailedPrecondition.

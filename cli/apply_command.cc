@@ -239,9 +239,7 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
   tqs1::v1::SyncRun scratch;
   sync::Rollout rollout(syncs);
   // One read per collection: several syncs of one collection share it.
-  sync::SharedReads reads(
-      [&backends](const SyncConfig& s) { return backends.SourceFor(s); },
-      rollout.readers());
+  sync::SharedReads reads(backends.SourceOf(), rollout.readers());
   for (const SyncConfig* sync : rollout.order()) {
     auto given = plans.find(sync);
     const Plan* plan = given == plans.end() ? nullptr : given->second;

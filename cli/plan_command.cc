@@ -81,9 +81,7 @@ int RunPlan(const Config& config, Backends& backends,
   std::optional<sync::RecordedSetSource> recorded;
   if (restore.has_value()) recorded.emplace(restore->set);
   // One read per collection: several syncs of one collection share it.
-  sync::SharedReads reads(
-      [&backends](const SyncConfig& s) { return backends.SourceFor(s); },
-      *syncs);
+  sync::SharedReads reads(backends.SourceOf(), *syncs);
   WarnIfTokenExpiresSoon(backends, io, logger, absl::Now());
   int exit_code = kExitOk;
   bool any_blocked = false;

@@ -299,13 +299,7 @@ int RunWhy(const tqs1::v1::Config& config, Backends* backends,
   ordered_json answers = ordered_json::array();
   // Live: one read per collection, as plan and apply read.
   std::optional<sync::SharedReads> reads;
-  if (backends != nullptr) {
-    reads.emplace(
-        [backends](const tqs1::v1::SyncConfig& s) {
-          return backends->SourceFor(s);
-        },
-        *syncs);
-  }
+  if (backends != nullptr) reads.emplace(backends->SourceOf(), *syncs);
   for (const tqs1::v1::SyncConfig* sync : *syncs) {
     absl::StatusOr<WhyFacts> facts =
         backends != nullptr
