@@ -87,6 +87,11 @@ int CheckConfigOnly(const tqs1::v1::Config& config,
   std::vector<std::string> names;
   for (const tqs1::v1::SyncConfig& sync : config.syncs()) {
     names.push_back(absl::StrCat("\"", sync.name(), "\""));
+    // Listed from the console when it is connected.
+    if (sync.has_all_sites()) {
+      absl::StrAppend(&names.back(), ": every active site of account \"",
+                      sync.all_sites().account(), "\"");
+    }
   }
   *io.out << "Config " << paths.config_file << " is valid: " << names.size()
           << (names.size() == 1 ? " sync (" : " syncs (")

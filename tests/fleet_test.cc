@@ -239,6 +239,14 @@ TEST_F(FleetTest, EveryActiveSiteOfAnAccountIsASyncOfItsOwn) {
                             "    sites: {account: Acme, all: true, "
                             "exclude: [lab]}\n";
   const std::string dir = WriteConfig("account", entry);
+  // Without a console, the entry is what it says.
+  RunResult valid = Run({"check", "--config-only", "-c", dir, "--state-dir",
+                         MakeDir("account-state")});
+  EXPECT_EQ(valid.exit_code, 0) << valid;
+  EXPECT_TRUE(Contains(valid.out,
+                       "is valid: 1 sync (\"Known C2 IPs\": every active "
+                       "site of account \"Acme\")"))
+      << valid;
   RunResult applied = Run({"apply", "--auto-approve", "-c", dir});
   ASSERT_EQ(applied.exit_code, 0) << applied;
   EXPECT_TRUE(Contains(applied.out, "Sync \"Known C2 IPs -> Acme/Branch\""))

@@ -192,6 +192,7 @@ int Run(const Flags& f) {
     cli::CommandLine cl;
     cl.command = "apply";
     cl.auto_approve = true;
+    std::cerr << "fleet_benchmark: " << step.name << "...\n";
     const absl::Time start = absl::Now();
     const int code = cli::RunApply(config, *backends, cli::ApplyCommandFrom(cl),
                                    io, &logger);
