@@ -26,6 +26,7 @@ threatq::IndicatorSource& SharedReads::For(const tqs1::v1::SyncConfig& sync) {
 
 SharedReads::Instance& SharedReads::InstanceOf(
     const tqs1::v1::SyncConfig& sync) {
+  absl::MutexLock lock(&mu_);
   std::unique_ptr<Instance>& instance = instances_[sync.threatq()];
   if (instance == nullptr) {
     instance = std::make_unique<Instance>(source_of_(sync), sync.threatq());
@@ -40,6 +41,7 @@ void SharedReads::Instance::Expect(const tqs1::v1::SyncConfig& sync) {
   if (std::find(s.syncs.begin(), s.syncs.end(), sync.name()) == s.syncs.end()) {
     s.syncs.push_back(sync.name());
   }
+  absl::MutexLock lock(&s.mu);
   ++s.left;
 }
 
@@ -55,8 +57,10 @@ absl::StatusOr<threatq::CollectionRead> SharedReads::Instance::ReadOnce(
 absl::StatusOr<threatq::CollectionRead> SharedReads::Instance::ReadCollection(
     absl::string_view collection) {
   auto it = shared_.find(collection);
-  if (it == shared_.end() || it->second.left <= 0) return ReadOnce(collection);
+  if (it == shared_.end()) return ReadOnce(collection);
   Shared& s = it->second;
+  absl::MutexLock lock(&s.mu);
+  if (s.left <= 0) return ReadOnce(collection);
   if (!s.read) {
     s.read = true;
     s.result = ReadOnce(collection);

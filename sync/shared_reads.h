@@ -19,7 +19,10 @@
 // read's report names every sync of the run that uses it
 // (SourceReport.shared_by), so that the plan and the log say so.
 //
-// Thread-compatible, like the source it wraps.
+// Thread-safe when the sources are: the syncs of a parallel run read
+// through one SharedReads. A sync asking for a collection another sync is
+// reading waits for that read and shares it; reads of different
+// collections go on at once.
 #ifndef TQS1_SYNC_SHARED_READS_H_
 #define TQS1_SYNC_SHARED_READS_H_
 
@@ -32,6 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "proto/config.pb.h"
 #include "providers/threatq/indicator_source.h"
 
@@ -73,11 +77,13 @@ class SharedReads {
         absl::string_view collection) override;
 
    private:
+    // Made by Expect() before any read; the map never changes after.
     struct Shared {
-      std::vector<std::string> syncs;  // the syncs of the run that use it
-      int left = 0;                    // ReadCollection() calls still to come
-      bool read = false;
-      absl::StatusOr<threatq::CollectionRead> result;
+      std::vector<std::string> syncs;    // the syncs of the run that use it
+      absl::Mutex mu;                    // held while the collection is read
+      int left ABSL_GUARDED_BY(mu) = 0;  // ReadCollection() calls to come
+      bool read ABSL_GUARDED_BY(mu) = false;
+      absl::StatusOr<threatq::CollectionRead> result ABSL_GUARDED_BY(mu);
     };
     absl::StatusOr<threatq::CollectionRead> ReadOnce(
         absl::string_view collection);
@@ -90,7 +96,11 @@ class SharedReads {
   Instance& InstanceOf(const tqs1::v1::SyncConfig& sync);
 
   SourceOf source_of_;
-  std::map<std::string, std::unique_ptr<Instance>> instances_;  // by name
+  absl::Mutex mu_;
+  // By name; every instance a sync given to the constructor uses is made
+  // by it.
+  std::map<std::string, std::unique_ptr<Instance>> instances_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tqs1::sync

@@ -323,6 +323,7 @@ absl::StatusOr<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(
 }
 
 absl::StatusOr<int64_t> SqliteLedger::BeginApply(const ApplyRecord& a) {
+  absl::MutexLock lock(&mu_);
   int64_t id = 0;
   RETURN_IF_ERROR(InTransaction("recording the start of an apply", [&]() {
     Statement ended(*this,
@@ -426,11 +427,13 @@ absl::Status SqliteLedger::FillSpans() {
 }
 
 absl::Status SqliteLedger::RecordWrite(int64_t apply_id, const WriteRecord& w) {
+  absl::MutexLock lock(&mu_);
   return InTransaction("recording a write",
                        [&]() { return InsertWrite(apply_id, w); });
 }
 
 absl::Status SqliteLedger::FinishApply(const ApplyRecord& a) {
+  absl::MutexLock lock(&mu_);
   Statement update(
       *this,
       "UPDATE applies SET finished_ms = ?2, outcome = ?3, created = ?4, "
@@ -489,6 +492,7 @@ ApplyRecord ApplyFromRow(const Row& r) {
 
 absl::StatusOr<std::vector<ApplyRecord>> SqliteLedger::ListApplies(
     const ApplyFilter& filter) {
+  absl::MutexLock lock(&mu_);
   const std::string sql = absl::StrCat(
       "SELECT ", kApplyColumns,
       " FROM applies WHERE (?1 = '' OR sync = ?1) AND started_ms >= ?2 "
@@ -512,6 +516,7 @@ absl::StatusOr<std::vector<ApplyRecord>> SqliteLedger::ListApplies(
 }
 
 absl::StatusOr<ApplyRecord> SqliteLedger::GetApply(int64_t id) {
+  absl::MutexLock lock(&mu_);
   const std::string sql =
       absl::StrCat("SELECT ", kApplyColumns, " FROM applies WHERE id = ?1");
   Statement s(*this, sql.c_str(), "reading an apply");
@@ -524,6 +529,7 @@ absl::StatusOr<ApplyRecord> SqliteLedger::GetApply(int64_t id) {
 }
 
 absl::StatusOr<std::vector<WriteRecord>> SqliteLedger::WritesOf(int64_t id) {
+  absl::MutexLock lock(&mu_);
   Statement s(*this,
               "SELECT seq, kind, action, rule_id, rule_name, added, removed, "
               "added_keys, removed_keys, sources FROM writes WHERE apply_id = "
@@ -591,6 +597,7 @@ absl::StatusOr<SqliteLedger::Replayed> SqliteLedger::Replay(
 
 absl::StatusOr<std::map<std::string, HeldRule>> SqliteLedger::HeldBy(
     absl::string_view sync, absl::string_view site_id, int64_t up_to) {
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Replayed replayed, Replay(sync, site_id, up_to, false));
   std::map<std::string, HeldRule> out;
   for (auto& [id, rule] : replayed.rules) {
@@ -606,6 +613,7 @@ absl::StatusOr<std::map<std::string, HeldRule>> SqliteLedger::HeldBy(
 
 absl::StatusOr<std::vector<EntryHit>> SqliteLedger::FindEntries(
     const EntryKey& query, absl::string_view sync) {
+  absl::MutexLock lock(&mu_);
   // Only the writes whose span overlaps the query: their keys are read
   // and scanned, the others' never leave the disk.
   Statement s(*this,
@@ -690,6 +698,7 @@ absl::StatusOr<std::vector<EntryHit>> SqliteLedger::FindEntries(
 }
 
 absl::StatusOr<int> SqliteLedger::Prune(absl::Time cutoff) {
+  absl::MutexLock lock(&mu_);
   // The (sync, site) pairs with applies before the cutoff, and each sync's
   // newest apply (never touched).
   Statement groups(*this,

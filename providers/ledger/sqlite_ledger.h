@@ -34,7 +34,8 @@
 // it locked past the busy timeout, kFailedPrecondition for a newer schema,
 // kNotFound for a missing file opened read-only.
 //
-// Thread-compatible: one object per thread (each opens its own connection).
+// Thread-safe: calls from several threads take turns on the one connection
+// (the syncs of a parallel apply record into one ledger).
 #ifndef TQS1_PROVIDERS_LEDGER_SQLITE_LEDGER_H_
 #define TQS1_PROVIDERS_LEDGER_SQLITE_LEDGER_H_
 
@@ -47,6 +48,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "providers/ledger/ledger.h"
 
@@ -114,6 +116,9 @@ class SqliteLedger final : public Ledger {
                                   bool with_sources);
 
   const std::string path_;
+  // One connection; each public method holds mu_ for its statements and
+  // transaction, so the syncs of a parallel apply take turns on it.
+  absl::Mutex mu_;
   sqlite3* db_;
   const absl::Duration busy_timeout_;
 };

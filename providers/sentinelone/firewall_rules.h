@@ -49,7 +49,9 @@ struct SiteSelector {
 //   kPermissionDenied    the token's role may not do this.
 //   kUnavailable         the console is unreachable or failing; retry later.
 //   kDataLoss            a response could not be parsed.
-// Thread-compatible (not safe for concurrent calls on one object).
+// Thread-compatible (not safe for concurrent calls on one object) unless an
+// implementation says more: a parallel run shares one object between
+// threads, so only a thread-safe one (SentinelOneClient) may serve it.
 class FirewallRules {
  public:
   virtual ~FirewallRules() = default;

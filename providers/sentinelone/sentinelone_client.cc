@@ -437,6 +437,7 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindSite(
     return NoSuchSite(site);
   }
   ASSIGN_OR_RETURN(std::string id, std::move(picked));
+  absl::MutexLock lock(&mu_);
   for (const SiteSummary& s : candidates) {
     if (s.id == id) site_names_[id] = s.name;
   }
@@ -466,8 +467,12 @@ SentinelOneClient::ReadFirewallConfiguration(absl::string_view site_id) {
         return answer.status();
     }
   }
-  if (!config.known() &&
-      firewall_unknown_logged_.insert(std::string(site_id)).second) {
+  bool first_time = false;
+  if (!config.known()) {
+    absl::MutexLock lock(&mu_);
+    first_time = firewall_unknown_logged_.insert(std::string(site_id)).second;
+  }
+  if (first_time) {
     Log(log::LogLevel::kWarning,
         absl::StrCat("the Firewall Control configuration of site ", site_id,
                      " is unknown (SentinelOne ", kEndpoint, ": ",
@@ -507,8 +512,11 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   }
   ObservedState observed;
   observed.set_site_id(std::string(site_id));
-  auto name = site_names_.find(std::string(site_id));
-  if (name != site_names_.end()) observed.set_site_name(name->second);
+  {
+    absl::MutexLock lock(&mu_);
+    auto name = site_names_.find(std::string(site_id));
+    if (name != site_names_.end()) observed.set_site_name(name->second);
+  }
   std::set<std::string> ids;
   // UNCERTAIN (spec §3.2): whether siteIds=X also returns inherited rules.
   // We do not send scopes=site: the contract is to return every rule the

@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/logger.h"
 #include "nlohmann/json.hpp"
@@ -134,7 +135,8 @@ struct ConsoleUser {
   std::string lowest_role;
 };
 
-// Thread-compatible, like FirewallRules.
+// Thread-safe when its transport is (the syncs of a parallel run that use
+// one console share its client).
 class SentinelOneClient : public FirewallRules {
  public:
   // kInvalidArgument when the options are unusable (no URL, no token, page
@@ -251,10 +253,11 @@ class SentinelOneClient : public FirewallRules {
   const SentinelOneClientOptions options_;
   const std::string api_base_;
   http::HttpTransport* const transport_;
+  mutable absl::Mutex mu_;
   // Names of sites found by FindSite, for ObservedState.site_name.
-  std::map<std::string, std::string> site_names_;
+  std::map<std::string, std::string> site_names_ ABSL_GUARDED_BY(mu_);
   // Sites whose unknown firewall configuration was logged already.
-  std::set<std::string> firewall_unknown_logged_;
+  std::set<std::string> firewall_unknown_logged_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tqs1::sentinelone

@@ -70,7 +70,8 @@ class IndicatorSource {
   //   kPermissionDenied    the user may not read it.
   //   kUnavailable         ThreatQ unreachable or failing; retry later.
   //   kDataLoss            a response could not be parsed.
-  // Thread-compatible (not safe for concurrent calls on one object).
+  // Thread-compatible (not safe for concurrent calls on one object) unless
+  // an implementation says more (ThreatQClient is thread-safe).
   virtual absl::StatusOr<CollectionRead> ReadCollection(
       absl::string_view collection) = 0;
 };

@@ -150,6 +150,8 @@ struct QueryProbe {
   std::map<std::string, int> by_status;
 };
 
+// Thread-safe when its transport is (the syncs of a parallel run that use
+// one instance share its client).
 class ThreatQClient : public IndicatorSource {
  public:
   // `transport` is not owned and must outlive the client. kInvalidArgument
