@@ -240,7 +240,7 @@ class Dialog {
 // pacing), with the system's certificate store.
 absl::StatusOr<std::unique_ptr<http::HttpTransport>> NewTransport() {
   return MakeTransport(tqs1::v1::TlsConfig(), /*writes_per_second=*/0,
-                       /*logger=*/nullptr);
+                       /*max_in_flight=*/0, /*logger=*/nullptr);
 }
 
 }  // namespace

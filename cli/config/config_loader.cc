@@ -82,7 +82,8 @@ constexpr EnumValue kRefuseCategories[] = {
 };
 
 constexpr absl::string_view kTopKeys[] = {
-    "threatq", "sentinelone", "never_block", "refuse", "history", "syncs"};
+    "threatq", "sentinelone", "never_block", "refuse",
+    "history", "parallelism", "syncs"};
 constexpr absl::string_view kHistoryKeys[] = {"keep_days"};
 constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "client_id",
@@ -95,14 +96,16 @@ constexpr absl::string_view kThreatQKeys[] = {"url",
                                               "insecure_skip_verify",
                                               "block_statuses",
                                               "never_block_statuses",
-                                              "page_size"};
+                                              "page_size",
+                                              "max_in_flight"};
 constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "api_token_env",
                                                   "api_token_file",
                                                   "ca_file",
                                                   "insecure_skip_verify",
                                                   "rule_page_size",
-                                                  "writes_per_second"};
+                                                  "writes_per_second",
+                                                  "max_in_flight"};
 constexpr absl::string_view kSyncKeys[] = {
     "name",   "collection", "site",    "site_id",    "account",
     "sites",  "rollout",    "ipv6",    "rule",       "never_block",
@@ -214,6 +217,11 @@ class ConfigParser : public SchemaReader {
         ASSIGN_OR_RETURN(const uint64_t n, ReadUint(k->value, 1, 36500));
         config.mutable_history()->set_keep_days(static_cast<uint32_t>(n));
       }
+    }
+    if (const Entry* e = top.Find("parallelism")) {
+      ASSIGN_OR_RETURN(const uint64_t n,
+                       ReadUint(e->value, 1, kMaxParallelism));
+      config.set_parallelism(static_cast<uint32_t>(n));
     }
     ASSIGN_OR_RETURN(const Entry* syncs, Require(top, "syncs"));
     RETURN_IF_ERROR(ParseSyncs(syncs->value, &config));
@@ -463,6 +471,10 @@ class ConfigParser : public SchemaReader {
       ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, 100000));
       tq->set_page_size(static_cast<uint32_t>(n));
     }
+    if (const Entry* e = m.Find("max_in_flight")) {
+      ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, kMaxInFlight));
+      tq->set_max_in_flight(static_cast<uint32_t>(n));
+    }
     return absl::OkStatus();
   }
 
@@ -485,6 +497,10 @@ class ConfigParser : public SchemaReader {
     if (const Entry* e = m.Find("writes_per_second")) {
       ASSIGN_OR_RETURN(const double n, ReadNumber(e->value, 1000));
       s1->set_writes_per_second(n);
+    }
+    if (const Entry* e = m.Find("max_in_flight")) {
+      ASSIGN_OR_RETURN(const uint64_t n, ReadUint(e->value, 1, kMaxInFlight));
+      s1->set_max_in_flight(static_cast<uint32_t>(n));
     }
     return absl::OkStatus();
   }
@@ -889,6 +905,22 @@ std::string DefaultSyncName(absl::string_view stem,
       !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
       : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
                                 : sync.site());
+}
+
+int Parallelism(const Config& config) {
+  return config.parallelism() > 0 ? static_cast<int>(config.parallelism())
+                                  : kDefaultParallelism;
+}
+
+int MaxInFlight(const SentinelOneConfig& console) {
+  return console.max_in_flight() > 0 ? static_cast<int>(console.max_in_flight())
+                                     : kDefaultConsoleInFlight;
+}
+
+int MaxInFlight(const ThreatQConfig& instance) {
+  return instance.max_in_flight() > 0
+             ? static_cast<int>(instance.max_in_flight())
+             : kDefaultThreatQInFlight;
 }
 
 std::vector<const ThreatQConfig*> ThreatQInstances(const Config& config) {

@@ -22,6 +22,7 @@
 //     block_statuses: [Active]         # the statuses blocked (never
 //                                        # Whitelisted); others are skipped
 //     page_size: 1000
+//     max_in_flight: 2                   # requests at once, 1-32
 //   sentinelone:
 //     url: https://usea1.sentinelone.net # required
 //     api_token_env: TQS1_S1_TOKEN       # or api_token_file (required)
@@ -29,6 +30,7 @@
 //     insecure_skip_verify: false
 //     rule_page_size: 200                # rules per listing page, 1-1000
 //     writes_per_second: 2               # writes started a second, at most
+//     max_in_flight: 4                   # requests at once, 1-32
 //   # Several consoles (or ThreatQ instances): a map of names, each value
 //   # one console's keys as above; each sync then says which it uses
 //   # (`sentinelone: eu`), unless there is only one.
@@ -36,6 +38,7 @@
 //   never_block: [192.0.2.10, 10.0.0.0/8]
 //   refuse: [private, cgnat]             # also documentation, unique_local,
 //                                        # short_prefix (see below)
+//   parallelism: 4                       # syncs run at once, 1-64
 //   syncs:                               # required, at least one
 //     - name: c2-hq                      # default "<collection> -> <site>"
 //       collection: "Known C2 IPs"       # required
@@ -81,6 +84,18 @@
 #include "proto/config.pb.h"
 
 namespace tqs1::config {
+
+// The ranges of `parallelism` and `max_in_flight`, and their defaults.
+inline constexpr int kMaxParallelism = 64;
+inline constexpr int kMaxInFlight = 32;
+inline constexpr int kDefaultParallelism = 4;
+inline constexpr int kDefaultConsoleInFlight = 4;
+inline constexpr int kDefaultThreatQInFlight = 2;
+
+// The settings above, their defaults applied.
+int Parallelism(const tqs1::v1::Config& config);
+int MaxInFlight(const tqs1::v1::SentinelOneConfig& console);
+int MaxInFlight(const tqs1::v1::ThreatQConfig& instance);
 
 // Parses and validates the YAML text of a config. `source_name` starts every
 // error message (usually the file's path).

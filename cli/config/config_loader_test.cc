@@ -97,13 +97,16 @@ threatq:
   insecure_skip_verify: TRUE
   block_statuses: [Active, Review]
   page_size: 500
+  max_in_flight: 1
 sentinelone:
   url: "http://[::1]:9000"
   api_token_file: s1.token
   insecure_skip_verify: false
   rule_page_size: 100
   writes_per_second: 0.5
+  max_in_flight: 32
 never_block: [192.0.2.10, "2001:DB8::/32"]
+parallelism: 64
 syncs:
   - name: c2-hq
     collection: Known C2 IPs
@@ -140,14 +143,17 @@ syncs:
       tls { ca_file: "tq.pem" insecure_skip_verify: true }
       block_statuses: [ "Active", "Review" ]
       page_size: 500
+      max_in_flight: 1
     }
     sentinelone {
       url: "http://[::1]:9000"
       api_token { file: "s1.token" }
       rule_page_size: 100
       writes_per_second: 0.5
+      max_in_flight: 32
     }
     never_block: [ "192.0.2.10", "2001:db8::/32" ]
+    parallelism: 64
     syncs {
       name: "c2-hq"
       collection: "Known C2 IPs"
@@ -421,8 +427,7 @@ std::vector<ErrorCase> ErrorCases() {
            "    sentinelone: ap\n",
        "tqs1.yaml:18: syncs[0].sentinelone: unknown console \"ap\"; the "
        "config's consoles are \"eu\", \"us\""},
-      {"no console of several",
-       std::string(kThreatQ) + kTwoConsoles + kOneSync,
+      {"no console of several", std::string(kThreatQ) + kTwoConsoles + kOneSync,
        "tqs1.yaml:16: syncs[0]: missing required key \"sentinelone\": the "
        "config has several consoles (\"eu\", \"us\")"},
       {"a console of an unnamed one",
@@ -585,6 +590,18 @@ std::vector<ErrorCase> ErrorCases() {
                     kOneSync),
        "tqs1.yaml:9: sentinelone.writes_per_second: expected a number "
        "greater than 0 and at most 1000, got \"0\""},
+      {"too many console requests at once",
+       absl::StrCat(kThreatQ, kSentinelOne, "  max_in_flight: 33\n", kOneSync),
+       "tqs1.yaml:9: sentinelone.max_in_flight: expected a whole number "
+       "from 1 to 32, got \"33\""},
+      {"no ThreatQ requests at once",
+       absl::StrCat(kThreatQ, "  max_in_flight: 0\n", kSentinelOne, kOneSync),
+       "tqs1.yaml:6: threatq.max_in_flight: expected a whole number from 1 "
+       "to 32, got \"0\""},
+      {"no syncs at once",
+       absl::StrCat(Vendors(), "parallelism: 0\n", kOneSync),
+       "tqs1.yaml:9: parallelism: expected a whole number from 1 to 64, got "
+       "\"0\""},
       {"unknown ipv6 mode",
        absl::StrCat(Vendors(), kOneSync, "    ipv6: maybe\n"),
        "tqs1.yaml:12: syncs[0].ipv6: unknown value \"maybe\"; expected one "
@@ -626,6 +643,19 @@ TEST(ParseConfigYamlTest, RefuseListsAreMergedIntoEverySync) {
   EXPECT_THAT(config->syncs(1).refuse(),
               ElementsAre(tqs1::v1::INPUT_CATEGORY_PRIVATE,
                           tqs1::v1::INPUT_CATEGORY_SHORT_PREFIX));
+}
+
+TEST(ParseConfigYamlTest, ConcurrencyDefaultsWhenUnset) {
+  absl::StatusOr<Config> config =
+      ParseConfigYaml(absl::StrCat(Vendors(), kOneSync), "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(Parallelism(*config), kDefaultParallelism);
+  EXPECT_EQ(MaxInFlight(config->sentinelone()), kDefaultConsoleInFlight);
+  EXPECT_EQ(MaxInFlight(config->threatq()), kDefaultThreatQInFlight);
+  config->set_parallelism(1);
+  config->mutable_sentinelone()->set_max_in_flight(9);
+  EXPECT_EQ(Parallelism(*config), 1);
+  EXPECT_EQ(MaxInFlight(config->sentinelone()), 9);
 }
 
 TEST(ParseConfigYamlTest, Errors) {
@@ -719,8 +749,7 @@ TEST(ParseConfigYamlTest, NamedConsolesAndInstancesAreChosenBySync) {
   EXPECT_EQ(config->threatq_instances(0).name(), "emea");
   EXPECT_EQ(config->threatq_instances(0).password().env(), "TQ_EMEA_PASSWORD");
   EXPECT_EQ(config->threatq_instances(1).name(), "us");
-  EXPECT_EQ(config->threatq_instances(1).client_secret().env(),
-            "TQ_US_SECRET");
+  EXPECT_EQ(config->threatq_instances(1).client_secret().env(), "TQ_US_SECRET");
   ASSERT_EQ(config->sentinelone_consoles_size(), 2);
   EXPECT_EQ(config->sentinelone_consoles(0).name(), "eu");
   EXPECT_EQ(config->sentinelone_consoles(0).writes_per_second(), 4);
@@ -742,12 +771,12 @@ TEST(ParseConfigYamlTest, NamedConsolesAndInstancesAreChosenBySync) {
 
   // One named console is every sync's without saying so; the names stay
   // "<collection> -> <site>".
-  absl::StatusOr<Config> one = ParseConfigYaml(
-      std::string(kThreatQ) +
-          "sentinelone:\n  eu: {url: https://eu.example.net, "
-          "api_token_env: T}\n" +
-          kOneSync,
-      "tqs1.yaml");
+  absl::StatusOr<Config> one =
+      ParseConfigYaml(std::string(kThreatQ) +
+                          "sentinelone:\n  eu: {url: https://eu.example.net, "
+                          "api_token_env: T}\n" +
+                          kOneSync,
+                      "tqs1.yaml");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->syncs(0).sentinelone(), "eu");
   EXPECT_EQ(one->syncs(0).name(), "C2 -> HQ");
