@@ -19,6 +19,7 @@
 #include "cli/config/secrets.h"
 #include "cli/logging.h"
 #include "cli/version.h"
+#include "providers/http/bounded_transport.h"
 #include "providers/http/curl_transport.h"
 #include "providers/http/paced_transport.h"
 #include "providers/http/retrying_transport.h"
@@ -100,24 +101,27 @@ std::vector<std::string> FlagsAPlanFileFixes(const CommandLine& cl) {
 
 }  // namespace
 
-// libcurl, then (when `writes_per_second` > 0) write pacing, then retries:
-// a retried write waits its turn like any other.
 absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
-    const tqs1::v1::TlsConfig& tls, double writes_per_second,
+    const tqs1::v1::TlsConfig& tls, double writes_per_second, int max_in_flight,
     log::Logger* logger) {
   http::CurlTransportOptions options;
   options.version = kVersion;
   options.ca_bundle_file = tls.ca_file();
   options.insecure_skip_tls_verify = tls.insecure_skip_verify();
   options.logger = logger;
-  ASSIGN_OR_RETURN(std::unique_ptr<http::CurlTransport> curl,
+  ASSIGN_OR_RETURN(std::unique_ptr<http::HttpTransport> base,
                    http::CurlTransport::Create(options));
-  if (writes_per_second <= 0) return WithRetries(std::move(curl), logger);
-  http::PaceOptions pace;
-  pace.writes_per_second = writes_per_second;
-  pace.logger = logger;
-  return WithRetries(
-      std::make_unique<http::PacedTransport>(std::move(curl), pace), logger);
+  if (max_in_flight > 0) {
+    base = std::make_unique<http::BoundedTransport>(std::move(base),
+                                                    max_in_flight);
+  }
+  if (writes_per_second > 0) {
+    http::PaceOptions pace;
+    pace.writes_per_second = writes_per_second;
+    pace.logger = logger;
+    base = std::make_unique<http::PacedTransport>(std::move(base), pace);
+  }
+  return WithRetries(std::move(base), logger);
 }
 
 int WorseExit(int a, int b) { return Rank(a) >= Rank(b) ? a : b; }
@@ -153,7 +157,9 @@ absl::StatusOr<ThreatQBackend> ConnectThreatQ(
     const config::ThreatQSecrets& secrets, log::Logger* logger) {
   ThreatQBackend b;
   // ThreatQ is only read: nothing to pace.
-  ASSIGN_OR_RETURN(b.transport, MakeTransport(config.tls(), 0, logger));
+  ASSIGN_OR_RETURN(
+      b.transport,
+      MakeTransport(config.tls(), 0, config::MaxInFlight(config), logger));
   threatq::ThreatQClientOptions tq;
   tq.base_url = config.url();
   tq.client_id = config.client_id();
@@ -191,7 +197,8 @@ absl::StatusOr<ConsoleBackend> ConnectConsole(
                                        ? config.writes_per_second()
                                        : kDefaultWritesPerSecond;
   ASSIGN_OR_RETURN(b.transport,
-                   MakeTransport(config.tls(), writes_per_second, logger));
+                   MakeTransport(config.tls(), writes_per_second,
+                                 config::MaxInFlight(config), logger));
   sentinelone::SentinelOneClientOptions s1;
   s1.base_url = config.url();
   s1.api_token = api_token;
@@ -319,6 +326,7 @@ SyncCommand SyncCommandFrom(const CommandLine& cl) {
   command.config_arg = cl.config;
   command.name_arg = cl.name;
   command.state_dir_arg = cl.state_dir;
+  command.parallelism = cl.parallelism;
   return command;
 }
 

@@ -67,11 +67,13 @@ int WorseExit(int a, int b);
 // kExitChanges when it has actions, else kExitOk.
 int ExitFor(const tqs1::v1::Plan& plan);
 
-// The transport a vendor client gets: libcurl (TLS from `tls`), then, when
+// The transport a vendor client gets: libcurl (TLS from `tls`), then at most
+// `max_in_flight` requests at once (when > 0), then, when
 // `writes_per_second` > 0, write pacing, then retries (a retried write waits
-// its turn like any other). `logger` may be null.
+// its turn like any other; neither a paced write waiting its turn nor a
+// retry waiting out its backoff holds a slot). `logger` may be null.
 absl::StatusOr<std::unique_ptr<http::HttpTransport>> MakeTransport(
-    const tqs1::v1::TlsConfig& tls, double writes_per_second,
+    const tqs1::v1::TlsConfig& tls, double writes_per_second, int max_in_flight,
     log::Logger* logger);
 
 // An empty plan file of this tqs1, made `now` (format, created_at,
@@ -228,6 +230,8 @@ struct SyncCommand {
   std::string config_arg = ".";
   std::string name_arg;
   std::string state_dir_arg;
+  // --parallelism: how many syncs run at once; 0: the config's.
+  int parallelism = 0;
 };
 
 // `tqs1 plan`, as the command line asks for it.

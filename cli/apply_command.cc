@@ -30,14 +30,13 @@ using ::tqs1::v1::SyncConfig;
 
 google::protobuf::Timestamp Now() { return ToTimestamp(absl::Now()); }
 
-tqs1::v1::SyncRun& NewRecord(tqs1::v1::LastRun* record,
-                             tqs1::v1::SyncRun& scratch,
-                             const std::string& sync_name) {
-  tqs1::v1::SyncRun* r = record == nullptr ? &scratch : record->add_syncs();
-  r->set_name(sync_name);
-  *r->mutable_started() = Now();
-  *r->mutable_finished() = r->started();
-  return *r;
+// The record of a sync's run, started now.
+tqs1::v1::SyncRun NewRecord(const std::string& sync_name) {
+  tqs1::v1::SyncRun r;
+  r.set_name(sync_name);
+  *r.mutable_started() = Now();
+  *r.mutable_finished() = r.started();
+  return r;
 }
 
 // Asks the operator to approve `plan` (unless --auto-approve), printing
@@ -225,66 +224,107 @@ std::optional<tqs1::v1::PlanFile> LoadPlanFile(const std::string& path,
   return *std::move(file);
 }
 
+// How many syncs `command` applies at once: one when it asks the operator
+// to confirm each plan, else ParallelismOf().
+int ApplyParallelism(const ApplyCommand& command, const Config& config,
+                     const Io& io) {
+  const bool asks =
+      command.plan_file.empty() && !command.auto_approve && io.interactive;
+  return asks ? 1 : ParallelismOf(command, config);
+}
+
 // Applies `syncs` in their rollout's order (sync::Rollout: canaries first,
 // each planned again once applied; an entry whose canary failed goes no
 // further), each from its plan in `plans` (a plan file's) or planned now
-// when it has none. Records each in `record` and returns the exit code,
-// starting from `exit_code`.
+// when it has none, `parallelism` at a time: every canary, then the others
+// (ForEachSync(): output and records in that order). Records each in
+// `record` and returns the exit code, starting from `exit_code`.
 int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
                    const std::map<const SyncConfig*, const Plan*>& plans,
-                   Backends& backends, const ApplyCommand& command,
-                   const Io& io, log::Logger* logger, tqs1::v1::LastRun* record,
+                   int parallelism, Backends& backends,
+                   const ApplyCommand& command, const Io& io,
+                   log::Logger* logger, tqs1::v1::LastRun* record,
                    int exit_code) {
   StopSignals stop;
-  tqs1::v1::SyncRun scratch;
   sync::Rollout rollout(syncs);
   // One read per collection: several syncs of one collection share it.
   sync::SharedReads reads(backends.SourceOf(), rollout.readers());
+  std::vector<const SyncConfig*> canaries;
+  std::vector<const SyncConfig*> others;
   for (const SyncConfig* sync : rollout.order()) {
-    auto given = plans.find(sync);
-    const Plan* plan = given == plans.end() ? nullptr : given->second;
-    tqs1::v1::SyncRun& r = NewRecord(
-        record, scratch, plan != nullptr ? plan->sync_name() : sync->name());
-    if (stop.received() != 0) {
-      r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
-      continue;
-    }
-    if (std::optional<std::string> held = rollout.HeldBack(*sync)) {
-      const std::string why = absl::StrCat("not run: ", *held);
-      *io.err << "Error: sync \"" << sync->name() << "\": " << why << "\n";
-      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
-      r.set_error(why);
-      exit_code = WorseExit(exit_code, kExitError);
-      continue;
-    }
-    const int code = ApplySync(*sync, plan, reads.For(*sync), backends, command,
-                               io, logger, stop, r);
-    // An interrupted apply exits 130/143; the syncs after it are recorded
-    // as interrupted.
-    exit_code = code > kExitGuard ? code : WorseExit(exit_code, code);
-    if (!sync->canary() || code > kExitGuard) continue;
-    std::optional<std::string> failed;
-    if (code != kExitOk) {
-      failed = "did not apply";
-    } else {
-      sync::RunSyncRequest request;
-      request.sync = sync;
-      request.never_block = &backends.never_block;
-      request.plan_options = command.options;
-      request.ipv6_auto = backends.ipv6_auto;
-      failed = sync::VerifyCanary(request, reads.For(*sync),
-                                  backends.RulesFor(*sync));
-    }
-    if (failed.has_value()) {
-      rollout.CanaryFailed(*sync, *failed);
-      *io.err << "Error: canary sync \"" << sync->name() << "\" " << *failed
-              << ": the other sites of \"" << sync->fleet()
-              << "\" are not applied.\n";
-      exit_code = WorseExit(exit_code, kExitError);
-    } else {
-      *io.out << "Canary sync \"" << sync->name()
-              << "\" applied and verified (planned again: nothing to do).\n";
-    }
+    (sync->canary() ? canaries : others).push_back(sync);
+  }
+  // What one sync's apply came to, for its turn in order.
+  struct Applied {
+    tqs1::v1::SyncRun r;
+    // Unset: not run (a signal came before it).
+    std::optional<int> code;
+    std::optional<std::string> canary_failed;
+  };
+  for (const std::vector<const SyncConfig*>* phase : {&canaries, &others}) {
+    // Decided before the phase starts: the canaries have all finished.
+    std::vector<std::optional<std::string>> held;
+    for (const SyncConfig* sync : *phase)
+      held.push_back(rollout.HeldBack(*sync));
+    std::vector<Applied> applied(phase->size());
+    ForEachSync(
+        *phase, parallelism, io,
+        [&](int i, const Io& out) {
+          const SyncConfig* sync = (*phase)[i];
+          auto given = plans.find(sync);
+          const Plan* plan = given == plans.end() ? nullptr : given->second;
+          Applied& a = applied[i];
+          a.r = NewRecord(plan != nullptr ? plan->sync_name() : sync->name());
+          if (stop.received() != 0) {
+            a.r.set_outcome(tqs1::v1::SYNC_OUTCOME_INTERRUPTED);
+            return;
+          }
+          if (held[i].has_value()) {
+            const std::string why = absl::StrCat("not run: ", *held[i]);
+            *out.err << "Error: sync \"" << sync->name() << "\": " << why
+                     << "\n";
+            a.r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+            a.r.set_error(why);
+            a.code = kExitError;
+            return;
+          }
+          a.code = ApplySync(*sync, plan, reads.For(*sync), backends, command,
+                             out, logger, stop, a.r);
+          if (!sync->canary() || *a.code > kExitGuard) return;
+          if (*a.code != kExitOk) {
+            a.canary_failed = "did not apply";
+          } else {
+            sync::RunSyncRequest request;
+            request.sync = sync;
+            request.never_block = &backends.never_block;
+            request.plan_options = command.options;
+            request.ipv6_auto = backends.ipv6_auto;
+            a.canary_failed = sync::VerifyCanary(request, reads.For(*sync),
+                                                 backends.RulesFor(*sync));
+          }
+          if (a.canary_failed.has_value()) {
+            *out.err << "Error: canary sync \"" << sync->name() << "\" "
+                     << *a.canary_failed << ": the other sites of \""
+                     << sync->fleet() << "\" are not applied.\n";
+            a.code = WorseExit(*a.code, kExitError);
+          } else {
+            *out.out << "Canary sync \"" << sync->name()
+                     << "\" applied and verified (planned again: nothing to "
+                        "do).\n";
+          }
+        },
+        [&](int i) {
+          Applied& a = applied[i];
+          if (record != nullptr) *record->add_syncs() = std::move(a.r);
+          if (a.canary_failed.has_value()) {
+            rollout.CanaryFailed(*(*phase)[i], *a.canary_failed);
+          }
+          if (!a.code.has_value()) return;
+          // An interrupted apply exits 130/143; the syncs after it are
+          // recorded as interrupted.
+          exit_code =
+              *a.code > kExitGuard ? *a.code : WorseExit(exit_code, *a.code);
+        });
   }
   return exit_code;
 }
@@ -318,10 +358,12 @@ int ApplyPlanFile(const Config& config, Backends& backends,
       PrintError(io, plan.sync_name(),
                  absl::InvalidArgumentError(
                      "the plan file names a sync that is not in the config"));
-      tqs1::v1::SyncRun scratch;
-      tqs1::v1::SyncRun& r = NewRecord(record, scratch, plan.sync_name());
-      r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
-      r.set_error("not in the config");
+      if (record != nullptr) {
+        tqs1::v1::SyncRun& r = *record->add_syncs();
+        r = NewRecord(plan.sync_name());
+        r.set_outcome(tqs1::v1::SYNC_OUTCOME_FAILED);
+        r.set_error("not in the config");
+      }
       exit_code = WorseExit(exit_code, kExitError);
       continue;
     }
@@ -332,8 +374,8 @@ int ApplyPlanFile(const Config& config, Backends& backends,
     }
     syncs.push_back(sync);
   }
-  return ApplyInRollout(syncs, plans, backends, command, io, logger, record,
-                        exit_code);
+  return ApplyInRollout(syncs, plans, ApplyParallelism(command, config, io),
+                        backends, command, io, logger, record, exit_code);
 }
 
 }  // namespace
@@ -351,8 +393,8 @@ int RunApply(const Config& config, Backends& backends,
     *io.err << "Error: " << syncs.status().message() << "\n";
     return kExitError;
   }
-  return ApplyInRollout(*syncs, {}, backends, command, io, logger, record,
-                        kExitOk);
+  return ApplyInRollout(*syncs, {}, ApplyParallelism(command, config, io),
+                        backends, command, io, logger, record, kExitOk);
 }
 
 }  // namespace tqs1::cli

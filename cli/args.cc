@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "cli/config/config_loader.h"
 
 namespace tqs1::cli {
 namespace {
@@ -59,6 +60,7 @@ const std::vector<std::string>& Options() {
                                    "--show-addresses",
                                    "--show-rejected",
                                    "--restore",
+                                   "--parallelism",
                                    "--offline",
                                    "--since",
                                    "--address",
@@ -248,6 +250,15 @@ absl::StatusOr<CommandLine> ParseCommandLine(
           cl.max_age == absl::InfiniteDuration()) {
         return Bad(absl::StrCat("--max-age \"", *v,
                                 "\" is not a duration such as 5m or 90s"));
+      }
+    } else if (arg == "--parallelism") {
+      absl::StatusOr<std::string> v = value(arg);
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &cl.parallelism) || cl.parallelism < 1 ||
+          cl.parallelism > config::kMaxParallelism) {
+        return Bad(absl::StrCat("--parallelism \"", *v,
+                                "\" is not a number from 1 to ",
+                                config::kMaxParallelism));
       }
     } else if (arg == "--restore") {
       absl::StatusOr<std::string> v = value(arg);

@@ -81,6 +81,9 @@ struct CommandLine {
   // default, shows the first few.
   int show_rejected = 0;
 
+  // plan, apply: --parallelism N, how many syncs run at once (0: the
+  // config's).
+  int parallelism = 0;
   // plan: --restore APPLY_ID plans the address set the ledger recorded
   // after that apply instead of the collection (0: none).
   int64_t restore = 0;

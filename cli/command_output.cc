@@ -1,6 +1,8 @@
 #include "cli/command_output.h"
 
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,9 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "base/status_macros.h"
+#include "cli/config/config_loader.h"
 #include "cli/config/paths.h"
 #include "cli/config/state.h"
 #include "cli/logging.h"
+#include "sync/parallel_runs.h"
 #include "sync/plan_executor.h"
 
 namespace tqs1::cli {
@@ -79,6 +83,46 @@ std::string ShellWord(absl::string_view word) {
     return std::string(word);
   }
   return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+int ParallelismOf(const SyncCommand& command, const tqs1::v1::Config& config) {
+  return command.parallelism > 0 ? command.parallelism
+                                 : config::Parallelism(config);
+}
+
+void ForEachSync(const std::vector<const tqs1::v1::SyncConfig*>& syncs,
+                 int parallelism, const Io& io,
+                 const std::function<void(int i, const Io& out)>& run,
+                 const std::function<void(int i)>& finish) {
+  const int count = static_cast<int>(syncs.size());
+  auto key = [&syncs](int i) { return sync::SiteKey(*syncs[i]); };
+  if (parallelism <= 1 || count <= 1) {
+    sync::RunInParallel(
+        count, 1, key, [&](int i) { run(i, io); }, finish);
+    return;
+  }
+  // One buffer a sync: what it prints waits for its turn.
+  struct Buffer {
+    std::ostringstream out;
+    std::ostringstream err;
+    Io io;
+  };
+  std::vector<std::unique_ptr<Buffer>> buffers;
+  for (int i = 0; i < count; ++i) {
+    auto b = std::make_unique<Buffer>();
+    b->io.out = &b->out;
+    b->io.err = &b->err;
+    b->io.color = io.color;
+    buffers.push_back(std::move(b));
+  }
+  sync::RunInParallel(
+      count, parallelism, key, [&](int i) { run(i, buffers[i]->io); },
+      [&](int i) {
+        *io.out << buffers[i]->out.str() << std::flush;
+        *io.err << buffers[i]->err.str() << std::flush;
+        buffers[i].reset();
+        finish(i);
+      });
 }
 
 }  // namespace tqs1::cli

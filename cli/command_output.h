@@ -4,7 +4,9 @@
 #define TQS1_CLI_COMMAND_OUTPUT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +45,21 @@ void LogRejected(const tqs1::v1::Plan& plan, log::Logger* logger);
 // This instance's plan-signing key (created on first use), in the state
 // folder of the instance that the command's -c, -n and --state-dir name.
 absl::StatusOr<std::string> PlanKey(const SyncCommand& command);
+
+// How many syncs the command runs at once: --parallelism, else the
+// config's `parallelism:` (config::Parallelism()).
+int ParallelismOf(const SyncCommand& command, const tqs1::v1::Config& config);
+
+// Runs `run(i, out)` for each of `syncs` through sync::RunInParallel() at
+// `parallelism` (never two of one site at once), each printing to `out`:
+// `io` itself when they run one at a time, else a buffer of its own (the
+// terminal's colors, no prompts, no progress lines) printed on `io`, stdout
+// then stderr, in the order of `syncs`, each once it and the ones before it
+// are done; then `finish(i)` on this thread.
+void ForEachSync(const std::vector<const tqs1::v1::SyncConfig*>& syncs,
+                 int parallelism, const Io& io,
+                 const std::function<void(int i, const Io& out)>& run,
+                 const std::function<void(int i)>& finish);
 
 // A shell-safe rendering of one argument for a hint.
 std::string ShellWord(absl::string_view word);

@@ -1,6 +1,7 @@
 // `tqs1 plan`.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -86,59 +87,71 @@ int RunPlan(const Config& config, Backends& backends,
   int exit_code = kExitOk;
   bool any_blocked = false;
   tqs1::v1::PlanFile file = NewPlanFile(absl::Now());
-  for (const SyncConfig* sync : *syncs) {
-    log::LogTo(logger, log::LogLevel::kInfo,
-               absl::StrCat("planning sync \"", sync->name(), "\""));
-    sync::RunSyncRequest request;
-    request.sync = sync;
-    request.never_block = &backends.never_block;
-    request.plan_options = command.options;
-    request.ipv6_auto = backends.ipv6_auto;
-    request.apply = false;
-    if (restore.has_value()) request.restore_of = command.restore;
-    request.on_plan = [&](const Plan& plan) {
-      if (!command.json) {
-        *io.out << reconciler::RenderPlanText(plan,
-                                              WithColor(command.render, io))
-                << "\n"
-                << std::flush;
-      }
-      LogRejected(plan, logger);
-      if (plan.summary().blocked()) {
-        any_blocked = true;
-        log::LogAlwaysTo(logger, absl::StrCat("sync \"", plan.sync_name(),
-                                              "\": a guard blocks the plan: ",
-                                              GuardsInWords(plan)));
-      }
-    };
-    threatq::IndicatorSource& source =
-        recorded.has_value() ? static_cast<threatq::IndicatorSource&>(*recorded)
-                             : reads.For(*sync);
-    sync::SyncRunResult run =
-        sync::RunSync(request, source, backends.RulesFor(*sync));
-    if (restore.has_value() && run.plan.has_value() &&
-        run.plan->site_id() != restore->set.apply.site_id) {
-      *io.err << "Error: plan --restore " << command.restore << ": apply "
-              << command.restore << " was of site id "
-              << restore->set.apply.site_id << "; sync \"" << sync->name()
-              << "\" now targets site id " << run.plan->site_id()
-              << "; nothing planned\n";
-      return kExitError;
-    }
-    if (!run.plan.has_value()) {
-      PrintError(io, sync->name(), run.status);
-      exit_code = WorseExit(exit_code, kExitError);
-      // Every sync has an entry; a failed one says why and has no actions.
-      Plan* failed = file.add_plans();
-      failed->set_format(tqs1::v1::PLAN_FORMAT_V1);
-      failed->set_sync_name(reconciler::SyncDisplayName(*sync));
-      failed->set_collection(sync->collection());
-      failed->set_site_name(sync->site());
-      failed->set_error(std::string(run.status.message()));
-      continue;
-    }
-    exit_code = WorseExit(exit_code, ExitFor(*run.plan));
-    *file.add_plans() = *std::move(run.plan);
+  std::vector<sync::SyncRunResult> runs(syncs->size());
+  ForEachSync(
+      *syncs, restore.has_value() ? 1 : ParallelismOf(command, config), io,
+      [&](int i, const Io& out) {
+        const SyncConfig* sync = (*syncs)[i];
+        log::LogTo(logger, log::LogLevel::kInfo,
+                   absl::StrCat("planning sync \"", sync->name(), "\""));
+        sync::RunSyncRequest request;
+        request.sync = sync;
+        request.never_block = &backends.never_block;
+        request.plan_options = command.options;
+        request.ipv6_auto = backends.ipv6_auto;
+        request.apply = false;
+        if (restore.has_value()) request.restore_of = command.restore;
+        request.on_plan = [&](const Plan& plan) {
+          if (!command.json) {
+            *out.out << reconciler::RenderPlanText(
+                            plan, WithColor(command.render, out))
+                     << "\n"
+                     << std::flush;
+          }
+          LogRejected(plan, logger);
+          if (plan.summary().blocked()) {
+            log::LogAlwaysTo(logger,
+                             absl::StrCat("sync \"", plan.sync_name(),
+                                          "\": a guard blocks the plan: ",
+                                          GuardsInWords(plan)));
+          }
+        };
+        threatq::IndicatorSource& source =
+            recorded.has_value()
+                ? static_cast<threatq::IndicatorSource&>(*recorded)
+                : reads.For(*sync);
+        runs[i] = sync::RunSync(request, source, backends.RulesFor(*sync));
+        if (!runs[i].plan.has_value()) {
+          PrintError(out, sync->name(), runs[i].status);
+        }
+      },
+      [&](int i) {
+        const SyncConfig* sync = (*syncs)[i];
+        sync::SyncRunResult& run = runs[i];
+        if (!run.plan.has_value()) {
+          exit_code = WorseExit(exit_code, kExitError);
+          // Every sync has an entry; a failed one says why and has no
+          // actions.
+          Plan* failed = file.add_plans();
+          failed->set_format(tqs1::v1::PLAN_FORMAT_V1);
+          failed->set_sync_name(reconciler::SyncDisplayName(*sync));
+          failed->set_collection(sync->collection());
+          failed->set_site_name(sync->site());
+          failed->set_error(std::string(run.status.message()));
+          return;
+        }
+        if (run.plan->summary().blocked()) any_blocked = true;
+        exit_code = WorseExit(exit_code, ExitFor(*run.plan));
+        *file.add_plans() = *std::move(run.plan);
+      });
+  if (restore.has_value() && file.plans(0).error().empty() &&
+      file.plans(0).site_id() != restore->set.apply.site_id) {
+    *io.err << "Error: plan --restore " << command.restore << ": apply "
+            << command.restore << " was of site id "
+            << restore->set.apply.site_id << "; sync \""
+            << restore->sync->name() << "\" now targets site id "
+            << file.plans(0).site_id() << "; nothing planned\n";
+    return kExitError;
   }
   if (command.json || !command.out.empty()) {
     // Signed, so that `tqs1 apply FILE` can tell it is this instance's and

@@ -282,6 +282,12 @@ std::vector<LoggedRequest> EmulatorServer::Requests() const {
 void EmulatorServer::ClearRequests() {
   absl::MutexLock lock(&mu_);
   log_.clear();
+  max_in_flight_ = in_flight_;
+}
+
+int EmulatorServer::MaxInFlight() const {
+  absl::MutexLock lock(&mu_);
+  return max_in_flight_;
 }
 
 void EmulatorServer::Stop() {
@@ -307,6 +313,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   std::optional<Fault> fault;
   {
     absl::MutexLock lock(&mu_);
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     for (Fault& candidate : faults_) {
       if (Matches(candidate, request)) {
         --candidate.count;
@@ -363,6 +370,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   {
     absl::MutexLock lock(&mu_);
     log_.push_back(std::move(entry));
+    --in_flight_;
   }
   if (close_connection) CloseConnection(remote_port);
 }

@@ -178,7 +178,12 @@ class EmulatorServer {
 
   // The requests received so far, in the order they were answered.
   std::vector<LoggedRequest> Requests() const;
+  // Also starts MaxInFlight() again from the requests being served.
   void ClearRequests();
+  // The most requests served at once (from their arrival, faults' delays
+  // included, to their answer) since the start or ClearRequests(): what a
+  // client's bound on its requests in flight is checked against.
+  int MaxInFlight() const;
 
   // Stops serving and closes open connections. Idempotent.
   void Stop();
@@ -198,6 +203,8 @@ class EmulatorServer {
   mutable absl::Mutex mu_;
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
   std::vector<LoggedRequest> log_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -273,6 +274,33 @@ TEST(EmulatorServerTest, DelayDelaysThenServes) {
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 200);
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
+}
+
+TEST(EmulatorServerTest, CountsTheRequestsServedAtOnce) {
+  std::unique_ptr<EmulatorServer> server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->MaxInFlight(), 0);
+  Fault fault;
+  fault.kind = FaultKind::kDelay;
+  fault.delay = absl::Seconds(1);
+  fault.count = 3;
+  server->InjectFault(fault);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&server] {
+      httplib::Client client("127.0.0.1", server->port());
+      auto result = client.Get("/slow");
+      ASSERT_TRUE(result);
+      EXPECT_EQ(result->status, 200);
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(server->MaxInFlight(), 3);
+  server->ClearRequests();
+  EXPECT_EQ(server->MaxInFlight(), 0);
+  httplib::Client client("127.0.0.1", server->port());
+  ASSERT_TRUE(client.Get("/one"));
+  EXPECT_EQ(server->MaxInFlight(), 1);
 }
 
 TEST(EmulatorServerTest, ServesHttpsWithGeneratedCertificates) {

@@ -1,8 +1,12 @@
 #include "sync/shared_reads.h"
 
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/threatq/fake_indicator_source.h"
@@ -55,6 +59,69 @@ TEST_F(SharedReadsTest, ACollectionOfSeveralSyncsIsReadOnceAndNamesThem) {
   // Past the run's syncs, a read goes to ThreatQ again.
   ASSERT_TRUE(reads.For(hq).ReadCollection("C2").ok());
   EXPECT_EQ(source_.ReadCount(), 3);
+}
+
+// A thread-safe source whose read of "C2" goes on only once a read of
+// "Scanners" has started: reads of two collections must overlap.
+class OverlappingSource : public threatq::IndicatorSource {
+ public:
+  absl::StatusOr<threatq::CollectionRead> ReadCollection(
+      absl::string_view collection) override {
+    absl::MutexLock lock(&mu_);
+    ++reads_[std::string(collection)];
+    if (collection == "C2") {
+      auto scanners = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return reads_.count("Scanners") > 0;
+      };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&scanners),
+                                absl::Seconds(10))) {
+        return absl::DeadlineExceededError("C2 was read alone");
+      }
+    }
+    threatq::CollectionRead read;
+    read.values.push_back(collection == "C2" ? "203.0.113.7" : "192.0.2.9");
+    read.indicator_ids.push_back(1);
+    read.origins.push_back({"IP Address", "Active"});
+    read.origin_of.push_back(0);
+    return read;
+  }
+  std::map<std::string, int> reads() {
+    absl::MutexLock lock(&mu_);
+    return reads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, int> reads_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(SharedReadsThreadsTest, SyncsOnManyThreadsShareOneReadOfEachCollection) {
+  OverlappingSource source;
+  std::vector<SyncConfig> syncs;
+  for (int i = 0; i < 8; ++i) {
+    syncs.push_back(Sync("C2 -> S" + std::to_string(i), "C2"));
+    syncs.push_back(Sync("Scanners -> S" + std::to_string(i), "Scanners"));
+  }
+  std::vector<const SyncConfig*> run;
+  for (const SyncConfig& sync : syncs) run.push_back(&sync);
+  SharedReads reads(source, run);
+  std::vector<absl::StatusOr<threatq::CollectionRead>> got(syncs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < syncs.size(); ++i) {
+    threads.emplace_back([&, i] {
+      got[i] = reads.For(syncs[i]).ReadCollection(syncs[i].collection());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(source.reads(),
+              (std::map<std::string, int>{{"C2", 1}, {"Scanners", 1}}));
+  for (size_t i = 0; i < syncs.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << syncs[i].name() << ": " << got[i].status();
+    EXPECT_THAT(got[i]->values,
+                ElementsAre(syncs[i].collection() == "C2" ? "203.0.113.7"
+                                                          : "192.0.2.9"));
+    EXPECT_EQ(got[i]->report.shared_by_size(), 8) << syncs[i].name();
+  }
 }
 
 TEST_F(SharedReadsTest, AFailedReadFailsTheRunsOtherSyncsWithoutAskingAgain) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -230,6 +231,75 @@ TEST_F(FleetTest, SeveralConsolesKeepTheirOwnSitesAndOneFailingStopsOnlyIts) {
   EXPECT_EQ(env().BlockedAddresses(hq_).size(), 12u);
   EXPECT_EQ(env().BlockedAddresses(branch_).size(), 12u);
   EXPECT_EQ(us.BlockedAddresses(us_hq).size(), 10u);
+}
+
+TEST_F(FleetTest, ParallelSyncsKeepEachBoundAndPrintInConfigOrder) {
+  std::vector<std::string> sites;
+  std::string names;
+  for (int i = 0; i < 6; ++i) {
+    const std::string site = absl::StrCat("S", i);
+    sites.push_back(env().AddSite(site));
+    absl::StrAppend(&names, i == 0 ? "" : ", ", site);
+  }
+  std::string yaml = env().ConfigYaml({}) +
+                     "  - name: C2\n"
+                     "    collection: \"Known C2 IPs\"\n"
+                     "    sites: [" +
+                     names + "]\n";
+  yaml = absl::StrReplaceAll(
+      yaml, {{"threatq:\n", "parallelism: 6\nthreatq:\n  max_in_flight: 1\n"},
+             {"sentinelone:\n", "sentinelone:\n  max_in_flight: 2\n"}});
+  const std::string dir = WriteConfig("parallel", yaml);
+  // Every console call takes a while, so that the syncs overlap.
+  emulator::Fault slow;
+  slow.kind = emulator::FaultKind::kDelay;
+  slow.delay = absl::Milliseconds(40);
+  slow.count = 100000;
+  env().s1().server().InjectFault(slow);
+  env().s1().server().ClearRequests();
+  env().tq().server().ClearRequests();
+
+  RunResult applied = Run({"apply", "--auto-approve", "-c", dir});
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  for (const std::string& site : sites) {
+    EXPECT_EQ(env().BlockedAddresses(site).size(), 10u) << site;
+  }
+  // Six syncs ran at once, yet never more than two requests were in flight
+  // on the console, nor more than one on ThreatQ.
+  EXPECT_EQ(env().s1().server().MaxInFlight(), 2);
+  EXPECT_EQ(env().tq().server().MaxInFlight(), 1);
+  // One block a sync, in config order.
+  size_t at = 0;
+  for (int i = 0; i < 6; ++i) {
+    const std::string done =
+        absl::StrCat("Apply complete for \"C2 -> S", i, "\"");
+    const size_t found = applied.out.find(done, at);
+    ASSERT_NE(found, std::string::npos) << done << "\n" << applied;
+    at = found;
+  }
+  const size_t plan_of_s5 = applied.out.find("Sync \"C2 -> S5\"");
+  EXPECT_GT(plan_of_s5, applied.out.find("Apply complete for \"C2 -> S4\""))
+      << applied;
+
+  // The JSON plan keeps one entry a sync, in config order; one at a time
+  // (--parallelism 1) the console sees one request at once.
+  ASSERT_TRUE(env().tq().SetIndicators(collection_id_, Ipv4Indicators(0, 12)));
+  env().s1().server().ClearRequests();
+  RunResult json = Run({"plan", "--json", "--parallelism", "1", "-c", dir});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  const nlohmann::json file = nlohmann::json::parse(json.out);
+  ASSERT_EQ(file["plans"].size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(file["plans"][i]["sync_name"], absl::StrCat("C2 -> S", i));
+  }
+  EXPECT_EQ(env().s1().server().MaxInFlight(), 1);
+
+  RunResult bad = Run({"plan", "--parallelism", "0", "-c", dir});
+  EXPECT_EQ(bad.exit_code, 1) << bad;
+  EXPECT_TRUE(
+      Contains(bad.err, "--parallelism \"0\" is not a number from 1 to 64"))
+      << bad;
+  env().s1().server().ClearFaults();
 }
 
 TEST_F(FleetTest, EveryActiveSiteOfAnAccountIsASyncOfItsOwn) {
