@@ -5,12 +5,14 @@
 // calls and bytes (request and response bodies), the ThreatQ pages next to
 // one pass over each distinct collection, SentinelOne's writes next to the
 // sum of W* over the sites, and the wall time next to the lower bound the
-// calls and the latency allow at the configured concurrency (one request
-// in flight per console and per ThreatQ instance: the slowest console's
-// calls x its latency).
+// calls and the latency allow at the configured concurrency (for each
+// vendor, its calls x its latency / the requests it may have in flight,
+// the smaller of its max_in_flight and the run's parallelism; the bound is
+// the slower vendor's), and the most requests each emulator saw in flight.
 //
 //   fleet_benchmark --sites=50 --collections=5 --addresses=20000
 //     --tq-latency-ms=30 --s1-latency-ms=80
+//     --parallelism=4 --s1-in-flight=4 --tq-in-flight=2
 //
 // The emulators keep every request and write in memory: at 200,000
 // addresses a collection (10M on the console) the process outgrew 24 GiB.
@@ -54,7 +56,17 @@ struct Flags {
   int tq_latency_ms = 30;
   int s1_latency_ms = 80;
   double writes_per_second = 1000;
+  // The config's parallelism, sentinelone.max_in_flight and
+  // threatq.max_in_flight (tqs1's defaults).
+  int parallelism = 4;
+  int s1_in_flight = 4;
+  int tq_in_flight = 2;
 };
+
+// How long `calls` take at `latency_ms` each, `in_flight` at a time.
+double Bound(int64_t calls, int latency_ms, int in_flight) {
+  return static_cast<double>(calls) * latency_ms / 1000.0 / in_flight;
+}
 
 // Collection c's k-th address: 45.0.0.0 + c * 2^20 + k.
 std::string Address(int c, int64_t k) {
@@ -77,6 +89,7 @@ struct Served {
   int64_t calls = 0;
   int64_t bytes = 0;
   int64_t pages = 0;  // ThreatQ: indicator pages
+  int max_in_flight = 0;
 };
 
 Served Count(const emulator::EmulatorServer& server) {
@@ -86,6 +99,7 @@ Served Count(const emulator::EmulatorServer& server) {
     s.bytes += static_cast<int64_t>(r.body.size() + r.response_bytes);
     s.pages += absl::StrContains(r.path, "/indicators/query");
   }
+  s.max_in_flight = server.MaxInFlight();
   return s;
 }
 
@@ -152,6 +166,9 @@ int Run(const Flags& f) {
   }
   tqs1::v1::Config config = cli::DemoConfig(tq.base_url(), s1.base_url());
   config.mutable_sentinelone()->set_writes_per_second(f.writes_per_second);
+  config.mutable_sentinelone()->set_max_in_flight(f.s1_in_flight);
+  config.mutable_threatq()->set_max_in_flight(f.tq_in_flight);
+  config.set_parallelism(f.parallelism);
   const tqs1::v1::SyncConfig templ = config.syncs(0);
   config.clear_syncs();
   std::vector<std::string> site_ids;
@@ -236,25 +253,32 @@ int Run(const Flags& f) {
   std::cout << absl::StrFormat(
       "%d sites fed by %d collections of %s addresses (site i by collection "
       "i mod %d), latency injected per request: ThreatQ %d ms, SentinelOne "
-      "%d ms; one request in flight per vendor (syncs run one after "
-      "another); writes paced at %g a second.\n\n",
+      "%d ms; %d syncs at once, at most %d requests in flight to the "
+      "console and %d to ThreatQ; writes paced at %g a second.\n\n",
       f.sites, f.collections, bench::Count(f.addresses), f.collections,
-      f.tq_latency_ms, f.s1_latency_ms, f.writes_per_second);
+      f.tq_latency_ms, f.s1_latency_ms, f.parallelism, f.s1_in_flight,
+      f.tq_in_flight, f.writes_per_second);
+  const int s1_width = std::min(f.s1_in_flight, f.parallelism);
+  const int tq_width = std::min(f.tq_in_flight, f.parallelism);
   std::cout << "| step | ThreatQ calls | ThreatQ pages (one pass each) | "
                "ThreatQ bytes | SentinelOne calls | SentinelOne bytes | "
-               "writes | sum of W* | wall time | bound: S1 calls x latency | "
-               "wall / bound | S1 + ThreatQ calls x latency |\n"
-               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+               "most in flight (S1, ThreatQ) | writes | sum of W* | "
+               "wall time | bound | wall / bound | one at a time |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+               "---:|\n";
   for (const Step& s : steps) {
-    const double bound = s.s1.calls * f.s1_latency_ms / 1000.0;
-    const double serial = bound + s.tq.calls * f.tq_latency_ms / 1000.0;
+    const double bound = std::max(Bound(s.s1.calls, f.s1_latency_ms, s1_width),
+                                  Bound(s.tq.calls, f.tq_latency_ms, tq_width));
+    const double serial = Bound(s.s1.calls, f.s1_latency_ms, 1) +
+                          Bound(s.tq.calls, f.tq_latency_ms, 1);
     std::cout << absl::StrFormat(
-        "| %s | %s | %s (%s) | %s | %s | %s | %s | %s | %.1f s | %.1f s | "
-        "%.2f | %.1f s |\n",
+        "| %s | %s | %s (%s) | %s | %s | %s | %d, %d | %s | %s | %.1f s | "
+        "%.1f s | %.2f | %.1f s |\n",
         s.name, bench::Count(s.tq.calls), bench::Count(s.tq.pages),
         bench::Count(s.expected_pages), Bytes(s.tq.bytes),
-        bench::Count(s.s1.calls), Bytes(s.s1.bytes), bench::Count(s.writes),
-        bench::Count(s.w_star), s.seconds, bound, s.seconds / bound, serial);
+        bench::Count(s.s1.calls), Bytes(s.s1.bytes), s.s1.max_in_flight,
+        s.tq.max_in_flight, bench::Count(s.writes), bench::Count(s.w_star),
+        s.seconds, bound, s.seconds / bound, serial);
   }
   return 0;
 }
@@ -277,6 +301,15 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(arg, &f.tq_latency_ms) && f.tq_latency_ms >= 0;
     } else if (absl::ConsumePrefix(&arg, "--s1-latency-ms=")) {
       ok = absl::SimpleAtoi(arg, &f.s1_latency_ms) && f.s1_latency_ms > 0;
+    } else if (absl::ConsumePrefix(&arg, "--parallelism=")) {
+      ok = absl::SimpleAtoi(arg, &f.parallelism) && f.parallelism >= 1 &&
+           f.parallelism <= 64;
+    } else if (absl::ConsumePrefix(&arg, "--s1-in-flight=")) {
+      ok = absl::SimpleAtoi(arg, &f.s1_in_flight) && f.s1_in_flight >= 1 &&
+           f.s1_in_flight <= 32;
+    } else if (absl::ConsumePrefix(&arg, "--tq-in-flight=")) {
+      ok = absl::SimpleAtoi(arg, &f.tq_in_flight) && f.tq_in_flight >= 1 &&
+           f.tq_in_flight <= 32;
     } else if (absl::ConsumePrefix(&arg, "--writes-per-second=")) {
       ok = absl::SimpleAtod(arg, &f.writes_per_second) &&
            f.writes_per_second > 0;
@@ -287,7 +320,9 @@ int main(int argc, char** argv) {
       std::cerr << "fleet_benchmark: bad flag " << argv[i]
                 << " (--sites=1..1000, --collections=1..16, "
                    "--tq-latency-ms=N, --s1-latency-ms=N>0, "
-                   "--writes-per-second=X>0, --addresses=N)\n";
+                   "--writes-per-second=X>0, --parallelism=1..64, "
+                   "--s1-in-flight=1..32, --tq-in-flight=1..32, "
+                   "--addresses=N)\n";
       return 2;
     }
   }
