@@ -1,6 +1,6 @@
 // ThreadSanitizer suppressions for Debian's gRPC, the parts of absl it
-// passes between its threads, and OpenSSL under gRPC's TLS, none of which
-// is built with -fsanitize=thread.
+// passes between its threads, OpenSSL under gRPC's TLS, and absl's
+// StrError, none of which is built with -fsanitize=thread.
 //
 // TSan still checks the memory that these libraries' own code hands to
 // intercepted libc functions (memcpy, memcmp, recvmsg, operator new and
@@ -17,6 +17,13 @@
 // against a memcpy in libcrypto on another, ordered by OpenSSL's own
 // (uninstrumented) locks.
 //
+// absl::ErrnoToStatus formats errno through absl's StrError, which builds
+// its table of messages once, in a function-local static of
+// libabsl_strerror. A thread that finds the static already built takes the
+// guard's fast path, an uninstrumented acquire load, so TSan reports the
+// table's allocation on the first thread against the memcpy out of it on
+// the next (tsan_absl_strerror_test.cc shows it).
+//
 // `called_from_lib` makes TSan ignore the memory accesses of interceptors
 // called directly from the named libraries, and nothing else: gRPC's locks
 // still order tqs1's accesses (tsan_absl_mutex.cc), and every access made
@@ -31,5 +38,6 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libabsl_status.so\n"
          "called_from_lib:libabsl_cord.so\n"
          "called_from_lib:libssl.so\n"
-         "called_from_lib:libcrypto.so\n";
+         "called_from_lib:libcrypto.so\n"
+         "called_from_lib:libabsl_strerror.so\n";
 }
