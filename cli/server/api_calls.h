@@ -50,7 +50,7 @@ class ApiCallCounter {
 };
 
 // Forwards to `base` (unowned) and records each call as vendor "threatq".
-// Thread-compatible, like `base`.
+// Thread-safe when `base` is.
 class CountingIndicatorSource : public threatq::IndicatorSource {
  public:
   CountingIndicatorSource(threatq::IndicatorSource* base,
@@ -65,7 +65,7 @@ class CountingIndicatorSource : public threatq::IndicatorSource {
 };
 
 // Forwards to `base` (unowned) and records each call as vendor
-// "sentinelone". Thread-compatible, like `base`.
+// "sentinelone". Thread-safe when `base` is.
 class CountingFirewallRules : public sentinelone::FirewallRules {
  public:
   CountingFirewallRules(sentinelone::FirewallRules* base,

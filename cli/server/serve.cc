@@ -388,6 +388,7 @@ int RunServe(const cli::CommandLine& cl, const cli::Io& io) {
   supervisor.ledger_file = setup->ledger_file;
   supervisor.state_file = setup->state_file;
   supervisor.logger = logger;
+  supervisor.parallelism = config::Parallelism(setup->config);
   supervisor.plan_options.set_adopt(cl.adopt);
   supervisor.plan_options.set_allow_empty(cl.allow_empty);
   supervisor.plan_options.set_allow_mass_unblock(cl.allow_mass_unblock);

@@ -118,10 +118,46 @@ TEST(ServerTest, ARoundReadsACollectionOnceForAllItsSyncs) {
   EXPECT_EQ((*env)->vendors().ApiWrites(), 9);
 }
 
+TEST(ServerTest, AScheduledRoundRunsItsSitesAtOnce) {
+  SupervisorOptions supervisor;
+  supervisor.parallelism = 4;
+  absl::StatusOr<std::unique_ptr<ServerTestEnv>> env =
+      ServerTestEnv::Start({}, supervisor, {"Branch", "Lab", "Depot"});
+  ASSERT_TRUE(env.ok()) << env.status();
+  emulator::EmulatorServer& s1 = (*env)->vendors().s1().server();
+  // Every console call takes a while, so that the syncs overlap.
+  emulator::Fault slow;
+  slow.kind = emulator::FaultKind::kDelay;
+  slow.delay = absl::Milliseconds(40);
+  slow.count = 100000;
+  s1.InjectFault(slow);
+  s1.ClearRequests();
+  (*env)->supervisor().ReconcileAll(/*apply=*/false);
+  EXPECT_GT(s1.MaxInFlight(), 1);
+  EXPECT_LE(s1.MaxInFlight(), 4);
+
+  s1.ClearRequests();
+  (*env)->supervisor().ReconcileAll(/*apply=*/true);
+  EXPECT_GT(s1.MaxInFlight(), 1);
+  EXPECT_LE(s1.MaxInFlight(), 4);
+  // Four sites of 5 addresses in rules of 2: three creates each.
+  EXPECT_EQ((*env)->vendors().ApiWrites(), 12);
+  absl::StatusOr<std::vector<tqs1::v1::SyncDrift>> drift =
+      (*env)->supervisor().Drift({});
+  ASSERT_TRUE(drift.ok()) << drift.status();
+  ASSERT_EQ(drift->size(), 4u);
+  for (const tqs1::v1::SyncDrift& d : *drift) {
+    EXPECT_TRUE(d.in_sync()) << d.sync_name();
+    EXPECT_EQ(d.last_error(), "") << d.sync_name();
+  }
+}
+
 TEST(ServerTest, AScheduledRoundHoldsARolloutBackWhenItsCanaryFails) {
-  // c2-Lab is the canary of the three syncs.
+  // c2-Lab is the canary of the three syncs, which may run three at once.
+  SupervisorOptions supervisor;
+  supervisor.parallelism = 3;
   absl::StatusOr<std::unique_ptr<ServerTestEnv>> env = ServerTestEnv::Start(
-      {}, {}, {"Branch", "Lab"}, [](tqs1::v1::Config& config) {
+      {}, supervisor, {"Branch", "Lab"}, [](tqs1::v1::Config& config) {
         for (tqs1::v1::SyncConfig& sync : *config.mutable_syncs()) {
           sync.set_fleet("c2");
           sync.set_canary(sync.name() == "c2-Lab");

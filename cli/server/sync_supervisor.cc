@@ -11,6 +11,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "reconciler/admission.h"
+#include "sync/parallel_runs.h"
 #include "sync/plan_executor.h"
 #include "sync/rollout.h"
 #include "sync/shared_reads.h"
@@ -151,6 +152,8 @@ SyncSupervisor::SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
       rules_[sync.sentinelone()] = std::make_unique<CountingFirewallRules>(
           &backends_->RulesFor(sync), &api_calls_);
     }
+    std::unique_ptr<absl::Mutex>& site = site_locks_[sync::SiteKey(sync)];
+    if (site == nullptr) site = std::make_unique<absl::Mutex>();
   }
   {
     absl::MutexLock lock(&mu_);
@@ -266,6 +269,10 @@ const tqs1::v1::SyncConfig* SyncSupervisor::Config(
   return nullptr;
 }
 
+absl::Mutex& SyncSupervisor::SiteLock(const tqs1::v1::SyncConfig& sync) {
+  return *site_locks_.at(sync::SiteKey(sync));
+}
+
 sync::SyncRunResult SyncSupervisor::RunLocked(
     const tqs1::v1::SyncConfig& sync, threatq::IndicatorSource& source,
     const PlanOptions& options, bool apply, std::function<bool()> should_stop,
@@ -357,7 +364,7 @@ absl::StatusOr<tqs1::v1::Plan> SyncSupervisor::PlanFrom(
   sync::SyncRunResult run;
   const absl::Time start = absl::Now();
   {
-    absl::MutexLock providers(&provider_mu_);
+    absl::MutexLock site(&SiteLock(*Config(name)));
     run = RunLocked(*Config(name), reads.For(*Config(name)), options,
                     /*apply=*/false, {});
   }
@@ -480,7 +487,7 @@ absl::StatusOr<ApplyOutcome> SyncSupervisor::ApplyFrom(
     return absl::FailedPreconditionError(
         absl::StrCat("sync \"", name, "\" is not reserved for applying"));
   }
-  absl::MutexLock providers(&provider_mu_);
+  absl::MutexLock site(&SiteLock(*Config(name)));
   const absl::Time start = absl::Now();
   std::unique_ptr<ledger::Ledger> ledger;
   if (!options_.ledger_file.empty()) {
@@ -529,7 +536,7 @@ void SyncSupervisor::CheckToken(absl::Duration every) {
       tokens;
   const absl::Time now = Now();
   {
-    absl::MutexLock providers(&provider_mu_);
+    absl::MutexLock token(&token_mu_);
     if (now - token_checked_ < every) return;
     token_checked_ = now;
     for (const auto& [name, client] : clients) {
@@ -575,42 +582,73 @@ void SyncSupervisor::ReconcileAll(bool apply) {
   sync::Rollout rollout(syncs);
   // One read per collection per round.
   sync::SharedReads reads(SourceOf(), apply ? rollout.readers() : syncs);
-  for (const tqs1::v1::SyncConfig* sync : apply ? rollout.order() : syncs) {
-    if (shutting_down()) return;
-    if (!apply) {
-      ObserveFrom(reads, sync->name(), {});
-      continue;
-    }
-    if (std::optional<std::string> held = rollout.HeldBack(*sync)) {
-      log::LogTo(options_.logger, log::LogLevel::kError,
-                 absl::StrCat("scheduled apply of sync \"", sync->name(),
-                              "\" not run: ", *held));
-      continue;
-    }
-    absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync->name()});
-    if (!reservation.ok()) {
-      log::LogTo(options_.logger, log::LogLevel::kInfo,
-                 absl::StrCat("scheduled apply of sync \"", sync->name(),
-                              "\" skipped: ", reservation.status().message()));
-      if (sync->canary()) rollout.CanaryFailed(*sync, "was skipped");
-      continue;
-    }
-    absl::StatusOr<ApplyOutcome> applied = ApplyFrom(
-        reads, *reservation, sync->name(), options_.plan_options, {}, nullptr);
-    if (!sync->canary()) continue;
-    // Planned again with the scheduled options: the drift follows.
-    const std::optional<std::string> failed =
-        !applied.ok() ? std::optional<std::string>("did not apply")
-                      : sync::CanaryVerdict(PlanFrom(reads, sync->name(),
-                                                     options_.plan_options));
-    if (failed.has_value()) {
-      rollout.CanaryFailed(*sync, *failed);
-      log::LogTo(options_.logger, log::LogLevel::kError,
-                 absl::StrCat("canary sync \"", sync->name(), "\" ", *failed,
-                              ": the other sites of \"", sync->fleet(),
-                              "\" are not applied this round"));
-    }
+  if (!apply) {
+    sync::RunInParallel(
+        static_cast<int>(syncs.size()), options_.parallelism,
+        [&](int i) { return sync::SiteKey(*syncs[i]); },
+        [&](int i) {
+          if (!shutting_down()) ObserveFrom(reads, syncs[i]->name(), {});
+        },
+        [](int) {});
+    return;
   }
+  std::vector<const tqs1::v1::SyncConfig*> canaries;
+  std::vector<const tqs1::v1::SyncConfig*> others;
+  for (const tqs1::v1::SyncConfig* sync : rollout.order()) {
+    (sync->canary() ? canaries : others).push_back(sync);
+  }
+  for (const std::vector<const tqs1::v1::SyncConfig*>* phase :
+       {&canaries, &others}) {
+    // Decided before the phase starts: the canaries have all finished.
+    std::vector<std::optional<std::string>> held;
+    for (const tqs1::v1::SyncConfig* sync : *phase) {
+      held.push_back(rollout.HeldBack(*sync));
+    }
+    std::vector<std::optional<std::string>> failed(phase->size());
+    sync::RunInParallel(
+        static_cast<int>(phase->size()), options_.parallelism,
+        [&](int i) { return sync::SiteKey(*(*phase)[i]); },
+        [&](int i) {
+          failed[i] = ApplyOnSchedule(reads, *(*phase)[i], held[i]);
+        },
+        [&](int i) {
+          if (!failed[i].has_value()) return;
+          const tqs1::v1::SyncConfig& sync = *(*phase)[i];
+          rollout.CanaryFailed(sync, *failed[i]);
+          log::LogTo(
+              options_.logger, log::LogLevel::kError,
+              absl::StrCat("canary sync \"", sync.name(), "\" ", *failed[i],
+                           ": the other sites of \"", sync.fleet(),
+                           "\" are not applied this round"));
+        });
+  }
+}
+
+std::optional<std::string> SyncSupervisor::ApplyOnSchedule(
+    sync::SharedReads& reads, const tqs1::v1::SyncConfig& sync,
+    const std::optional<std::string>& held) {
+  if (shutting_down()) return std::nullopt;
+  if (held.has_value()) {
+    log::LogTo(options_.logger, log::LogLevel::kError,
+               absl::StrCat("scheduled apply of sync \"", sync.name(),
+                            "\" not run: ", *held));
+    return std::nullopt;
+  }
+  absl::StatusOr<ApplyReservation> reservation = ReserveApply({sync.name()});
+  if (!reservation.ok()) {
+    log::LogTo(options_.logger, log::LogLevel::kInfo,
+               absl::StrCat("scheduled apply of sync \"", sync.name(),
+                            "\" skipped: ", reservation.status().message()));
+    if (sync.canary()) return "was skipped";
+    return std::nullopt;
+  }
+  absl::StatusOr<ApplyOutcome> applied = ApplyFrom(
+      reads, *reservation, sync.name(), options_.plan_options, {}, nullptr);
+  if (!sync.canary()) return std::nullopt;
+  if (!applied.ok()) return "did not apply";
+  // Planned again with the scheduled options: the drift follows.
+  return sync::CanaryVerdict(
+      PlanFrom(reads, sync.name(), options_.plan_options));
 }
 
 absl::StatusOr<std::vector<SyncDrift>> SyncSupervisor::Drift(

@@ -28,9 +28,11 @@
 // made of the same state folder (the last-run record says so); the
 // server's schedule loop polls that record too.
 //
-// Thread-safe. Provider calls are serialized (one at a time for the whole
-// config: the providers are thread-compatible); reads of the state never
-// wait for them.
+// Thread-safe. The syncs of one site take turns on it (a plan never reads
+// a site that an apply of another of its syncs is writing); syncs of
+// different sites run at once, each console's and instance's requests
+// bounded by its transport (BoundedTransport). Reads of the state never
+// wait for the vendors.
 #ifndef TQS1_CLI_SERVER_SYNC_SUPERVISOR_H_
 #define TQS1_CLI_SERVER_SYNC_SUPERVISOR_H_
 
@@ -53,6 +55,7 @@
 #include "proto/plan.pb.h"
 #include "proto/service.pb.h"
 #include "providers/ledger/ledger.h"
+#include "sync/parallel_runs.h"
 #include "sync/shared_reads.h"
 #include "sync/sync_runner.h"
 
@@ -84,6 +87,10 @@ struct SupervisorOptions {
   std::string ledger_file;
   // Unowned; may be null.
   log::Logger* logger = nullptr;
+  // How many syncs a scheduled round (ReconcileAll()) plans or applies at
+  // once, never two of one site (sync::RunInParallel()); `tqs1 serve` sets
+  // the config's `parallelism:`. 1: one after another.
+  int parallelism = 1;
   // Called (without any lock held) after a sync's state changed: drift,
   // health or error. For the health service.
   std::function<void()> on_change;
@@ -184,8 +191,8 @@ class ApplyReservation {
 
 class SyncSupervisor {
  public:
-  // `backends` is unowned and must outlive the supervisor; its providers are
-  // used only under the supervisor's provider lock.
+  // `backends` is unowned and must outlive the supervisor; its providers
+  // must be thread-safe (tqs1's clients and fakes are).
   SyncSupervisor(tqs1::v1::Config config, cli::Backends* backends,
                  SupervisorOptions options);
   ~SyncSupervisor();
@@ -230,7 +237,9 @@ class SyncSupervisor {
 
   // One scheduled round over every sync: plan it, and when `apply`, apply
   // it (a sync being applied by a call is skipped; so are all when another
-  // process holds the apply lock). Failures are recorded, never returned.
+  // process holds the apply lock), SupervisorOptions::parallelism syncs at
+  // once; with a rollout, every canary (applied and planned again) before
+  // the other syncs. Failures are recorded, never returned.
   void ReconcileAll(bool apply);
 
   // The drift of the selected syncs (all when empty). Select()'s errors.
@@ -323,15 +332,16 @@ class SyncSupervisor {
   // with: only plans made with the scheduled options change the drift).
   void RecordPlan(const std::string& name, const sync::SyncRunResult& run,
                   const tqs1::v1::PlanOptions& options, absl::Duration took);
-  // Runs sync::RunSync() under the provider lock (plan only unless
-  // `apply`), recording an apply in `ledger` when it is not null.
+  // Runs sync::RunSync() (plan only unless `apply`), recording an apply in
+  // `ledger` when it is not null. The caller holds SiteLock(sync).
   sync::SyncRunResult RunLocked(const tqs1::v1::SyncConfig& sync,
                                 threatq::IndicatorSource& source,
                                 const tqs1::v1::PlanOptions& options,
                                 bool apply, std::function<bool()> should_stop,
                                 const tqs1::v1::Plan* reviewed = nullptr,
-                                ledger::Ledger* ledger = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(provider_mu_);
+                                ledger::Ledger* ledger = nullptr);
+  // What the syncs of one site (sync::SiteKey()) take turns on.
+  absl::Mutex& SiteLock(const tqs1::v1::SyncConfig& sync);
   // Plan(), Apply() and Observe() reading the collection from `source`: a
   // scheduled round gives each sync its share of one read per collection
   // (sync::SharedReads); the calls read it themselves.
@@ -346,6 +356,12 @@ class SyncSupervisor {
                                          const tqs1::v1::Plan* reviewed);
   void ObserveFrom(sync::SharedReads& reads, const std::string& name,
                    const std::function<bool()>& cancelled);
+  // ReconcileAll()'s apply of `sync` unless `held` (its rollout holds it
+  // back: logged); for a canary, what makes it fail ("did not apply", ...;
+  // sync::CanaryVerdict()), nullopt when it is good or no canary.
+  std::optional<std::string> ApplyOnSchedule(
+      sync::SharedReads& reads, const tqs1::v1::SyncConfig& sync,
+      const std::optional<std::string>& held);
   // Where a sync's collection is read: its instance's counted source.
   sync::SharedReads::SourceOf SourceOf();
   // The sync named `name` (already Select()ed).
@@ -362,13 +378,14 @@ class SyncSupervisor {
   const SupervisorOptions options_;
   ApiCallCounter api_calls_;
 
-  // Serializes every use of the providers (and of the counting wrappers).
-  absl::Mutex provider_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   // The counted instances (null: not connected) and consoles the syncs
-  // use, by SyncConfig.threatq and .sentinelone. Fixed at construction;
-  // what they point to is used under provider_mu_ only.
+  // use, by SyncConfig.threatq and .sentinelone, and a lock a site, by
+  // sync::SiteKey() (taken before mu_). Fixed at construction.
   std::map<std::string, std::unique_ptr<CountingIndicatorSource>> sources_;
   std::map<std::string, std::unique_ptr<CountingFirewallRules>> rules_;
+  std::map<std::string, std::unique_ptr<absl::Mutex>> site_locks_;
+  // Serializes CheckToken().
+  absl::Mutex token_mu_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, SyncState> syncs_ ABSL_GUARDED_BY(mu_);
@@ -378,8 +395,7 @@ class SyncSupervisor {
   std::optional<config::ApplyLock> file_lock_ ABSL_GUARDED_BY(mu_);
   int reservations_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<absl::Time> token_expiry_ ABSL_GUARDED_BY(mu_);
-  absl::Time token_checked_ ABSL_GUARDED_BY(provider_mu_) =
-      absl::InfinitePast();
+  absl::Time token_checked_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
   // The `finished` time of the last CLI apply record seen, and the error of
   // the last unreadable one (logged once).
   absl::Time cli_apply_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
