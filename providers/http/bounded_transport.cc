@@ -29,4 +29,9 @@ absl::StatusOr<HttpResponse> BoundedTransport::Send(
   return response;
 }
 
+int BoundedTransport::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(next_ticket_ - serving_);
+}
+
 }  // namespace tqs1::http

@@ -31,11 +31,13 @@ class BoundedTransport : public HttpTransport {
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 
   int max_in_flight() const { return max_in_flight_; }
+  // Requests waiting for a slot now.
+  int waiting() const;
 
  private:
   const std::unique_ptr<HttpTransport> base_;
   const int max_in_flight_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   // Tickets: a waiter takes `next_ticket_` and goes when `serving_` reaches
   // it and a slot is free (first come, first served).

@@ -1,9 +1,12 @@
 #include "providers/http/bounded_transport.h"
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "providers/http/fake_transport.h"
@@ -11,10 +14,10 @@
 namespace tqs1::http {
 namespace {
 
-HttpRequest Get() {
+HttpRequest Get(absl::string_view query = "") {
   HttpRequest request;
   request.method = "GET";
-  request.url = "https://s1.test/web/api/v2.1/sites";
+  request.url = absl::StrCat("https://s1.test/web/api/v2.1/sites", query);
   return request;
 }
 
@@ -22,8 +25,9 @@ HttpRequest Get() {
 // are in flight at once.
 struct Harness {
   explicit Harness(int max_in_flight) {
-    auto owned = std::make_unique<FakeTransport>([this](const HttpRequest&) {
+    auto owned = std::make_unique<FakeTransport>([this](const HttpRequest& r) {
       absl::MutexLock lock(&mu);
+      arrived.push_back(r.url);
       ++in_flight;
       peak = std::max(peak, in_flight);
       mu.Await(absl::Condition(&released));
@@ -52,6 +56,8 @@ struct Harness {
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   int peak ABSL_GUARDED_BY(mu) = 0;
   bool released ABSL_GUARDED_BY(mu) = false;
+  // The URLs of the requests the fake saw, in the order they came in.
+  std::vector<std::string> arrived ABSL_GUARDED_BY(mu);
   std::unique_ptr<BoundedTransport> transport;
 };
 
@@ -91,6 +97,28 @@ TEST(BoundedTransportTest, ABoundBelowOneLetsOneRequestGo) {
   for (std::thread& t : threads) t.join();
   absl::MutexLock lock(&h.mu);
   EXPECT_EQ(h.peak, 1);
+}
+
+TEST(BoundedTransportTest, WaitersGoInTheOrderTheyCame) {
+  Harness h(1);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&h] { ASSERT_TRUE(h.transport->Send(Get()).ok()); });
+  h.AwaitInFlight(1);
+  // Four more, each queued before the next starts.
+  for (int i = 1; i <= 4; ++i) {
+    threads.emplace_back([&h, i] {
+      ASSERT_TRUE(h.transport->Send(Get(absl::StrCat("?n=", i))).ok());
+    });
+    while (h.transport->waiting() < i) absl::SleepFor(absl::Milliseconds(1));
+  }
+  h.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(h.transport->waiting(), 0);
+  absl::MutexLock lock(&h.mu);
+  ASSERT_EQ(h.arrived.size(), 5u);
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_EQ(h.arrived[i], Get(absl::StrCat("?n=", i)).url) << i;
+  }
 }
 
 TEST(BoundedTransportTest, AFailedRequestGivesItsSlotBack) {
