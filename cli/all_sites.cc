@@ -136,10 +136,14 @@ absl::Status ExpandAllSites(tqs1::v1::Config& config,
   // One listing per console.
   std::map<std::string, std::vector<SiteListing>> listings;
   google::protobuf::RepeatedPtrField<SyncConfig> expanded;
-  std::map<std::string, std::string> names;  // sync name -> its entry
+  // Sync name -> its entry ("": written out), those written out first
+  // (wherever they stand in the config).
+  std::map<std::string, std::string> names;
+  for (const SyncConfig& sync : config.syncs()) {
+    if (!sync.has_all_sites()) names.emplace(sync.name(), "");
+  }
   for (const SyncConfig& sync : config.syncs()) {
     if (!sync.has_all_sites()) {
-      names.emplace(sync.name(), "");
       *expanded.Add() = sync;
       continue;
     }
@@ -166,12 +170,16 @@ absl::Status ExpandAllSites(tqs1::v1::Config& config,
     ASSIGN_OR_RETURN(std::vector<SyncConfig> targets,
                      Expand(sync, listing->second, config));
     for (SyncConfig& target : targets) {
-      if (!names.emplace(target.name(), sync.fleet()).second) {
+      auto [other, added] = names.emplace(target.name(), sync.fleet());
+      if (!added) {
         return absl::InvalidArgumentError(absl::StrCat(
             "sync entry ", Quoted(sync.fleet()), ": its sync ",
-            Quoted(target.name()),
-            " has the name of another sync of the config; give the entry "
-            "another name:"));
+            Quoted(target.name()), " has the name of ",
+            other->second.empty()
+                ? "a sync written out in the config; give the entry"
+                : absl::StrCat("a sync of entry ", Quoted(other->second),
+                               "; give one of the entries"),
+            " another `name:`"));
       }
       *expanded.Add() = std::move(target);
     }

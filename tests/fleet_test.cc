@@ -363,6 +363,21 @@ TEST_F(FleetTest, EveryActiveSiteOfAnAccountIsASyncOfItsOwn) {
                        "(\"Annex\", \"Branch\", \"HQ\", \"Lab\")"))
       << typo;
   EXPECT_EQ(typo.out, "");
+
+  // A sync of the account's sites named like a sync written out by hand.
+  RunResult clash = Run(
+      {"plan", "-c",
+       WriteConfig("clash", entry + "  - name: \"Known C2 IPs -> Acme/HQ\"\n"
+                                    "    collection: \"Known scanners\"\n"
+                                    "    site: Lab\n")});
+  EXPECT_EQ(clash.exit_code, 1) << clash;
+  EXPECT_TRUE(Contains(clash.err,
+                       "Error: sync entry \"Known C2 IPs\": its sync "
+                       "\"Known C2 IPs -> Acme/HQ\" has the name of a sync "
+                       "written out in the config; give the entry another "
+                       "`name:`"))
+      << clash;
+  EXPECT_EQ(clash.out, "");
 }
 
 }  // namespace
