@@ -29,10 +29,13 @@ tqs1::v1::Config DemoConfig(const std::string& threatq_url,
 }
 
 absl::StatusOr<DemoVendors> StartDemoEmulators(const std::string& password,
-                                               const std::string& api_token) {
+                                               const std::string& api_token,
+                                               bool keep_contents) {
   DemoVendors vendors;
+  threatq::ThreatQEmulatorOptions tq_options;
+  tq_options.server.log_contents = keep_contents;
   absl::StatusOr<std::unique_ptr<threatq::ThreatQEmulator>> tq =
-      threatq::ThreatQEmulator::Start({});
+      threatq::ThreatQEmulator::Start(tq_options);
   if (!tq.ok()) {
     return AddContext(tq.status(), "cannot start the ThreatQ emulator");
   }
@@ -40,6 +43,8 @@ absl::StatusOr<DemoVendors> StartDemoEmulators(const std::string& password,
   vendors.tq->AddUser(kDemoUser, password, kDemoClientId);
   sentinelone::EmulatorOptions s1_options;
   s1_options.api_token = api_token;
+  s1_options.server.log_contents = keep_contents;
+  s1_options.keep_write_contents = keep_contents;
   absl::StatusOr<std::unique_ptr<sentinelone::SentinelOneEmulator>> s1 =
       sentinelone::SentinelOneEmulator::Start(s1_options);
   if (!s1.ok()) {

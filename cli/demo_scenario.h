@@ -59,9 +59,13 @@ struct DemoVendors {
 // accounts only: on ThreatQ the user kDemoUser (client kDemoClientId) with
 // `password`, on SentinelOne the API token `api_token`; no collection, no
 // site. Errors: the emulator's, prefixed "cannot start the ThreatQ
-// emulator: " or "cannot start the SentinelOne emulator: ".
+// emulator: " or "cannot start the SentinelOne emulator: ". Without
+// `keep_contents`, the emulators log each request and write without its
+// body or rule copies (their sizes and kinds only), as a benchmark of
+// millions of addresses needs.
 absl::StatusOr<DemoVendors> StartDemoEmulators(const std::string& password,
-                                               const std::string& api_token);
+                                               const std::string& api_token,
+                                               bool keep_contents = true);
 
 // StartDemoEmulators(), seeded: the collection kDemoCollection holding
 // `indicators`, and the active site kDemoSite (kDemoSiteId) of account

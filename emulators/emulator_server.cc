@@ -156,6 +156,7 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
   signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<EmulatorServer> self(new EmulatorServer());
   self->handler_ = std::move(handler);
+  self->log_contents_ = options.log_contents;
   if (!options.cert_file.empty()) {
     auto ssl = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(),
                                                     options.key_file.c_str());
@@ -326,8 +327,11 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   entry.method = request.method;
   entry.path = request.path;
   entry.query = request.query;
-  entry.headers = request.headers;
-  entry.body = request.body;
+  entry.body_bytes = request.body.size();
+  if (log_contents_) {
+    entry.headers = request.headers;
+    entry.body = request.body;
+  }
   entry.remote_port = remote_port;
   if (fault.has_value()) entry.fault = std::string(FaultKindName(fault->kind));
 

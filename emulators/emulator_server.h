@@ -122,6 +122,9 @@ struct LoggedRequest {
   std::string query;
   http::Headers headers;
   std::string body;
+  // The size of the request body received (also without
+  // ServerOptions::log_contents).
+  size_t body_bytes = 0;
   // The status sent; 0 when the connection was closed without a response.
   int response_status = 0;
   // The size of the response body sent (0 when none was).
@@ -146,6 +149,10 @@ struct ServerOptions {
   // sends every answer as it is. JSON goes out as "application/json;
   // charset=utf-8".
   int gzip_level = 1;
+  // Requests() keep each request's headers and body; false: their sizes
+  // only (LoggedRequest::body_bytes), for a benchmark whose requests carry
+  // hundreds of megabytes.
+  bool log_contents = true;
 };
 
 // A running server. Thread-safe. Destroying it stops it.
@@ -199,6 +206,7 @@ class EmulatorServer {
   std::thread thread_;
   int port_ = 0;
   bool tls_ = false;
+  bool log_contents_ = true;
 
   mutable absl::Mutex mu_;
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);

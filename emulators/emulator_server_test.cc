@@ -109,8 +109,31 @@ TEST(EmulatorServerTest, ServesOnLoopbackEphemeralPortAndLogs) {
   EXPECT_EQ(log[1].response_status, 201);
   EXPECT_EQ(log[2].method, "DELETE");
   EXPECT_EQ(log[2].body, "gone");
+  EXPECT_EQ(log[2].body_bytes, 4u);
   server->ClearRequests();
   EXPECT_TRUE(server->Requests().empty());
+}
+
+TEST(EmulatorServerTest, LogsOnlySizesWithoutLogContents) {
+  ServerOptions options;
+  options.log_contents = false;
+  std::unique_ptr<EmulatorServer> server = StartEcho(options);
+  ASSERT_NE(server, nullptr);
+  httplib::Client client("127.0.0.1", server->port());
+  auto post =
+      client.Post("/p?k=1", {{"X-Test", "v"}}, "{\"a\":1}", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->body, "POST /p?k=1 {\"a\":1}");  // served as ever
+  std::vector<LoggedRequest> log = server->Requests();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].method, "POST");
+  EXPECT_EQ(log[0].path, "/p");
+  EXPECT_EQ(log[0].query, "k=1");
+  EXPECT_TRUE(log[0].headers.empty());
+  EXPECT_EQ(log[0].body, "");
+  EXPECT_EQ(log[0].body_bytes, 7u);
+  EXPECT_EQ(log[0].response_status, 201);
+  EXPECT_EQ(log[0].response_bytes, post->body.size());
 }
 
 TEST(EmulatorServerTest, GzipsLargeJsonAnswersOnceAtItsOwnLevel) {

@@ -533,7 +533,7 @@ SentinelOneEmulator::AddOddForeignRules(absl::string_view site_id) {
     o.object["createdAt"] = Now();
     o.object["updatedAt"] = Now();
     std::string id = InsertOnTop(o.scope, o.scope_id, std::move(o.object));
-    Record("hook_add", id, std::nullopt, rules_.front().object);
+    Record("hook_add", id, nullptr, &rules_.front().object);
     ids.push_back(std::move(id));
   }
   return ids;
@@ -555,14 +555,15 @@ std::string SentinelOneEmulator::NewId() {
 }
 
 void SentinelOneEmulator::Record(absl::string_view kind, absl::string_view id,
-                                 std::optional<json> before,
-                                 std::optional<json> after) {
+                                 const json* before, const json* after) {
   WriteEvent event;
   event.seq = events_cleared_ + static_cast<int64_t>(events_.size()) + 1;
   event.kind = std::string(kind);
   event.rule_id = std::string(id);
-  event.before = std::move(before);
-  event.after = std::move(after);
+  if (options_.keep_write_contents) {
+    if (before != nullptr) event.before = *before;
+    if (after != nullptr) event.after = *after;
+  }
   events_.push_back(std::move(event));
 }
 
@@ -606,7 +607,7 @@ std::string SentinelOneEmulator::AddRuleJson(RuleScope scope,
                                              json rule) {
   absl::MutexLock lock(&mu_);
   std::string id = InsertOnTop(scope, scope_id, std::move(rule));
-  Record("hook_add", id, std::nullopt, rules_.front().object);
+  Record("hook_add", id, nullptr, &rules_.front().object);
   return id;
 }
 
@@ -617,7 +618,7 @@ absl::Status SentinelOneEmulator::ModifyRule(
   if (index < 0) return absl::NotFoundError(absl::StrCat("no rule ", id));
   json before = rules_[index].object;
   edit(rules_[index].object);
-  Record("hook_modify", id, std::move(before), rules_[index].object);
+  Record("hook_modify", id, &before, &rules_[index].object);
   return absl::OkStatus();
 }
 
@@ -625,7 +626,7 @@ absl::Status SentinelOneEmulator::RemoveRule(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   int index = FindRule(id);
   if (index < 0) return absl::NotFoundError(absl::StrCat("no rule ", id));
-  Record("hook_delete", id, rules_[index].object, std::nullopt);
+  Record("hook_delete", id, &rules_[index].object, nullptr);
   rules_.erase(rules_.begin() + index);
   return absl::OkStatus();
 }
@@ -936,7 +937,7 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
   json rule = json::object();
   ApplyData(*data, rule);
   std::string id = InsertOnTop(scope, scope_id, std::move(rule));
-  Record("create", id, std::nullopt, rules_.front().object);
+  Record("create", id, nullptr, &rules_.front().object);
   json out = rules_.front().object;
   out["order"] = 1;
   return Ok(std::move(out));
@@ -974,9 +975,8 @@ Response SentinelOneEmulator::UpdateRule(const Request& request,
                 merged["name"].get<std::string>(), id)) {
     return Validation(DuplicateDetail(merged["name"].get<std::string>()));
   }
-  json before = stored;
-  stored = std::move(merged);
-  Record("update", id, std::move(before), stored);
+  std::swap(stored, merged);  // `merged` now holds the rule before
+  Record("update", id, &merged, &stored);
   return Ok(stored);
 }
 
@@ -1031,7 +1031,7 @@ Response SentinelOneEmulator::DeleteRules(const Request& request) {
                     (scope == "account" && Contains(*account_ids, scope_id));
     bool id_match = ids->empty() || Contains(*ids, Str(r, "id"));
     if (in_scope && id_match) {
-      Record("delete", Str(r, "id"), r, std::nullopt);
+      Record("delete", Str(r, "id"), &r, nullptr);
       rules_.erase(rules_.begin() + static_cast<std::ptrdiff_t>(i));
       ++affected;
     } else {

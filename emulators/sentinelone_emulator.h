@@ -91,6 +91,10 @@ struct EmulatorOptions {
   bool default_sites_in_two_accounts = false;
   // What GET /system/info answers as "version".
   std::string console_version = "23.4.2.14";
+  // Events() keep each rule before and after its change; false: their kind
+  // and rule id only (a benchmark of a console of millions of addresses
+  // counts writes and need not hold a copy of each rule it changed).
+  bool keep_write_contents = true;
 };
 
 // A site of the emulated console.
@@ -118,7 +122,8 @@ struct WriteEvent {
   std::string kind;
   std::string rule_id;
   // The rule before and after the change as stored (JSON object), absent
-  // for a create / a delete.
+  // for a create / a delete, and always without
+  // EmulatorOptions::keep_write_contents.
   std::optional<nlohmann::json> before;
   std::optional<nlohmann::json> after;
 };
@@ -252,9 +257,9 @@ class SentinelOneEmulator {
                  absl::string_view name, absl::string_view except_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Copies `before` and `after` (null: none) when the options keep them.
   void Record(absl::string_view kind, absl::string_view id,
-              std::optional<nlohmann::json> before,
-              std::optional<nlohmann::json> after)
+              const nlohmann::json* before, const nlohmann::json* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string InsertOnTop(tqs1::v1::RuleScope scope, absl::string_view scope_id,
                           nlohmann::json rule)

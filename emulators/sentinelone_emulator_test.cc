@@ -629,6 +629,32 @@ TEST_F(EmulatorTest, TokenDetailsSystemInfoAndUser) {
   EXPECT_EQ(Call("GET", "/user", "", "ApiToken wrong").status, 401);
 }
 
+TEST(EmulatorStartTest, WritesWithoutTheirContents) {
+  EmulatorOptions options;
+  options.api_token = kToken;
+  options.keep_write_contents = false;
+  absl::StatusOr<std::unique_ptr<SentinelOneEmulator>> s1 =
+      SentinelOneEmulator::Start(options);
+  ASSERT_TRUE(s1.ok()) << s1.status();
+  (*s1)->AddSite({kSiteId, "HQ", kAccountId, "Acme"});
+  v1::Rule rule;
+  rule.set_name("A");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  const std::string id = (*s1)->AddRule(v1::RULE_SCOPE_SITE, kSiteId, rule);
+  ASSERT_TRUE(
+      (*s1)->ModifyRule(id, [](json& rule) { rule["name"] = "B"; }).ok());
+  ASSERT_TRUE((*s1)->RemoveRule(id).ok());
+  std::vector<WriteEvent> events = (*s1)->Events();
+  ASSERT_EQ(events.size(), 3u);
+  for (const WriteEvent& e : events) {
+    EXPECT_EQ(e.rule_id, id) << e.kind;
+    EXPECT_FALSE(e.before.has_value()) << e.kind;
+    EXPECT_FALSE(e.after.has_value()) << e.kind;
+  }
+  EXPECT_EQ(events[1].kind, "hook_modify");
+  EXPECT_TRUE((*s1)->Rules(v1::RULE_SCOPE_SITE, kSiteId).empty());
+}
+
 TEST(EmulatorStartTest, ModesAndFixturesFromTheOptions) {
   EmulatorOptions options;
   options.api_token = kToken;

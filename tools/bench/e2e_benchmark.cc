@@ -73,11 +73,11 @@ Traffic TakeTraffic(threatq::ThreatQEmulator& tq,
   Traffic t;
   for (const emulator::LoggedRequest& r : tq.server().Requests()) {
     ++t.threatq_calls;
-    t.threatq_bytes += static_cast<int64_t>(r.body.size());
+    t.threatq_bytes += static_cast<int64_t>(r.body_bytes);
   }
   for (const emulator::LoggedRequest& r : s1.server().Requests()) {
     ++t.sentinelone_calls;
-    t.sentinelone_bytes += static_cast<int64_t>(r.body.size());
+    t.sentinelone_bytes += static_cast<int64_t>(r.body_bytes);
     if (r.method == "GET") {
       ++t.sentinelone_gets;
     } else {

@@ -3,10 +3,11 @@
 // ledger, twice each and alternating (each on emulators of its own and an
 // empty ledger; the best of each pair is reported: a process's later
 // rounds run on a fuller heap, so one round each would favour the first),
-// then K applies of 0.1% churn after the last; the ledger's size on disk; and a ledger of 1,000 applies for
-// `tqs1 history`. Leaves in --dir a config (tqs1.yaml) and both ledgers,
-// so that the binary's `why --offline` and `history` can be timed as whole
-// processes afterwards (tools/bench/run.sh does, with /usr/bin/time).
+// then K applies of 0.1% churn after the last; the ledger's size on disk; and a
+// ledger of 1,000 applies for `tqs1 history`. Leaves in --dir a config
+// (tqs1.yaml) and both ledgers, so that the binary's `why --offline` and
+// `history` can be timed as whole processes afterwards (tools/bench/run.sh
+// does, with /usr/bin/time).
 //
 //   ledger_benchmark --addresses=1000000 --churn=100 --dir=/tmp/ledger-bench
 #include <sys/stat.h>
