@@ -10,12 +10,13 @@
 // the smaller of its max_in_flight and the run's parallelism; the bound is
 // the slower vendor's), and the most requests each emulator saw in flight.
 //
-//   fleet_benchmark --sites=50 --collections=5 --addresses=20000
+//   fleet_benchmark --sites=50 --collections=5 --addresses=200000
 //     --tq-latency-ms=30 --s1-latency-ms=80
 //     --parallelism=4 --s1-in-flight=4 --tq-in-flight=2
 //
-// The emulators keep every request and write in memory: at 200,000
-// addresses a collection (10M on the console) the process outgrew 24 GiB.
+// The emulators log each request and write by its size and kind only: at
+// 200,000 addresses a collection (10M on the console) their bodies and
+// rule copies outgrew 24 GiB.
 #include <algorithm>
 #include <climits>
 #include <cstdint>
