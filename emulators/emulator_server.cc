@@ -311,6 +311,7 @@ void EmulatorServer::CloseConnection(int remote_port) const {
 
 void EmulatorServer::Serve(const Request& request, int remote_port,
                            Response& response, bool& close_connection) {
+  const absl::Time arrived = absl::Now();
   std::optional<Fault> fault;
   {
     absl::MutexLock lock(&mu_);
@@ -371,6 +372,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   if (call_handler) response = handler_(request);
   entry.response_status = close_connection ? 0 : response.status;
   entry.response_bytes = close_connection ? 0 : response.body.size();
+  entry.served = absl::Now() - arrived;
   {
     absl::MutexLock lock(&mu_);
     log_.push_back(std::move(entry));

@@ -129,6 +129,9 @@ struct LoggedRequest {
   int response_status = 0;
   // The size of the response body sent (0 when none was).
   size_t response_bytes = 0;
+  // From its arrival to its answer: a fault's delay, the wait for the
+  // handler's lock and the handler's work.
+  absl::Duration served = absl::ZeroDuration();
   // The fault applied, if any (FaultKindName), else empty.
   std::string fault;
   // The client's port: equal ports on two requests mean one connection

@@ -48,6 +48,20 @@ json At(const json& object, const char* key) {
   return it == object.end() ? json(nullptr) : *it;
 }
 
+// Str() and At() without copying: the scans of every rule on each write
+// (FindRule(), NameTaken()) run under the emulator's one lock.
+absl::string_view StrRef(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return "";
+  return it->get_ref<const std::string&>();
+}
+bool EqualsAt(const json& object, const char* key, const json& want) {
+  if (!object.is_object()) return want.is_null();
+  auto it = object.find(key);
+  return it == object.end() ? want.is_null() : *it == want;
+}
+
 Response Error(int status, int code, absl::string_view title,
                absl::string_view detail) {
   json body = {{"errors",
@@ -669,7 +683,7 @@ void SentinelOneEmulator::ClearEvents() {
 
 int SentinelOneEmulator::FindRule(absl::string_view id) const {
   for (size_t i = 0; i < rules_.size(); ++i) {
-    if (Str(rules_[i].object, "id") == id) {
+    if (StrRef(rules_[i].object, "id") == id) {
       return static_cast<int>(i);
     }
   }
@@ -681,9 +695,10 @@ bool SentinelOneEmulator::NameTaken(absl::string_view scope,
                                     absl::string_view name,
                                     absl::string_view except_id) const {
   for (const StoredRule& r : rules_) {
-    if (Str(r.object, "scope") == scope &&
-        At(r.object, "scopeId") == scope_id && Str(r.object, "name") == name &&
-        Str(r.object, "id") != except_id) {
+    if (StrRef(r.object, "name") == name &&
+        StrRef(r.object, "scope") == scope &&
+        EqualsAt(r.object, "scopeId", scope_id) &&
+        StrRef(r.object, "id") != except_id) {
       return true;
     }
   }
