@@ -249,11 +249,6 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
   sync::Rollout rollout(syncs);
   // One read per collection: several syncs of one collection share it.
   sync::SharedReads reads(backends.SourceOf(), rollout.readers());
-  std::vector<const SyncConfig*> canaries;
-  std::vector<const SyncConfig*> others;
-  for (const SyncConfig* sync : rollout.order()) {
-    (sync->canary() ? canaries : others).push_back(sync);
-  }
   // What one sync's apply came to, for its turn in order.
   struct Applied {
     tqs1::v1::SyncRun r;
@@ -261,16 +256,16 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
     std::optional<int> code;
     std::optional<std::string> canary_failed;
   };
-  for (const std::vector<const SyncConfig*>* phase : {&canaries, &others}) {
+  for (const std::vector<const SyncConfig*>& phase : rollout.phases()) {
     // Decided before the phase starts: the canaries have all finished.
     std::vector<std::optional<std::string>> held;
-    for (const SyncConfig* sync : *phase)
+    for (const SyncConfig* sync : phase)
       held.push_back(rollout.HeldBack(*sync));
-    std::vector<Applied> applied(phase->size());
+    std::vector<Applied> applied(phase.size());
     ForEachSync(
-        *phase, parallelism, io,
+        phase, parallelism, io,
         [&](int i, const Io& out) {
-          const SyncConfig* sync = (*phase)[i];
+          const SyncConfig* sync = phase[i];
           auto given = plans.find(sync);
           const Plan* plan = given == plans.end() ? nullptr : given->second;
           Applied& a = applied[i];
@@ -317,7 +312,7 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
           Applied& a = applied[i];
           if (record != nullptr) *record->add_syncs() = std::move(a.r);
           if (a.canary_failed.has_value()) {
-            rollout.CanaryFailed(*(*phase)[i], *a.canary_failed);
+            rollout.CanaryFailed(*phase[i], *a.canary_failed);
           }
           if (!a.code.has_value()) return;
           // An interrupted apply exits 130/143; the syncs after it are

@@ -8,9 +8,10 @@ namespace tqs1::sync {
 
 Rollout::Rollout(const std::vector<const tqs1::v1::SyncConfig*>& syncs) {
   for (bool canaries : {true, false}) {
+    std::vector<const tqs1::v1::SyncConfig*>& phase = phases_.emplace_back();
     for (const tqs1::v1::SyncConfig* sync : syncs) {
       if (sync->canary() != canaries) continue;
-      order_.push_back(sync);
+      phase.push_back(sync);
       readers_.push_back(sync);
       if (canaries) readers_.push_back(sync);
     }

@@ -6,10 +6,12 @@
 //
 //   Rollout rollout(selected);
 //   SharedReads reads(source, rollout.readers());
-//   for (const SyncConfig* sync : rollout.order()) {
-//     if (auto held = rollout.HeldBack(*sync)) { report *held; continue; }
-//     ... apply it ...
-//     if (sync->canary() && !ok) rollout.CanaryFailed(*sync, "did not apply");
+//   for (const std::vector<const SyncConfig*>& phase : rollout.phases()) {
+//     for (const SyncConfig* sync : phase) {   // or several at once
+//       if (auto held = rollout.HeldBack(*sync)) { report *held; continue; }
+//       ... apply it ...
+//       if (sync->canary() && !ok) rollout.CanaryFailed(*sync, "...");
+//     }
 //   }
 //
 // Entries without a canary among the selected syncs run as they are.
@@ -35,13 +37,14 @@ class Rollout {
  public:
   explicit Rollout(const std::vector<const tqs1::v1::SyncConfig*>& syncs);
 
-  // The syncs in the order to run them: every canary, then the others,
-  // each group in config order.
-  const std::vector<const tqs1::v1::SyncConfig*>& order() const {
-    return order_;
+  // The syncs to run, in two phases: every canary, then the others, each
+  // in config order. A phase starts once the one before it has finished
+  // (the syncs of one phase may run at once).
+  const std::vector<std::vector<const tqs1::v1::SyncConfig*>>& phases() const {
+    return phases_;
   }
-  // Who reads a collection in the run (for SharedReads): order(), and each
-  // canary once more (its verification).
+  // Who reads a collection in the run (for SharedReads): the syncs of
+  // phases(), and each canary once more (its verification).
   const std::vector<const tqs1::v1::SyncConfig*>& readers() const {
     return readers_;
   }
@@ -56,7 +59,7 @@ class Rollout {
   void CanaryFailed(const tqs1::v1::SyncConfig& sync, absl::string_view failed);
 
  private:
-  std::vector<const tqs1::v1::SyncConfig*> order_;
+  std::vector<std::vector<const tqs1::v1::SyncConfig*>> phases_;
   std::vector<const tqs1::v1::SyncConfig*> readers_;
   std::map<std::string, std::string> stopped_;  // entry -> why
 };

@@ -592,28 +592,21 @@ void SyncSupervisor::ReconcileAll(bool apply) {
         [](int) {});
     return;
   }
-  std::vector<const tqs1::v1::SyncConfig*> canaries;
-  std::vector<const tqs1::v1::SyncConfig*> others;
-  for (const tqs1::v1::SyncConfig* sync : rollout.order()) {
-    (sync->canary() ? canaries : others).push_back(sync);
-  }
-  for (const std::vector<const tqs1::v1::SyncConfig*>* phase :
-       {&canaries, &others}) {
+  for (const std::vector<const tqs1::v1::SyncConfig*>& phase :
+       rollout.phases()) {
     // Decided before the phase starts: the canaries have all finished.
     std::vector<std::optional<std::string>> held;
-    for (const tqs1::v1::SyncConfig* sync : *phase) {
+    for (const tqs1::v1::SyncConfig* sync : phase) {
       held.push_back(rollout.HeldBack(*sync));
     }
-    std::vector<std::optional<std::string>> failed(phase->size());
+    std::vector<std::optional<std::string>> failed(phase.size());
     sync::RunInParallel(
-        static_cast<int>(phase->size()), options_.parallelism,
-        [&](int i) { return sync::SiteKey(*(*phase)[i]); },
-        [&](int i) {
-          failed[i] = ApplyOnSchedule(reads, *(*phase)[i], held[i]);
-        },
+        static_cast<int>(phase.size()), options_.parallelism,
+        [&](int i) { return sync::SiteKey(*phase[i]); },
+        [&](int i) { failed[i] = ApplyOnSchedule(reads, *phase[i], held[i]); },
         [&](int i) {
           if (!failed[i].has_value()) return;
-          const tqs1::v1::SyncConfig& sync = *(*phase)[i];
+          const tqs1::v1::SyncConfig& sync = *phase[i];
           rollout.CanaryFailed(sync, *failed[i]);
           log::LogTo(
               options_.logger, log::LogLevel::kError,
