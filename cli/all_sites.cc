@@ -35,15 +35,12 @@ sentinelone::SentinelOneClient* ClientFor(const Backends& backends,
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
 // The active sites of `all.account()` (by id or name) among `sites`, by
-// name; `accounts` gets every account that has an active site.
+// name.
 std::vector<const SiteListing*> SitesOf(const AccountSites& all,
-                                        const std::vector<SiteListing>& sites,
-                                        std::set<std::string>* accounts) {
+                                        const std::vector<SiteListing>& sites) {
   std::vector<const SiteListing*> out;
   for (const SiteListing& site : sites) {
     if (!site.state.empty() && site.state != "active") continue;
-    accounts->insert(
-        absl::StrCat(Quoted(site.account_name), " (id ", site.account_id, ")"));
     if (site.account_id == all.account() ||
         site.account_name == all.account()) {
       out.push_back(&site);
@@ -63,14 +60,13 @@ absl::StatusOr<std::vector<SyncConfig>> Expand(
   const AccountSites& all = entry.all_sites();
   const std::string where = absl::StrCat("sync entry ", Quoted(entry.fleet()),
                                          ": account ", Quoted(all.account()));
-  std::set<std::string> accounts;
-  const std::vector<const SiteListing*> sites = SitesOf(all, listed, &accounts);
+  const std::vector<const SiteListing*> sites = SitesOf(all, listed);
   if (sites.empty()) {
     return absl::NotFoundError(absl::StrCat(
         where,
         " has no active site on its console; the accounts with active "
         "sites are ",
-        accounts.empty() ? "none" : absl::StrJoin(accounts, ", ")));
+        sentinelone::DescribeAccounts(sentinelone::ActiveAccounts(listed))));
   }
   std::vector<std::string> names;
   for (const SiteListing* site : sites) names.push_back(Quoted(site->name));

@@ -232,18 +232,23 @@ class NotConnectedRules : public sentinelone::FirewallRules {
       const sentinelone::SiteSelector&) override {
     return Error();
   }
-  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(absl::string_view) override {
+  absl::StatusOr<std::string> FindAccount(absl::string_view) override {
     return Error();
   }
-  absl::StatusOr<tqs1::v1::Rule> CreateRule(absl::string_view,
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
+      const sentinelone::Scope&) override {
+    return Error();
+  }
+  absl::StatusOr<tqs1::v1::Rule> CreateRule(const sentinelone::Scope&,
                                             const tqs1::v1::Rule&) override {
     return Error();
   }
-  absl::StatusOr<tqs1::v1::Rule> UpdateRule(absl::string_view,
+  absl::StatusOr<tqs1::v1::Rule> UpdateRule(const sentinelone::Scope&,
                                             const tqs1::v1::Rule&) override {
     return Error();
   }
-  absl::Status DeleteRule(absl::string_view, absl::string_view) override {
+  absl::Status DeleteRule(const sentinelone::Scope&,
+                          absl::string_view) override {
     return Error();
   }
 

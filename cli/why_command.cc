@@ -39,10 +39,15 @@ std::string ScopeName(tqs1::v1::RuleScope scope) {
 }
 
 std::string RuleText(const WhyRule& r) {
-  return absl::StrCat(r.tqs1 ? "" : absl::StrCat(ScopeName(r.scope), " "),
-                      r.block ? "" : "allow ", "rule \"", r.name, "\" (id ",
-                      r.rule_id, r.tqs1 ? "" : ", not this sync's",
-                      r.enabled ? "" : ", disabled", ")");
+  const bool site_rule = r.scope == tqs1::v1::RULE_SCOPE_SITE ||
+                         r.scope == tqs1::v1::RULE_SCOPE_UNSPECIFIED;
+  return absl::StrCat(
+      r.tqs1 && site_rule ? "" : absl::StrCat(ScopeName(r.scope), " "),
+      r.block ? "" : "allow ", "rule \"", r.name, "\" (id ", r.rule_id,
+      !r.tqs1      ? ", not this sync's"
+      : !site_rule ? ", this sync's, inherited"
+                   : "",
+      r.enabled ? "" : ", disabled", ")");
 }
 
 bool Enforced(const WhyRule& r) { return r.enabled && r.block; }

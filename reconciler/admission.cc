@@ -46,7 +46,7 @@ bool IsSyncName(const Plan& plan, absl::string_view name) {
 // A rule tqs1 manages for the plan's sync when the plan leaves it alone.
 bool IsManagedRule(const Plan& plan, const ObservedState& observed,
                    const Rule& rule) {
-  return IsSiteRule(rule, observed) && IsSyncName(plan, rule.name()) &&
+  return IsTargetRule(rule, observed) && IsSyncName(plan, rule.name()) &&
          (HasOwnershipMarker(rule.description()) || plan.options().adopt());
 }
 
@@ -82,7 +82,7 @@ absl::Status CheckRuleToTouch(const Plan& plan, const ObservedState& observed,
         absl::StrCat(what, " names rule ", action.rule_id(), ", which site \"",
                      plan.site_name(), "\" does not hold"));
   }
-  if (!IsSiteRule(*rule, observed)) {
+  if (!IsTargetRule(*rule, observed)) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, " would touch rule \"", rule->name(),
                      "\", which is inherited from another scope (read-only)"));
@@ -292,6 +292,22 @@ absl::StatusOr<AdmittedPlan> AdmitPlan(const Plan& plan,
     return absl::FailedPreconditionError(
         absl::StrCat("the plan is for site id ", plan.site_id(),
                      ", the site read is ", observed.site_id()));
+  }
+  if (plan.scope() != tqs1::v1::RULE_SCOPE_UNSPECIFIED &&
+      plan.scope() != tqs1::v1::RULE_SCOPE_SITE &&
+      plan.scope() != tqs1::v1::RULE_SCOPE_ACCOUNT) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the plan for sync \"", plan.sync_name(),
+                     "\" is for scope ", tqs1::v1::RuleScope_Name(plan.scope()),
+                     "; tqs1 plans only sites and accounts"));
+  }
+  const bool plan_is_account = plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT;
+  if (plan_is_account !=
+      (TargetScope(observed) == tqs1::v1::RULE_SCOPE_ACCOUNT)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the plan is for the ", plan_is_account ? "account" : "site", " ",
+        plan.site_id(), ", what was read is ",
+        plan_is_account ? "a site" : "an account", "'s rules"));
   }
 
   // 2. The same site.

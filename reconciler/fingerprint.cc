@@ -87,6 +87,9 @@ std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
 
   Digest digest;
   digest.Add(observed.site_id());
+  // An account's id never equals a site's, but the scope is part of what
+  // was read (a site's fingerprint is as it was before accounts).
+  if (observed.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT) digest.Add("account");
   digest.AddNumber(rules.size());
   for (const tqs1::v1::Rule* rule : rules) {
     digest.Add(rule->id());

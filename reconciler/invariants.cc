@@ -68,7 +68,7 @@ void CheckRules(
     const InvariantScope& scope, std::vector<std::string>& out) {
   absl::flat_hash_set<absl::string_view> inherited_names;
   for (const Rule& rule : after.rules()) {
-    if (!IsSiteRule(rule, after)) inherited_names.insert(rule.name());
+    if (!IsTargetRule(rule, after)) inherited_names.insert(rule.name());
   }
   absl::flat_hash_set<absl::string_view> names;
   // How many rules hold each name, as is and in lower case: a name held
@@ -83,7 +83,7 @@ void CheckRules(
   for (const Rule& rule : after.rules()) {
     auto found = before_by_id.find(rule.id());
     const Rule* old = found == before_by_id.end() ? nullptr : found->second;
-    if (IsSiteRule(rule, after)) {
+    if (IsTargetRule(rule, after)) {
       if (!names.insert(rule.name()).second) {
         out.push_back(
             absl::StrCat("two rules are named \"", rule.name(), "\""));

@@ -40,22 +40,37 @@ std::string RuleName(absl::string_view collection, int index) {
   return absl::StrCat(collection, " (", index, ")");
 }
 
+bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
+                         const tqs1::v1::ObservedState& site,
+                         absl::string_view collection) {
+  return TargetScope(site) == tqs1::v1::RULE_SCOPE_SITE &&
+         rule.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT &&
+         ManagedNameIndex(collection, rule.name()).has_value() &&
+         HasOwnershipMarker(rule.description());
+}
+
 int CharacterCount(absl::string_view text) {
   int count = 0;
   for (unsigned char c : text) count += (c & 0xC0) != 0x80;
   return count;
 }
 
-bool IsSiteRule(const tqs1::v1::Rule& rule,
-                const tqs1::v1::ObservedState& observed) {
-  return rule.scope() == tqs1::v1::RULE_SCOPE_SITE &&
+tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed) {
+  return observed.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT
+             ? tqs1::v1::RULE_SCOPE_ACCOUNT
+             : tqs1::v1::RULE_SCOPE_SITE;
+}
+
+bool IsTargetRule(const tqs1::v1::Rule& rule,
+                  const tqs1::v1::ObservedState& observed) {
+  return rule.scope() == TargetScope(observed) &&
          (rule.scope_id().empty() || rule.scope_id() == observed.site_id());
 }
 
 bool IsManagedRule(const tqs1::v1::Rule& rule,
                    const tqs1::v1::ObservedState& site,
                    absl::string_view collection) {
-  return IsSiteRule(rule, site) &&
+  return IsTargetRule(rule, site) &&
          ManagedNameIndex(collection, rule.name()).has_value() &&
          HasOwnershipMarker(rule.description());
 }

@@ -43,19 +43,33 @@ std::optional<int> ManagedNameIndex(absl::string_view collection,
 // The inverse of ManagedNameIndex.
 std::string RuleName(absl::string_view collection, int index);
 
-// Whether `rule` is a rule of the observed site itself (scope site, and the
-// site's id when the rule names one): the only rules tqs1 may manage. Rules
-// of other scopes (account, global, group) are inherited and read-only.
-bool IsSiteRule(const tqs1::v1::Rule& rule,
-                const tqs1::v1::ObservedState& observed);
+// The scope `observed` was read from: RULE_SCOPE_ACCOUNT for an account,
+// RULE_SCOPE_SITE otherwise (a site; also a state that does not say).
+tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed);
+
+// Whether `rule` is a rule of the observed scope itself (a site's rule of
+// that site, or an account's rule of that account; the scope's id when the
+// rule names one): the only rules tqs1 may manage. Rules of other scopes
+// (account, global, group; a site's rules seen from its account never are)
+// are inherited and read-only.
+bool IsTargetRule(const tqs1::v1::Rule& rule,
+                  const tqs1::v1::ObservedState& observed);
 
 // Whether `rule` of `site` is tqs1's for the sync of `collection`: a rule of
-// the site itself (IsSiteRule), named in the sync's scheme, with the
+// the scope itself (IsTargetRule), named in the sync's scheme, with the
 // ownership marker. The only rules an apply may write (the apply
 // invariants), and the rules the ledger and `tqs1 why` call the sync's.
 bool IsManagedRule(const tqs1::v1::Rule& rule,
                    const tqs1::v1::ObservedState& site,
                    absl::string_view collection);
+
+// Whether `rule`, read with the site `site`, is the sync's own rule one
+// scope up: an account-scope rule named in the sync's scheme, with the
+// ownership marker, which the site inherits. Never managed by the site's
+// plan, but what it blocks (when enabled) is not missing from the site.
+bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
+                         const tqs1::v1::ObservedState& site,
+                         absl::string_view collection);
 
 // Length in characters (UTF-8 code points), as SentinelOne counts it.
 int CharacterCount(absl::string_view text);

@@ -72,8 +72,58 @@ TEST(OwnershipTest, OnlyTheSitesOwnRulesAreSiteRules) {
     tqs1::v1::Rule rule;
     rule.set_scope(c.scope);
     rule.set_scope_id(c.scope_id);
-    EXPECT_EQ(IsSiteRule(rule, site), c.site_rule);
+    EXPECT_EQ(IsTargetRule(rule, site), c.site_rule);
   }
+}
+
+TEST(OwnershipTest, OnlyTheAccountsOwnRulesAreAnAccountsRules) {
+  tqs1::v1::ObservedState account;
+  account.set_site_id("700000000000000001");
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  EXPECT_EQ(TargetScope(account), tqs1::v1::RULE_SCOPE_ACCOUNT);
+  struct Case {
+    tqs1::v1::RuleScope scope;
+    const char* scope_id;
+    bool own;
+  };
+  for (const Case& c :
+       {Case{tqs1::v1::RULE_SCOPE_ACCOUNT, "", true},
+        Case{tqs1::v1::RULE_SCOPE_ACCOUNT, "700000000000000001", true},
+        Case{tqs1::v1::RULE_SCOPE_ACCOUNT, "700000000000000002", false},
+        Case{tqs1::v1::RULE_SCOPE_SITE, "700000000000000001", false},
+        Case{tqs1::v1::RULE_SCOPE_GLOBAL, "", false}}) {
+    SCOPED_TRACE(absl::StrCat(c.scope, " ", c.scope_id));
+    tqs1::v1::Rule rule;
+    rule.set_scope(c.scope);
+    rule.set_scope_id(c.scope_id);
+    EXPECT_EQ(IsTargetRule(rule, account), c.own);
+  }
+}
+
+// The sync's account rule, seen from a site: the sync's, not the site's.
+TEST(OwnershipTest, AnInheritedAccountRuleOfTheSyncIsKnownAsSuch) {
+  tqs1::v1::ObservedState site;
+  site.set_site_id("900000000000000001");
+  tqs1::v1::Rule rule;
+  rule.set_name("C2 (1)");
+  rule.set_description(DescriptionWithMarker("Blocked"));
+  rule.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  rule.set_scope_id("700000000000000001");
+  EXPECT_TRUE(IsInheritedSyncRule(rule, site, "C2"));
+  EXPECT_FALSE(IsManagedRule(rule, site, "C2"));
+  EXPECT_FALSE(IsInheritedSyncRule(rule, site, "Scanners"));
+  tqs1::v1::Rule unmarked = rule;
+  unmarked.set_description("Blocked");
+  EXPECT_FALSE(IsInheritedSyncRule(unmarked, site, "C2"));
+  tqs1::v1::Rule global = rule;
+  global.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
+  EXPECT_FALSE(IsInheritedSyncRule(global, site, "C2"));
+  // From the account itself it is its own, managed rule.
+  tqs1::v1::ObservedState account = site;
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  account.set_site_id("700000000000000001");
+  EXPECT_FALSE(IsInheritedSyncRule(rule, account, "C2"));
+  EXPECT_TRUE(IsManagedRule(rule, account, "C2"));
 }
 
 }  // namespace

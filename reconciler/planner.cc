@@ -235,14 +235,21 @@ struct SpaceBeforeAfter {
   AddressSpace before, after, both;
 };
 
+// `inherited[i]`: want[i] is left to an inherited rule, so it is neither
+// before nor after the site's own.
 SpaceBeforeAfter MeasureSpace(const std::vector<IpPrefix>& want,
                               const std::vector<bool>& held,
+                              const std::vector<bool>& inherited,
                               const std::vector<IpPrefix>& unwanted) {
   UnionCounter before, after, both;
   size_t i = 0, j = 0;
   while (i < want.size() || j < unwanted.size()) {
     if (j == unwanted.size() || (i < want.size() && want[i] < unwanted[j])) {
       const IpPrefix& p = want[i];
+      if (inherited[i]) {
+        ++i;
+        continue;
+      }
       after.Add(p);
       both.Add(p);
       if (held[i]) before.Add(p);
@@ -371,6 +378,11 @@ struct PlanWork {
   // covered[i]: a managed rule keeps want[i]. What the managed rules block
   // that is not wanted, sorted and unique; what they block before the plan.
   std::vector<bool> covered;
+  // A site's inherited account-scope rules of this sync (its name scheme,
+  // tqs1's marker, enabled and readable), and inherited[i]: no managed rule
+  // keeps want[i] and one of those blocks it, so it is not missing.
+  std::vector<const Rule*> inherited_rules;
+  std::vector<bool> inherited;
   std::vector<IpPrefix> unwanted;
   uint64_t blocked_before = 0;
   SpaceBeforeAfter space;
@@ -411,9 +423,12 @@ absl::Status StartPlan(PlanWork& w) {
   plan.set_format(tqs1::v1::PLAN_FORMAT_V1);
   plan.set_sync_name(w.sync_name);
   plan.set_collection(w.collection);
-  plan.set_site_name(w.observed.site_name().empty() ? w.sync.site()
-                                                    : w.observed.site_name());
+  const bool account = TargetScope(w.observed) == tqs1::v1::RULE_SCOPE_ACCOUNT;
+  plan.set_site_name(!w.observed.site_name().empty() ? w.observed.site_name()
+                     : account                       ? w.sync.account()
+                                                     : w.sync.site());
   plan.set_site_id(w.observed.site_id());
+  plan.set_scope(TargetScope(w.observed));
   plan.set_observed_fingerprint(ObservedFingerprint(w.observed));
   *plan.mutable_options() = options;
   return absl::OkStatus();
@@ -445,9 +460,12 @@ void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
   report.set_not_enforced(report.not_enforced() + entries);
 }
 
-// The site as the plan names it: "site \"HQ\" (id 9000...)".
+// The site as the plan names it: "site \"HQ\" (id 9000...)", or the
+// account: "account \"ACME\" (id 1286...)".
 std::string SiteWords(const PlanWork& w) {
-  std::string words = absl::StrCat("site \"", w.plan.site_name(), "\"");
+  std::string words = absl::StrCat(
+      w.plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT ? "account" : "site",
+      " \"", w.plan.site_name(), "\"");
   if (!w.plan.site_id().empty()) {
     absl::StrAppend(&words, " (id ", w.plan.site_id(), ")");
   }
@@ -493,19 +511,29 @@ void ClassifyRules(PlanWork& w) {
     w.names_in_use.insert(absl::AsciiStrToLower(rule.name()));
     std::optional<int> index = ManagedNameIndex(w.collection, rule.name());
     bool marked = HasOwnershipMarker(rule.description());
-    if (!IsSiteRule(rule, w.observed)) {
+    if (!IsTargetRule(rule, w.observed)) {
       observed_report.set_inherited(observed_report.inherited() + 1);
+      // The sync's own rules one scope up: every site of the account
+      // enforces them, so what they block is not missing here.
+      if (IsInheritedSyncRule(rule, w.observed, w.collection) &&
+          rule.enabled() && rule.unreadable().empty()) {
+        w.inherited_rules.push_back(&rule);
+      }
       // Left alone, a rule of this sync read without a usable scope (none,
-      // or a site scope of another site) would be recreated on every run.
-      // A rule of another scope (account, global, group) is inherited.
+      // or the scope planned with another id) would be recreated on every
+      // run. A rule of another scope (account, global, group; a site's,
+      // seen from its account) is inherited.
       const bool unusable_scope =
           rule.scope() == tqs1::v1::RULE_SCOPE_UNSPECIFIED ||
-          rule.scope() == tqs1::v1::RULE_SCOPE_SITE;
+          rule.scope() == TargetScope(w.observed);
       if (index.has_value() && marked && unusable_scope) {
         refuse(rule, absl::StrCat(
                          "has tqs1's marker and a name of this sync but does "
-                         "not read as a rule of this site (scope ",
-                         tqs1::v1::RuleScope_Name(rule.scope()),
+                         "not read as a rule of this ",
+                         TargetScope(w.observed) == tqs1::v1::RULE_SCOPE_ACCOUNT
+                             ? "account"
+                             : "site",
+                         " (scope ", tqs1::v1::RuleScope_Name(rule.scope()),
                          ", scope id \"", rule.scope_id(),
                          "\"); tqs1 cannot tell whether it owns it, and "
                          "would recreate it on every run: check the rule in "
@@ -571,6 +599,23 @@ void ReadManagedRules(PlanWork& w) {
     if (any_disabled) held = m.rule->enabled() ? &enabled_held : &disabled_held;
     ReadEntries(index, m, w.covered, w.unwanted, held);
   }
+  w.inherited.assign(w.want.size(), false);
+  uint64_t inherited_total = 0;
+  for (const Rule* rule : w.inherited_rules) {
+    DesiredIndex inherited_index(w.want);
+    for (const tqs1::v1::HostSet& hosts : rule->remote_hosts()) {
+      if (hosts.type() != "addresses" && hosts.type() != "cidr") continue;
+      for (const std::string& value : hosts.values()) {
+        absl::StatusOr<IpPrefix> prefix = ParseIpPrefix(value);
+        if (!prefix.ok()) continue;
+        const int64_t i = inherited_index.Find(*prefix);
+        if (i < 0 || w.covered[i] || w.inherited[i]) continue;
+        w.inherited[i] = true;
+        ++inherited_total;
+      }
+    }
+  }
+  observed_report.set_inherited_blocked(inherited_total);
   uint64_t kept_total = 0;
   for (const Managed& m : w.managed) kept_total += m.keep.size();
   std::vector<IpPrefix>& unwanted = w.unwanted;
@@ -580,7 +625,7 @@ void ReadManagedRules(PlanWork& w) {
   observed_report.set_blocked(w.blocked_before);
   // Address space: before (what the managed rules block), after (the
   // desired set), and their union.
-  w.space = MeasureSpace(w.want, w.covered, unwanted);
+  w.space = MeasureSpace(w.want, w.covered, w.inherited, unwanted);
   observed_report.set_blocked_ipv4_addresses(w.space.before.ipv4_addresses);
   observed_report.set_blocked_ipv6_networks(w.space.before.ipv6_networks);
   if (any_disabled) {
@@ -664,7 +709,7 @@ void FindMissing(PlanWork& w) {
   for (Managed& m : w.managed) KeepOrRemoveDuplicates(w, m, shed);
   for (Managed& m : w.managed) ShedOverLimit(w, m, shed);
   for (uint32_t i = 0; i < w.want.size(); ++i) {
-    if (w.covered[i]) continue;
+    if (w.covered[i] || w.inherited[i]) continue;
     w.missing.push_back(i);
     const int slot = FamilySlot(FamilyOf(w.want[i]));
     (shed[i] ? w.shed[slot] : w.fresh[slot]).push_back(i);

@@ -568,7 +568,7 @@ TEST(ComputePlanTest, LegacyRuleAdoptedTakesTheMarkerAndTheChanges) {
 }
 
 TEST(ComputePlanTest, InheritedRulesAreIgnoredAndTheirNamesAvoided) {
-  Rule account = ManagedRule("5", "C", Ips(3));
+  Rule account = ManagedRule("5", "C", Ips(3, 100));
   account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
   account.set_scope_id("700000000000000001");
   Rule other_site = ManagedRule("6", "C (1)", Ips(3));
@@ -578,7 +578,80 @@ TEST(ComputePlanTest, InheritedRulesAreIgnoredAndTheirNamesAvoided) {
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->observed().inherited(), 2u);
   EXPECT_EQ(plan->observed().managed(), 0u);
+  EXPECT_EQ(plan->observed().inherited_blocked(), 0u);
   EXPECT_EQ(ActionsText(*plan), "+ create C (2) +1");
+}
+
+// The sync's own account-scope rule blocks what it holds on every site of
+// the account: a site's plan does not write those addresses again, keeps
+// what its own rules already hold, and counts neither as newly blocked.
+TEST(ComputePlanTest, AnInheritedAccountRuleOfTheSyncCoversTheSite) {
+  Rule account = ManagedRule("5", "C", Ips(6));
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  account.set_scope_id("700000000000000001");
+  Rule own = ManagedRule("7", "C (1)", Ips(2));  // 10.0.0.0-1, covered too
+  absl::StatusOr<Plan> plan =
+      ComputePlan(Desired("C", Ips(8)), Site({account, own}), {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->observed().inherited_blocked(), 4u);  // 10.0.0.2-5
+  EXPECT_EQ(ActionsText(*plan), "~ update C (1) +2");   // 10.0.0.6-7
+  EXPECT_EQ(plan->summary().newly_blocked(), 2u);
+  EXPECT_EQ(plan->summary().newly_blocked_ipv4_addresses(), 2u);
+  EXPECT_EQ(plan->summary().unblocked(), 0u);
+
+  // Not the sync's (no marker), or disabled: it covers nothing.
+  Rule unmarked = account;
+  unmarked.set_description("made by hand");
+  Rule disabled = account;
+  disabled.set_enabled(false);
+  for (const Rule& other : {unmarked, disabled}) {
+    absl::StatusOr<Plan> uncovered =
+        ComputePlan(Desired("C", Ips(8)), Site({other, own}), {});
+    ASSERT_TRUE(uncovered.ok()) << uncovered.status();
+    EXPECT_EQ(uncovered->observed().inherited_blocked(), 0u);
+    EXPECT_EQ(ActionsText(*uncovered), "~ update C (1) +6");
+  }
+}
+
+// An account's own plan: its account-scope rules are the managed ones; the
+// global rules it inherits, and a site's rule seen from it, are not.
+TEST(ComputePlanTest, AnAccountsPlanManagesItsAccountScopeRules) {
+  ObservedState account;
+  account.set_site_id("700000000000000001");
+  account.set_site_name("Acme");
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  Rule own = ManagedRule("5", "C", Ips(2));
+  own.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  own.set_scope_id("700000000000000001");
+  Rule site = ManagedRule("6", "C (1)", Ips(2, 50));  // a site's, read-only
+  Rule global = ManagedRule("7", "C (2)", Ips(2, 60));
+  global.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
+  global.clear_scope_id();
+  *account.add_rules() = own;
+  *account.add_rules() = site;
+  *account.add_rules() = global;
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(3)), account, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->scope(), tqs1::v1::RULE_SCOPE_ACCOUNT);
+  EXPECT_EQ(plan->site_id(), "700000000000000001");
+  EXPECT_EQ(plan->observed().managed(), 1u);
+  EXPECT_EQ(plan->observed().inherited(), 2u);
+  EXPECT_EQ(plan->observed().inherited_blocked(), 0u);
+  EXPECT_EQ(ActionsText(*plan), "~ update C +1");
+  // A marked rule of the sync's name at account scope with another
+  // account's id cannot be told apart: it stops the plan.
+  Rule stray = own;
+  stray.set_id("8");
+  stray.set_name("C (3)");
+  stray.set_scope_id("700000000000000009");
+  *account.add_rules() = stray;
+  absl::StatusOr<Plan> stopped = ComputePlan(Desired("C", Ips(3)), account, {});
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_EQ(stopped->conflicts_size(), 1);
+  EXPECT_NE(stopped->conflicts(0).reason().find(
+                "does not read as a rule of this account"),
+            std::string::npos)
+      << stopped->conflicts(0).reason();
 }
 
 // SentinelOne may compare rule names ignoring case: a new rule never takes

@@ -213,10 +213,13 @@ void AppendFirewall(const tqs1::v1::FirewallConfiguration& fw, const Palette& c,
 
 std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   const Palette c = MakePalette(options.color);
+  const bool account = plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT;
   std::string out;
-  absl::StrAppend(&out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset,
-                  ": collection ", Quote(plan.collection()), " to site ",
-                  Quote(plan.site_name()));
+  absl::StrAppend(
+      &out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset, ": collection ",
+      Quote(plan.collection()),
+      account ? " to the account-scope rules of account " : " to site ",
+      Quote(plan.site_name()));
   if (!plan.site_id().empty()) absl::StrAppend(&out, " (", plan.site_id(), ")");
   absl::StrAppend(&out, "\n\n");
   if (plan.restore_of() != 0) {
@@ -263,14 +266,20 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
 
   const tqs1::v1::ObservedReport& ob = plan.observed();
   absl::StrAppend(
-      &out, "  Site: ", Counted(ob.rules(), "rule", "rules"), " (",
-      FormatCount(ob.managed()), " managed, ",
-      FormatCount(plan.conflicts_size()), " in conflict, ",
+      &out, account ? "  Account: " : "  Site: ",
+      Counted(ob.rules(), "rule", "rules"), " (", FormatCount(ob.managed()),
+      " managed, ", FormatCount(plan.conflicts_size()), " in conflict, ",
       FormatCount(ob.foreign()), " other, ", FormatCount(ob.inherited()),
       " inherited), ",
       EntriesAndSpace(ob.blocked(), Space(ob.blocked_ipv4_addresses(),
                                           ob.blocked_ipv6_networks())),
       " blocked by managed rules\n");
+  if (ob.inherited_blocked() > 0) {
+    absl::StrAppend(&out, "    ", FormatCount(ob.inherited_blocked()),
+                    " addresses of the collection are blocked by the "
+                    "account-scope rules of this sync the site inherits: "
+                    "not written to the site\n");
+  }
   AppendFirewall(ob.firewall(), c, &out);
   for (const std::string& warning : ob.warnings()) {
     absl::StrAppend(&out, "    ", c.yellow, "warning:", c.reset, " ", warning,
@@ -341,8 +350,9 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   absl::StrAppend(&out, "\n");
   if (s.in_sync()) {
     absl::StrAppend(&out, c.bold, "No changes.", c.reset,
-                    ob.disabled_rules() == 0 ? " The site blocks "
-                                             : " The site's rules hold ",
+                    account                    ? " The account's rules hold "
+                    : ob.disabled_rules() == 0 ? " The site blocks "
+                                               : " The site's rules hold ",
                     "the collection's ", FormatCount(in.desired()),
                     " addresses.\n");
   } else {

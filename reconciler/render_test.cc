@@ -90,6 +90,41 @@ TEST(RenderPlanTextTest, InSync) {
       << text;
 }
 
+// An account's plan says it is the account's own rules; a site's says
+// what its inherited account rules of the sync block.
+TEST(RenderPlanTextTest, AccountScopeAndWhatItCoversInTheSites) {
+  tqs1::v1::Rule own = ManagedRule("1", "C", {"192.0.2.1", "192.0.2.2"});
+  own.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  own.set_scope_id("700000000000000001");
+  tqs1::v1::ObservedState account;
+  account.set_site_id("700000000000000001");
+  account.set_site_name("Acme");
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  *account.add_rules() = own;
+  const std::string text = RenderPlanText(
+      *ComputePlan(Desired("C", {"192.0.2.1", "192.0.2.2"}), account, {}), {});
+  EXPECT_NE(text.find(": collection \"C\" to the account-scope rules of "
+                      "account \"Acme\" (700000000000000001)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  Account: 1 rule (1 managed,"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("No changes. The account's rules hold the collection's "
+                      "2 addresses.\n"),
+            std::string::npos)
+      << text;
+
+  const std::string site = RenderPlanText(
+      *ComputePlan(Desired("C", {"192.0.2.1", "192.0.2.2", "192.0.2.3"}),
+                   Site({own}), {}),
+      {});
+  EXPECT_NE(site.find("    2 addresses of the collection are blocked by the "
+                      "account-scope rules of this sync the site inherits: "
+                      "not written to the site\n"),
+            std::string::npos)
+      << site;
+}
+
 // A rule disabled in the console: listed with its id and address count,
 // and said after the summary, although the plan is in sync.
 TEST(RenderPlanTextTest, DisabledRulesAreSaidEvenInSync) {

@@ -77,6 +77,10 @@ void RunInParallel(int count, int parallelism,
 }
 
 std::string SiteKey(const tqs1::v1::SyncConfig& sync) {
+  if (sync.account_scope()) {
+    return absl::StrCat(sync.sentinelone(), "\naccount\n",
+                        absl::AsciiStrToLower(sync.account()));
+  }
   if (!sync.site_id().empty()) {
     return absl::StrCat(sync.sentinelone(), "\n#", sync.site_id());
   }

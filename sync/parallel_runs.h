@@ -36,7 +36,8 @@ void RunInParallel(int count, int parallelism,
                    const std::function<void(int)>& finish);
 
 // What two syncs of one site share: the console and the site as the sync
-// names it (its id, or its account and name).
+// names it (its id, or its account and name); for a sync of an account's
+// own rules, the account.
 std::string SiteKey(const tqs1::v1::SyncConfig& sync);
 
 }  // namespace tqs1::sync

@@ -42,12 +42,15 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
     // AdmitPlan() words the refusal; no site to read.
     return reconciler::AdmitPlan(given, policy, ObservedState()).status();
   }
-  absl::StatusOr<ObservedState> observed = site.ReadSite(given.site_id());
+  const sentinelone::Scope scope =
+      sentinelone::Scope::Of(given.scope(), given.site_id());
+  absl::StatusOr<ObservedState> observed = site.ReadSite(scope);
   if (!observed.ok()) {
     return AddContext(
         observed.status(),
-        absl::StrCat("re-reading site \"", given.site_name(), "\" (id ",
-                     given.site_id(), ") before applying"));
+        absl::StrCat("re-reading ", scope.account ? "account" : "site", " \"",
+                     given.site_name(), "\" (id ", given.site_id(),
+                     ") before applying"));
   }
   if (observed->site_id().empty()) observed->set_site_id(given.site_id());
   absl::StatusOr<reconciler::AdmittedPlan> admitted =

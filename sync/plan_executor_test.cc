@@ -535,31 +535,35 @@ class RefusesIpv6 : public sentinelone::FirewallRules {
       const sentinelone::SiteSelector& selector) override {
     return site_.FindSite(selector);
   }
-  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
-      absl::string_view site_id) override {
-    return site_.ReadSite(site_id);
+  absl::StatusOr<std::string> FindAccount(
+      absl::string_view name_or_id) override {
+    return site_.FindAccount(name_or_id);
   }
-  absl::StatusOr<Rule> CreateRule(absl::string_view site_id,
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
+      const sentinelone::Scope& scope) override {
+    return site_.ReadSite(scope);
+  }
+  absl::StatusOr<Rule> CreateRule(const sentinelone::Scope& scope,
                                   const Rule& rule) override {
     if (std::string v6 = FirstIpv6(rule); !v6.empty()) {
       refused_.push_back(absl::StrCat("CreateRule ", rule.name()));
       return absl::InvalidArgumentError(
           RefusalAnswer("POST /firewall-control", v6));
     }
-    return site_.CreateRule(site_id, rule);
+    return site_.CreateRule(scope, rule);
   }
-  absl::StatusOr<Rule> UpdateRule(absl::string_view site_id,
+  absl::StatusOr<Rule> UpdateRule(const sentinelone::Scope& scope,
                                   const Rule& rule) override {
     if (std::string v6 = FirstIpv6(rule); !v6.empty()) {
       refused_.push_back(absl::StrCat("UpdateRule ", rule.id()));
       return absl::InvalidArgumentError(
           RefusalAnswer(absl::StrCat("PUT /firewall-control/", rule.id()), v6));
     }
-    return site_.UpdateRule(site_id, rule);
+    return site_.UpdateRule(scope, rule);
   }
-  absl::Status DeleteRule(absl::string_view site_id,
+  absl::Status DeleteRule(const sentinelone::Scope& scope,
                           absl::string_view rule_id) override {
-    return site_.DeleteRule(site_id, rule_id);
+    return site_.DeleteRule(scope, rule_id);
   }
 
  private:

@@ -199,21 +199,21 @@ absl::Status RefusalError(const Plan& plan, const ApplyReport& report,
 absl::StatusOr<std::string> Write(const Plan& plan, const Action& action,
                                   const tqs1::v1::Rule& write,
                                   sentinelone::FirewallRules& site) {
+  const sentinelone::Scope scope =
+      sentinelone::Scope::Of(plan.scope(), plan.site_id());
   switch (action.kind()) {
     case tqs1::v1::ACTION_KIND_CREATE: {
-      absl::StatusOr<tqs1::v1::Rule> created =
-          site.CreateRule(plan.site_id(), write);
+      absl::StatusOr<tqs1::v1::Rule> created = site.CreateRule(scope, write);
       if (!created.ok()) return created.status();
       return created->id();
     }
     case tqs1::v1::ACTION_KIND_UPDATE: {
-      absl::StatusOr<tqs1::v1::Rule> updated =
-          site.UpdateRule(plan.site_id(), write);
+      absl::StatusOr<tqs1::v1::Rule> updated = site.UpdateRule(scope, write);
       if (!updated.ok()) return updated.status();
       return action.rule_id();
     }
     default: {  // DELETE; admission refused any other kind.
-      absl::Status deleted = site.DeleteRule(plan.site_id(), action.rule_id());
+      absl::Status deleted = site.DeleteRule(scope, action.rule_id());
       if (!deleted.ok()) return deleted;
       return action.rule_id();
     }

@@ -45,25 +45,29 @@ absl::StatusOr<SyncReading> ReadAndPlanSync(
         read.status(),
         absl::StrCat("reading ThreatQ collection \"", sync.collection(), "\""));
   }
-  const std::string site_label = sync.site_id().empty()
-                                     ? absl::StrCat("\"", sync.site(), "\"")
-                                     : absl::StrCat("id ", sync.site_id());
-  absl::StatusOr<std::string> site_id = site.FindSite(
-      sentinelone::SiteSelector(sync.site(), sync.site_id(), sync.account()));
+  const std::string site_label =
+      sync.account_scope() ? absl::StrCat("account \"", sync.account(), "\"")
+      : sync.site_id().empty() ? absl::StrCat("site \"", sync.site(), "\"")
+                               : absl::StrCat("site id ", sync.site_id());
+  absl::StatusOr<std::string> site_id =
+      sync.account_scope() ? site.FindAccount(sync.account())
+                           : site.FindSite(sentinelone::SiteSelector(
+                                 sync.site(), sync.site_id(), sync.account()));
   if (!site_id.ok()) {
     *failed = tqs1::v1::SYNC_STEP_FIND_SITE;
     return AddContext(site_id.status(),
-                      absl::StrCat("finding SentinelOne site ", site_label));
+                      absl::StrCat("finding SentinelOne ", site_label));
   }
-  absl::StatusOr<tqs1::v1::ObservedState> observed = site.ReadSite(*site_id);
+  absl::StatusOr<tqs1::v1::ObservedState> observed =
+      site.ReadSite(sync.account_scope() ? sentinelone::Scope::Account(*site_id)
+                                         : sentinelone::Scope(*site_id));
   if (!observed.ok()) {
     *failed = tqs1::v1::SYNC_STEP_READ_SITE;
-    return AddContext(
-        observed.status(),
-        absl::StrCat("reading the firewall rules of site ", site_label,
-                     sync.site_id().empty()
-                         ? absl::StrCat(" (id ", *site_id, ")")
-                         : std::string()));
+    return AddContext(observed.status(),
+                      absl::StrCat("reading the firewall rules of ", site_label,
+                                   sync.site_id().empty()
+                                       ? absl::StrCat(" (id ", *site_id, ")")
+                                       : std::string()));
   }
   // FindSite names the site; keep that even if the read leaves it out.
   if (observed->site_id().empty()) observed->set_site_id(*site_id);

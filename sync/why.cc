@@ -172,7 +172,9 @@ absl::StatusOr<WhyFacts> ExplainLive(
   // The site: every rule holding an overlapping entry.
   for (const tqs1::v1::Rule& rule : reading.observed.rules()) {
     const bool tqs1 =
-        reconciler::IsManagedRule(rule, reading.observed, plan.collection());
+        reconciler::IsManagedRule(rule, reading.observed, plan.collection()) ||
+        reconciler::IsInheritedSyncRule(rule, reading.observed,
+                                        plan.collection());
     for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
       for (const std::string& value : hosts.values()) {
         std::optional<std::string> text = Overlapping(value, query);

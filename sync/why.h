@@ -37,7 +37,9 @@ struct WhyRule {
   bool enabled = false;
   bool block = false;  // a BLOCK rule (false: ALLOW or unknown)
   tqs1::v1::RuleScope scope = tqs1::v1::RULE_SCOPE_UNSPECIFIED;
-  bool tqs1 = false;  // a rule of this sync (its name and tqs1's marker)
+  // A rule of this sync (its name and tqs1's marker): the site's own, or
+  // (scope account) the account's, which the site inherits.
+  bool tqs1 = false;
 };
 
 // What the ledger says of one entry of this sync.

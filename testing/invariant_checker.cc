@@ -87,31 +87,36 @@ absl::StatusOr<std::string> InvariantChecker::FindSite(
   return fake_.FindSite(site);
 }
 
+absl::StatusOr<std::string> InvariantChecker::FindAccount(
+    absl::string_view name_or_id) {
+  return fake_.FindAccount(name_or_id);
+}
+
 absl::StatusOr<tqs1::v1::ObservedState> InvariantChecker::ReadSite(
-    absl::string_view site_id) {
-  return fake_.ReadSite(site_id);
+    const sentinelone::Scope& scope) {
+  return fake_.ReadSite(scope);
 }
 
-absl::StatusOr<Rule> InvariantChecker::CreateRule(absl::string_view site_id,
-                                                  const Rule& rule) {
+absl::StatusOr<Rule> InvariantChecker::CreateRule(
+    const sentinelone::Scope& scope, const Rule& rule) {
   if (before_write_) before_write_(Method::kCreateRule);
-  absl::StatusOr<Rule> result = fake_.CreateRule(site_id, rule);
+  absl::StatusOr<Rule> result = fake_.CreateRule(scope, rule);
   AfterWrite(result.status());
   return result;
 }
 
-absl::StatusOr<Rule> InvariantChecker::UpdateRule(absl::string_view site_id,
-                                                  const Rule& rule) {
+absl::StatusOr<Rule> InvariantChecker::UpdateRule(
+    const sentinelone::Scope& scope, const Rule& rule) {
   if (before_write_) before_write_(Method::kUpdateRule);
-  absl::StatusOr<Rule> result = fake_.UpdateRule(site_id, rule);
+  absl::StatusOr<Rule> result = fake_.UpdateRule(scope, rule);
   AfterWrite(result.status());
   return result;
 }
 
-absl::Status InvariantChecker::DeleteRule(absl::string_view site_id,
+absl::Status InvariantChecker::DeleteRule(const sentinelone::Scope& scope,
                                           absl::string_view rule_id) {
   if (before_write_) before_write_(Method::kDeleteRule);
-  absl::Status status = fake_.DeleteRule(site_id, rule_id);
+  absl::Status status = fake_.DeleteRule(scope, rule_id);
   AfterWrite(status);
   return status;
 }

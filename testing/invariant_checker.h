@@ -75,13 +75,15 @@ class InvariantChecker : public sentinelone::FirewallRules {
   // FirewallRules.
   absl::StatusOr<std::string> FindSite(
       const sentinelone::SiteSelector& site) override;
+  absl::StatusOr<std::string> FindAccount(
+      absl::string_view name_or_id) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
-      absl::string_view site_id) override;
+      const sentinelone::Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
+      const sentinelone::Scope& scope, const tqs1::v1::Rule& rule) override;
   absl::StatusOr<tqs1::v1::Rule> UpdateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
-  absl::Status DeleteRule(absl::string_view site_id,
+      const sentinelone::Scope& scope, const tqs1::v1::Rule& rule) override;
+  absl::Status DeleteRule(const sentinelone::Scope& scope,
                           absl::string_view rule_id) override;
 
  private:

@@ -24,9 +24,12 @@ void SetUpSite(sentinelone::FakeFirewallRules& fake) {
   fake.AddSite("1758952600032266999", "Branch", kAccountId);
   fake.PutRule(kSiteId, BlockRule(kHandMadeRuleName, "made by hand",
                                   {"192.0.2.77", "198.51.100.9"}));
+  // An account rule of the sync's name scheme: its name is taken. It
+  // blocks an address no test wants, so that it covers nothing the site's
+  // rules must hold.
   Rule inherited = BlockRule(absl::StrCat(kCollection, " (1)"),
                              reconciler::DescriptionWithMarker("account-wide"),
-                             {"192.0.2.1"});
+                             {"203.0.113.254"});
   inherited.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
   fake.PutRule(kSiteId, inherited);
 }

@@ -380,5 +380,96 @@ TEST_F(FleetTest, EveryActiveSiteOfAnAccountIsASyncOfItsOwn) {
   EXPECT_EQ(clash.out, "");
 }
 
+// `account_scope:` keeps the account's own rules, which every site of the
+// account inherits; a site sync of the same collection counts them as
+// blocking what they hold.
+TEST_F(FleetTest, AnAccountScopeSyncKeepsTheAccountsRulesAndCoversItsSites) {
+  const std::string entries = env().ConfigYaml({}) +
+                              "  - collection: \"Known C2 IPs\"\n"
+                              "    account_scope: Acme\n"
+                              "  - collection: \"Known C2 IPs\"\n"
+                              "    site: HQ\n";
+  const std::string dir = WriteConfig("account-scope", entries);
+  env().s1().server().ClearRequests();
+  RunResult account = Run({"apply", "--auto-approve", "--sync",
+                           "Known C2 IPs -> account Acme", "-c", dir});
+  ASSERT_EQ(account.exit_code, 0) << account;
+  EXPECT_TRUE(Contains(account.out,
+                       "Sync \"Known C2 IPs -> account Acme\": collection "
+                       "\"Known C2 IPs\" to the account-scope rules of "
+                       "account \"Acme\" (1286405255240245908)"))
+      << account;
+  const std::vector<tqs1::v1::Rule> acme = env().s1().Rules(
+      tqs1::v1::RULE_SCOPE_ACCOUNT, ::tqs1::testing::kAccountId);
+  ASSERT_EQ(acme.size(), 1u);
+  EXPECT_EQ(acme[0].name(), "Known C2 IPs");
+  ASSERT_EQ(acme[0].remote_hosts_size(), 1);
+  EXPECT_EQ(acme[0].remote_hosts(0).values_size(), 10);
+  // Created with the account's filter, and no site touched.
+  int creates = 0;
+  for (const emulator::LoggedRequest& r : env().s1().server().Requests()) {
+    if (r.method != "POST" || r.path != "/web/api/v2.1/firewall-control") {
+      continue;
+    }
+    ++creates;
+    const nlohmann::json filter = nlohmann::json::parse(r.body)["filter"];
+    EXPECT_EQ(filter,
+              nlohmann::json({{"accountIds", {::tqs1::testing::kAccountId}}}));
+  }
+  EXPECT_EQ(creates, 1);
+  EXPECT_TRUE(env().SiteRules(hq_).empty());
+  EXPECT_TRUE(env().SiteRules(branch_).empty());
+
+  // HQ's sync of the same collection: its inherited account rule blocks
+  // every address, so nothing is missing and nothing is written.
+  RunResult site = Run({"plan", "--detailed-exitcode", "--sync",
+                        "Known C2 IPs -> HQ", "-c", dir});
+  EXPECT_EQ(site.exit_code, 0) << site;
+  EXPECT_TRUE(Contains(site.out,
+                       "10 addresses of the collection are blocked by the "
+                       "account-scope rules of this sync the site inherits: "
+                       "not written to the site"))
+      << site;
+  EXPECT_EQ(Run({"plan", "--detailed-exitcode", "-c", dir}).exit_code, 0);
+  const std::string first = Ipv4Addresses(0, 1)[0];
+  RunResult why =
+      Run({"why", first, "--sync", "Known C2 IPs -> HQ", "-c", dir});
+  EXPECT_EQ(why.exit_code, 0) << why;
+  EXPECT_TRUE(Contains(why.out, absl::StrCat(first,
+                                             ": blocked by account rule "
+                                             "\"Known C2 IPs\" (id ",
+                                             acme[0].id(),
+                                             ", this sync's, inherited) of "
+                                             "site \"HQ\"")))
+      << why;
+  // A new address is the account's to add, and HQ's until it is.
+  ASSERT_TRUE(env().tq().SetIndicators(collection_id_, Ipv4Indicators(0, 11)));
+  RunResult grown = Run({"plan", "--json", "-c", dir});
+  ASSERT_EQ(grown.exit_code, 0) << grown;
+  const nlohmann::json plans = nlohmann::json::parse(grown.out)["plans"];
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_EQ(plans[0]["scope"], "account");
+  EXPECT_EQ(plans[0]["summary"]["newly_blocked"], 1);
+  EXPECT_EQ(plans[1]["scope"], "site");
+  EXPECT_EQ(plans[1]["observed"]["inherited_blocked"], 10);
+  EXPECT_EQ(plans[1]["summary"]["newly_blocked"], 1);
+
+  // An account the console does not have: the sync fails and says which
+  // accounts there are.
+  RunResult unknown =
+      Run({"plan", "-c",
+           WriteConfig(
+               "unknown-account",
+               absl::StrReplaceAll(entries, {{"account_scope: Acme",
+                                              "account_scope: Acme Corp"}}))});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown;
+  EXPECT_TRUE(Contains(unknown.err,
+                       "finding SentinelOne account \"Acme Corp\": no "
+                       "SentinelOne account with an active site is named or "
+                       "has the id \"Acme Corp\"; the accounts with active "
+                       "sites are \"Acme\" (id 1286405255240245908)"))
+      << unknown;
+}
+
 }  // namespace
 }  // namespace tqs1::e2e

@@ -402,13 +402,15 @@ TEST_F(LedgerTest, WhyBlockedLeftRejectedSetAsidePendingAndCovered) {
   ASSERT_THAT(fqdn.set_aside, SizeIs(1));
   EXPECT_EQ(fqdn.set_aside[0].type, "FQDN");
 
-  // Inherited cover: the account rule of SetUpSite() holds 192.0.2.1.
-  sync::WhyFacts inherited = WhyLive("192.0.2.1");
-  const sync::WhyEntry* i = EntryOf(inherited, "192.0.2.1");
+  // Inherited cover: the account rule of SetUpSite() holds 203.0.113.254;
+  // named in the sync's scheme, with the marker, it is the sync's own rule
+  // one scope up.
+  sync::WhyFacts inherited = WhyLive("203.0.113.254");
+  const sync::WhyEntry* i = EntryOf(inherited, "203.0.113.254");
   ASSERT_NE(i, nullptr);
   ASSERT_THAT(i->rules, SizeIs(1));
   EXPECT_EQ(i->rules[0].scope, tqs1::v1::RULE_SCOPE_ACCOUNT);
-  EXPECT_FALSE(i->rules[0].tqs1);
+  EXPECT_TRUE(i->rules[0].tqs1);
 
   // Pending, then left the collection.
   SetCollection({"203.0.113.2", "203.0.113.9"});

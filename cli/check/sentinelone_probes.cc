@@ -114,7 +114,7 @@ void Rules(const ObservedState& observed, CheckReport& report) {
   int read_only = 0;
   std::vector<std::string> marked;
   for (const Rule& rule : observed.rules()) {
-    const bool site_rule = reconciler::IsSiteRule(rule, observed);
+    const bool site_rule = reconciler::IsTargetRule(rule, observed);
     ++by_scope[site_rule ? "site" : ScopeName(rule.scope())];
     unreadable += rule.unreadable().empty() ? 0 : 1;
     read_only += rule.read_only() ? 1 : 0;

@@ -139,7 +139,7 @@ class WriteProbe {
     }
     std::vector<Rule> out;
     for (const Rule& rule : observed->rules()) {
-      if (reconciler::IsSiteRule(rule, *observed) && pick(rule)) {
+      if (reconciler::IsTargetRule(rule, *observed) && pick(rule)) {
         out.push_back(rule);
       }
     }

@@ -107,9 +107,9 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "writes_per_second",
                                                   "max_in_flight"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name",   "collection", "site",    "site_id",    "account",
-    "sites",  "rollout",    "ipv6",    "rule",       "never_block",
-    "refuse", "guards",     "threatq", "sentinelone"};
+    "name",   "collection", "site",    "site_id",     "account",
+    "sites",  "rollout",    "ipv6",    "rule",        "never_block",
+    "refuse", "guards",     "threatq", "sentinelone", "account_scope"};
 constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
 constexpr absl::string_view kAllSitesKeys[] = {"account", "all", "exclude"};
 
@@ -710,7 +710,20 @@ class ConfigParser : public SchemaReader {
     const Entry* site_id = m.Find("site_id");
     const Entry* site = m.Find("site");
     const Entry* many = m.Find("sites");
-    if (many != nullptr && (site != nullptr || site_id != nullptr)) {
+    if (const Entry* scope = m.Find("account_scope")) {
+      for (const char* other :
+           {"site", "site_id", "sites", "account", "rollout"}) {
+        if (m.Find(other) != nullptr) {
+          return Error(scope->key_line,
+                       absl::StrCat(v.path, ": set account_scope or ", other,
+                                    ", not both (account_scope: keeps the "
+                                    "account's own rules, which every site "
+                                    "of it inherits)"));
+        }
+      }
+      ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(scope->value));
+      sync->set_account_scope(true);
+    } else if (many != nullptr && (site != nullptr || site_id != nullptr)) {
       return Error(many->key_line,
                    absl::StrCat(v.path,
                                 ": set site, site_id or sites, not "
@@ -726,14 +739,16 @@ class ConfigParser : public SchemaReader {
       sites->all = true;
     } else if (many != nullptr) {
       RETURN_IF_ERROR(ReadSites(many->value, &sites->sites));
-    } else if (site_id == nullptr) {
+    } else if (site_id == nullptr && !sync->account_scope()) {
       return Error(m.line, absl::StrCat(v.path,
                                         ": missing required key \"site\" "
                                         "(the SentinelOne site's name), "
-                                        "\"site_id\", or \"sites\" (a list "
-                                        "of site names)"));
+                                        "\"site_id\", \"sites\" (a list "
+                                        "of site names) or \"account_scope\" "
+                                        "(an account's own rules)"));
     }
-    if (const Entry* e = m.Find("account")) {
+    if (const Entry* e = m.Find("account");
+        e != nullptr && !sync->account_scope()) {
       if (sites->all) {
         return Error(e->key_line,
                      absl::StrCat(v.path,
@@ -802,16 +817,20 @@ class ConfigParser : public SchemaReader {
       const auto target = std::make_pair(
           absl::StrCat(sync.threatq(), ":", sync.collection()),
           absl::StrCat(sync.sentinelone(), ":",
-                       sync.site_id().empty()
+                       sync.account_scope()
+                           ? absl::StrCat("account ",
+                                          absl::AsciiStrToLower(sync.account()))
+                       : sync.site_id().empty()
                            ? absl::StrCat("name ", sync.account(), "/",
                                           absl::AsciiStrToLower(sync.site()))
                            : absl::StrCat("id ", sync.site_id())));
       if (auto it = by_target.find(target); it != by_target.end()) {
-        return ErrorAt(
-            at,
-            absl::StrCat("collection ", Quote(sync.collection()),
-                         " is already synced to site ", SiteLabel(sync), " by ",
-                         it->second.where, " (line ", it->second.line, ")"));
+        return ErrorAt(at,
+                       absl::StrCat("collection ", Quote(sync.collection()),
+                                    " is already synced to ",
+                                    sync.account_scope() ? "" : "site ",
+                                    SiteLabel(sync), " by ", it->second.where,
+                                    " (line ", it->second.line, ")"));
       }
       by_target.emplace(target, Seen{at.path, at.line});
       if (auto it = by_name.find(sync.name()); it != by_name.end()) {
@@ -902,7 +921,8 @@ std::string DefaultSyncName(absl::string_view stem,
                                   : "";
   return absl::StrCat(
       stem, " -> ", console,
-      !sync.site_id().empty()   ? absl::StrCat("site ", sync.site_id())
+      sync.account_scope()      ? absl::StrCat("account ", sync.account())
+      : !sync.site_id().empty() ? absl::StrCat("site ", sync.site_id())
       : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
                                 : sync.site());
 }
@@ -958,6 +978,9 @@ const SentinelOneConfig& SentinelOneOf(const Config& config,
 }
 
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync) {
+  if (sync.account_scope()) {
+    return absl::StrCat("account ", Quote(sync.account()));
+  }
   if (!sync.site_id().empty()) {
     if (sync.site().empty()) return absl::StrCat("id ", sync.site_id());
     return absl::StrCat(Quote(sync.site()), " (id ", sync.site_id(), ")");

@@ -379,8 +379,29 @@ std::vector<ErrorCase> ErrorCases() {
        "tqs1.yaml:10: syncs[0]: missing required key \"collection\""},
       {"no site", v + "syncs:\n  - name: x\n    collection: C2\n",
        "tqs1.yaml:10: syncs[0]: missing required key \"site\" (the "
-       "SentinelOne site's name), \"site_id\", or \"sites\" (a list of "
-       "site names)"},
+       "SentinelOne site's name), \"site_id\", \"sites\" (a list of "
+       "site names) or \"account_scope\" (an account's own rules)"},
+      // An account's own rules.
+      {"account_scope and site",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n"
+           "    account_scope: ACME\n",
+       "tqs1.yaml:12: syncs[0]: set account_scope or site, not both "
+       "(account_scope: keeps the account's own rules, which every site of it "
+       "inherits)"},
+      {"account_scope and sites",
+       v + "syncs:\n  - collection: C2\n    account_scope: ACME\n"
+           "    sites: [HQ]\n",
+       "tqs1.yaml:11: syncs[0]: set account_scope or sites, not both "
+       "(account_scope: keeps the account's own rules, which every site of it "
+       "inherits)"},
+      {"account_scope empty",
+       v + "syncs:\n  - collection: C2\n    account_scope: \"\"\n",
+       "tqs1.yaml:11: syncs[0].account_scope: must not be empty"},
+      {"account_scope twice for one collection",
+       v + "syncs:\n  - collection: C2\n    account_scope: ACME\n"
+           "  - name: again\n    collection: C2\n    account_scope: acme\n",
+       "tqs1.yaml:12: syncs[1]: collection \"C2\" is already synced to "
+       "account \"acme\" by syncs[0] (line 10)"},
       // Several sites.
       {"site and sites",
        v + "syncs:\n  - collection: C2\n    site: HQ\n    sites: [Lab]\n",
@@ -667,6 +688,25 @@ TEST(ParseConfigYamlTest, Errors) {
     EXPECT_EQ(config.status().message(), c.message) << c.yaml;
     EXPECT_THAT(config.status().message(), Not(HasSubstr("hunter2")));
   }
+}
+
+TEST(ParseConfigYamlTest, AccountScopeKeepsTheAccountsOwnRules) {
+  absl::StatusOr<Config> config =
+      ParseConfigYaml(Vendors() +
+                          "syncs:\n"
+                          "  - collection: C2\n"
+                          "    account_scope: ACME\n"
+                          "  - collection: C2\n"
+                          "    site: HQ\n",
+                      "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->syncs_size(), 2);
+  EXPECT_EQ(config->syncs(0).name(), "C2 -> account ACME");
+  EXPECT_TRUE(config->syncs(0).account_scope());
+  EXPECT_EQ(config->syncs(0).account(), "ACME");
+  EXPECT_EQ(config->syncs(0).site(), "");
+  EXPECT_FALSE(config->syncs(1).account_scope());
+  EXPECT_EQ(SiteLabel(config->syncs(0)), "account \"ACME\"");
 }
 
 TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {

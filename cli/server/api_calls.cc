@@ -39,30 +39,37 @@ absl::StatusOr<std::string> CountingFirewallRules::FindSite(
   return result;
 }
 
+absl::StatusOr<std::string> CountingFirewallRules::FindAccount(
+    absl::string_view name_or_id) {
+  absl::StatusOr<std::string> result = base_->FindAccount(name_or_id);
+  counter_->Record(kSentinelOne, "find_account", result.status());
+  return result;
+}
+
 absl::StatusOr<tqs1::v1::ObservedState> CountingFirewallRules::ReadSite(
-    absl::string_view site_id) {
-  absl::StatusOr<tqs1::v1::ObservedState> result = base_->ReadSite(site_id);
+    const sentinelone::Scope& scope) {
+  absl::StatusOr<tqs1::v1::ObservedState> result = base_->ReadSite(scope);
   counter_->Record(kSentinelOne, "read_site", result.status());
   return result;
 }
 
 absl::StatusOr<tqs1::v1::Rule> CountingFirewallRules::CreateRule(
-    absl::string_view site_id, const tqs1::v1::Rule& rule) {
-  absl::StatusOr<tqs1::v1::Rule> result = base_->CreateRule(site_id, rule);
+    const sentinelone::Scope& scope, const tqs1::v1::Rule& rule) {
+  absl::StatusOr<tqs1::v1::Rule> result = base_->CreateRule(scope, rule);
   counter_->Record(kSentinelOne, "create_rule", result.status());
   return result;
 }
 
 absl::StatusOr<tqs1::v1::Rule> CountingFirewallRules::UpdateRule(
-    absl::string_view site_id, const tqs1::v1::Rule& rule) {
-  absl::StatusOr<tqs1::v1::Rule> result = base_->UpdateRule(site_id, rule);
+    const sentinelone::Scope& scope, const tqs1::v1::Rule& rule) {
+  absl::StatusOr<tqs1::v1::Rule> result = base_->UpdateRule(scope, rule);
   counter_->Record(kSentinelOne, "update_rule", result.status());
   return result;
 }
 
-absl::Status CountingFirewallRules::DeleteRule(absl::string_view site_id,
+absl::Status CountingFirewallRules::DeleteRule(const sentinelone::Scope& scope,
                                                absl::string_view rule_id) {
-  absl::Status result = base_->DeleteRule(site_id, rule_id);
+  absl::Status result = base_->DeleteRule(scope, rule_id);
   counter_->Record(kSentinelOne, "delete_rule", result);
   return result;
 }

@@ -1,10 +1,12 @@
 #include "providers/sentinelone/fake_firewall_rules.h"
 
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "providers/sentinelone/wire.h"
 
 namespace tqs1::sentinelone {
@@ -159,20 +161,61 @@ absl::StatusOr<std::string> FakeFirewallRules::FindSite(
   return picked;
 }
 
-absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(
-    absl::string_view site_id) {
+absl::StatusOr<std::string> FakeFirewallRules::FindAccount(
+    absl::string_view name_or_id) {
   absl::MutexLock lock(&mu_);
-  requests_.push_back(absl::StrCat("ReadSite ", site_id));
+  requests_.push_back(absl::StrCat("FindAccount ", name_or_id));
+  std::set<std::string> accounts;
+  for (const auto& [id, site] : sites_) {
+    if (!site.active || site.account_id.empty()) continue;
+    if (site.account_id == name_or_id) return site.account_id;
+    accounts.insert(site.account_id);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no SentinelOne account with an active site has the id \"",
+                   name_or_id, "\"; the accounts with active sites are ",
+                   accounts.empty() ? "none" : absl::StrJoin(accounts, ", ")));
+}
+
+// The request's words for `scope`: "17589..." for a site (as before
+// accounts), "account 1286..." for an account.
+std::string FakeFirewallRules::ScopeWords(const Scope& scope) {
+  return scope.account ? scope.Label() : scope.id;
+}
+
+std::deque<Rule>* FakeFirewallRules::RulesOf(const Scope& scope,
+                                             bool active_only) {
+  if (scope.account) {
+    for (const auto& [id, site] : sites_) {
+      if (site.account_id == scope.id) return &account_rules_[scope.id];
+    }
+    return nullptr;
+  }
+  auto site = sites_.find(scope.id);
+  if (site == sites_.end() || (active_only && !site->second.active)) {
+    return nullptr;
+  }
+  return &site->second.rules;
+}
+
+absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(const Scope& scope) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("ReadSite ", ScopeWords(scope)));
   if (absl::Status s = TakeFaultBefore(Method::kReadSite); !s.ok()) return s;
   ObservedState observed;
-  observed.set_site_id(std::string(site_id));
-  auto site = sites_.find(site_id);
+  observed.set_site_id(scope.id);
+  if (scope.account) observed.set_scope(v1::RULE_SCOPE_ACCOUNT);
+  std::string account_id = scope.account ? scope.id : "";
+  auto site = scope.account ? sites_.end() : sites_.find(scope.id);
   // An unknown site id matches no rule, as the console's filter does.
   if (site != sites_.end()) {
     observed.set_site_name(site->second.name);
     *observed.mutable_firewall() = site->second.firewall;
     for (const Rule& r : site->second.rules) *observed.add_rules() = r;
-    auto account = account_rules_.find(site->second.account_id);
+    account_id = site->second.account_id;
+  }
+  if (site != sites_.end() || scope.account) {
+    auto account = account_rules_.find(account_id);
     if (account != account_rules_.end()) {
       for (const Rule& r : account->second) *observed.add_rules() = r;
     }
@@ -182,79 +225,81 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(
   return observed;
 }
 
-absl::StatusOr<Rule> FakeFirewallRules::CreateRule(absl::string_view site_id,
+absl::StatusOr<Rule> FakeFirewallRules::CreateRule(const Scope& scope,
                                                    const Rule& rule) {
   absl::MutexLock lock(&mu_);
-  requests_.push_back(absl::StrCat("CreateRule ", site_id, " ", rule.name()));
+  requests_.push_back(
+      absl::StrCat("CreateRule ", ScopeWords(scope), " ", rule.name()));
   if (absl::Status s = TakeFaultBefore(Method::kCreateRule); !s.ok()) return s;
   if (absl::Status s = ValidateRuleForWrite(rule); !s.ok()) return s;
-  auto site = sites_.find(site_id);
-  if (site == sites_.end() || !site->second.active) {
+  std::deque<Rule>* rules = RulesOf(scope, /*active_only=*/true);
+  if (rules == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("no active site with id ", site_id));
+        absl::StrCat("no active ", scope.account ? "account" : "site",
+                     " with id ", scope.id));
   }
-  for (const Rule& existing : site->second.rules) {
+  for (const Rule& existing : *rules) {
     if (existing.name() == rule.name()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "a rule named \"", rule.name(), "\" already exists in site ", site_id,
-          " (id ", existing.id(), ")"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("a rule named \"", rule.name(), "\" already exists in ",
+                       scope.Label(), " (id ", existing.id(), ")"));
     }
   }
   Rule stored = AsStored(rule);
   stored.set_id(NewId());
-  stored.set_scope(v1::RULE_SCOPE_SITE);
-  stored.set_scope_id(std::string(site_id));
-  site->second.rules.push_front(stored);
+  stored.set_scope(scope.kind());
+  stored.set_scope_id(scope.id);
+  rules->push_front(stored);
   ++writes_;
   if (absl::Status s = TakeFaultAfter(Method::kCreateRule); !s.ok()) return s;
   return stored;
 }
 
-absl::StatusOr<Rule> FakeFirewallRules::UpdateRule(absl::string_view site_id,
+absl::StatusOr<Rule> FakeFirewallRules::UpdateRule(const Scope& scope,
                                                    const Rule& rule) {
   absl::MutexLock lock(&mu_);
-  requests_.push_back(absl::StrCat("UpdateRule ", site_id, " ", rule.id()));
+  requests_.push_back(
+      absl::StrCat("UpdateRule ", ScopeWords(scope), " ", rule.id()));
   if (absl::Status s = TakeFaultBefore(Method::kUpdateRule); !s.ok()) return s;
   if (absl::Status s = ValidateRuleForWrite(rule); !s.ok()) return s;
-  auto site = sites_.find(site_id);
+  std::deque<Rule>* rules = RulesOf(scope, /*active_only=*/false);
   Rule* target = nullptr;
-  if (site != sites_.end()) {
-    for (Rule& existing : site->second.rules) {
+  if (rules != nullptr) {
+    for (Rule& existing : *rules) {
       if (existing.id() == rule.id()) target = &existing;
     }
   }
   if (target == nullptr) {
     return absl::NotFoundError(absl::StrCat("firewall rule ", rule.id(),
-                                            " not found in site ", site_id));
+                                            " not found in ", scope.Label()));
   }
-  for (const Rule& other : site->second.rules) {
+  for (const Rule& other : *rules) {
     if (other.id() != rule.id() && other.name() == rule.name()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "a rule named \"", rule.name(), "\" already exists in site ", site_id,
-          " (id ", other.id(), ")"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("a rule named \"", rule.name(), "\" already exists in ",
+                       scope.Label(), " (id ", other.id(), ")"));
     }
   }
   Rule stored = AsStored(rule);
   stored.set_id(rule.id());
-  stored.set_scope(v1::RULE_SCOPE_SITE);
-  stored.set_scope_id(std::string(site_id));
+  stored.set_scope(scope.kind());
+  stored.set_scope_id(scope.id);
   *target = stored;
   ++writes_;
   if (absl::Status s = TakeFaultAfter(Method::kUpdateRule); !s.ok()) return s;
   return stored;
 }
 
-absl::Status FakeFirewallRules::DeleteRule(absl::string_view site_id,
+absl::Status FakeFirewallRules::DeleteRule(const Scope& scope,
                                            absl::string_view rule_id) {
   absl::MutexLock lock(&mu_);
-  requests_.push_back(absl::StrCat("DeleteRule ", site_id, " ", rule_id));
+  requests_.push_back(
+      absl::StrCat("DeleteRule ", ScopeWords(scope), " ", rule_id));
   if (absl::Status s = TakeFaultBefore(Method::kDeleteRule); !s.ok()) return s;
-  auto site = sites_.find(site_id);
-  if (site != sites_.end()) {
-    auto& rules = site->second.rules;
-    for (auto it = rules.begin(); it != rules.end(); ++it) {
+  if (std::deque<Rule>* rules = RulesOf(scope, /*active_only=*/false)) {
+    for (auto it = rules->begin(); it != rules->end(); ++it) {
       if (it->id() == rule_id) {
-        rules.erase(it);
+        rules->erase(it);
         ++writes_;
         break;
       }

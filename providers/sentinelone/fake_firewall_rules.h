@@ -65,6 +65,7 @@ class FakeFirewallRules : public FirewallRules {
   std::vector<tqs1::v1::Rule> SiteRules(absl::string_view site_id) const;
 
   // Every call so far, e.g. "FindSite HQ", "ReadSite 17589...",
+  // "ReadSite account 1286...",
   // "CreateRule 17589... Known C2", "UpdateRule 17589... 2254...",
   // "DeleteRule 17589... 2254...".
   std::vector<std::string> Requests() const;
@@ -84,13 +85,15 @@ class FakeFirewallRules : public FirewallRules {
   // An account in the selector matches a site's account id (the fake's
   // accounts have no names).
   absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
-  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
-      absl::string_view site_id) override;
+  // An account is known by id only (the fake's accounts have no names).
+  absl::StatusOr<std::string> FindAccount(
+      absl::string_view name_or_id) override;
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(const Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
+      const Scope& scope, const tqs1::v1::Rule& rule) override;
   absl::StatusOr<tqs1::v1::Rule> UpdateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
-  absl::Status DeleteRule(absl::string_view site_id,
+      const Scope& scope, const tqs1::v1::Rule& rule) override;
+  absl::Status DeleteRule(const Scope& scope,
                           absl::string_view rule_id) override;
 
  private:
@@ -111,6 +114,11 @@ class FakeFirewallRules : public FirewallRules {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status TakeFaultAfter(Method method) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string ScopeWords(const Scope& scope);
+  // The scope's own rules, or null: a site not added (or, with
+  // `active_only`, not active), an account no site is of.
+  std::deque<tqs1::v1::Rule>* RulesOf(const Scope& scope, bool active_only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::map<std::string, Site, std::less<>> sites_ ABSL_GUARDED_BY(mu_);

@@ -1,10 +1,14 @@
 // Where observed state comes from and where plans are written: the firewall
-// control rules of a SentinelOne site. SentinelOneClient implements it over
-// HTTP; FakeFirewallRules in memory, for tests.
+// control rules of a SentinelOne site, or the account-scope rules of an
+// account. SentinelOneClient implements it over HTTP; FakeFirewallRules in
+// memory, for tests.
 //
 //   ASSIGN_OR_RETURN(std::string site_id, rules.FindSite({"HQ"}));
 //   ASSIGN_OR_RETURN(ObservedState observed, rules.ReadSite(site_id));
 //   ASSIGN_OR_RETURN(Rule created, rules.CreateRule(site_id, rule));
+//   ASSIGN_OR_RETURN(std::string account_id, rules.FindAccount("ACME"));
+//   ASSIGN_OR_RETURN(ObservedState acme,
+//                    rules.ReadSite(Scope::Account(account_id)));
 #ifndef TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 #define TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 
@@ -13,11 +17,47 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/state.pb.h"
 
 namespace tqs1::sentinelone {
 
+// Whose rules a call reads or writes: a site's (the site scope), or an
+// account's own (the account scope, which every site of the account
+// inherits).
+struct Scope {
+  // A site id alone converts implicitly: most callers have only a site.
+  Scope(absl::string_view site_id)  // NOLINT(runtime/explicit)
+      : id(site_id) {}
+  Scope(const std::string& site_id)  // NOLINT(runtime/explicit)
+      : id(site_id) {}
+  Scope(const char* site_id)  // NOLINT(runtime/explicit)
+      : id(site_id) {}
+  static Scope Account(absl::string_view account_id) {
+    Scope scope(account_id);
+    scope.account = true;
+    return scope;
+  }
+  // The scope of a state or plan: its `scope` and `site_id` fields
+  // (ObservedState, Plan).
+  static Scope Of(tqs1::v1::RuleScope kind, absl::string_view id) {
+    return kind == tqs1::v1::RULE_SCOPE_ACCOUNT ? Account(id) : Scope(id);
+  }
+
+  // The rules' RuleScope: RULE_SCOPE_SITE or RULE_SCOPE_ACCOUNT.
+  tqs1::v1::RuleScope kind() const {
+    return account ? tqs1::v1::RULE_SCOPE_ACCOUNT : tqs1::v1::RULE_SCOPE_SITE;
+  }
+  // "site 1758..." or "account 1286...", for messages.
+  std::string Label() const {
+    return absl::StrCat(account ? "account " : "site ", id);
+  }
+
+  // The site's id, or the account's.
+  std::string id;
+  bool account = false;
+};
 // Which site a sync means. Site names repeat across accounts (every
 // account has a "Default site"): `id` names one site, `account` picks among
 // sites of one name.
@@ -65,28 +105,36 @@ class FirewallRules {
   // or when the site of `site.id` is not active or has another name.
   virtual absl::StatusOr<std::string> FindSite(const SiteSelector& site) = 0;
 
-  // Every firewall rule the site query returns, inherited ones included
-  // (each Rule says its scope), read to the end. Never a partial list.
-  virtual absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
-      absl::string_view site_id) = 0;
+  // The id of the account named exactly `name_or_id`, or of that id, among
+  // the accounts of the active sites the token sees. kNotFound when none
+  // is (the message lists those accounts), kFailedPrecondition when
+  // several accounts have that name (it lists their ids).
+  virtual absl::StatusOr<std::string> FindAccount(
+      absl::string_view name_or_id) = 0;
 
-  // Creates `rule` (its id is ignored) in the site and returns it with its
-  // new id. kAlreadyExists when the site holds a rule of that name.
-  // Safe against lost responses: when the outcome of the request is unknown
-  // it re-reads the site and, if a rule with this name and content is there,
-  // returns it instead of creating a second one.
+  // Every firewall rule the scope's query returns, inherited ones included
+  // (each Rule says its scope), read to the end. Never a partial list.
+  // ObservedState.scope says an account's; its site_id is the scope's id.
+  virtual absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
+      const Scope& scope) = 0;
+
+  // Creates `rule` (its id and scope are ignored) in the scope and returns
+  // it with its new id. kAlreadyExists when the scope holds a rule of that
+  // name. Safe against lost responses: when the outcome of the request is
+  // unknown it re-reads the scope and, if a rule with this name and content
+  // is there, returns it instead of creating a second one.
   virtual absl::StatusOr<tqs1::v1::Rule> CreateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) = 0;
+      const Scope& scope, const tqs1::v1::Rule& rule) = 0;
 
   // Replaces every field of the rule `rule.id()` with `rule`'s (name,
   // description, action, status, direction, OS types, remote hosts).
   // Idempotent. kNotFound when the rule is gone; kAlreadyExists when the new
   // name is taken by another rule.
   virtual absl::StatusOr<tqs1::v1::Rule> UpdateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) = 0;
+      const Scope& scope, const tqs1::v1::Rule& rule) = 0;
 
-  // Deletes the rule `rule_id` of the site. Deleting an absent rule is OK.
-  virtual absl::Status DeleteRule(absl::string_view site_id,
+  // Deletes the rule `rule_id` of the scope. Deleting an absent rule is OK.
+  virtual absl::Status DeleteRule(const Scope& scope,
                                   absl::string_view rule_id) = 0;
 };
 

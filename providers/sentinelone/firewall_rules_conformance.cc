@@ -185,6 +185,81 @@ TEST_P(FirewallRulesConformanceTest, ReadSiteReportsTheFirewallConfiguration) {
   EXPECT_FALSE(unknown->firewall().known());
 }
 
+// An account's own rules: found by the account's id, created, read,
+// updated and deleted at account scope, seen by every site of the account
+// as inherited; the sites' own rules are never the account's.
+TEST_P(FirewallRulesConformanceTest, AccountScopeRulesAreTheAccountsOwn) {
+  absl::StatusOr<std::string> account = rules().FindAccount(kAccountId);
+  ASSERT_TRUE(account.ok()) << account.status();
+  EXPECT_EQ(*account, kAccountId);
+  absl::StatusOr<std::string> unknown = rules().FindAccount("999");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr(absl::StrCat("\"999\"; the accounts with active sites "
+                                     "are ")));
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr(kAccountId));
+
+  absl::StatusOr<Rule> site_rule =
+      rules().CreateRule(kSiteId, MakeRule("Site list", {"192.0.2.9"}));
+  ASSERT_TRUE(site_rule.ok()) << site_rule.status();
+  const Scope acme = Scope::Account(kAccountId);
+  Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24"});
+  absl::StatusOr<Rule> created = rules().CreateRule(acme, wanted);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(SameRuleContent(*created, wanted)) << created->DebugString();
+  EXPECT_EQ(created->scope(), v1::RULE_SCOPE_ACCOUNT);
+  EXPECT_EQ(created->scope_id(), kAccountId);
+  // The name is the account's now (other content: not a lost answer).
+  EXPECT_EQ(rules()
+                .CreateRule(acme, MakeRule("Known C2 IPs", {"198.51.100.2"}))
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+
+  absl::StatusOr<ObservedState> read = rules().ReadSite(acme);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->scope(), v1::RULE_SCOPE_ACCOUNT);
+  EXPECT_EQ(read->site_id(), kAccountId);
+  std::vector<std::string> own;
+  for (const Rule& rule : read->rules()) {
+    if (rule.scope() == v1::RULE_SCOPE_ACCOUNT) own.push_back(rule.name());
+    EXPECT_NE(rule.scope(), v1::RULE_SCOPE_SITE) << rule.name();
+  }
+  EXPECT_THAT(own, ::testing::ElementsAre("Known C2 IPs"));
+  // Every site of the account sees it, with its own scope.
+  for (const char* site : {kSiteId, kOtherSite}) {
+    absl::StatusOr<ObservedState> seen = rules().ReadSite(site);
+    ASSERT_TRUE(seen.ok()) << seen.status();
+    EXPECT_EQ(SiteRules(*seen, site).size(),
+              site == std::string(kSiteId) ? 1u : 0u);
+    bool inherited = false;
+    for (const Rule& rule : seen->rules()) {
+      inherited |= rule.id() == created->id() &&
+                   rule.scope() == v1::RULE_SCOPE_ACCOUNT &&
+                   rule.scope_id() == kAccountId;
+    }
+    EXPECT_TRUE(inherited) << site;
+  }
+
+  Rule changed = *created;
+  changed.clear_remote_hosts();
+  *changed.add_remote_hosts() = MakeRule("x", {"198.51.100.1"}).remote_hosts(0);
+  absl::StatusOr<Rule> updated = rules().UpdateRule(acme, changed);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->scope(), v1::RULE_SCOPE_ACCOUNT);
+  ASSERT_TRUE(rules().DeleteRule(acme, created->id()).ok());
+  read = rules().ReadSite(acme);
+  ASSERT_TRUE(read.ok()) << read.status();
+  for (const Rule& rule : read->rules()) {
+    EXPECT_NE(rule.id(), created->id());
+  }
+  // The site's rule is untouched by all of it.
+  absl::StatusOr<ObservedState> hq = rules().ReadSite(kSiteId);
+  ASSERT_TRUE(hq.ok()) << hq.status();
+  ASSERT_EQ(SiteRules(*hq, kSiteId).size(), 1u);
+  EXPECT_TRUE(SameRuleContent(SiteRules(*hq, kSiteId)[0], *site_rule));
+}
+
 TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24",
                                           "2001:db8::/32", "2001:db8::1"});

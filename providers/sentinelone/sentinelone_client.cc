@@ -1,5 +1,6 @@
 #include "providers/sentinelone/sentinelone_client.h"
 
+#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "base/redact.h"
@@ -60,14 +62,14 @@ bool MayHaveBeenApplied(const absl::Status& status) {
 // The rule in a create or update answer ({"data": {...rule...}}), or why
 // there is none (the call's own error first).
 absl::StatusOr<Rule> RuleFromAnswer(const absl::StatusOr<json>& answer,
-                                    absl::string_view site_id,
+                                    const Scope& scope,
                                     absl::string_view label) {
   if (!answer.ok()) return answer.status();
   auto data = answer->find("data");
   if (data == answer->end()) {
     return absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
   }
-  return RuleFromWriteAnswer(*data, site_id, label);
+  return RuleFromWriteAnswer(*data, scope.kind(), scope.id, label);
 }
 
 // Lenient field reading for the check calls: a string as it is, a number
@@ -122,11 +124,38 @@ SiteListing SiteListingFromWire(const json& item) {
   return site;
 }
 
-bool IsSiteRule(const Rule& rule, absl::string_view site_id) {
-  return rule.scope() == v1::RULE_SCOPE_SITE && rule.scope_id() == site_id;
+// The rules of `scope` itself, not those it inherits.
+bool IsScopeRule(const Rule& rule, const Scope& scope) {
+  return rule.scope() == scope.kind() && rule.scope_id() == scope.id;
+}
+
+// The filter that names `scope` in a list query ("siteIds=1758...") or a
+// write's body ({"siteIds": ["1758..."]}).
+const char* ScopeFilter(const Scope& scope) {
+  return scope.account ? "accountIds" : "siteIds";
 }
 
 }  // namespace
+
+std::map<std::string, std::string> ActiveAccounts(
+    const std::vector<SiteListing>& sites) {
+  std::map<std::string, std::string> accounts;
+  for (const SiteListing& s : sites) {
+    if (!s.state.empty() && s.state != "active") continue;
+    if (!s.account_id.empty()) accounts[s.account_id] = s.account_name;
+  }
+  return accounts;
+}
+
+std::string DescribeAccounts(
+    const std::map<std::string, std::string>& accounts) {
+  if (accounts.empty()) return "none";
+  std::vector<std::string> words;
+  for (const auto& [id, name] : accounts) {
+    words.push_back(absl::StrCat("\"", name, "\" (id ", id, ")"));
+  }
+  return absl::StrJoin(words, ", ");
+}
 
 SentinelOneClient::SentinelOneClient(SentinelOneClientOptions options,
                                      http::HttpTransport* transport)
@@ -194,24 +223,28 @@ absl::StatusOr<std::string> SentinelOneClient::FindSite(
   return Redact(DoFindSite(site));
 }
 
-absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(
-    absl::string_view site_id) {
-  return Redact(DoReadSite(site_id));
+absl::StatusOr<std::string> SentinelOneClient::FindAccount(
+    absl::string_view name_or_id) {
+  return Redact(DoFindAccount(name_or_id));
 }
 
-absl::StatusOr<Rule> SentinelOneClient::CreateRule(absl::string_view site_id,
+absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(const Scope& scope) {
+  return Redact(DoReadSite(scope));
+}
+
+absl::StatusOr<Rule> SentinelOneClient::CreateRule(const Scope& scope,
                                                    const Rule& rule) {
-  return Redact(DoCreateRule(site_id, rule));
+  return Redact(DoCreateRule(scope, rule));
 }
 
-absl::StatusOr<Rule> SentinelOneClient::UpdateRule(absl::string_view site_id,
+absl::StatusOr<Rule> SentinelOneClient::UpdateRule(const Scope& scope,
                                                    const Rule& rule) {
-  return Redact(DoUpdateRule(site_id, rule));
+  return Redact(DoUpdateRule(scope, rule));
 }
 
-absl::Status SentinelOneClient::DeleteRule(absl::string_view site_id,
+absl::Status SentinelOneClient::DeleteRule(const Scope& scope,
                                            absl::string_view rule_id) {
-  return Redact(DoDeleteRule(site_id, rule_id));
+  return Redact(DoDeleteRule(scope, rule_id));
 }
 
 absl::StatusOr<std::vector<SiteListing>> SentinelOneClient::ListSites() {
@@ -482,6 +515,39 @@ SentinelOneClient::ReadFirewallConfiguration(absl::string_view site_id) {
   return config;
 }
 
+absl::StatusOr<std::string> SentinelOneClient::DoFindAccount(
+    absl::string_view name_or_id) {
+  if (name_or_id.empty()) {
+    return absl::InvalidArgumentError("SentinelOne FindAccount: empty account");
+  }
+  ASSIGN_OR_RETURN(std::vector<SiteListing> active,
+                   DoListSites("/sites?state=active"));
+  std::map<std::string, std::string> accounts = ActiveAccounts(active);
+  std::vector<std::string> named;
+  for (const auto& [id, name] : accounts) {
+    if (id == name_or_id) {
+      named = {id};
+      break;
+    }
+    if (name == name_or_id) named.push_back(id);
+  }
+  if (named.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "several SentinelOne accounts are named \"", name_or_id, "\" (ids ",
+        absl::StrJoin(named, ", "), "): give the account by its id"));
+  }
+  if (named.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no SentinelOne account with an active site is named or has the id "
+        "\"",
+        name_or_id, "\"; the accounts with active sites are ",
+        DescribeAccounts(accounts)));
+  }
+  absl::MutexLock lock(&mu_);
+  account_names_[named.front()] = accounts[named.front()];
+  return named.front();
+}
+
 absl::Status SentinelOneClient::NoSuchSite(const SiteSelector& site) {
   absl::StatusOr<std::vector<SiteListing>> active =
       DoListSites("/sites?state=active");
@@ -504,18 +570,21 @@ absl::Status SentinelOneClient::NoSuchSite(const SiteSelector& site) {
 }
 
 absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
-    absl::string_view site_id, bool with_firewall) {
+    const Scope& scope, bool with_firewall) {
+  const std::string& site_id = scope.id;
   constexpr absl::string_view kEndpoint = "GET /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   if (site_id.empty()) {
     return absl::InvalidArgumentError("SentinelOne ReadSite: empty site id");
   }
   ObservedState observed;
-  observed.set_site_id(std::string(site_id));
+  observed.set_site_id(site_id);
+  if (scope.account) observed.set_scope(v1::RULE_SCOPE_ACCOUNT);
   {
     absl::MutexLock lock(&mu_);
-    auto name = site_names_.find(std::string(site_id));
-    if (name != site_names_.end()) observed.set_site_name(name->second);
+    const auto& names = scope.account ? account_names_ : site_names_;
+    auto name = names.find(site_id);
+    if (name != names.end()) observed.set_site_name(name->second);
   }
   std::set<std::string> ids;
   // UNCERTAIN (spec §3.2): whether siteIds=X also returns inherited rules.
@@ -524,8 +593,9 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   // scope/scopeId (RuleFromJson), so the planner sees name clashes with
   // inherited rules and manages only scope == site && scopeId == X.
   RETURN_IF_ERROR(ReadAllPages(
-      absl::StrCat("/firewall-control?siteIds=", UrlEncode(site_id)), kEndpoint,
-      options_.rule_page_size,
+      absl::StrCat("/firewall-control?", ScopeFilter(scope), "=",
+                   UrlEncode(site_id)),
+      kEndpoint, options_.rule_page_size,
       [&label](const json& answer) -> absl::StatusOr<const json*> {
         auto data = answer.find("data");
         if (data == answer.end()) {
@@ -561,26 +631,28 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
         *observed.add_rules() = std::move(rule);
         return absl::OkStatus();
       }));
-  if (with_firewall) {
+  // A site's configuration says whether its rules are enforced; an
+  // account's rules reach endpoints through its sites, each read on its own.
+  if (with_firewall && !scope.account) {
     ASSIGN_OR_RETURN(*observed.mutable_firewall(),
                      ReadFirewallConfiguration(site_id));
   }
-  Log(log::LogLevel::kDebug,
-      absl::StrCat("read ", observed.rules_size(), " rules of site ", site_id));
+  Log(log::LogLevel::kDebug, absl::StrCat("read ", observed.rules_size(),
+                                          " rules of ", scope.Label()));
   return observed;
 }
 
 absl::StatusOr<std::optional<Rule>> SentinelOneClient::ReReadFor(
-    absl::string_view site_id, const std::function<bool(const Rule&)>& found) {
+    const Scope& scope, const std::function<bool(const Rule&)>& found) {
   ASSIGN_OR_RETURN(ObservedState observed,
-                   DoReadSite(site_id, /*with_firewall=*/false));
+                   DoReadSite(scope, /*with_firewall=*/false));
   for (const Rule& rule : observed.rules()) {
-    if (IsSiteRule(rule, site_id) && found(rule)) return rule;
+    if (IsScopeRule(rule, scope) && found(rule)) return rule;
   }
   return std::optional<Rule>();
 }
 
-absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
+absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(const Scope& scope,
                                                      const Rule& rule) {
   constexpr absl::string_view kEndpoint = "POST /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
@@ -589,14 +661,14 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
         absl::StrCat(label, ": ", valid.message()));
   }
   json body = {{"data", RuleToWireData(rule)},
-               {"filter", {{"siteIds", {std::string(site_id)}}}}};
+               {"filter", {{ScopeFilter(scope), {scope.id}}}}};
   absl::StatusOr<json> answer =
       Call("POST", "/firewall-control", kEndpoint, body);
-  absl::StatusOr<Rule> created = RuleFromAnswer(answer, site_id, label);
+  absl::StatusOr<Rule> created = RuleFromAnswer(answer, scope, label);
   if (created.ok()) {
     Log(log::LogLevel::kInfo,
         absl::StrCat("created rule \"", created->name(), "\" (id ",
-                     created->id(), ") in site ", site_id));
+                     created->id(), ") in ", scope.Label()));
     return created;
   }
   absl::Status error = created.status();
@@ -610,11 +682,12 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
                          error.code() == absl::StatusCode::kInvalidArgument;
   if (!ambiguous) return error;
   Log(log::LogLevel::kWarning,
-      absl::StrCat("create of rule \"", rule.name(), "\" in site ", site_id,
+      absl::StrCat("create of rule \"", rule.name(), "\" in ", scope.Label(),
                    " failed (", absl::StatusCodeToString(error.code()),
-                   "); re-reading the site to learn whether it happened"));
+                   "); re-reading the ", scope.account ? "account" : "site",
+                   " to learn whether it happened"));
   absl::StatusOr<std::optional<Rule>> existing = ReReadFor(
-      site_id, [&rule](const Rule& r) { return r.name() == rule.name(); });
+      scope, [&rule](const Rule& r) { return r.name() == rule.name(); });
   if (!existing.ok()) {
     absl::Status out = WithMessage(
         error, absl::StrCat(error.message(),
@@ -631,17 +704,17 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(absl::string_view site_id,
   const Rule& found = **existing;
   if (SameRuleContent(found, rule)) {
     Log(log::LogLevel::kInfo,
-        absl::StrCat("rule \"", rule.name(), "\" (id ", found.id(),
-                     ") is in site ", site_id,
+        absl::StrCat("rule \"", rule.name(), "\" (id ", found.id(), ") is in ",
+                     scope.Label(),
                      " with the intended content: the create succeeded"));
     return found;
   }
   return absl::AlreadyExistsError(absl::StrCat(
-      label, ": site ", site_id, " already holds a rule named \"", rule.name(),
+      label, ": ", scope.Label(), " already holds a rule named \"", rule.name(),
       "\" (id ", found.id(), ") with different content"));
 }
 
-absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
+absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(const Scope& scope,
                                                      const Rule& rule) {
   const std::string endpoint =
       absl::StrCat("PUT /firewall-control/", rule.id());
@@ -659,11 +732,11 @@ absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
   absl::StatusOr<json> answer =
       Call("PUT", absl::StrCat("/firewall-control/", UrlEncode(rule.id())),
            endpoint, body);
-  absl::StatusOr<Rule> updated = RuleFromAnswer(answer, site_id, label);
+  absl::StatusOr<Rule> updated = RuleFromAnswer(answer, scope, label);
   if (updated.ok()) {
     Log(log::LogLevel::kInfo,
         absl::StrCat("updated rule \"", updated->name(), "\" (id ",
-                     updated->id(), ") in site ", site_id));
+                     updated->id(), ") in ", scope.Label()));
     return updated;
   }
   absl::Status error = updated.status();
@@ -674,7 +747,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
   // Lost answer: see whether the rule now says what we sent. A 400: see
   // whether another rule holds the name (a differently worded duplicate).
   absl::StatusOr<std::optional<Rule>> existing =
-      ReReadFor(site_id, [&rule, unknown](const Rule& r) {
+      ReReadFor(scope, [&rule, unknown](const Rule& r) {
         return unknown ? r.id() == rule.id()
                        : r.id() != rule.id() && r.name() == rule.name();
       });
@@ -690,7 +763,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
   const Rule& found = **existing;
   if (!unknown) {
     return absl::AlreadyExistsError(absl::StrCat(
-        label, ": site ", site_id, " already holds another rule named \"",
+        label, ": ", scope.Label(), " already holds another rule named \"",
         rule.name(), "\" (id ", found.id(), "): ", error.message()));
   }
   if (SameRuleContent(found, rule)) {
@@ -702,19 +775,20 @@ absl::StatusOr<Rule> SentinelOneClient::DoUpdateRule(absl::string_view site_id,
   return error;
 }
 
-absl::Status SentinelOneClient::DoDeleteRule(absl::string_view site_id,
+absl::Status SentinelOneClient::DoDeleteRule(const Scope& scope,
                                              absl::string_view rule_id) {
+  const std::string& site_id = scope.id;
   constexpr absl::string_view kEndpoint = "DELETE /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
   if (rule_id.empty() || site_id.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(label, ": empty site or rule id"));
+        absl::StrCat(label, ": empty scope or rule id"));
   }
   // UNCERTAIN (spec §3.5): an empty filter might match everything; we
-  // always send both the rule id and the site id.
+  // always send both the rule id and the scope's id.
   json body = {
       {"filter",
-       {{"ids", {std::string(rule_id)}}, {"siteIds", {std::string(site_id)}}}}};
+       {{"ids", {std::string(rule_id)}}, {ScopeFilter(scope), {site_id}}}}};
   absl::StatusOr<json> answer =
       Call("DELETE", "/firewall-control", kEndpoint, body);
   absl::Status error = answer.status();
@@ -736,21 +810,21 @@ absl::Status SentinelOneClient::DoDeleteRule(absl::string_view site_id,
         }
         if (n == 1) {
           Log(log::LogLevel::kInfo,
-              absl::StrCat("deleted rule ", rule_id, " of site ", site_id));
+              absl::StrCat("deleted rule ", rule_id, " of ", scope.Label()));
           return absl::OkStatus();
         }
         affected_text = absl::StrCat("\"affected\": ", DumpJson(*affected));
       }
     }
     error = absl::AbortedError(absl::StrCat(
-        label, ": rule ", rule_id, " of site ", site_id,
+        label, ": rule ", rule_id, " of ", scope.Label(),
         " is still there after a delete that answered ", affected_text));
     settle_by_reading = true;
   }
   if (error.code() == absl::StatusCode::kNotFound) return absl::OkStatus();
   if (!settle_by_reading && !MayHaveBeenApplied(error)) return error;
-  absl::StatusOr<std::optional<Rule>> existing = ReReadFor(
-      site_id, [rule_id](const Rule& r) { return r.id() == rule_id; });
+  absl::StatusOr<std::optional<Rule>> existing =
+      ReReadFor(scope, [rule_id](const Rule& r) { return r.id() == rule_id; });
   if (!existing.ok()) {
     return http::MarkOutcomeUnknown(WithMessage(
         error, absl::StrCat(error.message(),
@@ -760,7 +834,7 @@ absl::Status SentinelOneClient::DoDeleteRule(absl::string_view site_id,
   }
   if (!existing->has_value()) {
     Log(log::LogLevel::kInfo,
-        absl::StrCat("rule ", rule_id, " is gone from site ", site_id,
+        absl::StrCat("rule ", rule_id, " is gone from ", scope.Label(),
                      ": the delete succeeded"));
     return absl::OkStatus();
   }

@@ -93,6 +93,16 @@ struct SiteListing {
   std::vector<std::string> license_bundles;
 };
 
+// The accounts that have an active site among `sites`: each one's name by
+// its id.
+std::map<std::string, std::string> ActiveAccounts(
+    const std::vector<SiteListing>& sites);
+
+// `accounts` in words: "\"Acme\" (id 1286...), \"Beta\" (id 1287...)", or
+// "none".
+std::string DescribeAccounts(
+    const std::map<std::string, std::string>& accounts);
+
 // GET /system/info: the console's version as found (numbers kept as text).
 struct ConsoleInfo {
   std::string version;
@@ -155,14 +165,20 @@ class SentinelOneClient : public FirewallRules {
   // 404) or does not say whether it is enabled, the configuration is
   // unknown (known false), logged once per site at warning, and the read
   // goes on.
+  // An account's ReadSite lists GET /firewall-control?accountIds= and reads
+  // no configuration (each of its sites has its own).
+  // FindAccount lists the active sites (GET /sites?state=active) and
+  // matches their accountId and accountName: an account without an active
+  // site is not found.
   absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
-  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
-      absl::string_view site_id) override;
+  absl::StatusOr<std::string> FindAccount(
+      absl::string_view name_or_id) override;
+  absl::StatusOr<tqs1::v1::ObservedState> ReadSite(const Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
+      const Scope& scope, const tqs1::v1::Rule& rule) override;
   absl::StatusOr<tqs1::v1::Rule> UpdateRule(
-      absl::string_view site_id, const tqs1::v1::Rule& rule) override;
-  absl::Status DeleteRule(absl::string_view site_id,
+      const Scope& scope, const tqs1::v1::Rule& rule) override;
+  absl::Status DeleteRule(const Scope& scope,
                           absl::string_view rule_id) override;
 
   // Read-only calls for `tqs1 check` and `tqs1 init`. Answers are read
@@ -192,18 +208,18 @@ class SentinelOneClient : public FirewallRules {
   absl::StatusOr<std::string> DoFindSite(const SiteSelector& site);
   // `with_firewall` false skips the configuration (re-reads that settle a
   // write need only the rules).
-  absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(absl::string_view site_id,
+  absl::StatusOr<std::string> DoFindAccount(absl::string_view name_or_id);
+  absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(const Scope& scope,
                                                      bool with_firewall = true);
   // The site's Firewall Control configuration; unknown (known false) when
   // the console refuses to say (400, 403, 404) or its answer does not say.
   absl::StatusOr<tqs1::v1::FirewallConfiguration> ReadFirewallConfiguration(
       absl::string_view site_id);
-  absl::StatusOr<tqs1::v1::Rule> DoCreateRule(absl::string_view site_id,
+  absl::StatusOr<tqs1::v1::Rule> DoCreateRule(const Scope& scope,
                                               const tqs1::v1::Rule& rule);
-  absl::StatusOr<tqs1::v1::Rule> DoUpdateRule(absl::string_view site_id,
+  absl::StatusOr<tqs1::v1::Rule> DoUpdateRule(const Scope& scope,
                                               const tqs1::v1::Rule& rule);
-  absl::Status DoDeleteRule(absl::string_view site_id,
-                            absl::string_view rule_id);
+  absl::Status DoDeleteRule(const Scope& scope, absl::string_view rule_id);
   // Every site `query` ("/sites" plus filters) lists.
   absl::StatusOr<std::vector<SiteListing>> DoListSites(absl::string_view query);
   // kNotFound for `site` (by name), with near matches among every active
@@ -237,7 +253,7 @@ class SentinelOneClient : public FirewallRules {
   // site: returns the site rule `found` picks (or nullopt when none), or
   // `original` annotated when the re-read fails too.
   absl::StatusOr<std::optional<tqs1::v1::Rule>> ReReadFor(
-      absl::string_view site_id,
+      const Scope& scope,
       const std::function<bool(const tqs1::v1::Rule&)>& found);
 
   // `status` with the token removed from its message, payloads kept; a
@@ -256,6 +272,8 @@ class SentinelOneClient : public FirewallRules {
   mutable absl::Mutex mu_;
   // Names of sites found by FindSite, for ObservedState.site_name.
   std::map<std::string, std::string> site_names_ ABSL_GUARDED_BY(mu_);
+  // Account names by id, as FindAccount found them.
+  std::map<std::string, std::string> account_names_ ABSL_GUARDED_BY(mu_);
   // Sites whose unknown firewall configuration was logged already.
   std::set<std::string> firewall_unknown_logged_ ABSL_GUARDED_BY(mu_);
 };

@@ -525,8 +525,8 @@ absl::Status RuleBodyFromJson(const json& item, absl::string_view endpoint,
 
 }  // namespace
 
-absl::StatusOr<Rule> RuleFromWriteAnswer(const json& data,
-                                         absl::string_view site_id,
+absl::StatusOr<Rule> RuleFromWriteAnswer(const json& data, v1::RuleScope kind,
+                                         absl::string_view scope_id,
                                          absl::string_view endpoint) {
   ASSIGN_OR_RETURN(Rule rule, RuleFromJson(data, endpoint));
   auto scope = data.find("scope");
@@ -535,9 +535,9 @@ absl::StatusOr<Rule> RuleFromWriteAnswer(const json& data,
       (scope->is_string() &&
        absl::StripAsciiWhitespace(scope->get_ref<const std::string&>())
            .empty());
-  if (no_scope) rule.set_scope(v1::RULE_SCOPE_SITE);
-  if (rule.scope() == v1::RULE_SCOPE_SITE && rule.scope_id().empty()) {
-    rule.set_scope_id(std::string(site_id));
+  if (no_scope) rule.set_scope(kind);
+  if (rule.scope() == kind && rule.scope_id().empty()) {
+    rule.set_scope_id(std::string(scope_id));
   }
   return rule;
 }

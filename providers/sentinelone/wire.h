@@ -104,12 +104,14 @@ absl::Status ValidateRuleForWrite(const tqs1::v1::Rule& rule);
 absl::StatusOr<tqs1::v1::Rule> RuleFromJson(const nlohmann::json& item,
                                             absl::string_view endpoint);
 
-// The rule of a create or update answer's `data` for site `site_id`: as
+// The rule of a create or update answer's `data` for the scope written to
+// (`kind` RULE_SCOPE_SITE or RULE_SCOPE_ACCOUNT, of id `scope_id`): as
 // RuleFromJson, except that an answer without a scope (none, null or "")
-// counts as the site's (scope site, scopeId `site_id`: the site we wrote
-// to), and a site scope without a scopeId gets `site_id`.
+// counts as that scope's, and a rule of that kind without a scopeId gets
+// `scope_id`.
 absl::StatusOr<tqs1::v1::Rule> RuleFromWriteAnswer(const nlohmann::json& data,
-                                                   absl::string_view site_id,
+                                                   tqs1::v1::RuleScope kind,
+                                                   absl::string_view scope_id,
                                                    absl::string_view endpoint);
 
 // Whether `a` and `b` say the same thing on the wire: equal name,

@@ -358,15 +358,26 @@ TEST(RuleFromWriteAnswerTest, AnAnswerWithoutScopeIsTheSitesWeWroteTo) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.data);
     absl::StatusOr<Rule> rule =
-        RuleFromWriteAnswer(json::parse(c.data), "9", "POST /firewall-control");
+        RuleFromWriteAnswer(json::parse(c.data), v1::RULE_SCOPE_SITE, "9",
+                            "POST /firewall-control");
     ASSERT_TRUE(rule.ok()) << rule.status();
     EXPECT_EQ(rule->scope(), c.scope);
     EXPECT_EQ(rule->scope_id(), c.scope_id);
   }
-  EXPECT_EQ(RuleFromWriteAnswer(json::parse(R"({"name": "a"})"), "9", "E")
+  EXPECT_EQ(RuleFromWriteAnswer(json::parse(R"({"name": "a"})"),
+                                v1::RULE_SCOPE_SITE, "9", "E")
                 .status()
                 .message(),
             "E: missing field \"id\"");
+}
+
+TEST(WireTest, AnAccountWriteAnswerWithoutAScopeIsTheAccounts) {
+  absl::StatusOr<Rule> rule = RuleFromWriteAnswer(
+      json::parse(R"({"id": "5", "name": "a"})"), v1::RULE_SCOPE_ACCOUNT, "77",
+      "POST /firewall-control");
+  ASSERT_TRUE(rule.ok()) << rule.status();
+  EXPECT_EQ(rule->scope(), v1::RULE_SCOPE_ACCOUNT);
+  EXPECT_EQ(rule->scope_id(), "77");
 }
 
 TEST(RuleFromJsonTest, ScopeIgnoresCaseAndEditableFalseIsReadOnly) {
