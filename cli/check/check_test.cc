@@ -142,24 +142,56 @@ TEST_F(CheckTest, ReadOnlyCheckOfTheDemoPassesAndWritesNothing) {
   std::cout << out_.str();  // the sample in check.h and the README
 }
 
-TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedAccountRuleIsAFail) {
+// A marked global rule is a FAIL; a marked account rule is an account_scope
+// sync's, which the site inherits on purpose.
+TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedGlobalRuleIsAFail) {
   ASSERT_TRUE(env_->s1().AddOddForeignRules(testing::kSiteId).ok());
   env_->s1().AddRule(
       v1::RULE_SCOPE_ACCOUNT, testing::kAccountId,
       testing::BlockRule("Known C2 IPs", "Blocked [managed by tqs1]",
                          {"192.0.2.9"}));
+  env_->s1().AddRule(
+      v1::RULE_SCOPE_GLOBAL, "",
+      testing::BlockRule("Known C2 IPs (1)", "Blocked [managed by tqs1]",
+                         {"192.0.2.10"}));
   EXPECT_EQ(Run(), 1);
   std::cout << out_.str();
   EXPECT_THAT(out_.str(),
-              HasSubstr("PASS  sentinelone.rules       9 rules listed: "
-                        "account 2, global 1, site 6; 3 not editable, 2 "
+              HasSubstr("PASS  sentinelone.rules       10 rules listed: "
+                        "account 2, global 2, site 6; 3 not editable, 2 "
                         "unreadable"));
   EXPECT_THAT(out_.str(),
               ::testing::ContainsRegex(
                   "FAIL  sentinelone.marked      1 rules carry tqs1's marker "
-                  "but cannot be managed as site rules: \"Known C2 IPs\" "
-                  "\\(id [0-9]+: account\\)\n"));
+                  "but cannot be managed as site rules: \"Known C2 IPs "
+                  "\\(1\\)\" \\(id [0-9]+: global\\)\n"));
   EXPECT_THAT(out_.str(), HasSubstr("sentinelone.fields      on the first "));
+}
+
+// A sync of an account's own rules: the account it finds and its listing,
+// no site lines.
+TEST_F(CheckTest, AnAccountScopeSyncIsCheckedByItsAccount) {
+  v1::SyncConfig& sync = *config_.mutable_syncs(0);
+  sync.clear_site();
+  sync.set_account("Acme");
+  sync.set_account_scope(true);
+  EXPECT_EQ(Run(), 0) << out_.str();
+  EXPECT_THAT(out_.str(),
+              HasSubstr(absl::StrCat(
+                  "PASS  sentinelone.account     sync \"", sync.name(),
+                  "\" keeps the account-scope rules of account \"Acme\" (id ",
+                  testing::kAccountId, ")\n")));
+  EXPECT_THAT(out_.str(), HasSubstr("PASS  sentinelone.marked      no rule "
+                                    "with tqs1's marker outside the account "
+                                    "scope"));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("sentinelone.site")));
+
+  sync.set_account("Initech");
+  EXPECT_EQ(Run(), 1);
+  EXPECT_THAT(out_.str(),
+              HasSubstr("FAIL  sentinelone.account     no SentinelOne account "
+                        "with an active site is named or has the id "
+                        "\"Initech\""));
 }
 
 TEST_F(CheckTest, AmbiguousSiteListsEveryCandidateAndFails) {

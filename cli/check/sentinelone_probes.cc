@@ -113,14 +113,24 @@ void Rules(const ObservedState& observed, CheckReport& report) {
   int unreadable = 0;
   int read_only = 0;
   std::vector<std::string> marked;
+  const bool account =
+      reconciler::TargetScope(observed) == v1::RULE_SCOPE_ACCOUNT;
+  const char* own = account ? "account" : "site";
   for (const Rule& rule : observed.rules()) {
-    const bool site_rule = reconciler::IsTargetRule(rule, observed);
-    ++by_scope[site_rule ? "site" : ScopeName(rule.scope())];
+    const bool own_rule = reconciler::IsTargetRule(rule, observed);
+    ++by_scope[own_rule ? own : ScopeName(rule.scope())];
     unreadable += rule.unreadable().empty() ? 0 : 1;
     read_only += rule.read_only() ? 1 : 0;
     if (!reconciler::HasOwnershipMarker(rule.description())) continue;
+    // An account rule seen from a site is an account_scope sync's, which
+    // the site inherits on purpose.
+    const bool inherited_account =
+        !account && !own_rule && rule.scope() == v1::RULE_SCOPE_ACCOUNT;
+    if (inherited_account && !rule.read_only() && rule.unreadable().empty()) {
+      continue;
+    }
     std::vector<std::string> why;
-    if (!site_rule) why.push_back(ScopeName(rule.scope()));
+    if (!own_rule) why.push_back(ScopeName(rule.scope()));
     if (rule.read_only()) why.push_back("not editable");
     if (!rule.unreadable().empty()) {
       why.push_back(absl::StrCat("unreadable: ", rule.unreadable()));
@@ -142,14 +152,14 @@ void Rules(const ObservedState& observed, CheckReport& report) {
                    " unreadable (kept as someone else's)"));
   if (marked.empty()) {
     report.Pass("sentinelone.marked",
-                "no rule with tqs1's marker outside the site scope, not "
-                "editable or unreadable");
+                absl::StrCat("no rule with tqs1's marker outside the ", own,
+                             " scope, not editable or unreadable"));
   } else {
     report.Fail("sentinelone.marked",
                 absl::StrCat(marked.size(),
                              " rules carry tqs1's marker but cannot be managed "
-                             "as site rules: ",
-                             absl::StrJoin(marked, ", ")));
+                             "as ",
+                             own, " rules: ", absl::StrJoin(marked, ", ")));
   }
 }
 
@@ -256,10 +266,38 @@ bool ProbeConsole(sentinelone::SentinelOneClient& client, absl::Time now,
   return true;
 }
 
+namespace {
+
+void ProbeAccount(sentinelone::SentinelOneClient& client,
+                  const v1::SyncConfig& sync, CheckReport& report) {
+  absl::StatusOr<std::string> id = client.FindAccount(sync.account());
+  if (!id.ok()) {
+    report.Fail("sentinelone.account", id.status());
+    return;
+  }
+  report.Pass("sentinelone.account",
+              absl::StrCat("sync ", Quoted(sync.name()),
+                           " keeps the account-scope rules of account ",
+                           Quoted(sync.account()), " (id ", *id, ")"));
+  absl::StatusOr<ObservedState> observed =
+      client.ReadSite(sentinelone::Scope::Account(*id));
+  if (!observed.ok()) {
+    report.Fail("sentinelone.rules", observed.status());
+    return;
+  }
+  Rules(*observed, report);
+}
+
+}  // namespace
+
 std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
                                      RawRuleCalls* raw,
                                      const v1::SyncConfig& sync,
                                      CheckReport& report) {
+  if (sync.account_scope()) {
+    ProbeAccount(client, sync, report);
+    return std::nullopt;
+  }
   absl::StatusOr<std::vector<SiteListing>> sites = client.ListSites();
   const SiteListing* chosen_listing = nullptr;
   if (!sites.ok()) {

@@ -47,7 +47,10 @@ bool ProbeConsole(sentinelone::SentinelOneClient& client, absl::Time now,
 
 // The site lines of `sync`; the id of the site it selects, or nullopt when
 // there is none (a FAIL line says why). `raw` (may be null) shows the fields
-// of listed rules.
+// of listed rules. A sync of an account's own rules (account_scope) gets
+// the account's lines instead (sentinelone.account: which account;
+// sentinelone.rules and .marked of its listing), and nullopt: it has no
+// site to probe writes in.
 std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
                                      RawRuleCalls* raw,
                                      const tqs1::v1::SyncConfig& sync,
