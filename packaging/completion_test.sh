@@ -91,6 +91,8 @@ syncs:
   site_id: "42"
 - collection: Scanners
   account_scope: ACME
+- collection: Scanners
+  global: true
 EOF
 # An entry of several sites: its name selects them all.
 cat >"${etc}/fleet.yaml" <<'EOF'
@@ -120,9 +122,10 @@ expect "tqs1 plan --config=${etc} --sync=t" --sync=tor-exits
 # Bash splits "--config=DIR" at "=" (COMP_WORDBREAKS).
 expect "tqs1 plan --config = ${etc} --sync " known-c2 tor-exits
 expect "tqs1 plan -c ${etc} -n prod --sync " 'Known\ C2\ IPs\ -\>\ HQ' \
-  'Scanners\ -\>\ account\ ACME' 'Scanners\ -\>\ site\ 42'
-expect "tqs1 plan -c ${etc}/prod.yaml --sync S" 'Scanners\ -\>\ account\ ACME' \
+  'Scanners\ -\>\ account\ ACME' 'Scanners\ -\>\ global' \
   'Scanners\ -\>\ site\ 42'
+expect "tqs1 plan -c ${etc}/prod.yaml --sync S" 'Scanners\ -\>\ account\ ACME' \
+  'Scanners\ -\>\ global' 'Scanners\ -\>\ site\ 42'
 expect "tqs1 plan -c ${etc}/fleet.yaml --sync " C2 'C2\ -\>\ HQ' \
   'C2\ -\>\ Branch\ 2' scanners 'scanners\ -\>\ ACME/HQ' \
   'scanners\ -\>\ ACME/Lab'

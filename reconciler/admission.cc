@@ -277,7 +277,7 @@ absl::StatusOr<AdmittedPlan> AdmitPlan(const Plan& plan,
   // A plan that says a guard stops it is refused as it stands (refusing is
   // always safe); a plan that says it passes is never believed (step 5).
   if (plan.summary().blocked()) return GuardRefusal(plan, plan.sync_name());
-  if (plan.site_id().empty()) {
+  if (plan.site_id().empty() && plan.scope() != tqs1::v1::RULE_SCOPE_GLOBAL) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the plan for sync \"", plan.sync_name(), "\" names no site id"));
   }
@@ -295,19 +295,22 @@ absl::StatusOr<AdmittedPlan> AdmitPlan(const Plan& plan,
   }
   if (plan.scope() != tqs1::v1::RULE_SCOPE_UNSPECIFIED &&
       plan.scope() != tqs1::v1::RULE_SCOPE_SITE &&
-      plan.scope() != tqs1::v1::RULE_SCOPE_ACCOUNT) {
+      plan.scope() != tqs1::v1::RULE_SCOPE_ACCOUNT &&
+      plan.scope() != tqs1::v1::RULE_SCOPE_GLOBAL) {
     return absl::InvalidArgumentError(
         absl::StrCat("the plan for sync \"", plan.sync_name(),
                      "\" is for scope ", tqs1::v1::RuleScope_Name(plan.scope()),
-                     "; tqs1 plans only sites and accounts"));
+                     "; tqs1 plans only sites, accounts and the global scope"));
   }
-  const bool plan_is_account = plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT;
-  if (plan_is_account !=
-      (TargetScope(observed) == tqs1::v1::RULE_SCOPE_ACCOUNT)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the plan is for the ", plan_is_account ? "account" : "site", " ",
-        plan.site_id(), ", what was read is ",
-        plan_is_account ? "a site" : "an account", "'s rules"));
+  const tqs1::v1::RuleScope planned =
+      plan.scope() == tqs1::v1::RULE_SCOPE_UNSPECIFIED
+          ? tqs1::v1::RULE_SCOPE_SITE
+          : plan.scope();
+  if (planned != TargetScope(observed)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the plan is for the ", ScopeNoun(planned), " ",
+                     plan.site_id(), ", what was read is the rules of a ",
+                     ScopeNoun(TargetScope(observed))));
   }
 
   // 2. The same site.

@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "reconciler/ownership.h"
 
 namespace tqs1::reconciler {
 namespace {
@@ -89,7 +90,9 @@ std::string ObservedFingerprint(const tqs1::v1::ObservedState& observed) {
   digest.Add(observed.site_id());
   // An account's id never equals a site's, but the scope is part of what
   // was read (a site's fingerprint is as it was before accounts).
-  if (observed.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT) digest.Add("account");
+  if (TargetScope(observed) != tqs1::v1::RULE_SCOPE_SITE) {
+    digest.Add(ScopeNoun(TargetScope(observed)));
+  }
   digest.AddNumber(rules.size());
   for (const tqs1::v1::Rule* rule : rules) {
     digest.Add(rule->id());

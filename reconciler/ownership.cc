@@ -41,11 +41,15 @@ std::string RuleName(absl::string_view collection, int index) {
 }
 
 bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
-                         const tqs1::v1::ObservedState& site,
+                         const tqs1::v1::ObservedState& observed,
                          absl::string_view collection) {
-  return TargetScope(site) == tqs1::v1::RULE_SCOPE_SITE &&
-         rule.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT &&
-         ManagedNameIndex(collection, rule.name()).has_value() &&
+  const tqs1::v1::RuleScope target = TargetScope(observed);
+  const bool above = (target == tqs1::v1::RULE_SCOPE_SITE &&
+                      (rule.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT ||
+                       rule.scope() == tqs1::v1::RULE_SCOPE_GLOBAL)) ||
+                     (target == tqs1::v1::RULE_SCOPE_ACCOUNT &&
+                      rule.scope() == tqs1::v1::RULE_SCOPE_GLOBAL);
+  return above && ManagedNameIndex(collection, rule.name()).has_value() &&
          HasOwnershipMarker(rule.description());
 }
 
@@ -56,9 +60,24 @@ int CharacterCount(absl::string_view text) {
 }
 
 tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed) {
-  return observed.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT
-             ? tqs1::v1::RULE_SCOPE_ACCOUNT
-             : tqs1::v1::RULE_SCOPE_SITE;
+  switch (observed.scope()) {
+    case tqs1::v1::RULE_SCOPE_ACCOUNT:
+    case tqs1::v1::RULE_SCOPE_GLOBAL:
+      return observed.scope();
+    default:
+      return tqs1::v1::RULE_SCOPE_SITE;
+  }
+}
+
+const char* ScopeNoun(tqs1::v1::RuleScope target) {
+  switch (target) {
+    case tqs1::v1::RULE_SCOPE_ACCOUNT:
+      return "account";
+    case tqs1::v1::RULE_SCOPE_GLOBAL:
+      return "global scope";
+    default:
+      return "site";
+  }
 }
 
 bool IsTargetRule(const tqs1::v1::Rule& rule,

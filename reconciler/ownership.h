@@ -44,8 +44,12 @@ std::optional<int> ManagedNameIndex(absl::string_view collection,
 std::string RuleName(absl::string_view collection, int index);
 
 // The scope `observed` was read from: RULE_SCOPE_ACCOUNT for an account,
-// RULE_SCOPE_SITE otherwise (a site; also a state that does not say).
+// RULE_SCOPE_GLOBAL for the global rules, RULE_SCOPE_SITE otherwise (a
+// site; also a state that does not say).
 tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed);
+
+// A target scope in words: "site", "account" or "global scope".
+const char* ScopeNoun(tqs1::v1::RuleScope target);
 
 // Whether `rule` is a rule of the observed scope itself (a site's rule of
 // that site, or an account's rule of that account; the scope's id when the
@@ -63,12 +67,13 @@ bool IsManagedRule(const tqs1::v1::Rule& rule,
                    const tqs1::v1::ObservedState& site,
                    absl::string_view collection);
 
-// Whether `rule`, read with the site `site`, is the sync's own rule one
-// scope up: an account-scope rule named in the sync's scheme, with the
-// ownership marker, which the site inherits. Never managed by the site's
-// plan, but what it blocks (when enabled) is not missing from the site.
+// Whether `rule`, read with `observed`, is the sync's own rule of a scope
+// above it: an account-scope rule a site inherits, or a global rule a site
+// or an account inherits, named in the sync's scheme, with the ownership
+// marker. Never managed by the plan of `observed`, but what it blocks (when
+// enabled) is not missing there.
 bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
-                         const tqs1::v1::ObservedState& site,
+                         const tqs1::v1::ObservedState& observed,
                          absl::string_view collection);
 
 // Length in characters (UTF-8 code points), as SentinelOne counts it.

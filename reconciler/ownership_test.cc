@@ -100,8 +100,9 @@ TEST(OwnershipTest, OnlyTheAccountsOwnRulesAreAnAccountsRules) {
   }
 }
 
-// The sync's account rule, seen from a site: the sync's, not the site's.
-TEST(OwnershipTest, AnInheritedAccountRuleOfTheSyncIsKnownAsSuch) {
+// The sync's account rule, seen from a site: the sync's, not the site's; a
+// global one too, seen from a site or an account.
+TEST(OwnershipTest, AnInheritedRuleOfTheSyncIsKnownAsSuch) {
   tqs1::v1::ObservedState site;
   site.set_site_id("900000000000000001");
   tqs1::v1::Rule rule;
@@ -117,13 +118,21 @@ TEST(OwnershipTest, AnInheritedAccountRuleOfTheSyncIsKnownAsSuch) {
   EXPECT_FALSE(IsInheritedSyncRule(unmarked, site, "C2"));
   tqs1::v1::Rule global = rule;
   global.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
-  EXPECT_FALSE(IsInheritedSyncRule(global, site, "C2"));
+  global.clear_scope_id();
+  EXPECT_TRUE(IsInheritedSyncRule(global, site, "C2"));
   // From the account itself it is its own, managed rule.
   tqs1::v1::ObservedState account = site;
   account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
   account.set_site_id("700000000000000001");
   EXPECT_FALSE(IsInheritedSyncRule(rule, account, "C2"));
   EXPECT_TRUE(IsManagedRule(rule, account, "C2"));
+  EXPECT_TRUE(IsInheritedSyncRule(global, account, "C2"));
+  // From the global scope, it is its own.
+  tqs1::v1::ObservedState top;
+  top.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
+  EXPECT_FALSE(IsInheritedSyncRule(global, top, "C2"));
+  EXPECT_TRUE(IsManagedRule(global, top, "C2"));
+  EXPECT_FALSE(IsInheritedSyncRule(rule, top, "C2"));
 }
 
 }  // namespace

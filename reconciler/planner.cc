@@ -423,12 +423,13 @@ absl::Status StartPlan(PlanWork& w) {
   plan.set_format(tqs1::v1::PLAN_FORMAT_V1);
   plan.set_sync_name(w.sync_name);
   plan.set_collection(w.collection);
-  const bool account = TargetScope(w.observed) == tqs1::v1::RULE_SCOPE_ACCOUNT;
+  const tqs1::v1::RuleScope target = TargetScope(w.observed);
   plan.set_site_name(!w.observed.site_name().empty() ? w.observed.site_name()
-                     : account                       ? w.sync.account()
-                                                     : w.sync.site());
+                     : target == tqs1::v1::RULE_SCOPE_ACCOUNT ? w.sync.account()
+                     : target == tqs1::v1::RULE_SCOPE_GLOBAL  ? ""
+                                                              : w.sync.site());
   plan.set_site_id(w.observed.site_id());
-  plan.set_scope(TargetScope(w.observed));
+  plan.set_scope(target);
   plan.set_observed_fingerprint(ObservedFingerprint(w.observed));
   *plan.mutable_options() = options;
   return absl::OkStatus();
@@ -463,9 +464,8 @@ void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
 // The site as the plan names it: "site \"HQ\" (id 9000...)", or the
 // account: "account \"ACME\" (id 1286...)".
 std::string SiteWords(const PlanWork& w) {
-  std::string words = absl::StrCat(
-      w.plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT ? "account" : "site",
-      " \"", w.plan.site_name(), "\"");
+  std::string words =
+      absl::StrCat(ScopeNoun(w.plan.scope()), " \"", w.plan.site_name(), "\"");
   if (!w.plan.site_id().empty()) {
     absl::StrAppend(&words, " (id ", w.plan.site_id(), ")");
   }
@@ -530,10 +530,8 @@ void ClassifyRules(PlanWork& w) {
         refuse(rule, absl::StrCat(
                          "has tqs1's marker and a name of this sync but does "
                          "not read as a rule of this ",
-                         TargetScope(w.observed) == tqs1::v1::RULE_SCOPE_ACCOUNT
-                             ? "account"
-                             : "site",
-                         " (scope ", tqs1::v1::RuleScope_Name(rule.scope()),
+                         ScopeNoun(TargetScope(w.observed)), " (scope ",
+                         tqs1::v1::RuleScope_Name(rule.scope()),
                          ", scope id \"", rule.scope_id(),
                          "\"); tqs1 cannot tell whether it owns it, and "
                          "would recreate it on every run: check the rule in "

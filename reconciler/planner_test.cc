@@ -613,6 +613,36 @@ TEST(ComputePlanTest, AnInheritedAccountRuleOfTheSyncCoversTheSite) {
   }
 }
 
+// The global rules' plan manages global rules; an account's plan leaves to
+// the sync's global rule what it blocks.
+TEST(ComputePlanTest, GlobalRulesArePlannedAndCoverAccountsAndSites) {
+  ObservedState global;
+  global.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
+  Rule own = ManagedRule("5", "C", Ips(4));
+  own.set_scope(tqs1::v1::RULE_SCOPE_GLOBAL);
+  own.clear_scope_id();
+  *global.add_rules() = own;
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(5)), global, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->scope(), tqs1::v1::RULE_SCOPE_GLOBAL);
+  EXPECT_EQ(plan->site_id(), "");
+  EXPECT_EQ(plan->observed().managed(), 1u);
+  EXPECT_EQ(ActionsText(*plan), "~ update C +1");
+
+  ObservedState account;
+  account.set_site_id("700000000000000001");
+  account.set_scope(tqs1::v1::RULE_SCOPE_ACCOUNT);
+  *account.add_rules() = own;
+  absl::StatusOr<Plan> covered = ComputePlan(Desired("C", Ips(5)), account, {});
+  ASSERT_TRUE(covered.ok()) << covered.status();
+  EXPECT_EQ(covered->observed().inherited_blocked(), 4u);
+  EXPECT_EQ(ActionsText(*covered), "+ create C (1) +1");
+  absl::StatusOr<Plan> site =
+      ComputePlan(Desired("C", Ips(5)), Site({own}), {});
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_EQ(site->observed().inherited_blocked(), 4u);
+}
+
 // An account's own plan: its account-scope rules are the managed ones; the
 // global rules it inherits, and a site's rule seen from it, are not.
 TEST(ComputePlanTest, AnAccountsPlanManagesItsAccountScopeRules) {

@@ -214,12 +214,15 @@ void AppendFirewall(const tqs1::v1::FirewallConfiguration& fw, const Palette& c,
 std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   const Palette c = MakePalette(options.color);
   const bool account = plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT;
+  const bool global = plan.scope() == tqs1::v1::RULE_SCOPE_GLOBAL;
   std::string out;
-  absl::StrAppend(
-      &out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset, ": collection ",
-      Quote(plan.collection()),
-      account ? " to the account-scope rules of account " : " to site ",
-      Quote(plan.site_name()));
+  absl::StrAppend(&out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset,
+                  ": collection ", Quote(plan.collection()),
+                  global ? " to the global-scope rules"
+                  : account
+                      ? absl::StrCat(" to the account-scope rules of account ",
+                                     Quote(plan.site_name()))
+                      : absl::StrCat(" to site ", Quote(plan.site_name())));
   if (!plan.site_id().empty()) absl::StrAppend(&out, " (", plan.site_id(), ")");
   absl::StrAppend(&out, "\n\n");
   if (plan.restore_of() != 0) {
@@ -266,7 +269,10 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
 
   const tqs1::v1::ObservedReport& ob = plan.observed();
   absl::StrAppend(
-      &out, account ? "  Account: " : "  Site: ",
+      &out,
+      global    ? "  Global: "
+      : account ? "  Account: "
+                : "  Site: ",
       Counted(ob.rules(), "rule", "rules"), " (", FormatCount(ob.managed()),
       " managed, ", FormatCount(plan.conflicts_size()), " in conflict, ",
       FormatCount(ob.foreign()), " other, ", FormatCount(ob.inherited()),
@@ -275,10 +281,13 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                                           ob.blocked_ipv6_networks())),
       " blocked by managed rules\n");
   if (ob.inherited_blocked() > 0) {
+    const char* noun = account ? "account" : "site";
     absl::StrAppend(&out, "    ", FormatCount(ob.inherited_blocked()),
-                    " addresses of the collection are blocked by the "
-                    "account-scope rules of this sync the site inherits: "
-                    "not written to the site\n");
+                    " addresses of the collection are blocked by rules of "
+                    "this sync the ",
+                    noun, " inherits (",
+                    account ? "global scope" : "account or global scope",
+                    "): not written to the ", noun, "\n");
   }
   AppendFirewall(ob.firewall(), c, &out);
   for (const std::string& warning : ob.warnings()) {
@@ -350,7 +359,8 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   absl::StrAppend(&out, "\n");
   if (s.in_sync()) {
     absl::StrAppend(&out, c.bold, "No changes.", c.reset,
-                    account                    ? " The account's rules hold "
+                    global                     ? " The global rules hold "
+                    : account                  ? " The account's rules hold "
                     : ob.disabled_rules() == 0 ? " The site blocks "
                                                : " The site's rules hold ",
                     "the collection's ", FormatCount(in.desired()),

@@ -118,9 +118,9 @@ TEST(RenderPlanTextTest, AccountScopeAndWhatItCoversInTheSites) {
       *ComputePlan(Desired("C", {"192.0.2.1", "192.0.2.2", "192.0.2.3"}),
                    Site({own}), {}),
       {});
-  EXPECT_NE(site.find("    2 addresses of the collection are blocked by the "
-                      "account-scope rules of this sync the site inherits: "
-                      "not written to the site\n"),
+  EXPECT_NE(site.find("    2 addresses of the collection are blocked by "
+                      "rules of this sync the site inherits (account or "
+                      "global scope): not written to the site\n"),
             std::string::npos)
       << site;
 }

@@ -77,6 +77,7 @@ void RunInParallel(int count, int parallelism,
 }
 
 std::string SiteKey(const tqs1::v1::SyncConfig& sync) {
+  if (sync.global()) return absl::StrCat(sync.sentinelone(), "\nglobal");
   if (sync.account_scope()) {
     return absl::StrCat(sync.sentinelone(), "\naccount\n",
                         absl::AsciiStrToLower(sync.account()));

@@ -37,7 +37,7 @@ void RunInParallel(int count, int parallelism,
 
 // What two syncs of one site share: the console and the site as the sync
 // names it (its id, or its account and name); for a sync of an account's
-// own rules, the account.
+// own rules, the account; for the global rules, the console.
 std::string SiteKey(const tqs1::v1::SyncConfig& sync);
 
 }  // namespace tqs1::sync

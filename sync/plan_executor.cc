@@ -37,8 +37,9 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
       options.clock != nullptr ? *options.clock : tqs1::RealClock();
   const absl::Time start = clock.Now();
 
-  if (given.site_id().empty() || !given.error().empty() ||
-      given.summary().blocked()) {
+  if ((given.site_id().empty() &&
+       given.scope() != tqs1::v1::RULE_SCOPE_GLOBAL) ||
+      !given.error().empty() || given.summary().blocked()) {
     // AdmitPlan() words the refusal; no site to read.
     return reconciler::AdmitPlan(given, policy, ObservedState()).status();
   }
@@ -48,9 +49,8 @@ absl::StatusOr<ApplyReport> ApplyPlan(const Plan& given,
   if (!observed.ok()) {
     return AddContext(
         observed.status(),
-        absl::StrCat("re-reading ", scope.account ? "account" : "site", " \"",
-                     given.site_name(), "\" (id ", given.site_id(),
-                     ") before applying"));
+        absl::StrCat("re-reading ", scope.Noun(), " \"", given.site_name(),
+                     "\" (id ", given.site_id(), ") before applying"));
   }
   if (observed->site_id().empty()) observed->set_site_id(given.site_id());
   absl::StatusOr<reconciler::AdmittedPlan> admitted =

@@ -46,26 +46,31 @@ absl::StatusOr<SyncReading> ReadAndPlanSync(
         absl::StrCat("reading ThreatQ collection \"", sync.collection(), "\""));
   }
   const std::string site_label =
-      sync.account_scope() ? absl::StrCat("account \"", sync.account(), "\"")
+      sync.global()          ? std::string("the global scope")
+      : sync.account_scope() ? absl::StrCat("account \"", sync.account(), "\"")
       : sync.site_id().empty() ? absl::StrCat("site \"", sync.site(), "\"")
                                : absl::StrCat("site id ", sync.site_id());
+  // The global scope is the console's own: nothing to find.
   absl::StatusOr<std::string> site_id =
-      sync.account_scope() ? site.FindAccount(sync.account())
-                           : site.FindSite(sentinelone::SiteSelector(
-                                 sync.site(), sync.site_id(), sync.account()));
+      sync.global() ? absl::StatusOr<std::string>("")
+      : sync.account_scope()
+          ? site.FindAccount(sync.account())
+          : site.FindSite(sentinelone::SiteSelector(sync.site(), sync.site_id(),
+                                                    sync.account()));
   if (!site_id.ok()) {
     *failed = tqs1::v1::SYNC_STEP_FIND_SITE;
     return AddContext(site_id.status(),
                       absl::StrCat("finding SentinelOne ", site_label));
   }
-  absl::StatusOr<tqs1::v1::ObservedState> observed =
-      site.ReadSite(sync.account_scope() ? sentinelone::Scope::Account(*site_id)
-                                         : sentinelone::Scope(*site_id));
+  absl::StatusOr<tqs1::v1::ObservedState> observed = site.ReadSite(
+      sync.global()          ? sentinelone::Scope::Global()
+      : sync.account_scope() ? sentinelone::Scope::Account(*site_id)
+                             : sentinelone::Scope(*site_id));
   if (!observed.ok()) {
     *failed = tqs1::v1::SYNC_STEP_READ_SITE;
     return AddContext(observed.status(),
                       absl::StrCat("reading the firewall rules of ", site_label,
-                                   sync.site_id().empty()
+                                   sync.site_id().empty() && !sync.global()
                                        ? absl::StrCat(" (id ", *site_id, ")")
                                        : std::string()));
   }

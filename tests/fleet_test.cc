@@ -426,9 +426,9 @@ TEST_F(FleetTest, AnAccountScopeSyncKeepsTheAccountsRulesAndCoversItsSites) {
                         "Known C2 IPs -> HQ", "-c", dir});
   EXPECT_EQ(site.exit_code, 0) << site;
   EXPECT_TRUE(Contains(site.out,
-                       "10 addresses of the collection are blocked by the "
-                       "account-scope rules of this sync the site inherits: "
-                       "not written to the site"))
+                       "10 addresses of the collection are blocked by rules "
+                       "of this sync the site inherits (account or global "
+                       "scope): not written to the site"))
       << site;
   EXPECT_EQ(Run({"plan", "--detailed-exitcode", "-c", dir}).exit_code, 0);
   const std::string first = Ipv4Addresses(0, 1)[0];
@@ -469,6 +469,47 @@ TEST_F(FleetTest, AnAccountScopeSyncKeepsTheAccountsRulesAndCoversItsSites) {
                        "has the id \"Acme Corp\"; the accounts with active "
                        "sites are \"Acme\" (id 1286405255240245908)"))
       << unknown;
+}
+
+// `global: true` keeps the console's global rules, which every account and
+// site inherits.
+TEST_F(FleetTest, AGlobalSyncKeepsTheConsolesGlobalRules) {
+  const std::string dir =
+      WriteConfig("global", env().ConfigYaml({}) +
+                                "  - collection: \"Known C2 IPs\"\n"
+                                "    global: true\n"
+                                "  - collection: \"Known C2 IPs\"\n"
+                                "    site: Branch\n");
+  env().s1().server().ClearRequests();
+  RunResult global = Run({"apply", "--auto-approve", "--sync",
+                          "Known C2 IPs -> global", "-c", dir});
+  ASSERT_EQ(global.exit_code, 0) << global;
+  EXPECT_TRUE(Contains(global.out,
+                       "Sync \"Known C2 IPs -> global\": collection \"Known "
+                       "C2 IPs\" to the global-scope rules\n"))
+      << global;
+  const std::vector<tqs1::v1::Rule> rules =
+      env().s1().Rules(tqs1::v1::RULE_SCOPE_GLOBAL, "");
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].remote_hosts(0).values_size(), 10);
+  for (const emulator::LoggedRequest& r : env().s1().server().Requests()) {
+    if (r.method == "POST" && r.path == "/web/api/v2.1/firewall-control") {
+      EXPECT_EQ(nlohmann::json::parse(r.body)["filter"],
+                nlohmann::json({{"tenant", true}}));
+    }
+  }
+  EXPECT_TRUE(env().SiteRules(branch_).empty());
+  // Branch's sync finds nothing missing; both plans are in sync.
+  RunResult plan = Run({"plan", "--detailed-exitcode", "-c", dir});
+  EXPECT_EQ(plan.exit_code, 0) << plan;
+  EXPECT_TRUE(Contains(plan.out,
+                       "10 addresses of the collection are blocked by rules "
+                       "of this sync the site inherits"))
+      << plan;
+  EXPECT_TRUE(Contains(plan.out,
+                       "No changes. The global rules hold the collection's "
+                       "10 addresses."))
+      << plan;
 }
 
 }  // namespace

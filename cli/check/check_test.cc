@@ -142,9 +142,10 @@ TEST_F(CheckTest, ReadOnlyCheckOfTheDemoPassesAndWritesNothing) {
   std::cout << out_.str();  // the sample in check.h and the README
 }
 
-// A marked global rule is a FAIL; a marked account rule is an account_scope
-// sync's, which the site inherits on purpose.
-TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedGlobalRuleIsAFail) {
+// A marked rule tqs1 cannot read is a FAIL; marked account and global
+// rules are an account_scope and a global sync's, which the site inherits
+// on purpose.
+TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedUnreadableRuleIsAFail) {
   ASSERT_TRUE(env_->s1().AddOddForeignRules(testing::kSiteId).ok());
   env_->s1().AddRule(
       v1::RULE_SCOPE_ACCOUNT, testing::kAccountId,
@@ -154,17 +155,27 @@ TEST_F(CheckTest, ForeignRulesAreCountedAndAMarkedGlobalRuleIsAFail) {
       v1::RULE_SCOPE_GLOBAL, "",
       testing::BlockRule("Known C2 IPs (1)", "Blocked [managed by tqs1]",
                          {"192.0.2.10"}));
+  env_->s1().AddRuleJson(
+      v1::RULE_SCOPE_SITE, testing::kSiteId,
+      {{"name", "Known C2 IPs (2)"},
+       {"description", "Blocked [managed by tqs1]"},
+       {"action", "Block"},
+       {"status", "Enabled"},
+       {"direction", "any"},
+       {"osTypes", {"windows"}},
+       {"remoteHosts",
+        {{{"type", "addresses"}, {"values", {"192.0.2.11", nullptr}}}}}});
   EXPECT_EQ(Run(), 1);
   std::cout << out_.str();
   EXPECT_THAT(out_.str(),
-              HasSubstr("PASS  sentinelone.rules       10 rules listed: "
-                        "account 2, global 2, site 6; 3 not editable, 2 "
+              HasSubstr("PASS  sentinelone.rules       11 rules listed: "
+                        "account 2, global 2, site 7; 3 not editable, 3 "
                         "unreadable"));
   EXPECT_THAT(out_.str(),
               ::testing::ContainsRegex(
                   "FAIL  sentinelone.marked      1 rules carry tqs1's marker "
                   "but cannot be managed as site rules: \"Known C2 IPs "
-                  "\\(1\\)\" \\(id [0-9]+: global\\)\n"));
+                  "\\(2\\)\" \\(id [0-9]+: unreadable: [^\n]*\\)\n"));
   EXPECT_THAT(out_.str(), HasSubstr("sentinelone.fields      on the first "));
 }
 
@@ -192,6 +203,24 @@ TEST_F(CheckTest, AnAccountScopeSyncIsCheckedByItsAccount) {
               HasSubstr("FAIL  sentinelone.account     no SentinelOne account "
                         "with an active site is named or has the id "
                         "\"Initech\""));
+}
+
+// A sync of the global rules needs a token of the global scope: the
+// emulator's user is of an account's.
+TEST_F(CheckTest, AGlobalSyncNeedsATokenOfTheGlobalScope) {
+  v1::SyncConfig& sync = *config_.mutable_syncs(0);
+  sync.clear_site();
+  sync.set_global(true);
+  EXPECT_EQ(Run(), 1);
+  EXPECT_THAT(out_.str(),
+              HasSubstr(absl::StrCat(
+                  "FAIL  sentinelone.global      sync \"", sync.name(),
+                  "\" keeps the global rules, but the token's user has the "
+                  "\"account\" scope: only a user of the global (tenant) "
+                  "scope may write them\n")));
+  EXPECT_THAT(out_.str(), HasSubstr("PASS  sentinelone.marked      no rule "
+                                    "with tqs1's marker outside the global "
+                                    "scope"));
 }
 
 TEST_F(CheckTest, AmbiguousSiteListsEveryCandidateAndFails) {

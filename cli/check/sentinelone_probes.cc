@@ -115,18 +115,23 @@ void Rules(const ObservedState& observed, CheckReport& report) {
   std::vector<std::string> marked;
   const bool account =
       reconciler::TargetScope(observed) == v1::RULE_SCOPE_ACCOUNT;
-  const char* own = account ? "account" : "site";
+  const bool global =
+      reconciler::TargetScope(observed) == v1::RULE_SCOPE_GLOBAL;
+  const char* own = global ? "global" : account ? "account" : "site";
   for (const Rule& rule : observed.rules()) {
     const bool own_rule = reconciler::IsTargetRule(rule, observed);
     ++by_scope[own_rule ? own : ScopeName(rule.scope())];
     unreadable += rule.unreadable().empty() ? 0 : 1;
     read_only += rule.read_only() ? 1 : 0;
     if (!reconciler::HasOwnershipMarker(rule.description())) continue;
-    // An account rule seen from a site is an account_scope sync's, which
-    // the site inherits on purpose.
-    const bool inherited_account =
-        !account && !own_rule && rule.scope() == v1::RULE_SCOPE_ACCOUNT;
-    if (inherited_account && !rule.read_only() && rule.unreadable().empty()) {
+    // A rule of a scope above (an account's seen from a site, a global one
+    // seen from a site or an account) is an account_scope or global sync's,
+    // inherited on purpose.
+    const bool inherited_above =
+        !own_rule && !global &&
+        (rule.scope() == v1::RULE_SCOPE_GLOBAL ||
+         (!account && rule.scope() == v1::RULE_SCOPE_ACCOUNT));
+    if (inherited_above && !rule.read_only() && rule.unreadable().empty()) {
       continue;
     }
     std::vector<std::string> why;
@@ -268,6 +273,34 @@ bool ProbeConsole(sentinelone::SentinelOneClient& client, absl::Time now,
 
 namespace {
 
+// The global rules: the token's user must reach them.
+void ProbeGlobal(sentinelone::SentinelOneClient& client,
+                 const v1::SyncConfig& sync, CheckReport& report) {
+  absl::StatusOr<sentinelone::ConsoleUser> user = client.CurrentUser();
+  if (user.ok() && !absl::EqualsIgnoreCase(user->scope, "tenant")) {
+    report.Fail("sentinelone.global",
+                absl::StrCat("sync ", Quoted(sync.name()),
+                             " keeps the global rules, but the token's user "
+                             "has the ",
+                             Quoted(user->scope),
+                             " scope: only a user of the global (tenant) "
+                             "scope may write them"));
+  } else {
+    report.Pass(
+        "sentinelone.global",
+        absl::StrCat("sync ", Quoted(sync.name()),
+                     " keeps the console's global rules",
+                     user.ok() ? "" : " (the token's scope is unknown)"));
+  }
+  absl::StatusOr<ObservedState> observed =
+      client.ReadSite(sentinelone::Scope::Global());
+  if (!observed.ok()) {
+    report.Fail("sentinelone.rules", observed.status());
+    return;
+  }
+  Rules(*observed, report);
+}
+
 void ProbeAccount(sentinelone::SentinelOneClient& client,
                   const v1::SyncConfig& sync, CheckReport& report) {
   absl::StatusOr<std::string> id = client.FindAccount(sync.account());
@@ -294,6 +327,10 @@ std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
                                      RawRuleCalls* raw,
                                      const v1::SyncConfig& sync,
                                      CheckReport& report) {
+  if (sync.global()) {
+    ProbeGlobal(client, sync, report);
+    return std::nullopt;
+  }
   if (sync.account_scope()) {
     ProbeAccount(client, sync, report);
     return std::nullopt;

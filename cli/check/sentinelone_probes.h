@@ -50,7 +50,9 @@ bool ProbeConsole(sentinelone::SentinelOneClient& client, absl::Time now,
 // of listed rules. A sync of an account's own rules (account_scope) gets
 // the account's lines instead (sentinelone.account: which account;
 // sentinelone.rules and .marked of its listing), and nullopt: it has no
-// site to probe writes in.
+// site to probe writes in. So does a sync of the global rules
+// (sentinelone.global: FAIL when the token's user is not of the global,
+// "tenant", scope).
 std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
                                      RawRuleCalls* raw,
                                      const tqs1::v1::SyncConfig& sync,

@@ -107,9 +107,10 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "writes_per_second",
                                                   "max_in_flight"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name",   "collection", "site",    "site_id",     "account",
-    "sites",  "rollout",    "ipv6",    "rule",        "never_block",
-    "refuse", "guards",     "threatq", "sentinelone", "account_scope"};
+    "name",    "collection",  "site",          "site_id",
+    "account", "sites",       "rollout",       "ipv6",
+    "rule",    "never_block", "refuse",        "guards",
+    "threatq", "sentinelone", "account_scope", "global"};
 constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
 constexpr absl::string_view kAllSitesKeys[] = {"account", "all", "exclude"};
 
@@ -710,7 +711,25 @@ class ConfigParser : public SchemaReader {
     const Entry* site_id = m.Find("site_id");
     const Entry* site = m.Find("site");
     const Entry* many = m.Find("sites");
-    if (const Entry* scope = m.Find("account_scope")) {
+    if (const Entry* global = m.Find("global")) {
+      ASSIGN_OR_RETURN(const bool on, ReadBool(global->value));
+      if (!on) {
+        return ErrorAt(global->value,
+                       "only true is meaningful (leave global: out for a "
+                       "site's or an account's rules)");
+      }
+      for (const char* other : {"site", "site_id", "sites", "account",
+                                "account_scope", "rollout"}) {
+        if (m.Find(other) != nullptr) {
+          return Error(global->key_line,
+                       absl::StrCat(v.path, ": set global or ", other,
+                                    ", not both (global: keeps the console's "
+                                    "global rules, which every account and "
+                                    "site inherits)"));
+        }
+      }
+      sync->set_global(true);
+    } else if (const Entry* scope = m.Find("account_scope")) {
       for (const char* other :
            {"site", "site_id", "sites", "account", "rollout"}) {
         if (m.Find(other) != nullptr) {
@@ -739,13 +758,16 @@ class ConfigParser : public SchemaReader {
       sites->all = true;
     } else if (many != nullptr) {
       RETURN_IF_ERROR(ReadSites(many->value, &sites->sites));
-    } else if (site_id == nullptr && !sync->account_scope()) {
+    } else if (site_id == nullptr && !sync->account_scope() &&
+               !sync->global()) {
       return Error(m.line, absl::StrCat(v.path,
                                         ": missing required key \"site\" "
                                         "(the SentinelOne site's name), "
                                         "\"site_id\", \"sites\" (a list "
-                                        "of site names) or \"account_scope\" "
-                                        "(an account's own rules)"));
+                                        "of site names), \"account_scope\" "
+                                        "(an account's own rules) or "
+                                        "\"global: true\" (the console's "
+                                        "global rules)"));
     }
     if (const Entry* e = m.Find("account");
         e != nullptr && !sync->account_scope()) {
@@ -817,7 +839,8 @@ class ConfigParser : public SchemaReader {
       const auto target = std::make_pair(
           absl::StrCat(sync.threatq(), ":", sync.collection()),
           absl::StrCat(sync.sentinelone(), ":",
-                       sync.account_scope()
+                       sync.global() ? std::string("global")
+                       : sync.account_scope()
                            ? absl::StrCat("account ",
                                           absl::AsciiStrToLower(sync.account()))
                        : sync.site_id().empty()
@@ -825,12 +848,13 @@ class ConfigParser : public SchemaReader {
                                           absl::AsciiStrToLower(sync.site()))
                            : absl::StrCat("id ", sync.site_id())));
       if (auto it = by_target.find(target); it != by_target.end()) {
-        return ErrorAt(at,
-                       absl::StrCat("collection ", Quote(sync.collection()),
-                                    " is already synced to ",
-                                    sync.account_scope() ? "" : "site ",
-                                    SiteLabel(sync), " by ", it->second.where,
-                                    " (line ", it->second.line, ")"));
+        return ErrorAt(
+            at,
+            absl::StrCat("collection ", Quote(sync.collection()),
+                         " is already synced to ",
+                         sync.account_scope() || sync.global() ? "" : "site ",
+                         SiteLabel(sync), " by ", it->second.where, " (line ",
+                         it->second.line, ")"));
       }
       by_target.emplace(target, Seen{at.path, at.line});
       if (auto it = by_name.find(sync.name()); it != by_name.end()) {
@@ -921,7 +945,8 @@ std::string DefaultSyncName(absl::string_view stem,
                                   : "";
   return absl::StrCat(
       stem, " -> ", console,
-      sync.account_scope()      ? absl::StrCat("account ", sync.account())
+      sync.global()             ? std::string("global")
+      : sync.account_scope()    ? absl::StrCat("account ", sync.account())
       : !sync.site_id().empty() ? absl::StrCat("site ", sync.site_id())
       : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
                                 : sync.site());
@@ -978,6 +1003,7 @@ const SentinelOneConfig& SentinelOneOf(const Config& config,
 }
 
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync) {
+  if (sync.global()) return "the global scope";
   if (sync.account_scope()) {
     return absl::StrCat("account ", Quote(sync.account()));
   }

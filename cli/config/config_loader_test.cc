@@ -380,7 +380,15 @@ std::vector<ErrorCase> ErrorCases() {
       {"no site", v + "syncs:\n  - name: x\n    collection: C2\n",
        "tqs1.yaml:10: syncs[0]: missing required key \"site\" (the "
        "SentinelOne site's name), \"site_id\", \"sites\" (a list of "
-       "site names) or \"account_scope\" (an account's own rules)"},
+       "site names), \"account_scope\" (an account's own rules) or "
+       "\"global: true\" (the console's global rules)"},
+      {"global and site",
+       v + "syncs:\n  - collection: C2\n    global: true\n    site: HQ\n",
+       "tqs1.yaml:11: syncs[0]: set global or site, not both (global: keeps "
+       "the console's global rules, which every account and site inherits)"},
+      {"global false", v + "syncs:\n  - collection: C2\n    global: false\n",
+       "tqs1.yaml:11: syncs[0].global: only true is meaningful (leave "
+       "global: out for a site's or an account's rules)"},
       // An account's own rules.
       {"account_scope and site",
        v + "syncs:\n  - collection: C2\n    site: HQ\n"
@@ -707,6 +715,14 @@ TEST(ParseConfigYamlTest, AccountScopeKeepsTheAccountsOwnRules) {
   EXPECT_EQ(config->syncs(0).site(), "");
   EXPECT_FALSE(config->syncs(1).account_scope());
   EXPECT_EQ(SiteLabel(config->syncs(0)), "account \"ACME\"");
+
+  absl::StatusOr<Config> global = ParseConfigYaml(
+      Vendors() + "syncs:\n  - collection: C2\n    global: true\n",
+      "tqs1.yaml");
+  ASSERT_TRUE(global.ok()) << global.status();
+  EXPECT_EQ(global->syncs(0).name(), "C2 -> global");
+  EXPECT_TRUE(global->syncs(0).global());
+  EXPECT_EQ(SiteLabel(global->syncs(0)), "the global scope");
 }
 
 TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {

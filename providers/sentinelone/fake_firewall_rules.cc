@@ -178,14 +178,15 @@ absl::StatusOr<std::string> FakeFirewallRules::FindAccount(
 }
 
 // The request's words for `scope`: "17589..." for a site (as before
-// accounts), "account 1286..." for an account.
+// accounts), "account 1286..." for an account, "the global scope".
 std::string FakeFirewallRules::ScopeWords(const Scope& scope) {
-  return scope.account ? scope.Label() : scope.id;
+  return scope.site() ? scope.id : scope.Label();
 }
 
 std::deque<Rule>* FakeFirewallRules::RulesOf(const Scope& scope,
                                              bool active_only) {
-  if (scope.account) {
+  if (scope.kind == v1::RULE_SCOPE_GLOBAL) return &global_rules_;
+  if (scope.kind == v1::RULE_SCOPE_ACCOUNT) {
     for (const auto& [id, site] : sites_) {
       if (site.account_id == scope.id) return &account_rules_[scope.id];
     }
@@ -204,9 +205,9 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(const Scope& scope) {
   if (absl::Status s = TakeFaultBefore(Method::kReadSite); !s.ok()) return s;
   ObservedState observed;
   observed.set_site_id(scope.id);
-  if (scope.account) observed.set_scope(v1::RULE_SCOPE_ACCOUNT);
-  std::string account_id = scope.account ? scope.id : "";
-  auto site = scope.account ? sites_.end() : sites_.find(scope.id);
+  if (!scope.site()) observed.set_scope(scope.kind);
+  std::string account_id = scope.kind == v1::RULE_SCOPE_ACCOUNT ? scope.id : "";
+  auto site = scope.site() ? sites_.find(scope.id) : sites_.end();
   // An unknown site id matches no rule, as the console's filter does.
   if (site != sites_.end()) {
     observed.set_site_name(site->second.name);
@@ -214,7 +215,7 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(const Scope& scope) {
     for (const Rule& r : site->second.rules) *observed.add_rules() = r;
     account_id = site->second.account_id;
   }
-  if (site != sites_.end() || scope.account) {
+  if (site != sites_.end() || !scope.site()) {
     auto account = account_rules_.find(account_id);
     if (account != account_rules_.end()) {
       for (const Rule& r : account->second) *observed.add_rules() = r;
@@ -235,8 +236,7 @@ absl::StatusOr<Rule> FakeFirewallRules::CreateRule(const Scope& scope,
   std::deque<Rule>* rules = RulesOf(scope, /*active_only=*/true);
   if (rules == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("no active ", scope.account ? "account" : "site",
-                     " with id ", scope.id));
+        absl::StrCat("no active ", scope.Noun(), " with id ", scope.id));
   }
   for (const Rule& existing : *rules) {
     if (existing.name() == rule.name()) {
@@ -247,7 +247,7 @@ absl::StatusOr<Rule> FakeFirewallRules::CreateRule(const Scope& scope,
   }
   Rule stored = AsStored(rule);
   stored.set_id(NewId());
-  stored.set_scope(scope.kind());
+  stored.set_scope(scope.kind);
   stored.set_scope_id(scope.id);
   rules->push_front(stored);
   ++writes_;
@@ -282,7 +282,7 @@ absl::StatusOr<Rule> FakeFirewallRules::UpdateRule(const Scope& scope,
   }
   Rule stored = AsStored(rule);
   stored.set_id(rule.id());
-  stored.set_scope(scope.kind());
+  stored.set_scope(scope.kind);
   stored.set_scope_id(scope.id);
   *target = stored;
   ++writes_;

@@ -23,9 +23,9 @@
 
 namespace tqs1::sentinelone {
 
-// Whose rules a call reads or writes: a site's (the site scope), or an
+// Whose rules a call reads or writes: a site's (the site scope), an
 // account's own (the account scope, which every site of the account
-// inherits).
+// inherits), or the console's global rules (every account inherits them).
 struct Scope {
   // A site id alone converts implicitly: most callers have only a site.
   Scope(absl::string_view site_id)  // NOLINT(runtime/explicit)
@@ -36,28 +36,51 @@ struct Scope {
       : id(site_id) {}
   static Scope Account(absl::string_view account_id) {
     Scope scope(account_id);
-    scope.account = true;
+    scope.kind = tqs1::v1::RULE_SCOPE_ACCOUNT;
+    return scope;
+  }
+  static Scope Global() {
+    Scope scope("");
+    scope.kind = tqs1::v1::RULE_SCOPE_GLOBAL;
     return scope;
   }
   // The scope of a state or plan: its `scope` and `site_id` fields
-  // (ObservedState, Plan).
+  // (ObservedState, Plan; UNSPECIFIED is a site).
   static Scope Of(tqs1::v1::RuleScope kind, absl::string_view id) {
-    return kind == tqs1::v1::RULE_SCOPE_ACCOUNT ? Account(id) : Scope(id);
+    switch (kind) {
+      case tqs1::v1::RULE_SCOPE_ACCOUNT:
+        return Account(id);
+      case tqs1::v1::RULE_SCOPE_GLOBAL:
+        return Global();
+      default:
+        return Scope(id);
+    }
   }
 
-  // The rules' RuleScope: RULE_SCOPE_SITE or RULE_SCOPE_ACCOUNT.
-  tqs1::v1::RuleScope kind() const {
-    return account ? tqs1::v1::RULE_SCOPE_ACCOUNT : tqs1::v1::RULE_SCOPE_SITE;
+  bool site() const { return kind == tqs1::v1::RULE_SCOPE_SITE; }
+  // "site", "account" or "global scope", for messages.
+  const char* Noun() const {
+    switch (kind) {
+      case tqs1::v1::RULE_SCOPE_ACCOUNT:
+        return "account";
+      case tqs1::v1::RULE_SCOPE_GLOBAL:
+        return "global scope";
+      default:
+        return "site";
+    }
   }
-  // "site 1758..." or "account 1286...", for messages.
+  // "site 1758...", "account 1286..." or "the global scope".
   std::string Label() const {
-    return absl::StrCat(account ? "account " : "site ", id);
+    if (kind == tqs1::v1::RULE_SCOPE_GLOBAL) return "the global scope";
+    return absl::StrCat(Noun(), " ", id);
   }
 
-  // The site's id, or the account's.
+  // RULE_SCOPE_SITE, RULE_SCOPE_ACCOUNT or RULE_SCOPE_GLOBAL.
+  tqs1::v1::RuleScope kind = tqs1::v1::RULE_SCOPE_SITE;
+  // The site's id, or the account's; empty for the global scope.
   std::string id;
-  bool account = false;
 };
+
 // Which site a sync means. Site names repeat across accounts (every
 // account has a "Default site"): `id` names one site, `account` picks among
 // sites of one name.

@@ -260,6 +260,38 @@ TEST_P(FirewallRulesConformanceTest, AccountScopeRulesAreTheAccountsOwn) {
   EXPECT_TRUE(SameRuleContent(SiteRules(*hq, kSiteId)[0], *site_rule));
 }
 
+// The console's global rules: created, read and deleted at global scope,
+// seen by every site as inherited.
+TEST_P(FirewallRulesConformanceTest, GlobalRulesAreTheConsoles) {
+  const Scope global = Scope::Global();
+  Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7"});
+  absl::StatusOr<Rule> created = rules().CreateRule(global, wanted);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->scope(), v1::RULE_SCOPE_GLOBAL);
+  EXPECT_EQ(created->scope_id(), "");
+  absl::StatusOr<ObservedState> read = rules().ReadSite(global);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->scope(), v1::RULE_SCOPE_GLOBAL);
+  std::vector<std::string> names;
+  for (const Rule& rule : read->rules()) {
+    EXPECT_EQ(rule.scope(), v1::RULE_SCOPE_GLOBAL) << rule.name();
+    names.push_back(rule.name());
+  }
+  EXPECT_THAT(names, ::testing::ElementsAre("Known C2 IPs"));
+  absl::StatusOr<ObservedState> hq = rules().ReadSite(kSiteId);
+  ASSERT_TRUE(hq.ok()) << hq.status();
+  bool inherited = false;
+  for (const Rule& rule : hq->rules()) {
+    inherited |=
+        rule.id() == created->id() && rule.scope() == v1::RULE_SCOPE_GLOBAL;
+  }
+  EXPECT_TRUE(inherited);
+  ASSERT_TRUE(rules().DeleteRule(global, created->id()).ok());
+  read = rules().ReadSite(global);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->rules_size(), 0);
+}
+
 TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24",
                                           "2001:db8::/32", "2001:db8::1"});

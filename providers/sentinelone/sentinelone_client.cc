@@ -69,7 +69,7 @@ absl::StatusOr<Rule> RuleFromAnswer(const absl::StatusOr<json>& answer,
   if (data == answer->end()) {
     return absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
   }
-  return RuleFromWriteAnswer(*data, scope.kind(), scope.id, label);
+  return RuleFromWriteAnswer(*data, scope.kind, scope.id, label);
 }
 
 // Lenient field reading for the check calls: a string as it is, a number
@@ -126,13 +126,38 @@ SiteListing SiteListingFromWire(const json& item) {
 
 // The rules of `scope` itself, not those it inherits.
 bool IsScopeRule(const Rule& rule, const Scope& scope) {
-  return rule.scope() == scope.kind() && rule.scope_id() == scope.id;
+  return rule.scope() == scope.kind && rule.scope_id() == scope.id;
 }
 
-// The filter that names `scope` in a list query ("siteIds=1758...") or a
-// write's body ({"siteIds": ["1758..."]}).
-const char* ScopeFilter(const Scope& scope) {
-  return scope.account ? "accountIds" : "siteIds";
+// The filter that names `scope` in a list query: "siteIds=1758...",
+// "accountIds=1286...", or "tenant=true" for the global scope.
+std::string ScopeQuery(const Scope& scope) {
+  switch (scope.kind) {
+    case v1::RULE_SCOPE_ACCOUNT:
+      return absl::StrCat("accountIds=", UrlEncode(scope.id));
+    case v1::RULE_SCOPE_GLOBAL:
+      return "tenant=true";
+    default:
+      return absl::StrCat("siteIds=", UrlEncode(scope.id));
+  }
+}
+
+// The same in a write's `filter`: {"siteIds": ["1758..."]},
+// {"accountIds": [...]} or {"tenant": true}; `extra` ({"ids": [...]})
+// beside it.
+json ScopeBodyFilter(const Scope& scope, json extra = json::object()) {
+  switch (scope.kind) {
+    case v1::RULE_SCOPE_ACCOUNT:
+      extra["accountIds"] = {scope.id};
+      break;
+    case v1::RULE_SCOPE_GLOBAL:
+      extra["tenant"] = true;
+      break;
+    default:
+      extra["siteIds"] = {scope.id};
+      break;
+  }
+  return extra;
 }
 
 }  // namespace
@@ -574,15 +599,16 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   const std::string& site_id = scope.id;
   constexpr absl::string_view kEndpoint = "GET /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
-  if (site_id.empty()) {
-    return absl::InvalidArgumentError("SentinelOne ReadSite: empty site id");
+  if (site_id.empty() && scope.kind != v1::RULE_SCOPE_GLOBAL) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SentinelOne ReadSite: empty ", scope.Noun(), " id"));
   }
   ObservedState observed;
   observed.set_site_id(site_id);
-  if (scope.account) observed.set_scope(v1::RULE_SCOPE_ACCOUNT);
-  {
+  if (!scope.site()) observed.set_scope(scope.kind);
+  if (scope.kind != v1::RULE_SCOPE_GLOBAL) {
     absl::MutexLock lock(&mu_);
-    const auto& names = scope.account ? account_names_ : site_names_;
+    const auto& names = scope.site() ? site_names_ : account_names_;
     auto name = names.find(site_id);
     if (name != names.end()) observed.set_site_name(name->second);
   }
@@ -593,9 +619,8 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   // scope/scopeId (RuleFromJson), so the planner sees name clashes with
   // inherited rules and manages only scope == site && scopeId == X.
   RETURN_IF_ERROR(ReadAllPages(
-      absl::StrCat("/firewall-control?", ScopeFilter(scope), "=",
-                   UrlEncode(site_id)),
-      kEndpoint, options_.rule_page_size,
+      absl::StrCat("/firewall-control?", ScopeQuery(scope)), kEndpoint,
+      options_.rule_page_size,
       [&label](const json& answer) -> absl::StatusOr<const json*> {
         auto data = answer.find("data");
         if (data == answer.end()) {
@@ -633,7 +658,7 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
       }));
   // A site's configuration says whether its rules are enforced; an
   // account's rules reach endpoints through its sites, each read on its own.
-  if (with_firewall && !scope.account) {
+  if (with_firewall && scope.site()) {
     ASSIGN_OR_RETURN(*observed.mutable_firewall(),
                      ReadFirewallConfiguration(site_id));
   }
@@ -661,7 +686,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(const Scope& scope,
         absl::StrCat(label, ": ", valid.message()));
   }
   json body = {{"data", RuleToWireData(rule)},
-               {"filter", {{ScopeFilter(scope), {scope.id}}}}};
+               {"filter", ScopeBodyFilter(scope)}};
   absl::StatusOr<json> answer =
       Call("POST", "/firewall-control", kEndpoint, body);
   absl::StatusOr<Rule> created = RuleFromAnswer(answer, scope, label);
@@ -684,7 +709,7 @@ absl::StatusOr<Rule> SentinelOneClient::DoCreateRule(const Scope& scope,
   Log(log::LogLevel::kWarning,
       absl::StrCat("create of rule \"", rule.name(), "\" in ", scope.Label(),
                    " failed (", absl::StatusCodeToString(error.code()),
-                   "); re-reading the ", scope.account ? "account" : "site",
+                   "); re-reading the ", scope.Noun(),
                    " to learn whether it happened"));
   absl::StatusOr<std::optional<Rule>> existing = ReReadFor(
       scope, [&rule](const Rule& r) { return r.name() == rule.name(); });
@@ -780,15 +805,15 @@ absl::Status SentinelOneClient::DoDeleteRule(const Scope& scope,
   const std::string& site_id = scope.id;
   constexpr absl::string_view kEndpoint = "DELETE /firewall-control";
   const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
-  if (rule_id.empty() || site_id.empty()) {
+  if (rule_id.empty() ||
+      (site_id.empty() && scope.kind != v1::RULE_SCOPE_GLOBAL)) {
     return absl::InvalidArgumentError(
         absl::StrCat(label, ": empty scope or rule id"));
   }
   // UNCERTAIN (spec §3.5): an empty filter might match everything; we
   // always send both the rule id and the scope's id.
   json body = {
-      {"filter",
-       {{"ids", {std::string(rule_id)}}, {ScopeFilter(scope), {site_id}}}}};
+      {"filter", ScopeBodyFilter(scope, {{"ids", {std::string(rule_id)}}})}};
   absl::StatusOr<json> answer =
       Call("DELETE", "/firewall-control", kEndpoint, body);
   absl::Status error = answer.status();
