@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
@@ -711,6 +712,19 @@ class ConfigParser : public SchemaReader {
     const Entry* site_id = m.Find("site_id");
     const Entry* site = m.Find("site");
     const Entry* many = m.Find("sites");
+    // A target key (`key`) that leaves no room for `others`.
+    auto alone = [&](const Entry& entry, absl::string_view key,
+                     std::initializer_list<const char*> others,
+                     absl::string_view what) -> absl::Status {
+      for (const char* other : others) {
+        if (m.Find(other) != nullptr) {
+          return Error(entry.key_line,
+                       absl::StrCat(v.path, ": set ", key, " or ", other,
+                                    ", not both (", key, ": ", what, ")"));
+        }
+      }
+      return absl::OkStatus();
+    };
     if (const Entry* global = m.Find("global")) {
       ASSIGN_OR_RETURN(const bool on, ReadBool(global->value));
       if (!on) {
@@ -718,28 +732,17 @@ class ConfigParser : public SchemaReader {
                        "only true is meaningful (leave global: out for a "
                        "site's or an account's rules)");
       }
-      for (const char* other : {"site", "site_id", "sites", "account",
-                                "account_scope", "rollout"}) {
-        if (m.Find(other) != nullptr) {
-          return Error(global->key_line,
-                       absl::StrCat(v.path, ": set global or ", other,
-                                    ", not both (global: keeps the console's "
-                                    "global rules, which every account and "
-                                    "site inherits)"));
-        }
-      }
+      RETURN_IF_ERROR(alone(
+          *global, "global",
+          {"site", "site_id", "sites", "account", "account_scope", "rollout"},
+          "keeps the console's global rules, which every "
+          "account and site inherits"));
       sync->set_global(true);
     } else if (const Entry* scope = m.Find("account_scope")) {
-      for (const char* other :
-           {"site", "site_id", "sites", "account", "rollout"}) {
-        if (m.Find(other) != nullptr) {
-          return Error(scope->key_line,
-                       absl::StrCat(v.path, ": set account_scope or ", other,
-                                    ", not both (account_scope: keeps the "
-                                    "account's own rules, which every site "
-                                    "of it inherits)"));
-        }
-      }
+      RETURN_IF_ERROR(alone(*scope, "account_scope",
+                            {"site", "site_id", "sites", "account", "rollout"},
+                            "keeps the account's own rules, which every site "
+                            "of it inherits"));
       ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(scope->value));
       sync->set_account_scope(true);
     } else if (many != nullptr && (site != nullptr || site_id != nullptr)) {
