@@ -41,6 +41,17 @@ class FleetTest : public E2eTest {
     return env().tq().server().Requests().size();
   }
 
+  // The `filter` of every rule create SentinelOne served, in order.
+  std::vector<nlohmann::json> CreateFilters() {
+    std::vector<nlohmann::json> out;
+    for (const emulator::LoggedRequest& r : env().s1().server().Requests()) {
+      if (r.method == "POST" && r.path == "/web/api/v2.1/firewall-control") {
+        out.push_back(nlohmann::json::parse(r.body)["filter"]);
+      }
+    }
+    return out;
+  }
+
   int collection_id_ = 0;
   std::string hq_, branch_, one_, both_;
 };
@@ -406,17 +417,10 @@ TEST_F(FleetTest, AnAccountScopeSyncKeepsTheAccountsRulesAndCoversItsSites) {
   ASSERT_EQ(acme[0].remote_hosts_size(), 1);
   EXPECT_EQ(acme[0].remote_hosts(0).values_size(), 10);
   // Created with the account's filter, and no site touched.
-  int creates = 0;
-  for (const emulator::LoggedRequest& r : env().s1().server().Requests()) {
-    if (r.method != "POST" || r.path != "/web/api/v2.1/firewall-control") {
-      continue;
-    }
-    ++creates;
-    const nlohmann::json filter = nlohmann::json::parse(r.body)["filter"];
-    EXPECT_EQ(filter,
-              nlohmann::json({{"accountIds", {::tqs1::testing::kAccountId}}}));
-  }
-  EXPECT_EQ(creates, 1);
+  const std::vector<nlohmann::json> filters = CreateFilters();
+  ASSERT_EQ(filters.size(), 1u);
+  EXPECT_EQ(filters[0],
+            nlohmann::json({{"accountIds", {::tqs1::testing::kAccountId}}}));
   EXPECT_TRUE(env().SiteRules(hq_).empty());
   EXPECT_TRUE(env().SiteRules(branch_).empty());
 
@@ -492,11 +496,8 @@ TEST_F(FleetTest, AGlobalSyncKeepsTheConsolesGlobalRules) {
       env().s1().Rules(tqs1::v1::RULE_SCOPE_GLOBAL, "");
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].remote_hosts(0).values_size(), 10);
-  for (const emulator::LoggedRequest& r : env().s1().server().Requests()) {
-    if (r.method == "POST" && r.path == "/web/api/v2.1/firewall-control") {
-      EXPECT_EQ(nlohmann::json::parse(r.body)["filter"],
-                nlohmann::json({{"tenant", true}}));
-    }
+  for (const nlohmann::json& filter : CreateFilters()) {
+    EXPECT_EQ(filter, nlohmann::json({{"tenant", true}}));
   }
   EXPECT_TRUE(env().SiteRules(branch_).empty());
   // Branch's sync finds nothing missing; both plans are in sync.
