@@ -378,9 +378,10 @@ struct PlanWork {
   // covered[i]: a managed rule keeps want[i]. What the managed rules block
   // that is not wanted, sorted and unique; what they block before the plan.
   std::vector<bool> covered;
-  // A site's inherited account-scope rules of this sync (its name scheme,
-  // tqs1's marker, enabled and readable), and inherited[i]: no managed rule
-  // keeps want[i] and one of those blocks it, so it is not missing.
+  // The inherited rules of this sync of a scope above (IsInheritedSyncRule:
+  // its name scheme, tqs1's marker; enabled and readable), and
+  // inherited[i]: no managed rule keeps want[i] and one of those blocks
+  // it, so it is not missing.
   std::vector<const Rule*> inherited_rules;
   std::vector<bool> inherited;
   std::vector<IpPrefix> unwanted;
@@ -461,8 +462,8 @@ void ReportDisabled(const Rule& rule, tqs1::v1::ObservedReport& report) {
   report.set_not_enforced(report.not_enforced() + entries);
 }
 
-// The site as the plan names it: "site \"HQ\" (id 9000...)", or the
-// account: "account \"ACME\" (id 1286...)".
+// The scope as the plan names it: "site \"HQ\" (id 9000...)",
+// "account \"ACME\" (id 1286...)".
 std::string SiteWords(const PlanWork& w) {
   std::string words =
       absl::StrCat(ScopeNoun(w.plan.scope()), " \"", w.plan.site_name(), "\"");
@@ -513,8 +514,8 @@ void ClassifyRules(PlanWork& w) {
     bool marked = HasOwnershipMarker(rule.description());
     if (!IsTargetRule(rule, w.observed)) {
       observed_report.set_inherited(observed_report.inherited() + 1);
-      // The sync's own rules one scope up: every site of the account
-      // enforces them, so what they block is not missing here.
+      // The sync's own rules of a scope above: every site below enforces
+      // them, so what they block is not missing here.
       if (IsInheritedSyncRule(rule, w.observed, w.collection) &&
           rule.enabled() && rule.unreadable().empty()) {
         w.inherited_rules.push_back(&rule);
