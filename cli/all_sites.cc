@@ -66,7 +66,7 @@ absl::StatusOr<std::vector<SyncConfig>> Expand(
         where,
         " has no active site on its console; the accounts with active "
         "sites are ",
-        sentinelone::DescribeAccounts(sentinelone::ActiveAccounts(listed))));
+        sentinelone::DescribeNamed(sentinelone::ActiveAccounts(listed))));
   }
   std::vector<std::string> names;
   for (const SiteListing* site : sites) names.push_back(Quoted(site->name));

@@ -235,6 +235,10 @@ class NotConnectedRules : public sentinelone::FirewallRules {
   absl::StatusOr<std::string> FindAccount(absl::string_view) override {
     return Error();
   }
+  absl::StatusOr<std::string> FindGroup(absl::string_view,
+                                        absl::string_view) override {
+    return Error();
+  }
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       const sentinelone::Scope&) override {
     return Error();

@@ -38,16 +38,29 @@ std::string ScopeName(tqs1::v1::RuleScope scope) {
   }
 }
 
+// What the sync keeps: "site \"HQ\"", "group \"Lab\"", "account \"Acme\"",
+// "the global scope".
+std::string TargetText(const WhyFacts& facts) {
+  switch (facts.scope) {
+    case tqs1::v1::RULE_SCOPE_GLOBAL:
+      return "the global scope";
+    case tqs1::v1::RULE_SCOPE_GROUP:
+    case tqs1::v1::RULE_SCOPE_ACCOUNT:
+      return absl::StrCat(ScopeName(facts.scope), " \"", facts.site_name, "\"");
+    default:
+      return absl::StrCat("site \"", facts.site_name, "\"");
+  }
+}
+
 std::string RuleText(const WhyRule& r) {
-  const bool site_rule = r.scope == tqs1::v1::RULE_SCOPE_SITE ||
-                         r.scope == tqs1::v1::RULE_SCOPE_UNSPECIFIED;
-  return absl::StrCat(
-      r.tqs1 && site_rule ? "" : absl::StrCat(ScopeName(r.scope), " "),
-      r.block ? "" : "allow ", "rule \"", r.name, "\" (id ", r.rule_id,
-      !r.tqs1      ? ", not this sync's"
-      : !site_rule ? ", this sync's, inherited"
-                   : "",
-      r.enabled ? "" : ", disabled", ")");
+  const bool own = r.tqs1 && !r.inherited;
+  return absl::StrCat(own ? "" : absl::StrCat(ScopeName(r.scope), " "),
+                      r.block ? "" : "allow ", "rule \"", r.name, "\" (id ",
+                      r.rule_id,
+                      !r.tqs1       ? ", not this sync's"
+                      : r.inherited ? ", this sync's, inherited"
+                                    : "",
+                      r.enabled ? "" : ", disabled", ")");
 }
 
 bool Enforced(const WhyRule& r) { return r.enabled && r.block; }
@@ -92,8 +105,8 @@ std::vector<std::string> EntryLines(const WhyFacts& facts, const WhyEntry& e) {
     std::vector<std::string> rules;
     for (const WhyRule* r : blocking) rules.push_back(RuleText(*r));
     lines.push_back(absl::StrCat(e.entry, ": blocked by ",
-                                 absl::StrJoin(rules, " and "), " of site \"",
-                                 facts.site_name, "\"", since()));
+                                 absl::StrJoin(rules, " and "), " of ",
+                                 TargetText(facts), since()));
   } else if (covered) {
     lines.push_back(absl::StrCat(e.entry, ": blocked, but not by this sync"));
   } else if (!e.rules.empty()) {
@@ -246,6 +259,9 @@ ordered_json FactsJson(const WhyFacts& facts) {
   return {{"sync", facts.sync},
           {"collection", facts.collection},
           {"site", facts.site_name},
+          {"scope", facts.scope == tqs1::v1::RULE_SCOPE_UNSPECIFIED
+                        ? std::string("site")
+                        : ScopeName(facts.scope)},
           {"site_id", facts.site_id},
           {"live", facts.live},
           {"ledger_read", facts.ledger_read},
@@ -325,7 +341,7 @@ int RunWhy(const tqs1::v1::Config& config, Backends* backends,
       continue;
     }
     *io.out << "sync \"" << facts->sync << "\" (collection \""
-            << facts->collection << "\", site \"" << facts->site_name << "\""
+            << facts->collection << "\", " << TargetText(*facts)
             << (facts->live ? "" : "; from the ledger only") << "):\n";
     for (const std::string& line : FactLines(*facts, query->ToString())) {
       *io.out << "  " << line << "\n";

@@ -563,6 +563,12 @@ void SentinelOneEmulator::AddSite(EmulatedSite site) {
   sites_[id] = std::move(site);
 }
 
+void SentinelOneEmulator::AddGroup(EmulatedGroup group) {
+  absl::MutexLock lock(&mu_);
+  std::string id = group.id;
+  groups_[id] = std::move(group);
+}
+
 std::string SentinelOneEmulator::NewId() {
   // 18-digit ids, carried as strings.
   return absl::StrCat(225494730938400000ULL + ++next_id_);
@@ -740,6 +746,7 @@ Response SentinelOneEmulator::HandleLocked(const Request& request) {
     return Error(404, kCodeNotFound, "Not Found", "No such endpoint");
   }
   if (path == "/sites" && request.method == "GET") return ListSites(request);
+  if (path == "/groups" && request.method == "GET") return ListGroups(request);
   if (path == "/firewall-control/configuration" && request.method == "GET") {
     return FirewallConfiguration(request);
   }
@@ -809,6 +816,33 @@ Response SentinelOneEmulator::ListSites(const Request& request) {
   });
 }
 
+Response SentinelOneEmulator::ListGroups(const Request& request) {
+  auto paging = ReadPaging(request);
+  if (auto* error = std::get_if<Response>(&paging)) return *error;
+  const std::vector<std::string> site_ids = CsvParam(request, "siteIds");
+  const std::vector<std::string> ids = CsvParam(request, "groupIds");
+  const std::optional<std::string> name = request.Param("name");
+  std::vector<json> items;
+  for (const auto& [id, group] : groups_) {
+    if (!site_ids.empty() && !Contains(site_ids, group.site_id)) continue;
+    if (!ids.empty() && !Contains(ids, group.id)) continue;
+    // UNCERTAIN: whether `name` is case-sensitive; matched as sites' are.
+    if (name.has_value() && !absl::EqualsIgnoreCase(group.name, *name)) {
+      continue;
+    }
+    items.push_back({{"id", group.id},
+                     {"name", group.name},
+                     {"siteId", group.site_id},
+                     {"type", group.type},
+                     {"isDefault", false},
+                     {"inherits", true},
+                     {"rank", nullptr},
+                     {"totalAgents", 0}});
+  }
+  return PageOf(items, std::get<Page>(paging),
+                [](std::vector<json> slice) { return json(std::move(slice)); });
+}
+
 Response SentinelOneEmulator::ListRules(const Request& request) {
   auto paging = ReadPaging(request);
   if (auto* error = std::get_if<Response>(&paging)) return *error;
@@ -831,14 +865,23 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
         "At least one of these filters is required: action, status, osType, "
         "name, or scope ID");
   }
-  // Accounts whose rules the requested sites inherit.
+  // Sites whose rules the requested groups inherit, and accounts whose
+  // rules the requested sites (and the groups' sites) inherit.
+  std::vector<std::string> inherited_sites = site_ids;
+  for (const std::string& id : group_ids) {
+    auto group = groups_.find(id);
+    if (group != groups_.end()) {
+      inherited_sites.push_back(group->second.site_id);
+    }
+  }
   std::vector<std::string> inherited_accounts = account_ids;
-  for (const std::string& id : site_ids) {
+  for (const std::string& id : inherited_sites) {
     auto site = sites_.find(id);
     if (site != sites_.end())
       inherited_accounts.push_back(site->second.account_id);
   }
-  const bool scoped = !site_ids.empty() || !account_ids.empty() || tenant;
+  const bool scoped =
+      !site_ids.empty() || !group_ids.empty() || !account_ids.empty() || tenant;
 
   // Pointers, not copies: only the page served is copied.
   std::vector<const json*> items;
@@ -848,9 +891,11 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
     const std::string scope_id = Str(r, "scopeId");
     if (scoped) {
       // A site query also returns the rules the site inherits from its
-      // account and from global scope, each marked with its own scope.
+      // account and from global scope, each marked with its own scope; a
+      // group query its site's too.
       bool visible =
-          (scope == "site" && Contains(site_ids, scope_id)) ||
+          (scope == "group" && Contains(group_ids, scope_id)) ||
+          (scope == "site" && Contains(inherited_sites, scope_id)) ||
           (scope == "account" && Contains(inherited_accounts, scope_id)) ||
           scope == "global";
       if (!visible) continue;
@@ -917,7 +962,20 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
   std::string scope_id;
   auto site_ids = filter->find("siteIds");
   auto account_ids = filter->find("accountIds");
-  if (site_ids != filter->end()) {
+  auto group_ids = filter->find("groupIds");
+  if (group_ids != filter->end()) {
+    if (!group_ids->is_array() || group_ids->size() != 1 ||
+        !(*group_ids)[0].is_string()) {
+      return Validation(
+          "filter.groupIds: exactly one group id string expected");
+    }
+    scope = v1::RULE_SCOPE_GROUP;
+    scope_id = (*group_ids)[0].get<std::string>();
+    if (groups_.find(scope_id) == groups_.end()) {
+      return Validation(
+          absl::StrCat("filter.groupIds: no group with id ", scope_id));
+    }
+  } else if (site_ids != filter->end()) {
     if (!site_ids->is_array() || site_ids->size() != 1 ||
         !(*site_ids)[0].is_string()) {
       return Validation("filter.siteIds: exactly one site id string expected");
@@ -942,7 +1000,7 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
     scope = v1::RULE_SCOPE_GLOBAL;
   } else {
     return Validation(
-        "filter: a scope (siteIds, accountIds or tenant) is "
+        "filter: a scope (siteIds, groupIds, accountIds or tenant) is "
         "required");
   }
   const std::string name = (*data)["name"].get<std::string>();
@@ -1019,16 +1077,18 @@ Response SentinelOneEmulator::DeleteRules(const Request& request) {
   std::optional<std::vector<std::string>> ids = strings("ids");
   std::optional<std::vector<std::string>> site_ids = strings("siteIds");
   std::optional<std::vector<std::string>> account_ids = strings("accountIds");
-  if (!ids || !site_ids || !account_ids) {
+  std::optional<std::vector<std::string>> group_ids = strings("groupIds");
+  if (!ids || !site_ids || !account_ids || !group_ids) {
     return Validation(
-        "filter: ids, siteIds and accountIds must be arrays of "
+        "filter: ids, siteIds, groupIds and accountIds must be arrays of "
         "id strings");
   }
   // UNCERTAIN (spec §3.5): an empty filter is refused rather than taken as
   // "everything".
-  if (ids->empty() && site_ids->empty() && account_ids->empty()) {
+  if (ids->empty() && site_ids->empty() && account_ids->empty() &&
+      group_ids->empty()) {
     return Validation(
-        "filter: at least one of ids, siteIds, accountIds is "
+        "filter: at least one of ids, siteIds, groupIds, accountIds is "
         "required");
   }
   if (ids->size() > kMaxValuesPerRule) {
@@ -1041,9 +1101,11 @@ Response SentinelOneEmulator::DeleteRules(const Request& request) {
     const std::string scope_id = Str(r, "scopeId");
     // A scope filter deletes only rules of that very scope, never the
     // inherited ones a site query shows.
-    bool in_scope = (site_ids->empty() && account_ids->empty()) ||
-                    (scope == "site" && Contains(*site_ids, scope_id)) ||
-                    (scope == "account" && Contains(*account_ids, scope_id));
+    bool in_scope =
+        (site_ids->empty() && account_ids->empty() && group_ids->empty()) ||
+        (scope == "site" && Contains(*site_ids, scope_id)) ||
+        (scope == "group" && Contains(*group_ids, scope_id)) ||
+        (scope == "account" && Contains(*account_ids, scope_id));
     bool id_match = ids->empty() || Contains(*ids, Str(r, "id"));
     if (in_scope && id_match) {
       Record("delete", Str(r, "id"), &r, nullptr);

@@ -4,8 +4,10 @@
 // console enforces (spec/sentinelone-api.md): the ApiToken header, list
 // filters and paging limits, cursor paging, 5000 values per rule, 200
 // character names, unique names within a scope, 18-digit string ids, new
-// rules on top, inherited account/global rules visible to site queries.
-// Also served: GET /firewall-control/configuration?siteIds= (per site, see
+// rules on top, inherited account/global rules visible to site queries
+// (and site rules to the queries of the site's groups). Also served:
+// GET /groups?siteIds= (EmulatedGroup), GET
+// /firewall-control/configuration?siteIds= (per site, see
 // EmulatedFirewallConfig), POST /users/api-token-details, GET /system/info
 // and GET /user. Behaviours of real consoles that break naive clients
 // (several accounts, IPv6 refusal, 429 without Retry-After, odd foreign
@@ -114,6 +116,16 @@ struct EmulatedSite {
   EmulatedFirewallConfig firewall = {};
 };
 
+// A group of a site (GET /groups): its rules (scope "group") come before
+// the site's in the console's evaluation.
+struct EmulatedGroup {
+  std::string id;
+  std::string name;
+  std::string site_id;
+  // "static", "dynamic" or "pinned".
+  std::string type = "static";
+};
+
 // One change of a rule, through the API or a test hook, in order.
 struct WriteEvent {
   int64_t seq = 0;
@@ -149,6 +161,9 @@ class SentinelOneEmulator {
 
   // Adds or replaces a site.
   void AddSite(EmulatedSite site);
+  // Adds or replaces a group (its site need not exist: a test may want a
+  // group the console lists oddly).
+  void AddGroup(EmulatedGroup group);
 
   // The opt-in behaviours (ConsoleModes), replaced as a whole.
   void SetModes(ConsoleModes modes);
@@ -188,7 +203,8 @@ class SentinelOneEmulator {
   // as a WriteEvent.
   //
   // Adds `rule` (its id is ignored unless set) on top of the scope `scope`
-  // (SITE, ACCOUNT or GLOBAL; `scope_id` empty for GLOBAL). Returns its id.
+  // (SITE, GROUP, ACCOUNT or GLOBAL; `scope_id` empty for GLOBAL). Returns
+  // its id.
   std::string AddRule(tqs1::v1::RuleScope scope, absl::string_view scope_id,
                       const tqs1::v1::Rule& rule);
   // Adds a raw rule object (e.g. with deprecated fields only); "id",
@@ -230,6 +246,8 @@ class SentinelOneEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response ListSites(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  emulator::Response ListGroups(const emulator::Request& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response ListRules(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response CreateRule(const emulator::Request& request)
@@ -270,6 +288,7 @@ class SentinelOneEmulator {
 
   mutable absl::Mutex mu_;
   std::map<std::string, EmulatedSite> sites_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, EmulatedGroup> groups_ ABSL_GUARDED_BY(mu_);
   // All rules, top first; a scope's rules keep their relative order.
   std::vector<StoredRule> rules_ ABSL_GUARDED_BY(mu_);
   std::vector<WriteEvent> events_ ABSL_GUARDED_BY(mu_);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -277,6 +278,60 @@ TEST_F(EmulatorTest, SiteQueriesShowInheritedRulesWithTheirScope) {
   body = Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId,
                                        "&scopes=site")));
   EXPECT_EQ(body["data"].size(), 1u);
+}
+
+// GET /groups lists a site's groups; a group's query shows its own rules,
+// then its site's, its account's and the global ones; a group's filter
+// creates and deletes group rules only.
+TEST_F(EmulatorTest, GroupsListAndScopeTheirRules) {
+  constexpr char kGroup[] = "1827364554637281901";
+  s1_->AddGroup({kGroup, "Lab", kSiteId});
+  s1_->AddGroup({"1827364554637281902", "Other", "111111111111111111"});
+  json groups = Body(Call("GET", absl::StrCat("/groups?siteIds=", kSiteId)));
+  ASSERT_EQ(groups["data"].size(), 1u) << groups.dump();
+  EXPECT_EQ(groups["data"][0]["id"], kGroup);
+  EXPECT_EQ(groups["data"][0]["name"], "Lab");
+  EXPECT_EQ(groups["data"][0]["siteId"], kSiteId);
+  EXPECT_EQ(groups["data"][0]["type"], "static");
+  EXPECT_TRUE(groups["pagination"]["nextCursor"].is_null());
+
+  v1::Rule rule;
+  rule.set_name("inherited");
+  rule.set_action(v1::RULE_ACTION_BLOCK);
+  s1_->AddRule(v1::RULE_SCOPE_GLOBAL, "", rule);
+  s1_->AddRule(v1::RULE_SCOPE_SITE, kSiteId, rule);
+  s1_->AddRule(v1::RULE_SCOPE_GROUP, "1827364554637281902", rule);
+  const std::string create = absl::StrCat(
+      R"({"filter":{"groupIds":[")", kGroup,
+      R"("]},"data":{"name":"inherited","action":"Block","status":"Enabled"}})");
+  Response created = Call("POST", "/firewall-control", create);
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(Body(created)["data"]["scope"], "group");
+  EXPECT_EQ(Body(created)["data"]["scopeId"], kGroup);
+  // The name is the group's now, whatever its site holds.
+  EXPECT_EQ(Call("POST", "/firewall-control", create).status, 400);
+  json body =
+      Body(Call("GET", absl::StrCat("/firewall-control?groupIds=", kGroup)));
+  ASSERT_EQ(body["data"].size(), 3u) << body.dump();
+  EXPECT_EQ(body["data"][0]["scope"], "group");
+  EXPECT_EQ(body["data"][1]["scope"], "site");
+  EXPECT_EQ(body["data"][2]["scope"], "global");
+  // The site's query never shows its groups' rules.
+  body = Body(Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId)));
+  for (const json& r : body["data"]) EXPECT_NE(r["scope"], "group");
+  // An unknown group is refused; a group's delete leaves the site's rule.
+  EXPECT_EQ(Call("POST", "/firewall-control",
+                 absl::StrReplaceAll(create, {{kGroup, "1"}}))
+                .status,
+            400);
+  const std::string id = Body(created)["data"]["id"];
+  Response deleted = Call("DELETE", "/firewall-control",
+                          absl::StrCat(R"({"filter":{"groupIds":[")", kGroup,
+                                       R"("],"ids":[")", id, R"("]}})"));
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(Body(deleted)["data"]["affected"], 1);
+  EXPECT_EQ(s1_->RulesJson(v1::RULE_SCOPE_SITE, kSiteId).size(), 1u);
+  EXPECT_TRUE(s1_->RulesJson(v1::RULE_SCOPE_GROUP, kGroup).empty());
 }
 
 TEST_F(EmulatorTest, UpdateAndDeleteFollowTheirRules) {

@@ -93,6 +93,9 @@ syncs:
   account_scope: ACME
 - collection: Scanners
   global: true
+- collection: Scanners
+  site: HQ
+  group: "Lab 2"
 EOF
 # An entry of several sites: its name selects them all.
 cat >"${etc}/fleet.yaml" <<'EOF'
@@ -123,9 +126,10 @@ expect "tqs1 plan --config=${etc} --sync=t" --sync=tor-exits
 expect "tqs1 plan --config = ${etc} --sync " known-c2 tor-exits
 expect "tqs1 plan -c ${etc} -n prod --sync " 'Known\ C2\ IPs\ -\>\ HQ' \
   'Scanners\ -\>\ account\ ACME' 'Scanners\ -\>\ global' \
-  'Scanners\ -\>\ site\ 42'
+  'Scanners\ -\>\ site\ 42' 'Scanners\ -\>\ HQ\ group\ Lab\ 2'
 expect "tqs1 plan -c ${etc}/prod.yaml --sync S" 'Scanners\ -\>\ account\ ACME' \
-  'Scanners\ -\>\ global' 'Scanners\ -\>\ site\ 42'
+  'Scanners\ -\>\ global' 'Scanners\ -\>\ site\ 42' \
+  'Scanners\ -\>\ HQ\ group\ Lab\ 2'
 expect "tqs1 plan -c ${etc}/fleet.yaml --sync " C2 'C2\ -\>\ HQ' \
   'C2\ -\>\ Branch\ 2' scanners 'scanners\ -\>\ ACME/HQ' \
   'scanners\ -\>\ ACME/Lab'

@@ -295,12 +295,13 @@ absl::StatusOr<AdmittedPlan> AdmitPlan(const Plan& plan,
   }
   if (plan.scope() != tqs1::v1::RULE_SCOPE_UNSPECIFIED &&
       plan.scope() != tqs1::v1::RULE_SCOPE_SITE &&
+      plan.scope() != tqs1::v1::RULE_SCOPE_GROUP &&
       plan.scope() != tqs1::v1::RULE_SCOPE_ACCOUNT &&
       plan.scope() != tqs1::v1::RULE_SCOPE_GLOBAL) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the plan for sync \"", plan.sync_name(),
-                     "\" is for scope ", tqs1::v1::RuleScope_Name(plan.scope()),
-                     "; tqs1 plans only sites, accounts and the global scope"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan for sync \"", plan.sync_name(), "\" is for scope ",
+        tqs1::v1::RuleScope_Name(plan.scope()),
+        "; tqs1 plans only sites, groups, accounts and the global scope"));
   }
   const tqs1::v1::RuleScope planned =
       plan.scope() == tqs1::v1::RULE_SCOPE_UNSPECIFIED

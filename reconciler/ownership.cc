@@ -40,16 +40,30 @@ std::string RuleName(absl::string_view collection, int index) {
   return absl::StrCat(collection, " (", index, ")");
 }
 
+bool IsAbove(tqs1::v1::RuleScope scope, tqs1::v1::RuleScope target) {
+  // Rank in the console's evaluation, first to last; 0: not a scope.
+  auto rank = [](tqs1::v1::RuleScope s) {
+    switch (s) {
+      case tqs1::v1::RULE_SCOPE_GROUP:
+        return 1;
+      case tqs1::v1::RULE_SCOPE_SITE:
+        return 2;
+      case tqs1::v1::RULE_SCOPE_ACCOUNT:
+        return 3;
+      case tqs1::v1::RULE_SCOPE_GLOBAL:
+        return 4;
+      default:
+        return 0;
+    }
+  };
+  return rank(scope) > rank(target) && rank(target) > 0;
+}
+
 bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
                          const tqs1::v1::ObservedState& observed,
                          absl::string_view collection) {
-  const tqs1::v1::RuleScope target = TargetScope(observed);
-  const bool above = (target == tqs1::v1::RULE_SCOPE_SITE &&
-                      (rule.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT ||
-                       rule.scope() == tqs1::v1::RULE_SCOPE_GLOBAL)) ||
-                     (target == tqs1::v1::RULE_SCOPE_ACCOUNT &&
-                      rule.scope() == tqs1::v1::RULE_SCOPE_GLOBAL);
-  return above && ManagedNameIndex(collection, rule.name()).has_value() &&
+  return IsAbove(rule.scope(), TargetScope(observed)) &&
+         ManagedNameIndex(collection, rule.name()).has_value() &&
          HasOwnershipMarker(rule.description());
 }
 
@@ -61,6 +75,7 @@ int CharacterCount(absl::string_view text) {
 
 tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed) {
   switch (observed.scope()) {
+    case tqs1::v1::RULE_SCOPE_GROUP:
     case tqs1::v1::RULE_SCOPE_ACCOUNT:
     case tqs1::v1::RULE_SCOPE_GLOBAL:
       return observed.scope();
@@ -71,6 +86,8 @@ tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed) {
 
 const char* ScopeNoun(tqs1::v1::RuleScope target) {
   switch (target) {
+    case tqs1::v1::RULE_SCOPE_GROUP:
+      return "group";
     case tqs1::v1::RULE_SCOPE_ACCOUNT:
       return "account";
     case tqs1::v1::RULE_SCOPE_GLOBAL:

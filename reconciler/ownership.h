@@ -43,19 +43,20 @@ std::optional<int> ManagedNameIndex(absl::string_view collection,
 // The inverse of ManagedNameIndex.
 std::string RuleName(absl::string_view collection, int index);
 
-// The scope `observed` was read from: RULE_SCOPE_ACCOUNT for an account,
-// RULE_SCOPE_GLOBAL for the global rules, RULE_SCOPE_SITE otherwise (a
-// site; also a state that does not say).
+// The scope `observed` was read from: RULE_SCOPE_GROUP for a group of a
+// site, RULE_SCOPE_ACCOUNT for an account, RULE_SCOPE_GLOBAL for the global
+// rules, RULE_SCOPE_SITE otherwise (a site; also a state that does not
+// say).
 tqs1::v1::RuleScope TargetScope(const tqs1::v1::ObservedState& observed);
 
-// A target scope in words: "site", "account" or "global scope".
+// A target scope in words: "site", "group", "account" or "global scope".
 const char* ScopeNoun(tqs1::v1::RuleScope target);
 
 // Whether `rule` is a rule of the observed scope itself (a site's rule of
-// that site, or an account's rule of that account; the scope's id when the
-// rule names one): the only rules tqs1 may manage. Rules of other scopes
-// (account, global, group; a site's rules seen from its account never are)
-// are inherited and read-only.
+// that site, a group's of that group, an account's of that account; the
+// scope's id when the rule names one): the only rules tqs1 may manage.
+// Rules of other scopes (a site's seen from one of its groups, account,
+// global) are inherited and read-only.
 bool IsTargetRule(const tqs1::v1::Rule& rule,
                   const tqs1::v1::ObservedState& observed);
 
@@ -67,11 +68,16 @@ bool IsManagedRule(const tqs1::v1::Rule& rule,
                    const tqs1::v1::ObservedState& site,
                    absl::string_view collection);
 
+// Whether rules of `scope` are inherited by `target`: the console
+// evaluates group, site, account, global rules in that order, and each
+// scope inherits the ones after it.
+bool IsAbove(tqs1::v1::RuleScope scope, tqs1::v1::RuleScope target);
+
 // Whether `rule`, read with `observed`, is the sync's own rule of a scope
-// above it: an account-scope rule a site inherits, or a global rule a site
-// or an account inherits, named in the sync's scheme, with the ownership
-// marker. Never managed by the plan of `observed`, but what it blocks (when
-// enabled) is not missing there.
+// above it (the console evaluates group, site, account, global: a group
+// inherits its site's rules, a site its account's, each the global ones),
+// named in the sync's scheme, with the ownership marker. Never managed by the
+// plan of `observed`, but what it blocks (when enabled) is not missing there.
 bool IsInheritedSyncRule(const tqs1::v1::Rule& rule,
                          const tqs1::v1::ObservedState& observed,
                          absl::string_view collection);

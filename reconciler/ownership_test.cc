@@ -133,6 +133,24 @@ TEST(OwnershipTest, AnInheritedRuleOfTheSyncIsKnownAsSuch) {
   EXPECT_FALSE(IsInheritedSyncRule(global, top, "C2"));
   EXPECT_TRUE(IsManagedRule(global, top, "C2"));
   EXPECT_FALSE(IsInheritedSyncRule(rule, top, "C2"));
+  // A group inherits its site's rules, its account's and the global ones;
+  // its own rules are no one else's cover.
+  tqs1::v1::ObservedState group;
+  group.set_scope(tqs1::v1::RULE_SCOPE_GROUP);
+  group.set_site_id("1827364554637281901");
+  tqs1::v1::Rule site_rule = rule;
+  site_rule.set_scope(tqs1::v1::RULE_SCOPE_SITE);
+  site_rule.set_scope_id("900000000000000001");
+  for (const tqs1::v1::Rule* above : {&site_rule, &rule, &global}) {
+    EXPECT_TRUE(IsInheritedSyncRule(*above, group, "C2")) << above->scope();
+  }
+  tqs1::v1::Rule group_rule = rule;
+  group_rule.set_scope(tqs1::v1::RULE_SCOPE_GROUP);
+  group_rule.set_scope_id("1827364554637281901");
+  EXPECT_FALSE(IsInheritedSyncRule(group_rule, group, "C2"));
+  EXPECT_TRUE(IsManagedRule(group_rule, group, "C2"));
+  EXPECT_FALSE(IsInheritedSyncRule(group_rule, site, "C2"));
+  EXPECT_FALSE(IsInheritedSyncRule(site_rule, site, "C2"));
 }
 
 }  // namespace

@@ -427,6 +427,7 @@ absl::Status StartPlan(PlanWork& w) {
   const tqs1::v1::RuleScope target = TargetScope(w.observed);
   plan.set_site_name(!w.observed.site_name().empty() ? w.observed.site_name()
                      : target == tqs1::v1::RULE_SCOPE_ACCOUNT ? w.sync.account()
+                     : target == tqs1::v1::RULE_SCOPE_GROUP   ? w.sync.group()
                      : target == tqs1::v1::RULE_SCOPE_GLOBAL  ? ""
                                                               : w.sync.site());
   plan.set_site_id(w.observed.site_id());
@@ -522,8 +523,8 @@ void ClassifyRules(PlanWork& w) {
       }
       // Left alone, a rule of this sync read without a usable scope (none,
       // or the scope planned with another id) would be recreated on every
-      // run. A rule of another scope (account, global, group; a site's,
-      // seen from its account) is inherited.
+      // run. A rule of another scope (a site's seen from its group,
+      // account, global) is inherited.
       const bool unusable_scope =
           rule.scope() == tqs1::v1::RULE_SCOPE_UNSPECIFIED ||
           rule.scope() == TargetScope(w.observed);

@@ -684,6 +684,33 @@ TEST(ComputePlanTest, AnAccountsPlanManagesItsAccountScopeRules) {
       << stopped->conflicts(0).reason();
 }
 
+// A group's plan manages the group's rules; what the sync's rule of the
+// group's site (or of the account, or global) blocks is not missing there.
+TEST(ComputePlanTest, AGroupsPlanManagesItsRulesAndItsSitesRuleCoversIt) {
+  ObservedState group;
+  group.set_site_id("1827364554637281901");
+  group.set_site_name("Lab");
+  group.set_scope(tqs1::v1::RULE_SCOPE_GROUP);
+  Rule own = ManagedRule("5", "C", Ips(2));
+  own.set_scope(tqs1::v1::RULE_SCOPE_GROUP);
+  own.set_scope_id("1827364554637281901");
+  Rule site = ManagedRule("6", "C (1)", Ips(3, 2));  // 10.0.0.2-4, the site's
+  *group.add_rules() = own;
+  *group.add_rules() = site;
+  absl::StatusOr<Plan> plan = ComputePlan(Desired("C", Ips(6)), group, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->scope(), tqs1::v1::RULE_SCOPE_GROUP);
+  EXPECT_EQ(plan->site_id(), "1827364554637281901");
+  EXPECT_EQ(plan->site_name(), "Lab");
+  EXPECT_EQ(plan->observed().managed(), 1u);
+  EXPECT_EQ(plan->observed().inherited(), 1u);
+  EXPECT_EQ(plan->observed().inherited_blocked(), 3u);
+  EXPECT_EQ(ActionsText(*plan), "~ update C +1");  // 10.0.0.5 only
+  // The site's plan never sees the group's rule, and a group's rule seen
+  // from its site would be no cover: the group's rules apply to the group.
+  EXPECT_FALSE(IsInheritedSyncRule(own, Site({own, site}), "C"));
+}
+
 // SentinelOne may compare rule names ignoring case: a new rule never takes
 // a name that differs from one in use only in case.
 TEST(ComputePlanTest, NewNamesAvoidNamesInUseIgnoringCase) {

@@ -215,14 +215,16 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
   const Palette c = MakePalette(options.color);
   const bool account = plan.scope() == tqs1::v1::RULE_SCOPE_ACCOUNT;
   const bool global = plan.scope() == tqs1::v1::RULE_SCOPE_GLOBAL;
+  const bool group = plan.scope() == tqs1::v1::RULE_SCOPE_GROUP;
   std::string out;
-  absl::StrAppend(&out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset,
-                  ": collection ", Quote(plan.collection()),
-                  global ? " to the global-scope rules"
-                  : account
-                      ? absl::StrCat(" to the account-scope rules of account ",
-                                     Quote(plan.site_name()))
-                      : absl::StrCat(" to site ", Quote(plan.site_name())));
+  absl::StrAppend(
+      &out, c.bold, "Sync ", Quote(plan.sync_name()), c.reset, ": collection ",
+      Quote(plan.collection()),
+      global  ? " to the global-scope rules"
+      : group ? absl::StrCat(" to the rules of group ", Quote(plan.site_name()))
+      : account ? absl::StrCat(" to the account-scope rules of account ",
+                               Quote(plan.site_name()))
+                : absl::StrCat(" to site ", Quote(plan.site_name())));
   if (!plan.site_id().empty()) absl::StrAppend(&out, " (", plan.site_id(), ")");
   absl::StrAppend(&out, "\n\n");
   if (plan.restore_of() != 0) {
@@ -281,13 +283,15 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
                                           ob.blocked_ipv6_networks())),
       " blocked by managed rules\n");
   if (ob.inherited_blocked() > 0) {
-    const char* noun = account ? "account" : "site";
-    absl::StrAppend(&out, "    ", FormatCount(ob.inherited_blocked()),
-                    " addresses of the collection are blocked by rules of "
-                    "this sync the ",
-                    noun, " inherits (",
-                    account ? "global scope" : "account or global scope",
-                    "): not written to the ", noun, "\n");
+    const char* noun = account ? "account" : group ? "group" : "site";
+    absl::StrAppend(
+        &out, "    ", Counted(ob.inherited_blocked(), "address", "addresses"),
+        " of the collection ", ob.inherited_blocked() == 1 ? "is" : "are",
+        " blocked by rules of this sync the ", noun, " inherits (",
+        account ? "global scope"
+        : group ? "site, account or global scope"
+                : "account or global scope",
+        "): not written to the ", noun, "\n");
   }
   AppendFirewall(ob.firewall(), c, &out);
   for (const std::string& warning : ob.warnings()) {
@@ -361,6 +365,7 @@ std::string RenderPlanText(const Plan& plan, const RenderOptions& options) {
     absl::StrAppend(&out, c.bold, "No changes.", c.reset,
                     global                     ? " The global rules hold "
                     : account                  ? " The account's rules hold "
+                    : group                    ? " The group's rules hold "
                     : ob.disabled_rules() == 0 ? " The site blocks "
                                                : " The site's rules hold ",
                     "the collection's ", FormatCount(in.desired()),

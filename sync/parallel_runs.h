@@ -36,8 +36,10 @@ void RunInParallel(int count, int parallelism,
                    const std::function<void(int)>& finish);
 
 // What two syncs of one site share: the console and the site as the sync
-// names it (its id, or its account and name); for a sync of an account's
-// own rules, the account; for the global rules, the console.
+// names it (its id, or its account and name), also for a sync of one of
+// the site's groups (a group's read holds its site's rules, so the two
+// never run at once); for a sync of an account's own rules, the account;
+// for the global rules, the console.
 std::string SiteKey(const tqs1::v1::SyncConfig& sync);
 
 }  // namespace tqs1::sync

@@ -539,6 +539,10 @@ class RefusesIpv6 : public sentinelone::FirewallRules {
       absl::string_view name_or_id) override {
     return site_.FindAccount(name_or_id);
   }
+  absl::StatusOr<std::string> FindGroup(absl::string_view site_id,
+                                        absl::string_view name) override {
+    return site_.FindGroup(site_id, name);
+  }
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       const sentinelone::Scope& scope) override {
     return site_.ReadSite(scope);

@@ -62,24 +62,38 @@ absl::StatusOr<SyncReading> ReadAndPlanSync(
     return AddContext(site_id.status(),
                       absl::StrCat("finding SentinelOne ", site_label));
   }
-  absl::StatusOr<tqs1::v1::ObservedState> observed = site.ReadSite(
-      sync.global()          ? sentinelone::Scope::Global()
-      : sync.account_scope() ? sentinelone::Scope::Account(*site_id)
-                             : sentinelone::Scope(*site_id));
+  sentinelone::Scope scope = sync.global() ? sentinelone::Scope::Global()
+                             : sync.account_scope()
+                                 ? sentinelone::Scope::Account(*site_id)
+                                 : sentinelone::Scope(*site_id);
+  std::string target_label = site_label;
+  if (!sync.group().empty()) {
+    target_label = absl::StrCat("group \"", sync.group(), "\" of ", site_label);
+    absl::StatusOr<std::string> group_id =
+        site.FindGroup(*site_id, sync.group());
+    if (!group_id.ok()) {
+      *failed = tqs1::v1::SYNC_STEP_FIND_SITE;
+      return AddContext(group_id.status(),
+                        absl::StrCat("finding SentinelOne ", target_label));
+    }
+    scope = sentinelone::Scope::Group(*group_id);
+  }
+  absl::StatusOr<tqs1::v1::ObservedState> observed = site.ReadSite(scope);
   if (!observed.ok()) {
     *failed = tqs1::v1::SYNC_STEP_READ_SITE;
-    return AddContext(observed.status(),
-                      absl::StrCat("reading the firewall rules of ", site_label,
-                                   sync.site_id().empty() && !sync.global()
-                                       ? absl::StrCat(" (id ", *site_id, ")")
-                                       : std::string()));
+    return AddContext(
+        observed.status(),
+        absl::StrCat("reading the firewall rules of ", target_label,
+                     sync.site_id().empty() && !sync.global()
+                         ? absl::StrCat(" (id ", scope.id, ")")
+                         : std::string()));
   }
   // FindSite names the site; keep that even if the read leaves it out.
-  if (observed->site_id().empty()) observed->set_site_id(*site_id);
+  if (observed->site_id().empty()) observed->set_site_id(scope.id);
 
   SyncReading reading;
   tqs1::v1::DesiredState& desired = reading.desired;
-  desired = SyncPolicy(DecideIpv6(sync, *site_id, ipv6_auto), never_block);
+  desired = SyncPolicy(DecideIpv6(sync, scope.id, ipv6_auto), never_block);
   desired.mutable_values()->Reserve(static_cast<int>(read->values.size()));
   for (std::string& value : read->values) {
     desired.add_values(std::move(value));
@@ -149,6 +163,13 @@ absl::StatusOr<Plan> PlanSync(
       ReadAndPlanSync(sync, never_block, source, site, options, {}, &failed);
   if (!reading.ok()) return reading.status();
   return std::move(reading->plan);
+}
+
+tqs1::v1::RuleScope SyncScope(const SyncConfig& sync) {
+  if (sync.global()) return tqs1::v1::RULE_SCOPE_GLOBAL;
+  if (sync.account_scope()) return tqs1::v1::RULE_SCOPE_ACCOUNT;
+  if (!sync.group().empty()) return tqs1::v1::RULE_SCOPE_GROUP;
+  return tqs1::v1::RULE_SCOPE_SITE;
 }
 
 SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,

@@ -134,6 +134,7 @@ absl::StatusOr<WhyFacts> ExplainLive(
   facts.collection = plan.collection();
   facts.site_name = plan.site_name();
   facts.site_id = plan.site_id();
+  facts.scope = plan.scope();
   ASSIGN_OR_RETURN(const reconciler::NeverBlockList never,
                    reconciler::NeverBlockList::Create(desired));
   facts.never_block = NeverBlockOverlapping(never, query);
@@ -171,10 +172,11 @@ absl::StatusOr<WhyFacts> ExplainLive(
 
   // The site: every rule holding an overlapping entry.
   for (const tqs1::v1::Rule& rule : reading.observed.rules()) {
+    const bool inherited = reconciler::IsInheritedSyncRule(
+        rule, reading.observed, plan.collection());
     const bool tqs1 =
-        reconciler::IsManagedRule(rule, reading.observed, plan.collection()) ||
-        reconciler::IsInheritedSyncRule(rule, reading.observed,
-                                        plan.collection());
+        inherited ||
+        reconciler::IsManagedRule(rule, reading.observed, plan.collection());
     for (const tqs1::v1::HostSet& hosts : rule.remote_hosts()) {
       for (const std::string& value : hosts.values()) {
         std::optional<std::string> text = Overlapping(value, query);
@@ -187,6 +189,7 @@ absl::StatusOr<WhyFacts> ExplainLive(
         w.block = rule.action() == tqs1::v1::RULE_ACTION_BLOCK;
         w.scope = rule.scope();
         w.tqs1 = tqs1;
+        w.inherited = inherited;
       }
     }
   }
@@ -224,7 +227,11 @@ absl::StatusOr<WhyFacts> ExplainOffline(const IpPrefix& query,
   WhyFacts facts;
   facts.sync = reconciler::SyncDisplayName(policy.sync());
   facts.collection = policy.sync().collection();
-  facts.site_name = policy.sync().site();
+  facts.scope = SyncScope(policy.sync());
+  facts.site_name =
+      facts.scope == tqs1::v1::RULE_SCOPE_GROUP     ? policy.sync().group()
+      : facts.scope == tqs1::v1::RULE_SCOPE_ACCOUNT ? policy.sync().account()
+                                                    : policy.sync().site();
   ASSIGN_OR_RETURN(const reconciler::NeverBlockList never,
                    reconciler::NeverBlockList::Create(policy));
   facts.never_block = NeverBlockOverlapping(never, query);

@@ -37,9 +37,10 @@ struct WhyRule {
   bool enabled = false;
   bool block = false;  // a BLOCK rule (false: ALLOW or unknown)
   tqs1::v1::RuleScope scope = tqs1::v1::RULE_SCOPE_UNSPECIFIED;
-  // A rule of this sync (its name and tqs1's marker): the site's own, or
-  // (scope account) the account's, which the site inherits.
+  // A rule of this sync (its name and tqs1's marker): the target's own, or
+  // one of a scope above that the target inherits (`inherited`).
   bool tqs1 = false;
+  bool inherited = false;
 };
 
 // What the ledger says of one entry of this sync.
@@ -82,6 +83,9 @@ struct WhyFacts {
   std::string collection;
   std::string site_name;
   std::string site_id;
+  // What site_name and site_id name: a site (UNSPECIFIED too), a group, an
+  // account, or the global scope.
+  tqs1::v1::RuleScope scope = tqs1::v1::RULE_SCOPE_UNSPECIFIED;
   bool live = false;
   bool ledger_read = false;  // a ledger was given and read
   // Every entry overlapping the query that the collection, the site or

@@ -92,6 +92,11 @@ absl::StatusOr<std::string> InvariantChecker::FindAccount(
   return fake_.FindAccount(name_or_id);
 }
 
+absl::StatusOr<std::string> InvariantChecker::FindGroup(
+    absl::string_view site_id, absl::string_view name) {
+  return fake_.FindGroup(site_id, name);
+}
+
 absl::StatusOr<tqs1::v1::ObservedState> InvariantChecker::ReadSite(
     const sentinelone::Scope& scope) {
   return fake_.ReadSite(scope);

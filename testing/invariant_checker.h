@@ -77,6 +77,8 @@ class InvariantChecker : public sentinelone::FirewallRules {
       const sentinelone::SiteSelector& site) override;
   absl::StatusOr<std::string> FindAccount(
       absl::string_view name_or_id) override;
+  absl::StatusOr<std::string> FindGroup(absl::string_view site_id,
+                                        absl::string_view name) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       const sentinelone::Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(

@@ -446,6 +446,16 @@ TEST_F(FleetTest, AnAccountScopeSyncKeepsTheAccountsRulesAndCoversItsSites) {
                                              ", this sync's, inherited) of "
                                              "site \"HQ\"")))
       << why;
+  // The account's own sync names the rule its own, of the account.
+  RunResult own =
+      Run({"why", first, "--sync", "Known C2 IPs -> account Acme", "-c", dir});
+  EXPECT_EQ(own.exit_code, 0) << own;
+  EXPECT_TRUE(
+      Contains(own.out, absl::StrCat(first,
+                                     ": blocked by rule \"Known C2 "
+                                     "IPs\" (id ",
+                                     acme[0].id(), ") of account \"Acme\"")))
+      << own;
   // A new address is the account's to add, and HQ's until it is.
   ASSERT_TRUE(env().tq().SetIndicators(collection_id_, Ipv4Indicators(0, 11)));
   RunResult grown = Run({"plan", "--json", "-c", dir});
@@ -511,6 +521,107 @@ TEST_F(FleetTest, AGlobalSyncKeepsTheConsolesGlobalRules) {
                        "No changes. The global rules hold the collection's "
                        "10 addresses."))
       << plan;
+}
+
+// `group: Lab` beside `site: HQ` keeps the rules of HQ's group Lab, which
+// the console evaluates before HQ's own: a rule of HQ's sync covers the
+// group; a group's rule never covers HQ.
+TEST_F(FleetTest, AGroupSyncKeepsTheGroupsRulesAndItsSitesRuleCoversIt) {
+  constexpr char kLab[] = "1827364554637281901";
+  env().s1().AddGroup({kLab, "Lab", hq_});
+  env().s1().AddGroup({"1827364554637281902", "Lab", branch_});
+  const std::string entries = env().ConfigYaml({}) +
+                              "  - collection: \"Known C2 IPs\"\n"
+                              "    site: HQ\n"
+                              "    group: Lab\n"
+                              "  - collection: \"Known C2 IPs\"\n"
+                              "    site: HQ\n";
+  const std::string dir = WriteConfig("group", entries);
+  env().s1().server().ClearRequests();
+  RunResult group = Run({"apply", "--auto-approve", "--sync",
+                         "Known C2 IPs -> HQ group Lab", "-c", dir});
+  ASSERT_EQ(group.exit_code, 0) << group;
+  EXPECT_TRUE(Contains(group.out,
+                       absl::StrCat("Sync \"Known C2 IPs -> HQ group Lab\": "
+                                    "collection \"Known C2 IPs\" to the rules "
+                                    "of group \"Lab\" (",
+                                    kLab, ")\n")))
+      << group;
+  const std::vector<tqs1::v1::Rule> lab =
+      env().s1().Rules(tqs1::v1::RULE_SCOPE_GROUP, kLab);
+  ASSERT_EQ(lab.size(), 1u);
+  EXPECT_EQ(lab[0].name(), "Known C2 IPs");
+  EXPECT_EQ(lab[0].remote_hosts(0).values_size(), 10);
+  // Created with the group's filter; no site touched.
+  const std::vector<nlohmann::json> filters = CreateFilters();
+  ASSERT_EQ(filters.size(), 1u);
+  EXPECT_EQ(filters[0], nlohmann::json({{"groupIds", {kLab}}}));
+  EXPECT_TRUE(env().SiteRules(hq_).empty());
+
+  // The group's rule is no cover for HQ: its plan has all ten to write.
+  RunResult site = Run({"plan", "--detailed-exitcode", "--sync",
+                        "Known C2 IPs -> HQ", "-c", dir});
+  EXPECT_EQ(site.exit_code, 2) << site;
+  ASSERT_EQ(Run({"apply", "--auto-approve", "--sync", "Known C2 IPs -> HQ",
+                 "-c", dir})
+                .exit_code,
+            0);
+  const std::string first = Ipv4Addresses(0, 1)[0];
+  RunResult why =
+      Run({"why", first, "--sync", "Known C2 IPs -> HQ group Lab", "-c", dir});
+  EXPECT_EQ(why.exit_code, 0) << why;
+  const std::vector<tqs1::v1::Rule> hq = env().SiteRules(hq_);
+  ASSERT_EQ(hq.size(), 1u);
+  EXPECT_TRUE(Contains(
+      why.out,
+      absl::StrCat(first, ": blocked by rule \"Known C2 IPs\" (id ",
+                   lab[0].id(), ") and site rule \"Known C2 IPs\" (id ",
+                   hq[0].id(), ", this sync's, inherited) of group \"Lab\"")))
+      << why;
+  // HQ's rule now covers the group too; the group keeps what it holds.
+  RunResult plans = Run({"plan", "--json", "-c", dir});
+  ASSERT_EQ(plans.exit_code, 0) << plans;
+  const nlohmann::json json = nlohmann::json::parse(plans.out)["plans"];
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["scope"], "group");
+  EXPECT_EQ(json[0]["summary"]["in_sync"], true);
+  EXPECT_EQ(json[1]["scope"], "site");
+  EXPECT_EQ(json[1]["summary"]["in_sync"], true);
+  // A new address: HQ's to add, and the group's until HQ holds it.
+  ASSERT_TRUE(env().tq().SetIndicators(collection_id_, Ipv4Indicators(0, 11)));
+  RunResult grown = Run({"plan", "--json", "-c", dir});
+  ASSERT_EQ(grown.exit_code, 0) << grown;
+  const nlohmann::json both = nlohmann::json::parse(grown.out)["plans"];
+  EXPECT_EQ(both[0]["summary"]["newly_blocked"], 1);
+  EXPECT_EQ(both[1]["summary"]["newly_blocked"], 1);
+  ASSERT_EQ(Run({"apply", "--auto-approve", "--sync", "Known C2 IPs -> HQ",
+                 "-c", dir})
+                .exit_code,
+            0);
+  RunResult covered = Run({"plan", "--detailed-exitcode", "--sync",
+                           "Known C2 IPs -> HQ group Lab", "-c", dir});
+  EXPECT_EQ(covered.exit_code, 0) << covered;
+  EXPECT_TRUE(Contains(covered.out,
+                       "1 address of the collection is blocked by rules of "
+                       "this sync the group inherits (site, account or global "
+                       "scope): not written to the group"))
+      << covered;
+
+  // A group HQ does not have: the sync fails and lists HQ's groups.
+  RunResult unknown = Run(
+      {"plan", "-c",
+       WriteConfig("unknown-group", absl::StrReplaceAll(entries, {{"group: Lab",
+                                                                   "group: "
+                                                                   "Labs"}}))});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown;
+  EXPECT_TRUE(Contains(
+      unknown.err, absl::StrCat("finding SentinelOne group \"Labs\" of site "
+                                "\"HQ\": SentinelOne site ",
+                                hq_,
+                                " has no group named or with the id "
+                                "\"Labs\"; its groups are \"Lab\" (id ",
+                                kLab, ")")))
+      << unknown;
 }
 
 }  // namespace

@@ -205,6 +205,38 @@ TEST_F(CheckTest, AnAccountScopeSyncIsCheckedByItsAccount) {
                         "\"Initech\""));
 }
 
+// A group's sync is checked by its site, then its group; a marked rule of
+// the site is the site's sync's, which the group inherits on purpose.
+TEST_F(CheckTest, AGroupSyncFindsTheGroupOfItsSite) {
+  constexpr char kLab[] = "1827364554637281901";
+  env_->s1().AddGroup({kLab, "Lab", testing::kSiteId});
+  env_->s1().AddRule(
+      v1::RULE_SCOPE_SITE, testing::kSiteId,
+      testing::BlockRule("Known C2 IPs", "Blocked [managed by tqs1]",
+                         {"192.0.2.9"}));
+  v1::SyncConfig& sync = *config_.mutable_syncs(0);
+  sync.set_group("Lab");
+  EXPECT_EQ(Run(), 0) << out_.str();
+  EXPECT_THAT(out_.str(),
+              HasSubstr(absl::StrCat(
+                  "PASS  sentinelone.group       sync \"", sync.name(),
+                  "\" keeps the rules of group \"Lab\" (id ", kLab,
+                  ") of site ", testing::kSiteId, "\n")));
+  EXPECT_THAT(out_.str(), HasSubstr("PASS  sentinelone.marked      no rule "
+                                    "with tqs1's marker outside the group "
+                                    "scope"));
+
+  sync.set_group("Labs");
+  EXPECT_EQ(Run(), 1);
+  EXPECT_THAT(out_.str(),
+              HasSubstr(absl::StrCat("FAIL  sentinelone.group       "
+                                     "SentinelOne site ",
+                                     testing::kSiteId,
+                                     " has no group named or with the id "
+                                     "\"Labs\"; its groups are \"Lab\" (id ",
+                                     kLab, ")")));
+}
+
 // A sync of the global rules needs a token of the global scope: the
 // emulator's user is of an account's.
 TEST_F(CheckTest, AGlobalSyncNeedsATokenOfTheGlobalScope) {

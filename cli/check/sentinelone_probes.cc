@@ -113,24 +113,19 @@ void Rules(const ObservedState& observed, CheckReport& report) {
   int unreadable = 0;
   int read_only = 0;
   std::vector<std::string> marked;
-  const bool account =
-      reconciler::TargetScope(observed) == v1::RULE_SCOPE_ACCOUNT;
-  const bool global =
-      reconciler::TargetScope(observed) == v1::RULE_SCOPE_GLOBAL;
-  const char* own = global ? "global" : account ? "account" : "site";
+  const std::string own = ScopeName(reconciler::TargetScope(observed));
   for (const Rule& rule : observed.rules()) {
     const bool own_rule = reconciler::IsTargetRule(rule, observed);
     ++by_scope[own_rule ? own : ScopeName(rule.scope())];
     unreadable += rule.unreadable().empty() ? 0 : 1;
     read_only += rule.read_only() ? 1 : 0;
     if (!reconciler::HasOwnershipMarker(rule.description())) continue;
-    // A rule of a scope above (an account's seen from a site, a global one
-    // seen from a site or an account) is an account_scope or global sync's,
-    // inherited on purpose.
+    // A rule of a scope above (a site's seen from a group, an account's
+    // seen from a site, a global one) is a site, account_scope or global
+    // sync's, inherited on purpose.
     const bool inherited_above =
-        !own_rule && !global &&
-        (rule.scope() == v1::RULE_SCOPE_GLOBAL ||
-         (!account && rule.scope() == v1::RULE_SCOPE_ACCOUNT));
+        !own_rule &&
+        reconciler::IsAbove(rule.scope(), reconciler::TargetScope(observed));
     if (inherited_above && !rule.read_only() && rule.unreadable().empty()) {
       continue;
     }
@@ -321,6 +316,28 @@ void ProbeAccount(sentinelone::SentinelOneClient& client,
   Rules(*observed, report);
 }
 
+// The group of `sync` within site `site_id`, and its rules.
+void ProbeGroup(sentinelone::SentinelOneClient& client,
+                const v1::SyncConfig& sync, absl::string_view site_id,
+                CheckReport& report) {
+  absl::StatusOr<std::string> id = client.FindGroup(site_id, sync.group());
+  if (!id.ok()) {
+    report.Fail("sentinelone.group", id.status());
+    return;
+  }
+  report.Pass(
+      "sentinelone.group",
+      absl::StrCat("sync ", Quoted(sync.name()), " keeps the rules of group ",
+                   Quoted(sync.group()), " (id ", *id, ") of site ", site_id));
+  absl::StatusOr<ObservedState> observed =
+      client.ReadSite(sentinelone::Scope::Group(*id));
+  if (!observed.ok()) {
+    report.Fail("sentinelone.rules", observed.status());
+    return;
+  }
+  Rules(*observed, report);
+}
+
 }  // namespace
 
 std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
@@ -385,7 +402,11 @@ std::optional<std::string> ProbeSite(sentinelone::SentinelOneClient& client,
     return id.value();
   }
   Firewall(*observed, report);
-  Rules(*observed, report);
+  if (!sync.group().empty()) {
+    ProbeGroup(client, sync, *id, report);
+  } else {
+    Rules(*observed, report);
+  }
   if (raw != nullptr) Fields(*raw, *id, report);
   return id.value();
 }

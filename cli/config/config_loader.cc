@@ -108,10 +108,10 @@ constexpr absl::string_view kSentinelOneKeys[] = {"url",
                                                   "writes_per_second",
                                                   "max_in_flight"};
 constexpr absl::string_view kSyncKeys[] = {
-    "name",    "collection",  "site",          "site_id",
-    "account", "sites",       "rollout",       "ipv6",
-    "rule",    "never_block", "refuse",        "guards",
-    "threatq", "sentinelone", "account_scope", "global"};
+    "name",   "collection", "site",    "site_id",     "account",
+    "sites",  "rollout",    "ipv6",    "rule",        "never_block",
+    "refuse", "guards",     "threatq", "sentinelone", "account_scope",
+    "global", "group"};
 constexpr absl::string_view kRolloutKeys[] = {"first", "then"};
 constexpr absl::string_view kAllSitesKeys[] = {"account", "all", "exclude"};
 
@@ -732,17 +732,18 @@ class ConfigParser : public SchemaReader {
                        "only true is meaningful (leave global: out for a "
                        "site's or an account's rules)");
       }
-      RETURN_IF_ERROR(alone(
-          *global, "global",
-          {"site", "site_id", "sites", "account", "account_scope", "rollout"},
-          "keeps the console's global rules, which every "
-          "account and site inherits"));
+      RETURN_IF_ERROR(alone(*global, "global",
+                            {"site", "site_id", "sites", "account",
+                             "account_scope", "group", "rollout"},
+                            "keeps the console's global rules, which every "
+                            "account and site inherits"));
       sync->set_global(true);
     } else if (const Entry* scope = m.Find("account_scope")) {
-      RETURN_IF_ERROR(alone(*scope, "account_scope",
-                            {"site", "site_id", "sites", "account", "rollout"},
-                            "keeps the account's own rules, which every site "
-                            "of it inherits"));
+      RETURN_IF_ERROR(
+          alone(*scope, "account_scope",
+                {"site", "site_id", "sites", "account", "group", "rollout"},
+                "keeps the account's own rules, which every site "
+                "of it inherits"));
       ASSIGN_OR_RETURN(*sync->mutable_account(), ReadString(scope->value));
       sync->set_account_scope(true);
     } else if (many != nullptr && (site != nullptr || site_id != nullptr)) {
@@ -763,6 +764,12 @@ class ConfigParser : public SchemaReader {
       RETURN_IF_ERROR(ReadSites(many->value, &sites->sites));
     } else if (site_id == nullptr && !sync->account_scope() &&
                !sync->global()) {
+      if (const Entry* group = m.Find("group")) {
+        return Error(group->key_line,
+                     absl::StrCat(v.path,
+                                  ": group needs site or site_id (the site "
+                                  "the group is in)"));
+      }
       return Error(m.line, absl::StrCat(v.path,
                                         ": missing required key \"site\" "
                                         "(the SentinelOne site's name), "
@@ -796,6 +803,11 @@ class ConfigParser : public SchemaReader {
                                   "(which sites go first)"));
       }
       RETURN_IF_ERROR(ReadRollout(e->value, sites));
+    }
+    if (const Entry* e = m.Find("group")) {
+      RETURN_IF_ERROR(alone(*e, "group", {"sites", "rollout"},
+                            "keeps the rules of one group of one site"));
+      ASSIGN_OR_RETURN(*sync->mutable_group(), ReadString(e->value));
     }
     if (!sites->sites.empty() || sites->all) {
       sync->set_fleet(sync->name().empty() ? sync->collection() : sync->name());
@@ -849,15 +861,18 @@ class ConfigParser : public SchemaReader {
                        : sync.site_id().empty()
                            ? absl::StrCat("name ", sync.account(), "/",
                                           absl::AsciiStrToLower(sync.site()))
-                           : absl::StrCat("id ", sync.site_id())));
+                           : absl::StrCat("id ", sync.site_id()),
+                       sync.group().empty() ? "" : " group ", sync.group()));
       if (auto it = by_target.find(target); it != by_target.end()) {
-        return ErrorAt(
-            at,
-            absl::StrCat("collection ", Quote(sync.collection()),
-                         " is already synced to ",
-                         sync.account_scope() || sync.global() ? "" : "site ",
-                         SiteLabel(sync), " by ", it->second.where, " (line ",
-                         it->second.line, ")"));
+        return ErrorAt(at,
+                       absl::StrCat("collection ", Quote(sync.collection()),
+                                    " is already synced to ",
+                                    sync.account_scope() || sync.global() ||
+                                            !sync.group().empty()
+                                        ? ""
+                                        : "site ",
+                                    SiteLabel(sync), " by ", it->second.where,
+                                    " (line ", it->second.line, ")"));
       }
       by_target.emplace(target, Seen{at.path, at.line});
       if (auto it = by_name.find(sync.name()); it != by_name.end()) {
@@ -952,7 +967,8 @@ std::string DefaultSyncName(absl::string_view stem,
       : sync.account_scope()    ? absl::StrCat("account ", sync.account())
       : !sync.site_id().empty() ? absl::StrCat("site ", sync.site_id())
       : !sync.account().empty() ? absl::StrCat(sync.account(), "/", sync.site())
-                                : sync.site());
+                                : sync.site(),
+      sync.group().empty() ? "" : " group ", sync.group());
 }
 
 int Parallelism(const Config& config) {
@@ -1007,6 +1023,12 @@ const SentinelOneConfig& SentinelOneOf(const Config& config,
 
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync) {
   if (sync.global()) return "the global scope";
+  if (!sync.group().empty()) {
+    tqs1::v1::SyncConfig site = sync;
+    site.clear_group();
+    return absl::StrCat("group ", Quote(sync.group()), " of site ",
+                        SiteLabel(site));
+  }
   if (sync.account_scope()) {
     return absl::StrCat("account ", Quote(sync.account()));
   }

@@ -161,7 +161,8 @@ const tqs1::v1::SentinelOneConfig& SentinelOneOf(
 // A sync's name when the config gives none: "<stem> -> <site>", the stem
 // being the collection (or, for a target of an entry with several sites,
 // the entry's name when it has one); the site "ACME/HQ" with an account,
-// "site <id>" with an id. In a config of several consoles the site is
+// "site <id>" with an id; "HQ group Lab" for a group, "account ACME",
+// "global". In a config of several consoles the site is
 // prefixed with its console's name ("eu:HQ"): sites of one name in two
 // consoles are two syncs.
 std::string DefaultSyncName(absl::string_view stem,
@@ -169,7 +170,8 @@ std::string DefaultSyncName(absl::string_view stem,
                             const tqs1::v1::Config& config);
 
 // How messages name a sync's site: "\"HQ\"", "\"Default site\" of account
-// \"ACME\"" or "id 1234567890123456789" (with its name when given too).
+// \"ACME\"" or "id 1234567890123456789" (with its name when given too);
+// "group \"Lab\" of site \"HQ\"", "account \"ACME\"", "the global scope".
 std::string SiteLabel(const tqs1::v1::SyncConfig& sync);
 
 }  // namespace tqs1::config

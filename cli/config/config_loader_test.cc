@@ -410,6 +410,28 @@ std::vector<ErrorCase> ErrorCases() {
            "  - name: again\n    collection: C2\n    account_scope: acme\n",
        "tqs1.yaml:12: syncs[1]: collection \"C2\" is already synced to "
        "account \"acme\" by syncs[0] (line 10)"},
+      // A group of a site.
+      {"group without a site",
+       v + "syncs:\n  - collection: C2\n    site_id: \"1758952600032266153\"\n"
+           "  - collection: C2\n    group: Lab\n",
+       "tqs1.yaml:13: syncs[1]: group needs site or site_id (the site the "
+       "group is in)"},
+      {"group and sites",
+       v + "syncs:\n  - collection: C2\n    sites: [HQ]\n    group: Lab\n",
+       "tqs1.yaml:12: syncs[0]: set group or sites, not both (group: keeps "
+       "the rules of one group of one site)"},
+      {"group and account_scope",
+       v + "syncs:\n  - collection: C2\n    account_scope: ACME\n"
+           "    group: Lab\n",
+       "tqs1.yaml:11: syncs[0]: set account_scope or group, not both "
+       "(account_scope: keeps the account's own rules, which every site of it "
+       "inherits)"},
+      {"group twice for one collection",
+       v + "syncs:\n  - collection: C2\n    site: HQ\n    group: Lab\n"
+           "  - name: again\n    collection: C2\n    site: hq\n"
+           "    group: Lab\n",
+       "tqs1.yaml:13: syncs[1]: collection \"C2\" is already synced to "
+       "group \"Lab\" of site \"hq\" by syncs[0] (line 10)"},
       // Several sites.
       {"site and sites",
        v + "syncs:\n  - collection: C2\n    site: HQ\n    sites: [Lab]\n",
@@ -723,6 +745,25 @@ TEST(ParseConfigYamlTest, AccountScopeKeepsTheAccountsOwnRules) {
   EXPECT_EQ(global->syncs(0).name(), "C2 -> global");
   EXPECT_TRUE(global->syncs(0).global());
   EXPECT_EQ(SiteLabel(global->syncs(0)), "the global scope");
+}
+
+// A group's sync is its own target beside its site's.
+TEST(ParseConfigYamlTest, GroupKeepsTheRulesOfOneGroupOfASite) {
+  absl::StatusOr<Config> config = ParseConfigYaml(Vendors() +
+                                                      "syncs:\n"
+                                                      "  - collection: C2\n"
+                                                      "    site: HQ\n"
+                                                      "    group: Lab\n"
+                                                      "  - collection: C2\n"
+                                                      "    site: HQ\n",
+                                                  "tqs1.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->syncs_size(), 2);
+  EXPECT_EQ(config->syncs(0).name(), "C2 -> HQ group Lab");
+  EXPECT_EQ(config->syncs(0).site(), "HQ");
+  EXPECT_EQ(config->syncs(0).group(), "Lab");
+  EXPECT_EQ(config->syncs(1).group(), "");
+  EXPECT_EQ(SiteLabel(config->syncs(0)), "group \"Lab\" of site \"HQ\"");
 }
 
 TEST(ParseConfigYamlTest, SitesMakeOneSyncEach) {

@@ -46,6 +46,13 @@ absl::StatusOr<std::string> CountingFirewallRules::FindAccount(
   return result;
 }
 
+absl::StatusOr<std::string> CountingFirewallRules::FindGroup(
+    absl::string_view site_id, absl::string_view name) {
+  absl::StatusOr<std::string> result = base_->FindGroup(site_id, name);
+  counter_->Record(kSentinelOne, "find_group", result.status());
+  return result;
+}
+
 absl::StatusOr<tqs1::v1::ObservedState> CountingFirewallRules::ReadSite(
     const sentinelone::Scope& scope) {
   absl::StatusOr<tqs1::v1::ObservedState> result = base_->ReadSite(scope);

@@ -44,6 +44,17 @@ void FakeFirewallRules::SetFirewallConfiguration(
   site->second.firewall = std::move(config);
 }
 
+void FakeFirewallRules::AddGroup(absl::string_view id,
+                                 absl::string_view site_id,
+                                 absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  // A test that adds a group to a site it never added is wrong.
+  if (sites_.find(site_id) == sites_.end()) std::abort();
+  Group& group = groups_[std::string(id)];
+  group.site_id = std::string(site_id);
+  group.name = std::string(name);
+}
+
 std::string FakeFirewallRules::PutRule(absl::string_view site_id, Rule rule) {
   absl::MutexLock lock(&mu_);
   auto site = sites_.find(site_id);
@@ -61,6 +72,15 @@ std::string FakeFirewallRules::PutRule(absl::string_view site_id, Rule rule) {
       rule.clear_scope_id();
       global_rules_.push_front(rule);
       break;
+    case v1::RULE_SCOPE_GROUP: {
+      auto group = groups_.find(rule.scope_id());
+      // A test that puts rules into a group of another site is wrong.
+      if (group == groups_.end() || group->second.site_id != site_id) {
+        std::abort();
+      }
+      group->second.rules.push_front(rule);
+      break;
+    }
     default:
       rule.set_scope(v1::RULE_SCOPE_SITE);
       rule.set_scope_id(std::string(site_id));
@@ -177,6 +197,32 @@ absl::StatusOr<std::string> FakeFirewallRules::FindAccount(
                    accounts.empty() ? "none" : absl::StrJoin(accounts, ", ")));
 }
 
+absl::StatusOr<std::string> FakeFirewallRules::FindGroup(
+    absl::string_view site_id, absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(absl::StrCat("FindGroup ", site_id, " ", name));
+  std::vector<std::string> named;
+  std::vector<std::string> groups;
+  for (const auto& [id, group] : groups_) {
+    if (group.site_id != site_id) continue;
+    if (id == name) return id;
+    if (group.name == name) named.push_back(id);
+    groups.push_back(absl::StrCat("\"", group.name, "\" (id ", id, ")"));
+  }
+  if (named.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "several groups of SentinelOne site ", site_id, " are named \"", name,
+        "\" (ids ", absl::StrJoin(named, ", "), "): give the group by its id"));
+  }
+  if (named.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "SentinelOne site ", site_id, " has no group named or with the id \"",
+        name, "\"; its groups are ",
+        groups.empty() ? "none" : absl::StrJoin(groups, ", ")));
+  }
+  return named.front();
+}
+
 // The request's words for `scope`: "17589..." for a site (as before
 // accounts), "account 1286..." for an account, "the global scope".
 std::string FakeFirewallRules::ScopeWords(const Scope& scope) {
@@ -186,6 +232,10 @@ std::string FakeFirewallRules::ScopeWords(const Scope& scope) {
 std::deque<Rule>* FakeFirewallRules::RulesOf(const Scope& scope,
                                              bool active_only) {
   if (scope.kind == v1::RULE_SCOPE_GLOBAL) return &global_rules_;
+  if (scope.kind == v1::RULE_SCOPE_GROUP) {
+    auto group = groups_.find(scope.id);
+    return group == groups_.end() ? nullptr : &group->second.rules;
+  }
   if (scope.kind == v1::RULE_SCOPE_ACCOUNT) {
     for (const auto& [id, site] : sites_) {
       if (site.account_id == scope.id) return &account_rules_[scope.id];
@@ -208,14 +258,26 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(const Scope& scope) {
   if (!scope.site()) observed.set_scope(scope.kind);
   std::string account_id = scope.kind == v1::RULE_SCOPE_ACCOUNT ? scope.id : "";
   auto site = scope.site() ? sites_.find(scope.id) : sites_.end();
-  // An unknown site id matches no rule, as the console's filter does.
-  if (site != sites_.end()) {
+  auto group = scope.kind == v1::RULE_SCOPE_GROUP ? groups_.find(scope.id)
+                                                  : groups_.end();
+  if (group != groups_.end()) {
+    observed.set_site_name(group->second.name);
+    for (const Rule& r : group->second.rules) *observed.add_rules() = r;
+    site = sites_.find(group->second.site_id);
+  }
+  // An unknown site or group id matches no rule, as the console's filter
+  // does.
+  if (site != sites_.end() && group != groups_.end()) {
+    for (const Rule& r : site->second.rules) *observed.add_rules() = r;
+    account_id = site->second.account_id;
+  } else if (site != sites_.end()) {
     observed.set_site_name(site->second.name);
     *observed.mutable_firewall() = site->second.firewall;
     for (const Rule& r : site->second.rules) *observed.add_rules() = r;
     account_id = site->second.account_id;
   }
-  if (site != sites_.end() || !scope.site()) {
+  if (site != sites_.end() || scope.kind == v1::RULE_SCOPE_ACCOUNT ||
+      scope.kind == v1::RULE_SCOPE_GLOBAL) {
     auto account = account_rules_.find(account_id);
     if (account != account_rules_.end()) {
       for (const Rule& r : account->second) *observed.add_rules() = r;

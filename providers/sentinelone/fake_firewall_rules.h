@@ -47,9 +47,15 @@ class FakeFirewallRules : public FirewallRules {
   void AddSite(absl::string_view id, absl::string_view name,
                absl::string_view account_id = "", bool active = true);
 
+  // Adds group `id`, named `name`, to site `site_id` (which must exist: it
+  // aborts otherwise).
+  void AddGroup(absl::string_view id, absl::string_view site_id,
+                absl::string_view name);
+
   // Puts `rule` into the state as-is, bypassing validation (a hand-made or
   // legacy rule). Its scope decides where: RULE_SCOPE_SITE (or UNSPECIFIED)
-  // puts it on top of `site_id`'s rules; ACCOUNT into the site's account;
+  // puts it on top of `site_id`'s rules; GROUP into the group of its
+  // scope_id (a group of the site); ACCOUNT into the site's account;
   // GLOBAL at the top of the global rules. An empty id gets a fresh one.
   // Returns the rule's id. The site must exist (the test is wrong otherwise:
   // it aborts).
@@ -88,6 +94,10 @@ class FakeFirewallRules : public FirewallRules {
   // An account is known by id only (the fake's accounts have no names).
   absl::StatusOr<std::string> FindAccount(
       absl::string_view name_or_id) override;
+  absl::StatusOr<std::string> FindGroup(absl::string_view site_id,
+                                        absl::string_view name) override;
+  // A group's read holds its own rules, then its site's, its account's and
+  // the global ones, as the console evaluates them.
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(const Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
       const Scope& scope, const tqs1::v1::Rule& rule) override;
@@ -104,6 +114,11 @@ class FakeFirewallRules : public FirewallRules {
     std::deque<tqs1::v1::Rule> rules;  // top first
     tqs1::v1::FirewallConfiguration firewall;
   };
+  struct Group {
+    std::string site_id;
+    std::string name;
+    std::deque<tqs1::v1::Rule> rules;  // top first
+  };
   struct Faults {
     std::deque<absl::Status> before;
     std::deque<absl::Status> after;
@@ -116,12 +131,14 @@ class FakeFirewallRules : public FirewallRules {
   std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string ScopeWords(const Scope& scope);
   // The scope's own rules, or null: a site not added (or, with
-  // `active_only`, not active), an account no site is of.
+  // `active_only`, not active), a group not added, an account no site is
+  // of.
   std::deque<tqs1::v1::Rule>* RulesOf(const Scope& scope, bool active_only)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::map<std::string, Site, std::less<>> sites_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Group, std::less<>> groups_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<tqs1::v1::Rule>, std::less<>> account_rules_
       ABSL_GUARDED_BY(mu_);
   std::deque<tqs1::v1::Rule> global_rules_ ABSL_GUARDED_BY(mu_);

@@ -23,6 +23,10 @@ class FakeBackend : public ConformanceBackend {
                const std::string& account_id, bool active) override {
     fake_.AddSite(id, name, account_id, active);
   }
+  void AddGroup(const std::string& id, const std::string& site_id,
+                const std::string& name) override {
+    fake_.AddGroup(id, site_id, name);
+  }
   std::string PutRule(const std::string& site_id, const Rule& rule) override {
     return fake_.PutRule(site_id, rule);
   }

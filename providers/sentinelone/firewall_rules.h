@@ -1,7 +1,7 @@
 // Where observed state comes from and where plans are written: the firewall
-// control rules of a SentinelOne site, or the account-scope rules of an
-// account. SentinelOneClient implements it over HTTP; FakeFirewallRules in
-// memory, for tests.
+// control rules of a SentinelOne site, of a group within a site, of an
+// account's own scope, or the console's global rules. SentinelOneClient
+// implements it over HTTP; FakeFirewallRules in memory, for tests.
 //
 //   ASSIGN_OR_RETURN(std::string site_id, rules.FindSite({"HQ"}));
 //   ASSIGN_OR_RETURN(ObservedState observed, rules.ReadSite(site_id));
@@ -9,6 +9,9 @@
 //   ASSIGN_OR_RETURN(std::string account_id, rules.FindAccount("ACME"));
 //   ASSIGN_OR_RETURN(ObservedState acme,
 //                    rules.ReadSite(Scope::Account(account_id)));
+//   ASSIGN_OR_RETURN(std::string group_id, rules.FindGroup(site_id, "Lab"));
+//   ASSIGN_OR_RETURN(ObservedState lab,
+//                    rules.ReadSite(Scope::Group(group_id)));
 #ifndef TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 #define TQS1_PROVIDERS_SENTINELONE_FIREWALL_RULES_H_
 
@@ -23,9 +26,10 @@
 
 namespace tqs1::sentinelone {
 
-// Whose rules a call reads or writes: a site's (the site scope), an
-// account's own (the account scope, which every site of the account
-// inherits), or the console's global rules (every account inherits them).
+// Whose rules a call reads or writes: a site's (the site scope), a group's
+// within a site (the group scope, which inherits its site's), an account's
+// own (the account scope, which every site of the account inherits), or the
+// console's global rules (every account inherits them).
 struct Scope {
   // A site id alone converts implicitly: most callers have only a site.
   Scope(absl::string_view site_id)  // NOLINT(runtime/explicit)
@@ -39,6 +43,11 @@ struct Scope {
     scope.kind = tqs1::v1::RULE_SCOPE_ACCOUNT;
     return scope;
   }
+  static Scope Group(absl::string_view group_id) {
+    Scope scope(group_id);
+    scope.kind = tqs1::v1::RULE_SCOPE_GROUP;
+    return scope;
+  }
   static Scope Global() {
     Scope scope("");
     scope.kind = tqs1::v1::RULE_SCOPE_GLOBAL;
@@ -50,6 +59,8 @@ struct Scope {
     switch (kind) {
       case tqs1::v1::RULE_SCOPE_ACCOUNT:
         return Account(id);
+      case tqs1::v1::RULE_SCOPE_GROUP:
+        return Group(id);
       case tqs1::v1::RULE_SCOPE_GLOBAL:
         return Global();
       default:
@@ -58,26 +69,31 @@ struct Scope {
   }
 
   bool site() const { return kind == tqs1::v1::RULE_SCOPE_SITE; }
-  // "site", "account" or "global scope", for messages.
+  // "site", "group", "account" or "global scope", for messages.
   const char* Noun() const {
     switch (kind) {
       case tqs1::v1::RULE_SCOPE_ACCOUNT:
         return "account";
+      case tqs1::v1::RULE_SCOPE_GROUP:
+        return "group";
       case tqs1::v1::RULE_SCOPE_GLOBAL:
         return "global scope";
       default:
         return "site";
     }
   }
-  // "site 1758...", "account 1286..." or "the global scope".
+  // "site 1758...", "group 1827...", "account 1286..." or "the global
+  // scope".
   std::string Label() const {
     if (kind == tqs1::v1::RULE_SCOPE_GLOBAL) return "the global scope";
     return absl::StrCat(Noun(), " ", id);
   }
 
-  // RULE_SCOPE_SITE, RULE_SCOPE_ACCOUNT or RULE_SCOPE_GLOBAL.
+  // RULE_SCOPE_SITE, RULE_SCOPE_GROUP, RULE_SCOPE_ACCOUNT or
+  // RULE_SCOPE_GLOBAL.
   tqs1::v1::RuleScope kind = tqs1::v1::RULE_SCOPE_SITE;
-  // The site's id, or the account's; empty for the global scope.
+  // The site's id, the group's or the account's; empty for the global
+  // scope.
   std::string id;
 };
 
@@ -135,9 +151,16 @@ class FirewallRules {
   virtual absl::StatusOr<std::string> FindAccount(
       absl::string_view name_or_id) = 0;
 
+  // The id of the group named exactly `name` (or of that id) within site
+  // `site_id`. kNotFound when none is (the message lists the site's
+  // groups), kFailedPrecondition when several are (it lists their ids).
+  virtual absl::StatusOr<std::string> FindGroup(absl::string_view site_id,
+                                                absl::string_view name) = 0;
+
   // Every firewall rule the scope's query returns, inherited ones included
   // (each Rule says its scope), read to the end. Never a partial list.
-  // ObservedState.scope says an account's; its site_id is the scope's id.
+  // ObservedState.scope says a group's, an account's or the global one; its
+  // site_id is the scope's id.
   virtual absl::StatusOr<tqs1::v1::ObservedState> ReadSite(
       const Scope& scope) = 0;
 

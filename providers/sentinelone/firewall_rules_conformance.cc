@@ -292,6 +292,81 @@ TEST_P(FirewallRulesConformanceTest, GlobalRulesAreTheConsoles) {
   EXPECT_EQ(read->rules_size(), 0);
 }
 
+// A group's rules: the group found by exact name or id within its site,
+// its rules created, read, updated and deleted at group scope; its read
+// holds its site's rules as inherited; the site's read never holds the
+// group's.
+TEST_P(FirewallRulesConformanceTest, GroupRulesAreTheGroupsOwn) {
+  constexpr char kLab[] = "1827364554637281901";
+  constexpr char kBranchLab[] = "1827364554637281902";
+  backend().AddGroup(kLab, kSiteId, "Lab");
+  backend().AddGroup(kBranchLab, kOtherSite, "Lab");
+  backend().AddGroup("1827364554637281903", kOtherSite, "Servers");
+  backend().AddGroup("1827364554637281904", kOtherSite, "Servers");
+  absl::StatusOr<std::string> lab = rules().FindGroup(kSiteId, "Lab");
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  EXPECT_EQ(*lab, kLab);
+  EXPECT_EQ(rules().FindGroup(kSiteId, kLab).value_or(""), kLab);
+  EXPECT_EQ(rules().FindGroup(kOtherSite, "Lab").value_or(""), kBranchLab);
+  absl::StatusOr<std::string> near = rules().FindGroup(kSiteId, "lab");
+  EXPECT_EQ(near.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(near.status().message()),
+              HasSubstr(absl::StrCat("has no group named or with the id "
+                                     "\"lab\"; its groups are \"Lab\" (id ",
+                                     kLab, ")")));
+  absl::StatusOr<std::string> two = rules().FindGroup(kOtherSite, "Servers");
+  EXPECT_EQ(two.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(two.status().message()),
+              HasSubstr("give the group by its id"));
+
+  absl::StatusOr<Rule> site_rule =
+      rules().CreateRule(kSiteId, MakeRule("Site list", {"192.0.2.9"}));
+  ASSERT_TRUE(site_rule.ok()) << site_rule.status();
+  const Scope group = Scope::Group(kLab);
+  Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7"});
+  absl::StatusOr<Rule> created = rules().CreateRule(group, wanted);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(SameRuleContent(*created, wanted)) << created->DebugString();
+  EXPECT_EQ(created->scope(), v1::RULE_SCOPE_GROUP);
+  EXPECT_EQ(created->scope_id(), kLab);
+  // Another group's rule of the same name is that group's own.
+  ASSERT_TRUE(rules().CreateRule(Scope::Group(kBranchLab), wanted).ok());
+
+  absl::StatusOr<ObservedState> read = rules().ReadSite(group);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->scope(), v1::RULE_SCOPE_GROUP);
+  EXPECT_EQ(read->site_id(), kLab);
+  std::vector<std::string> seen;
+  for (const Rule& rule : read->rules()) {
+    seen.push_back(
+        absl::StrCat(v1::RuleScope_Name(rule.scope()), " ", rule.name()));
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("RULE_SCOPE_GROUP Known C2 IPs",
+                                           "RULE_SCOPE_SITE Site list"));
+  absl::StatusOr<ObservedState> hq = rules().ReadSite(kSiteId);
+  ASSERT_TRUE(hq.ok()) << hq.status();
+  for (const Rule& rule : hq->rules()) {
+    EXPECT_NE(rule.scope(), v1::RULE_SCOPE_GROUP) << rule.name();
+  }
+
+  Rule changed = *created;
+  changed.clear_remote_hosts();
+  *changed.add_remote_hosts() = MakeRule("x", {"198.51.100.1"}).remote_hosts(0);
+  absl::StatusOr<Rule> updated = rules().UpdateRule(group, changed);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->scope(), v1::RULE_SCOPE_GROUP);
+  ASSERT_TRUE(rules().DeleteRule(group, created->id()).ok());
+  read = rules().ReadSite(group);
+  ASSERT_TRUE(read.ok()) << read.status();
+  for (const Rule& rule : read->rules()) {
+    EXPECT_NE(rule.id(), created->id());
+  }
+  hq = rules().ReadSite(kSiteId);
+  ASSERT_TRUE(hq.ok()) << hq.status();
+  ASSERT_EQ(SiteRules(*hq, kSiteId).size(), 1u);
+  EXPECT_TRUE(SameRuleContent(SiteRules(*hq, kSiteId)[0], *site_rule));
+}
+
 TEST_P(FirewallRulesConformanceTest, CreatedRuleReadsBackWithSiteScope) {
   Rule wanted = MakeRule("Known C2 IPs", {"203.0.113.7", "192.0.2.0/24",
                                           "2001:db8::/32", "2001:db8::1"});

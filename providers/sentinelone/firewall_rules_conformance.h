@@ -33,6 +33,9 @@ class ConformanceBackend {
   // Adds a site ("active" unless `active` is false) in account `account_id`.
   virtual void AddSite(const std::string& id, const std::string& name,
                        const std::string& account_id, bool active) = 0;
+  // Adds group `id` named `name` to site `site_id`.
+  virtual void AddGroup(const std::string& id, const std::string& site_id,
+                        const std::string& name) = 0;
   // Puts `rule` directly into the state, bypassing validation (hand-made,
   // legacy or inherited rules). `rule.scope()` decides where: SITE into
   // `site_id`, ACCOUNT into the site's account, GLOBAL. Returns its id.

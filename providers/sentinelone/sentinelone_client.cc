@@ -27,6 +27,9 @@ constexpr absl::string_view kApiPath = "/web/api/v2.1";
 // Empty pages that still carry a cursor: more than this many in a row is a
 // server that never ends.
 constexpr int kMaxEmptyPagesInARow = 3;
+// Groups per page of GET /groups. UNCERTAIN: a third-party schema of the
+// endpoint caps `limit` at 100 there, below the 1000 of /sites.
+constexpr int kGroupPageSize = 100;
 
 // The `data.sites` array of a page of GET /sites; kDataLoss naming `label`.
 absl::StatusOr<const json*> SitesOfPage(const json& answer,
@@ -130,11 +133,14 @@ bool IsScopeRule(const Rule& rule, const Scope& scope) {
 }
 
 // The filter that names `scope` in a list query: "siteIds=1758...",
-// "accountIds=1286...", or "tenant=true" for the global scope.
+// "groupIds=1827...", "accountIds=1286...", or "tenant=true" for the global
+// scope.
 std::string ScopeQuery(const Scope& scope) {
   switch (scope.kind) {
     case v1::RULE_SCOPE_ACCOUNT:
       return absl::StrCat("accountIds=", UrlEncode(scope.id));
+    case v1::RULE_SCOPE_GROUP:
+      return absl::StrCat("groupIds=", UrlEncode(scope.id));
     case v1::RULE_SCOPE_GLOBAL:
       return "tenant=true";
     default:
@@ -143,12 +149,15 @@ std::string ScopeQuery(const Scope& scope) {
 }
 
 // The same in a write's `filter`: {"siteIds": ["1758..."]},
-// {"accountIds": [...]} or {"tenant": true}; `extra` ({"ids": [...]})
-// beside it.
+// {"groupIds": [...]}, {"accountIds": [...]} or {"tenant": true}; `extra`
+// ({"ids": [...]}) beside it.
 json ScopeBodyFilter(const Scope& scope, json extra = json::object()) {
   switch (scope.kind) {
     case v1::RULE_SCOPE_ACCOUNT:
       extra["accountIds"] = {scope.id};
+      break;
+    case v1::RULE_SCOPE_GROUP:
+      extra["groupIds"] = {scope.id};
       break;
     case v1::RULE_SCOPE_GLOBAL:
       extra["tenant"] = true;
@@ -158,6 +167,20 @@ json ScopeBodyFilter(const Scope& scope, json extra = json::object()) {
       break;
   }
   return extra;
+}
+
+// The `data` array of a list answer (GET /firewall-control, GET /groups).
+absl::StatusOr<const json*> ArrayData(const json& answer,
+                                      absl::string_view label) {
+  auto data = answer.find("data");
+  if (data == answer.end()) {
+    return absl::DataLossError(absl::StrCat(label, ": missing field \"data\""));
+  }
+  if (!data->is_array()) {
+    return absl::DataLossError(absl::StrCat(
+        label, ": field \"data\" should be an array, got ", data->type_name()));
+  }
+  return &*data;
 }
 
 }  // namespace
@@ -172,11 +195,10 @@ std::map<std::string, std::string> ActiveAccounts(
   return accounts;
 }
 
-std::string DescribeAccounts(
-    const std::map<std::string, std::string>& accounts) {
-  if (accounts.empty()) return "none";
+std::string DescribeNamed(const std::map<std::string, std::string>& named) {
+  if (named.empty()) return "none";
   std::vector<std::string> words;
-  for (const auto& [id, name] : accounts) {
+  for (const auto& [id, name] : named) {
     words.push_back(absl::StrCat("\"", name, "\" (id ", id, ")"));
   }
   return absl::StrJoin(words, ", ");
@@ -251,6 +273,11 @@ absl::StatusOr<std::string> SentinelOneClient::FindSite(
 absl::StatusOr<std::string> SentinelOneClient::FindAccount(
     absl::string_view name_or_id) {
   return Redact(DoFindAccount(name_or_id));
+}
+
+absl::StatusOr<std::string> SentinelOneClient::FindGroup(
+    absl::string_view site_id, absl::string_view name) {
+  return Redact(DoFindGroup(site_id, name));
 }
 
 absl::StatusOr<ObservedState> SentinelOneClient::ReadSite(const Scope& scope) {
@@ -566,10 +593,57 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindAccount(
         "no SentinelOne account with an active site is named or has the id "
         "\"",
         name_or_id, "\"; the accounts with active sites are ",
-        DescribeAccounts(accounts)));
+        DescribeNamed(accounts)));
   }
   absl::MutexLock lock(&mu_);
   account_names_[named.front()] = accounts[named.front()];
+  return named.front();
+}
+
+absl::StatusOr<std::string> SentinelOneClient::DoFindGroup(
+    absl::string_view site_id, absl::string_view name) {
+  if (site_id.empty() || name.empty()) {
+    return absl::InvalidArgumentError(
+        "SentinelOne FindGroup: empty site id or group name");
+  }
+  constexpr absl::string_view kEndpoint = "GET /groups";
+  const std::string label = absl::StrCat("SentinelOne ", kEndpoint);
+  // Every group of the site, not `name=`: the filter's case rule is
+  // UNCERTAIN, the match here is exact, and a miss lists the site's groups.
+  std::map<std::string, std::string> groups;  // name by id
+  RETURN_IF_ERROR(ReadAllPages(
+      absl::StrCat("/groups?siteIds=", UrlEncode(site_id)), kEndpoint,
+      kGroupPageSize,
+      [&label](const json& answer) { return ArrayData(answer, label); },
+      [&](const json& item) -> absl::Status {
+        if (!item.is_object()) return absl::OkStatus();
+        // Only the site's own groups, whatever else the filter lets by.
+        const std::string site = TextOf(item, "siteId");
+        if (!site.empty() && site != site_id) return absl::OkStatus();
+        const std::string id = TextOf(item, "id");
+        if (!id.empty()) groups[id] = TextOf(item, "name");
+        return absl::OkStatus();
+      }));
+  std::vector<std::string> named;
+  for (const auto& [id, group_name] : groups) {
+    if (id == name) {
+      named = {id};
+      break;
+    }
+    if (group_name == name) named.push_back(id);
+  }
+  if (named.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "several groups of SentinelOne site ", site_id, " are named \"", name,
+        "\" (ids ", absl::StrJoin(named, ", "), "): give the group by its id"));
+  }
+  if (named.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "SentinelOne site ", site_id, " has no group named or with the id \"",
+        name, "\"; its groups are ", DescribeNamed(groups)));
+  }
+  absl::MutexLock lock(&mu_);
+  group_names_[named.front()] = groups[named.front()];
   return named.front();
 }
 
@@ -608,7 +682,9 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   if (!scope.site()) observed.set_scope(scope.kind);
   if (scope.kind != v1::RULE_SCOPE_GLOBAL) {
     absl::MutexLock lock(&mu_);
-    const auto& names = scope.site() ? site_names_ : account_names_;
+    const auto& names = scope.site()                         ? site_names_
+                        : scope.kind == v1::RULE_SCOPE_GROUP ? group_names_
+                                                             : account_names_;
     auto name = names.find(site_id);
     if (name != names.end()) observed.set_site_name(name->second);
   }
@@ -621,19 +697,7 @@ absl::StatusOr<ObservedState> SentinelOneClient::DoReadSite(
   RETURN_IF_ERROR(ReadAllPages(
       absl::StrCat("/firewall-control?", ScopeQuery(scope)), kEndpoint,
       options_.rule_page_size,
-      [&label](const json& answer) -> absl::StatusOr<const json*> {
-        auto data = answer.find("data");
-        if (data == answer.end()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": missing field \"data\""));
-        }
-        if (!data->is_array()) {
-          return absl::DataLossError(
-              absl::StrCat(label, ": field \"data\" should be an array, got ",
-                           data->type_name()));
-        }
-        return &*data;
-      },
+      [&label](const json& answer) { return ArrayData(answer, label); },
       [&](const json& item) -> absl::Status {
         // Network Quarantine rules share the listing; they are not
         // firewall rules and never tqs1's.

@@ -98,10 +98,9 @@ struct SiteListing {
 std::map<std::string, std::string> ActiveAccounts(
     const std::vector<SiteListing>& sites);
 
-// `accounts` in words: "\"Acme\" (id 1286...), \"Beta\" (id 1287...)", or
-// "none".
-std::string DescribeAccounts(
-    const std::map<std::string, std::string>& accounts);
+// Names by id (accounts, groups) in words: "\"Acme\" (id 1286...), \"Beta\"
+// (id 1287...)", or "none".
+std::string DescribeNamed(const std::map<std::string, std::string>& named);
 
 // GET /system/info: the console's version as found (numbers kept as text).
 struct ConsoleInfo {
@@ -169,10 +168,15 @@ class SentinelOneClient : public FirewallRules {
   // no configuration (each of its sites has its own).
   // FindAccount lists the active sites (GET /sites?state=active) and
   // matches their accountId and accountName: an account without an active
-  // site is not found.
+  // site is not found. FindGroup lists the site's groups
+  // (GET /groups?siteIds=) and matches their id and exact name. A group's
+  // ReadSite lists GET /firewall-control?groupIds= and reads no
+  // configuration (its site's is the site's).
   absl::StatusOr<std::string> FindSite(const SiteSelector& site) override;
   absl::StatusOr<std::string> FindAccount(
       absl::string_view name_or_id) override;
+  absl::StatusOr<std::string> FindGroup(absl::string_view site_id,
+                                        absl::string_view name) override;
   absl::StatusOr<tqs1::v1::ObservedState> ReadSite(const Scope& scope) override;
   absl::StatusOr<tqs1::v1::Rule> CreateRule(
       const Scope& scope, const tqs1::v1::Rule& rule) override;
@@ -209,6 +213,8 @@ class SentinelOneClient : public FirewallRules {
   // `with_firewall` false skips the configuration (re-reads that settle a
   // write need only the rules).
   absl::StatusOr<std::string> DoFindAccount(absl::string_view name_or_id);
+  absl::StatusOr<std::string> DoFindGroup(absl::string_view site_id,
+                                          absl::string_view name);
   absl::StatusOr<tqs1::v1::ObservedState> DoReadSite(const Scope& scope,
                                                      bool with_firewall = true);
   // The site's Firewall Control configuration; unknown (known false) when
@@ -274,6 +280,8 @@ class SentinelOneClient : public FirewallRules {
   std::map<std::string, std::string> site_names_ ABSL_GUARDED_BY(mu_);
   // Account names by id, as FindAccount found them.
   std::map<std::string, std::string> account_names_ ABSL_GUARDED_BY(mu_);
+  // Group names by id, as FindGroup found them.
+  std::map<std::string, std::string> group_names_ ABSL_GUARDED_BY(mu_);
   // Sites whose unknown firewall configuration was logged already.
   std::set<std::string> firewall_unknown_logged_ ABSL_GUARDED_BY(mu_);
 };

@@ -106,6 +106,10 @@ class ClientBackend : public ConformanceBackend {
                                active ? "active" : "expired"});
     accounts_[id] = account_id;
   }
+  void AddGroup(const std::string& id, const std::string& site_id,
+                const std::string& name) override {
+    stack_->emulator->AddGroup({id, name, site_id});
+  }
   std::string PutRule(const std::string& site_id, const Rule& rule) override {
     switch (rule.scope()) {
       case v1::RULE_SCOPE_ACCOUNT:
