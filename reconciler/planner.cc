@@ -344,6 +344,26 @@ std::string SyncDisplayName(const tqs1::v1::SyncConfig& sync) {
   return absl::StrCat(sync.collection(), " -> ", sync.site());
 }
 
+tqs1::v1::RuleScope SyncScope(const tqs1::v1::SyncConfig& sync) {
+  if (sync.global()) return tqs1::v1::RULE_SCOPE_GLOBAL;
+  if (sync.account_scope()) return tqs1::v1::RULE_SCOPE_ACCOUNT;
+  if (!sync.group().empty()) return tqs1::v1::RULE_SCOPE_GROUP;
+  return tqs1::v1::RULE_SCOPE_SITE;
+}
+
+std::string SyncTargetName(const tqs1::v1::SyncConfig& sync) {
+  switch (SyncScope(sync)) {
+    case tqs1::v1::RULE_SCOPE_GLOBAL:
+      return "";
+    case tqs1::v1::RULE_SCOPE_ACCOUNT:
+      return sync.account();
+    case tqs1::v1::RULE_SCOPE_GROUP:
+      return sync.group();
+    default:
+      return sync.site();
+  }
+}
+
 namespace {
 
 // Everything ComputePlan works out, phase by phase: the inputs, what each
@@ -424,14 +444,10 @@ absl::Status StartPlan(PlanWork& w) {
   plan.set_format(tqs1::v1::PLAN_FORMAT_V1);
   plan.set_sync_name(w.sync_name);
   plan.set_collection(w.collection);
-  const tqs1::v1::RuleScope target = TargetScope(w.observed);
   plan.set_site_name(!w.observed.site_name().empty() ? w.observed.site_name()
-                     : target == tqs1::v1::RULE_SCOPE_ACCOUNT ? w.sync.account()
-                     : target == tqs1::v1::RULE_SCOPE_GROUP   ? w.sync.group()
-                     : target == tqs1::v1::RULE_SCOPE_GLOBAL  ? ""
-                                                              : w.sync.site());
+                                                     : SyncTargetName(w.sync));
   plan.set_site_id(w.observed.site_id());
-  plan.set_scope(target);
+  plan.set_scope(TargetScope(w.observed));
   plan.set_observed_fingerprint(ObservedFingerprint(w.observed));
   *plan.mutable_options() = options;
   return absl::OkStatus();

@@ -74,6 +74,15 @@ tqs1::v1::RuleTemplate EffectiveTemplate(const tqs1::v1::RuleTemplate& rule);
 // "<collection> -> <site>" unless the sync has a name.
 std::string SyncDisplayName(const tqs1::v1::SyncConfig& sync);
 
+// The scope whose rules `sync` keeps: RULE_SCOPE_GLOBAL (`global: true`),
+// RULE_SCOPE_ACCOUNT (`account_scope:`), RULE_SCOPE_GROUP (`group:`) or
+// RULE_SCOPE_SITE.
+tqs1::v1::RuleScope SyncScope(const tqs1::v1::SyncConfig& sync);
+
+// That scope's name as the sync gives it: the group's, the account's or the
+// site's; empty for the global scope (and a site given by id only).
+std::string SyncTargetName(const tqs1::v1::SyncConfig& sync);
+
 }  // namespace tqs1::reconciler
 
 #endif  // TQS1_RECONCILER_PLANNER_H_

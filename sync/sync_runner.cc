@@ -165,13 +165,6 @@ absl::StatusOr<Plan> PlanSync(
   return std::move(reading->plan);
 }
 
-tqs1::v1::RuleScope SyncScope(const SyncConfig& sync) {
-  if (sync.global()) return tqs1::v1::RULE_SCOPE_GLOBAL;
-  if (sync.account_scope()) return tqs1::v1::RULE_SCOPE_ACCOUNT;
-  if (!sync.group().empty()) return tqs1::v1::RULE_SCOPE_GROUP;
-  return tqs1::v1::RULE_SCOPE_SITE;
-}
-
 SyncConfig DecideIpv6(const SyncConfig& sync, absl::string_view site_id,
                       const Ipv6AutoResolver& resolver) {
   SyncConfig decided = sync;

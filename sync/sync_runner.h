@@ -77,11 +77,6 @@ absl::StatusOr<tqs1::v1::Plan> PlanSync(
 using Ipv6AutoResolver = std::function<tqs1::v1::Ipv6Mode(
     const tqs1::v1::SyncConfig& sync, absl::string_view site_id)>;
 
-// The scope whose rules `sync` keeps: RULE_SCOPE_GLOBAL (`global: true`),
-// RULE_SCOPE_ACCOUNT (`account_scope:`), RULE_SCOPE_GROUP (`group:`) or
-// RULE_SCOPE_SITE.
-tqs1::v1::RuleScope SyncScope(const tqs1::v1::SyncConfig& sync);
-
 // `sync` with `ipv6: auto` decided by `resolver` for `site_id`; other syncs
 // unchanged. A plan and its admission both use the decided sync, so a plan
 // made before the probe learned otherwise is refused as no longer derived.

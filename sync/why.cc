@@ -227,11 +227,8 @@ absl::StatusOr<WhyFacts> ExplainOffline(const IpPrefix& query,
   WhyFacts facts;
   facts.sync = reconciler::SyncDisplayName(policy.sync());
   facts.collection = policy.sync().collection();
-  facts.scope = SyncScope(policy.sync());
-  facts.site_name =
-      facts.scope == tqs1::v1::RULE_SCOPE_GROUP     ? policy.sync().group()
-      : facts.scope == tqs1::v1::RULE_SCOPE_ACCOUNT ? policy.sync().account()
-                                                    : policy.sync().site();
+  facts.scope = reconciler::SyncScope(policy.sync());
+  facts.site_name = reconciler::SyncTargetName(policy.sync());
   ASSIGN_OR_RETURN(const reconciler::NeverBlockList never,
                    reconciler::NeverBlockList::Create(policy));
   facts.never_block = NeverBlockOverlapping(never, query);
