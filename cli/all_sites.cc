@@ -17,6 +17,7 @@
 #include "cli/app.h"
 #include "cli/config/config_loader.h"
 #include "providers/sentinelone/sentinelone_client.h"
+#include "providers/sentinelone/wire.h"
 
 namespace tqs1::cli {
 namespace {

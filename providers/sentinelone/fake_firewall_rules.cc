@@ -201,26 +201,11 @@ absl::StatusOr<std::string> FakeFirewallRules::FindGroup(
     absl::string_view site_id, absl::string_view name) {
   absl::MutexLock lock(&mu_);
   requests_.push_back(absl::StrCat("FindGroup ", site_id, " ", name));
-  std::vector<std::string> named;
-  std::vector<std::string> groups;
+  std::map<std::string, std::string> groups;  // name by id
   for (const auto& [id, group] : groups_) {
-    if (group.site_id != site_id) continue;
-    if (id == name) return id;
-    if (group.name == name) named.push_back(id);
-    groups.push_back(absl::StrCat("\"", group.name, "\" (id ", id, ")"));
+    if (group.site_id == site_id) groups[id] = group.name;
   }
-  if (named.size() > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "several groups of SentinelOne site ", site_id, " are named \"", name,
-        "\" (ids ", absl::StrJoin(named, ", "), "): give the group by its id"));
-  }
-  if (named.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "SentinelOne site ", site_id, " has no group named or with the id \"",
-        name, "\"; its groups are ",
-        groups.empty() ? "none" : absl::StrJoin(groups, ", ")));
-  }
-  return named.front();
+  return PickGroup(site_id, name, groups);
 }
 
 // The request's words for `scope`: "17589..." for a site (as before

@@ -195,15 +195,6 @@ std::map<std::string, std::string> ActiveAccounts(
   return accounts;
 }
 
-std::string DescribeNamed(const std::map<std::string, std::string>& named) {
-  if (named.empty()) return "none";
-  std::vector<std::string> words;
-  for (const auto& [id, name] : named) {
-    words.push_back(absl::StrCat("\"", name, "\" (id ", id, ")"));
-  }
-  return absl::StrJoin(words, ", ");
-}
-
 SentinelOneClient::SentinelOneClient(SentinelOneClientOptions options,
                                      http::HttpTransport* transport)
     : options_(std::move(options)),
@@ -624,27 +615,10 @@ absl::StatusOr<std::string> SentinelOneClient::DoFindGroup(
         if (!id.empty()) groups[id] = TextOf(item, "name");
         return absl::OkStatus();
       }));
-  std::vector<std::string> named;
-  for (const auto& [id, group_name] : groups) {
-    if (id == name) {
-      named = {id};
-      break;
-    }
-    if (group_name == name) named.push_back(id);
-  }
-  if (named.size() > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "several groups of SentinelOne site ", site_id, " are named \"", name,
-        "\" (ids ", absl::StrJoin(named, ", "), "): give the group by its id"));
-  }
-  if (named.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "SentinelOne site ", site_id, " has no group named or with the id \"",
-        name, "\"; its groups are ", DescribeNamed(groups)));
-  }
+  ASSIGN_OR_RETURN(std::string id, PickGroup(site_id, name, groups));
   absl::MutexLock lock(&mu_);
-  group_names_[named.front()] = groups[named.front()];
-  return named.front();
+  group_names_[id] = groups[id];
+  return id;
 }
 
 absl::Status SentinelOneClient::NoSuchSite(const SiteSelector& site) {

@@ -98,10 +98,6 @@ struct SiteListing {
 std::map<std::string, std::string> ActiveAccounts(
     const std::vector<SiteListing>& sites);
 
-// Names by id (accounts, groups) in words: "\"Acme\" (id 1286...), \"Beta\"
-// (id 1287...)", or "none".
-std::string DescribeNamed(const std::map<std::string, std::string>& named);
-
 // GET /system/info: the console's version as found (numbers kept as text).
 struct ConsoleInfo {
   std::string version;

@@ -604,6 +604,36 @@ bool IsNearName(absl::string_view wanted, absl::string_view name) {
 
 }  // namespace
 
+std::string DescribeNamed(const std::map<std::string, std::string>& named) {
+  if (named.empty()) return "none";
+  std::vector<std::string> words;
+  for (const auto& [id, name] : named) {
+    words.push_back(absl::StrCat("\"", name, "\" (id ", id, ")"));
+  }
+  return absl::StrJoin(words, ", ");
+}
+
+absl::StatusOr<std::string> PickGroup(
+    absl::string_view site_id, absl::string_view name,
+    const std::map<std::string, std::string>& groups) {
+  std::vector<std::string> named;
+  for (const auto& [id, group_name] : groups) {
+    if (id == name) return id;
+    if (group_name == name) named.push_back(id);
+  }
+  if (named.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "several groups of SentinelOne site ", site_id, " are named \"", name,
+        "\" (ids ", absl::StrJoin(named, ", "), "): give the group by its id"));
+  }
+  if (named.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "SentinelOne site ", site_id, " has no group named or with the id \"",
+        name, "\"; its groups are ", DescribeNamed(groups)));
+  }
+  return named.front();
+}
+
 absl::Status NoSuchSiteError(const SiteSelector& want,
                              const std::vector<SiteSummary>& active_sites) {
   constexpr size_t kMaxNear = 5;

@@ -16,6 +16,7 @@
 #define TQS1_PROVIDERS_SENTINELONE_WIRE_H_
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -173,6 +174,18 @@ tqs1::v1::FirewallConfiguration FirewallConfigurationFromWire(
 // ignoring case, each with its account and id, at most 5.
 absl::Status NoSuchSiteError(const SiteSelector& want,
                              const std::vector<SiteSummary>& active_sites);
+
+// Names by id (accounts, groups) in words: "\"Acme\" (id 1286...), \"Beta\"
+// (id 1287...)", or "none".
+std::string DescribeNamed(const std::map<std::string, std::string>& named);
+
+// The id of the group `name` means among `groups` (names by id) of site
+// `site_id`: the group of that id, or the only one named exactly so.
+// kNotFound when none is (the message lists the groups), kFailedPrecondition
+// when several are (it lists their ids and asks for one).
+absl::StatusOr<std::string> PickGroup(
+    absl::string_view site_id, absl::string_view name,
+    const std::map<std::string, std::string>& groups);
 
 // `value` percent-encoded for a URL query (RFC 3986 unreserved kept).
 std::string UrlEncode(absl::string_view value);
