@@ -181,6 +181,7 @@ absl::StatusOr<ThreatQBackend> ConnectThreatQ(
                              config.block_statuses().end());
   }
   tq.logger = logger;
+  tq.max_reads_at_once = config::MaxInFlight(config);
   ASSIGN_OR_RETURN(
       std::unique_ptr<threatq::ThreatQClient> client,
       threatq::ThreatQClient::Create(b.transport.get(), std::move(tq)));

@@ -71,7 +71,7 @@ Remote (a `tqs1 serve`):
            "  --detailed-exitcode   exit 2 when changes are pending\n"
            "  --parallelism N       plan up to N syncs at once (default: the "
            "config's\n"
-           "                        `parallelism:`, else 4); output stays in "
+           "                        `parallelism:`, else 8); output stays in "
            "config order\n"
            "  --adopt               take over unmarked rules with this "
            "sync's names\n"

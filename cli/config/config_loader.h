@@ -38,7 +38,7 @@
 //   never_block: [192.0.2.10, 10.0.0.0/8]
 //   refuse: [private, cgnat]             # also documentation, unique_local,
 //                                        # short_prefix (see below)
-//   parallelism: 4                       # syncs run at once, 1-64
+//   parallelism: 8                       # syncs run at once, 1-64
 //   syncs:                               # required, at least one
 //     - name: c2-hq                      # default "<collection> -> <site>"
 //       collection: "Known C2 IPs"       # required
@@ -88,7 +88,7 @@ namespace tqs1::config {
 // The ranges of `parallelism` and `max_in_flight`, and their defaults.
 inline constexpr int kMaxParallelism = 64;
 inline constexpr int kMaxInFlight = 32;
-inline constexpr int kDefaultParallelism = 4;
+inline constexpr int kDefaultParallelism = 8;
 inline constexpr int kDefaultConsoleInFlight = 4;
 inline constexpr int kDefaultThreatQInFlight = 2;
 

@@ -569,7 +569,19 @@ absl::StatusOr<std::string> ThreatQClient::QueryBodyFor(
 
 absl::StatusOr<CollectionRead> ThreatQClient::ReadCollection(
     absl::string_view collection) {
+  if (options_.max_reads_at_once > 0) {
+    absl::MutexLock lock(&reads_mu_);
+    auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reads_mu_) {
+      return reads_ < options_.max_reads_at_once;
+    };
+    reads_mu_.Await(absl::Condition(&free));
+    ++reads_;
+  }
   absl::StatusOr<CollectionRead> read = Read(collection);
+  if (options_.max_reads_at_once > 0) {
+    absl::MutexLock lock(&reads_mu_);
+    --reads_;
+  }
   if (read.ok()) return read;
   // Every message passes through Redact() once more on its way out.
   absl::Status out = Redact(read.status());

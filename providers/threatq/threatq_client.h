@@ -80,6 +80,12 @@ struct ThreatQClientOptions {
   // underneath (a shrinking total, an id seen twice, an empty page before
   // the end) before the read fails with kUnavailable.
   int max_read_attempts = 3;
+  // ReadCollection calls that page at once; more wait for one to end
+  // (0: no bound). Each read has at most two pages in flight, so a bound of
+  // the transport's in-flight requests lets the first reads asked end
+  // first instead of every read sharing the slots page by page and all
+  // ending last: a run of several collections starts planning sooner.
+  int max_reads_at_once = 0;
   // Only indicators of these statuses are blocked (case-insensitive;
   // "Whitelisted" never is); the others are counted per status.
   std::vector<std::string> block_statuses = DefaultBlockStatuses();
@@ -266,6 +272,9 @@ class ThreatQClient : public IndicatorSource {
   std::optional<std::string> token_ ABSL_GUARDED_BY(token_mu_);
   absl::Time token_expiry_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
   std::optional<TokenInfo> token_info_ ABSL_GUARDED_BY(token_mu_);
+  // The reads paging now (max_reads_at_once).
+  absl::Mutex reads_mu_;
+  int reads_ ABSL_GUARDED_BY(reads_mu_) = 0;
 };
 
 }  // namespace tqs1::threatq

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,6 +63,7 @@ struct Stack {
     ThreatQEmulatorOptions emulator;
     std::string ca_file;
     int64_t max_body = 1 << 20;
+    int max_reads_at_once = 0;
   };
   explicit Stack(Options o) {
     auto started = ThreatQEmulator::Start(o.emulator);
@@ -95,6 +97,7 @@ struct Stack {
     options.client_id = kClientId;
     options.client_secret = kClientSecret;
     options.page_size = o.page_size;
+    options.max_reads_at_once = o.max_reads_at_once;
     options.clock = &clock;
     options.logger = &logger;
     auto made = ThreatQClient::Create(transport_.get(), options);
@@ -173,6 +176,35 @@ TEST(ThreatQClientEmulatorTest, PagesToTheEndWithServerClampedPages) {
   EXPECT_EQ(queries[1], "limit=1000&offset=70&sort=id");
   EXPECT_EQ(queries[14], "limit=1000&offset=980&sort=id");
   EXPECT_EQ(s.Count("POST", "/api/token"), 1);  // the token is cached
+}
+
+// Reads asked at once beyond max_reads_at_once wait for one to end: three
+// collections read by three threads, one at a time, never have more than
+// one read's two pages (the page and the next one fetched ahead) in flight.
+TEST(ThreatQClientEmulatorTest, ReadsBeyondTheBoundWaitForOneToEnd) {
+  Stack::Options options;
+  options.page_size = 100;
+  options.max_reads_at_once = 1;
+  Stack s(options);
+  ASSERT_TRUE(s.ok());
+  for (const char* name : {"A", "B", "C"}) s.tq->AddCollection(name, Ips(800));
+  emulator::Fault slow;
+  slow.kind = emulator::FaultKind::kDelay;
+  slow.path_prefix = "/api/indicators/query";
+  slow.delay = absl::Milliseconds(20);
+  slow.count = 1000;
+  s.tq->server().InjectFault(slow);
+  std::vector<std::thread> readers;
+  std::vector<absl::Status> results(3);
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&s, &results, i] {
+      results[i] = s.client->ReadCollection(std::string(1, 'A' + i)).status();
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(s.Count("POST", "/api/indicators/query"), 3 * 8);
+  EXPECT_LE(s.tq->server().MaxInFlight(), 2);
 }
 
 TEST(ThreatQClientEmulatorTest, CarriesEachValuesIndicatorId) {

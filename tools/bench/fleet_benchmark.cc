@@ -12,7 +12,7 @@
 //
 //   fleet_benchmark --sites=50 --collections=5 --addresses=200000
 //     --tq-latency-ms=30 --s1-latency-ms=80
-//     --parallelism=4 --s1-in-flight=4 --tq-in-flight=2
+//     --parallelism=8 --s1-in-flight=4 --tq-in-flight=2
 //
 // The emulators log each request and write by its size and kind only: at
 // 200,000 addresses a collection (10M on the console) their bodies and
@@ -59,7 +59,7 @@ struct Flags {
   double writes_per_second = 1000;
   // The config's parallelism, sentinelone.max_in_flight and
   // threatq.max_in_flight (tqs1's defaults).
-  int parallelism = 4;
+  int parallelism = 8;
   int s1_in_flight = 4;
   int tq_in_flight = 2;
 };

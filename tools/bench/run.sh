@@ -413,7 +413,7 @@ failure() {
   echo "emulators in-process, every request delayed by the latency given. The"
   echo "lower bound is the issue's: for each vendor its calls x its latency"
   echo "/ the requests it may have in flight (the smaller of its max_in_flight"
-  echo "and the run's parallelism: tqs1's defaults, 4 syncs at once, 4"
+  echo "and the run's parallelism: tqs1's defaults, 8 syncs at once, 4"
   echo "requests to the console, 2 to ThreatQ), the slower vendor's. \"One at"
   echo "a time\" is both vendors' calls x latency in a row; the last two"
   echo "columns are the same bound with each request taking as long as its"
