@@ -120,6 +120,13 @@ json ScopeIdJson(RuleScope scope, absl::string_view scope_id) {
   return std::string(scope_id);
 }
 
+// Whether `ids` is a filter's array of exactly one id string, put in `id`.
+bool OneId(const json& ids, std::string* id) {
+  if (!ids.is_array() || ids.size() != 1 || !ids[0].is_string()) return false;
+  *id = ids[0].get<std::string>();
+  return true;
+}
+
 std::vector<std::string> CsvParam(const Request& request,
                                   absl::string_view name) {
   std::vector<std::string> out;
@@ -964,37 +971,31 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
   auto account_ids = filter->find("accountIds");
   auto group_ids = filter->find("groupIds");
   if (group_ids != filter->end()) {
-    if (!group_ids->is_array() || group_ids->size() != 1 ||
-        !(*group_ids)[0].is_string()) {
+    if (!OneId(*group_ids, &scope_id)) {
       return Validation(
           "filter.groupIds: exactly one group id string expected");
     }
     scope = v1::RULE_SCOPE_GROUP;
-    scope_id = (*group_ids)[0].get<std::string>();
     if (groups_.find(scope_id) == groups_.end()) {
       return Validation(
           absl::StrCat("filter.groupIds: no group with id ", scope_id));
     }
   } else if (site_ids != filter->end()) {
-    if (!site_ids->is_array() || site_ids->size() != 1 ||
-        !(*site_ids)[0].is_string()) {
+    if (!OneId(*site_ids, &scope_id)) {
       return Validation("filter.siteIds: exactly one site id string expected");
     }
     scope = v1::RULE_SCOPE_SITE;
-    scope_id = (*site_ids)[0].get<std::string>();
     auto site = sites_.find(scope_id);
     if (site == sites_.end() || site->second.state != "active") {
       return Validation(
           absl::StrCat("filter.siteIds: no active site with id ", scope_id));
     }
   } else if (account_ids != filter->end()) {
-    if (!account_ids->is_array() || account_ids->size() != 1 ||
-        !(*account_ids)[0].is_string()) {
+    if (!OneId(*account_ids, &scope_id)) {
       return Validation(
           "filter.accountIds: exactly one account id string expected");
     }
     scope = v1::RULE_SCOPE_ACCOUNT;
-    scope_id = (*account_ids)[0].get<std::string>();
   } else if ((At(*filter, "tenant") == true ||
               At(*filter, "tenant") == "true")) {
     scope = v1::RULE_SCOPE_GLOBAL;

@@ -163,6 +163,17 @@ void Rules(const ObservedState& observed, CheckReport& report) {
   }
 }
 
+// The rules of `scope` (an account's, a group's, the global ones), checked.
+void ReadRules(sentinelone::SentinelOneClient& client,
+               const sentinelone::Scope& scope, CheckReport& report) {
+  absl::StatusOr<ObservedState> observed = client.ReadSite(scope);
+  if (!observed.ok()) {
+    report.Fail("sentinelone.rules", observed.status());
+    return;
+  }
+  Rules(*observed, report);
+}
+
 void Fields(RawRuleCalls& raw, const std::string& site_id,
             CheckReport& report) {
   absl::StatusOr<RawAnswer> answer = raw.FirstRules(site_id, 20);
@@ -287,13 +298,7 @@ void ProbeGlobal(sentinelone::SentinelOneClient& client,
                      " keeps the console's global rules",
                      user.ok() ? "" : " (the token's scope is unknown)"));
   }
-  absl::StatusOr<ObservedState> observed =
-      client.ReadSite(sentinelone::Scope::Global());
-  if (!observed.ok()) {
-    report.Fail("sentinelone.rules", observed.status());
-    return;
-  }
-  Rules(*observed, report);
+  ReadRules(client, sentinelone::Scope::Global(), report);
 }
 
 void ProbeAccount(sentinelone::SentinelOneClient& client,
@@ -307,13 +312,7 @@ void ProbeAccount(sentinelone::SentinelOneClient& client,
               absl::StrCat("sync ", Quoted(sync.name()),
                            " keeps the account-scope rules of account ",
                            Quoted(sync.account()), " (id ", *id, ")"));
-  absl::StatusOr<ObservedState> observed =
-      client.ReadSite(sentinelone::Scope::Account(*id));
-  if (!observed.ok()) {
-    report.Fail("sentinelone.rules", observed.status());
-    return;
-  }
-  Rules(*observed, report);
+  ReadRules(client, sentinelone::Scope::Account(*id), report);
 }
 
 // The group of `sync` within site `site_id`, and its rules.
@@ -329,13 +328,7 @@ void ProbeGroup(sentinelone::SentinelOneClient& client,
       "sentinelone.group",
       absl::StrCat("sync ", Quoted(sync.name()), " keeps the rules of group ",
                    Quoted(sync.group()), " (id ", *id, ") of site ", site_id));
-  absl::StatusOr<ObservedState> observed =
-      client.ReadSite(sentinelone::Scope::Group(*id));
-  if (!observed.ok()) {
-    report.Fail("sentinelone.rules", observed.status());
-    return;
-  }
-  Rules(*observed, report);
+  ReadRules(client, sentinelone::Scope::Group(*id), report);
 }
 
 }  // namespace
