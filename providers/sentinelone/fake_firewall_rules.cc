@@ -251,13 +251,13 @@ absl::StatusOr<ObservedState> FakeFirewallRules::ReadSite(const Scope& scope) {
     site = sites_.find(group->second.site_id);
   }
   // An unknown site or group id matches no rule, as the console's filter
-  // does.
-  if (site != sites_.end() && group != groups_.end()) {
-    for (const Rule& r : site->second.rules) *observed.add_rules() = r;
-    account_id = site->second.account_id;
-  } else if (site != sites_.end()) {
-    observed.set_site_name(site->second.name);
-    *observed.mutable_firewall() = site->second.firewall;
+  // does. A group's read holds its site's rules, not its name or
+  // configuration.
+  if (site != sites_.end()) {
+    if (scope.site()) {
+      observed.set_site_name(site->second.name);
+      *observed.mutable_firewall() = site->second.firewall;
+    }
     for (const Rule& r : site->second.rules) *observed.add_rules() = r;
     account_id = site->second.account_id;
   }
