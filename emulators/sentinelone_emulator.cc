@@ -48,20 +48,6 @@ json At(const json& object, const char* key) {
   return it == object.end() ? json(nullptr) : *it;
 }
 
-// Str() and At() without copying: the scans of every rule on each write
-// (FindRule(), NameTaken()) run under the emulator's one lock.
-absl::string_view StrRef(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get_ref<const std::string&>();
-}
-bool EqualsAt(const json& object, const char* key, const json& want) {
-  if (!object.is_object()) return want.is_null();
-  auto it = object.find(key);
-  return it == object.end() ? want.is_null() : *it == want;
-}
-
 Response Error(int status, int code, absl::string_view title,
                absl::string_view detail) {
   json body = {{"errors",
@@ -86,6 +72,11 @@ Response OkText(absl::string_view data,
                    ? absl::StrCat(R"(,"pagination":)", DumpJson(*pagination))
                    : "",
                "}"));
+}
+
+// A stored rule's text with "order" put in front of its members.
+std::string WithOrder(int position, absl::string_view rule) {
+  return absl::StrCat(R"({"order":)", position, ",", rule.substr(1));
 }
 
 Response Ok(const json& data,
@@ -614,7 +605,7 @@ std::string SentinelOneEmulator::InsertOnTop(RuleScope scope,
   }
   std::string id = rule["id"].get<std::string>();
   // New rules go on top of their scope (NABLE: "added to the top").
-  rules_.insert(rules_.begin(), StoredRule{std::move(rule)});
+  rules_.insert(rules_.begin(), StoredRule(std::move(rule)));
   return id;
 }
 
@@ -645,6 +636,7 @@ absl::Status SentinelOneEmulator::ModifyRule(
   if (index < 0) return absl::NotFoundError(absl::StrCat("no rule ", id));
   json before = rules_[index].object;
   edit(rules_[index].object);
+  rules_[index].Index();
   Record("hook_modify", id, &before, &rules_[index].object);
   return absl::OkStatus();
 }
@@ -696,7 +688,7 @@ void SentinelOneEmulator::ClearEvents() {
 
 int SentinelOneEmulator::FindRule(absl::string_view id) const {
   for (size_t i = 0; i < rules_.size(); ++i) {
-    if (StrRef(rules_[i].object, "id") == id) {
+    if (rules_[i].id == id) {
       return static_cast<int>(i);
     }
   }
@@ -708,19 +700,30 @@ bool SentinelOneEmulator::NameTaken(absl::string_view scope,
                                     absl::string_view name,
                                     absl::string_view except_id) const {
   for (const StoredRule& r : rules_) {
-    if (StrRef(r.object, "name") == name &&
-        StrRef(r.object, "scope") == scope &&
-        EqualsAt(r.object, "scopeId", scope_id) &&
-        StrRef(r.object, "id") != except_id) {
+    if (r.name == name && r.scope == scope && r.scope_id == scope_id &&
+        r.id != except_id) {
       return true;
     }
   }
   return false;
 }
 
+void SentinelOneEmulator::StoredRule::Index() {
+  text = DumpJson(object);
+  id = Str(object, "id");
+  name = Str(object, "name");
+  scope = Str(object, "scope");
+  scope_id = At(object, "scopeId");
+}
+
 Response SentinelOneEmulator::Handle(const Request& request) {
+  // Parsed before the lock: a rule's body is 5,000 addresses.
+  const json body =
+      request.body.empty()
+          ? json()
+          : json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   absl::MutexLock lock(&mu_);
-  return HandleLocked(request);
+  return HandleLocked(request, body);
 }
 
 std::optional<Response> SentinelOneEmulator::Throttle(const Request& request) {
@@ -737,7 +740,8 @@ std::optional<Response> SentinelOneEmulator::Throttle(const Request& request) {
                "API rate limit exceeded, please try again later");
 }
 
-Response SentinelOneEmulator::HandleLocked(const Request& request) {
+Response SentinelOneEmulator::HandleLocked(const Request& request,
+                                           const json& body) {
   if (std::optional<Response> limited = Throttle(request)) return *limited;
   // Auth first, as the console does. The scheme is matched
   // case-insensitively (SOAR sends "APIToken"), the token exactly.
@@ -775,15 +779,15 @@ Response SentinelOneEmulator::HandleLocked(const Request& request) {
   }
   if (path == "/firewall-control") {
     if (request.method == "GET") return ListRules(request);
-    if (request.method == "POST") return CreateRule(request);
-    if (request.method == "DELETE") return DeleteRules(request);
+    if (request.method == "POST") return CreateRule(body);
+    if (request.method == "DELETE") return DeleteRules(body);
   }
   absl::string_view id = path;
   if (absl::ConsumePrefix(&id, "/firewall-control/") &&
       request.method == "PUT" && !id.empty() &&
       std::all_of(id.begin(), id.end(),
                   [](char c) { return absl::ascii_isdigit(c); })) {
-    return UpdateRule(request, id);
+    return UpdateRule(body, id);
   }
   return Error(
       404, kCodeNotFound, "Not Found",
@@ -891,10 +895,10 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
       !site_ids.empty() || !group_ids.empty() || !account_ids.empty() || tenant;
 
   // Pointers, not copies: only the page served is copied.
-  std::vector<const json*> items;
+  std::vector<const StoredRule*> items;
   for (const StoredRule& stored : rules_) {
     const json& r = stored.object;
-    const std::string scope = Str(r, "scope");
+    const std::string& scope = stored.scope;
     const std::string scope_id = Str(r, "scopeId");
     if (scoped) {
       // A site query also returns the rules the site inherits from its
@@ -914,27 +918,26 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
     if (!statuses.empty() && !Contains(statuses, Str(r, "status"))) {
       continue;
     }
-    items.push_back(&r);
+    items.push_back(&stored);
   }
   std::stable_sort(items.begin(), items.end(),
-                   [](const json* a, const json* b) {
-                     return ScopeRank(*a) < ScopeRank(*b);
+                   [](const StoredRule* a, const StoredRule* b) {
+                     return ScopeRank(a->object) < ScopeRank(b->object);
                    });
   const Page& page = std::get<Page>(paging);
   // "order": 1-based position within the rule's scope.
   std::map<std::string, int> order;
-  // The page is written as text, rule by rule, with "order" put in front
-  // of each stored rule's members: a page of 200 rules of 5,000 addresses
-  // is 15 MB, and copying it into a JSON tree first doubled the work.
+  // The page is written from the stored rules' text, with "order" put in
+  // front of each one's members: a page of 200 rules of 5,000 addresses is
+  // 15 MB, and building it as a JSON tree first doubled the work.
   std::string data = "[";
   size_t served = 0;
   for (size_t i = 0; i < items.size(); ++i) {
-    const json& item = *items[i];
-    int position = ++order[Str(item, "scope") + "/" + Str(item, "scopeId")];
+    const StoredRule& item = *items[i];
+    int position = ++order[item.scope + "/" + Str(item.object, "scopeId")];
     if (i < page.offset || served >= page.limit) continue;
-    const std::string rule = DumpJson(item);  // "{...}", never "{}"
-    absl::StrAppend(&data, served++ > 0 ? "," : "", R"({"order":)", position,
-                    ",", absl::string_view(rule).substr(1));
+    absl::StrAppend(&data, served++ > 0 ? "," : "",
+                    WithOrder(position, item.text));
   }
   data += "]";
   const size_t end = page.offset + served;
@@ -944,8 +947,7 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
   return OkText(data, pagination);
 }
 
-Response SentinelOneEmulator::CreateRule(const Request& request) {
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+Response SentinelOneEmulator::CreateRule(const json& body) {
   if (body.is_discarded() || !body.is_object()) {
     return Validation("Request body must be a JSON object");
   }
@@ -1012,14 +1014,11 @@ Response SentinelOneEmulator::CreateRule(const Request& request) {
   ApplyData(*data, rule);
   std::string id = InsertOnTop(scope, scope_id, std::move(rule));
   Record("create", id, nullptr, &rules_.front().object);
-  json out = rules_.front().object;
-  out["order"] = 1;
-  return Ok(std::move(out));
+  return OkText(WithOrder(1, rules_.front().text));
 }
 
-Response SentinelOneEmulator::UpdateRule(const Request& request,
+Response SentinelOneEmulator::UpdateRule(const json& body,
                                          absl::string_view id) {
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
     return Validation("Request body must be a JSON object");
   }
@@ -1050,12 +1049,12 @@ Response SentinelOneEmulator::UpdateRule(const Request& request,
     return Validation(DuplicateDetail(merged["name"].get<std::string>()));
   }
   std::swap(stored, merged);  // `merged` now holds the rule before
+  rules_[index].Index();
   Record("update", id, &merged, &stored);
-  return Ok(stored);
+  return OkText(rules_[index].text);
 }
 
-Response SentinelOneEmulator::DeleteRules(const Request& request) {
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+Response SentinelOneEmulator::DeleteRules(const json& body) {
   if (body.is_discarded() || !body.is_object()) {
     return Validation("Request body must be a JSON object");
   }

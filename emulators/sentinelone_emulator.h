@@ -237,12 +237,27 @@ class SentinelOneEmulator {
 
  private:
   struct StoredRule {
+    explicit StoredRule(nlohmann::json rule) : object(std::move(rule)) {
+      Index();
+    }
+    // Takes `text` and the members below from `object` again: after every
+    // change of it.
+    void Index();
+
     nlohmann::json object;  // the rule as the list endpoint returns it
+    std::string text;       // `object` as JSON text, what lists serve
+    // Its members the scans of every write compare (FindRule(),
+    // NameTaken()), "" (scopeId: null) when missing or not strings.
+    std::string id, name, scope;
+    nlohmann::json scope_id;
   };
 
   explicit SentinelOneEmulator(EmulatorOptions options);
 
-  emulator::Response HandleLocked(const emulator::Request& request)
+  // `body` is the request's body parsed (before the lock is taken):
+  // discarded when it is not JSON, null when it is empty.
+  emulator::Response HandleLocked(const emulator::Request& request,
+                                  const nlohmann::json& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response ListSites(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -250,12 +265,12 @@ class SentinelOneEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response ListRules(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  emulator::Response CreateRule(const emulator::Request& request)
+  emulator::Response CreateRule(const nlohmann::json& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  emulator::Response UpdateRule(const emulator::Request& request,
+  emulator::Response UpdateRule(const nlohmann::json& body,
                                 absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  emulator::Response DeleteRules(const emulator::Request& request)
+  emulator::Response DeleteRules(const nlohmann::json& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::Response FirewallConfiguration(const emulator::Request& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
