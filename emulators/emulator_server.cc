@@ -372,6 +372,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   if (call_handler) response = handler_(request);
   entry.response_status = close_connection ? 0 : response.status;
   entry.response_bytes = close_connection ? 0 : response.body.size();
+  entry.arrived = arrived;
   entry.served = absl::Now() - arrived;
   {
     absl::MutexLock lock(&mu_);

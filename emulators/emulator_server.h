@@ -129,6 +129,8 @@ struct LoggedRequest {
   int response_status = 0;
   // The size of the response body sent (0 when none was).
   size_t response_bytes = 0;
+  // When it arrived (its headers and body read).
+  absl::Time arrived = absl::InfinitePast();
   // From its arrival to its answer: a fault's delay, the wait for the
   // handler's lock and the handler's work.
   absl::Duration served = absl::ZeroDuration();

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -94,15 +95,53 @@ struct Served {
   // Arrival to answer, summed: the injected latency and the emulator's own
   // time (its lock and its work).
   double served_seconds = 0;
+  // From the first arrival to the last answer, and how much of it had
+  // fewer requests in flight than the vendor's width (the vendor waiting
+  // on tqs1).
+  double span_seconds = 0;
+  double short_seconds = 0;
+  // Calls and bytes by method and path, ids written as {id}.
+  std::map<std::string, std::pair<int64_t, int64_t>> kinds;
 };
 
-Served Count(const emulator::EmulatorServer& server) {
+// "PUT /web/api/v2.1/firewall-control/{id}" for a request to rule 123.
+std::string Kind(const emulator::LoggedRequest& r) {
+  std::string kind = r.method + " ";
+  for (size_t i = 0; i < r.path.size(); ++i) {
+    if (absl::ascii_isdigit(r.path[i]) && (i == 0 || r.path[i - 1] == '/')) {
+      kind += "{id}";
+      while (i + 1 < r.path.size() && r.path[i + 1] != '/') ++i;
+    } else {
+      kind += r.path[i];
+    }
+  }
+  return kind;
+}
+
+Served Count(const emulator::EmulatorServer& server, int width) {
   Served s;
+  std::vector<std::pair<absl::Time, int>> edges;  // +1 arrival, -1 answer
   for (const emulator::LoggedRequest& r : server.Requests()) {
     ++s.calls;
-    s.bytes += static_cast<int64_t>(r.body_bytes + r.response_bytes);
+    const int64_t bytes = static_cast<int64_t>(r.body_bytes + r.response_bytes);
+    s.bytes += bytes;
     s.pages += absl::StrContains(r.path, "/indicators/query");
     s.served_seconds += absl::ToDoubleSeconds(r.served);
+    auto& kind = s.kinds[Kind(r)];
+    ++kind.first;
+    kind.second += bytes;
+    edges.push_back({r.arrived, 1});
+    edges.push_back({r.arrived + r.served, -1});
+  }
+  std::sort(edges.begin(), edges.end());
+  int in_flight = 0;
+  for (size_t i = 0; i < edges.size(); ++i) {
+    in_flight += edges[i].second;
+    if (i + 1 == edges.size()) break;
+    const double gap =
+        absl::ToDoubleSeconds(edges[i + 1].first - edges[i].first);
+    s.span_seconds += gap;
+    if (in_flight < width) s.short_seconds += gap;
   }
   s.max_in_flight = server.MaxInFlight();
   return s;
@@ -227,8 +266,8 @@ int Run(const Flags& f) {
                 << err.str() << out.str().substr(0, 2000) << "\n";
       return false;
     }
-    step.tq = Count(tq.server());
-    step.s1 = Count(s1.server());
+    step.tq = Count(tq.server(), std::min(f.tq_in_flight, f.parallelism));
+    step.s1 = Count(s1.server(), std::min(f.s1_in_flight, f.parallelism));
     step.writes = Writes(s1);
     return true;
   };
@@ -293,6 +332,30 @@ int Run(const Flags& f) {
         s.tq.max_in_flight, bench::Count(s.writes), bench::Count(s.w_star),
         s.seconds, bound, s.seconds / bound, serial, served,
         s.seconds / served);
+  }
+  std::cout << "\nWhere the time went: from a vendor's first request to its "
+               "last answer, and how much of it the vendor had fewer requests "
+               "in flight than it may (waiting on tqs1).\n\n"
+               "| step | vendor | first request to last answer | "
+               "fewer in flight than allowed |\n|---|---|---:|---:|\n";
+  for (const Step& s : steps) {
+    for (auto [vendor, served] : {std::make_pair("SentinelOne", &s.s1),
+                                  std::make_pair("ThreatQ", &s.tq)}) {
+      std::cout << absl::StrFormat("| %s | %s | %.1f s | %.1f s |\n", s.name,
+                                   vendor, served->span_seconds,
+                                   served->short_seconds);
+    }
+  }
+  std::cout << "\nCalls and bytes by request:\n\n"
+               "| step | request | calls | bytes |\n|---|---|---:|---:|\n";
+  for (const Step& s : steps) {
+    for (const Served* served : {&s.tq, &s.s1}) {
+      for (const auto& [kind, counts] : served->kinds) {
+        std::cout << absl::StrFormat("| %s | %s | %s | %s |\n", s.name, kind,
+                                     bench::Count(counts.first),
+                                     Bytes(counts.second));
+      }
+    }
   }
   return 0;
 }
