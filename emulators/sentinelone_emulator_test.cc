@@ -408,6 +408,42 @@ TEST_F(EmulatorTest, HooksEditStateDirectlyAndAreLogged) {
   EXPECT_EQ(events[0].seq, 4);
 }
 
+// A rule changed in the console (a hook) or by an update is served and
+// checked as it is now: its new name in lists, its old name free.
+TEST_F(EmulatorTest, RenamedRulesAreListedAndCheckedByTheirNewName) {
+  std::string id = s1_->AddRuleJson(
+      v1::RULE_SCOPE_SITE, kSiteId,
+      {{"name", "Old connector"}, {"action", "Block"}, {"status", "Enabled"}});
+  ASSERT_TRUE(s1_->ModifyRule(id, [](json& r) { r["name"] = "Renamed"; }).ok());
+  Response list =
+      Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId));
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(Body(list)["data"].size(), 1u);
+  EXPECT_EQ(Body(list)["data"][0]["name"], "Renamed");
+  EXPECT_EQ(Call("POST", "/firewall-control", CreateBody("Renamed")).status,
+            400);
+  Response again =
+      Call("POST", "/firewall-control", CreateBody("Old connector"));
+  ASSERT_EQ(again.status, 200) << again.body;
+  const std::string second = Body(again)["data"]["id"].get<std::string>();
+
+  // Renamed by an update: listed so, and the name it left is free.
+  Response put = Call("PUT", absl::StrCat("/firewall-control/", second),
+                      R"({"data":{"name":"Third"}})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Body(put)["data"]["name"], "Third");
+  list = Call("GET", absl::StrCat("/firewall-control?siteIds=", kSiteId));
+  EXPECT_EQ(Body(list)["data"][0]["name"], "Third");
+  EXPECT_EQ(Body(list)["data"][0]["order"], 1);
+  EXPECT_EQ(
+      Call("POST", "/firewall-control", CreateBody("Old connector")).status,
+      200);
+  EXPECT_EQ(Call("PUT", absl::StrCat("/firewall-control/", second),
+                 R"({"data":{"name":"Renamed"}})")
+                .status,
+            400);
+}
+
 TEST_F(EmulatorTest, SitesByNameAreCaseInsensitiveAndActiveOnly) {
   s1_->AddSite({"100000000000000002", "hq", kAccountId, "Acme"});
   s1_->AddSite({"100000000000000003", "HQ", "2", "Other", "expired"});
