@@ -337,13 +337,16 @@ int Run(const Flags& f) {
                "last answer, and how much of it the vendor had fewer requests "
                "in flight than it may (waiting on tqs1).\n\n"
                "| step | vendor | first request to last answer | "
-               "fewer in flight than allowed |\n|---|---|---:|---:|\n";
+               "fewer in flight than allowed | mean time served |\n"
+               "|---|---|---:|---:|---:|\n";
   for (const Step& s : steps) {
     for (auto [vendor, served] : {std::make_pair("SentinelOne", &s.s1),
                                   std::make_pair("ThreatQ", &s.tq)}) {
-      std::cout << absl::StrFormat("| %s | %s | %.1f s | %.1f s |\n", s.name,
-                                   vendor, served->span_seconds,
-                                   served->short_seconds);
+      std::cout << absl::StrFormat(
+          "| %s | %s | %.1f s | %.1f s | %.1f ms |\n", s.name, vendor,
+          served->span_seconds, served->short_seconds,
+          served->calls > 0 ? 1000 * served->served_seconds / served->calls
+                            : 0.0);
     }
   }
   std::cout << "\nCalls and bytes by request:\n\n"
