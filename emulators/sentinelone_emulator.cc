@@ -98,8 +98,7 @@ std::string ScopeName(RuleScope scope) {
 }
 
 // Evaluation order of the console: group, site, account, global.
-int ScopeRank(const json& rule) {
-  const std::string scope = Str(rule, "scope");
+int ScopeRank(absl::string_view scope) {
   if (scope == "group") return 0;
   if (scope == "site") return 1;
   if (scope == "account") return 2;
@@ -922,7 +921,7 @@ Response SentinelOneEmulator::ListRules(const Request& request) {
   }
   std::stable_sort(items.begin(), items.end(),
                    [](const StoredRule* a, const StoredRule* b) {
-                     return ScopeRank(a->object) < ScopeRank(b->object);
+                     return ScopeRank(a->scope) < ScopeRank(b->scope);
                    });
   const Page& page = std::get<Page>(paging);
   // "order": 1-based position within the rule's scope.

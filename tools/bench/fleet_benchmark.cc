@@ -245,6 +245,9 @@ int Run(const Flags& f) {
     server->InjectFault(latency);
   }
 
+  // The requests each vendor may have in flight.
+  const int s1_width = std::min(f.s1_in_flight, f.parallelism);
+  const int tq_width = std::min(f.tq_in_flight, f.parallelism);
   auto apply = [&](Step& step) -> bool {
     tq.server().ClearRequests();
     s1.server().ClearRequests();
@@ -266,8 +269,8 @@ int Run(const Flags& f) {
                 << err.str() << out.str().substr(0, 2000) << "\n";
       return false;
     }
-    step.tq = Count(tq.server(), std::min(f.tq_in_flight, f.parallelism));
-    step.s1 = Count(s1.server(), std::min(f.s1_in_flight, f.parallelism));
+    step.tq = Count(tq.server(), tq_width);
+    step.s1 = Count(s1.server(), s1_width);
     step.writes = Writes(s1);
     return true;
   };
@@ -305,8 +308,6 @@ int Run(const Flags& f) {
       f.sites, f.collections, bench::Count(f.addresses), f.collections,
       f.tq_latency_ms, f.s1_latency_ms, f.parallelism, f.s1_in_flight,
       f.tq_in_flight, f.writes_per_second);
-  const int s1_width = std::min(f.s1_in_flight, f.parallelism);
-  const int tq_width = std::min(f.tq_in_flight, f.parallelism);
   std::cout << "| step | ThreatQ calls | ThreatQ pages (one pass each) | "
                "ThreatQ bytes | SentinelOne calls | SentinelOne bytes | "
                "most in flight (S1, ThreatQ) | writes | sum of W* | "
