@@ -139,6 +139,8 @@ absl::string_view FaultKindName(FaultKind kind) {
       return "server_error";
     case FaultKind::kDelay:
       return "delay";
+    case FaultKind::kLatency:
+      return "latency";
     case FaultKind::kDropConnection:
       return "drop_connection";
     case FaultKind::kLoseResponse:
@@ -360,6 +362,8 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
       case FaultKind::kDelay:
         absl::SleepFor(fault->delay);
         break;
+      case FaultKind::kLatency:  // after the handler, below
+        break;
       case FaultKind::kDropConnection:
         close_connection = true;
         call_handler = false;
@@ -370,6 +374,9 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
     }
   }
   if (call_handler) response = handler_(request);
+  if (fault.has_value() && fault->kind == FaultKind::kLatency) {
+    absl::SleepFor(arrived + fault->delay - absl::Now());
+  }
   entry.response_status = close_connection ? 0 : response.status;
   entry.response_bytes = close_connection ? 0 : response.body.size();
   entry.arrived = arrived;

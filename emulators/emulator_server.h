@@ -86,6 +86,11 @@ enum class FaultKind {
   kServerError,
   // Wait `delay`, then serve normally.
   kDelay,
+  // Serve at once, and answer `delay` after the request arrived (or when
+  // the handler is done, if that is later): a service whose every answer
+  // takes `delay`, its own work included, as a real console's latency
+  // includes its processing. For benchmarks against a latency.
+  kLatency,
   // Close the connection without any response; the handler is not called.
   kDropConnection,
   // Call the handler (its effect is applied), then close the connection
@@ -93,8 +98,8 @@ enum class FaultKind {
   kLoseResponse,
 };
 
-// "too_many_requests", "server_error", "delay", "drop_connection",
-// "lose_response".
+// "too_many_requests", "server_error", "delay", "latency",
+// "drop_connection", "lose_response".
 absl::string_view FaultKindName(FaultKind kind);
 
 // A fault applied to the next `count` requests that match `method` (empty:
@@ -112,7 +117,7 @@ struct Fault {
   // harness's own (e.g. a vendor's error envelope).
   std::string body;
   int status = 500;                                // kServerError
-  absl::Duration delay = absl::Milliseconds(100);  // kDelay
+  absl::Duration delay = absl::Milliseconds(100);  // kDelay, kLatency
 };
 
 // One served (or refused) request, for assertions.

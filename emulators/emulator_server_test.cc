@@ -299,6 +299,31 @@ TEST(EmulatorServerTest, DelayDelaysThenServes) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
 }
 
+TEST(EmulatorServerTest, LatencyServesAtOnceAndAnswersAfterIt) {
+  // The handler runs when the request arrives, and the answer still comes
+  // only `delay` after it did: the handler's time is inside the latency.
+  absl::Time handled = absl::InfinitePast();
+  auto server = EmulatorServer::Start({}, [&handled](const Request& request) {
+    handled = absl::Now();
+    return Echo(request);
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  Fault fault;
+  fault.kind = FaultKind::kLatency;
+  fault.delay = absl::Seconds(2);
+  (*server)->InjectFault(fault);
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto result = client.Get("/slow");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  std::vector<LoggedRequest> log = (*server)->Requests();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].fault, "latency");
+  EXPECT_LT(handled - log[0].arrived, absl::Seconds(1));
+  EXPECT_GE(log[0].served, absl::Seconds(2));
+  EXPECT_GE(absl::Now() - handled, absl::Seconds(1));
+}
+
 TEST(EmulatorServerTest, CountsTheRequestsServedAtOnce) {
   std::unique_ptr<EmulatorServer> server = StartEcho();
   ASSERT_NE(server, nullptr);

@@ -9,6 +9,11 @@
 // vendor, its calls x its latency / the requests it may have in flight,
 // the smaller of its max_in_flight and the run's parallelism; the bound is
 // the slower vendor's), and the most requests each emulator saw in flight.
+// A vendor's answer comes its latency after the request arrived, with the
+// emulator's own work (its lock included) inside that time, as a console's
+// processing is inside its latency (FaultKind::kLatency); an answer comes
+// later only when the emulator's work took longer, and the mean time
+// served shows it.
 //
 //   fleet_benchmark --sites=50 --collections=5 --addresses=200000
 //     --tq-latency-ms=30 --s1-latency-ms=80
@@ -92,8 +97,8 @@ struct Served {
   int64_t bytes = 0;
   int64_t pages = 0;  // ThreatQ: indicator pages
   int max_in_flight = 0;
-  // Arrival to answer, summed: the injected latency and the emulator's own
-  // time (its lock and its work).
+  // Arrival to answer, summed: the injected latency, or the emulator's own
+  // time (its lock and its work) where that was longer.
   double served_seconds = 0;
   // From the first arrival to the last answer, and how much of it had
   // fewer requests in flight than the vendor's width (the vendor waiting
@@ -239,7 +244,7 @@ int Run(const Flags& f) {
   for (auto [server, ms] : {std::make_pair(&tq.server(), f.tq_latency_ms),
                             std::make_pair(&s1.server(), f.s1_latency_ms)}) {
     emulator::Fault latency;
-    latency.kind = emulator::FaultKind::kDelay;
+    latency.kind = emulator::FaultKind::kLatency;
     latency.count = INT_MAX;
     latency.delay = absl::Milliseconds(ms);
     server->InjectFault(latency);
