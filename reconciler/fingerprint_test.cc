@@ -1,5 +1,9 @@
 #include "reconciler/fingerprint.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "testing/site_model.h"
 
@@ -41,6 +45,28 @@ TEST(ObservedFingerprintTest, StableUnderValueAndOsTypeOrder) {
   tqs1::v1::Rule c = b;
   c.mutable_remote_hosts(1)->set_type("cidr");
   EXPECT_NE(ObservedFingerprint(Site({c})), ObservedFingerprint(Site({b})));
+}
+
+// A plan file carries its site's fingerprint: a plan saved by an earlier
+// tqs1 must still apply, so the digest of a site never changes between
+// releases.
+TEST(ObservedFingerprintTest, IsTheSameInEveryRelease) {
+  tqs1::v1::Rule a = ManagedRule("1", "C (1)", {"192.0.2.1", "10.0.0.0/8"});
+  tqs1::v1::Rule b = ManagedRule("2", "C (2)", {"2001:db8::1"});
+  EXPECT_EQ(ObservedFingerprint(Site({a, b})),
+            "sha256:"
+            "282136084fd91d27d32e431be51f954a1fe7732ffd81ee6ec3f272f3cd407aa9");
+  // Large enough to be hashed in several blocks, with a field longer than
+  // a block.
+  std::vector<std::string> values;
+  for (int i = 0; i < 20000; ++i) {
+    values.push_back(absl::StrCat("10.", i / 256, ".", i % 256, ".1"));
+  }
+  tqs1::v1::Rule c = ManagedRule("3", "C (3)", values);
+  c.set_description(std::string(100000, 'd'));
+  EXPECT_EQ(ObservedFingerprint(Site({a, b, c})),
+            "sha256:"
+            "b20fb040036fc2006842fdb67fa71b9fe2363d8d103366a2fb7abee1c4f5e59d");
 }
 
 TEST(ObservedFingerprintTest, ChangesWithAnyField) {
