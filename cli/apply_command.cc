@@ -263,7 +263,7 @@ int ApplyInRollout(const std::vector<const SyncConfig*>& syncs,
       held.push_back(rollout.HeldBack(*sync));
     std::vector<Applied> applied(phase.size());
     ForEachSync(
-        phase, parallelism, io,
+        phase, reads, parallelism, io,
         [&](int i, const Io& out) {
           const SyncConfig* sync = phase[i];
           auto given = plans.find(sync);

@@ -91,7 +91,7 @@ int ParallelismOf(const SyncCommand& command, const tqs1::v1::Config& config) {
 }
 
 void ForEachSync(const std::vector<const tqs1::v1::SyncConfig*>& syncs,
-                 int parallelism, const Io& io,
+                 sync::SharedReads& reads, int parallelism, const Io& io,
                  const std::function<void(int i, const Io& out)>& run,
                  const std::function<void(int i)>& finish) {
   const int count = static_cast<int>(syncs.size());
@@ -122,7 +122,8 @@ void ForEachSync(const std::vector<const tqs1::v1::SyncConfig*>& syncs,
         *io.err << buffers[i]->err.str() << std::flush;
         buffers[i].reset();
         finish(i);
-      });
+      },
+      [&](int i) { return reads.Reading(*syncs[i]); });
 }
 
 }  // namespace tqs1::cli

@@ -15,6 +15,7 @@
 #include "cli/app.h"
 #include "proto/plan.pb.h"
 #include "reconciler/render.h"
+#include "sync/shared_reads.h"
 
 namespace tqs1::cli {
 
@@ -55,9 +56,11 @@ int ParallelismOf(const SyncCommand& command, const tqs1::v1::Config& config);
 // `io` itself when they run one at a time, else a buffer of its own (the
 // terminal's colors, no prompts, no progress lines) printed on `io`, stdout
 // then stderr, in the order of `syncs`, each once it and the ones before it
-// are done; then `finish(i)` on this thread.
+// are done; then `finish(i)` on this thread. A sync whose collection is
+// being read for another (`reads`) gives its turn to one that would not
+// wait.
 void ForEachSync(const std::vector<const tqs1::v1::SyncConfig*>& syncs,
-                 int parallelism, const Io& io,
+                 sync::SharedReads& reads, int parallelism, const Io& io,
                  const std::function<void(int i, const Io& out)>& run,
                  const std::function<void(int i)>& finish);
 

@@ -89,7 +89,8 @@ int RunPlan(const Config& config, Backends& backends,
   tqs1::v1::PlanFile file = NewPlanFile(absl::Now());
   std::vector<sync::SyncRunResult> runs(syncs->size());
   ForEachSync(
-      *syncs, restore.has_value() ? 1 : ParallelismOf(command, config), io,
+      *syncs, reads, restore.has_value() ? 1 : ParallelismOf(command, config),
+      io,
       [&](int i, const Io& out) {
         const SyncConfig* sync = (*syncs)[i];
         log::LogTo(logger, log::LogLevel::kInfo,

@@ -14,7 +14,8 @@ namespace tqs1::sync {
 void RunInParallel(int count, int parallelism,
                    const std::function<std::string(int)>& key,
                    const std::function<void(int)>& run,
-                   const std::function<void(int)>& finish) {
+                   const std::function<void(int)>& finish,
+                   const std::function<bool(int)>& waits) {
   if (parallelism <= 1 || count <= 1) {
     for (int i = 0; i < count; ++i) {
       run(i);
@@ -40,6 +41,15 @@ void RunInParallel(int count, int parallelism,
     }
     return -1;
   };
+  // Item `i` (which may start now), or the first later one that may start
+  // and would not wait.
+  auto rather = [&](int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!waits || !waits(i)) return i;
+    for (int j = i + 1; j < count; ++j) {
+      if (!started[j] && busy.count(keys[j]) == 0 && !waits(j)) return j;
+    }
+    return i;
+  };
   auto worker = [&] {
     absl::MutexLock lock(&mu);
     while (true) {
@@ -50,6 +60,7 @@ void RunInParallel(int count, int parallelism,
       };
       mu.Await(absl::Condition(&ready));
       if (i < 0) return;
+      i = rather(i);
       started[i] = true;
       busy.insert(keys[i]);
       mu.Unlock();

@@ -30,10 +30,17 @@ namespace tqs1::sync {
 // calls `finish(i)` on the calling thread in index order, each as soon as
 // item i and every item before it have run. `parallelism` 1 or less runs
 // everything on the calling thread: run(0), finish(0), run(1), ...
+//
+// With `waits`, an item for which waits(i) is true when a thread is free
+// (it would only wait for now, e.g. for a collection another item is
+// reading: SharedReads::Reading) gives its turn to the first later item
+// that would not; it starts when none would. The order of finish() is the
+// same.
 void RunInParallel(int count, int parallelism,
                    const std::function<std::string(int)>& key,
                    const std::function<void(int)>& run,
-                   const std::function<void(int)>& finish);
+                   const std::function<void(int)>& finish,
+                   const std::function<bool(int)>& waits = nullptr);
 
 // What two syncs of one site share: the console and the site as the sync
 // names it (its id, or its account and name), also for a sync of one of

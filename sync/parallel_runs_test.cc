@@ -77,6 +77,33 @@ TEST(RunInParallelTest, NeverTwoItemsOfOneKeyAtOnce) {
   EXPECT_EQ(tracker.peak, 2);
 }
 
+// A sync that would only wait (for a collection another sync is reading)
+// gives its turn to a later one that would not, and still runs, last; the
+// output keeps its order.
+TEST(RunInParallelTest, AnItemThatWouldWaitGivesItsTurn) {
+  absl::Mutex mu;
+  std::vector<int> started;  // on the thread that is not running item 0
+  std::vector<int> finished;
+  RunInParallel(
+      5, 2, [](int i) { return std::to_string(i); },
+      [&](int i) {
+        absl::MutexLock lock(&mu);
+        if (i != 0) {
+          started.push_back(i);
+          return;
+        }
+        // Item 0 holds its thread until the others have run on the other.
+        auto rest = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+          return started.size() == 4;
+        };
+        mu.AwaitWithTimeout(absl::Condition(&rest), absl::Seconds(10));
+      },
+      [&](int i) { finished.push_back(i); },
+      [](int i) { return i == 1 || i == 2; });
+  EXPECT_THAT(started, ElementsAre(3, 4, 1, 2));
+  EXPECT_THAT(finished, ElementsAre(0, 1, 2, 3, 4));
+}
+
 TEST(RunInParallelTest, ParallelismOneRunsEachItemThenFinishesIt) {
   std::vector<std::string> steps;
   const std::thread::id caller = std::this_thread::get_id();

@@ -24,6 +24,10 @@ threatq::IndicatorSource& SharedReads::For(const tqs1::v1::SyncConfig& sync) {
   return InstanceOf(sync);
 }
 
+bool SharedReads::Reading(const tqs1::v1::SyncConfig& sync) {
+  return InstanceOf(sync).Reading(sync.collection());
+}
+
 SharedReads::Instance& SharedReads::InstanceOf(
     const tqs1::v1::SyncConfig& sync) {
   absl::MutexLock lock(&mu_);
@@ -54,6 +58,11 @@ absl::StatusOr<threatq::CollectionRead> SharedReads::Instance::ReadOnce(
   return source_->ReadCollection(collection);
 }
 
+bool SharedReads::Instance::Reading(absl::string_view collection) const {
+  auto it = shared_.find(collection);
+  return it != shared_.end() && it->second.reading;
+}
+
 absl::StatusOr<threatq::CollectionRead> SharedReads::Instance::ReadCollection(
     absl::string_view collection) {
   auto it = shared_.find(collection);
@@ -63,7 +72,9 @@ absl::StatusOr<threatq::CollectionRead> SharedReads::Instance::ReadCollection(
   if (s.left <= 0) return ReadOnce(collection);
   if (!s.read) {
     s.read = true;
+    s.reading = true;
     s.result = ReadOnce(collection);
+    s.reading = false;
     if (s.result.ok() && s.syncs.size() > 1) {
       for (const std::string& name : s.syncs) {
         s.result->report.add_shared_by(name);

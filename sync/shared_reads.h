@@ -26,6 +26,7 @@
 #ifndef TQS1_SYNC_SHARED_READS_H_
 #define TQS1_SYNC_SHARED_READS_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +66,10 @@ class SharedReads {
   // instance itself. Valid as long as this object.
   threatq::IndicatorSource& For(const tqs1::v1::SyncConfig& sync);
 
+  // Whether `sync`'s collection is being read for the run right now: the
+  // sync would wait for that read (RunInParallel's `waits`).
+  bool Reading(const tqs1::v1::SyncConfig& sync);
+
  private:
   // The reads of one ThreatQ instance.
   class Instance : public threatq::IndicatorSource {
@@ -75,6 +80,7 @@ class SharedReads {
     void Expect(const tqs1::v1::SyncConfig& sync);
     absl::StatusOr<threatq::CollectionRead> ReadCollection(
         absl::string_view collection) override;
+    bool Reading(absl::string_view collection) const;
 
    private:
     // Made by Expect() before any read; the map never changes after.
@@ -83,6 +89,9 @@ class SharedReads {
       absl::Mutex mu;                    // held while the collection is read
       int left ABSL_GUARDED_BY(mu) = 0;  // ReadCollection() calls to come
       bool read ABSL_GUARDED_BY(mu) = false;
+      // Set while the read is under way (read, not yet done): mu is held
+      // then, so this is not guarded by it.
+      std::atomic<bool> reading{false};
       absl::StatusOr<threatq::CollectionRead> result ABSL_GUARDED_BY(mu);
     };
     absl::StatusOr<threatq::CollectionRead> ReadOnce(

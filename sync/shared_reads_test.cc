@@ -124,6 +124,30 @@ TEST(SharedReadsThreadsTest, SyncsOnManyThreadsShareOneReadOfEachCollection) {
   }
 }
 
+// What a parallel run asks before starting a sync: would it only wait for
+// another sync's read of its collection?
+TEST(SharedReadsThreadsTest, SaysWhileACollectionIsBeingRead) {
+  OverlappingSource source;  // C2's read goes on once Scanners' starts
+  const SyncConfig hq = Sync("C2 -> HQ", "C2");
+  const SyncConfig branch = Sync("C2 -> Branch", "C2");
+  const SyncConfig scan = Sync("Scanners -> HQ", "Scanners");
+  SharedReads reads(source, {&hq, &branch, &scan});
+  EXPECT_FALSE(reads.Reading(hq));
+  std::thread reader(
+      [&] { ASSERT_TRUE(reads.For(hq).ReadCollection("C2").ok()); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (source.reads().count("C2") == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_TRUE(reads.Reading(hq));
+  EXPECT_TRUE(reads.Reading(branch));  // the same collection
+  EXPECT_FALSE(reads.Reading(scan));   // not read yet: it would not wait
+  ASSERT_TRUE(reads.For(scan).ReadCollection("Scanners").ok());
+  reader.join();
+  EXPECT_FALSE(reads.Reading(branch));  // read: it takes the kept read
+  EXPECT_FALSE(reads.Reading(scan));
+}
+
 TEST_F(SharedReadsTest, AFailedReadFailsTheRunsOtherSyncsWithoutAskingAgain) {
   const SyncConfig hq = Sync("C2 -> HQ", "C2");
   const SyncConfig branch = Sync("C2 -> Branch", "C2");

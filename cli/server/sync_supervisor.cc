@@ -589,7 +589,7 @@ void SyncSupervisor::ReconcileAll(bool apply) {
         [&](int i) {
           if (!shutting_down()) ObserveFrom(reads, syncs[i]->name(), {});
         },
-        [](int) {});
+        [](int) {}, [&](int i) { return reads.Reading(*syncs[i]); });
     return;
   }
   for (const std::vector<const tqs1::v1::SyncConfig*>& phase :
@@ -613,7 +613,8 @@ void SyncSupervisor::ReconcileAll(bool apply) {
               absl::StrCat("canary sync \"", sync.name(), "\" ", *failed[i],
                            ": the other sites of \"", sync.fleet(),
                            "\" are not applied this round"));
-        });
+        },
+        [&](int i) { return reads.Reading(*phase[i]); });
   }
 }
 
