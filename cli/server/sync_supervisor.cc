@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "base/files.h"
 #include "base/timestamp.h"
-#include "google/protobuf/util/json_util.h"
+#include "cli/server/drift.h"
+#include "cli/server/serve_state.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "providers/sentinelone/sentinelone_client.h"
 #include "reconciler/admission.h"
@@ -20,100 +20,9 @@
 namespace tqs1::server {
 namespace {
 
-constexpr absl::string_view kServeStateFormat = "tqs1.serve-state.v1";
-constexpr size_t kMaxServeStateBytes = 16 << 20;
-
-// protobuf's util::Status as an absl::Status.
-absl::Status ToAbslStatus(const google::protobuf::util::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(s.message().as_string());
-}
-
 using ::google::protobuf::util::MessageDifferencer;
 using ::tqs1::v1::PlanOptions;
 using ::tqs1::v1::SyncDrift;
-
-// The drift a plan shows: entries and their address space (IPv4
-// addresses, IPv6 /64s), the managed rules disabled in the console, and the
-// site's Firewall Control configuration and warnings.
-void SetDriftFromPlan(const tqs1::v1::Plan& plan, SyncDrift* drift) {
-  const tqs1::v1::ObservedReport& observed = plan.observed();
-  const tqs1::v1::PlanSummary& summary = plan.summary();
-  drift->set_in_sync(summary.in_sync());
-  drift->set_missing(summary.newly_blocked());
-  drift->set_missing_ipv4_addresses(summary.newly_blocked_ipv4_addresses());
-  drift->set_missing_ipv6_networks(summary.newly_blocked_ipv6_networks());
-  drift->set_extra(summary.unblocked());
-  drift->set_extra_ipv4_addresses(summary.unblocked_ipv4_addresses());
-  drift->set_extra_ipv6_networks(summary.unblocked_ipv6_networks());
-  drift->set_blocked(observed.blocked());
-  drift->set_blocked_ipv4_addresses(observed.blocked_ipv4_addresses());
-  drift->set_blocked_ipv6_networks(observed.blocked_ipv6_networks());
-  drift->set_conflicts(static_cast<uint32_t>(plan.conflicts_size()));
-  drift->set_disabled_rules(static_cast<uint32_t>(observed.disabled_rules()));
-  drift->set_not_enforced(observed.not_enforced());
-  drift->set_not_enforced_ipv4_addresses(
-      observed.not_enforced_ipv4_addresses());
-  drift->set_not_enforced_ipv6_networks(observed.not_enforced_ipv6_networks());
-  drift->set_from_before_restart(false);
-  *drift->mutable_firewall() = observed.firewall();
-  drift->mutable_warnings()->CopyFrom(observed.warnings());
-}
-
-// The drift once `plan` is applied: the site holds exactly the desired set
-// (its space is what was blocked, plus what was newly blocked, minus what
-// was unblocked). Disabled rules stay disabled: those the plan deleted are
-// gone, the entries of those it updated are its count after; their address
-// space stays as observed until the next reconcile re-reads the site.
-void SetDriftAfterApply(const tqs1::v1::Plan& plan, SyncDrift* drift) {
-  SetDriftFromPlan(plan, drift);
-  const tqs1::v1::ObservedReport& observed = plan.observed();
-  const tqs1::v1::PlanSummary& summary = plan.summary();
-  drift->set_in_sync(true);
-  drift->set_missing(0);
-  drift->set_missing_ipv4_addresses(0);
-  drift->set_missing_ipv6_networks(0);
-  drift->set_extra(0);
-  drift->set_extra_ipv4_addresses(0);
-  drift->set_extra_ipv6_networks(0);
-  drift->set_blocked(plan.inputs().desired());
-  drift->set_blocked_ipv4_addresses(observed.blocked_ipv4_addresses() +
-                                    summary.newly_blocked_ipv4_addresses() -
-                                    summary.unblocked_ipv4_addresses());
-  drift->set_blocked_ipv6_networks(observed.blocked_ipv6_networks() +
-                                   summary.newly_blocked_ipv6_networks() -
-                                   summary.unblocked_ipv6_networks());
-  uint32_t disabled = 0;
-  uint64_t not_enforced = 0;
-  for (const tqs1::v1::ObservedReport::DisabledRule& rule :
-       observed.disabled()) {
-    uint64_t entries = rule.entries();
-    bool deleted = false;
-    for (const tqs1::v1::Action& a : plan.actions()) {
-      if (a.rule_id() != rule.rule_id()) continue;
-      deleted = a.kind() == tqs1::v1::ACTION_KIND_DELETE;
-      entries = a.count_after();
-    }
-    if (deleted) continue;
-    ++disabled;
-    not_enforced += entries;
-  }
-  drift->set_disabled_rules(disabled);
-  drift->set_not_enforced(not_enforced);
-  if (disabled == 0) {
-    drift->set_not_enforced_ipv4_addresses(0);
-    drift->set_not_enforced_ipv6_networks(0);
-  }
-}
-
-// Equal but for when: a round that finds the same drift is no change.
-bool SameDrift(SyncDrift a, SyncDrift b) {
-  for (SyncDrift* d : {&a, &b}) {
-    d->clear_observed_at();
-    d->clear_last_attempt();
-  }
-  return MessageDifferencer::Equals(a, b);
-}
 
 // A CLI apply of this outcome may have written to the site.
 bool MayHaveWritten(tqs1::v1::SyncOutcome outcome) {
@@ -179,24 +88,14 @@ absl::Time SyncSupervisor::Now() const {
 void SyncSupervisor::Notify() {
   if (!options_.state_file.empty()) {
     tqs1::v1::ServeState saved;
-    saved.set_format(std::string(kServeStateFormat));
     {
       absl::MutexLock lock(&mu_);
       for (const tqs1::v1::SyncConfig& sync : config_.syncs()) {
         *saved.add_syncs() = syncs_.at(sync.name()).status.drift;
       }
     }
-    google::protobuf::util::JsonPrintOptions json;
-    json.add_whitespace = true;
-    json.preserve_proto_field_names = true;
-    std::string text;
-    absl::Status s = ToAbslStatus(
-        google::protobuf::util::MessageToJsonString(saved, &text, json));
     absl::MutexLock lock(&save_mu_);
-    if (s.ok()) {
-      s = WriteFileAtomically(options_.state_file, text, 0644,
-                              "the server's state file ");
-    }
+    absl::Status s = WriteServeState(options_.state_file, std::move(saved));
     if (!s.ok() && save_error_ != s.message()) {
       log::LogTo(options_.logger, log::LogLevel::kWarning, s.message());
     }
@@ -207,33 +106,17 @@ void SyncSupervisor::Notify() {
 
 void SyncSupervisor::LoadState() {
   if (options_.state_file.empty()) return;
-  absl::StatusOr<std::string> text = ReadFileUpTo(
-      options_.state_file, kMaxServeStateBytes, "the server's state file ");
-  if (!text.ok()) {
-    if (!absl::IsNotFound(text.status())) {
+  absl::StatusOr<tqs1::v1::ServeState> saved =
+      ReadServeState(options_.state_file);
+  if (!saved.ok()) {
+    if (!absl::IsNotFound(saved.status())) {
       log::LogTo(options_.logger, log::LogLevel::kWarning,
-                 absl::StrCat(text.status().message(),
+                 absl::StrCat(saved.status().message(),
                               "; starting without what it kept"));
     }
     return;
   }
-  tqs1::v1::ServeState saved;
-  google::protobuf::util::JsonParseOptions json;
-  json.ignore_unknown_fields = true;
-  absl::Status s = ToAbslStatus(
-      google::protobuf::util::JsonStringToMessage(*text, &saved, json));
-  if (s.ok() && saved.format() != kServeStateFormat) {
-    s = absl::DataLossError(absl::StrCat(
-        "format \"", saved.format(), "\" is not \"", kServeStateFormat, "\""));
-  }
-  if (!s.ok()) {
-    log::LogTo(options_.logger, log::LogLevel::kWarning,
-               absl::StrCat("the server's state file ", options_.state_file,
-                            " is unreadable (", s.message(),
-                            "); starting without what it kept"));
-    return;
-  }
-  for (tqs1::v1::SyncDrift& drift : *saved.mutable_syncs()) {
+  for (tqs1::v1::SyncDrift& drift : *saved->mutable_syncs()) {
     auto it = syncs_.find(drift.sync_name());
     if (it == syncs_.end()) continue;  // a sync no longer in the config
     drift.set_from_before_restart(true);
