@@ -339,6 +339,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
   if (fault.has_value()) entry.fault = std::string(FaultKindName(fault->kind));
 
   bool call_handler = true;
+  absl::Time answer_at = arrived;  // no sooner than this
   if (fault.has_value()) {
     switch (fault->kind) {
       case FaultKind::kTooManyRequests:
@@ -362,7 +363,8 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
       case FaultKind::kDelay:
         absl::SleepFor(fault->delay);
         break;
-      case FaultKind::kLatency:  // after the handler, below
+      case FaultKind::kLatency:
+        answer_at = arrived + fault->delay;
         break;
       case FaultKind::kDropConnection:
         close_connection = true;
@@ -374,9 +376,7 @@ void EmulatorServer::Serve(const Request& request, int remote_port,
     }
   }
   if (call_handler) response = handler_(request);
-  if (fault.has_value() && fault->kind == FaultKind::kLatency) {
-    absl::SleepFor(arrived + fault->delay - absl::Now());
-  }
+  absl::SleepFor(answer_at - absl::Now());  // returns at once when past
   entry.response_status = close_connection ? 0 : response.status;
   entry.response_bytes = close_connection ? 0 : response.body.size();
   entry.arrived = arrived;

@@ -16,8 +16,9 @@
 namespace tqs1::server {
 
 // The drift `plan` shows (counts, blocked space, disabled rules, the
-// site's firewall configuration and warnings); the sync's name, times and
-// last applies are left as they are.
+// site's firewall configuration and warnings), observed now (not from
+// before a restart); the sync's name, times and last applies are left as
+// they are.
 void SetDriftFromPlan(const tqs1::v1::Plan& plan, tqs1::v1::SyncDrift* drift);
 
 // The drift once `plan` is applied: in sync, the site holding the desired
